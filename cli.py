@@ -1,0 +1,145 @@
+"""The `opsdash` command: a thin skin over the library (ARCHITECTURE.md, "CLI (contract)")."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _sandbox_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from sandbox.context import Limits, SandboxConfig, WebhookTarget
+
+    user, password = os.environ.get("OPSDASH_WEBHOOK_USER"), os.environ.get("OPSDASH_WEBHOOK_PASSWORD")
+    return SandboxConfig(
+        seed=args.seed, scale=args.scale, host=args.host, port=args.port,
+        limits=Limits.relaxed() if args.relax_limits else Limits(),
+        qargo_webhook=WebhookTarget(args.qargo_webhook_url, user, password),
+        upwell_webhook=WebhookTarget(args.upwell_webhook_url, user, password),
+        tick_seconds=args.tick_seconds,
+    )
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from sandbox.server import client_env, serve
+
+    config = _sandbox_config(args)
+    if args.print_env:
+        for name, value in client_env(config).items():
+            print(f"{name}={value}")
+        return 0
+    print(f"opsdash sandbox: seed {config.seed}, scale {config.scale}, on {config.base_url}", flush=True)
+    serve(config)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Sandbox + dashboard (with its webhook receiver and worker), one Ctrl-C stops both."""
+    from sandbox.server import free_port
+
+    sandbox_port = args.sandbox_port or free_port()
+    dashboard = f"http://127.0.0.1:{args.port}"
+    env = {
+        **os.environ,
+        # fresh webhook credentials for this run, shared by sender and receiver through the environment only
+        "OPSDASH_WEBHOOK_USER": "demo",
+        "OPSDASH_WEBHOOK_PASSWORD": secrets.token_urlsafe(24),
+        "OPSDASH_DB": os.environ.get("OPSDASH_DB", str(ROOT / "data" / "demo.db")),
+    }
+    Path(env["OPSDASH_DB"]).parent.mkdir(parents=True, exist_ok=True)
+    sandbox_cmd = [sys.executable, "-m", "cli", "sandbox", "--port", str(sandbox_port), "--seed", str(args.seed),
+                   "--scale", args.scale, "--tick-seconds", "5",
+                   "--qargo-webhook-url", f"{dashboard}/webhooks/qargo",
+                   "--upwell-webhook-url", f"{dashboard}/webhooks/upwell"]
+    env_lines = subprocess.run([*sandbox_cmd, "--print-env"], env=env, cwd=ROOT, capture_output=True,
+                               text=True, check=True).stdout
+    env.update(line.split("=", 1) for line in env_lines.splitlines() if "=" in line)
+    streamlit_cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(args.port),
+                     "--server.address", "127.0.0.1", "--server.headless", "true",
+                     "--browser.gatherUsageStats", "false"]
+    procs = [subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True) for cmd in (sandbox_cmd, streamlit_cmd)]
+    print(f"opsdash demo: dashboard on {dashboard} (sandbox on 127.0.0.1:{sandbox_port}); Ctrl-C stops both",
+          flush=True)
+    return _supervise(procs)
+
+
+def _supervise(procs: list[subprocess.Popen[bytes]]) -> int:
+    stop = {"now": False}
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    code = 0
+    while not stop["now"]:
+        ended = [p for p in procs if p.poll() is not None]
+        if ended:
+            code = ended[0].returncode or 1
+            print(f"opsdash demo: a process exited ({ended[0].args[3]}, code {ended[0].returncode}); stopping",
+                  file=sys.stderr)
+            break
+        time.sleep(0.2)
+    _terminate(procs)
+    return code
+
+
+def _terminate(procs: list[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for p in procs:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--scale", choices=("small", "large"), default="small")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="opsdash", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="start the vendor sandbox and the dashboard against it")
+    p.add_argument("--port", type=int, default=8501, help="dashboard port (default 8501)")
+    p.add_argument("--sandbox-port", type=int, default=0, help="sandbox port (default: a free one)")
+    _add_sandbox_options(p)
+    p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("sandbox", help="serve the five vendor simulators on one local port")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    _add_sandbox_options(p)
+    p.add_argument("--print-env", action="store_true", help="print the client settings (NAME=value) and exit")
+    p.add_argument("--tick-seconds", type=float, default=5.0,
+                   help="advance order statuses and emit webhook events every N seconds (0: only on /_admin/tick)")
+    p.add_argument("--qargo-webhook-url", default=None, help="where Qargo visibility events are POSTed")
+    p.add_argument("--upwell-webhook-url", default=None, help="where Upwell carrier invoice events are POSTed")
+    p.add_argument("--relax-limits", action="store_true", help="lift the vendors' rate limits (tests only)")
+    p.set_defaults(handler=cmd_sandbox)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

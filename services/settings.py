@@ -1,0 +1,73 @@
+"""Settings: environment variables, else `opsdash.toml`, else `.streamlit/secrets.toml`.
+
+The names are a contract (ARCHITECTURE.md, "Settings"). Secrets are `SecretStr`, so a repr,
+a log line or an exception never shows them. A vendor without a base URL is "not configured".
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+Vendor = Literal["qargo", "quaderno", "qasida", "cargobase", "upwell"]
+VENDORS: tuple[Vendor, ...] = ("qargo", "quaderno", "qasida", "cargobase", "upwell")
+
+TOML_FILES = ("opsdash.toml", ".streamlit/secrets.toml")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    opsdash_db: Path = Path("opsdash.db")
+    # Run the sync/job worker inside the dashboard process; turn off when `opsdash worker` runs alone.
+    opsdash_inprocess_worker: bool = True
+
+    qargo_base_url: str | None = None
+    qargo_client_id: str | None = None
+    qargo_client_secret: SecretStr | None = None
+
+    quaderno_base_url: str | None = None
+    quaderno_api_key: SecretStr | None = None
+    quaderno_api_version: str | None = None
+
+    qasida_base_url: str | None = None
+    qasida_token: SecretStr | None = None
+    qasida_mandant_id: str | None = None
+
+    cargobase_base_url: str | None = None
+    cargobase_token: SecretStr | None = None
+
+    opsdash_webhook_user: str | None = None
+    opsdash_webhook_password: SecretStr | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        tomls = tuple(TomlConfigSettingsSource(settings_cls, toml_file=f) for f in TOML_FILES)
+        return (init_settings, env_settings, *tomls)
+
+    def configured(self, vendor: Vendor) -> bool:
+        """Upwell pushes to us, so it is configured when the webhook credentials are."""
+        if vendor == "upwell":
+            return bool(self.opsdash_webhook_user and self.opsdash_webhook_password)
+        return bool(getattr(self, f"{vendor}_base_url"))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
