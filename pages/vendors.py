@@ -14,4 +14,4 @@ def _probe() -> list[dict[str, str]]:
     return [row.as_dict() for row in probe_all(get_settings())]
 
 
-st.dataframe(_probe(), hide_index=True, width="stretch")
+st.table(_probe())

@@ -144,6 +144,24 @@ class World:
     def days_ago(self, days: float) -> datetime:
         return self.anchor - timedelta(days=days)
 
+    # Cross-vendor links. ERP (Qasida) customer order i (1-based) is the business's sales order;
+    # Quaderno invoices, Qasida liabilities and Qargo transport orders refer to it by number.
+    def order_number(self, i: int) -> str:
+        return f"SO-{i:07d}"
+
+    def order_customer(self, i: int) -> Customer:
+        key = hashlib.sha256(f"{self.seed}/order-customer/{i}".encode()).digest()
+        return self.customers[int.from_bytes(key[:4], "big") % len(self.customers)]
+
+    def order_date(self, i: int) -> datetime:
+        """Orders are numbered in time order over the last 365 days (newest = highest i)."""
+        n = self.sizes["erp_orders"]
+        return self.anchor - timedelta(days=365 * (n - i) / n, hours=(i * 7) % 24)
+
+    def invoice_number(self, i: int) -> str:
+        """The sales invoice for ERP order i (Quaderno invoice number, Qasida liability document)."""
+        return f"INV-{self.anchor.year}-{i:07d}"
+
     @cached_property
     def customers(self) -> list[Customer]:
         rng = self.rng("customers")

@@ -28,10 +28,10 @@ def probe(settings: Settings, vendor: Vendor, timeout: float = 2.0) -> VendorHea
     configured = settings.configured(vendor)
     if vendor in _PUSH_ONLY:
         state = "pushes to /webhooks/upwell" if configured else "set OPSDASH_WEBHOOK_USER and _PASSWORD"
-        return VendorHealth(vendor, configured, "-", state)
+        return VendorHealth(vendor, configured, "(push only)", state)
     base = getattr(settings, f"{vendor}_base_url") or ""
     if not configured:
-        return VendorHealth(vendor, False, "-", "not configured")
+        return VendorHealth(vendor, False, "", "not configured")
     try:
         # Any HTTP answer (even 401/404) means the server is up; no credentials are sent here.
         status = httpx.get(base, timeout=timeout).status_code

@@ -1,0 +1,58 @@
+"""`opsdash demo` end to end: the app serves, the sandbox answers, one Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Demo, start_demo, stop_demo
+
+pytestmark = pytest.mark.e2e
+VENDORS = ("qargo", "quaderno", "qasida", "cargobase", "upwell")
+
+
+def test_vendors_page_shows_each_sandbox_vendor_answering(demo: Demo, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(demo.url)
+    table = page.locator("[data-testid='stTable']").first
+    table.wait_for()
+    page.screenshot(path=str(demo.db.parent / "vendors.png"))
+    cells = [[c.inner_text().strip() for c in tr.locator("th, td").all()] for tr in table.locator("tbody tr").all()]
+    rows = {next(c for c in r if c in VENDORS): " ".join(r) for r in cells}
+    for vendor in ("qargo", "quaderno", "qasida", "cargobase"):
+        assert "answers (HTTP" in rows[vendor], rows
+    assert "pushes to /webhooks/upwell" in rows["upwell"]
+
+
+def test_demo_sandbox_prints_its_env_and_serves_every_prefix(demo: Demo) -> None:
+    health = httpx.get(f"{demo.sandbox_url}/_admin/health").json()
+    assert health["ok"] is True and health["scale"] == "small"
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def test_one_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    demo = start_demo(tmp_path)
+    pids = [demo.process.pid, *_children(demo.process.pid)]
+    pids += [c for p in pids[1:] for c in _children(p)]
+    assert len(pids) >= 3  # demo supervisor, sandbox, streamlit
+    stop_demo(demo)
+    assert demo.process.returncode is not None
+    alive = []
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+            alive.append(pid)
+        except ProcessLookupError:
+            pass
+    assert alive == [], f"processes left behind: {alive}"
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{demo.url}/_stcore/health", timeout=1)
+    assert signal.SIGINT  # documented: the test sends SIGINT, as Ctrl-C does
