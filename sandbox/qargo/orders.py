@@ -1,0 +1,131 @@
+"""Transport orders: the pre-existing ones (generated on demand from the seed) and uploaded ones.
+
+Pre-existing order i (1..sizes["qargo_orders"]) carries the most recent ERP sales orders: order i
+refers to ERP order `erp_orders - qargo_orders + i`, its customer and number, so the dashboard can
+join TMS orders to ERP orders and invoices. Orders are built only when first touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sandbox.qargo.common import stable_uuid
+from sandbox.world import Customer, World
+
+# Order lifecycle; the visibility vocabulary (vendor-specs README) has these and more.
+CHAIN = ("TO_PLAN", "PLANNED", "DEPARTED", "IN_TRANSIT", "COMPLETED", "INVOICE_READY", "INVOICED")
+TERMINAL = frozenset({"INVOICED", "CANCELLED"})
+CANCELLABLE = frozenset({"TO_PLAN", "PLANNED"})
+
+
+@dataclass
+class Stop:
+    id: str
+    kind: str  # PICKUP | DELIVERY
+    location: dict[str, Any]
+    day: date | None
+    reference: str | None = None
+
+
+@dataclass
+class Consignment:
+    id: str
+    pickup: Stop
+    delivery: Stop
+    goods: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Order:
+    id: str
+    key: str  # names this order's random streams (charges, documents)
+    identifier: str
+    customer: Customer
+    reference: str | None
+    consignments: list[Consignment]
+    created: datetime
+    status: str = "TO_PLAN"
+    fingerprint: str = ""  # canonical upload payload, for idempotent repeats
+    approvals: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+
+    def next_status(self) -> str | None:
+        if self.status in TERMINAL or self.status not in CHAIN:
+            return None
+        return CHAIN[CHAIN.index(self.status) + 1]
+
+
+class OrderBook:
+    def __init__(self, world: World, seed: int) -> None:
+        self.world, self.seed = world, seed
+        self.count = world.sizes["qargo_orders"]
+        self._index = {stable_uuid(seed, "order", i): i for i in range(1, self.count + 1)}
+        self.orders: dict[str, Order] = {}
+        self.by_identifier: dict[str, str] = {}  # uploaded orders only: other systems own the rest
+        self.uploaded: list[str] = []
+
+    def get(self, order_id: str) -> Order | None:
+        if order_id in self.orders:
+            return self.orders[order_id]
+        i = self._index.get(order_id)
+        return self.preexisting(i) if i else None
+
+    def preexisting(self, i: int) -> Order:
+        order_id = stable_uuid(self.seed, "order", i)
+        if order_id not in self.orders:
+            self.orders[order_id] = _generate(self.world, self.seed, i, self.count)
+        return self.orders[order_id]
+
+    def by_ident(self, identifier: str) -> Order | None:
+        order_id = self.by_identifier.get(identifier)
+        return self.orders.get(order_id) if order_id else None
+
+    def add_uploaded(self, order: Order) -> None:
+        self.orders[order.id] = order
+        self.by_identifier[order.identifier] = order.id
+        self.uploaded.append(order.id)
+
+    def all_preexisting(self) -> None:
+        """Materialise every pre-existing order (a document id lookup missed the cache)."""
+        for i in range(1, self.count + 1):
+            self.preexisting(i)
+
+
+def erp_index(world: World, i: int, count: int) -> int:
+    return max(1, world.sizes["erp_orders"] - count + i)
+
+
+def _generate(world: World, seed: int, i: int, count: int) -> Order:
+    erp = erp_index(world, i, count)
+    rng = world.rng("qargo", "order", i)
+    customer = world.order_customer(erp)
+    ordered = world.order_date(erp)
+    pickup_day = (ordered + timedelta(days=1)).date()
+    order_id = stable_uuid(seed, "order", i)
+    warehouse = world.warehouses[rng.randrange(len(world.warehouses))]
+    pickup = Stop(stable_uuid(seed, "stop", i, 1), "PICKUP", {
+        "name": warehouse.name, "address": f"{rng.randint(1, 90)} Industrieweg", "city": warehouse.city,
+        "country": warehouse.country, "code": warehouse.code}, pickup_day, f"P-{world.order_number(erp)}")
+    delivery = Stop(stable_uuid(seed, "stop", i, 2), "DELIVERY", customer_location(customer),
+                    pickup_day + timedelta(days=rng.randint(1, 3)), f"D-{world.order_number(erp)}")
+    goods = [{"description": f"{rng.randint(1, 33)} pallets", "quantity": rng.randint(1, 33)}]
+    consignment = Consignment(stable_uuid(seed, "consignment", i), pickup, delivery, goods)
+    order = Order(order_id, f"pre/{i}", f"TMS-{world.order_number(erp)}", customer, world.order_number(erp),
+                  [consignment], ordered)
+    order.status = "CANCELLED" if rng.random() < 0.05 else _status_by_age(world.anchor - ordered)
+    return order
+
+
+def _status_by_age(age: timedelta) -> str:
+    """Older orders are further along, so a fresh sandbox shows every stage."""
+    for days, status in ((20, "INVOICED"), (10, "INVOICE_READY"), (5, "COMPLETED"), (3, "IN_TRANSIT"),
+                         (2, "DEPARTED"), (1, "PLANNED")):
+        if age > timedelta(days=days):
+            return status
+    return "TO_PLAN"
+
+
+def customer_location(customer: Customer) -> dict[str, Any]:
+    return {"name": customer.name, "address": customer.street, "postal_code": customer.postal_code,
+            "city": customer.city, "country": customer.country, "state": customer.region}
