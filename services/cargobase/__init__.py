@@ -1,0 +1,1 @@
+"""Cargobase: freight invoices and their audit status (seeds/004)."""

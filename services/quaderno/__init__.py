@@ -1,0 +1,1 @@
+"""Quaderno: tax calculation, tax-ID validation, sales invoices and credit notes (seeds/001)."""

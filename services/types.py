@@ -1,0 +1,242 @@
+"""Tolerant field types shared by every vendor model.
+
+Vendors disagree with themselves: Quaderno sends ``"6000.0"`` next to ``6000`` for cents, Upwell sends
+``total_tax_amount`` as ``0`` in one image and ``"0"`` in the other, Qasida writes booleans as ``"Y"``/``"N"``
+and dates without a time zone. These Annotated types absorb that once, so the models read like the docs.
+
+Money rules (the project's rule: exact, never float):
+
+* ``DecimalAmount`` turns ints, Decimals and decimal strings into ``Decimal`` exactly. A JSON number with a
+  fraction arrives as a Python float (``8.875``); it is converted through ``repr``, which Python guarantees to be
+  the shortest string that round-trips, i.e. the literal the vendor wrote (for up to 15 significant digits).
+  We never do arithmetic on the float itself. NaN and infinities are rejected.
+* ``MinorUnits`` is an integer amount in the currency's minor unit (cents). ``"6000.0"`` and ``6000.0`` are
+  accepted because they are integral; ``"12.5"`` is rejected with "not an integer".
+* ``Money`` is the value object: integer minor units plus an ISO 4217 currency; ``Money.from_decimal`` converts
+  a major-unit amount with the currency's exponent (JPY 0, KWD 3, most 2) and refuses to round.
+
+Time rules: ``FlexibleDatetime`` accepts epoch seconds or milliseconds, ISO 8601 with or without a zone, and a
+bare date. A timestamp without a zone is taken as UTC: Upwell's envelope (seeds/002 line 6) and Qasida's dates
+(seeds/003) carry no offset, both vendors run their servers in UTC, and a local-time guess would depend on the
+machine that parses the payload. Every datetime these types return is timezone-aware.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+# Epoch values above this are milliseconds: 1e11 seconds is the year 5138, 1e11 ms is 1973.
+_EPOCH_MS_THRESHOLD = 100_000_000_000
+
+_TRUE_WORDS = {"y", "yes", "true", "t", "1", "a", "ano"}
+_FALSE_WORDS = {"n", "no", "false", "f", "0", "ne"}
+
+# ISO 4217 minor-unit exponents that differ from the usual 2.
+_ZERO_DECIMALS = ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW")
+_ZERO_DECIMALS_2 = ("PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF")
+_THREE_DECIMALS = ("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND")
+_CURRENCY_EXPONENTS = {
+    **dict.fromkeys(_ZERO_DECIMALS + _ZERO_DECIMALS_2, 0),
+    **dict.fromkeys(_THREE_DECIMALS, 3),
+}
+
+
+class VendorModel(BaseModel):
+    """Base of every vendor model: unknown fields are ignored, fields accept their vendor name or ours."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+def _fail(kind: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, message)
+
+
+def to_decimal(value: Any) -> Decimal:
+    """Parse a vendor amount into an exact Decimal (see the module docstring for floats)."""
+    if isinstance(value, bool):
+        raise _fail("decimal_type", "not a number: got a boolean")
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _fail("decimal_type", "not a finite number")
+        return Decimal(repr(value))
+    if isinstance(value, str):
+        return _decimal_from_text(value)
+    raise _fail("decimal_type", "not a number")
+
+
+def _decimal_from_text(text: str) -> Decimal:
+    cleaned = text.strip()
+    try:
+        parsed = Decimal(cleaned)
+    except InvalidOperation:
+        raise _fail("decimal_parsing", "not a decimal number") from None
+    if not parsed.is_finite():
+        raise _fail("decimal_parsing", "not a finite number")
+    return parsed
+
+
+def to_integer(value: Any) -> int:
+    """Parse an integral amount: ``250741``, ``"0"``, ``"6000.0"``; refuse fractions."""
+    try:
+        number = to_decimal(value)
+    except PydanticCustomError:
+        raise _fail("not_integer", "not an integer") from None
+    if number != number.to_integral_value():
+        raise _fail("not_integer", "not an integer")
+    return int(number)
+
+
+def to_bool(value: Any) -> bool:
+    """Y/N, true/false, 1/0 and real booleans; anything else is an error, not a guess."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE_WORDS:
+            return True
+        if word in _FALSE_WORDS:
+            return False
+    raise _fail("bool_parsing", "not a yes/no value")
+
+
+def to_datetime(value: Any) -> datetime:
+    """Epoch s/ms, ISO with or without zone, or a bare date, returned timezone-aware (naive = UTC)."""
+    if isinstance(value, datetime):
+        return _aware(value)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return _from_epoch(Decimal(str(value)))
+    if isinstance(value, str):
+        return _datetime_from_text(value.strip())
+    raise _fail("datetime_type", "not a date or time")
+
+
+def _datetime_from_text(text: str) -> datetime:
+    if text.lstrip("-").replace(".", "", 1).isdigit():
+        return _from_epoch(Decimal(text))
+    try:
+        return _aware(datetime.fromisoformat(text.replace(" ", "T", 1)))
+    except ValueError:
+        raise _fail("datetime_parsing", "not an ISO date or time") from None
+
+
+def _from_epoch(number: Decimal) -> datetime:
+    seconds = number / 1000 if abs(number) >= _EPOCH_MS_THRESHOLD else number
+    return datetime.fromtimestamp(float(seconds), tz=UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def to_date(value: Any) -> date:
+    """A calendar date from a date, an ISO date or datetime string, or an epoch (the UTC day)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and len(value.strip()) == 10:
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise _fail("date_parsing", "not an ISO date") from None
+    return to_datetime(value).date()
+
+
+def _blank_to_none(parse: Any) -> Any:
+    """Wrap a parser so that None and empty strings mean "no value" (Qasida sends "" for unset dates)."""
+
+    def parse_optional(value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return parse(value)
+
+    return parse_optional
+
+
+def _text(value: Any) -> Any:
+    """Ids and numbers sent as JSON numbers become text (Upwell's invoice_number is "1027", could be 1027)."""
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+DecimalAmount = Annotated[Decimal, BeforeValidator(to_decimal)]
+OptDecimal = Annotated[Decimal | None, BeforeValidator(_blank_to_none(to_decimal))]
+MinorUnits = Annotated[int, BeforeValidator(to_integer)]
+OptMinorUnits = Annotated[int | None, BeforeValidator(_blank_to_none(to_integer))]
+IntLike = MinorUnits  # same parsing for counts and ids sent as "42"
+OptInt = OptMinorUnits
+YNBool = Annotated[bool, BeforeValidator(to_bool)]
+OptBool = Annotated[bool | None, BeforeValidator(_blank_to_none(to_bool))]
+FlexibleDatetime = Annotated[datetime, BeforeValidator(to_datetime)]
+OptDatetime = Annotated[datetime | None, BeforeValidator(_blank_to_none(to_datetime))]
+FlexibleDate = Annotated[date, BeforeValidator(to_date)]
+OptDate = Annotated[date | None, BeforeValidator(_blank_to_none(to_date))]
+Text = Annotated[str, BeforeValidator(_text)]
+OptText = Annotated[str | None, BeforeValidator(_text)]
+
+
+def lenient(enum: type[StrEnum]) -> Any:
+    """A field that holds a known enum member, or the raw string when the vendor adds a new value.
+
+    Unknown values are data, not errors (vendor-specs/README: Qargo statuses). StrEnum members compare equal
+    to their strings, so callers can write ``status == "COMPLETED"`` either way.
+    """
+    return Annotated[enum | str, Field(union_mode="left_to_right")]
+
+
+def currency_exponent(currency: str) -> int:
+    """Digits after the decimal point in the currency's minor unit (ISO 4217)."""
+    return _CURRENCY_EXPONENTS.get(currency.upper(), 2)
+
+
+class Money(VendorModel):
+    """An exact amount: integer minor units plus an ISO 4217 currency code."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount_minor: MinorUnits
+    currency: str = Field(min_length=3, max_length=3)
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("currency")
+    @classmethod
+    def _letters(cls, value: str) -> str:
+        if not value.isalpha():
+            raise ValueError("currency must be a 3-letter ISO 4217 code")
+        return value
+
+    @classmethod
+    def from_decimal(cls, amount: Any, currency: str) -> Money:
+        """Major units (``"12.50"`` EUR) to minor units (1250); refuses to round away a fraction of a cent."""
+        exponent = currency_exponent(currency)
+        minor = to_decimal(amount).scaleb(exponent)
+        if minor != minor.to_integral_value():
+            raise ValueError(f"{amount} {currency.upper()} has more than {exponent} decimal places")
+        return cls(amount_minor=int(minor), currency=currency)
+
+    @property
+    def amount(self) -> Decimal:
+        """The amount in major units, exact (1250 EUR cents -> Decimal("12.50"))."""
+        exponent = currency_exponent(self.currency)
+        return Decimal(self.amount_minor).scaleb(-exponent).quantize(Decimal(1).scaleb(-exponent))
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
