@@ -1,0 +1,154 @@
+"""Client-side token buckets that keep us under a vendor's limit *before* it answers 429.
+
+`SqliteRateLimiter` keeps the bucket in the shared SQLite file, updated inside `BEGIN IMMEDIATE`
+transactions, so the worker, the dashboard and the CLI together stay within one budget.
+`MemoryRateLimiter` is the same bucket for one process (tests, scripts).
+
+Choosing rate/burst: a bucket admits at most `burst + rate * T` calls in any T seconds.
+Qargo allows 2/s sustained, 3/s bursts (seeds/000 line 142): rate=2, burst=1 never exceeds 3 in
+any second; Quaderno 100 calls / 15 s (seeds/001 line 60): rate=6, burst=10 stays under 100.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from services.core.errors import RateLimited
+from services.core.store import immediate
+
+
+class RateLimiter(Protocol):
+    def acquire(self) -> float:
+        """Block until one call may go out; return the seconds waited."""
+        ...
+
+    def hold_off(self, seconds: float) -> None:
+        """The vendor said 429 + Retry-After: make every user of this bucket wait that long."""
+        ...
+
+
+@dataclass
+class Bucket:
+    tokens: float
+    updated_at: float
+    blocked_until: float = 0.0
+
+
+def take(bucket: Bucket, now: float, rate: float, burst: float) -> float:
+    """Refill, then take one token. Returns 0 when taken, else the seconds to wait (bucket refilled
+    but nothing taken). Mutates `bucket`."""
+    bucket.tokens = min(burst, bucket.tokens + max(0.0, now - bucket.updated_at) * rate)
+    bucket.updated_at = max(bucket.updated_at, now)
+    if now < bucket.blocked_until:
+        return bucket.blocked_until - now
+    if bucket.tokens >= 1.0:
+        bucket.tokens -= 1.0
+        return 0.0
+    return (1.0 - bucket.tokens) / rate
+
+
+class _Waiter:
+    """The blocking loop both limiters share, bounded by `max_wait`."""
+
+    name: str
+    max_wait: float
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+
+    def _try(self) -> float:
+        raise NotImplementedError
+
+    def acquire(self) -> float:
+        waited = 0.0
+        while (wait := self._try()) > 0:
+            if waited + wait > self.max_wait:
+                raise RateLimited(
+                    f"{self.name}: the shared rate limit is exhausted; retry after {wait:.0f} s",
+                    vendor=self.name,
+                    retry_after=wait,
+                )
+            self.sleep(wait)
+            waited += wait
+        return waited
+
+
+class MemoryRateLimiter(_Waiter):
+    def __init__(
+        self,
+        name: str,
+        rate: float,
+        burst: float,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        max_wait: float = 300.0,
+    ) -> None:
+        self.name, self.rate, self.burst, self.max_wait = name, rate, burst, max_wait
+        self.clock, self.sleep = clock, sleep
+        self._bucket = Bucket(tokens=burst, updated_at=clock())
+        self._lock = threading.Lock()
+
+    def _try(self) -> float:
+        with self._lock:
+            return take(self._bucket, self.clock(), self.rate, self.burst)
+
+    def hold_off(self, seconds: float) -> None:
+        with self._lock:
+            self._bucket.blocked_until = max(self._bucket.blocked_until, self.clock() + seconds)
+
+    def __repr__(self) -> str:
+        return f"MemoryRateLimiter(name={self.name!r}, rate={self.rate}, burst={self.burst})"
+
+
+class SqliteRateLimiter(_Waiter):
+    """One bucket per `name` in `rate_buckets`, shared by every process using `db_path`."""
+
+    def __init__(
+        self,
+        db_path: Path,
+        name: str,
+        rate: float,
+        burst: float,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        max_wait: float = 300.0,
+    ) -> None:
+        self.db_path, self.name, self.rate, self.burst = Path(db_path), name, rate, burst
+        self.clock, self.sleep, self.max_wait = clock, sleep, max_wait
+
+    def _try(self) -> float:
+        with immediate(self.db_path) as conn:
+            now = self.clock()
+            bucket = self._load(conn, now)
+            wait = take(bucket, now, self.rate, self.burst)
+            self._save(conn, bucket)
+        return wait
+
+    def _load(self, conn: sqlite3.Connection, now: float) -> Bucket:
+        row = conn.execute(
+            "SELECT tokens, updated_at, blocked_until FROM rate_buckets WHERE key = ?", (self.name,)
+        ).fetchone()
+        return Bucket(*row) if row else Bucket(tokens=self.burst, updated_at=now)
+
+    def _save(self, conn: sqlite3.Connection, bucket: Bucket) -> None:
+        conn.execute(
+            "INSERT OR REPLACE INTO rate_buckets (key, tokens, updated_at, blocked_until) VALUES (?,?,?,?)",
+            (self.name, bucket.tokens, bucket.updated_at, bucket.blocked_until),
+        )
+
+    def hold_off(self, seconds: float) -> None:
+        with immediate(self.db_path) as conn:
+            now = self.clock()
+            bucket = self._load(conn, now)
+            bucket.blocked_until = max(bucket.blocked_until, now + seconds)
+            self._save(conn, bucket)
+
+    def __repr__(self) -> str:
+        return f"SqliteRateLimiter(name={self.name!r}, rate={self.rate}, burst={self.burst})"
