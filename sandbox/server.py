@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from sandbox.app import create_app
 from sandbox.context import SandboxConfig
@@ -48,9 +49,14 @@ def running(config: SandboxConfig | None = None, timeout: float = 30.0) -> Itera
     config = config or SandboxConfig()
     if not config.port or config.port == SandboxConfig().port:
         config.port = free_port(config.host)
-    app = create_app(config)
-    server = uvicorn.Server(uvicorn.Config(app, host=config.host, port=config.port, log_level="warning",
-                                           lifespan="on"))
+    with serving(create_app(config), config.host, config.port, timeout):
+        yield config
+
+
+@contextlib.contextmanager
+def serving(app: ASGIApp, host: str, port: int, timeout: float = 30.0) -> Iterator[str]:
+    """Serve any ASGI app with uvicorn in a background thread; yields its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="sandbox", daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
@@ -59,7 +65,7 @@ def running(config: SandboxConfig | None = None, timeout: float = 30.0) -> Itera
             raise RuntimeError("sandbox did not start")
         time.sleep(0.02)
     try:
-        yield config
+        yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout)

@@ -197,6 +197,8 @@ def _customer(rng: random.Random, i: int) -> Customer:
             vat = vat[:-1] + str((int(vat[-1]) + 1) % 10) if vat[-1].isdigit() else vat[:-2] + "00"
             vat_valid = _is_valid(country, vat)
     city, postal = rng.choice(_CITIES[country])
+    if region:  # a US customer's city must lie in its state (tax is computed from the postal code)
+        city, postal = _CITIES["US"][[s for _, _, s in _US_STATES].index(region)]
     slug = name.split()[0].lower() + str(i)
     return Customer(
         id=i, code=f"C{i:05d}", name=name, country=country, currency=currency, vat_number=vat,
