@@ -1,0 +1,112 @@
+"""Connections to the SQLite cache: one per call or thread, WAL, explicit write transactions.
+
+Why a fresh connection per caller: a sqlite3 connection is not safe to share across threads, and
+Streamlit serves each session from its own thread. Opening a connection is cheap (well under a
+millisecond); holding one in `st.cache_resource` is the anti-pattern STYLE.md names.
+
+Transactions: connections run with `isolation_level=None`, so a statement outside a transaction
+commits on its own and no hidden `BEGIN` is ever issued. Writers that touch several rows use
+`transaction(db)`, which starts with `BEGIN IMMEDIATE`: the write lock is taken up front, so two
+writers queue on `busy_timeout` instead of failing with "database is locked" when a read
+transaction later tries to upgrade.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from services.settings import Settings
+
+BUSY_TIMEOUT_MS = 10_000
+
+_PRAGMAS = (
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+    "PRAGMA journal_mode = WAL",
+    # NORMAL is durable in WAL mode except for the last commits on power loss: fine for a cache.
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+)
+
+
+def connect(path: str | Path) -> Database:
+    """A new connection for this caller; close it (or use `session`) when done."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    for pragma in _PRAGMAS:
+        conn.execute(pragma)
+    return Database(conn)
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply pending migrations, then refresh the dataset views; returns the migrations applied.
+
+    Safe to call at every start. The check and the apply run under one `BEGIN IMMEDIATE`, so two
+    processes starting together apply each migration once: the second waits for the lock, then
+    finds nothing pending."""
+    from cache.datasets import ensure_views  # imported late: both modules import this one
+    from cache.migrations import MIGRATIONS
+
+    pending: list[str] = []
+    if MIGRATIONS.pending(db):
+        with transaction(db):
+            pending = [m.name for m in MIGRATIONS.pending(db)]
+            MIGRATIONS.apply(db)
+    ensure_views(db)
+    return pending
+
+
+@contextmanager
+def transaction(db: Database) -> Iterator[Database]:
+    """A write transaction (`BEGIN IMMEDIATE`); nested use becomes a savepoint."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
+
+
+def open_store(settings: Settings) -> Database:
+    """Connect to `settings.opsdash_db` and bring its schema up to date."""
+    db = connect(settings.opsdash_db)
+    migrate(db)
+    return db
+
+
+@contextmanager
+def session(path: str | Path, *, migrated: bool = True) -> Iterator[Database]:
+    """`with session(path) as db:` a migrated connection, closed on exit."""
+    db = connect(path)
+    try:
+        if migrated:
+            migrate(db)
+        yield db
+    finally:
+        db.close()
+
+
+def iso(moment: datetime) -> str:
+    """The one timestamp format of our own tables: UTC, milliseconds, `Z` suffix.
+
+    One format everywhere keeps text comparisons (`lease_until < ?`) and SQLite's date
+    functions (which accept the `Z`) correct."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware UTC datetime")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,181 @@
+"""The jobs queue: pages enqueue actions, workers claim and run them, pages read progress.
+
+Life cycle: queued -> running -> done | failed (or queued -> cancelled). A running job holds a
+lease (`lease_until`) that `progress`/`heartbeat` extend; if its worker dies, the lease expires
+and `recover_stale` (also run by every `claim_next`) puts the job back in the queue, or fails it
+after `max_attempts`.
+
+Concurrency: `claim_next` runs under `BEGIN IMMEDIATE` and moves exactly one queued row to
+running with `UPDATE ... WHERE status = 'queued' RETURNING`, so two workers (threads or
+processes) never claim the same job. A `dedupe_key` keeps the same action from being queued
+twice while one is pending (backed by a partial unique index).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from cache.db import iso, transaction, utcnow
+
+DEFAULT_LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 3
+PENDING = ("queued", "running")
+
+_COLUMNS = ("job_id, kind, payload, status, dedupe_key, requested_by, created_at, started_at, "
+            "finished_at, worker_id, lease_until, attempts, done, total, message, result, error")
+
+
+@dataclass(frozen=True)
+class Job:
+    job_id: int
+    kind: str
+    payload: dict[str, Any]
+    status: str
+    dedupe_key: str | None
+    requested_by: str | None
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    worker_id: str | None
+    lease_until: str | None
+    attempts: int
+    done: int
+    total: int | None
+    message: str | None
+    result: Any
+    error: str | None
+
+
+def _job(row: Sequence[Any]) -> Job:
+    values = list(row)
+    values[2] = json.loads(values[2] or "{}")
+    values[15] = json.loads(values[15]) if values[15] is not None else None
+    return Job(*values)
+
+
+def enqueue(
+    db: Database, kind: str, payload: dict[str, Any], requested_by: str | None,
+    dedupe_key: str | None = None, now: datetime | None = None,
+) -> int:
+    """Queue a job; with a `dedupe_key` already queued or running, return that job instead."""
+    with transaction(db):
+        if dedupe_key is not None:
+            found = db.conn.execute(
+                "SELECT job_id FROM jobs WHERE dedupe_key = ? AND status IN ('queued', 'running')",
+                [dedupe_key]).fetchone()
+            if found:
+                return int(found[0])
+        cursor = db.conn.execute(
+            "INSERT INTO jobs (kind, payload, status, dedupe_key, requested_by, created_at) "
+            "VALUES (?, ?, 'queued', ?, ?, ?)",
+            [kind, json.dumps(payload, sort_keys=True, default=str), dedupe_key, requested_by,
+             iso(now or utcnow())])
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def claim_next(
+    db: Database, worker_id: str, kinds: Sequence[str] | None = None, *,
+    lease: timedelta = DEFAULT_LEASE, now: datetime | None = None,
+) -> Job | None:
+    """Atomically take the oldest queued job (of `kinds`, if given) for `worker_id`."""
+    moment = now or utcnow()
+    kind_filter, params = "", []
+    if kinds:
+        kind_filter = f" AND kind IN ({', '.join('?' for _ in kinds)})"
+        params = list(kinds)
+    sql = (f"UPDATE jobs SET status = 'running', worker_id = ?, started_at = coalesce(started_at, ?), "
+           f"lease_until = ?, attempts = attempts + 1 "
+           f"WHERE job_id = (SELECT job_id FROM jobs WHERE status = 'queued'{kind_filter} "
+           f"ORDER BY job_id LIMIT 1) AND status = 'queued' RETURNING {_COLUMNS}")
+    with transaction(db):
+        recover_stale(db, now=moment)
+        # fetchall: a RETURNING statement must run to completion before COMMIT
+        rows = db.conn.execute(sql, [worker_id, iso(moment), iso(moment + lease), *params]).fetchall()
+    return _job(rows[0]) if rows else None
+
+
+def heartbeat(db: Database, job_id: int, *, lease: timedelta = DEFAULT_LEASE,
+              now: datetime | None = None) -> None:
+    """Extend a running job's lease; call more often than the lease length."""
+    moment = now or utcnow()
+    with transaction(db):
+        db.conn.execute("UPDATE jobs SET lease_until = ? WHERE job_id = ? AND status = 'running'",
+                        [iso(moment + lease), job_id])
+
+
+def progress(
+    db: Database, job_id: int, done: int, total: int | None, message: str | None = None, *,
+    lease: timedelta = DEFAULT_LEASE, now: datetime | None = None,
+) -> None:
+    """Record progress (shown by the jobs page); also extends the lease."""
+    moment = now or utcnow()
+    with transaction(db):
+        db.conn.execute(
+            "UPDATE jobs SET done = ?, total = ?, message = coalesce(?, message), lease_until = ? "
+            "WHERE job_id = ? AND status = 'running'",
+            [done, total, message, iso(moment + lease), job_id])
+
+
+def finish(
+    db: Database, job_id: int, result: Any = None, error: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """End a job: `failed` with an error message (for staff: what failed and what to try), else `done`."""
+    status = "failed" if error else "done"
+    encoded = None if result is None else json.dumps(result, sort_keys=True, default=str)
+    with transaction(db):
+        db.conn.execute(
+            "UPDATE jobs SET status = ?, result = ?, error = ?, finished_at = ?, lease_until = NULL "
+            "WHERE job_id = ?", [status, encoded, error, iso(now or utcnow()), job_id])
+
+
+def cancel(db: Database, job_id: int, now: datetime | None = None) -> bool:
+    """Cancel a job that has not started; False when it already runs or ended."""
+    with transaction(db):
+        cursor = db.conn.execute(
+            "UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE job_id = ? AND status = 'queued'",
+            [iso(now or utcnow()), job_id])
+    return cursor.rowcount == 1
+
+
+def recover_stale(db: Database, *, now: datetime | None = None, max_attempts: int = MAX_ATTEMPTS) -> int:
+    """Re-queue running jobs whose lease expired (their worker died); fail those out of attempts."""
+    moment = iso(now or utcnow())
+    with transaction(db):
+        failed = db.conn.execute(
+            "UPDATE jobs SET status = 'failed', finished_at = ?, lease_until = NULL, "
+            "error = 'the worker stopped responding ' || attempts || ' times; queue the action again' "
+            "WHERE status = 'running' AND lease_until < ? AND attempts >= ?",
+            [moment, moment, max_attempts]).rowcount
+        requeued = db.conn.execute(
+            "UPDATE jobs SET status = 'queued', worker_id = NULL, lease_until = NULL, "
+            "message = 'worker lease expired; queued again' "
+            "WHERE status = 'running' AND lease_until < ?", [moment]).rowcount
+    return failed + requeued
+
+
+def get(db: Database, job_id: int) -> Job | None:
+    row = db.conn.execute(f"SELECT {_COLUMNS} FROM jobs WHERE job_id = ?", [job_id]).fetchone()
+    return _job(row) if row else None
+
+
+def recent(
+    db: Database, *, limit: int = 50, kinds: Sequence[str] | None = None,
+    statuses: Sequence[str] | None = None,
+) -> list[Job]:
+    """Newest first, optionally only some kinds/statuses (for the jobs page and the worker)."""
+    clauses: list[str] = ["1"]
+    params: list[str | int] = []
+    for column, values in (("kind", kinds), ("status", statuses)):
+        if values:
+            clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
+            params.extend(values)
+    sql = f"SELECT {_COLUMNS} FROM jobs WHERE {' AND '.join(clauses)} ORDER BY job_id DESC LIMIT ?"
+    return [_job(r) for r in db.conn.execute(sql, [*params, limit])]

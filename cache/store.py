@@ -1,0 +1,176 @@
+"""Writes from the sync engine: idempotent upserts, sync-run bookkeeping, checkpoints.
+
+`upsert_records` is the one write path for mirrored vendor records. It is idempotent (running a
+page twice leaves the same rows) and reports how many rows were new and how many already there,
+which `sync_runs` records. Identifiers (table, columns) cannot be bound parameters, so they are
+checked against the live schema before being quoted into the statement; values are always bound.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlite_utils import Database
+
+from cache.db import iso, transaction, utcnow
+
+# Keys per existence probe: far below SQLite's 32766 bound-variable limit.
+_PROBE_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    inserted: int
+    updated: int
+
+
+def upsert_records(
+    db: Database,
+    table: str,
+    rows: Iterable[Mapping[str, Any]],
+    pk: str | Sequence[str],
+    *,
+    insert_only: Sequence[str] = (),
+) -> UpsertResult:
+    """Insert or update `rows` in one transaction.
+
+    The column list is the union of the rows' keys: a row missing a key writes NULL there.
+    `insert_only` columns are written on insert and kept on update (e.g. `first_seen_at`).
+    `updated` counts rows whose key already existed, whether or not a value changed."""
+    rows = list(rows)
+    if not rows:
+        return UpsertResult(0, 0)
+    keys = [pk] if isinstance(pk, str) else list(pk)
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    _check_identifiers(db, table, [*columns, *keys, *insert_only])
+    sql = _upsert_sql(table, columns, keys, insert_only)
+    params = [_row_params(row, columns) for row in rows]
+    key_positions = [columns.index(k) for k in keys]
+    with transaction(db):
+        distinct = {tuple(p[i] for i in key_positions) for p in params}
+        existing = _count_existing(db, table, keys, distinct)
+        db.conn.executemany(sql, params)
+    inserted = len(distinct) - existing
+    return UpsertResult(inserted, len(rows) - inserted)
+
+
+def _upsert_sql(table: str, columns: list[str], keys: list[str], insert_only: Sequence[str]) -> str:
+    cols = ", ".join(_q(c) for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    mutable = [c for c in columns if c not in keys and c not in insert_only]
+    action = (
+        "DO UPDATE SET " + ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in mutable)
+        if mutable else "DO NOTHING"
+    )
+    conflict = ", ".join(_q(k) for k in keys)
+    return f"INSERT INTO {_q(table)} ({cols}) VALUES ({marks}) ON CONFLICT ({conflict}) {action}"
+
+
+def _count_existing(db: Database, table: str, keys: list[str], distinct: set[tuple[Any, ...]]) -> int:
+    """How many of these keys are already in the table, each looked up in the primary-key index.
+
+    A single key uses `IN (?, ...)`; a composite key joins a VALUES list, because
+    `(a, b) IN (VALUES ...)` would scan the whole index instead."""
+    pending = list(distinct)
+    found = 0
+    for start in range(0, len(pending), _PROBE_CHUNK):
+        chunk = pending[start:start + _PROBE_CHUNK]
+        found += db.conn.execute(_probe_sql(table, keys, len(chunk)), [v for key in chunk for v in key]).fetchone()[0]
+    return found
+
+
+def _probe_sql(table: str, keys: list[str], n: int) -> str:
+    if len(keys) == 1:
+        return f"SELECT count(*) FROM {_q(table)} WHERE {_q(keys[0])} IN ({', '.join('?' * n)})"
+    on = " AND ".join(f"t.{_q(k)} = v.column{i + 1}" for i, k in enumerate(keys))
+    one = "(" + ", ".join("?" for _ in keys) + ")"
+    return f"SELECT count(*) FROM (VALUES {', '.join([one] * n)}) AS v JOIN {_q(table)} AS t ON {on}"
+
+
+def _check_identifiers(db: Database, table: str, columns: Iterable[str]) -> None:
+    if table not in db.table_names():
+        raise ValueError(f"unknown table {table!r}")
+    known = set(db[table].columns_dict)
+    unknown = sorted(set(columns) - known)
+    if unknown:
+        raise ValueError(f"unknown columns for {table}: {', '.join(unknown)}")
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+_PLAIN = frozenset({str, int, float, type(None)})
+
+
+def _row_params(row: Mapping[str, Any], columns: list[str]) -> tuple[Any, ...]:
+    # The type check inline skips a function call for the common values: this loop is the
+    # hot path of a sync (bench/bench_upsert.py).
+    return tuple(v if type(v) in _PLAIN else _adapt(v) for v in map(row.get, columns))
+
+
+def _adapt(value: Any) -> Any:
+    """Python values to SQLite ones without a process-wide adapter (which would leak elsewhere)."""
+    if value is None or isinstance(value, (str, int)):
+        return int(value) if isinstance(value, bool) else value
+    if isinstance(value, Decimal):
+        return str(value)  # exact; an INTEGER column of a STRICT table rejects a fraction
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, sort_keys=True, default=str)
+    return value
+
+
+def mark_gone(db: Database, table: str, *, not_seen_since: str, now: datetime | None = None) -> int:
+    """Stamp `gone_from_vendor_at` on rows a full sync pass no longer returned (Cargobase drops
+    finished invoices from its list after 24 h: the row stays, as history)."""
+    _check_identifiers(db, table, ["last_seen_at", "gone_from_vendor_at"])
+    sql = (f"UPDATE {_q(table)} SET gone_from_vendor_at = ? "
+           "WHERE last_seen_at < ? AND gone_from_vendor_at IS NULL")
+    with transaction(db):
+        return db.conn.execute(sql, [iso(now or utcnow()), not_seen_since]).rowcount
+
+
+# --- sync runs and checkpoints (read by cache.freshness) -------------------------------------
+
+def start_sync_run(db: Database, vendor: str, resource: str, now: datetime | None = None) -> int:
+    sql = "INSERT INTO sync_runs (vendor, resource, started_at, status) VALUES (?, ?, ?, 'running')"
+    with transaction(db):
+        run_id = db.conn.execute(sql, [vendor, resource, iso(now or utcnow())]).lastrowid
+    assert run_id is not None
+    return run_id
+
+
+def finish_sync_run(
+    db: Database, run_id: int, *, pages: int = 0, inserted: int = 0, updated: int = 0,
+    error: str | None = None, now: datetime | None = None,
+) -> None:
+    """Close a run: `ok` without an error, `error` with one (a message fit for staff, no secrets)."""
+    sql = ("UPDATE sync_runs SET finished_at = ?, status = ?, pages = ?, inserted = ?, updated = ?, "
+           "error = ? WHERE run_id = ?")
+    status = "error" if error else "ok"
+    with transaction(db):
+        db.conn.execute(sql, [iso(now or utcnow()), status, pages, inserted, updated, error, run_id])
+
+
+def get_checkpoint(db: Database, vendor: str, resource: str) -> dict[str, Any] | None:
+    sql = "SELECT cursor, server_time, updated_at FROM sync_checkpoints WHERE vendor = ? AND resource = ?"
+    row = db.conn.execute(sql, [vendor, resource]).fetchone()
+    return None if row is None else {"cursor": row[0], "server_time": row[1], "updated_at": row[2]}
+
+
+def set_checkpoint(
+    db: Database, vendor: str, resource: str, cursor: str | None,
+    server_time: str | None = None, now: datetime | None = None,
+) -> None:
+    row = {"vendor": vendor, "resource": resource, "cursor": cursor, "server_time": server_time,
+           "updated_at": iso(now or utcnow())}
+    upsert_records(db, "sync_checkpoints", [row], ("vendor", "resource"))

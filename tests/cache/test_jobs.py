@@ -1,0 +1,120 @@
+"""The jobs queue: enqueue/dedupe, atomic claims across threads and processes, leases, progress."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from cache import jobs
+from cache.db import connect
+from tests.cache.conftest import NOW
+
+
+def test_enqueue_and_claim_in_order(db: Database) -> None:
+    first = jobs.enqueue(db, "upload_orders", {"file": "a.csv"}, "ops@x", now=NOW)
+    second = jobs.enqueue(db, "validate_tax_ids", {"n": 2}, "fin@x", now=NOW)
+    job = jobs.claim_next(db, "w1", now=NOW)
+    assert job is not None
+    assert (job.job_id, job.kind, job.payload, job.status, job.worker_id, job.attempts) == (
+        first, "upload_orders", {"file": "a.csv"}, "running", "w1", 1)
+    assert job.lease_until == "2025-03-10T12:05:00.000Z"
+    assert jobs.claim_next(db, "w1", kinds=["sync"], now=NOW) is None
+    assert jobs.claim_next(db, "w1", kinds=["validate_tax_ids"], now=NOW).job_id == second  # type: ignore[union-attr]
+    assert jobs.claim_next(db, "w1", now=NOW) is None
+
+
+def test_dedupe_key_returns_pending_job(db: Database) -> None:
+    a = jobs.enqueue(db, "sync", {"vendor": "qargo"}, "u", dedupe_key="sync:qargo", now=NOW)
+    assert jobs.enqueue(db, "sync", {"vendor": "qargo"}, "u", dedupe_key="sync:qargo", now=NOW) == a
+    jobs.claim_next(db, "w", now=NOW)
+    assert jobs.enqueue(db, "sync", {}, "u", dedupe_key="sync:qargo", now=NOW) == a  # running still dedupes
+    jobs.finish(db, a, result={"pages": 1}, now=NOW)
+    b = jobs.enqueue(db, "sync", {}, "u", dedupe_key="sync:qargo", now=NOW)
+    assert b != a
+    assert jobs.enqueue(db, "sync", {}, "u", dedupe_key="sync:quaderno", now=NOW) not in (a, b)
+
+
+def test_progress_and_finish(db: Database) -> None:
+    job_id = jobs.enqueue(db, "validate_tax_ids", {}, "u", now=NOW)
+    jobs.claim_next(db, "w", now=NOW)
+    jobs.progress(db, job_id, 5, 10, "5 of 10 checked", now=NOW + timedelta(minutes=4))
+    job = jobs.get(db, job_id)
+    assert job is not None
+    assert (job.done, job.total, job.message, job.lease_until) == (5, 10, "5 of 10 checked",
+                                                                   "2025-03-10T12:09:00.000Z")
+    jobs.finish(db, job_id, result={"valid": 9, "invalid": 1}, now=NOW)
+    done = jobs.get(db, job_id)
+    assert done is not None and (done.status, done.result, done.lease_until) == (
+        "done", {"valid": 9, "invalid": 1}, None)
+    failed = jobs.enqueue(db, "x", {}, "u", now=NOW)
+    jobs.finish(db, failed, error="Quaderno is unavailable: try again later", now=NOW)
+    assert jobs.get(db, failed).status == "failed"  # type: ignore[union-attr]
+
+
+def test_cancel_only_queued(db: Database) -> None:
+    a, b = jobs.enqueue(db, "x", {}, "u", now=NOW), jobs.enqueue(db, "x", {}, "u", now=NOW)
+    jobs.claim_next(db, "w", now=NOW)
+    assert (jobs.cancel(db, a, now=NOW), jobs.cancel(db, b, now=NOW)) == (False, True)
+    assert [j.status for j in jobs.recent(db)] == ["cancelled", "running"]
+    assert [j.job_id for j in jobs.recent(db, statuses=["running"])] == [a]
+
+
+@pytest.mark.parametrize(("attempts", "status"), [(1, "queued"), (2, "queued"), (3, "failed")])
+def test_stale_lease_recovery(db: Database, attempts: int, status: str) -> None:
+    job_id = jobs.enqueue(db, "x", {}, "u", now=NOW)
+    moment = NOW
+    for _ in range(attempts):
+        assert jobs.claim_next(db, "dead-worker", now=moment) is not None
+        moment += timedelta(minutes=6)  # the lease (5 min) expires without a heartbeat
+    assert jobs.recover_stale(db, now=moment) == 1
+    job = jobs.get(db, job_id)
+    assert job is not None and (job.status, job.worker_id is None or status == "failed") == (status, True)
+    if status == "queued":
+        assert jobs.claim_next(db, "w2", now=moment).worker_id == "w2"  # type: ignore[union-attr]
+
+
+def test_live_lease_is_not_recovered(db: Database) -> None:
+    job_id = jobs.enqueue(db, "x", {}, "u", now=NOW)
+    jobs.claim_next(db, "w", now=NOW)
+    jobs.heartbeat(db, job_id, now=NOW + timedelta(minutes=4))
+    assert jobs.recover_stale(db, now=NOW + timedelta(minutes=6)) == 0
+    assert jobs.claim_next(db, "other", now=NOW + timedelta(minutes=6)) is None
+
+
+def _drain(path: Path, worker: str) -> list[int]:
+    db = connect(path)
+    claimed = []
+    while (job := jobs.claim_next(db, worker)) is not None:
+        claimed.append(job.job_id)
+        jobs.finish(db, job.job_id, result="ok")
+    db.close()
+    return claimed
+
+
+def test_threads_claim_each_job_once(db_path: Path) -> None:
+    db = connect(db_path)
+    ids = [jobs.enqueue(db, "x", {"i": i}, "u") for i in range(60)]
+    db.close()
+    results: dict[str, list[int]] = {}
+    threads = [threading.Thread(target=lambda w=w: results.__setitem__(w, _drain(db_path, w)))
+               for w in ("t1", "t2", "t3")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    claimed = [j for w in results.values() for j in w]
+    assert sorted(claimed) == ids
+
+
+def test_processes_claim_each_job_once(db_path: Path) -> None:
+    db = connect(db_path)
+    ids = [jobs.enqueue(db, "x", {"i": i}, "u") for i in range(40)]
+    db.close()
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        lists = pool.starmap(_drain, [(db_path, "p1"), (db_path, "p2")])
+    assert sorted(j for lst in lists for j in lst) == ids

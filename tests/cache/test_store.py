@@ -1,0 +1,111 @@
+"""Upserts, sync-run bookkeeping and checkpoints."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlite_utils import Database
+
+from cache.store import (
+    UpsertResult,
+    finish_sync_run,
+    get_checkpoint,
+    mark_gone,
+    set_checkpoint,
+    start_sync_run,
+    upsert_records,
+)
+from tests.cache.conftest import NOW
+
+
+def _orders(ids: range, status: str) -> list[dict[str, object]]:
+    return [{"order_id": f"o{i}", "reference": f"R{i}", "status": status, "raw": {"id": i},
+             "synced_at": NOW} for i in ids]
+
+
+@pytest.mark.parametrize(("first", "second", "expected"), [
+    (range(0), range(5), UpsertResult(5, 0)),
+    (range(5), range(5), UpsertResult(0, 5)),
+    (range(5), range(3, 8), UpsertResult(3, 2)),
+    (range(1000), range(500, 1600), UpsertResult(600, 500)),  # crosses the 500-key probe chunk
+])
+def test_upsert_counts(db: Database, first: range, second: range, expected: UpsertResult) -> None:
+    upsert_records(db, "qargo_orders", _orders(first, "NEW"), "order_id")
+    assert upsert_records(db, "qargo_orders", _orders(second, "DONE"), "order_id") == expected
+    total = len(set(first) | set(second))
+    assert db.execute("SELECT count(*) FROM qargo_orders").fetchone()[0] == total
+    assert db.execute("SELECT count(*) FROM qargo_orders WHERE status = 'DONE'").fetchone()[0] == len(second)
+
+
+def test_upsert_is_idempotent_and_adapts_values(db: Database) -> None:
+    rows = [{"charge_id": "c1", "order_id": "o1", "amount": Decimal("12.30"), "currency": "EUR",
+             "raw": {"b": 1, "a": [1, 2]}, "synced_at": NOW}]
+    upsert_records(db, "qargo_charges", rows, "charge_id")
+    upsert_records(db, "qargo_charges", rows, "charge_id")
+    stored = db.execute("SELECT amount, raw, synced_at FROM qargo_charges").fetchall()
+    assert stored == [("12.30", json.dumps({"a": [1, 2], "b": 1}), "2025-03-10T12:00:00.000Z")]
+
+
+def test_duplicate_keys_in_one_batch(db: Database) -> None:
+    rows = _orders(range(2), "A") + _orders(range(1), "B")
+    assert upsert_records(db, "qargo_orders", rows, "order_id") == UpsertResult(2, 1)
+    assert db.execute("SELECT status FROM qargo_orders WHERE order_id = 'o0'").fetchone()[0] == "B"
+
+
+def test_composite_key_and_insert_only(db: Database) -> None:
+    def row(seen: object, status: str) -> dict[str, object]:
+        return {"shipment_reference": "S1", "provider_invoice_number": "P1", "invoice_status": status,
+                "first_seen_at": seen, "last_seen_at": seen, "gone_from_vendor_at": None, "synced_at": seen}
+
+    later = NOW + timedelta(hours=1)
+    upsert_records(db, "cargobase_invoices", [row(NOW, "awaiting_audit")], ("shipment_reference",
+                   "provider_invoice_number"), insert_only=("first_seen_at",))
+    result = upsert_records(db, "cargobase_invoices", [row(later, "approved")],
+                            ("shipment_reference", "provider_invoice_number"), insert_only=("first_seen_at",))
+    assert result == UpsertResult(0, 1)
+    assert db.execute("SELECT first_seen_at, last_seen_at, invoice_status FROM cargobase_invoices").fetchone() == (
+        "2025-03-10T12:00:00.000Z", "2025-03-10T13:00:00.000Z", "approved")
+
+
+def test_mark_gone_keeps_history(db: Database) -> None:
+    key = ("shipment_reference", "provider_invoice_number")
+    old = {"shipment_reference": "S1", "provider_invoice_number": "", "first_seen_at": NOW,
+           "last_seen_at": NOW, "synced_at": NOW}
+    new = old | {"shipment_reference": "S2", "last_seen_at": NOW + timedelta(days=1)}
+    upsert_records(db, "cargobase_invoices", [old, new], key)
+    assert mark_gone(db, "cargobase_invoices", not_seen_since="2025-03-11T00:00:00.000Z", now=NOW) == 1
+    rows = db.execute("SELECT shipment_reference, gone_from_vendor_at FROM cargobase_invoices "
+                      "ORDER BY 1").fetchall()
+    assert rows == [("S1", "2025-03-10T12:00:00.000Z"), ("S2", None)]
+
+
+@pytest.mark.parametrize(("table", "row", "message"), [
+    ("no_such_table", {"x": 1}, "unknown table"),
+    ("qargo_orders", {"order_id": "1", "bogus; DROP TABLE x": 1}, "unknown columns"),
+])
+def test_upsert_rejects_unknown_identifiers(db: Database, table: str, row: dict[str, object],
+                                            message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        upsert_records(db, table, [row], "order_id")
+
+
+def test_empty_upsert(db: Database) -> None:
+    assert upsert_records(db, "qargo_orders", [], "order_id") == UpsertResult(0, 0)
+
+
+def test_sync_run_and_checkpoint(db: Database) -> None:
+    run_id = start_sync_run(db, "qargo", "orders", now=NOW)
+    finish_sync_run(db, run_id, pages=3, inserted=10, updated=2, now=NOW + timedelta(seconds=5))
+    failed = start_sync_run(db, "qargo", "orders", now=NOW)
+    finish_sync_run(db, failed, error="Qargo rejected the client id: check QARGO_CLIENT_ID", now=NOW)
+    rows = db.execute("SELECT status, pages, inserted, updated, finished_at FROM sync_runs ORDER BY run_id")
+    assert rows.fetchall() == [("ok", 3, 10, 2, "2025-03-10T12:00:05.000Z"),
+                               ("error", 0, 0, 0, "2025-03-10T12:00:00.000Z")]
+    assert get_checkpoint(db, "qargo", "orders") is None
+    set_checkpoint(db, "qargo", "orders", "c1", "2025-03-10T11:59:00Z", now=NOW)
+    set_checkpoint(db, "qargo", "orders", "c2", None, now=NOW)
+    assert get_checkpoint(db, "qargo", "orders") == {"cursor": "c2", "server_time": None,
+                                                     "updated_at": "2025-03-10T12:00:00.000Z"}

@@ -1,0 +1,154 @@
+"""The webhook receiver over real HTTP: auth, size limit, validation, idempotency, ordering."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from cache.db import session
+from cache.queries import query_dataset
+from cache.webhooks import MAX_BODY_BYTES, webhook_app
+from sandbox.server import free_port, serving
+from services.settings import Settings
+
+AUTH = ("hooks", "s3cret-hook-password")
+NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+
+
+def upwell_event(event_id: str, op: str = "INSERT", updated: str = "2026-11-20T10:00:00", **new: Any) -> dict:
+    image = {"id": "ci-1", "invoice_number": "CI-1001", "currency": "EUR", "total_amount": 250741,
+             "total_tax_amount": "0", "balance": 250741, "carrier_id": "carrier-9", "status": "open",
+             "due_date": "2026-12-01", "updated_at": updated, **new}
+    payload = {"new": image, "old": None} if op != "DELETE" else {"new": None, "old": image}
+    return {"id": event_id, "createdAt": updated, "updatedAt": updated, "status": "PENDING",
+            "operation": op, "table": "carrier_invoices", "payload": payload}
+
+
+def qargo_event(event_id: str, status: str, ts: str, order_id: str = "11111111-1111-1111-1111-111111111111") -> dict:
+    return {"events": [{"timestamp": ts, "update": {"type": "Order", "id": event_id, "status": status}}],
+            "order": {"id": order_id, "customer_reference_number": "SO-0000001",
+                      "customer": {"name": "Falcon Chemicals Inc."}, "status": status, "stops": []}}
+
+
+@pytest.fixture
+def receiver(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    db = tmp_path / "hooks.db"
+    settings = Settings(opsdash_db=db, opsdash_webhook_user=AUTH[0], opsdash_webhook_password=SecretStr(AUTH[1]))
+    with serving(webhook_app(settings), "127.0.0.1", free_port()) as url:
+        yield url, db
+
+
+def rows(db: Path, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    with session(db) as conn:
+        return [dict(r) for r in conn.query(sql, params or [])]
+
+
+def outstanding_upwell(db: Path) -> list[str]:
+    with session(db) as conn:
+        page = query_dataset(conn, "invoices_outstanding", {"source": "upwell"}, now=NOW)
+    return [row["invoice_number"] for row in page.rows]
+
+
+def post(url: str, source: str, body: Any, auth: tuple[str, str] | None = AUTH) -> httpx.Response:
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return httpx.post(f"{url}/webhooks/{source}", content=content, auth=auth,
+                      headers={"content-type": "application/json"})
+
+
+@pytest.mark.parametrize("auth", [None, ("hooks", "wrong"), ("other", AUTH[1])])
+def test_forged_or_unauthenticated_delivery_is_refused_and_nothing_stored(receiver, auth) -> None:
+    url, db = receiver
+    response = post(url, "upwell", upwell_event("e1"), auth=auth)
+    assert response.status_code == 401 and "Basic" in response.headers["www-authenticate"]
+    assert rows(db, "SELECT count(*) AS n FROM carrier_invoices") == [{"n": 0}]
+    assert rows(db, "SELECT outcome, body FROM webhook_events") == [{"outcome": "rejected", "body": None}]
+
+
+def test_oversized_body_is_413(receiver) -> None:
+    url, db = receiver
+    response = post(url, "upwell", b"{" + b" " * (MAX_BODY_BYTES + 1) + b"}")
+    assert response.status_code == 413
+    assert rows(db, "SELECT count(*) AS n FROM carrier_invoices") == [{"n": 0}]
+
+
+def test_bad_event_is_400_naming_the_field_and_stores_nothing(receiver) -> None:
+    url, db = receiver
+    response = post(url, "upwell", upwell_event("e1", total_amount="twelve"))
+    assert response.status_code == 400
+    assert "payload.new.total_amount" in response.json()["detail"]
+    assert rows(db, "SELECT count(*) AS n FROM carrier_invoices") == [{"n": 0}]
+    assert post(url, "upwell", b"not json").status_code == 400
+
+
+def test_insert_stores_exact_amounts_and_raw_event(receiver) -> None:
+    url, db = receiver
+    assert post(url, "upwell", upwell_event("e1")).json() == {"outcome": "accepted"}
+    [invoice] = rows(db, "SELECT invoice_number, currency, total_amount, total_tax_amount, balance FROM carrier_invoices")
+    assert invoice == {"invoice_number": "CI-1001", "currency": "EUR", "total_amount": 250741,
+                       "total_tax_amount": 0, "balance": 250741}
+    [event] = rows(db, "SELECT event_id, outcome, body FROM webhook_events")
+    assert event["event_id"] == "e1" and event["outcome"] == "accepted"
+    assert json.loads(event["body"])["payload"]["new"]["total_amount"] == 250741
+
+
+def test_duplicates_and_retries_are_applied_once(receiver) -> None:
+    url, db = receiver
+    first = upwell_event("e1")
+    assert post(url, "upwell", first).json()["outcome"] == "accepted"
+    assert post(url, "upwell", first).json()["outcome"] == "duplicate"
+    retry = {**copy.deepcopy(first), "id": "e1-retry", "retryOfId": "e1"}
+    assert post(url, "upwell", retry).json()["outcome"] == "duplicate"
+    assert rows(db, "SELECT deliveries FROM webhook_events WHERE event_id = 'e1'") == [{"deliveries": 2}]
+    assert rows(db, "SELECT count(*) AS n FROM carrier_invoices") == [{"n": 1}]
+
+
+def test_out_of_order_update_does_not_overwrite_newer_state(receiver) -> None:
+    url, db = receiver
+    post(url, "upwell", upwell_event("e1", updated="2026-11-20T10:00:00"))
+    newer = upwell_event("e3", op="UPDATE", updated="2026-11-20T12:00:00", balance=0, status="paid")
+    older = upwell_event("e2", op="UPDATE", updated="2026-11-20T11:00:00", balance=100000)
+    assert post(url, "upwell", newer).json()["outcome"] == "accepted"
+    assert post(url, "upwell", older).json()["outcome"] == "stale"
+    assert rows(db, "SELECT balance, status, last_event_id FROM carrier_invoices") == [
+        {"balance": 0, "status": "paid", "last_event_id": "e3"}]
+
+
+def test_delete_keeps_history_and_leaves_the_outstanding_view(receiver) -> None:
+    url, db = receiver
+    post(url, "upwell", upwell_event("e1", updated="2026-11-20T10:00:00"))
+    assert outstanding_upwell(db) == ["CI-1001"]
+    assert post(url, "upwell", upwell_event("e2", op="DELETE", updated="2026-11-20T13:00:00")).json()["outcome"] == "accepted"
+    assert outstanding_upwell(db) == []
+    [kept] = rows(db, "SELECT invoice_number, deleted_at FROM carrier_invoices")
+    assert kept["invoice_number"] == "CI-1001" and kept["deleted_at"].startswith("2026-11-20T13:00")
+    assert len(rows(db, "SELECT * FROM webhook_events WHERE outcome = 'accepted'")) == 2
+
+
+def test_qargo_visibility_events_update_orders_in_order(receiver) -> None:
+    url, db = receiver
+    assert post(url, "qargo", qargo_event("q1", "PLANNED", "2026-11-20T10:00:00Z")).json()["outcome"] == "accepted"
+    assert post(url, "qargo", qargo_event("q3", "IN_TRANSIT", "2026-11-20T12:00:00Z")).json()["outcome"] == "accepted"
+    assert post(url, "qargo", qargo_event("q2", "DEPARTED", "2026-11-20T11:00:00Z")).json()["outcome"] == "stale"
+    assert post(url, "qargo", qargo_event("q3", "IN_TRANSIT", "2026-11-20T12:00:00Z")).json()["outcome"] == "duplicate"
+    [order] = rows(db, "SELECT reference, customer, status FROM qargo_orders")
+    assert order == {"reference": "SO-0000001", "customer": "Falcon Chemicals Inc.", "status": "IN_TRANSIT"}
+    timeline = rows(db, "SELECT event_type FROM qargo_order_events ORDER BY occurred_at")
+    assert [t["event_type"] for t in timeline] == ["Order:PLANNED", "Order:DEPARTED", "Order:IN_TRANSIT"]
+    assert post(url, "qargo", {"events": []}).status_code == 400
+    assert "events" in post(url, "qargo", {"order": {}}).json()["detail"]
+
+
+def test_secret_never_stored(receiver) -> None:
+    url, db = receiver
+    post(url, "upwell", upwell_event("e1"), auth=("hooks", "wrong"))
+    post(url, "upwell", upwell_event("e2"))
+    dump = "\n".join(str(r) for r in rows(db, "SELECT * FROM webhook_events"))
+    assert AUTH[1] not in dump and "wrong" not in dump
