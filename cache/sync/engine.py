@@ -1,0 +1,218 @@
+"""One loop syncs every declared resource (cache/sync/resources.py): fetch pages, map, upsert, checkpoint.
+
+A `SyncResource` is data: vendor, resource name (as in `cache.freshness.SOURCES`), table, key, how
+to fetch pages from a cursor state, how to map a vendor record to a row, and the incremental mode:
+
+- "full":         every run reads everything; `after_full_pass` may stamp records the vendor dropped.
+- "since":        the vendor filters by change time (Qasida `since`); the next run asks from the
+                  SERVER's time at the start of the last successful run, never the local clock.
+- "newest_first": the vendor lists newest first (Quaderno `created_before`); a run stops at the newest
+                  id already stored; every `full_every` a full pass catches state changes and deletions.
+
+A failure keeps every page already upserted, leaves the checkpoint at the last complete page, and is
+recorded in `sync_runs`; the next run resumes from there. Upserts are idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal, Protocol
+
+from sqlite_utils import Database
+
+from cache.db import iso, utcnow
+from cache.store import finish_sync_run, get_checkpoint, set_checkpoint, start_sync_run, upsert_records
+from services.core import VendorError
+
+log = logging.getLogger("opsdash.sync")
+
+Mode = Literal["full", "since", "newest_first"]
+Row = dict[str, Any]
+
+
+class Batch(Protocol):
+    """What a fetch yields: the core's `Page` fits, so does any list of records with a checkpoint."""
+
+    records: list[Any]
+
+    def checkpoint(self) -> dict[str, Any] | None: ...
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """What a fetch starts from: a page to resume at, a `since` time, or the newest id stored."""
+
+    resume: dict[str, Any] | None = None
+    since: str | None = None
+    newest: str | None = None
+    full: bool = True  # this run reads everything (no `since`, no stop at `newest`)
+
+
+Fetch = Callable[[Any, SyncState], Iterable[Batch]]
+
+
+@dataclass(frozen=True)
+class SyncResource:
+    vendor: str
+    name: str
+    table: str
+    pk: str | tuple[str, ...]
+    fetch: Fetch
+    to_row: Callable[[Any], Row]
+    mode: Mode = "full"
+    interval: timedelta = timedelta(minutes=15)
+    full_every: timedelta = timedelta(hours=6)
+    record_id: Callable[[Any], str] = str  # newest_first: the id compared with the stored newest
+    insert_only: tuple[str, ...] = ()
+    after_full_pass: Callable[[Database, str], None] | None = None  # (db, run start ISO)
+    max_pages: int = 10_000
+
+
+@dataclass
+class RunResult:
+    vendor: str
+    resource: str
+    pages: int = 0
+    inserted: int = 0
+    updated: int = 0
+    error: str | None = None
+    full: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def summary(self) -> str:
+        head = f"{self.vendor}/{self.resource}: {self.pages} pages, +{self.inserted} new, {self.updated} updated"
+        return f"{head}, FAILED: {self.error}" if self.error else head
+
+
+@dataclass
+class _Checkpoint:
+    resume: dict[str, Any] | None = None
+    since: str | None = None
+    newest: str | None = None
+    last_full: str | None = None
+    run: dict[str, Any] = field(default_factory=dict)  # the interrupted run's own state
+
+    @classmethod
+    def load(cls, db: Database, res: SyncResource) -> _Checkpoint:
+        stored = get_checkpoint(db, res.vendor, res.name)
+        if not stored or not stored["cursor"]:
+            return cls()
+        data = json.loads(stored["cursor"])
+        return cls(**{k: data.get(k) for k in ("resume", "since", "newest", "last_full")}, run=data.get("run") or {})
+
+    def save(self, db: Database, res: SyncResource) -> None:
+        cursor = {"resume": self.resume, "since": self.since, "newest": self.newest,
+                  "last_full": self.last_full, "run": self.run}
+        set_checkpoint(db, res.vendor, res.name, json.dumps(cursor), server_time=self.since)
+
+
+def run_resource(db: Database, client: Any, res: SyncResource, now: datetime | None = None) -> RunResult:
+    moment = now or utcnow()
+    cp = _Checkpoint.load(db, res)
+    run_id = start_sync_run(db, res.vendor, res.name, now=moment)
+    if not cp.resume:  # a fresh run (not resuming an interrupted one) decides full or incremental
+        cp.run = {"full": _wants_full(res, cp, moment), "started": iso(moment)}
+    state = SyncState(resume=cp.resume, since=cp.since, newest=cp.newest, full=bool(cp.run.get("full")))
+    result = RunResult(res.vendor, res.name, full=state.full)
+    try:
+        _pull(db, client, res, cp, state, result, moment)
+    except (VendorError, ValueError) as exc:  # ValueError: a record the mapper could not read
+        result.error = _message(exc)
+        log.warning("sync %s/%s failed: %s", res.vendor, res.name, result.error)
+    finish_sync_run(db, run_id, pages=result.pages, inserted=result.inserted, updated=result.updated,
+                    error=result.error)
+    return result
+
+
+def _pull(db: Database, client: Any, res: SyncResource, cp: _Checkpoint, state: SyncState,
+          result: RunResult, moment: datetime) -> None:
+    synced_at = iso(moment)
+    for batch in _bounded(res.fetch(client, state), res.max_pages):
+        if "server_time" not in cp.run:
+            cp.run["server_time"] = _server_time(batch) or synced_at
+        records, reached_known = _until_known(res, state, batch.records)
+        if records and "newest" not in cp.run and not state.resume:
+            cp.run["newest"] = res.record_id(records[0])
+        rows = [{**res.to_row(r), "synced_at": synced_at} for r in records]
+        counts = upsert_records(db, res.table, rows, res.pk, insert_only=res.insert_only)
+        result.pages, result.inserted, result.updated = (result.pages + 1, result.inserted + counts.inserted,
+                                                         result.updated + counts.updated)
+        cp.resume = None if reached_known else batch.checkpoint()
+        cp.save(db, res)
+        if reached_known or cp.resume is None:
+            break
+    _complete(db, res, cp, state)
+
+
+def _complete(db: Database, res: SyncResource, cp: _Checkpoint, state: SyncState) -> None:
+    cp.resume = None
+    cp.since = cp.run.get("server_time") or cp.since
+    cp.newest = cp.run.get("newest") or cp.newest
+    if state.full:
+        cp.last_full = cp.run.get("started")
+        if res.after_full_pass:
+            res.after_full_pass(db, cp.run["started"])
+    cp.run = {}
+    cp.save(db, res)
+
+
+def _wants_full(res: SyncResource, cp: _Checkpoint, moment: datetime) -> bool:
+    if res.mode == "full" or cp.last_full is None:
+        return True
+    return datetime.fromisoformat(cp.last_full.replace("Z", "+00:00")) <= moment - res.full_every
+
+
+def _until_known(res: SyncResource, state: SyncState, records: list[Any]) -> tuple[list[Any], bool]:
+    """newest_first: keep records newer than the newest stored; True once we reach it."""
+    if res.mode != "newest_first" or state.full or state.newest is None:
+        return records, False
+    for i, record in enumerate(records):
+        if _id_key(res.record_id(record)) <= _id_key(state.newest):
+            return records[:i], True
+    return records, False
+
+
+def _id_key(value: str) -> tuple[int, str]:
+    return (int(value), "") if value.isdigit() else (0, value)
+
+
+def _server_time(batch: Batch) -> str | None:
+    """The vendor's own clock from the HTTP Date header of the first page, if the batch has one."""
+    response = getattr(batch, "response", None)
+    date = response.headers.get("date") if response is not None else None
+    if not date:
+        return None
+    try:
+        return iso(parsedate_to_datetime(date))
+    except (TypeError, ValueError):
+        return None
+
+
+def _bounded(batches: Iterable[Batch], limit: int) -> Iterator[Batch]:
+    for number, batch in enumerate(batches, start=1):
+        if number > limit:
+            raise ValueError(f"more than {limit} pages: stopped to protect the vendor; raise max_pages if real")
+        yield batch
+
+
+def _message(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def run_all(db: Database, clients: Mapping[str, Any], resources: Iterable[SyncResource],
+            now: datetime | None = None) -> list[RunResult]:
+    """One pass over `resources` whose vendor has a client; a vendor's failure doesn't stop the others."""
+    return [run_resource(db, clients[r.vendor], r, now) for r in resources if r.vendor in clients]
+
+
+def with_fetch(res: SyncResource, fetch: Fetch) -> SyncResource:
+    """The same declaration with another fetch (tests swap in fakes this way)."""
+    return replace(res, fetch=fetch)

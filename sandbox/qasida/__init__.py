@@ -1,0 +1,150 @@
+"""Qasida ERP (Asseco Solutions) simulator, mounted at /qasida.
+
+Paths follow the vendor convention `/api/<area>/v1/<Entity>/<Action>` (see docs/qasida-paths.md for
+the table of paths, parameters and fields). Every call needs `Authorization: Bearer <token>` (401) and
+the `MandantId` header (missing or malformed: 400, another mandant: 403), answered as RFC 7807
+problem details. Lists are paged with PageNumber/PageSize (1-based, max 1000) in the envelope
+`{data, pageNumber, pageSize, nextPage, previousPage}` (seeds/003 lines 150-173); `since` returns
+records changed at or after it. Every answer carries `X-Server-Time` (business now, microseconds)
+besides the HTTP `Date` header: a sync stores it and sends it as the next `since`.
+
+Records are generated lazily from their index (sandbox.qasida.table): the large world's 500k stock
+cards are never materialised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.requests import Request
+from starlette.routing import BaseRoute, Route
+
+from sandbox.context import SandboxContext, VendorApp
+from sandbox.qasida.finance import Finance
+from sandbox.qasida.sales import NOT_FULFILLED, RESERVED, Sales
+from sandbox.qasida.stock import Stock
+from sandbox.qasida.table import Predicate
+from sandbox.qasida.web import Problem, Query, endpoint, invalid, page, page_request
+
+
+class Qasida:
+    def __init__(self, ctx: SandboxContext) -> None:
+        self.ctx = ctx
+        self.stock, self.sales = Stock(ctx), Sales(ctx)
+        self.finance = Finance(ctx, self.sales)
+        self.ticks = 0
+
+    # -- catalogue -------------------------------------------------------------------------------
+    async def stock_cards(self, request: Request, q: Query) -> dict[str, Any]:
+        number, size = page_request(q, self.ctx)
+        warehouse, since = q.integer("warehouseId"), q.since()
+        domain = self.stock.warehouse_range(warehouse) if warehouse is not None else None
+        ids = self.stock.cards.select(("cards", warehouse), since, None, domain)
+        return page(request, ids, number, size, self.stock.card)
+
+    async def warehouses(self, request: Request, q: Query) -> dict[str, Any]:
+        number, size = page_request(q, self.ctx)
+        return page(request, self.stock.warehouses.select("all"), number, size, self.stock.warehouse)
+
+    async def products(self, request: Request, q: Query) -> dict[str, Any]:
+        number, size = page_request(q, self.ctx)
+        ids = self.stock.products.select("products", q.since())
+        return page(request, ids, number, size, self.stock.product)
+
+    # -- sales -----------------------------------------------------------------------------------
+    async def customers(self, request: Request, q: Query) -> dict[str, Any]:
+        number, size = page_request(q, self.ctx)
+        ids = self.sales.customers.select("customers", q.since())
+        return page(request, ids, number, size, self.sales.customer)
+
+    async def orders(self, request: Request, q: Query) -> dict[str, Any]:
+        number, size = page_request(q, self.ctx)
+        filters = self._order_filters(q)
+        pred = _all_of([f for f in filters.values() if f is not None])
+        key = ("orders", *(name for name, f in filters.items() if f is not None), *_order_key(q))
+        ids = self.sales.orders.select(key, q.since(), pred)
+        return page(request, ids, number, size, self.sales.order)
+
+    def _order_filters(self, q: Query) -> dict[str, Predicate | None]:
+        """notFulfilled/reserved: true = only those, false = only the others; the doc's
+        onlyNotFulfilled/onlyReserved (seeds/003 lines 1196-1197): true = only those, false = all."""
+        not_fulfilled = _first(q.flag("notFulfilled"), True if q.flag("onlyNotFulfilled") else None)
+        reserved = _first(q.flag("reserved"), True if q.flag("onlyReserved") else None)
+        warehouse, customer = q.integer("warehouseId"), q.integer("customerId")
+        status, sales = self.sales.status, self.sales
+        return {
+            "notFulfilled": None if not_fulfilled is None else (lambda i: (status(i) in NOT_FULFILLED) == not_fulfilled),
+            "reserved": None if reserved is None else (lambda i: (status(i) in RESERVED) == reserved),
+            "warehouseId": None if warehouse is None else (lambda i: sales.warehouse_id(i) == warehouse),
+            "customerId": None if customer is None else (lambda i: sales.world.order_customer(i).id == customer),
+        }
+
+    # -- finance ---------------------------------------------------------------------------------
+    async def liabilities(self, request: Request, q: Query) -> dict[str, Any]:
+        return self._liabilities(request, q, None)
+
+    async def liabilities_by_customer(self, request: Request, q: Query) -> dict[str, Any]:
+        return self._liabilities(request, q, q.integer("customerId", required=True))
+
+    def _liabilities(self, request: Request, q: Query, customer: int | None) -> dict[str, Any]:
+        number, size = page_request(q, self.ctx)
+        fin, only_delayed = self.finance, bool(q.flag("onlyDelayed"))
+        pred: Predicate | None = (lambda j: fin.days_delayed(j) > 0) if only_delayed else None
+        if customer is not None:
+            ids: Sequence[int] = fin.table.filter(fin.by_customer.get(customer, []), q.since(), pred)
+        else:
+            key = ("liabilities", only_delayed, self.ctx.clock.now().date())  # delays grow daily
+            ids = fin.table.select(key, q.since(), pred)
+        return page(request, ids, number, size, fin.liability)
+
+    async def payment_status(self, request: Request, q: Query) -> dict[str, Any]:
+        number = q.text("invoiceNumber")
+        if number is None:
+            raise invalid("invoiceNumber", "The invoiceNumber field is required.")
+        i = self.finance.liability_index(number)
+        if i is None:
+            raise Problem(404, "Not Found", f"Invoice {number} was not found.")
+        return self.finance.payment_status(i)
+
+    # -- world -----------------------------------------------------------------------------------
+    async def tick(self) -> None:
+        """Move a few stock levels, order statuses and payments; their lastChange becomes now."""
+        self.ticks += 1
+        rng, now = self.ctx.world.rng("qasida", "tick", self.ticks), self.ctx.clock.now()
+        self.stock.tick(rng, now)
+        self.sales.tick(rng, now)
+        self.finance.tick(rng, now)
+
+    def routes(self) -> list[BaseRoute]:
+        paths = {
+            "/api/stock/v1/StockCard/GetAll": self.stock_cards,
+            "/api/stock/v1/Warehouse/GetAll": self.warehouses,
+            "/api/eshop/v1/Product/GetAll": self.products,
+            "/api/crm/v1/Customer/GetAll": self.customers,
+            "/api/sales/v1/CustomerOrder/GetAll": self.orders,
+            "/api/finance/v1/LiabilityList/GetAll": self.liabilities,
+            "/api/finance/v1/LiabilityList/GetByCustomer": self.liabilities_by_customer,
+            "/api/finance/v1/Invoice/GetPaymentStatus": self.payment_status,
+        }
+        return [Route(path, endpoint(self.ctx, handler), methods=["GET"]) for path, handler in paths.items()]
+
+
+def _first(*values: bool | None) -> bool | None:
+    return next((v for v in values if v is not None), None)
+
+
+def _order_key(q: Query) -> tuple[Any, ...]:
+    return tuple(q.text(n) for n in ("notFulfilled", "onlyNotFulfilled", "reserved", "onlyReserved",
+                                     "warehouseId", "customerId"))
+
+
+def _all_of(preds: list[Predicate]) -> Predicate | None:
+    if not preds:
+        return None
+    return lambda i: all(p(i) for p in preds)
+
+
+def build(ctx: SandboxContext) -> VendorApp:
+    qasida = Qasida(ctx)
+    return VendorApp(routes=qasida.routes(), tick=qasida.tick)

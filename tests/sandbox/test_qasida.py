@@ -1,0 +1,208 @@
+"""The Qasida ERP simulator over real HTTP: guard, envelopes, paging, `since`, filters, faults."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from sandbox.context import SandboxConfig
+from sandbox.qasida.sales import NOT_FULFILLED, RESERVED
+from tests.conftest import StartSandbox
+
+STOCK = "/api/stock/v1/StockCard/GetAll"
+WAREHOUSES = "/api/stock/v1/Warehouse/GetAll"
+PRODUCTS = "/api/eshop/v1/Product/GetAll"
+CUSTOMERS = "/api/crm/v1/Customer/GetAll"
+ORDERS = "/api/sales/v1/CustomerOrder/GetAll"
+LIABILITIES = "/api/finance/v1/LiabilityList/GetAll"
+BY_CUSTOMER = "/api/finance/v1/LiabilityList/GetByCustomer"
+PAYMENT = "/api/finance/v1/Invoice/GetPaymentStatus"
+ENVELOPE = {"data", "pageNumber", "pageSize", "nextPage", "previousPage"}
+
+
+def client_for(config: SandboxConfig) -> httpx.Client:
+    cred = config.credentials
+    return httpx.Client(base_url=f"{config.base_url}/qasida", timeout=30,
+                        headers={"Authorization": f"Bearer {cred.qasida_token}", "MandantId": cred.qasida_mandant_id})
+
+
+@pytest.fixture
+def qasida(relaxed_sandbox: SandboxConfig) -> Iterator[httpx.Client]:
+    with client_for(relaxed_sandbox) as client:
+        yield client
+
+
+def fetch_all(client: httpx.Client, path: str, **params: Any) -> list[dict[str, Any]]:
+    """Follow nextPage to the end (bounded), asserting the page numbers on the way."""
+    rows: list[dict[str, Any]] = []
+    url = path
+    for expected in range(1, 1001):
+        body = client.get(url, params=params if expected == 1 else None).json()
+        assert body["pageNumber"] == expected
+        rows.extend(body["data"])
+        if body["nextPage"] is None:
+            return rows
+        url = body["nextPage"]
+    raise AssertionError("paging did not end")
+
+
+def test_missing_or_wrong_bearer_is_401_problem(relaxed_sandbox: SandboxConfig) -> None:
+    base = f"{relaxed_sandbox.base_url}/qasida"
+    for headers in ({"MandantId": "1"}, {"MandantId": "1", "Authorization": "Bearer nope"}):
+        response = httpx.get(base + STOCK, headers=headers)
+        assert response.status_code == 401
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.headers["www-authenticate"].startswith("Bearer")
+        assert response.json()["status"] == 401
+        assert "sandbox-qasida-jwt" not in response.text
+
+
+def test_mandant_header_missing_400_foreign_403(qasida: httpx.Client) -> None:
+    missing = qasida.get(STOCK, headers={"MandantId": ""})
+    assert missing.status_code == 400
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    problem = missing.json()
+    assert problem["status"] == 400 and "MandantId" in problem["errors"] and "MandantId" in problem["detail"]
+    assert qasida.get(STOCK, headers={"MandantId": "abc"}).status_code == 400
+    foreign = qasida.get(STOCK, headers={"MandantId": "2"})
+    assert foreign.status_code == 403 and foreign.json()["title"] == "Forbidden"
+
+
+@pytest.mark.parametrize(("path", "fields"), [
+    (STOCK, {"id", "warehouseId", "productId", "productCode", "quantity", "reserveQuantity", "availableQuantity",
+             "minimumQuantity", "lastChange", "mandantId"}),
+    (WAREHOUSES, {"id", "number", "name", "mandantId", "isValid"}),
+    (PRODUCTS, {"productId", "productCode", "productName", "productValidity", "edited"}),
+    (CUSTOMERS, {"id", "internalCode", "ico", "dic", "name", "isVATPayer", "addresses", "icdpHs", "edited"}),
+    (ORDERS, {"id", "orderNumber", "workflowStatusCode", "isPaid", "issueDate", "customerId", "currency", "price",
+              "customerOrderItems", "lastChange"}),
+    (LIABILITIES, {"invoiceId", "documentNumber", "invoicedAmount", "currency", "remainsToBePaid", "daysDelayed",
+                   "dueDate", "customerId", "lastChange"}),
+])
+def test_each_list_has_the_page_envelope_and_doc_fields(qasida: httpx.Client, path: str, fields: set[str]) -> None:
+    response = qasida.get(path, params={"PageSize": 3})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == ENVELOPE
+    assert body["pageNumber"] == 1 and body["pageSize"] == 3 and body["previousPage"] is None
+    assert len(body["data"]) == 3 and fields <= set(body["data"][0])
+    assert "PageNumber=2" in body["nextPage"]
+
+
+def test_paging_reaches_the_last_page_without_duplicates_or_gaps(qasida: httpx.Client) -> None:
+    rows = fetch_all(qasida, STOCK, PageSize=70)
+    assert [r["id"] for r in rows] == list(range(1, 4 * 120 + 1))
+    last = qasida.get(STOCK, params={"PageSize": 70, "PageNumber": 7}).json()
+    assert len(last["data"]) == 480 - 6 * 70 and last["nextPage"] is None and "PageNumber=6" in last["previousPage"]
+    assert qasida.get(STOCK, params={"PageSize": 70, "PageNumber": 8}).json()["data"] == []
+
+
+def test_page_size_is_clamped_and_bad_paging_is_a_problem(qasida: httpx.Client) -> None:
+    assert qasida.get(STOCK, params={"PageSize": 5000}).json()["pageSize"] == 1000
+    assert qasida.get(STOCK, params={"pageNumber": 2, "pageSize": 10}).json()["data"][0]["id"] == 11  # any case
+    bad = qasida.get(STOCK, params={"PageNumber": 0})
+    assert bad.status_code == 400 and "PageNumber" in bad.json()["errors"]
+    assert qasida.get(STOCK, params={"PageSize": "many"}).status_code == 400
+
+
+def test_since_returns_only_what_a_tick_changed(qasida: httpx.Client, admin: httpx.Client) -> None:
+    server_time = qasida.get(WAREHOUSES).headers["x-server-time"]
+    since = datetime.fromisoformat(server_time)
+    assert qasida.get(STOCK, params={"since": server_time}).json()["data"] == []
+    admin.post("/_admin/tick")
+    for path, most in ((STOCK, 5), (ORDERS, 3 + 2), (LIABILITIES, 2)):  # + orders paid off
+        rows = qasida.get(path, params={"since": server_time, "PageSize": 1000}).json()["data"]
+        assert 1 <= len(rows) <= most, path
+        assert all(datetime.fromisoformat(r["lastChange"] + "+00:00") >= since for r in rows)
+    later = qasida.get(WAREHOUSES).headers["x-server-time"]
+    assert qasida.get(ORDERS, params={"since": later}).json()["data"] == []
+    assert qasida.get(STOCK, params={"since": "not-a-date"}).status_code == 400
+
+
+def test_since_in_the_past_filters_the_seeded_history(qasida: httpx.Client) -> None:
+    everything = fetch_all(qasida, CUSTOMERS, PageSize=1000)
+    cut = sorted(r["edited"] for r in everything)[len(everything) // 2]
+    recent = fetch_all(qasida, CUSTOMERS, PageSize=1000, since=cut + "Z")
+    assert {r["id"] for r in recent} == {r["id"] for r in everything if r["edited"] >= cut}
+
+
+def test_order_filters(qasida: httpx.Client) -> None:
+    everything = fetch_all(qasida, ORDERS, PageSize=1000)
+    assert len(everything) == 400
+    open_orders = fetch_all(qasida, ORDERS, PageSize=1000, notFulfilled="true")
+    done = fetch_all(qasida, ORDERS, PageSize=1000, notFulfilled="false")
+    reserved = fetch_all(qasida, ORDERS, PageSize=1000, reserved="true")
+    assert open_orders and all(r["workflowStatusCode"] in NOT_FULFILLED for r in open_orders)
+    assert all(r["workflowStatusCode"] not in NOT_FULFILLED for r in done)
+    assert len(open_orders) + len(done) == 400
+    assert reserved and all(r["workflowStatusCode"] in RESERVED for r in reserved)
+    doc_alias = fetch_all(qasida, ORDERS, PageSize=1000, onlyNotFulfilled="true")
+    assert [r["id"] for r in doc_alias] == [r["id"] for r in open_orders]
+    assert len(fetch_all(qasida, ORDERS, PageSize=1000, onlyReserved="false")) == 400  # doc: false = all
+
+
+def test_stock_warehouse_filter_and_quantities(qasida: httpx.Client) -> None:
+    rows = fetch_all(qasida, STOCK, PageSize=50, warehouseId=2)
+    assert len(rows) == 120 and {r["warehouseId"] for r in rows} == {2}
+    for r in rows:
+        assert isinstance(r["quantity"], str)  # the doc's <string> quantity (seeds/003 line 6303)
+        assert r["availableQuantity"] == int(float(r["quantity"])) - r["reserveQuantity"] >= 0
+    assert qasida.get(STOCK, params={"warehouseId": 99}).json()["data"] == []
+
+
+def test_liability_filters_and_by_customer(qasida: httpx.Client) -> None:
+    everything = fetch_all(qasida, LIABILITIES, PageSize=1000)
+    delayed = fetch_all(qasida, LIABILITIES, PageSize=1000, onlyDelayed="true")
+    assert len(everything) == 150 and 0 < len(delayed) < 150
+    assert all(r["daysDelayed"] > 0 and r["remainsToBePaid"] > 0 for r in delayed)
+    assert max(r["daysDelayed"] for r in delayed) <= 150
+    assert len({r["currency"] for r in everything}) > 1
+    customer = everything[0]["customerId"]
+    mine = qasida.get(BY_CUSTOMER, params={"customerId": customer, "PageSize": 1000}).json()["data"]
+    assert [r["documentNumber"] for r in mine] == [r["documentNumber"] for r in everything
+                                                   if r["customerId"] == customer]
+    assert qasida.get(BY_CUSTOMER).status_code == 400
+
+
+def test_wire_inconsistencies_from_the_doc(qasida: httpx.Client) -> None:
+    product = qasida.get(PRODUCTS).json()["data"][0]
+    assert product["productValidity"] in ("Y", "N") and product["stockItem"] == "Y"
+    card = qasida.get(STOCK).json()["data"][0]
+    assert isinstance(card["productValidity"], bool)
+    order = qasida.get(ORDERS).json()["data"][0]
+    assert datetime.fromisoformat(order["issueDate"]).tzinfo is None
+    liability = qasida.get(LIABILITIES).json()["data"][0]
+    assert liability["dueDate"].endswith("Z")
+
+
+def test_invoice_payment_status(qasida: httpx.Client) -> None:
+    liability = qasida.get(LIABILITIES).json()["data"][0]
+    status = qasida.get(PAYMENT, params={"invoiceNumber": liability["documentNumber"]})
+    assert status.status_code == 200
+    body = status.json()
+    assert body["invoiceNumber"] == liability["documentNumber"] and body["currency"] == liability["currency"]
+    assert body["notPaidSum"] == liability["remainsToBePaid"] and body["isPaid"] is False
+    assert qasida.get(PAYMENT, params={"invoiceNumber": "INV-1999-0000001"}).status_code == 404
+    assert qasida.get(PAYMENT).status_code == 400
+
+
+def test_expired_paging_fault_hits_a_later_page_once(qasida: httpx.Client, admin: httpx.Client) -> None:
+    admin.put("/_admin/faults/qasida", json={"expire_cursor": True})
+    assert qasida.get(STOCK, params={"PageSize": 10}).status_code == 200  # page 1 carries no paging context
+    expired = qasida.get(STOCK, params={"PageSize": 10, "PageNumber": 2})
+    assert expired.status_code == 400
+    assert expired.json()["type"] == "urn:qasida:problem:paging-expired"
+    assert qasida.get(STOCK, params={"PageSize": 10, "PageNumber": 2}).status_code == 200
+
+
+def test_a_seed_gives_the_same_data(start_sandbox: StartSandbox) -> None:
+    pages = []
+    for seed in (7, 7, 8):
+        with client_for(start_sandbox(seed=seed)) as client:
+            pages.append([client.get(p, params={"PageSize": 20}).json()["data"] for p in (STOCK, ORDERS, CUSTOMERS)])
+    assert pages[0] == pages[1]
+    assert pages[0] != pages[2]
