@@ -1,9 +1,27 @@
 """ASGI entry point: `streamlit run app.py`.
 
-One process serves the dashboard (the pages routed in `dashboard.py`) and, as the cache issue
-lands, the webhook routes and the in-process worker (Streamlit >= 1.57 `st.App`).
+One process serves the dashboard (pages routed in `dashboard.py`), the webhook routes
+(`POST /webhooks/upwell`, `POST /webhooks/qargo`) and, unless OPSDASH_INPROCESS_WORKER is false,
+the sync/job worker in a background thread (Streamlit >= 1.57 `st.App`).
 """
+
+import contextlib
+from collections.abc import AsyncIterator
 
 import streamlit as st
 
-app = st.App("dashboard.py")
+from cache.webhooks import webhook_routes
+from cache.worker import start_inprocess_worker
+from services.settings import get_settings
+
+
+@contextlib.asynccontextmanager
+async def lifespan(_app: st.App) -> AsyncIterator[None]:
+    stop = start_inprocess_worker(get_settings())
+    try:
+        yield
+    finally:
+        stop()
+
+
+app = st.App("dashboard.py", routes=webhook_routes(), lifespan=lifespan)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 Handler = Callable[[argparse.Namespace], int]
+VENDOR_NAMES = ("qargo", "quaderno", "qasida", "cargobase", "upwell")
 
 
 def _sandbox_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -70,6 +71,67 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"opsdash demo: dashboard on {dashboard} (sandbox on 127.0.0.1:{sandbox_port}); Ctrl-C stops both",
           flush=True)
     return _supervise(procs)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    """One sync pass over the named vendors (all configured pull vendors by default)."""
+    from cache.db import open_store
+    from cache.sync.engine import run_all
+    from cache.worker import declared_resources
+    from services.clients import PULL_VENDORS, make_clients
+    from services.settings import get_settings
+
+    unknown = [v for v in args.vendors if v not in VENDOR_NAMES]
+    if unknown:
+        print(f"unknown vendor: {', '.join(unknown)} (known: {' '.join(VENDOR_NAMES)})", file=sys.stderr)
+        return 2
+    settings = get_settings()
+    wanted = args.vendors or [v for v in PULL_VENDORS if settings.configured(v)]  # type: ignore[arg-type]
+    if "upwell" in wanted:
+        print("upwell: pushes carrier invoices to POST /webhooks/upwell; nothing to pull")
+        wanted = [v for v in wanted if v != "upwell"]
+    missing = [v for v in wanted if not settings.configured(v)]  # type: ignore[arg-type]
+    if missing:
+        print(f"not configured: {', '.join(missing)} (set {missing[0].upper()}_BASE_URL)", file=sys.stderr)
+        return 2
+    db = open_store(settings)
+    clients = make_clients(settings, wanted)
+    try:
+        results = run_all(db, clients, declared_resources(db, wanted))
+    finally:
+        for client in clients.values():
+            client.close()
+        db.close()
+    for result in results:
+        print(result.summary())
+    failed = [r for r in results if not r.ok]
+    print(f"{len(results) - len(failed)} of {len(results)} resources synced" + (", some FAILED" if failed else ""))
+    return 1 if failed else 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import threading
+
+    from cache.worker import Worker
+    from services.settings import get_settings
+
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print("opsdash worker: running scheduled syncs and queued jobs; Ctrl-C stops", flush=True)
+    Worker(get_settings()).run(stop)
+    return 0
+
+
+def cmd_webhooks(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from cache.webhooks import webhook_app
+
+    print(f"opsdash webhooks: POST /webhooks/upwell and /webhooks/qargo on http://{args.host}:{args.port}",
+          flush=True)
+    uvicorn.run(webhook_app(), host=args.host, port=args.port, log_level="warning")
+    return 0
 
 
 def _supervise(procs: list[subprocess.Popen[bytes]]) -> int:
@@ -132,6 +194,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--upwell-webhook-url", default=None, help="where Upwell carrier invoice events are POSTed")
     p.add_argument("--relax-limits", action="store_true", help="lift the vendors' rate limits (tests only)")
     p.set_defaults(handler=cmd_sandbox)
+
+    p = sub.add_parser("sync", help="one sync pass; non-zero exit if any resource failed")
+    p.add_argument("vendors", nargs="*", metavar="VENDOR",
+                   help=f"any of: {' '.join(VENDOR_NAMES)} (default: every configured one)")
+    p.set_defaults(handler=cmd_sync)
+
+    p = sub.add_parser("worker", help="run scheduled syncs and queued jobs (when the dashboard's is off)")
+    p.set_defaults(handler=cmd_worker)
+
+    p = sub.add_parser("webhooks", help="serve the webhook receiver alone")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8502)
+    p.set_defaults(handler=cmd_webhooks)
     return parser
 
 

@@ -185,13 +185,15 @@ def _id_key(value: str) -> tuple[int, str]:
 
 
 def _server_time(batch: Batch) -> str | None:
-    """The vendor's own clock from the HTTP Date header of the first page, if the batch has one."""
+    """The vendor's own clock at the first page: an explicit server-time header (ISO), else HTTP `Date`."""
     response = getattr(batch, "response", None)
-    date = response.headers.get("date") if response is not None else None
-    if not date:
+    if response is None:
         return None
+    explicit, date = response.headers.get("x-server-time"), response.headers.get("date")
     try:
-        return iso(parsedate_to_datetime(date))
+        if explicit:
+            return iso(datetime.fromisoformat(explicit.replace("Z", "+00:00")))
+        return iso(parsedate_to_datetime(date)) if date else None
     except (TypeError, ValueError):
         return None
 

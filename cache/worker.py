@@ -1,0 +1,146 @@
+"""The worker: queues due syncs as jobs, then executes jobs (syncs, manual refreshes, actions).
+
+Scheduled syncs go through the same `jobs` table as manual ones, with a dedupe key per resource, so
+two workers on one database never run the same sync twice: `cache.jobs.claim_next` hands each job
+to exactly one of them. Runs in its own process (`opsdash worker`) or in a thread of the dashboard.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from cache import jobs
+from cache.db import connect, iso, migrate, utcnow
+from cache.sync.engine import RunResult, SyncResource, run_resource
+from services.clients import PULL_VENDORS, make_clients
+from services.settings import Settings
+
+log = logging.getLogger("opsdash.worker")
+
+Handler = Callable[["Worker", Database, jobs.Job], Any]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register a job kind (actions register theirs the same way)."""
+    def register(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        return fn
+    return register
+
+
+def declared_resources(db: Database, vendors: list[str] | None = None) -> list[SyncResource]:
+    from cache.sync.resources import resources_for
+
+    return list(resources_for(db, vendors))
+
+
+class Worker:
+    def __init__(self, settings: Settings, worker_id: str | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.settings, self.clock = settings, clock
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+    def schedule_due(self, db: Database) -> list[int]:
+        """Queue a sync job for every configured resource whose interval has passed."""
+        now, queued = self.clock(), []
+        for res in declared_resources(db, [v for v in PULL_VENDORS if self.settings.configured(v)]):
+            last = db.execute("SELECT max(started_at) FROM sync_runs WHERE vendor = ? AND resource = ?",
+                              [res.vendor, res.name]).fetchone()[0]
+            if last is None or last <= iso(now - res.interval):
+                queued.append(jobs.enqueue(db, "sync", {"vendor": res.vendor, "resource": res.name}, "scheduler",
+                                           dedupe_key=f"sync:{res.vendor}:{res.name}", now=now))
+        return queued
+
+    def run_next(self, db: Database) -> jobs.Job | None:
+        """Claim and execute one job; returns it, or None when the queue is empty."""
+        job = jobs.claim_next(db, self.worker_id, kinds=list(HANDLERS), now=self.clock())
+        if job is None:
+            return None
+        try:
+            result = HANDLERS[job.kind](self, db, job)
+            error = _failure(result)
+            jobs.finish(db, job.job_id, result=_jsonable(result), error=error)
+        except Exception as exc:  # a failed job is recorded, never kills the worker
+            log.exception("job %s (%s) failed", job.job_id, job.kind)
+            jobs.finish(db, job.job_id, error=f"{type(exc).__name__}: {exc}")
+        return job
+
+    def run(self, stop: threading.Event, idle_seconds: float = 1.0, schedule_every: float = 15.0) -> None:
+        db = connect(self.settings.opsdash_db)
+        migrate(db)
+        next_schedule = 0.0
+        try:
+            while not stop.is_set():
+                if time.monotonic() >= next_schedule:
+                    self._schedule_safely(db)
+                    next_schedule = time.monotonic() + schedule_every
+                if self.run_next(db) is None:
+                    stop.wait(idle_seconds)
+        finally:
+            db.close()
+
+
+    def _schedule_safely(self, db: Database) -> None:
+        try:
+            self.schedule_due(db)
+        except Exception:  # the scheduler must not take the job loop down with it
+            log.exception("could not schedule syncs")
+
+
+@handler("sync")
+def _sync_job(worker: Worker, db: Database, job: jobs.Job) -> list[RunResult]:
+    """payload: {"vendor": name, "resource": optional name}: a manual refresh omits the resource."""
+    vendor, resource = job.payload["vendor"], job.payload.get("resource")
+    selected = [r for r in declared_resources(db, [vendor]) if resource in (None, r.name)]
+    clients = make_clients(worker.settings, [vendor])
+    if vendor not in clients:
+        raise RuntimeError(f"{vendor} is not configured: set {vendor.upper()}_BASE_URL")
+    results = []
+    try:
+        for done, res in enumerate(selected):
+            jobs.progress(db, job.job_id, done, len(selected), f"syncing {vendor}/{res.name}")
+            results.append(run_resource(db, clients[vendor], res))
+        jobs.progress(db, job.job_id, len(selected), len(selected), "done")
+    finally:
+        clients[vendor].close()
+    return results
+
+
+def _failure(result: Any) -> str | None:
+    if isinstance(result, list) and result and all(isinstance(r, RunResult) for r in result):
+        errors = [r.summary() for r in result if not r.ok]
+        return "; ".join(errors) or None
+    return None
+
+
+def _jsonable(result: Any) -> Any:
+    if isinstance(result, list) and all(isinstance(r, RunResult) for r in result):
+        return [r.summary() for r in result]
+    return result
+
+
+def start_inprocess_worker(settings: Settings) -> Callable[[], None]:
+    """Start the worker in a daemon thread unless OPSDASH_INPROCESS_WORKER is false; returns stop()."""
+    if not settings.opsdash_inprocess_worker:
+        return lambda: None
+    stop = threading.Event()
+    thread = threading.Thread(target=Worker(settings).run, args=(stop,), name="opsdash-worker", daemon=True)
+    thread.start()
+
+    def stop_worker() -> None:
+        stop.set()
+        thread.join(timeout=30)
+
+    return stop_worker
+
+
