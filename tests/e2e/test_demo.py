@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -56,3 +57,22 @@ def test_one_ctrl_c_stops_everything(tmp_path: Path) -> None:
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{demo.url}/_stcore/health", timeout=1)
     assert signal.SIGINT  # documented: the test sends SIGINT, as Ctrl-C does
+
+
+def test_sandbox_events_arrive_through_the_dashboards_webhook_routes(demo: Demo) -> None:
+    """The demo seeds nothing by hand: Upwell and Qargo push to /webhooks/* on the dashboard's port."""
+    import sqlite3
+    import time
+
+    httpx.post(f"{demo.sandbox_url}/_admin/tick", params={"count": 3}, timeout=30)
+    deadline, counts = time.monotonic() + 30, {}
+    while time.monotonic() < deadline:
+        with contextlib.closing(sqlite3.connect(demo.db)) as conn:
+            counts = dict(conn.execute("SELECT source, count(*) FROM webhook_events WHERE outcome = 'accepted' "
+                                       "GROUP BY source").fetchall())
+        if counts.get("upwell") and counts.get("qargo"):
+            break
+        time.sleep(0.5)
+    assert counts.get("upwell", 0) > 0 and counts.get("qargo", 0) > 0, counts
+    with contextlib.closing(sqlite3.connect(demo.db)) as conn:
+        assert conn.execute("SELECT count(*) FROM carrier_invoices").fetchone()[0] > 0
