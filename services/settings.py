@@ -2,6 +2,10 @@
 
 The names are a contract (ARCHITECTURE.md, "Settings"). Secrets are `SecretStr`, so a repr,
 a log line or an exception never shows them. A vendor without a base URL is "not configured".
+
+`QASIDA_PATHS` overrides Qasida paths, which are not public and may differ per installation: a JSON
+object from resource name to path, e.g. `QASIDA_PATHS='{"stock_cards": "/api/stock/v2/StockCard/GetAll"}'`
+(names and defaults: services/qasida/paths.py).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ class Settings(BaseSettings):
     qasida_base_url: str | None = None
     qasida_token: SecretStr | None = None
     qasida_mandant_id: str | None = None
+    qasida_paths: dict[str, str] = {}
 
     cargobase_base_url: str | None = None
     cargobase_token: SecretStr | None = None

@@ -7,10 +7,18 @@ transactions, so the worker, the dashboard and the CLI together stay within one 
 Choosing rate/burst: a bucket admits at most `burst + rate * T` calls in any T seconds.
 Qargo allows 2/s sustained, 3/s bursts (seeds/000 line 142): rate=2, burst=1 never exceeds 3 in
 any second; Quaderno 100 calls / 15 s (seeds/001 line 60): rate=6, burst=10 stays under 100.
+
+`SqliteWindowLimiter` enforces "at most `limit` calls in any `window` seconds" exactly (a sliding
+log). It is the right shape for a vendor that counts calls per fixed window (Quaderno): a bucket
+safe for every window alignment must refill at limit/window with no burst (250 calls: 37.5 s),
+while the sliding log may spend a full window's calls at once and then wait (250 calls: ~30 s),
+and is still safe whatever the vendor's window alignment, since any window of `window` seconds
+sees at most `limit` calls. Pad `window` by the network jitter (client send time vs vendor arrival).
 """
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 import time
@@ -152,3 +160,67 @@ class SqliteRateLimiter(_Waiter):
 
     def __repr__(self) -> str:
         return f"SqliteRateLimiter(name={self.name!r}, rate={self.rate}, burst={self.burst})"
+
+
+class SqliteWindowLimiter(_Waiter):
+    """At most `limit` calls in any `window` seconds, shared through SQLite by every process.
+
+    Stored in `rate_buckets` without a schema change: one row per call slot (`<name>#<n>`, the slot's
+    last call time in `updated_at`) and one row `<name>` for `hold_off`. A call takes the oldest slot
+    once that slot's call is `window` seconds old."""
+
+    def __init__(
+        self,
+        db_path: Path,
+        name: str,
+        limit: int,
+        window: float,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        max_wait: float = 300.0,
+    ) -> None:
+        self.db_path, self.name, self.limit, self.window = Path(db_path), name, limit, window
+        self.clock, self.sleep, self.max_wait = clock, sleep, max_wait
+
+    def _try(self) -> float:
+        with immediate(self.db_path) as conn:
+            now = self.clock()
+            blocked = self._blocked_until(conn)
+            if now < blocked:
+                return blocked - now
+            slots = self._slots(conn)
+            slot, last = (
+                (len(slots), -math.inf) if len(slots) < self.limit else min(slots, key=lambda s: s[1])
+            )
+            if last + self.window > now:
+                return last + self.window - now
+            conn.execute(
+                "INSERT OR REPLACE INTO rate_buckets (key, tokens, updated_at, blocked_until) VALUES (?,0,?,0)",
+                (f"{self.name}#{slot}", now),
+            )
+        return 0.0
+
+    def _slots(self, conn: sqlite3.Connection) -> list[tuple[int, float]]:
+        # '#' < '$': the key range holds exactly this limiter's slot rows.
+        rows = conn.execute(
+            "SELECT key, updated_at FROM rate_buckets WHERE key > ? AND key < ?",
+            (f"{self.name}#", f"{self.name}$"),
+        ).fetchall()
+        slots = [(int(key.rsplit("#", 1)[1]), float(at)) for key, at in rows]
+        return [(n, at) for n, at in slots if n < self.limit]  # a lowered limit leaves stale slots
+
+    def _blocked_until(self, conn: sqlite3.Connection) -> float:
+        row = conn.execute("SELECT blocked_until FROM rate_buckets WHERE key = ?", (self.name,)).fetchone()
+        return float(row[0]) if row else 0.0
+
+    def hold_off(self, seconds: float) -> None:
+        with immediate(self.db_path) as conn:
+            until = max(self._blocked_until(conn), self.clock() + seconds)
+            conn.execute(
+                "INSERT OR REPLACE INTO rate_buckets (key, tokens, updated_at, blocked_until) VALUES (?,0,?,?)",
+                (self.name, self.clock(), until),
+            )
+
+    def __repr__(self) -> str:
+        return f"SqliteWindowLimiter(name={self.name!r}, limit={self.limit}, window={self.window})"

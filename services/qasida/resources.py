@@ -1,0 +1,249 @@
+"""Qasida resources as typed functions over a `QasidaClient` (services.qasida.client).
+
+Lists are paged (`PageNumber`/`PageSize`, seeds/003 lines 150-173) and yielded one `Page` at a time
+with typed records, so a sync can store `page.checkpoint()` after each page. Incremental reads take
+`since` (records changed at or after it); use `server_time(page.response)` of the FIRST page as the
+next `since`: the ERP's clock, never ours, so clock skew cannot lose changes (docs/qasida-paths.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import httpx
+import pydantic
+
+from services.core import MalformedResponse, Page, PageNumberEnvelope, PageRequest, ValidationError
+from services.qasida.client import QasidaClient
+from services.qasida.models import (
+    Customer,
+    CustomerOrder,
+    Liability,
+    PaymentStatus,
+    Product,
+    StockCard,
+    Warehouse,
+)
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+DEFAULT_PAGE_SIZE = 1000  # the largest page Qasida serves (docs/qasida-paths.md)
+SERVER_TIME_HEADER = "x-server-time"
+PAGING_EXPIRED = "paging-expired"  # in the problem `type` of an expired paging context
+
+
+class PagingExpired(ValidationError):
+    """Qasida dropped the paging context of a later page: restart the listing from page 1."""
+
+
+def server_time(response: httpx.Response) -> datetime | None:
+    """The ERP's own time of an answer: `X-Server-Time` (microseconds) if sent, else the HTTP `Date`."""
+    if raw := response.headers.get(SERVER_TIME_HEADER):
+        try:
+            parsed = datetime.fromisoformat(raw.strip())
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        except ValueError:
+            pass
+    if raw := response.headers.get("date"):
+        try:
+            return parsedate_to_datetime(raw).astimezone(UTC)
+        except (TypeError, ValueError, IndexError):
+            return None
+    return None
+
+
+def _since(value: datetime | str | None) -> str | None:
+    """ISO 8601; a naive datetime is taken as UTC, like the ERP's own zone-less dates."""
+    if value is None or isinstance(value, str):
+        return value
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+def _flag(value: bool | None) -> str | None:
+    return None if value is None else ("true" if value else "false")
+
+
+def _parse(client: QasidaClient, model: type[M], data: Any) -> M:
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise MalformedResponse(
+            f"{client.name} sent a {model.__name__} this client cannot read ({exc.error_count()} field "
+            "errors): check QASIDA_PATHS points at the right endpoint",
+            vendor=client.name,
+        ) from None
+
+
+def _pages(
+    client: QasidaClient,
+    resource: str,
+    model: type[M],
+    params: dict[str, Any],
+    page_size: int,
+    start: PageRequest | None,
+) -> Iterator[Page]:
+    query = {k: v for k, v in params.items() if v is not None}
+    paging = PageNumberEnvelope(page_size=page_size)
+    try:
+        for page in client.paginate(client.paths[resource], query, paging, start=start, max_pages=100_000):
+            yield replace(page, records=[_parse(client, model, r) for r in page.records])
+    except ValidationError as exc:
+        raise _expired(exc) from exc
+
+
+def _expired(exc: ValidationError) -> ValidationError:
+    if PAGING_EXPIRED not in exc.body:
+        return exc
+    return PagingExpired(
+        f"{exc.vendor} expired the paging context: restart this listing from page 1 (PageNumber=1)",
+        fields=exc.fields,
+        vendor=exc.vendor,
+        status=exc.status,
+        request_id=exc.request_id,
+        body=exc.body,
+    )
+
+
+def stock_cards(
+    client: QasidaClient,
+    *,
+    since: datetime | str | None = None,
+    warehouse_id: int | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    start: PageRequest | None = None,
+) -> Iterator[Page]:
+    """Pages of `StockCard`, one per (warehouse, product)."""
+    params = {"since": _since(since), "warehouseId": warehouse_id}
+    return _pages(client, "stock_cards", StockCard, params, page_size, start)
+
+
+def warehouses(
+    client: QasidaClient, *, page_size: int = DEFAULT_PAGE_SIZE, start: PageRequest | None = None
+) -> Iterator[Page]:
+    return _pages(client, "warehouses", Warehouse, {}, page_size, start)
+
+
+def products(
+    client: QasidaClient,
+    *,
+    since: datetime | str | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    start: PageRequest | None = None,
+) -> Iterator[Page]:
+    return _pages(client, "products", Product, {"since": _since(since)}, page_size, start)
+
+
+def customers(
+    client: QasidaClient,
+    *,
+    since: datetime | str | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    start: PageRequest | None = None,
+) -> Iterator[Page]:
+    return _pages(client, "customers", Customer, {"since": _since(since)}, page_size, start)
+
+
+def customer_orders(
+    client: QasidaClient,
+    *,
+    since: datetime | str | None = None,
+    not_fulfilled: bool | None = None,
+    reserved: bool | None = None,
+    customer_id: int | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    start: PageRequest | None = None,
+) -> Iterator[Page]:
+    """`not_fulfilled`/`reserved`: True = only those, False = only the others, None = all."""
+    params = {
+        "since": _since(since),
+        "notFulfilled": _flag(not_fulfilled),
+        "reserved": _flag(reserved),
+        "customerId": customer_id,
+    }
+    return _pages(client, "customer_orders", CustomerOrder, params, page_size, start)
+
+
+def liabilities(
+    client: QasidaClient,
+    *,
+    only_delayed: bool = False,
+    since: datetime | str | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    start: PageRequest | None = None,
+) -> Iterator[Page]:
+    """Receivables; settled ones stay listed with `remains_to_be_paid == 0` (drop them client-side)."""
+    params = {"onlyDelayed": _flag(only_delayed), "since": _since(since)}
+    return _pages(client, "liabilities", Liability, params, page_size, start)
+
+
+def liabilities_for_customer(
+    client: QasidaClient,
+    customer_id: int,
+    *,
+    only_delayed: bool = False,
+    since: datetime | str | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    start: PageRequest | None = None,
+) -> Iterator[Page]:
+    params = {"customerId": int(customer_id), "onlyDelayed": _flag(only_delayed), "since": _since(since)}
+    return _pages(client, "liabilities_for_customer", Liability, params, page_size, start)
+
+
+def payment_status(client: QasidaClient, invoice_number: str) -> PaymentStatus:
+    """One invoice's totals and what is unpaid; `NotFoundError` for an unknown number."""
+    body = client.get_json(client.paths["payment_status"], params={"invoiceNumber": invoice_number})
+    return _parse(client, PaymentStatus, body)
+
+
+def records(pages: Iterator[Page]) -> Iterator[Any]:
+    """Every typed record of every page, lazily."""
+    for page in pages:
+        yield from page.records
+
+
+def iter_stock_cards(client: QasidaClient, **kwargs: Any) -> Iterator[StockCard]:
+    return records(stock_cards(client, **kwargs))
+
+
+def iter_warehouses(client: QasidaClient, **kwargs: Any) -> Iterator[Warehouse]:
+    return records(warehouses(client, **kwargs))
+
+
+def iter_products(client: QasidaClient, **kwargs: Any) -> Iterator[Product]:
+    return records(products(client, **kwargs))
+
+
+def iter_customers(client: QasidaClient, **kwargs: Any) -> Iterator[Customer]:
+    return records(customers(client, **kwargs))
+
+
+def iter_customer_orders(client: QasidaClient, **kwargs: Any) -> Iterator[CustomerOrder]:
+    return records(customer_orders(client, **kwargs))
+
+
+def iter_liabilities(client: QasidaClient, **kwargs: Any) -> Iterator[Liability]:
+    return records(liabilities(client, **kwargs))
+
+
+__all__ = [
+    "PagingExpired",
+    "customer_orders",
+    "customers",
+    "iter_customer_orders",
+    "iter_customers",
+    "iter_liabilities",
+    "iter_products",
+    "iter_stock_cards",
+    "iter_warehouses",
+    "liabilities",
+    "liabilities_for_customer",
+    "payment_status",
+    "products",
+    "server_time",
+    "stock_cards",
+    "warehouses",
+]

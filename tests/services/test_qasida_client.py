@@ -1,0 +1,295 @@
+"""services.qasida.client/resources: unit tests on MockTransport, then contract tests over HTTP
+against the sandbox (paging to the last page, since filters, MandantId, every fault)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from sandbox.context import SandboxConfig
+from sandbox.server import client_env
+from services.configured import NotConfigured
+from services.core import (
+    AuthError,
+    MalformedResponse,
+    NotFoundError,
+    RateLimited,
+    ServerError,
+    VendorConnectionError,
+)
+from services.qasida import resources as qr
+from services.qasida.client import QasidaClient, make_client
+from services.qasida.models import Liability, StockCard
+from services.qasida.paths import DEFAULT_PATHS, UnknownPath
+from services.settings import Settings
+
+
+class FakeTime:
+    def __init__(self, now: float) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 3))
+        self.now += seconds
+
+
+def settings(tmp_path: Path, **kw: Any) -> Settings:
+    values: dict[str, Any] = {
+        "opsdash_db": tmp_path / "opsdash.db",
+        "qasida_base_url": "http://erp.test/qasida",
+        "qasida_token": "jwt-secret",
+        "qasida_mandant_id": "7",
+        **kw,
+    }
+    return Settings(**values)
+
+
+def envelope(data: list[Any], number: int, size: int, more: bool) -> dict[str, Any]:
+    nxt = f"http://erp.test/x?PageNumber={number + 1}" if more else None
+    return {"data": data, "pageNumber": number, "pageSize": size, "nextPage": nxt, "previousPage": None}
+
+
+def card(i: int) -> dict[str, Any]:
+    return {"id": i, "warehouseId": 1, "quantity": "125.000", "reserveQuantity": 5, "unitPrice": 12.34}
+
+
+# --- unit tests on MockTransport ---------------------------------------------------------------
+
+
+def test_headers_paging_and_typed_records(tmp_path: Path) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        n, size = int(request.url.params["PageNumber"]), int(request.url.params["PageSize"])
+        ids = range((n - 1) * size + 1, min(n * size, 5) + 1)
+        return httpx.Response(200, json=envelope([card(i) for i in ids], n, size, n * size < 5))
+
+    with make_client(settings(tmp_path), transport=httpx.MockTransport(handler)) as client:
+        pages = list(qr.stock_cards(client, page_size=2, warehouse_id=1))
+    assert [len(p.records) for p in pages] == [2, 2, 1] and pages[-1].checkpoint() is None
+    first = pages[0].records[0]
+    assert isinstance(first, StockCard) and (first.quantity, first.unit_price) == (
+        Decimal("125.000"),
+        Decimal("12.34"),
+    )
+    assert first.available == Decimal("120.000")
+    assert seen[0].headers["authorization"] == "Bearer jwt-secret" and seen[0].headers["mandantid"] == "7"
+    assert (
+        seen[0].url.path == "/qasida/api/stock/v1/StockCard/GetAll"
+        and seen[0].url.params["warehouseId"] == "1"
+    )
+
+
+def test_paths_are_overridable_and_checked(tmp_path: Path) -> None:
+    custom = settings(tmp_path, qasida_paths={"warehouses": "/custom/Warehouses"})
+    with make_client(custom) as client:
+        assert client.paths["warehouses"] == "/custom/Warehouses"
+        assert client.paths["products"] == DEFAULT_PATHS["products"]
+    with pytest.raises(UnknownPath, match="stock_card"):
+        make_client(settings(tmp_path, qasida_paths={"stock_card": "/typo"}))
+
+
+@pytest.mark.parametrize(
+    ("missing", "setting"),
+    [
+        ("qasida_base_url", "QASIDA_BASE_URL"),
+        ("qasida_token", "QASIDA_TOKEN"),
+        ("qasida_mandant_id", "QASIDA_MANDANT_ID"),
+    ],
+)
+def test_not_configured_names_the_setting(tmp_path: Path, missing: str, setting: str) -> None:
+    with pytest.raises(NotConfigured, match=setting):
+        make_client(settings(tmp_path, **{missing: None}))
+
+
+def test_server_time_prefers_the_precise_header() -> None:
+    precise = httpx.Response(
+        200,
+        headers={
+            "X-Server-Time": "2024-11-17T18:23:03.123456+00:00",
+            "Date": "Sun, 17 Nov 2024 18:23:03 GMT",
+        },
+    )
+    assert qr.server_time(precise) == datetime(2024, 11, 17, 18, 23, 3, 123456, tzinfo=UTC)
+    only_date = httpx.Response(200, headers={"Date": "Sun, 17 Nov 2024 18:23:03 GMT"})
+    assert qr.server_time(only_date) == datetime(2024, 11, 17, 18, 23, 3, tzinfo=UTC)
+    assert qr.server_time(httpx.Response(200)) is None
+
+
+def test_unreadable_record_is_malformed_and_401_names_the_settings(tmp_path: Path) -> None:
+    bad = httpx.MockTransport(lambda r: httpx.Response(200, json=envelope([{"name": "no id"}], 1, 10, False)))
+    with (
+        make_client(settings(tmp_path), transport=bad) as client,
+        pytest.raises(MalformedResponse, match="Warehouse"),
+    ):
+        list(qr.warehouses(client))
+    denied = httpx.MockTransport(lambda r: httpx.Response(401, json={"title": "Unauthorized"}))
+    with make_client(settings(tmp_path), transport=denied) as client, pytest.raises(AuthError) as info:
+        qr.payment_status(client, "INV-2024-0000001")
+    assert "QASIDA_TOKEN" in str(info.value) and "jwt-secret" not in repr(info.value) + info.value.body
+
+
+# --- contract tests against the sandbox -------------------------------------------------------
+
+
+def sandbox_settings(config: SandboxConfig, tmp_path: Path, **kw: Any) -> Settings:
+    env = client_env(config)
+    values: dict[str, Any] = {
+        "opsdash_db": tmp_path / "opsdash.db",
+        "qasida_base_url": env["QASIDA_BASE_URL"],
+        "qasida_token": env["QASIDA_TOKEN"],
+        "qasida_mandant_id": env["QASIDA_MANDANT_ID"],
+        **kw,
+    }
+    return Settings(**values)
+
+
+@pytest.fixture
+def fake() -> FakeTime:
+    return FakeTime(time.time())
+
+
+@pytest.fixture
+def client(relaxed_sandbox: SandboxConfig, tmp_path: Path, fake: FakeTime) -> Iterator[QasidaClient]:
+    with make_client(sandbox_settings(relaxed_sandbox, tmp_path), sleep=fake.sleep, clock=fake.clock) as c:
+        yield c
+
+
+def raw(config: SandboxConfig, resource: str, **params: Any) -> Any:
+    """The same read without the client, money parsed as Decimal: the reference for exact values."""
+    env = client_env(config)
+    headers = {"Authorization": f"Bearer {env['QASIDA_TOKEN']}", "MandantId": env["QASIDA_MANDANT_ID"]}
+    url = env["QASIDA_BASE_URL"] + DEFAULT_PATHS[resource]
+    response = httpx.get(url, params=params, headers=headers, timeout=10)
+    return json.loads(response.content, parse_float=Decimal)
+
+
+def fault(admin: httpx.Client, **faults: Any) -> None:
+    assert admin.put("/_admin/faults/qasida", json=faults).status_code == 200
+
+
+def test_stock_cards_page_to_the_last_page(client: QasidaClient, relaxed_sandbox: SandboxConfig) -> None:
+    pages = list(qr.stock_cards(client, page_size=100))
+    ids = [c.id for p in pages for c in p.records]
+    assert len(pages) == 5 and ids == list(range(1, 481)) and pages[-1].checkpoint() is None
+    reference = raw(relaxed_sandbox, "stock_cards", PageSize=3)["data"]
+    typed = pages[0].records[:3]
+    assert [c.quantity for c in typed] == [Decimal(r["quantity"]) for r in reference]
+    assert [c.unit_price for c in typed] == [r["unitPrice"] for r in reference]
+    assert [c.available for c in typed] == [r["availableQuantity"] for r in reference]
+    in_two = list(qr.iter_stock_cards(client, warehouse_id=2))
+    assert len(in_two) == 120 and {c.warehouse_id for c in in_two} == {2}
+
+
+def test_catalogue_and_customers_are_typed(client: QasidaClient, relaxed_sandbox: SandboxConfig) -> None:
+    assert [w.id for w in qr.iter_warehouses(client)] == [1, 2, 3, 4]
+    products = list(qr.iter_products(client, page_size=50))
+    assert (
+        len(products) == 120
+        and products[0].vat_rate == raw(relaxed_sandbox, "products", PageSize=1)["data"][0]["vat"]
+    )
+    assert all(isinstance(p.is_valid, bool) for p in products)  # "Y"/"N" on the wire
+    customers = list(qr.iter_customers(client))
+    assert len(customers) == 60 and customers[0].internal_code == "C00001"
+
+
+def test_orders_filters(client: QasidaClient) -> None:
+    everything = list(qr.iter_customer_orders(client))
+    open_ = list(qr.iter_customer_orders(client, not_fulfilled=True))
+    done = list(qr.iter_customer_orders(client, not_fulfilled=False))
+    assert len(open_) + len(done) == len(everything) == 400
+    assert {o.workflow_status_code for o in open_} <= {"NEW", "CONFIRMED", "RESERVED", "PICKING"}
+    reserved = list(qr.iter_customer_orders(client, reserved=True))
+    assert reserved and {o.workflow_status_code for o in reserved} <= {"RESERVED", "PICKING"}
+    assert all(o.price is not None and o.currency for o in everything)
+
+
+def test_liabilities_amounts_and_filters(client: QasidaClient, relaxed_sandbox: SandboxConfig) -> None:
+    every = list(qr.iter_liabilities(client))
+    reference = raw(relaxed_sandbox, "liabilities", PageSize=1000)["data"]
+    assert [(x.document_number, x.invoiced_amount, x.remains_to_be_paid) for x in every] == [
+        (r["documentNumber"], r["invoicedAmount"], r["remainsToBePaid"]) for r in reference
+    ]
+    delayed = list(qr.iter_liabilities(client, only_delayed=True))
+    assert 0 < len(delayed) < len(every) and all((x.days_delayed or 0) > 0 for x in delayed)
+    customer = reference[0]["customerId"]
+    mine = [x for p in qr.liabilities_for_customer(client, customer) for x in p.records]
+    expected = [r["documentNumber"] for r in reference if r["customerId"] == customer]
+    assert all(isinstance(x, Liability) for x in mine) and [x.document_number for x in mine] == expected
+
+
+def test_payment_status(client: QasidaClient, relaxed_sandbox: SandboxConfig) -> None:
+    ref = raw(relaxed_sandbox, "liabilities", PageSize=1)["data"][0]
+    status = qr.payment_status(client, ref["documentNumber"])
+    assert (status.invoice_number, status.total_sum, status.not_paid_sum) == (
+        ref["documentNumber"],
+        ref["invoicedAmount"],
+        ref["remainsToBePaid"],
+    )
+    with pytest.raises(NotFoundError):
+        qr.payment_status(client, "INV-1999-9999999")
+
+
+def test_since_uses_the_server_time(client: QasidaClient, admin: httpx.Client) -> None:
+    first = next(qr.stock_cards(client, page_size=10))
+    mark = qr.server_time(first.response)
+    assert mark is not None
+    assert list(qr.iter_stock_cards(client, since=mark)) == []
+    admin.post("/_admin/tick", params={"count": 3})
+    changed = list(qr.iter_stock_cards(client, since=mark))
+    assert 0 < len(changed) <= 15
+    assert 0 < len(list(qr.iter_customer_orders(client, since=mark))) < 400  # statuses and payments
+
+
+def test_wrong_mandant_is_an_auth_error(relaxed_sandbox: SandboxConfig, tmp_path: Path) -> None:
+    other = sandbox_settings(relaxed_sandbox, tmp_path, qasida_mandant_id="99")
+    with make_client(other) as client, pytest.raises(AuthError, match="QASIDA_MANDANT_ID") as info:
+        list(qr.warehouses(client))
+    assert info.value.status == 403
+
+
+def test_server_errors_retried_then_persistent(
+    client: QasidaClient, admin: httpx.Client, fake: FakeTime
+) -> None:
+    fault(admin, error_rate=0.5)
+    assert len(list(qr.iter_stock_cards(client, page_size=100))) == 480 and fake.sleeps
+    fault(admin, error_rate=1.0)
+    with pytest.raises(ServerError, match="Qasida"):
+        list(qr.warehouses(client))
+
+
+def test_storm_malformed_drop_and_latency(client: QasidaClient, admin: httpx.Client, fake: FakeTime) -> None:
+    fault(admin, storm=True, storm_retry_after=3)
+    with pytest.raises(RateLimited) as info:
+        list(qr.warehouses(client))
+    assert info.value.retry_after == 3.0 and fake.sleeps.count(3.0) >= 4
+    fault(admin, malformed_rate=1.0)
+    with pytest.raises(MalformedResponse):
+        list(qr.warehouses(client))
+    fault(admin, drop_rate=1.0)
+    with pytest.raises(VendorConnectionError):
+        list(qr.warehouses(client))
+    fault(admin, drop_rate=0.3, latency_ms=20)
+    assert len(list(qr.iter_products(client, page_size=40))) == 120
+
+
+def test_expired_paging_says_restart(client: QasidaClient, admin: httpx.Client) -> None:
+    fault(admin, expire_cursor=True)
+    pages = qr.stock_cards(client, page_size=100)
+    assert len(next(pages).records) == 100
+    with pytest.raises(qr.PagingExpired, match="page 1"):
+        next(pages)
+    assert len(list(qr.iter_stock_cards(client, page_size=100))) == 480  # a restart works
