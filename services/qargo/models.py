@@ -150,6 +150,15 @@ class OrderImport(VendorModel):
     upload_url: OptText = None
     order_id: OptText = None
     order_url: OptText = None
+    # Not in the OpenAPI OrderImport schema; the sandbox (and, we expect, the vendor) explains an
+    # ERROR here in the spec's ErrorStatus shape: {error_type, error_message}.
+    error: dict[str, Any] | None = None
+
+    @property
+    def error_message(self) -> str | None:
+        if not self.error:
+            return None
+        return str(self.error.get("error_message") or self.error.get("error_type") or self.error)
 
     @property
     def is_final(self) -> bool:
