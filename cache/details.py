@@ -1,0 +1,295 @@
+"""Detail and aggregate reads behind the Orders, Invoices, Tax and Stock pages (no streamlit here).
+
+Details open one record: an order's stops and goods (from its `raw` JSON), charges, documents,
+upload history and status timeline; an invoice's items and payments (Quaderno `raw`), Cargobase
+audit status, Upwell event history. Aggregates (totals per counterparty, aging, warehouse totals)
+run GROUP BY in SQL over the same dataset SQL and filters as `cache.queries.query_dataset`, so a
+page's table and its totals always agree.
+
+Money leaves here as integer minor units plus exact decimal text (`format_minor`), never float.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlite_utils import Database
+
+from cache.datasets import get_dataset
+from cache.db import iso, utcnow
+from cache.queries import CURRENCY_EXPONENTS, Row, build_where, format_minor
+from services.quaderno.models import TaxCalculation
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _rows(db: Database, sql: str, params: Mapping[str, Any] | list[Any]) -> list[Row]:
+    cursor = db.conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, values, strict=True)) for values in cursor]
+
+
+def _json(text: str | None) -> dict[str, Any]:
+    """A record's `raw` JSON as a dict; `{}` when missing or not an object (old rows, hand edits)."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _dig(obj: Any, *keys: str) -> Any:
+    for key in keys:
+        obj = obj.get(key) if isinstance(obj, dict) else None
+    return obj
+
+
+def _clock(now: datetime | None) -> dict[str, str]:
+    moment = now or utcnow()
+    return {"now": iso(moment), "today": iso(moment)[:10]}
+
+
+def cents_text(cents: Any, currency: str | None) -> str:
+    """Minor units that may carry a fraction (Quaderno payments, seeds/001 line 1587) as exact text."""
+    if cents is None:
+        return ""
+    try:
+        exact = Decimal(str(cents))
+    except InvalidOperation:
+        return ""
+    if exact == exact.to_integral_value():
+        return format_minor(int(exact), currency)
+    return str(exact.scaleb(-CURRENCY_EXPONENTS.get((currency or "").upper(), 2)))
+
+
+# --- orders -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderDetails:
+    order: Row | None
+    stops: list[Row] = field(default_factory=list)
+    goods: list[Row] = field(default_factory=list)
+    charges: list[Row] = field(default_factory=list)
+    documents: list[Row] = field(default_factory=list)
+    uploads: list[Row] = field(default_factory=list)
+    timeline: list[Row] = field(default_factory=list)
+
+
+def order_details(db: Database, source: str, order_id: str) -> OrderDetails:
+    """Everything the cache knows about one order of the `orders` dataset."""
+    table = "qargo_orders" if source == "qargo" else "qasida_customer_orders"
+    found = _rows(db, f"SELECT * FROM {table} WHERE order_id = ?", [order_id])
+    if not found:
+        return OrderDetails(None)
+    order = found[0]
+    raw = _json(order.pop("raw", None))
+    if source != "qargo":
+        return OrderDetails(order)
+    return OrderDetails(
+        order, stops=order_stops(raw), goods=order_goods(raw), charges=order_charges(db, order_id),
+        documents=order_documents(db, order_id),
+        uploads=order_uploads(db, order.get("order_identifier")), timeline=order_timeline(db, order_id))
+
+
+def order_stops(raw: Mapping[str, Any]) -> list[Row]:
+    """Stops of a Qargo order (`OrderWithStatus.stops`), in the order Qargo lists them."""
+    return [{
+        "stop": stop.get("activity_label") or stop.get("id"), "status": stop.get("status"),
+        "date": stop.get("date"), "location": _place(stop.get("location")),
+        "window_start": _dig(stop, "time_window", "start_time"), "window_end": _dig(stop, "time_window", "end_time"),
+    } for stop in raw.get("stops") or [] if isinstance(stop, dict)]
+
+
+def _place(location: Any) -> str:
+    if not isinstance(location, dict):
+        return ""
+    name = location.get("display_name") or location.get("name")
+    parts = [name, location.get("postal_code"), location.get("city"), location.get("country")]
+    return ", ".join(str(p) for p in parts if p)
+
+
+def order_goods(raw: Mapping[str, Any]) -> list[Row]:
+    """Goods of every consignment; weight and volume stay exact text as stored."""
+    return [{
+        "consignment": c.get("consignment_reference_number") or c.get("id"),
+        "product": _dig(g, "product", "name") or _dig(g, "product", "code"), "quantity": g.get("quantity"),
+        "weight_kg": _text(g.get("total_weight_kg")), "volume_m3": _text(g.get("total_volume_m3")),
+        "adr_type": g.get("adr_type"),
+    } for c in raw.get("consignments") or [] if isinstance(c, dict)
+        for g in c.get("goods") or [] if isinstance(g, dict)]
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def order_charges(db: Database, order_id: str) -> list[Row]:
+    # Qargo charge amounts are exact decimal text already (cache/migrations.py, 0001_qargo).
+    return _rows(db, "SELECT charge_id, description, amount, currency, status, approval_status "
+                     "FROM qargo_charges WHERE order_id = ? ORDER BY charge_id", [order_id])
+
+
+def order_documents(db: Database, order_id: str) -> list[Row]:
+    return _rows(db, "SELECT document_id, document_type, file_name, created_at FROM qargo_documents "
+                     "WHERE order_id = ? ORDER BY created_at, document_id", [order_id])
+
+
+def order_uploads(db: Database, order_identifier: str | None) -> list[Row]:
+    if not order_identifier:
+        return []
+    return _rows(db, "SELECT created_at, operation, status, error, requested_by, job_id FROM order_uploads "
+                     "WHERE order_identifier = ? ORDER BY created_at, upload_id", [order_identifier])
+
+
+def order_timeline(db: Database, order_id: str) -> list[Row]:
+    """Status changes from Qargo's visibility events, oldest first."""
+    return _rows(db, "SELECT occurred_at, event_type, received_at, via FROM qargo_order_events "
+                     "WHERE order_id = ? ORDER BY occurred_at, event_id", [order_id])
+
+
+# --- invoices ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvoiceDetails:
+    items: list[Row] = field(default_factory=list)
+    payments: list[Row] = field(default_factory=list)
+    audit: Row | None = None
+    events: list[Row] = field(default_factory=list)
+
+
+def invoice_details(db: Database, source: str, invoice_number: str) -> InvoiceDetails:
+    """Details of one `invoices_outstanding` row, keyed as that dataset shows it."""
+    if source == "quaderno":
+        return _quaderno_details(db, invoice_number)
+    if source == "cargobase":
+        return InvoiceDetails(audit=cargobase_audit(db, invoice_number))
+    if source == "upwell":
+        return InvoiceDetails(events=upwell_events(db, invoice_number))
+    return InvoiceDetails()
+
+
+def _quaderno_details(db: Database, number: str) -> InvoiceDetails:
+    found = db.conn.execute("SELECT raw, currency FROM quaderno_invoices WHERE number = ? LIMIT 1",
+                            [number]).fetchone()
+    if not found:
+        return InvoiceDetails()
+    raw, currency = _json(found[0]), found[1]
+    return InvoiceDetails(items=invoice_items(raw, currency), payments=invoice_payments(raw, currency))
+
+
+def invoice_items(raw: Mapping[str, Any], currency: str) -> list[Row]:
+    return [{
+        "description": i.get("description"), "quantity": _text(i.get("quantity")),
+        "tax_rate": _text(i.get("tax_rate")),
+        "total": cents_text(i.get("total_amount_cents", i.get("subtotal_cents")), currency), "currency": currency,
+    } for i in raw.get("items") or [] if isinstance(i, dict)]
+
+
+def invoice_payments(raw: Mapping[str, Any], currency: str) -> list[Row]:
+    return [{
+        "date": p.get("date"), "method": p.get("payment_method"),
+        "amount": cents_text(p.get("amount_cents"), currency), "currency": currency,
+    } for p in raw.get("payments") or [] if isinstance(p, dict)]
+
+
+def cargobase_audit(db: Database, invoice_number: str) -> Row | None:
+    """The audit state of a Cargobase invoice, matched the way `invoices_outstanding` names it."""
+    found = _rows(db, """
+        SELECT shipment_reference, provider_invoice_number, invoice_reference, invoice_status,
+               provider_name, freight_mode, submit_date, modified, last_seen_at, gone_from_vendor_at
+        FROM cargobase_invoices
+        WHERE coalesce(nullif(provider_invoice_number, ''), invoice_reference, shipment_reference) = ?
+        LIMIT 1""", [invoice_number])
+    return found[0] if found else None
+
+
+def upwell_events(db: Database, invoice_number: str) -> list[Row]:
+    """Every webhook event Upwell sent for the invoice, oldest first (body left out: evidence only)."""
+    return _rows(db, """
+        SELECT e.received_at, e.operation, e.event_updated_at, e.outcome, e.deliveries, e.reason, e.event_id
+        FROM webhook_events AS e JOIN carrier_invoices AS c ON c.invoice_id = e.resource_id
+        WHERE e.source = 'upwell' AND c.invoice_number = ? ORDER BY e.received_at, e.id""", [invoice_number])
+
+
+# --- aggregates over a filtered dataset -------------------------------------------------------
+
+
+def _grouped(db: Database, dataset: str, filters: Mapping[str, Any] | None, select: str,
+             group: str, now: datetime | None) -> list[Row]:
+    ds = get_dataset(dataset)
+    where, params = build_where(ds, filters or {})
+    sql = f"SELECT {select} FROM ({ds.sql}) {where} GROUP BY {group} ORDER BY {group}"
+    return _rows(db, sql, params | _clock(now))
+
+
+def _with_text(rows: list[Row], column: str = "amount_due") -> list[Row]:
+    for row in rows:
+        row["amount"] = format_minor(row[column], row.get("currency"))
+    return rows
+
+
+def totals_by_counterparty(db: Database, filters: Mapping[str, Any] | None = None, *,
+                           now: datetime | None = None) -> list[Row]:
+    """Outstanding per counterparty and currency: invoices, amount_due (minor units), amount (text)."""
+    rows = _grouped(db, "invoices_outstanding", filters,
+                    "counterparty, currency, count(*) AS invoices, sum(amount_due) AS amount_due",
+                    "counterparty, currency", now)
+    return _with_text(rows)
+
+
+AGING_BUCKETS = ("0-30", "31-60", "61-90", "90+")
+_BUCKET_SQL = ("CASE WHEN coalesce(days_overdue, 0) <= 30 THEN '0-30' WHEN days_overdue <= 60 THEN '31-60' "
+               "WHEN days_overdue <= 90 THEN '61-90' ELSE '90+' END")
+
+
+def aging_buckets(db: Database, filters: Mapping[str, Any] | None = None, *,
+                  now: datetime | None = None) -> list[Row]:
+    """Outstanding per days-overdue bucket and currency; no due date counts as 0-30 (not yet late)."""
+    rows = _grouped(db, "invoices_outstanding", filters,
+                    f"{_BUCKET_SQL} AS bucket, currency, count(*) AS invoices, sum(amount_due) AS amount_due",
+                    "bucket, currency", now)
+    return _with_text(rows)
+
+
+def warehouse_totals(db: Database, filters: Mapping[str, Any] | None = None) -> list[Row]:
+    """Stock per warehouse and unit (kilograms and pieces do not add up), with below-threshold counts."""
+    return _grouped(db, "stock_levels", filters,
+                    "warehouse, unit, count(*) AS products, total(quantity) AS quantity, "
+                    "total(reserved) AS reserved, total(available) AS available, "
+                    "sum(below_threshold) AS below_threshold", "warehouse, unit", None)
+
+
+# --- tax --------------------------------------------------------------------------------------
+
+_VALIDATION_WORDS = {
+    "valid": "the tax authority confirmed the number",
+    "invalid": "the tax authority says this number is not valid: check it with the customer",
+    # seeds/001 lines 1161-1172: a null answer means the authority's service did not answer.
+    "unavailable": "the tax authority's service did not answer: the number is unknown, not invalid; check again later",
+}
+
+
+def explain_tax(status: str | None, notice: str | None = None) -> str:
+    """A calculation's outcome in words (Quaderno's own reasons, services/quaderno/models.py)."""
+    return TaxCalculation.model_validate({"status": status, "notice": notice}).reason
+
+
+def explain_validation(result: str | None, offline_ok: Any = None) -> str:
+    words = _VALIDATION_WORDS.get(result or "", f"unknown result {result!r}")
+    if result == "unavailable" and offline_ok:
+        words += " (accepted offline meanwhile)"
+    return words
+
+
+def with_explanations(rows: list[Row], kind: str) -> list[Row]:
+    """Rows of `tax_calculations` or `tax_id_validations` plus an `explanation` column."""
+    if kind == "tax_calculations":
+        return [row | {"explanation": explain_tax(row.get("status"), row.get("notice"))} for row in rows]
+    return [row | {"explanation": explain_validation(row.get("result"), row.get("offline_ok"))} for row in rows]

@@ -1,0 +1,64 @@
+"""Orders: Qargo transport orders and Qasida ERP orders in one table; select a row for its details."""
+
+import streamlit as st
+
+from ui import data, filters, widgets
+from ui import details as ui
+
+COLUMNS = ("source", "reference", "customer", "status", "order_date", "delivery_date", "late",
+           "last_event_type", "order_identifier")
+SORTS = {"Newest first": "-order_date", "Oldest first": "order_date", "Customer": "customer",
+         "Status": "status", "Delivery date": "delivery_date"}
+NO_DOWNLOAD = "Document files are not kept in the cache: downloads come with the actions issue."
+
+st.title("Orders")
+st.caption("Dates and sources come from the sidebar. Select a row to open its details.")
+
+status_col, customer_col, reference_col, sort_col = st.columns(4)
+status = status_col.text_input("Status contains", key="orders.status")
+customer = customer_col.text_input("Customer contains", key="orders.customer")
+reference = reference_col.text_input("Reference contains", key="orders.reference")
+sort = sort_col.selectbox("Sort", list(SORTS), key="orders.sort")
+
+typed = {"status__contains": status, "customer__contains": customer, "reference__contains": reference}
+query = filters.to_query(filters.current(), "orders", date_column="order_date")
+query |= {k: v.strip() for k, v in typed.items() if v.strip()}
+
+sources = data.dataset_freshness("orders")
+widgets.freshness_badges(sources)
+page = ui.load_page("orders", query, key="orders", order_by=SORTS[sort])
+if not page.total:
+    widgets.empty_state(sources, filtered=bool(query))
+    st.stop()
+
+row = ui.selectable_table(page, "orders", COLUMNS)
+if row is None:
+    st.caption("Select a row to see its stops, goods, charges, documents, uploads and status timeline.")
+    st.stop()
+
+details = ui.order_details(row["source"], row["order_id"])
+st.subheader(f"Order {row['reference'] or row['order_id']} ({row['source']})")
+if details.order is None:
+    st.warning("This order is no longer in the cache: the next sync may have removed it.")
+    st.stop()
+if row["source"] != "qargo":
+    st.caption("ERP orders carry no stops, charges or documents: those live in Qargo.")
+    st.json(details.order, expanded=False)
+    st.stop()
+
+stops, goods, charges, documents, uploads, timeline = st.tabs(
+    ["Stops", "Goods", "Charges", "Documents", "Uploads", "Status timeline"])
+with stops:
+    ui.small_table(details.stops, "orders.stops", "Qargo sent no stops for this order.")
+with goods:
+    ui.small_table(details.goods, "orders.goods", "Qargo sent no goods for this order.")
+with charges:
+    ui.small_table(details.charges, "orders.charges", "No charges synced for this order.")
+with documents:
+    ui.small_table(details.documents, "orders.documents", "No documents synced for this order.")
+    st.button("Download document", disabled=True, help=NO_DOWNLOAD, key="orders.document_download")
+with uploads:
+    ui.small_table(details.uploads, "orders.uploads", "This order was never uploaded from opsdash.")
+with timeline:
+    ui.small_table(details.timeline, "orders.timeline",
+                   "No status events received yet: they arrive by Qargo's visibility webhook.")

@@ -1,0 +1,78 @@
+"""Sync & health: freshness in words, runs, webhook outcomes, and Refresh now enqueueing one job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cache import jobs
+from cache.db import connect
+from cache.health import rate_budgets
+from tests.pages.conftest import NOW, run_page
+
+
+def _queued(path: Path) -> list[jobs.Job]:
+    db = connect(path)
+    try:
+        return jobs.recent(db, kinds=["sync"], statuses=["queued", "running"])
+    finally:
+        db.close()
+
+
+def _frame(at, column: str):  # type: ignore[no-untyped-def]
+    """The first dataframe with `column` (AppTest does not expose a dataframe's key)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_sources_show_last_error_and_staleness(seeded_db: Path) -> None:
+    at = run_page("pages/sync.py")
+    assert not at.exception
+    sources = _frame(at, "last error").set_index("source")
+    assert sources.loc["Qargo orders", "state"] == "ok"
+    assert sources.loc["Quaderno invoices", "state"] == "failing"
+    assert "check QUADERNO_API_KEY" in sources.loc["Quaderno invoices", "last error"]
+    assert sources.loc["Qasida stock levels", "state"] == "stale"
+    assert sources.loc["Upwell carrier invoices", "state"] == "ok"
+
+
+def test_runs_jobs_and_webhook_outcomes(seeded_db: Path) -> None:
+    at = run_page("pages/sync.py")
+    assert len(_frame(at, "run_id")) == 4
+    assert _frame(at, "requested by")["status"].tolist() == ["done"]
+    events = _frame(at, "outcome")
+    assert dict(zip(events.outcome, events.events, strict=True)) == {"accepted": 2, "rejected": 1}
+
+
+def test_refresh_twice_enqueues_one_job(seeded_db: Path) -> None:
+    at = run_page("pages/sync.py")
+    assert [b.label for b in at.button if b.key and b.key.startswith("refresh.")] == [
+        "Refresh Qargo", "Refresh Quaderno", "Refresh Qasida", "Refresh Cargobase"]
+    at.button(key="refresh.qargo").click().run()
+    at.button(key="refresh.qargo").click().run()
+    queued = _queued(seeded_db)
+    assert [(j.payload, j.dedupe_key, j.status) for j in queued] == [
+        ({"vendor": "qargo"}, "refresh:qargo", "queued")]
+    assert any("Qargo: queued" in p.proto.text for p in at.get("progress"))
+
+
+def test_empty_database_explains(empty_db: Path) -> None:
+    at = run_page("pages/sync.py")
+    assert not at.exception
+    infos = " ".join(i.value for i in at.info)
+    assert "No vendor is configured" in infos and "No webhook events" in infos
+    assert not [b for b in at.button if b.key and b.key.startswith("refresh.")]
+
+
+def test_rate_budgets_read_both_limiter_shapes(seeded_db: Path) -> None:
+    db = connect(seeded_db)
+    db.execute("CREATE TABLE rate_buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, "
+               "updated_at REAL NOT NULL, blocked_until REAL NOT NULL DEFAULT 0)")
+    t = NOW.timestamp()
+    db["rate_buckets"].insert_all([
+        {"key": "qargo", "tokens": 0.5, "updated_at": t, "blocked_until": t + 10},
+        {"key": "quaderno", "tokens": 0, "updated_at": t, "blocked_until": 0},
+        {"key": "quaderno#0", "tokens": 0, "updated_at": t - 5, "blocked_until": 0},
+        {"key": "quaderno#1", "tokens": 0, "updated_at": t - 120, "blocked_until": 0}])
+    budgets = {b.name: b for b in rate_budgets(db, NOW)}
+    db.close()
+    assert (budgets["qargo"].tokens_left, budgets["qargo"].blocked_for_s) == (0.5, 10.0)
+    assert (budgets["quaderno"].tokens_left, budgets["quaderno"].calls_last_minute) == (None, 1)

@@ -1,0 +1,18 @@
+"""Writes a page asks for. They only enqueue jobs: the worker (cache/worker.py) does the work."""
+
+from __future__ import annotations
+
+from cache import jobs
+from cache.db import session
+from ui import data
+
+DASHBOARD_USER = "dashboard"  # until the app has logins, every request comes from "the dashboard"
+
+
+def request_refresh(vendor: str, requested_by: str = DASHBOARD_USER) -> int:
+    """Queue a sync of `vendor`; a refresh already queued or running is reused (same job id)."""
+    with session(data.db_path()) as db:
+        job_id = jobs.enqueue(db, "sync", {"vendor": vendor}, requested_by,
+                              dedupe_key=f"refresh:{vendor}")
+    data.clear()
+    return job_id

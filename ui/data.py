@@ -1,0 +1,137 @@
+"""Cached loaders: every rerun reads SQLite through these, never a vendor.
+
+Each loader call opens its own connection (`cache.db.session`) and closes it: a sqlite3
+connection must not be shared across Streamlit's session threads (cache/db.py). Results are kept
+by `st.cache_data` for `READ_TTL_S` seconds, keyed by the database path and the arguments, so a
+test (or a settings change) pointing at another database never sees stale results.
+
+Write a new loader with the decorator:
+
+    @loader
+    def customer_orders(db: Database, customer: str) -> Page: ...
+
+    page = customer_orders("ACME")   # cached; the `db` argument is supplied by the decorator
+
+Arguments and results must be picklable (dataclasses, lists, pandas frames). Call `clear()`
+after a write the user should see at once (ui.actions does).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import pandas as pd
+import streamlit as st
+from sqlite_utils import Database
+
+from cache import freshness as fresh
+from cache import health, jobs, kpis
+from cache.db import session, utcnow
+from cache.queries import Page, query_dataset
+from services.settings import get_settings
+
+READ_TTL_S = 30  # how stale a rerun's view may be; the worker syncs far less often
+PAGE_SIZE = 50
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def db_path() -> str:
+    return str(get_settings().opsdash_db)
+
+
+def loader(fn: Callable[Concatenate[Database, P], T]) -> Callable[P, T]:
+    """Turn `fn(db, *args)` into a cached `fn(*args)` reading the configured database."""
+
+    def cached(path: str, *args: Any, **kwargs: Any) -> T:
+        with session(path) as db:
+            return fn(db, *args, **kwargs)
+
+    # st.cache_data keys a function by module + qualname: give each loader its own.
+    cached.__module__, cached.__qualname__ = fn.__module__, fn.__qualname__
+    cached_fn = st.cache_data(ttl=READ_TTL_S, show_spinner=False)(cached)
+
+    @functools.wraps(fn)
+    def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        return cached_fn(db_path(), *args, **kwargs)
+
+    return call
+
+
+def clear() -> None:
+    """Drop every cached read (after a write, or between tests)."""
+    st.cache_data.clear()
+
+
+def now() -> datetime:
+    return utcnow()
+
+
+@loader
+def dataset_page(
+    db: Database, name: str, filters: Mapping[str, Any] | None = None, *,
+    limit: int = PAGE_SIZE, offset: int = 0, order_by: str | None = None,
+) -> Page:
+    """One page of a contract dataset (cache/datasets.py), filtered and sorted in SQL."""
+    return query_dataset(db, name, filters, limit=limit, offset=offset, order_by=order_by)
+
+
+@loader
+def dataset_freshness(db: Database, name: str) -> list[fresh.Freshness]:
+    """Freshness of each source behind dataset `name` (not configured / never synced / ...)."""
+    return fresh.dataset_freshness(db, name, now(), get_settings())
+
+
+@loader
+def all_freshness(db: Database) -> list[fresh.Freshness]:
+    return fresh.freshness(db, now(), get_settings())
+
+
+def job(job_id: int) -> jobs.Job | None:
+    """Uncached on purpose: progress polling must see the worker's latest write."""
+    with session(db_path()) as db:
+        return jobs.get(db, job_id)
+
+
+# --- Overview -----------------------------------------------------------------------------------
+
+@loader
+def overview_kpis(db: Database, orders: Mapping[str, Any], invoices: Mapping[str, Any]) -> kpis.Overview:
+    return kpis.overview(db, now(), orders, invoices)
+
+
+@loader
+def orders_over_time(db: Database, orders: Mapping[str, Any]) -> pd.DataFrame:
+    return kpis.orders_over_time(db, now(), orders)
+
+
+@loader
+def receivables_aging(db: Database, invoices: Mapping[str, Any]) -> pd.DataFrame:
+    return kpis.aging(db, now(), invoices)
+
+
+@loader
+def stock_below(db: Database) -> pd.DataFrame:
+    return kpis.stock_below_by_warehouse(db, now())
+
+
+# --- Sync & health ------------------------------------------------------------------------------
+
+@loader
+def webhook_outcomes(db: Database) -> list[dict[str, object]]:
+    return health.webhook_outcomes(db, now())
+
+
+@loader
+def rate_budgets(db: Database) -> list[health.RateBudget]:
+    return health.rate_budgets(db, now())
+
+
+def jobs_in_flight(limit: int = 20) -> list[jobs.Job]:
+    """Queued and running jobs, plus the latest finished ones; uncached (polled for progress)."""
+    with session(db_path()) as db:
+        return jobs.recent(db, limit=limit)

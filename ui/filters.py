@@ -1,0 +1,73 @@
+"""The sidebar filters shared by every page: a date range and a set of sources.
+
+`dashboard.py` renders them (`sidebar()`) before running the selected page, so the widgets exist
+on every page and keep their values when the user switches pages. Pages never read
+`st.session_state` directly: they call `current()`.
+
+Session-state keys (the only ones this module owns):
+- `KEY_DATES` = "filters.dates": a (start, end) tuple of `datetime.date`, both inclusive;
+- `KEY_SOURCES` = "filters.sources": the selected source names (an empty list means all).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import streamlit as st
+
+from cache.datasets import get_dataset
+from services.settings import VENDORS
+
+KEY_DATES = "filters.dates"
+KEY_SOURCES = "filters.sources"
+
+# Default window: the last quarter, plus the coming month (orders are planned ahead).
+DEFAULT_PAST = timedelta(days=90)
+DEFAULT_FUTURE = timedelta(days=30)
+SOURCES: tuple[str, ...] = VENDORS
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date
+    end: date
+    sources: tuple[str, ...]  # empty: every source
+
+
+def default_dates(today: date | None = None) -> tuple[date, date]:
+    day = today or date.today()
+    return day - DEFAULT_PAST, day + DEFAULT_FUTURE
+
+
+def sidebar() -> Filters:
+    """Render the shared filters in the sidebar (once per rerun, from dashboard.py)."""
+    st.session_state.setdefault(KEY_DATES, default_dates())
+    st.session_state.setdefault(KEY_SOURCES, [])
+    with st.sidebar:
+        st.subheader("Filters")
+        st.date_input("Dates", key=KEY_DATES, help="Order dates on Orders and Overview.")
+        st.multiselect("Sources", SOURCES, key=KEY_SOURCES, placeholder="All sources")
+    return current()
+
+
+def current() -> Filters:
+    """The filters as last set in the sidebar (defaults when the sidebar was never shown)."""
+    dates = st.session_state.get(KEY_DATES) or default_dates()
+    # While the user picks a range, date_input briefly holds only the start date.
+    start, end = (dates[0], dates[-1]) if isinstance(dates, (tuple, list)) else (dates, dates)
+    return Filters(start, end, tuple(st.session_state.get(KEY_SOURCES) or ()))
+
+
+def to_query(flt: Filters, dataset: str, date_column: str | None = None) -> dict[str, Any]:
+    """`cache.queries` filters for `dataset`: its `source` column (if any) and `date_column`.
+
+    Dates compare as ISO text: `>= start` and `< end + 1 day`, so timestamps on the end day count."""
+    query: dict[str, Any] = {}
+    if flt.sources and get_dataset(dataset).can_filter("source"):
+        query["source__in"] = list(flt.sources)
+    if date_column:
+        query[f"{date_column}__gte"] = flt.start.isoformat()
+        query[f"{date_column}__lt"] = (flt.end + timedelta(days=1)).isoformat()
+    return query
