@@ -134,6 +134,62 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_upload_orders(args: argparse.Namespace) -> int:
+    """Validate an order file, upload the valid rows to Qargo and wait for each (cache.actions.commands)."""
+    from cache.actions.commands import upload_orders
+    from services.settings import get_settings
+
+    return upload_orders(Path(args.file), get_settings())
+
+
+def cmd_validate_tax_ids(args: argparse.Namespace) -> int:
+    """Validate a CSV of tax IDs (country,tax_id[,name]) and store the results (cache.actions.commands)."""
+    from cache.actions.commands import validate_tax_ids
+    from services.settings import get_settings
+
+    return validate_tax_ids(Path(args.file), get_settings())
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Stream one dataset to a file or stdout (binary-safe); the row count goes to stderr."""
+    from cache.datasets import DATASETS
+    from cache.db import open_store
+    from cache.export import export
+    from services.settings import get_settings
+
+    if args.dataset not in DATASETS:
+        print(f"unknown dataset: {args.dataset} (known: {' '.join(sorted(DATASETS))})", file=sys.stderr)
+        return 2
+    to_stdout = args.output == "-"
+    if to_stdout and args.format in ("xlsx", "parquet") and sys.stdout.isatty():
+        print(f"warning: writing binary {args.format} to a terminal; redirect it or use --output FILE",
+              file=sys.stderr)
+    db = open_store(get_settings())
+    try:
+        count = export(db, args.dataset, args.format, sys.stdout.buffer if to_stdout else args.output,
+                       dict(args.filter))
+    except ValueError as exc:  # a filter on a column the dataset does not have
+        print(f"export failed: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.close()
+    sys.stdout.buffer.flush()
+    print(f"{count} rows of {args.dataset} exported as {args.format} to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _export_filter(text: str) -> tuple[str, object]:
+    """`--filter col=value` (or `col__op=value`).
+
+    A canonical integer ("12", not "0012") binds as an int: computed columns such as `late` have no
+    type affinity, so SQLite would never find 1 = '1'; text columns still match it as text."""
+    column, sep, value = text.partition("=")
+    if not sep or not column:
+        raise argparse.ArgumentTypeError(f"expected COLUMN=VALUE, got {text!r}")
+    is_int = value.lstrip("-").isdigit() and str(int(value)) == value
+    return column, int(value) if is_int else value
+
+
 def _supervise(procs: list[subprocess.Popen[bytes]]) -> int:
     stop = {"now": False}
 
@@ -207,6 +263,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8502)
     p.set_defaults(handler=cmd_webhooks)
+
+    p = sub.add_parser("export", help="export a dataset as csv, xlsx, parquet or json")
+    p.add_argument("dataset", metavar="DATASET", help="e.g. orders, invoices_outstanding, stock_levels")
+    p.add_argument("--format", required=True, choices=("csv", "xlsx", "parquet", "json"))
+    p.add_argument("--output", required=True, metavar="PATH", help="file to write, or - for stdout")
+    p.add_argument("--filter", action="append", default=[], type=_export_filter, metavar="COLUMN=VALUE",
+                   help="keep rows where COLUMN equals VALUE (repeatable; COLUMN__gte=VALUE etc. also work)")
+    p.set_defaults(handler=cmd_export)
+
+    p = sub.add_parser("upload-orders", help="validate an order file (csv, xlsx, json) and upload it to Qargo")
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(handler=cmd_upload_orders)
+
+    p = sub.add_parser("validate-tax-ids", help="validate a CSV of tax IDs (country,tax_id[,name])")
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(handler=cmd_validate_tax_ids)
     return parser
 
 

@@ -56,7 +56,8 @@ ORDERS = Dataset(
     name="orders",
     sql=f"""
         SELECT 'qargo' AS source, order_id, order_identifier, reference, customer, status,
-               pickup_date AS order_date, delivery_date,
+               -- an order learned from a visibility event may carry no dates: date it by when we learned of it
+               coalesce(pickup_date, substr(created_at, 1, 10)) AS order_date, delivery_date,
                CASE WHEN delivery_date IS NOT NULL AND substr(delivery_date, 1, 10) < :today
                          AND upper(coalesce(status, '')) NOT IN {_QARGO_CLOSED}
                     THEN 1 ELSE 0 END AS late,

@@ -128,9 +128,11 @@ def _apply_order(db: Database, update: OperationalVisibilityUpdate, version: str
     if current and current[0] and current[0] >= version:
         return Outcome.STALE
     last = max(update.events, key=lambda e: e.timestamp).update
+    pickup, delivery = _stop_dates(order.stops)
     row = {
         "order_id": order.id, "reference": order.customer_reference_number or order.order_name,
         "customer": order.customer.name if order.customer else None, "status": update.latest_order_status,
+        "pickup_date": pickup, "delivery_date": delivery,
         "last_event_at": version, "last_event_type": last.type, "updated_at": received,
         "raw": order.model_dump_json(by_alias=True), "synced_at": received,
     }
@@ -140,6 +142,17 @@ def _apply_order(db: Database, update: OperationalVisibilityUpdate, version: str
                f"({', '.join('?' for _ in row)}, ?) ON CONFLICT(order_id) DO UPDATE SET {updates}",
                [*row.values(), received])
     return Outcome.ACCEPTED
+
+
+def _stop_dates(stops: list[Any]) -> tuple[str | None, str | None]:
+    """Planned (ETA) or actual dates of the first pickup and the last delivery stop, when the event has them."""
+    def when(stop: Any) -> str | None:
+        moment = stop.eta_end_time or stop.eta_start_time or stop.actual_end_timestamp or stop.actual_start_timestamp
+        return moment.date().isoformat() if moment else None
+
+    pickups = [when(s) for s in stops if (s.stop_type or "").upper() == "PICKUP"]
+    deliveries = [when(s) for s in stops if (s.stop_type or "").upper() == "DELIVERY"]
+    return (pickups[0] if pickups else None), (deliveries[-1] if deliveries else None)
 
 
 def _seen(db: Database, source: str, event_id: str, retry_of_id: str | None) -> bool:

@@ -144,3 +144,8 @@ def start_inprocess_worker(settings: Settings) -> Callable[[], None]:
     return stop_worker
 
 
+
+
+# The action job handlers ("upload_orders", "validate_tax_ids") register themselves on import; imported
+# last because they import this module's `handler`.
+import cache.actions  # noqa: E402,F401

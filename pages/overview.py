@@ -16,20 +16,20 @@ kpi = data.overview_kpis(orders_q, invoices_q)
 money = widgets.money_text
 
 st.subheader("Orders")
-cols = st.columns(max(1, len(kpi.orders_by_status)) + 1)
+cols = widgets.grid(len(kpi.orders_by_status) + 1)
 cols[0].metric("Late orders", kpi.late_orders, help="Open orders past their planned delivery date.")
 for col, (status, count) in zip(cols[1:], kpi.orders_by_status.items(), strict=False):
     col.metric(status.title(), count)
 
 st.subheader("Receivables")
 rec = kpi.receivables
-cols = st.columns(max(1, len(rec.outstanding)) + 1)
-cols[0].metric("Overdue invoices", rec.overdue_count, help="Open invoices past their due date.")
-for col, (currency, amount) in zip(cols[1:], rec.outstanding.items(), strict=False):
+st.metric("Overdue invoices", rec.overdue_count, help="Open invoices past their due date.")
+cols = widgets.grid(len(rec.outstanding), per_row=3)
+for col, (currency, amount) in zip(cols, rec.outstanding.items(), strict=False):
     col.metric(f"Outstanding {currency}", money(amount, currency),
                delta=f"+{money(rec.issued_7d.get(currency, 0), currency)} issued in 7 days",
                delta_color="off", help=widgets.OUTSTANDING_HELP)
-cols = st.columns(max(1, len(rec.overdue)))
+cols = widgets.grid(len(rec.overdue), per_row=3)
 for col, (currency, amount) in zip(cols, rec.overdue.items(), strict=False):
     col.metric(f"Overdue {currency}", money(amount, currency),
                delta=f"+{money(rec.overdue_7d.get(currency, 0), currency)} fell due in 7 days",

@@ -140,6 +140,14 @@ OVERDUE_HELP = ("Open invoices past their due date, exact. The change is the par
                 "the last 7 days, among invoices still open today.")
 
 
+def grid(count: int, per_row: int = 4) -> list[Any]:
+    """`count` columns laid out `per_row` to a row, so many currencies or statuses never squeeze."""
+    cells: list[Any] = []
+    while len(cells) < count:
+        cells.extend(st.columns(per_row))
+    return cells[:count]
+
+
 def money_text(amount: int, currency: str) -> str:
     """Exact text for a KPI card: (123450, "EUR") -> "1234.50 EUR"."""
     return f"{format_minor(amount, currency)} {currency}"

@@ -1,0 +1,15 @@
+"""Actions below the UI: what the pages' forms and the CLI call. Every function takes the acting
+`Actor`, checks its role itself (cache.actions.roles), and writes an audit entry.
+
+Importing this package registers the job handlers ("upload_orders", "validate_tax_ids") with the worker.
+
+- roles       Actor, require, PermissionDenied, local_actor, actor_for
+- order_file  parse_orders (CSV/XLSX/JSON -> OrderInput + RowErrors), template(fmt)
+- orders      submit_upload, update_order, cancel_order, run_upload (the job), summary
+- taxids      validate_one, parse_csv, submit_validation_batch, submit_all_customers, pending_retries
+- tax         calculate(db, actor, TaxParams)
+- charges     decide_charges
+- inline      run_inline: run one queued job in the calling process (CLI)
+"""
+
+from cache.actions import orders, taxids  # noqa: F401  (registers the job handlers)

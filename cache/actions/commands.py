@@ -1,0 +1,99 @@
+"""`opsdash upload-orders FILE` and `opsdash validate-tax-ids FILE`: the job runs in this process.
+
+The acting user is the local single user (cache.actions.roles.local_actor: `OPSDASH_LOCAL_USER`, an
+operator). Exit codes: 0 all good; 1 some rows or orders failed (upload-orders) or some rows could not be
+read (validate-tax-ids: an invalid or unavailable number is a result, not a failure); 2 unusable file or
+vendor not configured.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import partial
+from pathlib import Path
+from typing import TextIO
+
+from sqlite_utils import Database
+
+from cache.actions import orders, taxids
+from cache.actions.inline import run_inline
+from cache.actions.order_file import FileRejected, detect_format, parse_orders
+from cache.actions.roles import PermissionDenied, local_actor
+from cache.db import open_store
+from cache.jobs import Job
+from services.settings import Settings
+
+
+def upload_orders(path: Path, settings: Settings, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    if not settings.configured("qargo"):
+        print("qargo is not configured: set QARGO_BASE_URL", file=err)
+        return 2
+    try:
+        batch = parse_orders(path.read_bytes(), detect_format(path.name))
+    except (OSError, FileRejected) as exc:
+        print(f"{path}: {exc}", file=err)
+        return 2
+    for error in batch.errors:
+        print(error, file=err)
+    print(f"{len(batch.orders)} valid orders, {len(batch.errors)} errors", file=out)
+    if not batch.orders:
+        return 1
+    db = open_store(settings)
+    try:
+        job_id = orders.submit_upload(db, local_actor(), batch.inputs)
+        job = run_inline(db, job_id, partial(orders.run_upload, db, settings))
+        for row in orders.uploads_for_job(db, job_id):
+            print(f"{row['order_identifier']}  {row['status']:<20} {row['order_id'] or '-'}  {row['error'] or ''}",
+                  file=out)
+    except PermissionDenied as exc:
+        print(exc, file=err)
+        return 2
+    finally:
+        db.close()
+    return _upload_exit(job, bool(batch.errors), out, err)
+
+
+def _upload_exit(job: Job, had_errors: bool, out: TextIO, err: TextIO) -> int:
+    result = job.result or {}
+    if job.error:
+        print(f"upload job failed: {job.error}", file=err)
+        return 1
+    print(orders.message(result), file=out)
+    return 1 if had_errors or result.get("failed") or result.get("pending") else 0
+
+
+def validate_tax_ids(path: Path, settings: Settings, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    try:
+        rows, errors = taxids.parse_csv(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        print(f"{path}: {exc}", file=err)
+        return 2
+    for error in errors:
+        print(error, file=err)
+    if not rows:
+        print("no tax IDs to validate", file=err)
+        return 1 if errors else 0
+    db = open_store(settings)
+    try:
+        job_id = taxids.submit_validation_batch(db, local_actor(), rows)
+        job = run_inline(db, job_id, partial(taxids.run_batch, db, settings))
+        _print_results(db, job_id, out)
+    except PermissionDenied as exc:
+        print(exc, file=err)
+        return 2
+    finally:
+        db.close()
+    if job.error:
+        print(f"validation job failed: {job.error}", file=err)
+        return 1
+    counts = job.result or {}
+    print(", ".join(f"{counts.get(k, 0)} {k}" for k in
+                    ("total", "valid", "invalid", "unavailable", "malformed", "vendor_calls")), file=out)
+    return 1 if errors else 0
+
+
+def _print_results(db: Database, job_id: int, out: TextIO) -> None:
+    cursor = db.conn.execute(
+        "SELECT country, tax_id, result, message FROM tax_id_validations WHERE job_id = ? ORDER BY id", [job_id])
+    for country, tax_id, result, message in cursor:
+        print(f"{country} {tax_id:<16} {result:<12} {message}", file=out)

@@ -1,0 +1,220 @@
+"""Order upload to Qargo: queue a validated batch as one job, upload each order, poll to a final status.
+
+Why it can be repeated safely: each order's `order_identifier` comes from its business key
+(cache.actions.order_file), and Qargo deduplicates on it; an identical resend ends DUPLICATE, never as a
+second order (seeds/000 line 392). The job's dedupe key (a digest of the batch) also keeps a double click
+from queueing the same batch twice while it runs.
+
+Each order gets one `order_uploads` row per attempt (keyed by Qargo's upload_id) and one audit entry
+when its upload reaches a final status (or could not be sent).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from sqlite_utils import Database
+
+from cache import audit, jobs
+from cache.actions.roles import Actor, require
+from cache.db import iso, transaction, utcnow
+from cache.worker import Worker, handler
+from services.clients import make_client
+from services.core import VendorClient, VendorError
+from services.qargo.models import OrderImport
+from services.qargo.order_input import Operation, OrderInput
+from services.qargo.resources import UPLOAD, upload_order
+from services.settings import Settings
+
+log = logging.getLogger("opsdash.actions.orders")
+
+KIND = "upload_orders"
+FINAL = frozenset({"COMPLETED", "DUPLICATE", "ERROR", "SKIPPED", "FAILED"})
+FAILED = frozenset({"ERROR", "SKIPPED", "FAILED"})  # FAILED: ours, the upload could not even be sent
+
+
+@dataclass(frozen=True)
+class Polling:
+    """How the handler waits for Qargo (injectable: tests advance the sandbox clock in `sleep`)."""
+
+    interval: float = 1.0
+    timeout: float = 120.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+
+
+# ----------------------------------------------------------------------------- queueing
+
+
+def submit_upload(db: Database, actor: Actor, orders: Sequence[OrderInput]) -> int:
+    """Queue the batch as one "upload_orders" job; the same batch still pending returns the same job."""
+    require(actor, "operator", "uploading orders to Qargo")
+    if not orders:
+        raise ValueError("no valid orders to upload: fix the errors listed and try again")
+    payloads = [o.payload() for o in orders]
+    digest = audit.payload_digest(payloads)
+    job_id = jobs.enqueue(db, KIND, {"orders": payloads}, actor.name, dedupe_key=f"{KIND}:{digest}")
+    audit.record(db, actor.name, "qargo.upload_orders.queue", f"job {job_id}", payloads,
+                 f"queued {len(payloads)} orders")
+    return job_id
+
+
+def submit_change(db: Database, actor: Actor, order: OrderInput, operation: Operation) -> int:
+    """UPDATE or DELETE (cancel) one order through the same job path; Qargo matches it by identifier."""
+    return submit_upload(db, actor, [order.model_copy(update={"operation": Operation(operation)})])
+
+
+def update_order(db: Database, actor: Actor, order: OrderInput) -> int:
+    return submit_change(db, actor, order, Operation.UPDATE)
+
+
+def cancel_order(db: Database, actor: Actor, order: OrderInput) -> int:
+    """Cancelling twice is not an error at Qargo (seeds/000 line 519); a cancelled order stays cancelled."""
+    return submit_change(db, actor, order, Operation.DELETE)
+
+
+# ----------------------------------------------------------------------------- the job
+
+
+@handler(KIND)
+def _upload_job(worker: Worker, db: Database, job: jobs.Job) -> dict[str, Any]:
+    return run_upload(db, worker.settings, job)
+
+
+def run_upload(db: Database, settings: Settings, job: jobs.Job, polling: Polling = Polling(),
+               client: VendorClient | None = None) -> dict[str, Any]:
+    """Upload every order of the job, then poll until each is final; returns a summary."""
+    orders = [OrderInput.model_validate(p) for p in job.payload["orders"]]
+    own = client is None
+    client = client or make_client(settings, "qargo")
+    try:
+        pending = {}
+        for order in orders:
+            pending.update(_send(db, client, job, order))
+            jobs.progress(db, job.job_id, _final_count(db, job.job_id), len(orders), "sending orders to Qargo")
+        _poll(db, client, job, pending, len(orders), polling)
+    finally:
+        if own:
+            client.close()
+    result = summary(db, job.job_id)
+    jobs.progress(db, job.job_id, len(orders) - result["pending"], len(orders), message(result))
+    return result
+
+
+def _send(db: Database, client: VendorClient, job: jobs.Job, order: OrderInput) -> dict[str, OrderInput]:
+    """POST one order; returns {upload_id: order} while it is still processing at Qargo."""
+    try:
+        answer = upload_order(client, order)
+    except VendorError as exc:
+        upload_id = f"local-{job.job_id}-{order.order_identifier}"
+        _store(db, job, order, upload_id, "FAILED", None, str(exc))
+        _audit(db, job, order, "FAILED", upload_id, None, str(exc))
+        return {}
+    status = str(answer.upload_status)
+    _store(db, job, order, answer.upload_id, status, answer.order_id, None)
+    if status in FINAL:
+        _audit(db, job, order, status, answer.upload_id, answer.order_id, None)
+        return {}
+    return {answer.upload_id: order}
+
+
+def _poll(db: Database, client: VendorClient, job: jobs.Job, pending: dict[str, OrderInput], total: int,
+          polling: Polling) -> None:
+    deadline = polling.clock() + polling.timeout
+    while pending and polling.clock() < deadline:
+        polling.sleep(polling.interval)
+        for upload_id, order in list(pending.items()):
+            answer, error = _status(client, upload_id)
+            if answer is None or str(answer.upload_status) not in FINAL:
+                continue
+            status = str(answer.upload_status)
+            _update(db, upload_id, status, answer.order_id, error)
+            _audit(db, job, order, status, upload_id, answer.order_id, error)
+            del pending[upload_id]
+            jobs.progress(db, job.job_id, _final_count(db, job.job_id), total, f"{order.order_identifier}: {status}")
+    for upload_id in pending:  # not final in time: left as is, with a note; the row shows the last status
+        _update(db, upload_id, None, None, f"still processing at Qargo after {polling.timeout:.0f} s; check later")
+
+
+def _status(client: VendorClient, upload_id: str) -> tuple[OrderImport | None, str | None]:
+    """The upload's state and Qargo's error text (ErrorStatus.error_message), None on a passing failure."""
+    try:
+        body = client.get_json(f"{UPLOAD}/{quote(upload_id, safe='')}")
+    except VendorError as exc:  # a blip while polling: try again on the next round
+        log.warning("could not read Qargo upload %s: %s", upload_id, exc)
+        return None, None
+    error = body.get("error") if isinstance(body, dict) else None
+    text = error.get("error_message") if isinstance(error, dict) else (str(error) if error else None)
+    return OrderImport.model_validate(body), text
+
+
+# ----------------------------------------------------------------------------- storage
+
+
+def _store(db: Database, job: jobs.Job, order: OrderInput, upload_id: str, status: str,
+           order_id: str | None, error: str | None) -> None:
+    now = iso(utcnow())
+    with transaction(db):
+        db.conn.execute(
+            "INSERT OR REPLACE INTO order_uploads (upload_id, order_identifier, operation, status, order_id, "
+            "error, payload_digest, requested_by, job_id, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [upload_id, order.order_identifier, str(order.operation), status, order_id, error,
+             audit.payload_digest(order.payload()), job.requested_by, job.job_id, now, now])
+
+
+def _update(db: Database, upload_id: str, status: str | None, order_id: str | None, error: str | None) -> None:
+    with transaction(db):
+        db.conn.execute(
+            "UPDATE order_uploads SET status = coalesce(?, status), order_id = coalesce(?, order_id), "
+            "error = ?, updated_at = ? WHERE upload_id = ?",
+            [status, order_id, error, iso(utcnow()), upload_id])
+
+
+def _audit(db: Database, job: jobs.Job, order: OrderInput, status: str, upload_id: str,
+           order_id: str | None, error: str | None) -> None:
+    result = status + (f": {error}" if error else "")
+    reference = f"upload {upload_id}" + (f", order {order_id}" if order_id else "")
+    audit.record(db, job.requested_by or "unknown", f"qargo.upload_order.{str(order.operation).lower()}",
+                 order.order_identifier, order.payload(), result, reference)
+
+
+def _final_count(db: Database, job_id: int) -> int:
+    marks = ", ".join("?" for _ in FINAL)
+    row = db.conn.execute(f"SELECT count(*) FROM order_uploads WHERE job_id = ? AND status IN ({marks})",
+                          [job_id, *sorted(FINAL)]).fetchone()
+    return int(row[0])
+
+
+def uploads_for_job(db: Database, job_id: int) -> list[dict[str, Any]]:
+    """The job's `order_uploads` rows, in the order they were sent (for the page and the CLI)."""
+    cursor = db.conn.execute(
+        "SELECT upload_id, order_identifier, operation, status, order_id, error, requested_by, job_id, "
+        "created_at, updated_at FROM order_uploads WHERE job_id = ? ORDER BY rowid", [job_id])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def summary(db: Database, job_id: int) -> dict[str, Any]:
+    rows = uploads_for_job(db, job_id)
+    by_status: dict[str, int] = {}
+    for row in rows:
+        by_status[row["status"]] = by_status.get(row["status"], 0) + 1
+    failed = [{k: r[k] for k in ("order_identifier", "status", "error")} for r in rows if r["status"] in FAILED]
+    pending = sum(1 for r in rows if r["status"] not in FINAL)
+    return {"total": len(rows), "by_status": by_status, "failed": failed, "pending": pending}
+
+
+def message(result: dict[str, Any]) -> str:
+    ok = result["total"] - len(result["failed"]) - result["pending"]
+    text = f"{ok} of {result['total']} orders uploaded"
+    if result["failed"]:
+        text += f", {len(result['failed'])} failed"
+    if result["pending"]:
+        text += f", {result['pending']} still processing"
+    return text

@@ -1,0 +1,229 @@
+"""Tax-ID validation: offline check first, then Quaderno's authority check, every answer stored.
+
+Outcomes in `tax_id_validations.result`:
+- valid       the authority knows the number;
+- invalid     malformed (offline check, NO vendor call: `offline_ok` = 0) or unknown to the authority;
+- unavailable the country's service is down or Quaderno could not be reached: never recorded as invalid,
+              and `pending_retries` lists these numbers to check again later (seeds/001 lines 1161-1172).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from sqlite_utils import Database
+
+from cache import audit, jobs
+from cache.actions.roles import Actor, require
+from cache.db import iso, transaction, utcnow
+from cache.worker import Worker, handler
+from services.clients import make_client
+from services.core import VendorClient, VendorError
+from services.quaderno.resources import validate_tax_id_online
+from services.settings import Settings, get_settings
+from services.taxid import check_tax_id
+
+KIND = "validate_tax_ids"
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 5_000
+_ISO_OF_VAT_PREFIX = {"EL": "GR", "XI": "GB"}  # Quaderno takes ISO country codes
+
+
+@dataclass(frozen=True)
+class TaxIdRow:
+    country: str
+    tax_id: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Validation:
+    country: str
+    tax_id: str
+    name: str | None
+    offline_ok: bool
+    result: str  # valid | invalid | unavailable
+    message: str
+    checked_at: str
+    checked_by: str
+    vendor_called: bool
+
+
+# ----------------------------------------------------------------------------- one number
+
+
+def validate_one(db: Database, actor: Actor, country: str, tax_id: str, name: str | None = None, *,
+                 settings: Settings | None = None, client: VendorClient | None = None,
+                 job_id: int | None = None) -> Validation:
+    """Check one number and store the outcome; `PermissionDenied` below operator, before any call."""
+    require(actor, "operator", "validating tax IDs")
+    own = client is None
+    try:
+        return _validate(db, actor.name, TaxIdRow(country, tax_id, name), lambda: client or _open(settings), job_id)
+    finally:
+        if own and client is not None:
+            client.close()
+
+
+def _open(settings: Settings | None) -> VendorClient:
+    return make_client(settings or get_settings(), "quaderno")
+
+
+def _validate(db: Database, who: str, row: TaxIdRow, get_client: Any, job_id: int | None) -> Validation:
+    offline = check_tax_id(row.country, row.tax_id)
+    if not offline.ok:
+        return _record(db, who, row, offline.country, offline.number or row.tax_id.strip(), False,
+                       "invalid", offline.message, job_id, called=False)
+    iso_country = _ISO_OF_VAT_PREFIX.get(offline.country, offline.country)
+    try:
+        valid = validate_tax_id_online(get_client(), iso_country, offline.number)
+    except VendorError as exc:  # Quaderno unreachable is "we do not know", never "invalid"
+        return _record(db, who, row, offline.country, offline.number, True, "unavailable",
+                       f"could not ask Quaderno ({exc}); retry later", job_id, called=True)
+    result, message = _outcome(valid)
+    return _record(db, who, row, offline.country, offline.number, True, result, message, job_id, called=True)
+
+
+def _outcome(valid: bool | None) -> tuple[str, str]:
+    if valid is None:
+        return "unavailable", "the tax authority's service is unavailable; retry later"
+    if valid:
+        return "valid", "registered with the tax authority"
+    return "invalid", "well formed, but the tax authority does not know this number"
+
+
+def _record(db: Database, who: str, row: TaxIdRow, country: str, number: str, offline_ok: bool, result: str,
+            message: str, job_id: int | None, *, called: bool) -> Validation:
+    checked = Validation(country, number, row.name, offline_ok, result, message, iso(utcnow()), who, called)
+    with transaction(db):
+        db.conn.execute(
+            "INSERT INTO tax_id_validations (country, tax_id, name, offline_ok, result, message, checked_at, "
+            "checked_by, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [country, number, row.name, int(offline_ok), result, message, checked.checked_at, who, job_id])
+        audit.record(db, who, "quaderno.validate_tax_id", f"{country} {number}",
+                     {"country": row.country, "tax_id": row.tax_id}, result,
+                     "GET /tax_ids/validate" if called else None)
+    return checked
+
+
+# ----------------------------------------------------------------------------- batches
+
+
+def parse_csv(data: bytes) -> tuple[list[TaxIdRow], list[str]]:
+    """CSV with columns `country,tax_id` and optional `name` -> (rows, errors with row numbers)."""
+    if len(data) > MAX_BYTES:
+        raise ValueError(f"the file has {len(data) / 1e6:.1f} MB; the limit is 5 MB: split it")
+    try:
+        reader = csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""), strict=True)
+        lines = [(reader.line_num, line) for line in reader]  # line_num: blank lines keep their number
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"the CSV cannot be read ({exc}); save it as 'CSV UTF-8'") from None
+    fields = [f.strip().lower() for f in reader.fieldnames or []]
+    missing = [c for c in ("country", "tax_id") if c not in fields]
+    if missing:
+        raise ValueError(f"required column missing: {', '.join(missing)} (columns: country,tax_id[,name])")
+    if len(lines) > MAX_ROWS:
+        raise ValueError(f"the file has {len(lines)} rows; the limit is {MAX_ROWS}: split it")
+    rows, errors = [], []
+    for number, line in lines:
+        values = {(k or "").strip().lower(): (v or "").strip() for k, v in line.items() if isinstance(v, str)}
+        if not any(values.values()):
+            continue  # a row of empty cells is not a tax ID
+        if not values.get("country") or not values.get("tax_id"):
+            errors.append(f"row {number}: country and tax_id are both required")
+            continue
+        rows.append(TaxIdRow(values["country"], values["tax_id"], values.get("name") or None))
+    return rows, errors
+
+
+def submit_validation_batch(db: Database, actor: Actor, rows: Sequence[TaxIdRow]) -> int:
+    """Queue a "validate_tax_ids" job; the same list still pending returns the same job."""
+    require(actor, "operator", "validating tax IDs")
+    if not rows:
+        raise ValueError("no tax IDs to validate")
+    payload = {"rows": [asdict(r) for r in rows]}
+    job_id = jobs.enqueue(db, KIND, payload, actor.name, dedupe_key=f"{KIND}:{audit.payload_digest(payload)}")
+    audit.record(db, actor.name, "quaderno.validate_tax_ids.queue", f"job {job_id}", payload,
+                 f"queued {len(rows)} tax IDs")
+    return job_id
+
+
+def customer_rows(db: Database) -> list[TaxIdRow]:
+    """Every cached ERP customer's VAT number (qasida_customers), for "validate all customers"."""
+    cursor = db.conn.execute(
+        "SELECT country, vat_number, name FROM qasida_customers "
+        "WHERE coalesce(vat_number, '') != '' ORDER BY customer_id")
+    return [TaxIdRow(_country_of(country, vat), vat, name) for country, vat, name in cursor]
+
+
+def _country_of(country: str | None, vat: str) -> str:
+    """The VAT number's own prefix when it has one (a customer in DE may hold an NL number)."""
+    prefix = vat.strip()[:2].upper()
+    return prefix if prefix.isalpha() else (country or "")
+
+
+def submit_all_customers(db: Database, actor: Actor) -> int:
+    require(actor, "operator", "validating tax IDs")
+    return submit_validation_batch(db, actor, customer_rows(db))
+
+
+def pending_retries(db: Database) -> list[TaxIdRow]:
+    """Numbers whose LATEST check was "unavailable": to validate again later."""
+    cursor = db.conn.execute(
+        "SELECT country, tax_id, name FROM tax_id_validations v WHERE result = 'unavailable' AND id = "
+        "(SELECT max(id) FROM tax_id_validations w WHERE w.country = v.country AND w.tax_id = v.tax_id) "
+        "ORDER BY id")
+    return [TaxIdRow(*row) for row in cursor]
+
+
+@handler(KIND)
+def _validate_job(worker: Worker, db: Database, job: jobs.Job) -> dict[str, Any]:
+    return run_batch(db, worker.settings, job)
+
+
+def run_batch(db: Database, settings: Settings, job: jobs.Job, client: VendorClient | None = None) -> dict[str, Any]:
+    """Validate every row of the job, once per distinct number; returns the counts."""
+    rows = [TaxIdRow(**r) for r in job.payload["rows"]]
+    holder: list[VendorClient] = [client] if client else []
+
+    def get_client() -> VendorClient:  # opened on the first well-formed number only
+        if not holder:
+            holder.append(make_client(settings, "quaderno"))
+        return holder[0]
+
+    try:
+        results = _run_rows(db, job, rows, get_client)
+    finally:
+        if holder and client is None:
+            holder[0].close()
+    return tally(results)
+
+
+def _run_rows(db: Database, job: jobs.Job, rows: Sequence[TaxIdRow], get_client: Any) -> list[Validation]:
+    who = job.requested_by or "unknown"
+    seen: dict[tuple[str, str], Validation] = {}
+    results: list[Validation] = []
+    for done, row in enumerate(rows):
+        offline = check_tax_id(row.country, row.tax_id)
+        key = (offline.country, offline.number)
+        if key in seen and seen[key].result != "unavailable":
+            results.append(replace(seen[key], vendor_called=False))  # the same number twice: asked once
+        else:
+            seen[key] = _validate(db, who, row, get_client, job.job_id)
+            results.append(seen[key])
+        jobs.progress(db, job.job_id, done + 1, len(rows), f"{row.country} {row.tax_id}: {results[-1].result}")
+    return results
+
+
+def tally(results: Iterable[Validation]) -> dict[str, Any]:
+    counts = {"valid": 0, "invalid": 0, "unavailable": 0, "malformed": 0, "vendor_calls": 0, "total": 0}
+    for v in results:
+        counts["total"] += 1
+        counts[v.result] += 1
+        counts["malformed"] += int(not v.offline_ok)
+        counts["vendor_calls"] += int(v.vendor_called)
+    return counts

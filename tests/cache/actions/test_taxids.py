@@ -1,0 +1,102 @@
+"""Tax-ID validation: valid / invalid / unavailable stored; a malformed number never reaches Quaderno."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import httpx
+import pytest
+from sqlite_utils import Database
+
+from cache import audit
+from cache.actions import taxids
+from cache.actions.inline import run_inline
+from cache.actions.roles import PermissionDenied
+from services.clients import make_client
+from services.settings import Settings
+from tests.cache.actions.conftest import OPERATOR, VIEWER, CountRequests
+
+VALID_DE = "DE856138800"  # sandbox world customer C00003
+VALID_IT = "IT00743110157"  # well formed; Italy's service is "down" in the sandbox by default
+
+
+def stored(db: Database) -> list[tuple[str, str, int, str, str]]:
+    return list(db.conn.execute(
+        "SELECT country, tax_id, offline_ok, result, checked_by FROM tax_id_validations ORDER BY id"))
+
+
+def test_valid_number_is_checked_with_quaderno_and_stored(
+        db: Database, settings: Settings, count_requests: CountRequests) -> None:
+    result = taxids.validate_one(db, OPERATOR, "DE", "de 856 138 800", "Falcon", settings=settings)
+    assert (result.result, result.tax_id, result.vendor_called) == ("valid", VALID_DE, True)
+    assert stored(db) == [("DE", VALID_DE, 1, "valid", OPERATOR.name)]
+    assert count_requests("quaderno") == 1
+    assert audit.search(db, action="quaderno.validate_tax_id")[0].result == "valid"
+
+
+def test_malformed_number_is_invalid_without_any_call(
+        db: Database, settings: Settings, count_requests: CountRequests) -> None:
+    result = taxids.validate_one(db, OPERATOR, "DE", "DE856138801", settings=settings)
+    assert (result.result, result.offline_ok, result.vendor_called) == ("invalid", False, False)
+    assert "check digit" in result.message
+    assert stored(db) == [("DE", VALID_DE[:-1] + "1", 0, "invalid", OPERATOR.name)]
+    assert count_requests("quaderno") == 0
+
+
+def test_service_down_is_unavailable_never_invalid_and_listed_for_retry(
+        db: Database, settings: Settings) -> None:
+    result = taxids.validate_one(db, OPERATOR, "IT", VALID_IT, settings=settings)
+    assert (result.result, result.offline_ok) == ("unavailable", True)
+    assert taxids.pending_retries(db) == [taxids.TaxIdRow("IT", VALID_IT, None)]
+
+
+def test_authority_saying_no_is_invalid(db: Database, settings: Settings) -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"valid": False}))
+    with make_client(settings, "quaderno", transport=transport) as client:
+        result = taxids.validate_one(db, OPERATOR, "DE", VALID_DE, client=client)
+    assert (result.result, result.offline_ok, result.message) == (
+        "invalid", True, "well formed, but the tax authority does not know this number")
+
+
+def test_quaderno_unreachable_is_unavailable(db: Database, settings: Settings) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    with make_client(settings, "quaderno", transport=httpx.MockTransport(refuse)) as client:
+        result = taxids.validate_one(db, OPERATOR, "DE", VALID_DE, client=client)
+    assert result.result == "unavailable" and "retry later" in result.message
+
+
+def test_csv_batch_runs_as_a_job_with_progress(
+        db: Database, settings: Settings, count_requests: CountRequests) -> None:
+    data = (f"country,tax_id,name\nDE,{VALID_DE},A\nDE,123,B\nIT,{VALID_IT},C\nDE,{VALID_DE},A again\n"
+            ",,\nNL,,D\n").encode()
+    rows, errors = taxids.parse_csv(data)
+    assert errors == ["row 7: country and tax_id are both required"]
+    job_id = taxids.submit_validation_batch(db, OPERATOR, rows)
+    job = run_inline(db, job_id, partial(taxids.run_batch, db, settings))
+    assert job.result == {"total": 4, "valid": 2, "invalid": 1, "unavailable": 1, "malformed": 1,
+                          "vendor_calls": 2}
+    assert (job.done, job.total) == (4, 4)
+    assert count_requests("quaderno") == 2  # the repeat and the malformed number cost nothing
+    assert [r[3] for r in stored(db)] == ["valid", "invalid", "unavailable"]
+
+
+def test_all_customers_come_from_the_erp_cache(db: Database) -> None:
+    db["qasida_customers"].insert_all([
+        {"customer_id": "1", "name": "A", "vat_number": "NL687393863B01", "country": "DE", "synced_at": "x"},
+        {"customer_id": "2", "name": "US Co", "vat_number": None, "country": "US", "synced_at": "x"}])
+    assert taxids.customer_rows(db) == [taxids.TaxIdRow("NL", "NL687393863B01", "A")]
+
+
+def test_csv_without_tax_id_column_is_refused() -> None:
+    with pytest.raises(ValueError, match="required column missing: tax_id"):
+        taxids.parse_csv(b"country,number\nDE,1\n")
+
+
+def test_viewer_cannot_validate(db: Database, settings: Settings, count_requests: CountRequests) -> None:
+    with pytest.raises(PermissionDenied):
+        taxids.validate_one(db, VIEWER, "DE", VALID_DE, settings=settings)
+    with pytest.raises(PermissionDenied):
+        taxids.submit_validation_batch(db, VIEWER, [taxids.TaxIdRow("DE", VALID_DE)])
+    assert stored(db) == [] and count_requests("quaderno") == 0
