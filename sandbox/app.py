@@ -93,10 +93,10 @@ async def _tick_all(vendors: dict[str, VendorApp]) -> None:
 
 
 def _admin_routes(ctx: SandboxContext, vendors: dict[str, VendorApp]) -> list[Route]:
-    async def health(request: Request) -> Response:
-        return JSONResponse({"ok": True, "seed": ctx.config.seed, "scale": ctx.config.scale,
-                             "now": ctx.clock.now().isoformat()})
+    return [*_fault_routes(ctx), *_control_routes(ctx, vendors)]
 
+
+def _fault_routes(ctx: SandboxContext) -> list[Route]:
     async def faults(request: Request) -> Response:
         vendor = request.path_params.get("vendor")
         if vendor is not None and vendor not in ctx.switches:
@@ -124,6 +124,20 @@ def _admin_routes(ctx: SandboxContext, vendors: dict[str, VendorApp]) -> list[Ro
             s.reset()
         return JSONResponse({"ok": True})
 
+    return [
+        Route("/_admin/faults", faults, methods=["GET", "DELETE"]),
+        Route("/_admin/faults/{vendor}", faults, methods=["GET", "PUT", "DELETE"]),
+        Route("/_admin/stats", stats),
+        Route("/_admin/stats/reset", stats_reset, methods=["POST"]),
+        Route("/_admin/stats/{vendor}", stats),
+    ]
+
+
+def _control_routes(ctx: SandboxContext, vendors: dict[str, VendorApp]) -> list[Route]:
+    async def health(request: Request) -> Response:
+        return JSONResponse({"ok": True, "seed": ctx.config.seed, "scale": ctx.config.scale,
+                             "now": ctx.clock.now().isoformat()})
+
     async def tick(request: Request) -> Response:
         count = int(request.query_params.get("count", "1"))
         for _ in range(max(1, min(count, 1000))):
@@ -144,13 +158,7 @@ def _admin_routes(ctx: SandboxContext, vendors: dict[str, VendorApp]) -> list[Ro
 
     return [
         Route("/_admin/health", health),
-        Route("/_admin/faults", faults, methods=["GET", "DELETE"]),
-        Route("/_admin/faults/{vendor}", faults, methods=["GET", "PUT", "DELETE"]),
-        Route("/_admin/stats", stats),
-        Route("/_admin/stats/reset", stats_reset, methods=["POST"]),
-        Route("/_admin/stats/{vendor}", stats),
         Route("/_admin/tick", tick, methods=["POST"]),
         Route("/_admin/clock", clock, methods=["POST"]),
         Route("/_admin/webhooks", webhooks, methods=["PUT"]),
     ]
-
