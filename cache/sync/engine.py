@@ -69,6 +69,7 @@ class SyncResource:
     full_every: timedelta = timedelta(hours=6)
     record_id: Callable[[Any], str] = str  # newest_first: the id compared with the stored newest
     insert_only: tuple[str, ...] = ()
+    stamp: tuple[str, ...] = ()  # columns set to the run's time like synced_at (Cargobase last_seen_at)
     after_full_pass: Callable[[Database, str], None] | None = None  # (db, run start ISO)
     max_pages: int = 10_000
 
@@ -141,7 +142,8 @@ def _pull(db: Database, client: Any, res: SyncResource, cp: _Checkpoint, state: 
         records, reached_known = _until_known(res, state, batch.records)
         if records and "newest" not in cp.run and not state.resume:
             cp.run["newest"] = res.record_id(records[0])
-        rows = [{**res.to_row(r), "synced_at": synced_at} for r in records]
+        stamps = dict.fromkeys(res.stamp, synced_at)  # the same clock as after_full_pass's run start
+        rows = [{**res.to_row(r), **stamps, "synced_at": synced_at} for r in records]
         counts = upsert_records(db, res.table, rows, res.pk, insert_only=res.insert_only)
         result.pages, result.inserted, result.updated = (result.pages + 1, result.inserted + counts.inserted,
                                                          result.updated + counts.updated)

@@ -64,6 +64,8 @@ class StockCard(VendorModel):
     total_value: OptDecimal = Field(default=None, alias="totalValue")
     unit: OptText = Field(default=None, alias="unit1Shortcut")
     product_validity: OptBool = Field(default=None, alias="productValidity")
+    # Not in the doc; kept when an installation sends it (the sandbox does): the reorder level.
+    minimum_quantity: OptDecimal = Field(default=None, alias="minimumQuantity")
 
     @property
     def available(self) -> Decimal:
@@ -172,6 +174,8 @@ class Liability(VendorModel):
     issue_date: OptDatetime = Field(default=None, alias="issueDate")
     variable_symbol: OptText = Field(default=None, alias="variableSymbol")
     last_payment: OptDatetime = Field(default=None, alias="lastPayment")
+    # Not in GetAll's doc sample (GetByCustomer is asked per customer); kept when sent (the sandbox does).
+    customer_id: OptInt = Field(default=None, alias="customerId")
 
 
 class PaymentStatus(VendorModel):

@@ -1,0 +1,121 @@
+"""Initial full sync against the sandbox's `large` data set with the vendors' DOCUMENTED limits.
+
+Run: `python bench/bench_sync.py [--quaderno-pages N] [--vendors quaderno qasida cargobase]`.
+- Quaderno is rate-limit bound: 100 calls per 15 s (seeds/001 line 60), so N pages cannot take less
+  than N/100 x 15 s; printed: elapsed, that bound, ratio (target <= 1.2). The full large set is
+  1,000 invoice pages (~150 s at the limit): `--quaderno-pages` bounds the run (default 300).
+- Qasida and Cargobase document no limit: printed records/s (Qasida target >= 5,000/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx
+
+from cache.db import connect, migrate
+from cache.sync.engine import SyncResource, SyncState, run_all, with_fetch
+from cache.sync.resources import clients_for, resources_for
+from sandbox.context import Limits, SandboxConfig
+from sandbox.server import client_env, running
+from services.settings import Settings
+
+QUADERNO_CALLS, QUADERNO_WINDOW = 100, 15.0  # seeds/001 line 60
+QASIDA_TARGET = 5_000  # records/s
+RATIO_TARGET = 1.2
+
+
+@dataclass
+class Env:
+    config: SandboxConfig
+    settings: Settings
+    db_path: Path
+
+
+@contextlib.contextmanager
+def sandbox_env(scale: str, limits: Limits) -> Iterator[Env]:
+    """A sandbox at `scale` with `limits`, and settings on a fresh cache file."""
+    with running(SandboxConfig(scale=scale, limits=limits)) as config, tempfile.TemporaryDirectory() as tmp:  # type: ignore[arg-type]
+        db_path = Path(tmp) / "bench.db"
+        db = connect(db_path)
+        migrate(db)
+        db.close()
+        env = {k.lower(): v for k, v in client_env(config).items()}
+        yield Env(config, Settings(**env, opsdash_db=db_path), db_path)
+
+
+def bounded(res: SyncResource, pages: int) -> SyncResource:
+    """The same resource, stopped after `pages` pages (a bench bound, not a sync mode)."""
+    def fetch(client: Any, state: SyncState) -> Iterator[Any]:
+        return itertools.islice(res.fetch(client, state), pages)
+    return with_fetch(res, fetch)
+
+
+def requests(env: Env, vendor: str) -> int:
+    return int(httpx.get(f"{env.config.base_url}/_admin/stats/{vendor}", timeout=10).json()["requests"])
+
+
+def sync(env: Env, vendor: str, quaderno_pages: int | None = None) -> tuple[float, int, int]:
+    """(elapsed s, records stored, pages) of one pass over the vendor's resources."""
+    db = connect(env.db_path)
+    resources = list(resources_for(db, (vendor,)))
+    if quaderno_pages is not None:
+        resources = [bounded(r, quaderno_pages) if r.name == "invoices" else r for r in resources
+                     if r.name == "invoices"]
+    clients = clients_for(env.settings, (vendor,))
+    started = time.perf_counter()
+    results = run_all(db, clients, resources)
+    elapsed = time.perf_counter() - started
+    for client in clients.values():
+        client.close()
+    db.close()
+    failed = [r.summary() for r in results if not r.ok]
+    if failed:
+        raise SystemExit(f"sync failed: {failed}")
+    return elapsed, sum(r.inserted + r.updated for r in results), sum(r.pages for r in results)
+
+
+def report_quaderno(env: Env, pages: int) -> None:
+    elapsed, records, done = sync(env, "quaderno", quaderno_pages=pages)
+    bound = done / QUADERNO_CALLS * QUADERNO_WINDOW
+    print(f"quaderno  {done} pages, {records} invoices in {elapsed:.1f} s; bound {bound:.1f} s "
+          f"(pages/100 x 15 s); ratio {elapsed / bound:.2f} (target <= {RATIO_TARGET}); "
+          f"{records / elapsed:,.0f} records/s; sandbox saw {requests(env, 'quaderno')} requests")
+
+
+def report_rate(env: Env, vendor: str, target: int | None) -> None:
+    elapsed, records, pages = sync(env, vendor)
+    rate = records / elapsed
+    goal = f"; ratio to target {rate / target:.2f} (target >= {target:,}/s)" if target else " (no documented limit)"
+    print(f"{vendor:<9} {pages} pages, {records:,} records in {elapsed:.1f} s: {rate:,.0f} records/s{goal}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quaderno-pages", type=int, default=300)
+    parser.add_argument("--vendors", nargs="*", default=["quaderno", "qasida", "cargobase"])
+    args = parser.parse_args()
+    with sandbox_env("large", Limits()) as env:
+        print(f"sandbox large, documented limits, at {env.config.base_url}")
+        if "quaderno" in args.vendors:
+            report_quaderno(env, args.quaderno_pages)
+        if "qasida" in args.vendors:
+            report_rate(env, "qasida", QASIDA_TARGET)
+        if "cargobase" in args.vendors:
+            report_rate(env, "cargobase", None)
+
+
+if __name__ == "__main__":
+    main()
