@@ -30,15 +30,12 @@ from cache.db import transaction
 from cache.store import mark_gone
 from cache.sync import mappers
 from cache.sync.engine import Batch, Fetch, SyncResource, SyncState, with_fetch
-from services.cargobase import client as cargobase_client
 from services.cargobase import resources as cargobase
+from services.clients import PULL_VENDORS, make_clients
 from services.core import NotFoundError, PageRequest, ValidationError
-from services.qargo import client as qargo_client
 from services.qargo import resources as qargo
-from services.qasida import client as qasida_client
 from services.qasida import resources as qasida
 from services.qasida.resources import PagingExpired
-from services.quaderno import client as quaderno_client
 from services.quaderno import resources as quaderno
 from services.settings import Settings
 
@@ -326,14 +323,7 @@ def _bound(res: SyncResource, db: Database) -> SyncResource:
     return with_fetch(res, res.fetch.factory(db)) if isinstance(res.fetch, NeedsDb) else res
 
 
-_CLIENTS: dict[str, Callable[[Settings], Any]] = {
-    "qargo": qargo_client.make_client, "quaderno": quaderno_client.make_client,
-    "qasida": qasida_client.make_client, "cargobase": cargobase_client.make_client,
-}
-
-
 def clients_for(settings: Settings, vendors: Iterable[str] | None = None) -> dict[str, Any]:
     """A client per configured vendor among `vendors` (all when None); close them when done.
     A vendor without a base URL is left out: "not configured" is not a failure."""
-    wanted = _CLIENTS if vendors is None else [v for v in vendors if v in _CLIENTS]
-    return {v: _CLIENTS[v](settings) for v in wanted if settings.configured(v)}  # type: ignore[arg-type]
+    return make_clients(settings, PULL_VENDORS if vendors is None else vendors)
