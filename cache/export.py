@@ -10,8 +10,8 @@ Money (ARCHITECTURE.md, "money exact"): money columns hold integer minor units n
 - CSV and JSON: the exact decimal text from `format_minor` ("1234.56"; JSON as a string, since
   most JSON readers turn numbers into floats).
 - Parquet: `decimal128(38, 3)`, 3 being the largest ISO 4217 exponent, so every currency fits.
-- XLSX: openpyxl converts a Decimal cell to a float when it writes the file, exact only up to
-  ~15 significant digits (and Excel itself keeps doubles). We choose exact over pretty: the
+- XLSX (`cache.xlsx`): the number cell is written as the exact decimal text, but Excel reads it
+  into a double, exact only up to ~15 significant digits. We choose exact over pretty: the
   number cell (formatted with the currency's decimals) is what people sum, and a
   `<column>_minor` integer column right after it carries the exact value (as text past 2**53).
 
@@ -39,6 +39,7 @@ from sqlite_utils import Database
 
 from cache.datasets import get_dataset
 from cache.queries import CURRENCY_EXPONENTS, Row, format_minor, iter_dataset, minor_to_decimal
+from cache.xlsx import Number, XlsxWriter
 
 FORMATS = ("csv", "xlsx", "parquet", "json")
 BATCH_ROWS = 20_000  # also the Parquet row-group size
@@ -200,42 +201,39 @@ class _JsonWriter:
 
 
 class _XlsxWriter:
-    """openpyxl write-only workbook: rows go to a temporary file as they come, not into memory."""
+    """`cache.xlsx` streaming writer: sheet XML goes into the zip a batch at a time, not memory."""
 
     def __init__(self, columns: tuple[str, ...], out: BinaryIO) -> None:
-        from openpyxl import Workbook  # imported here: CSV/JSON exports should not pay for it
-
-        self._out, self._columns, self._money = out, columns, money_columns(columns)
-        self._book = Workbook(write_only=True)
-        self._sheet = self._book.create_sheet("export")
-        self._sheet.append([name for c in columns for name in self._names(c)])
+        self._columns, self._money = columns, money_columns(columns)
+        self._xlsx = XlsxWriter(out)
+        self._styles: dict[str, int] = {}  # currency -> style of its money number format
+        self._xlsx.write_rows([[name for c in columns for name in self._names(c)]])
 
     def _names(self, column: str) -> tuple[str, ...]:
         return (column, f"{column}_minor") if column in self._money else (column,)
 
     def write(self, rows: list[Row]) -> None:
-        for row in rows:
-            self._sheet.append([cell for c in self._columns for cell in self._cells(row, c)])
+        self._xlsx.write_rows([cell for c in self._columns for cell in self._cells(row, c)]
+                              for row in rows)
 
     def _cells(self, row: Row, column: str) -> tuple[Any, ...]:
         value = row[column]
         if column not in self._money:
-            return (_xlsx_text(neutralise(value)),)
+            return (neutralise(value),)
         amount = money_value(value, row["currency"])
         return (self._number_cell(amount, row["currency"]), _exact_minor(value))
 
-    def _number_cell(self, amount: Decimal | None, currency: str | None) -> Any:
-        from openpyxl.cell import WriteOnlyCell
-
+    def _number_cell(self, amount: Decimal | None, currency: str | None) -> Number | None:
         if amount is None:
             return None
-        cell = WriteOnlyCell(self._sheet, value=amount)
-        decimals = CURRENCY_EXPONENTS.get((currency or "").upper(), 2)
-        cell.number_format = "#,##0" + ("." + "0" * decimals if decimals else "")
-        return cell
+        code = (currency or "").upper()
+        if code not in self._styles:
+            decimals = CURRENCY_EXPONENTS.get(code, 2)
+            self._styles[code] = self._xlsx.style("#,##0" + ("." + "0" * decimals if decimals else ""))
+        return Number(amount, self._styles[code])
 
     def close(self) -> None:
-        self._book.save(self._out)
+        self._xlsx.close()
 
 
 def _exact_minor(value: Any) -> int | str | None:
@@ -244,15 +242,6 @@ def _exact_minor(value: Any) -> int | str | None:
     if not isinstance(value, int):
         return None
     return value if abs(value) < _EXACT_DOUBLE else str(value)
-
-
-def _xlsx_text(value: Any) -> Any:
-    """XML cannot carry most control characters; openpyxl would refuse the whole file."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    if isinstance(value, str) and not value.isprintable():  # cheap test first: most text is clean
-        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-    return value
 
 
 class _ParquetWriter:
