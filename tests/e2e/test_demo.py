@@ -18,7 +18,7 @@ VENDORS = ("qargo", "quaderno", "qasida", "cargobase", "upwell")
 
 
 def test_vendors_page_shows_each_sandbox_vendor_answering(demo: Demo, page) -> None:  # type: ignore[no-untyped-def]
-    page.goto(demo.url)
+    page.goto(f"{demo.url}/vendors")
     table = page.locator("[data-testid='stTable']").first
     table.wait_for()
     page.screenshot(path=str(demo.db.parent / "vendors.png"))
