@@ -8,6 +8,8 @@ the sync/job worker in a background thread (Streamlit >= 1.57 `st.App`).
 import contextlib
 from collections.abc import AsyncIterator
 
+import pandas  # noqa: F401 - imported once at server start, so the first visitor's page run doesn't pay for it
+import plotly.express  # noqa: F401
 import streamlit as st
 
 from cache.webhooks import webhook_routes
