@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import filters
+from ui import auth, filters
 
 st.set_page_config(page_title="opsdash", page_icon=":material/local_shipping:", layout="wide")
 
@@ -23,10 +23,13 @@ PAGES = [
     ("pages/stock.py", "Stock", ":material/inventory_2:"),
     ("pages/sync.py", "Sync & health", ":material/sync:"),
     ("pages/vendors.py", "Vendors", ":material/hub:"),
+    ("pages/upload.py", "Upload orders", ":material/upload_file:"),
+    ("pages/audit.py", "Audit log", ":material/history:"),
 ]
 
 pages = [st.Page(path, title=title, icon=icon, default=i == 0)
          for i, (path, title, icon) in enumerate(p for p in PAGES if (HERE / p[0]).exists())]
 page = st.navigation(pages)
+auth.sidebar()
 filters.sidebar()
 page.run()

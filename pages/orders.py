@@ -2,7 +2,10 @@
 
 import streamlit as st
 
-from ui import data, filters, widgets
+from cache.actions import orders as order_actions
+from cache.actions.charges import decide_charges
+from services.qargo.order_input import Entity, OrderInput
+from ui import auth, data, filters, operations, widgets
 from ui import details as ui
 
 COLUMNS = ("source", "reference", "customer", "status", "order_date", "delivery_date", "late",
@@ -62,3 +65,38 @@ with uploads:
 with timeline:
     ui.small_table(details.timeline, "orders.timeline",
                    "No status events received yet: they arrive by Qargo's visibility webhook.")
+
+if not auth.may_act():
+    st.stop()  # viewers get no action buttons (and the action functions refuse them anyway)
+st.subheader("Actions")
+identifier = details.order.get("order_identifier")
+customer = Entity(code=details.order.get("customer_code") or None, name=details.order.get("customer") or None)
+change_col, cancel_col, charge_col = st.columns(3)
+with change_col, st.form("orders.update"):
+    st.markdown("**Update**")
+    instructions = st.text_input("Planning instructions", key="orders.instructions")
+    reference = st.text_input("Customer reference", value=row.get("reference") or "", key="orders.new_reference")
+    if st.form_submit_button("Send update", disabled=not identifier):
+        change = OrderInput(operation="UPDATE", order_identifier=identifier, customer=customer, consignments=[],
+                            planning_instructions=instructions or None, customer_reference_number=reference or None)
+        if operations.attempt(order_actions.update_order, change) is not None:
+            st.success("Update queued: its progress shows in the Uploads tab.")
+with cancel_col:
+    st.markdown("**Cancel**")
+    st.warning("Cancelling is irreversible: Qargo keeps a cancelled order cancelled.", icon=":material/warning:")
+    sure = st.checkbox("Yes, cancel this order", key="orders.cancel_sure")
+    if st.button("Cancel order", disabled=not (sure and identifier), type="primary", key="orders.cancel"):
+        gone = OrderInput(operation="DELETE", order_identifier=identifier, customer=customer, consignments=[])
+        if operations.attempt(order_actions.cancel_order, gone) is not None:
+            st.success("Cancellation queued.")
+    if not identifier:
+        st.caption("This order has no order identifier in the cache: change it in Qargo.")
+with charge_col:
+    st.markdown("**Charges**")
+    picked = st.multiselect("Charges", [c["charge_id"] for c in details.charges], key="orders.charges_picked")
+    decision = st.radio("Decision", ["Approve", "Reject"], horizontal=True, key="orders.decision")
+    sure = st.checkbox(f"Yes, {decision.lower()} {len(picked)} charges", key="orders.charges_sure")
+    if st.button("Send decision", disabled=not (sure and picked), key="orders.decide"):
+        decided = operations.attempt(decide_charges, row["order_id"], picked, decision == "Approve")
+        if decided is not None:
+            st.success(f"{decision}d {len(picked)} charges at Qargo.")

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from cache import details
 from cache.queries import Page, Row, query_dataset
-from ui import data, widgets
+from ui import data, downloads, widgets
 
 
 @data.loader
@@ -67,8 +67,7 @@ def selectable_table(page: Page, key: str, columns: Sequence[str] | None = None)
     event = st.dataframe(shown, column_order=cols, hide_index=True, key=f"{key}.table",
                          on_select="rerun", selection_mode="single-row")
     widgets._pager(key, page.total, len(shown), data.PAGE_SIZE)  # shared pager: same state keys
-    st.download_button("Download CSV (rows shown)", widgets.to_csv(shown, cols), file_name=f"{key}.csv",
-                       mime="text/csv", key=f"{key}.csv", on_click="ignore")
+    downloads.download(shown, cols, key)
     picked = event.selection.rows if event is not None else []
     return page.rows[picked[0]] if picked and picked[0] < len(page.rows) else None
 
@@ -80,5 +79,4 @@ def small_table(rows: Sequence[Mapping[str, Any]], key: str, empty: str) -> None
         return
     cols = list(rows[0])
     st.dataframe(list(rows), hide_index=True, key=f"{key}.table")
-    st.download_button("Download CSV", widgets.to_csv(rows, cols), file_name=f"{key}.csv", mime="text/csv",
-                       key=f"{key}.csv", on_click="ignore")
+    downloads.download(rows, cols, key, label="Download")

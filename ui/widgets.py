@@ -28,7 +28,7 @@ from cache.freshness import Freshness
 from cache.jobs import Job
 from cache.queries import Page, Row, format_minor
 from services.settings import VENDORS, Settings
-from ui import data
+from ui import data, downloads
 
 # Integer minor-unit money columns of the datasets; each sits next to a `currency` column.
 MONEY_COLUMNS = frozenset({"amount", "amount_due", "balance", "paid_amount", "tax_amount", "total",
@@ -97,13 +97,12 @@ def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> bytes:
 
 def table(page: Page, key: str, columns: Sequence[str] | None = None,
           page_size: int = data.PAGE_SIZE) -> None:
-    """The rows of one SQL page, a pager (limit/offset) and a CSV download of exactly these rows."""
+    """The rows of one SQL page, a pager (limit/offset) and a download of exactly these rows."""
     cols = list(columns or page.columns)
     rows = display_rows(page.rows, cols)
     st.dataframe(rows, column_order=cols, hide_index=True, key=f"{key}.table")
     _pager(key, page.total, len(rows), page_size)
-    st.download_button("Download CSV (rows shown)", to_csv(rows, cols), file_name=f"{key}.csv",
-                       mime="text/csv", key=f"{key}.csv", on_click="ignore")
+    downloads.download(rows, cols, key)  # CSV, XLSX, Parquet or JSON, built on click
 
 
 def _pager(key: str, total: int, shown: int, page_size: int) -> None:

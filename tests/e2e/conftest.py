@@ -48,10 +48,11 @@ def wait_for(url: str, deadline_s: float, process: subprocess.Popen[bytes] | Non
     raise TimeoutError(f"{url} did not answer within {deadline_s} s")
 
 
-def start_demo(tmp: Path) -> Demo:
+def start_demo(tmp: Path, env: dict[str, str] | None = None) -> Demo:
+    """`env`: extra environment for the demo (e.g. OPSDASH_LOCAL_ROLE=viewer)."""
     port, sandbox_port = free_port(), free_port()
     db = tmp / "demo.db"
-    env = {**os.environ, "OPSDASH_DB": str(db)}
+    env = {**os.environ, "OPSDASH_DB": str(db), **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "cli", "demo", "--port", str(port), "--sandbox-port", str(sandbox_port)],
         cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -1,0 +1,124 @@
+"""Actions in a real browser against `opsdash demo`: upload a batch, validate a tax ID, download an XLSX,
+and a viewer sees no action buttons. Each wait is a poll with a deadline (<= 60 s)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cache.actions.order_file import template
+from sandbox.world import World
+from tests.e2e.conftest import Demo, start_demo, stop_demo
+
+pytestmark = pytest.mark.e2e
+DEADLINE_S = 60
+
+
+def poll(check: Callable[[], bool], deadline_s: float = DEADLINE_S, nudge: Callable[[], None] | None = None) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if nudge:
+            nudge()
+        time.sleep(0.5)
+    raise TimeoutError(f"not done within {deadline_s} s")
+
+
+def advance(demo: Demo) -> Callable[[], None]:
+    def nudge() -> None:  # move the sandbox's business time on, so Qargo finishes processing uploads
+        httpx.post(f"{demo.sandbox_url}/_admin/clock", json={"advance_seconds": 10}, timeout=10)
+        httpx.post(f"{demo.sandbox_url}/_admin/tick", timeout=10)
+    return nudge
+
+
+def batch_csv(tmp: Path) -> Path:
+    header, example = template("csv").decode().splitlines()[:2]
+    code = World(seed=1).customers[0].code
+    stamp = str(int(time.time()))
+    rows = [example.replace("C00001", code).replace("SO-1001", f"SO-E2E-{stamp}-{i}") for i in range(2)]
+    path = tmp / "orders.csv"
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path
+
+
+def statuses(db: Path) -> list[str]:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return [r[0] for r in conn.execute("SELECT status FROM order_uploads")]
+
+
+def count_invoices(db: Path) -> int:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return int(conn.execute("SELECT count(*) FROM quaderno_invoices").fetchone()[0])
+
+
+def test_operator_uploads_a_batch_and_sees_the_orders_complete(demo: Demo, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{demo.url}/upload")
+    page.get_by_text("Download the template").wait_for()
+    page.locator("input[type='file']").first.set_input_files(str(batch_csv(tmp_path)))
+    page.get_by_role("button", name="Check the file").click()
+    page.get_by_role("button", name="Confirm: upload 2 orders to Qargo").click()
+    poll(lambda: len(statuses(demo.db)) == 2 and all(s == "COMPLETED" for s in statuses(demo.db)),
+         nudge=advance(demo))
+    # the fragment re-reads the job every 2 s: its outcome appears without a reload
+    page.get_by_text("2 of 2 orders uploaded").wait_for(timeout=DEADLINE_S * 1000)
+
+
+def test_operator_validates_a_tax_id_and_sees_the_result(demo: Demo, page) -> None:  # type: ignore[no-untyped-def]
+    customer = World(seed=1).customers[0]
+    page.goto(f"{demo.url}/tax")
+    page.get_by_role("tab", name="Validate tax IDs").click()
+    page.get_by_label("Country", exact=True).fill(customer.vat_number[:2])
+    page.get_by_label("Tax ID", exact=True).fill(customer.vat_number)
+    page.get_by_role("button", name="Validate", exact=True).click()
+    result = page.get_by_text(f"{customer.vat_number[2:]}:", exact=False).first
+    result.wait_for(timeout=DEADLINE_S * 1000)
+    assert "valid" in result.inner_text()
+
+
+def test_outstanding_invoices_download_as_xlsx(demo: Demo, page) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    from cache import jobs
+    from cache.db import session
+
+    with session(str(demo.db)) as db:  # what "Refresh now" does: the demo's worker syncs the invoices
+        for vendor in ("quaderno", "qasida"):
+            jobs.enqueue(db, "sync", {"vendor": vendor}, "e2e", dedupe_key=f"refresh:{vendor}")
+    poll(lambda: count_invoices(demo.db) > 0)
+    page.goto(f"{demo.url}/invoices")
+    page.get_by_text("Rows 1–").first.wait_for(timeout=DEADLINE_S * 1000)
+    table = page.get_by_test_id("stDataFrame").first
+    table.wait_for()
+    picker = page.get_by_role("combobox", name="Format").first
+    picker.click()
+    page.keyboard.type("XLSX")
+    page.keyboard.press("Enter")
+    with page.expect_download() as info:
+        page.get_by_test_id("stDownloadButton").filter(has_text="XLSX").first.click()
+    book = load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()))
+    assert book.active.max_row > 1  # a header plus at least one invoice
+
+
+def test_a_viewer_sees_no_action_buttons(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    viewer = start_demo(tmp_path, env={"OPSDASH_LOCAL_ROLE": "viewer"})
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{viewer.url}/upload")
+        page.get_by_text("needs the operator role").wait_for(timeout=DEADLINE_S * 1000)
+        assert page.locator("input[type='file']").count() == 0
+        assert page.get_by_role("button", name="Confirm").count() == 0
+        page.goto(f"{viewer.url}/tax")
+        page.get_by_text("needs the operator role").wait_for(timeout=DEADLINE_S * 1000)
+        assert page.get_by_role("button", name="Calculate").count() == 0
+    finally:
+        context.close()
+        stop_demo(viewer)

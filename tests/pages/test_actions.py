@@ -1,0 +1,132 @@
+"""The action forms through the router: bad input gives a clear message and queues/sends nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cache.actions.order_file import template
+from tests.pages.conftest import run_page
+
+HEADER = template("csv").decode().splitlines()[0]
+ROW = template("csv").decode().splitlines()[1]
+
+
+def count(db: Path, sql: str) -> int:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return int(conn.execute(sql).fetchone()[0])
+
+
+def upload(content: bytes, name: str = "orders.csv") -> AppTest:
+    at = run_page("pages/upload.py")
+    at.file_uploader(key="upload.file").set_value((name, content, "text/csv")).run()
+    return at.button(key="upload.check").click().run()
+
+
+def problems(at: AppTest) -> str:
+    return " ".join(str(r) for t in at.dataframe for r in t.value.to_dict("records")) + \
+        " ".join(e.value for e in at.error)
+
+
+def test_a_valid_batch_is_queued_once_only_after_confirmation(seeded_db: Path) -> None:
+    at = upload(f"{HEADER}\n{ROW}\n".encode())
+    assert "1 orders are valid" in at.success[0].value
+    assert count(seeded_db, "SELECT count(*) FROM jobs WHERE kind = 'upload_orders'") == 0  # not before confirming
+    at.button(key="upload.confirm").click().run()
+    assert not at.exception
+    assert count(seeded_db, "SELECT count(*) FROM jobs WHERE kind = 'upload_orders'") == 1
+    at.button(key="upload.check").click().run()  # check again and confirm again: the same queued job
+    at.button(key="upload.confirm").click().run()
+    assert count(seeded_db, "SELECT count(*) FROM jobs WHERE kind = 'upload_orders'") == 1
+    assert any("Order upload (job" in p.proto.text for p in at.get("progress"))  # the job's progress bar
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b"customer_code,erp_order_number\nC1,SO-1\n", "required column is missing"),
+    (f"{HEADER}\n{ROW.replace('2026-05-04', '2026-13-45')}\n".encode(), "is not a date"),
+    (f"{HEADER}\n{ROW.replace(',BE,', ',XX,')}\n".encode(), "not an ISO 3166 country code"),
+    (b"\xff\xfe\x00garbage", "is not UTF-8 text"),
+    (b"x" * (5 * 1024 * 1024 + 1), "the limit is 5 MB"),
+])
+def test_bad_batches_are_explained_and_nothing_is_queued(seeded_db: Path, content: bytes, expected: str) -> None:
+    at = upload(content)
+    assert not at.exception
+    assert expected in problems(at), problems(at)
+    assert all(b.key != "upload.confirm" for b in at.button)
+    assert count(seeded_db, "SELECT count(*) FROM jobs WHERE kind = 'upload_orders'") == 0
+
+
+def test_a_viewer_sees_no_forms_and_queues_nothing(seeded_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPSDASH_LOCAL_ROLE", "viewer")
+    for page in ("pages/upload.py", "pages/tax.py"):
+        at = run_page(page)
+        assert not at.exception
+        assert "needs the operator role" in " ".join(i.value for i in at.info)
+        assert not at.file_uploader and not at.get("form")
+    assert count(seeded_db, "SELECT count(*) FROM jobs WHERE kind != 'sync'") == 0
+
+
+def test_a_refused_action_shows_a_clear_message(seeded_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reached anyway (the role changed after the page was drawn): the function refuses, the page says why."""
+    at = upload(f"{HEADER}\n{ROW}\n".encode())
+    monkeypatch.setenv("OPSDASH_LOCAL_ROLE", "viewer")
+    at.button(key="upload.confirm").click().run()
+    assert any("needs the operator role" in e.value for e in at.error) or \
+        any("needs the operator role" in i.value for i in at.info)
+    assert count(seeded_db, "SELECT count(*) FROM jobs WHERE kind = 'upload_orders'") == 0
+
+
+def test_tax_calculation_refuses_an_unknown_country_before_any_call(seeded_db: Path) -> None:
+    at = run_page("pages/tax.py")
+    at.text_input(key="tax.to_country").set_value("ZZ")
+    at.text_input(key="tax.amount").set_value("100.00")
+    at.button[0].click()  # the form's submit button
+    at = at.run()
+    assert any("'ZZ' is not an ISO 3166 country code" in e.value for e in at.error), [e.value for e in at.error]
+    assert count(seeded_db, "SELECT count(*) FROM tax_calculations") == 0
+
+
+def test_tax_calculation_refuses_a_malformed_amount(seeded_db: Path) -> None:
+    at = run_page("pages/tax.py")
+    at.text_input(key="tax.to_country").set_value("DE")
+    at.text_input(key="tax.amount").set_value("12,5x")
+    at.button[0].click()
+    at = at.run()
+    assert any("is not an amount" in e.value for e in at.error)
+    assert count(seeded_db, "SELECT count(*) FROM tax_calculations") == 0
+
+
+def test_a_malformed_tax_id_is_invalid_without_a_vendor_call(seeded_db: Path) -> None:
+    at = run_page("pages/tax.py")
+    at.text_input(key="tax.v_country").set_value("DE")
+    at.text_input(key="tax.v_number").set_value("DE12")
+    next(b for b in at.button if b.label == "Validate").click()
+    at = at.run()
+    assert any("DE" in e.value and "invalid" in e.value for e in at.error), [e.value for e in at.error]
+    assert count(seeded_db, "SELECT count(*) FROM tax_id_validations WHERE tax_id LIKE '%12' AND offline_ok = 0") == 1
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b"country,number\nDE,DE123\n", "required column missing: tax_id"),
+    (b"x" * (5 * 1024 * 1024 + 1), "the limit is 5 MB"),
+])
+def test_a_bad_tax_id_batch_is_explained_and_nothing_queued(seeded_db: Path, content: bytes, expected: str) -> None:
+    at = run_page("pages/tax.py")
+    at.file_uploader(key="taxids.file").set_value(("ids.csv", content, "text/csv")).run()
+    at.button(key="taxids.check").click().run()
+    assert any(expected in e.value for e in at.error), [e.value for e in at.error]
+    assert all(b.key != "taxids.confirm" for b in at.button)
+    assert count(seeded_db, "SELECT count(*) FROM jobs WHERE kind = 'validate_tax_ids'") == 0
+
+
+def test_a_tax_id_batch_is_queued_after_confirmation(seeded_db: Path) -> None:
+    at = run_page("pages/tax.py")
+    at.file_uploader(key="taxids.file").set_value(("ids.csv", b"country,tax_id\nDE,DE811907980\n", "text/csv")).run()
+    at.button(key="taxids.check").click().run()
+    at.button(key="taxids.confirm").click().run()
+    assert not at.exception
+    assert count(seeded_db, "SELECT count(*) FROM jobs WHERE kind = 'validate_tax_ids'") == 1
