@@ -53,7 +53,7 @@ class Worker:
     def schedule_due(self, db: Database) -> list[int]:
         """Queue a sync job for every configured resource whose interval has passed."""
         now, queued = self.clock(), []
-        for res in declared_resources(db, [v for v in PULL_VENDORS if self.settings.configured(v)]):
+        for res in declared_resources(db, [v for v in PULL_VENDORS if self.settings.configured(v)]):  # type: ignore[arg-type]
             last = db.execute("SELECT max(started_at) FROM sync_runs WHERE vendor = ? AND resource = ?",
                               [res.vendor, res.name]).fetchone()[0]
             if last is None or last <= iso(now - res.interval):
@@ -148,4 +148,4 @@ def start_inprocess_worker(settings: Settings) -> Callable[[], None]:
 
 # The action job handlers ("upload_orders", "validate_tax_ids") register themselves on import; imported
 # last because they import this module's `handler`.
-import cache.actions  # noqa: E402,F401
+import cache.actions  # noqa: F401

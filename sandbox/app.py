@@ -101,7 +101,7 @@ def _fault_routes(ctx: SandboxContext) -> list[Route]:
         vendor = request.path_params.get("vendor")
         if vendor is not None and vendor not in ctx.switches:
             return JSONResponse({"error": f"unknown vendor {vendor!r}"}, status_code=404)
-        if request.method == "PUT":
+        if request.method == "PUT" and vendor is not None:
             try:
                 ctx.switches[vendor].set(Faults.parse(await request.json()))
             except (ValueError, TypeError) as exc:

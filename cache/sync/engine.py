@@ -169,7 +169,7 @@ def _complete(db: Database, res: SyncResource, cp: _Checkpoint, state: SyncState
 def _wants_full(res: SyncResource, cp: _Checkpoint, moment: datetime) -> bool:
     if res.mode == "full" or cp.last_full is None:
         return True
-    return datetime.fromisoformat(cp.last_full.replace("Z", "+00:00")) <= moment - res.full_every
+    return datetime.fromisoformat(cp.last_full) <= moment - res.full_every
 
 
 def _until_known(res: SyncResource, state: SyncState, records: list[Any]) -> tuple[list[Any], bool]:
@@ -194,7 +194,7 @@ def _server_time(batch: Batch) -> str | None:
     explicit, date = response.headers.get("x-server-time"), response.headers.get("date")
     try:
         if explicit:
-            return iso(datetime.fromisoformat(explicit.replace("Z", "+00:00")))
+            return iso(datetime.fromisoformat(explicit))
         return iso(parsedate_to_datetime(date)) if date else None
     except (TypeError, ValueError):
         return None

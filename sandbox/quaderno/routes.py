@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.context import SandboxContext
-from sandbox.quaderno import rates, transactions
+from sandbox.quaderno import rates, taxids, transactions
 from sandbox.quaderno.documents import Book
 from sandbox.quaderno.http import Gate, Handler, error, render
 from sandbox.quaderno.listing import DEFAULT_LIMIT, MAX_LIMIT, Filters, Kind
@@ -97,6 +97,8 @@ def api_routes(state: State) -> list[Route]:
         *both("/api/ping", tax.ping),
         *both("/api/tax_rates/calculate", tax.calculate),
         *both("/api/tax_ids/validate", tax.validate),
+        *both("/api/tax_ids", tax.tax_ids),
+        *both("/api/jurisdictions", tax.jurisdictions),
         *both("/api/transactions", tax.create_transaction, ("POST",)),
     ]
     for kind in state.kinds.values():
@@ -125,6 +127,14 @@ class TaxHandlers:
             raise BadRequest("country and tax_id are required")
         valid = None if country in self.state.down else rates.tax_id_valid(country, tax_id)
         return render({"valid": valid})
+
+    async def tax_ids(self, request: Request) -> Response:
+        """The registered jurisdictions as tax IDs: one list, no paging (as recorded)."""
+        today = self.state.ctx.clock.now().date()
+        return render(taxids.tax_ids(self.state.registrations, today), headers={"X-Pages-HasMore": "false"})
+
+    async def jurisdictions(self, request: Request) -> Response:
+        return render(taxids.jurisdictions(_text(request, "country"), _text(request, "region")))
 
     async def create_transaction(self, request: Request) -> Response:
         try:

@@ -16,7 +16,15 @@ from typing import Any, TypeVar
 import pydantic
 
 from services.core import CreatedBefore, MalformedResponse, Page, PageRequest, VendorClient, VendorError
-from services.quaderno.models import Contact, Credit, Invoice, TaxCalculation, TaxIdValidation
+from services.quaderno.models import (
+    Contact,
+    Credit,
+    Invoice,
+    Jurisdiction,
+    TaxCalculation,
+    TaxId,
+    TaxIdValidation,
+)
 from services.taxid import OfflineResult, check_tax_id
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -94,6 +102,26 @@ def validate_tax_id_online(client: VendorClient, country: str, tax_id: str) -> b
     """`GET /tax_ids/validate` without the offline check (seeds/001 lines 1161-1172)."""
     body = get(client, "/tax_ids/validate", {"country": country, "tax_id": tax_id})
     return parse(client, TaxIdValidation, body).valid
+
+
+def tax_ids(client: VendorClient) -> list[TaxId]:
+    """`GET /tax_ids`: the account's registered tax IDs, one per registered jurisdiction
+    (seeds/001 lines 1203-1221). One unpaged list."""
+    return _list_of(client, TaxId, get(client, "/tax_ids"))
+
+
+def jurisdictions(client: VendorClient, country: str | None = None) -> list[Jurisdiction]:
+    """`GET /jurisdictions` (seeds/001 lines 1186-1191); `country` filters case-sensitively."""
+    params = {"country": country} if country else None
+    return _list_of(client, Jurisdiction, get(client, "/jurisdictions", params))
+
+
+def _list_of(client: VendorClient, model: type[M], body: Any) -> list[M]:
+    if not isinstance(body, list):
+        raise MalformedResponse(
+            f"{client.name} sent a {type(body).__name__} where a list was expected", vendor=client.name
+        )
+    return [parse(client, model, item) for item in body]
 
 
 def _iso_country(vat_prefix: str) -> str:

@@ -5,6 +5,7 @@ Speed is measured by bench/bench_sync.py (records/s), not asserted here: timed t
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,13 @@ def large() -> Qasida:
     ctx = SandboxContext(config=SandboxConfig(scale="large"), world=World(seed=1, scale="large"), clock=Clock(),
                          switches={"qasida": FaultSwitch()}, stats={"qasida": Stats()})
     return Qasida(ctx)
+
+
+def _run(coroutine: Any) -> None:
+    """asyncio.run in a fresh thread: safe even when the test thread has a loop running."""
+    worker = threading.Thread(target=asyncio.run, args=(coroutine,))
+    worker.start()
+    worker.join(30)
 
 
 def page(render: Callable[[int], dict[str, Any]], ids: range) -> list[dict[str, Any]]:
@@ -43,6 +51,6 @@ def test_a_page_of_1000_orders_or_liabilities_renders_from_indexes(large: Qasida
 
 def test_since_after_a_tick_reads_only_the_overlay(large: Qasida) -> None:
     before = large.ctx.clock.now()
-    asyncio.run(large.tick())
+    _run(large.tick())
     changed = large.stock.cards.select("cards", before)
     assert 1 <= len(changed) <= 5 and all(large.stock.cards.changed(i) >= before for i in changed)
