@@ -28,6 +28,8 @@ log = logging.getLogger("opsdash.worker")
 
 Handler = Callable[["Worker", Database, jobs.Job], Any]
 HANDLERS: dict[str, Handler] = {}
+Scheduled = Callable[[Database, Settings, datetime], Any]
+SCHEDULED: list[Scheduled] = []  # periodic work besides syncs (e.g. re-checking unverifiable tax IDs)
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:
@@ -36,6 +38,12 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
         HANDLERS[kind] = fn
         return fn
     return register
+
+
+def scheduled(fn: Scheduled) -> Scheduled:
+    """Register a function the scheduler calls on every pass; it queues jobs when they are due."""
+    SCHEDULED.append(fn)
+    return fn
 
 
 def declared_resources(db: Database, vendors: list[str] | None = None) -> list[SyncResource]:
@@ -59,6 +67,10 @@ class Worker:
             if last is None or last <= iso(now - res.interval):
                 queued.append(jobs.enqueue(db, "sync", {"vendor": res.vendor, "resource": res.name}, "scheduler",
                                            dedupe_key=f"sync:{res.vendor}:{res.name}", now=now))
+        for fn in SCHEDULED:
+            job_id = fn(db, self.settings, now)
+            if job_id is not None:
+                queued.append(job_id)
         return queued
 
     def run_next(self, db: Database) -> jobs.Job | None:

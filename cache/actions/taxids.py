@@ -13,6 +13,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -20,7 +21,7 @@ from sqlite_utils import Database
 from cache import audit, jobs
 from cache.actions.roles import Actor, require
 from cache.db import iso, transaction, utcnow
-from cache.worker import Worker, handler
+from cache.worker import Worker, handler, scheduled
 from services.clients import make_client
 from services.core import VendorClient, VendorError
 from services.quaderno.resources import validate_tax_id_online
@@ -178,6 +179,23 @@ def pending_retries(db: Database) -> list[TaxIdRow]:
         "(SELECT max(id) FROM tax_id_validations w WHERE w.country = v.country AND w.tax_id = v.tax_id) "
         "ORDER BY id")
     return [TaxIdRow(*row) for row in cursor]
+
+
+SCHEDULER = Actor("scheduler", "operator")  # the worker's own identity in the audit log
+RETRY_EVERY = timedelta(hours=1)
+
+
+@scheduled
+def retry_unavailable(db: Database, settings: Settings, now: datetime) -> int | None:
+    """Queue the numbers whose authority was down for another check, at most once per RETRY_EVERY."""
+    if not settings.configured("quaderno"):
+        return None
+    last = db.conn.execute("SELECT max(created_at) FROM jobs WHERE kind = ? AND requested_by = ?",
+                           [KIND, SCHEDULER.name]).fetchone()[0]
+    if last is not None and last > iso(now - RETRY_EVERY):
+        return None
+    rows = pending_retries(db)
+    return submit_validation_batch(db, SCHEDULER, rows) if rows else None
 
 
 @handler(KIND)

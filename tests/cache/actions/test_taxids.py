@@ -100,3 +100,28 @@ def test_viewer_cannot_validate(db: Database, settings: Settings, count_requests
     with pytest.raises(PermissionDenied):
         taxids.submit_validation_batch(db, VIEWER, [taxids.TaxIdRow("DE", VALID_DE)])
     assert stored(db) == [] and count_requests("quaderno") == 0
+
+
+def test_unavailable_numbers_are_queued_again_at_most_hourly(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from pydantic import SecretStr
+
+    from cache.actions.taxids import KIND, retry_unavailable
+    from cache.db import session
+    from services.settings import Settings
+
+    settings = Settings(opsdash_db=tmp_path / "t.db", quaderno_base_url="http://127.0.0.1:9/api",
+                        quaderno_api_key=SecretStr("k"))
+    t0 = datetime.now(UTC)  # jobs are stamped with the real clock
+    with session(settings.opsdash_db) as db:
+        db.execute("INSERT INTO tax_id_validations (country, tax_id, offline_ok, result, checked_at, checked_by) "
+                   "VALUES ('IT', 'IT00743110157', 1, 'unavailable', '2026-11-20T07:00:00.000Z', 'local'), "
+                   "('DE', 'DE136695976', 1, 'valid', '2026-11-20T07:00:00.000Z', 'local')")
+        first = retry_unavailable(db, settings, t0)
+        assert first is not None
+        [payload] = [r[0] for r in db.execute("SELECT payload FROM jobs WHERE kind = ?", [KIND]).fetchall()]
+        assert '"IT00743110157"' in payload and "DE136695976" not in payload
+        db.execute("UPDATE jobs SET status = 'done'")
+        assert retry_unavailable(db, settings, t0 + timedelta(minutes=30)) is None  # not before an hour
+        assert retry_unavailable(db, settings, t0 + timedelta(minutes=61)) is not None
