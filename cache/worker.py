@@ -7,6 +7,7 @@ to exactly one of them. Runs in its own process (`opsdash worker`) or in a threa
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import socket
@@ -40,6 +41,12 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def load_handlers() -> None:
+    """Import the modules whose job handlers and scheduled functions register themselves here
+    (the action modules import `handler` from this module, so they cannot be imported at its top)."""
+    importlib.import_module("cache.actions")
+
+
 def scheduled(fn: Scheduled) -> Scheduled:
     """Register a function the scheduler calls on every pass; it queues jobs when they are due."""
     SCHEDULED.append(fn)
@@ -55,6 +62,7 @@ def declared_resources(db: Database, vendors: list[str] | None = None) -> list[S
 class Worker:
     def __init__(self, settings: Settings, worker_id: str | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
+        load_handlers()
         self.settings, self.clock = settings, clock
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
@@ -154,10 +162,3 @@ def start_inprocess_worker(settings: Settings) -> Callable[[], None]:
         thread.join(timeout=30)
 
     return stop_worker
-
-
-
-
-# The action job handlers ("upload_orders", "validate_tax_ids") register themselves on import; imported
-# last because they import this module's `handler`.
-import cache.actions  # noqa: F401

@@ -1,4 +1,4 @@
-"""Vendors: which are configured, and whether each answers."""
+"""Vendors: which are configured; reachability is checked only when the user asks (never on a rerun)."""
 
 import streamlit as st
 
@@ -8,10 +8,10 @@ from services.settings import get_settings
 st.title("Vendors")
 st.caption("Where opsdash gets its data. Settings come from the environment, opsdash.toml or .streamlit/secrets.toml.")
 
-
-@st.cache_data(ttl=30, show_spinner=False)
-def _probe() -> list[dict[str, str]]:
-    return [row.as_dict() for row in probe_all(get_settings())]
-
-
-st.table(_probe())
+settings = get_settings()
+check = st.button("Check connections", help="Asks each configured vendor's server for an answer (no credentials sent).")
+rows = [row.as_dict() for row in probe_all(settings, reach=check)]
+st.table(rows)
+if not check:
+    st.caption("Reachability is not checked until you press **Check connections**; the Sync & health page "
+               "shows each vendor's last sync.")

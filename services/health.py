@@ -24,7 +24,7 @@ class VendorHealth:
         return row
 
 
-def probe(settings: Settings, vendor: Vendor, timeout: float = 2.0) -> VendorHealth:
+def probe(settings: Settings, vendor: Vendor, timeout: float = 2.0, reach: bool = True) -> VendorHealth:
     configured = settings.configured(vendor)
     if vendor in _PUSH_ONLY:
         state = "pushes to /webhooks/upwell" if configured else "set OPSDASH_WEBHOOK_USER and _PASSWORD"
@@ -32,6 +32,8 @@ def probe(settings: Settings, vendor: Vendor, timeout: float = 2.0) -> VendorHea
     base = getattr(settings, f"{vendor}_base_url") or ""
     if not configured:
         return VendorHealth(vendor, False, "", "not configured")
+    if not reach:
+        return VendorHealth(vendor, True, base, "not checked")
     try:
         # Any HTTP answer (even 401/404) means the server is up; no credentials are sent here.
         status = httpx.get(base, timeout=timeout).status_code
@@ -40,5 +42,6 @@ def probe(settings: Settings, vendor: Vendor, timeout: float = 2.0) -> VendorHea
         return VendorHealth(vendor, True, base, f"unreachable ({type(exc).__name__})")
 
 
-def probe_all(settings: Settings) -> list[VendorHealth]:
-    return [probe(settings, v) for v in VENDORS]
+def probe_all(settings: Settings, reach: bool = True) -> list[VendorHealth]:
+    """With `reach=False`, only the configuration is reported: no network call."""
+    return [probe(settings, v, reach=reach) for v in VENDORS]

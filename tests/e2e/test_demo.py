@@ -21,6 +21,9 @@ def test_vendors_page_shows_each_sandbox_vendor_answering(demo: Demo, page) -> N
     page.goto(f"{demo.url}/vendors")
     table = page.locator("[data-testid='stTable']").first
     table.wait_for()
+    assert "not checked" in table.inner_text()  # opening the page calls no vendor
+    page.get_by_role("button", name="Check connections").click()
+    page.get_by_text("answers (HTTP").first.wait_for()
     page.screenshot(path=str(demo.db.parent / "vendors.png"))
     cells = [[c.inner_text().strip() for c in tr.locator("th, td").all()] for tr in table.locator("tbody tr").all()]
     rows = {next(c for c in r if c in VENDORS): " ".join(r) for r in cells}
