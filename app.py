@@ -12,6 +12,7 @@ import pandas  # noqa: F401 - imported once at server start, so the first visito
 import plotly.express  # noqa: F401
 import streamlit as st
 
+import actions  # noqa: F401 - registers the action job handlers with the in-process worker
 from cache.webhooks import webhook_routes
 from cache.worker import start_inprocess_worker
 from services.settings import get_settings

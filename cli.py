@@ -75,7 +75,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     """One sync pass over the named vendors (all configured pull vendors by default)."""
-    from cache.db import open_store
+    from cache.schema import open_store
     from cache.sync.engine import run_all
     from cache.worker import declared_resources
     from services.clients import PULL_VENDORS, make_clients
@@ -112,6 +112,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     import threading
 
+    import actions  # noqa: F401 - registers the action job handlers
     from cache.worker import Worker
     from services.settings import get_settings
 
@@ -135,16 +136,16 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
 
 
 def cmd_upload_orders(args: argparse.Namespace) -> int:
-    """Validate an order file, upload the valid rows to Qargo and wait for each (cache.actions.commands)."""
-    from cache.actions.commands import upload_orders
+    """Validate an order file, upload the valid rows to Qargo and wait for each (actions.commands)."""
+    from actions.commands import upload_orders
     from services.settings import get_settings
 
     return upload_orders(Path(args.file), get_settings())
 
 
 def cmd_validate_tax_ids(args: argparse.Namespace) -> int:
-    """Validate a CSV of tax IDs (country,tax_id[,name]) and store the results (cache.actions.commands)."""
-    from cache.actions.commands import validate_tax_ids
+    """Validate a CSV of tax IDs (country,tax_id[,name]) and store the results (actions.commands)."""
+    from actions.commands import validate_tax_ids
     from services.settings import get_settings
 
     return validate_tax_ids(Path(args.file), get_settings())
@@ -153,8 +154,8 @@ def cmd_validate_tax_ids(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     """Stream one dataset to a file or stdout (binary-safe); the row count goes to stderr."""
     from cache.datasets import DATASETS
-    from cache.db import open_store
     from cache.export import export
+    from cache.schema import open_store
     from services.settings import get_settings
 
     if args.dataset not in DATASETS:

@@ -25,9 +25,10 @@ sys.path.insert(0, str(ROOT))
 import pyarrow as pa
 from sqlite_utils import Database
 
-from cache.db import connect, migrate
+from cache.db import connect
 from cache.export import FORMATS, export
 from cache.queries import iter_dataset
+from cache.schema import migrate
 
 DATASET = "invoices_outstanding"
 NOW = datetime(2025, 3, 10, tzinfo=UTC)

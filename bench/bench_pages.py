@@ -28,7 +28,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 def fill(db: Path) -> None:
-    from cache.db import session
+    from cache.schema import session
     from cache.sync.engine import run_all
     from cache.sync.resources import clients_for, resources_for
     from sandbox.context import Limits, SandboxConfig
@@ -48,7 +48,7 @@ def fill(db: Path) -> None:
 
 
 def counts(db: Path) -> dict[str, int]:
-    from cache.db import session
+    from cache.schema import session
 
     with session(db) as conn:
         return {name: conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]

@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 import httpx
 
-from cache.db import connect, migrate
+from cache.db import connect
+from cache.schema import migrate
 from cache.sync.engine import SyncResource, SyncState, run_all, with_fetch
 from cache.sync.resources import clients_for, resources_for
 from sandbox.context import Limits, SandboxConfig

@@ -19,9 +19,10 @@ sys.path.insert(0, str(ROOT))
 
 import httpx
 
+from actions.taxids import KIND, TaxIdRow, run_batch
 from cache import jobs
-from cache.actions.taxids import KIND, TaxIdRow, run_batch
-from cache.db import connect, migrate
+from cache.db import connect
+from cache.schema import migrate
 from sandbox.context import SandboxConfig
 from sandbox.server import client_env, running
 from sandbox.world import World

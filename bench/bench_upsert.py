@@ -14,7 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cache.db import connect, migrate
+from cache.db import connect
+from cache.schema import migrate
 from cache.store import upsert_records
 
 TARGET_ROWS_PER_S = 50_000

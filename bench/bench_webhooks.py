@@ -27,7 +27,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sandbox.server import free_port  # noqa: E402
+from sandbox.server import free_port
 
 AUTH = ("bench", "bench-webhook-password")
 

@@ -21,8 +21,6 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from services.settings import Settings
-
 BUSY_TIMEOUT_MS = 10_000
 
 _PRAGMAS = (
@@ -44,24 +42,6 @@ def connect(path: str | Path) -> Database:
     return Database(conn)
 
 
-def migrate(db: Database) -> list[str]:
-    """Apply pending migrations, then refresh the dataset views; returns the migrations applied.
-
-    Safe to call at every start. The check and the apply run under one `BEGIN IMMEDIATE`, so two
-    processes starting together apply each migration once: the second waits for the lock, then
-    finds nothing pending."""
-    from cache.datasets import ensure_views  # imported late: both modules import this one
-    from cache.migrations import MIGRATIONS
-
-    pending: list[str] = []
-    if MIGRATIONS.pending(db):
-        with transaction(db):
-            pending = [m.name for m in MIGRATIONS.pending(db)]
-            MIGRATIONS.apply(db)
-    ensure_views(db)
-    return pending
-
-
 @contextmanager
 def transaction(db: Database) -> Iterator[Database]:
     """A write transaction (`BEGIN IMMEDIATE`); nested use becomes a savepoint."""
@@ -77,25 +57,6 @@ def transaction(db: Database) -> Iterator[Database]:
             db.conn.execute("ROLLBACK")
         raise
     db.conn.execute("COMMIT")
-
-
-def open_store(settings: Settings) -> Database:
-    """Connect to `settings.opsdash_db` and bring its schema up to date."""
-    db = connect(settings.opsdash_db)
-    migrate(db)
-    return db
-
-
-@contextmanager
-def session(path: str | Path, *, migrated: bool = True) -> Iterator[Database]:
-    """`with session(path) as db:` a migrated connection, closed on exit."""
-    db = connect(path)
-    try:
-        if migrated:
-            migrate(db)
-        yield db
-    finally:
-        db.close()
 
 
 def iso(moment: datetime) -> str:

@@ -22,8 +22,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from cache.db import connect, session
+from cache.db import connect
 from cache.ingest import BadEvent, Outcome, ingest_qargo, ingest_upwell, record_rejection
+from cache.schema import session
 from services.settings import Settings, get_settings
 
 log = logging.getLogger("opsdash.webhooks")

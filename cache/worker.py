@@ -7,7 +7,6 @@ to exactly one of them. Runs in its own process (`opsdash worker`) or in a threa
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import socket
@@ -20,7 +19,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from cache import jobs
-from cache.db import connect, iso, migrate, utcnow
+from cache.db import connect, iso, utcnow
+from cache.schema import migrate
 from cache.sync.engine import RunResult, SyncResource, run_resource
 from services.clients import PULL_VENDORS, make_clients
 from services.settings import Settings
@@ -41,10 +41,6 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def load_handlers() -> None:
-    """Import the modules whose job handlers and scheduled functions register themselves here
-    (the action modules import `handler` from this module, so they cannot be imported at its top)."""
-    importlib.import_module("cache.actions")
 
 
 def scheduled(fn: Scheduled) -> Scheduled:
@@ -62,7 +58,6 @@ def declared_resources(db: Database, vendors: list[str] | None = None) -> list[S
 class Worker:
     def __init__(self, settings: Settings, worker_id: str | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
-        load_handlers()
         self.settings, self.clock = settings, clock
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from cache.actions import orders as order_actions
-from cache.actions.charges import decide_charges
+from actions import orders as order_actions
+from actions.charges import decide_charges
 from services.qargo.order_input import Entity, OrderInput
 from ui import auth, data, filters, operations, widgets
 from ui import details as ui

@@ -4,8 +4,8 @@ from decimal import Decimal, InvalidOperation
 
 import streamlit as st
 
-from cache.actions import taxids
-from cache.actions.tax import TAX_CODES, TaxParams, calculate
+from actions import taxids
+from actions.tax import TAX_CODES, TaxParams, calculate
 from ui import auth, operations, widgets
 from ui import details as ui
 

@@ -1,6 +1,6 @@
 """Upload orders to Qargo: one order by form, or a batch file; nothing is sent before the user confirms.
 
-The confirmed orders become one queued job (cache.actions.orders.submit_upload): closing the tab loses
+The confirmed orders become one queued job (actions.orders.submit_upload): closing the tab loses
 nothing, and a double click finds the same job again (its dedupe key is the batch's digest).
 """
 
@@ -8,8 +8,8 @@ from datetime import date
 
 import streamlit as st
 
-from cache.actions import orders
-from cache.actions.order_file import FORMATS, template
+from actions import orders
+from actions.order_file import FORMATS, template
 from services.qargo.order_input import OrderInput
 from services.settings import get_settings
 from ui import auth, downloads, operations

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import httpx
 
-from cache.actions.order_file import template
+from actions.order_file import template
 from sandbox.context import SandboxConfig
 from sandbox.server import client_env
-from tests.cache.actions.test_orders import batch_csv
+from tests.actions.test_orders import batch_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,8 +15,9 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
-from cache.db import connect, migrate
+from cache.db import connect
 from cache.queries import minor_to_decimal
+from cache.schema import migrate
 from tests.cache.test_export import INVOICES, seed
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cache import jobs
-from cache.db import session
+from cache.schema import session
 from ui import data
 
 DASHBOARD_USER = "dashboard"  # until the app has logins, every request comes from "the dashboard"

@@ -1,7 +1,7 @@
 """Who is using the dashboard: the `Actor` every action is called with.
 
 With an identity provider configured for `st.login` (an `[auth]` section in .streamlit/secrets.toml), the
-signed-in user's e-mail claim is mapped through `cache.actions.roles.actor_for` (role table
+signed-in user's e-mail claim is mapped through `actions.roles.actor_for` (role table
 `OPSDASH_ROLES`; anyone not listed is a viewer); before signing in, the visitor is an anonymous viewer.
 Without one, the documented single-user local mode applies: `local_actor()` named by `OPSDASH_LOCAL_USER`,
 with the role `OPSDASH_LOCAL_ROLE` (viewer, operator or admin; default operator), so a read-only kiosk or
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from cache.actions.roles import ROLES, Actor, actor_for, can, local_actor
+from actions.roles import ROLES, Actor, actor_for, can, local_actor
 
 LOCAL_ROLE_ENV = "OPSDASH_LOCAL_ROLE"
 DEFAULT_LOCAL_ROLE = "operator"

@@ -29,8 +29,9 @@ from sqlite_utils import Database
 
 from cache import freshness as fresh
 from cache import health, jobs, kpis
-from cache.db import session, utcnow
+from cache.db import utcnow
 from cache.queries import Page, query_dataset
+from cache.schema import session
 from services.settings import get_settings
 
 READ_TTL_S = 30  # how stale a rerun's view may be; the worker syncs far less often

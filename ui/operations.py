@@ -16,9 +16,8 @@ from typing import Any, TypeVar
 import streamlit as st
 from sqlite_utils import Database
 
-from cache import audit
-from cache.actions import orders
-from cache.actions.order_file import (
+from actions import orders
+from actions.order_file import (
     FileRejected,
     ParsedBatch,
     RowError,
@@ -26,8 +25,9 @@ from cache.actions.order_file import (
     parse_orders,
     validate_row,
 )
-from cache.actions.roles import PermissionDenied
-from cache.db import session
+from actions.roles import PermissionDenied
+from cache import audit
+from cache.schema import session
 from services.core import VendorError
 from ui import auth, data
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from cache.db import connect, migrate
+from cache.db import connect
+from cache.schema import migrate
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from cache.db import connect, iso, migrate, open_store, session, transaction
+from cache.db import connect, iso, transaction
 from cache.migrations import MIGRATIONS
+from cache.schema import migrate, open_store, session
 from services.settings import Settings
 from tests.cache.conftest import NOW
 

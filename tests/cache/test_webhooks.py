@@ -13,8 +13,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from cache.db import session
 from cache.queries import query_dataset
+from cache.schema import session
 from cache.webhooks import MAX_BODY_BYTES, webhook_app
 from sandbox.server import free_port, serving
 from services.settings import Settings

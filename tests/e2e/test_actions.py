@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cache.actions.order_file import template
+from actions.order_file import template
 from sandbox.world import World
 from tests.e2e.conftest import Demo, start_demo, stop_demo
 
@@ -87,7 +87,7 @@ def test_outstanding_invoices_download_as_xlsx(demo: Demo, page) -> None:  # typ
     from openpyxl import load_workbook
 
     from cache import jobs
-    from cache.db import session
+    from cache.schema import session
 
     with session(str(demo.db)) as db:  # what "Refresh now" does: the demo's worker syncs the invoices
         for vendor in ("quaderno", "qasida"):

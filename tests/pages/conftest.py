@@ -19,7 +19,8 @@ import streamlit as st
 from sqlite_utils import Database
 from streamlit.testing.v1 import AppTest
 
-from cache.db import connect, iso, migrate
+from cache.db import connect, iso
+from cache.schema import migrate
 from services.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]

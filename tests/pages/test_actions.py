@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cache.actions.order_file import template
+from actions.order_file import template
 from tests.pages.conftest import run_page
 
 HEADER = template("csv").decode().splitlines()[0]

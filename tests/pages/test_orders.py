@@ -12,8 +12,9 @@ import pytest
 from sqlite_utils import Database
 from streamlit.testing.v1 import AppTest
 
-from cache.db import iso, session, utcnow
+from cache.db import iso, utcnow
 from cache.freshness import SOURCES
+from cache.schema import session
 from services.settings import get_settings
 from tests.cache.test_details import seed_details
 

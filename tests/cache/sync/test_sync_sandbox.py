@@ -18,7 +18,8 @@ from sqlite_utils import Database
 
 from cache.store import upsert_records
 from cache.sync.engine import RunResult, SyncResource, run_all, with_fetch
-from cache.sync.resources import clients_for, paged, paged_since, resources_for
+from cache.sync.fetch import paged, paged_since
+from cache.sync.resources import clients_for, resources_for
 from sandbox.context import SandboxConfig
 from sandbox.qargo.common import stable_uuid
 from sandbox.server import client_env

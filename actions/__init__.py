@@ -1,5 +1,5 @@
 """Actions below the UI: what the pages' forms and the CLI call. Every function takes the acting
-`Actor`, checks its role itself (cache.actions.roles), and writes an audit entry.
+`Actor`, checks its role itself (actions.roles), and writes an audit entry.
 
 Importing this package registers the job handlers ("upload_orders", "validate_tax_ids") with the worker.
 
@@ -12,4 +12,4 @@ Importing this package registers the job handlers ("upload_orders", "validate_ta
 - inline      run_inline: run one queued job in the calling process (CLI)
 """
 
-from cache.actions import orders, taxids  # noqa: F401  (registers the job handlers)
+from actions import orders, taxids  # noqa: F401  (registers the job handlers)

@@ -1,6 +1,6 @@
 """`opsdash upload-orders FILE` and `opsdash validate-tax-ids FILE`: the job runs in this process.
 
-The acting user is the local single user (cache.actions.roles.local_actor: `OPSDASH_LOCAL_USER`, an
+The acting user is the local single user (actions.roles.local_actor: `OPSDASH_LOCAL_USER`, an
 operator). Exit codes: 0 all good; 1 some rows or orders failed (upload-orders) or some rows could not be
 read (validate-tax-ids: an invalid or unavailable number is a result, not a failure); 2 unusable file or
 vendor not configured.
@@ -15,12 +15,12 @@ from typing import TextIO
 
 from sqlite_utils import Database
 
-from cache.actions import orders, taxids
-from cache.actions.inline import run_inline
-from cache.actions.order_file import FileRejected, detect_format, parse_orders
-from cache.actions.roles import PermissionDenied, local_actor
-from cache.db import open_store
+from actions import orders, taxids
+from actions.inline import run_inline
+from actions.order_file import FileRejected, detect_format, parse_orders
+from actions.roles import PermissionDenied, local_actor
 from cache.jobs import Job
+from cache.schema import open_store
 from services.settings import Settings
 
 

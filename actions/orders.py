@@ -1,7 +1,7 @@
 """Order upload to Qargo: queue a validated batch as one job, upload each order, poll to a final status.
 
 Why it can be repeated safely: each order's `order_identifier` comes from its business key
-(cache.actions.order_file), and Qargo deduplicates on it; an identical resend ends DUPLICATE, never as a
+(actions.order_file), and Qargo deduplicates on it; an identical resend ends DUPLICATE, never as a
 second order (seeds/000 line 392). The job's dedupe key (a digest of the batch) also keeps a double click
 from queueing the same batch twice while it runs.
 
@@ -20,8 +20,8 @@ from urllib.parse import quote
 
 from sqlite_utils import Database
 
+from actions.roles import Actor, require
 from cache import audit, jobs
-from cache.actions.roles import Actor, require
 from cache.db import iso, transaction, utcnow
 from cache.worker import Worker, handler
 from services.clients import make_client

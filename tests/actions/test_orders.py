@@ -7,16 +7,16 @@ from functools import partial
 import pytest
 from sqlite_utils import Database
 
+from actions import orders
+from actions.inline import run_inline
+from actions.order_file import COLUMNS, FileRejected, parse_orders, template
+from actions.orders import Polling
+from actions.roles import PermissionDenied
 from cache import audit, jobs
-from cache.actions import orders
-from cache.actions.inline import run_inline
-from cache.actions.order_file import COLUMNS, FileRejected, parse_orders, template
-from cache.actions.orders import Polling
-from cache.actions.roles import PermissionDenied
 from services.clients import make_client
 from services.qargo.resources import get_order
 from services.settings import Settings
-from tests.cache.actions.conftest import OPERATOR, VIEWER, CountRequests
+from tests.actions.conftest import OPERATOR, VIEWER, CountRequests
 
 
 def batch_csv(*rows: dict[str, str]) -> bytes:

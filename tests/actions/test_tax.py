@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 from sqlite_utils import Database
 
+from actions.roles import PermissionDenied
+from actions.tax import TaxParams, calculate
 from cache import audit
-from cache.actions.roles import PermissionDenied
-from cache.actions.tax import TaxParams, calculate
 from services.settings import Settings
-from tests.cache.actions.conftest import OPERATOR, VIEWER, CountRequests
+from tests.actions.conftest import OPERATOR, VIEWER, CountRequests
 
 
 def test_taxable_sale_is_computed_exactly_and_stored(db: Database, settings: Settings) -> None:

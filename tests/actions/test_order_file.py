@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from cache.actions.order_file import MAX_ROWS, FileRejected, order_identifier, parse_orders, template
+from actions.order_file import MAX_ROWS, FileRejected, order_identifier, parse_orders, template
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])

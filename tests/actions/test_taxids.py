@@ -8,13 +8,13 @@ import httpx
 import pytest
 from sqlite_utils import Database
 
+from actions import taxids
+from actions.inline import run_inline
+from actions.roles import PermissionDenied
 from cache import audit
-from cache.actions import taxids
-from cache.actions.inline import run_inline
-from cache.actions.roles import PermissionDenied
 from services.clients import make_client
 from services.settings import Settings
-from tests.cache.actions.conftest import OPERATOR, VIEWER, CountRequests
+from tests.actions.conftest import OPERATOR, VIEWER, CountRequests
 
 VALID_DE = "DE856138800"  # sandbox world customer C00003
 VALID_IT = "IT00743110157"  # well formed; Italy's service is "down" in the sandbox by default
@@ -107,8 +107,8 @@ def test_unavailable_numbers_are_queued_again_at_most_hourly(tmp_path) -> None: 
 
     from pydantic import SecretStr
 
-    from cache.actions.taxids import KIND, retry_unavailable
-    from cache.db import session
+    from actions.taxids import KIND, retry_unavailable
+    from cache.schema import session
     from services.settings import Settings
 
     settings = Settings(opsdash_db=tmp_path / "t.db", quaderno_base_url="http://127.0.0.1:9/api",

@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from actions.roles import Actor, require
 from cache import audit, jobs
-from cache.actions.roles import Actor, require
 from cache.db import iso, transaction, utcnow
 from cache.worker import Worker, handler, scheduled
 from services.clients import make_client

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from actions.countries import is_country
+from actions.roles import Actor, require
 from cache import audit
-from cache.actions.countries import is_country
-from cache.actions.roles import Actor, require
 from cache.db import iso, transaction, utcnow
 from services.clients import make_client
 from services.core import VendorClient

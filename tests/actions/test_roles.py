@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cache.actions.roles import Actor, PermissionDenied, actor_for, can, local_actor, require, role_for
+from actions.roles import Actor, PermissionDenied, actor_for, can, local_actor, require, role_for
 
 
 def test_roles_are_ordered() -> None:

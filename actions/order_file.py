@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from cache.actions.countries import is_country
+from actions.countries import is_country
 from services.qargo.order_input import (
     ConsignmentInput,
     Entity,

@@ -7,18 +7,18 @@ from functools import partial
 import pytest
 from sqlite_utils import Database
 
+from actions import orders
+from actions.charges import decide_charges
+from actions.inline import run_inline
+from actions.order_file import parse_orders
+from actions.orders import Polling
+from actions.roles import PermissionDenied
 from cache import audit
-from cache.actions import orders
-from cache.actions.charges import decide_charges
-from cache.actions.inline import run_inline
-from cache.actions.order_file import parse_orders
-from cache.actions.orders import Polling
-from cache.actions.roles import PermissionDenied
 from services.clients import make_client
 from services.qargo.resources import order_charges
 from services.settings import Settings
-from tests.cache.actions.conftest import OPERATOR, VIEWER, CountRequests
-from tests.cache.actions.test_orders import batch_csv
+from tests.actions.conftest import OPERATOR, VIEWER, CountRequests
+from tests.actions.test_orders import batch_csv
 
 
 def an_order(db: Database, settings: Settings, polling: Polling) -> str:

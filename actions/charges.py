@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 from sqlite_utils import Database
 
+from actions.roles import Actor, require
 from cache import audit
-from cache.actions.roles import Actor, require
 from cache.db import transaction
 from services.clients import make_client
 from services.core import VendorClient, VendorError

@@ -9,10 +9,11 @@ import httpx
 import pytest
 from sqlite_utils import Database
 
-import cache.actions  # noqa: F401  (registers the job handlers)
-from cache.actions.orders import Polling
-from cache.actions.roles import Actor
-from cache.db import connect, migrate
+import actions  # noqa: F401  (registers the job handlers)
+from actions.orders import Polling
+from actions.roles import Actor
+from cache.db import connect
+from cache.schema import migrate
 from sandbox.context import SandboxConfig
 from sandbox.server import client_env
 from services.settings import Settings

@@ -1,0 +1,1 @@
+"""One module per vendor: its synced resources, declared as data (`declarations()`)."""
