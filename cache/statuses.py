@@ -1,0 +1,69 @@
+"""What each vendor status means to us: one table per vendor, read by the sync and the datasets.
+
+Every value a vendor document lists has a meaning here; tests/contracts fail when a documented value
+is missing. A value no document lists is data, not an error: it gets the cautious meaning (an order
+still open, an invoice still owed) so that nothing silently drops out of a figure.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OrderPhase(StrEnum):
+    OPEN = "open"            # not yet delivered: can be late
+    DELIVERED = "delivered"  # transport done; finance still moves it (charges, invoicing)
+    CLOSED = "closed"        # nothing will change any more
+
+
+# Qargo's visibility vocabulary, VisibilityOrderStatus in the vendor OpenAPI
+# (../shared/vendor-specs/qargo/qargo-tms-openapi-v1.2.0-2026.yml) and vendor-specs/README.md.
+QARGO_ORDER_PHASE: dict[str, OrderPhase] = {
+    "DRAFT": OrderPhase.OPEN,
+    "QUOTE": OrderPhase.OPEN,
+    "ACCEPTED": OrderPhase.OPEN,
+    "TO_PLAN": OrderPhase.OPEN,
+    "PLANNED": OrderPhase.OPEN,
+    "DEPARTED": OrderPhase.OPEN,
+    "IN_TRANSIT": OrderPhase.OPEN,
+    "COMPLETED": OrderPhase.DELIVERED,
+    "INVOICE_READY": OrderPhase.DELIVERED,
+    "INVOICE_CREATED": OrderPhase.DELIVERED,
+    "INVOICED": OrderPhase.DELIVERED,
+    "INVOICE_POSTED": OrderPhase.CLOSED,
+    "DONT_INVOICE": OrderPhase.CLOSED,
+    "REJECTED": OrderPhase.CLOSED,
+    "CANCELLED": OrderPhase.CLOSED,
+}
+
+
+def qargo_phase(status: str | None) -> OrderPhase:
+    """An unknown or missing status is open: it may be late, and it is still polled."""
+    return QARGO_ORDER_PHASE.get((status or "").upper(), OrderPhase.OPEN)
+
+
+# No longer late-able: the journey ended (delivered, or closed without delivery).
+QARGO_JOURNEY_ENDED = frozenset(s for s, p in QARGO_ORDER_PHASE.items() if p is not OrderPhase.OPEN)
+# No longer changing: status polling stops here.
+QARGO_FINAL = frozenset(s for s, p in QARGO_ORDER_PHASE.items() if p is OrderPhase.CLOSED)
+
+
+def sql_list(values: frozenset[str]) -> str:
+    """A SQL literal list of upper-case status names (constants from this module only)."""
+    return "(" + ", ".join(f"'{v}'" for v in sorted(values)) + ")"
+
+
+# Cargobase invoice statuses (seeds/004 lines 32-40 and 62-72, list values). Only "awaiting audit"
+# is work for us: an invoice submitted to us that we have not approved or declined yet.
+CARGOBASE_AWAITING = "awaiting_audit"
+CARGOBASE_STATUSES = ("awaiting_audit", "approved", "declined", "removed", "canceled", "unsubmitted")
+
+
+def cargobase_status(value: str | None) -> str:
+    """"Awaiting audit" (the list's label) and "awaiting_audit" (the filter value) are one status."""
+    return (value or "").strip().lower().replace(" ", "_")
+
+
+# Quaderno document states (seeds/001 line 1491). Open = something may still be due.
+QUADERNO_OPEN_STATES = frozenset({"outstanding", "late"})
+QUADERNO_STATES = ("outstanding", "late", "uncollectible", "paid", "refunded", "archived")
