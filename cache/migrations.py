@@ -216,3 +216,39 @@ def operations(db: Database) -> None:
         "CREATE INDEX audit_log_at ON audit_log(at)",
         "CREATE INDEX audit_log_actor ON audit_log(actor, action)",
     ])
+
+
+# Qasida claims (what a customer owes us) and liabilities (what we owe), read per customer
+# (seeds/003 lines 150-173 and 3124-3147): the same row shape, no customerId in the rows, so the
+# customer comes from the request. Money is the exact decimal text Qasida sent ("1234.5", "0.125").
+# `settled_at` is set when a complete read of the customer's open list no longer has the item; the
+# row is kept as history. Customer names are joined from qasida_customers at read time.
+_OPEN_ITEM = """invoice_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, type TEXT, document_number TEXT,
+    variable_symbol TEXT, currency TEXT NOT NULL, invoiced_amount TEXT, remains_to_be_paid TEXT NOT NULL,
+    days_delayed INTEGER, due_date TEXT, issue_date TEXT, last_payment TEXT, settled_at TEXT,
+    raw TEXT NOT NULL DEFAULT '{}', synced_at TEXT NOT NULL"""
+
+
+@MIGRATIONS(name="0007_qasida_open_items")
+def qasida_open_items(db: Database) -> None:
+    _run(db, [
+        "DROP TABLE IF EXISTS qasida_liabilities",
+        f"CREATE TABLE qasida_claims ({_OPEN_ITEM}) STRICT",
+        f"CREATE TABLE qasida_liabilities ({_OPEN_ITEM}) STRICT",
+        "CREATE INDEX qasida_claims_customer ON qasida_claims(customer_id, settled_at)",
+        "CREATE INDEX qasida_liabilities_customer ON qasida_liabilities(customer_id, settled_at)",
+        # Which customer's open list was read when (rotation, oldest first), and a read cut short by
+        # the request budget: the next page to ask for and the invoice ids seen so far.
+        """CREATE TABLE qasida_open_item_checks (
+            kind TEXT NOT NULL CHECK (kind IN ('claims', 'liabilities')), customer_id TEXT NOT NULL,
+            checked_at TEXT, resume TEXT, seen TEXT NOT NULL DEFAULT '[]',
+            PRIMARY KEY (kind, customer_id)) STRICT""",
+        # Customer order lines (seeds/003 lines 1243-1262, `customerOrderItems`): product and quantity
+        # per line, for demand. The document's items carry no product code or unit: those come from
+        # qasida_products at sync time.
+        """CREATE TABLE qasida_customer_order_lines (
+            order_id TEXT NOT NULL, line_no INTEGER NOT NULL, product_id TEXT, product_code TEXT,
+            quantity REAL, unit TEXT, raw TEXT NOT NULL DEFAULT '{}', synced_at TEXT NOT NULL,
+            PRIMARY KEY (order_id, line_no)) STRICT""",
+        "CREATE INDEX qasida_customer_order_lines_product ON qasida_customer_order_lines(product_id)",
+    ])
