@@ -45,7 +45,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     config = config or SandboxConfig()
     ctx = SandboxContext(
         config=config,
-        world=World(seed=config.seed, scale=config.scale),
+        world=World(seed=config.seed, scale=config.scale, factor=config.factor),
         clock=Clock(),
         switches={v: FaultSwitch(config.faults.get(v), seed=config.seed) for v in ALL_VENDORS},
         stats={v: Stats() for v in ALL_VENDORS},
@@ -135,7 +135,7 @@ def _fault_routes(ctx: SandboxContext) -> list[Route]:
 
 def _control_routes(ctx: SandboxContext, vendors: dict[str, VendorApp]) -> list[Route]:
     async def health(request: Request) -> Response:
-        return JSONResponse({"ok": True, "seed": ctx.config.seed, "scale": ctx.config.scale,
+        return JSONResponse({"ok": True, "seed": ctx.config.seed, "scale": ctx.config.scale, "factor": ctx.config.factor,
                              "now": ctx.clock.now().isoformat()})
 
     async def tick(request: Request) -> Response:

@@ -67,6 +67,7 @@ class WebhookTarget:
 class SandboxConfig:
     seed: int = 1
     scale: Scale = "small"
+    factor: float = 1.0  # multiplies the scale's record counts (sandbox/world.py, `World.sizes`)
     host: str = "127.0.0.1"
     port: int = 8765
     limits: Limits = field(default_factory=Limits)

@@ -128,13 +128,14 @@ class Warehouse:
 class World:
     seed: int = 1
     scale: Scale = "small"
+    factor: float = 1.0  # `--factor`: 0.5 or 2 times the scale's counts, so benchmarks show growth
     anchor: datetime = field(
         default_factory=lambda: datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     )
 
-    @property
+    @cached_property
     def sizes(self) -> dict[str, int]:
-        return SIZES[self.scale]
+        return scaled_sizes(self.scale, self.factor)
 
     def rng(self, *parts: object) -> random.Random:
         """An independent, deterministic random stream for (seed, *parts)."""
@@ -181,6 +182,22 @@ class World:
             city = rng.choice(_CITIES[country])[0]
             out.append(Warehouse(i, f"WH{i:03d}", f"{city} DC {i}", country, city))
         return out
+
+
+# Counts a factor leaves alone: the number of warehouses is the shape of the business, and scaling it
+# as well as the products would grow the stock rows (one per warehouse and product) by factor squared.
+_FIXED = frozenset({"warehouses"})
+
+
+def scaled_sizes(scale: Scale, factor: float = 1.0) -> dict[str, int]:
+    """The scale's record counts times `factor` (at least 1 each); factor 1 is the scale itself.
+
+    The random streams do not depend on the factor (`World.rng` keys on seed and scale), so a world at
+    2x holds the 1x world's customers and products plus as many again, deterministically for a seed."""
+    base = SIZES[scale]
+    if factor == 1:
+        return dict(base)
+    return {name: n if name in _FIXED else max(1, round(n * factor)) for name, n in base.items()}
 
 
 def _customer(rng: random.Random, i: int) -> Customer:
