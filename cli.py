@@ -22,7 +22,7 @@ def _sandbox_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     user, password = os.environ.get("OPSDASH_WEBHOOK_USER"), os.environ.get("OPSDASH_WEBHOOK_PASSWORD")
     return SandboxConfig(
-        seed=args.seed, scale=args.scale, host=args.host, port=args.port,
+        seed=args.seed, scale=args.scale, factor=args.factor, host=args.host, port=args.port,
         limits=Limits.relaxed() if args.relax_limits else Limits(),
         qargo_webhook=WebhookTarget(args.qargo_webhook_url, user, password),
         upwell_webhook=WebhookTarget(args.upwell_webhook_url, user, password),
@@ -58,7 +58,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     }
     Path(env["OPSDASH_DB"]).parent.mkdir(parents=True, exist_ok=True)
     sandbox_cmd = [sys.executable, "-m", "cli", "sandbox", "--port", str(sandbox_port), "--seed", str(args.seed),
-                   "--scale", args.scale, "--tick-seconds", "5",
+                   "--scale", args.scale, "--factor", str(args.factor), "--tick-seconds", "5",
                    "--qargo-webhook-url", f"{dashboard}/webhooks/qargo",
                    "--upwell-webhook-url", f"{dashboard}/webhooks/upwell"]
     env_lines = subprocess.run([*sandbox_cmd, "--print-env"], env=env, cwd=ROOT, capture_output=True,
@@ -66,6 +66,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     env.update(line.split("=", 1) for line in env_lines.splitlines() if "=" in line)
     streamlit_cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(args.port),
                      "--server.address", "127.0.0.1", "--server.headless", "true",
+                     "--server.fileWatcherType", "none", "--server.runOnSave", "false",
                      "--browser.gatherUsageStats", "false"]
     procs = [subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True) for cmd in (sandbox_cmd, streamlit_cmd)]
     print(f"opsdash demo: dashboard on {dashboard} (sandbox on 127.0.0.1:{sandbox_port}); Ctrl-C stops both",
@@ -127,11 +128,34 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_webhooks(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from cache.webhooks import webhook_app
+    from cache.webhooks import WebhookConfigError, webhook_app
 
+    try:
+        app = webhook_app()
+    except WebhookConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     print(f"opsdash webhooks: POST /webhooks/upwell and /webhooks/qargo on http://{args.host}:{args.port}",
           flush=True)
-    uvicorn.run(webhook_app(), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The dashboard, its webhook routes and the worker against the configured vendors (serve.py)."""
+    from serve import UnusableConfiguration, serve
+    from services.settings import get_settings
+
+    print(f"opsdash serve: dashboard and webhook routes on http://{args.host}:{args.port}", flush=True)
+    try:
+        serve(get_settings(), args.host, args.port)  # replaces this process when the configuration is usable
+    except UnusableConfiguration as exc:
+        print("opsdash serve: the configuration cannot run the dashboard:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        print("Set these in the environment, opsdash.toml or .streamlit/secrets.toml (docs/deploy.md).",
+              file=sys.stderr)
+        return 2
     return 0
 
 
@@ -225,9 +249,21 @@ def _terminate(procs: list[subprocess.Popen[bytes]]) -> None:
             p.wait()
 
 
+def _factor(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 0.5 or 2, got {text!r}") from None
+    if not 0.01 <= value <= 20:
+        raise argparse.ArgumentTypeError(f"factor {text} is outside 0.01..20")
+    return value
+
+
 def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--scale", choices=("small", "large"), default="small")
+    p.add_argument("--factor", type=_factor, default=1.0,
+                   help="multiply the scale's record counts (e.g. 0.5 or 2) to measure how costs grow")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -264,6 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8502)
     p.set_defaults(handler=cmd_webhooks)
+
+    p = sub.add_parser("serve", help="the dashboard, webhook routes and worker against the configured vendors")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: behind a proxy)")
+    p.add_argument("--port", type=int, default=8501)
+    p.set_defaults(handler=cmd_serve)
 
     p = sub.add_parser("export", help="export a dataset as csv, xlsx, parquet or json")
     p.add_argument("dataset", metavar="DATASET", help="e.g. orders, invoices_outstanding, stock_levels")

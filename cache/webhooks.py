@@ -4,13 +4,30 @@ Mounted in the dashboard's server through `st.App(routes=...)`, or served alone 
 `opsdash webhooks`. Basic auth with the webhook credentials (constant-time comparison), a body size
 limit, validation that names the bad field, and idempotent storage (cache/ingest.py). The database
 write runs in a worker thread and takes milliseconds, so the sender never waits on us.
+
+What a hostile or broken sender can cost us, and what it gets back:
+- bad or missing credentials: a 401 and nothing written (a flood must not cost storage); past
+  `AuthFailures.budget` failures in a window from one address, a 429 with `Retry-After`, sent after
+  a short pause so a flooding client slows itself down (the pause holds no thread);
+- a body over `MAX_BODY_BYTES`: 413; a body that is not strict UTF-8, nests deeper than
+  `cache.jsonguard.MAX_DEPTH`, holds a number outside SQLite's 64-bit range or a lone surrogate, or
+  is not a valid event: a 400 naming what and where. Never a 5xx or a traceback for input;
+- a locked or busy database: 503 with `Retry-After`, so the sender redelivers (ingestion is
+  idempotent, a redelivery is harmless).
+Credentials are checked at start: an empty user or password is a configuration error, not a
+password everyone knows.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hmac
 import logging
+import sqlite3
+import threading
+import time
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +41,8 @@ from starlette.routing import Route
 
 from cache.db import connect
 from cache.ingest import BadEvent, Outcome, ingest_qargo, ingest_upwell, record_rejection
+from cache.jsonguard import BadJson
+from cache.jsonguard import loads as guarded_loads
 from cache.schema import session
 from services.settings import Settings, get_settings
 
@@ -32,52 +51,134 @@ log = logging.getLogger("opsdash.webhooks")
 MAX_BODY_BYTES = 256 * 1024  # a carrier invoice event is a few KiB; anything near this is not one of ours
 Ingest = Callable[[Database, bytes, datetime | None], Outcome]
 _INGEST: dict[str, Ingest] = {"upwell": ingest_upwell, "qargo": ingest_qargo}
+_BASIC = {"WWW-Authenticate": 'Basic realm="opsdash webhooks"'}
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-def webhook_routes(settings: Settings | None = None) -> list[Route]:
+class WebhookConfigError(RuntimeError):
+    """The webhook credentials are unusable; the message says which setting to fix."""
+
+
+class AuthFailures:
+    """A small in-memory limiter of failed authentications per client address.
+
+    `budget` failures per `window` seconds are answered 401; beyond that, 429 with the seconds until
+    the oldest failure leaves the window. Only failures count: a sender with the right credentials is
+    never slowed by a flood from the same address (it would not be: the credentials are checked
+    first). At most `max_addresses` are tracked (least recently failing dropped), so a flood from
+    many addresses cannot grow memory without bound."""
+
+    def __init__(self, budget: int = 10, window: float = 60.0, max_addresses: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.budget, self.window, self.max_addresses, self.clock = budget, window, max_addresses, clock
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.refused = 0  # unauthenticated requests answered, for tests and benches
+
+    def fail(self, address: str) -> float | None:
+        """Count a failure; the seconds to wait when the address is over budget, else None."""
+        now = self.clock()
+        with self._lock:
+            self.refused += 1
+            times = self._failures.pop(address, None) or deque()
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            times.append(now)
+            if len(times) > self.budget:
+                times.popleft()  # keep `budget` entries: memory per address stays bounded
+                self._failures[address] = times
+                return max(1.0, times[0] + self.window - now)
+            self._failures[address] = times
+            while len(self._failures) > self.max_addresses:
+                self._failures.popitem(last=False)
+            return None
+
+
+def credentials(settings: Settings) -> tuple[str, str] | None:
+    """The configured (user, password); None when neither is set (Upwell not configured).
+
+    Raises `WebhookConfigError` for half a configuration or an empty value."""
+    user, secret = settings.opsdash_webhook_user, settings.opsdash_webhook_password
+    password = None if secret is None else secret.get_secret_value()
+    if user is None and password is None:
+        return None
+    if not (user or "").strip() or not password:
+        missing = [name for name, value in (("OPSDASH_WEBHOOK_USER", (user or "").strip()),
+                                            ("OPSDASH_WEBHOOK_PASSWORD", password)) if not value]
+        raise WebhookConfigError(f"webhook receiver: {' and '.join(missing)} is empty or unset; "
+                                 "set both to non-empty values (the sender uses the same pair)")
+    assert user is not None and password is not None
+    return user, password
+
+
+def webhook_routes(settings: Settings | None = None, *, required: bool = False,
+                   limiter: AuthFailures | None = None) -> list[Route]:
+    """The two routes, or none when no credentials are configured and `required` is False."""
     settings = settings or get_settings()
+    pair = credentials(settings)
+    if pair is None:
+        if required:
+            raise WebhookConfigError("webhook receiver: set OPSDASH_WEBHOOK_USER and OPSDASH_WEBHOOK_PASSWORD "
+                                     "(non-empty); without them no sender can be authenticated")
+        log.info("webhook routes not mounted: OPSDASH_WEBHOOK_USER/PASSWORD not set")
+        return []
     with session(settings.opsdash_db):  # bring the schema up once, not per request
         pass
-    return [Route(f"/webhooks/{source}", _endpoint(settings, source), methods=["POST"]) for source in _INGEST]
+    expected = base64.b64encode(f"{pair[0]}:{pair[1]}".encode()).decode()
+    limiter = limiter or AuthFailures()
+    return [Route(f"/webhooks/{source}", _endpoint(settings.opsdash_db, source, expected, limiter), methods=["POST"])
+            for source in _INGEST]
 
 
-def webhook_app(settings: Settings | None = None) -> Starlette:
-    return Starlette(routes=webhook_routes(settings))
+def webhook_app(settings: Settings | None = None, limiter: AuthFailures | None = None) -> Starlette:
+    """The receiver alone (`opsdash webhooks`): refuses to start without credentials."""
+    return Starlette(routes=webhook_routes(settings, required=True, limiter=limiter))
 
 
-def _endpoint(settings: Settings, source: str) -> Callable[[Request], object]:
+OVER_BUDGET_PAUSE = 0.25  # seconds an over-budget failure waits before its 429: slows a flood, holds no thread
+
+
+def _endpoint(db_path: Path, source: str, expected: str, limiter: AuthFailures) -> Callable[[Request], object]:
     async def endpoint(request: Request) -> Response:
-        if not _authorized(request, settings):
-            await run_in_threadpool(_reject, settings.opsdash_db, source, "bad or missing credentials")
-            return JSONResponse({"error": "authentication required"}, status_code=401,
-                                headers={"WWW-Authenticate": 'Basic realm="opsdash webhooks"'})
+        if not _authorized(request, expected):
+            return await _refuse(request, limiter)
         try:
             body = await _read_limited(request)
         except BodyTooLarge:
-            await run_in_threadpool(_reject, settings.opsdash_db, source, "body too large")
+            await run_in_threadpool(_reject, db_path, source, "body too large")
             return JSONResponse({"error": f"body larger than {MAX_BODY_BYTES} bytes"}, status_code=413)
         try:
-            outcome = await run_in_threadpool(_ingest, settings.opsdash_db, source, body)
-        except BadEvent as exc:
-            await run_in_threadpool(_reject, settings.opsdash_db, source, str(exc))
+            outcome = await run_in_threadpool(_ingest, db_path, source, body)
+        except (BadEvent, BadJson) as exc:
+            await run_in_threadpool(_reject, db_path, source, str(exc))
             return JSONResponse({"error": "invalid event", "detail": str(exc)}, status_code=400)
+        except sqlite3.OperationalError as exc:  # locked or busy past busy_timeout: the sender retries
+            log.warning("%s webhook not stored, database busy: %s", source, exc)
+            return JSONResponse({"error": "temporarily unable to store the event; retry"}, status_code=503,
+                                headers={"Retry-After": "1"})
         return JSONResponse({"outcome": outcome.value})
 
     return endpoint
 
 
-def _authorized(request: Request, settings: Settings) -> bool:
-    user, password = settings.opsdash_webhook_user, settings.opsdash_webhook_password
-    if not user or password is None:
-        return False  # no credentials configured: nobody may post
-    expected = base64.b64encode(f"{user}:{password.get_secret_value()}".encode()).decode()
-    given = request.headers.get("authorization", "")
-    scheme, _, value = given.partition(" ")
-    return scheme.lower() == "basic" and hmac.compare_digest(value.strip().encode(), expected.encode())
+async def _refuse(request: Request, limiter: AuthFailures) -> Response:
+    """Nothing is written for a failed authentication: a flood must not cost storage."""
+    address = request.client.host if request.client else "unknown"
+    wait = limiter.fail(address)
+    if wait is None:
+        return JSONResponse({"error": "authentication required"}, status_code=401, headers=_BASIC)
+    await asyncio.sleep(OVER_BUDGET_PAUSE)
+    return JSONResponse({"error": "too many failed authentications from this address; retry later"},
+                        status_code=429, headers={"Retry-After": str(int(wait + 0.999)), **_BASIC})
+
+
+def _authorized(request: Request, expected: str) -> bool:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    given = value.strip().encode("ascii", "replace")
+    return scheme.lower() == "basic" and hmac.compare_digest(given, expected.encode())
 
 
 async def _read_limited(request: Request) -> bytes:
@@ -94,6 +195,7 @@ async def _read_limited(request: Request) -> bytes:
 
 
 def _ingest(path: Path, source: str, body: bytes) -> Outcome:
+    guarded_loads(body)  # BadJson before the vendor parser can meet a bomb (depth, range, surrogates)
     db = connect(path)
     try:
         return _INGEST[source](db, body, None)
@@ -102,9 +204,13 @@ def _ingest(path: Path, source: str, body: bytes) -> Outcome:
 
 
 def _reject(path: Path, source: str, reason: str) -> None:
-    db = connect(path)
+    """An authenticated sender's bad delivery is counted for the health page (its body is not kept)."""
     try:
-        record_rejection(db, source, reason)
-    finally:
-        db.close()
+        db = connect(path)
+        try:
+            record_rejection(db, source, reason)
+        finally:
+            db.close()
+    except sqlite3.Error as exc:  # counting a rejection must never turn the 400 into a 500
+        log.warning("could not record a rejected %s webhook: %s", source, exc)
     log.info("rejected %s webhook: %s", source, reason)

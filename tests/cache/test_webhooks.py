@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from cache.queries import query_dataset
 from cache.schema import session
-from cache.webhooks import MAX_BODY_BYTES, webhook_app
+from cache.webhooks import MAX_BODY_BYTES, AuthFailures, WebhookConfigError, webhook_app, webhook_routes
 from sandbox.server import free_port, serving
 from services.settings import Settings
 
@@ -69,7 +69,7 @@ def test_forged_or_unauthenticated_delivery_is_refused_and_nothing_stored(receiv
     response = post(url, "upwell", upwell_event("e1"), auth=auth)
     assert response.status_code == 401 and "Basic" in response.headers["www-authenticate"]
     assert rows(db, "SELECT count(*) AS n FROM carrier_invoices") == [{"n": 0}]
-    assert rows(db, "SELECT outcome, body FROM webhook_events") == [{"outcome": "rejected", "body": None}]
+    assert rows(db, "SELECT count(*) AS n FROM webhook_events") == [{"n": 0}]  # a flood costs no storage
 
 
 def test_oversized_body_is_413(receiver) -> None:
@@ -152,3 +152,85 @@ def test_secret_never_stored(receiver) -> None:
     post(url, "upwell", upwell_event("e2"))
     dump = "\n".join(str(r) for r in rows(db, "SELECT * FROM webhook_events"))
     assert AUTH[1] not in dump and "wrong" not in dump
+
+
+def test_repeated_failures_from_one_address_get_429_with_retry_after_and_cost_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "hooks.db"
+    settings = Settings(opsdash_db=db, opsdash_webhook_user=AUTH[0], opsdash_webhook_password=SecretStr(AUTH[1]))
+    limiter = AuthFailures(budget=3, window=60.0)
+    with serving(webhook_app(settings, limiter=limiter), "127.0.0.1", free_port()) as url:
+        statuses = [post(url, "upwell", upwell_event(f"x{i}"), auth=("hooks", "guess")).status_code for i in range(5)]
+        last = post(url, "upwell", upwell_event("x9"), auth=None)
+        good = post(url, "upwell", upwell_event("e1"))  # the right credentials still pass at once
+    assert statuses == [401, 401, 401, 429, 429]
+    assert last.status_code == 429 and 1 <= int(last.headers["retry-after"]) <= 60
+    assert good.json() == {"outcome": "accepted"}
+    assert rows(db, "SELECT event_id, outcome FROM webhook_events") == [{"event_id": "e1", "outcome": "accepted"}]
+    assert limiter.refused == 6
+
+
+def test_limiter_forgets_failures_after_its_window() -> None:
+    now = [0.0]
+    limiter = AuthFailures(budget=2, window=10.0, clock=lambda: now[0])
+    assert [limiter.fail("a"), limiter.fail("a")] == [None, None]
+    assert limiter.fail("a") == 10.0 and limiter.fail("b") is None
+    now[0] = 10.5
+    assert limiter.fail("a") is None
+
+
+@pytest.mark.parametrize(("user", "password", "names"), [
+    ("hooks", "", "OPSDASH_WEBHOOK_PASSWORD"), ("", "pw", "OPSDASH_WEBHOOK_USER"),
+    ("  ", "pw", "OPSDASH_WEBHOOK_USER"), (None, "pw", "OPSDASH_WEBHOOK_USER"),
+    ("hooks", None, "OPSDASH_WEBHOOK_PASSWORD"),
+])
+def test_empty_or_half_credentials_are_a_configuration_error_at_start(tmp_path, user, password, names) -> None:
+    settings = Settings(opsdash_db=tmp_path / "h.db", opsdash_webhook_user=user,
+                        opsdash_webhook_password=None if password is None else SecretStr(password))
+    with pytest.raises(WebhookConfigError, match=names):
+        webhook_app(settings)
+
+
+def test_no_credentials_at_all_mounts_no_routes_in_the_dashboard_but_the_receiver_refuses(tmp_path) -> None:
+    settings = Settings(opsdash_db=tmp_path / "h.db", opsdash_webhook_user=None, opsdash_webhook_password=None)
+    assert webhook_routes(settings) == []
+    with pytest.raises(WebhookConfigError, match="OPSDASH_WEBHOOK_USER and OPSDASH_WEBHOOK_PASSWORD"):
+        webhook_app(settings)
+
+
+def test_cli_receiver_refuses_to_start_with_an_empty_password(tmp_path, monkeypatch, capsys) -> None:
+    import cli
+    from services.settings import get_settings
+
+    monkeypatch.setenv("OPSDASH_DB", str(tmp_path / "h.db"))
+    monkeypatch.setenv("OPSDASH_WEBHOOK_USER", "hooks")
+    monkeypatch.setenv("OPSDASH_WEBHOOK_PASSWORD", "")
+    get_settings.cache_clear()
+    try:
+        assert cli.main(["webhooks", "--port", "1"]) == 2
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "OPSDASH_WEBHOOK_PASSWORD" in err[0]
+
+
+DEEP = b'{"a":' * 30_000 + b"1" + b"}" * 30_000  # RecursionError in json.loads before the guard
+
+
+@pytest.mark.parametrize(("body", "detail"), [
+    (DEEP, "nested deeper than"),
+    (b"[" * 50_000 + b"]" * 50_000, "nested deeper than"),
+    (json.dumps(upwell_event("big", total_amount=2**63)).encode(), "out of range"),
+    (json.dumps(upwell_event("big", total_amount=1)).replace('"total_amount": 1', '"total_amount": 1' + "0" * 5000).encode(), "out of range"),
+    (json.dumps(upwell_event("f", total_amount=1)).replace('"total_amount": 1', '"total_amount": 1e400').encode(), "out of range"),
+    (json.dumps(upwell_event("s", invoice_number="\ud800")).encode(), "lone surrogate"),
+    (json.dumps(upwell_event("s", invoice_number="ok")).encode().replace(b"ok", b"\xed\xa0\x80"), "not valid UTF-8"),
+    (b"\xff\xfe{}", "not valid UTF-8"),
+])
+@pytest.mark.parametrize("source", ["upwell", "qargo"])
+def test_hostile_bodies_are_a_clear_400_never_a_500(receiver, body, detail, source) -> None:
+    url, db = receiver
+    response = post(url, source, body)
+    assert response.status_code == 400, response.text
+    assert detail in response.json()["detail"]
+    assert rows(db, "SELECT count(*) AS n FROM carrier_invoices") == [{"n": 0}]
+    assert rows(db, "SELECT outcome FROM webhook_events") == [{"outcome": "rejected"}]
