@@ -2,7 +2,9 @@
 
 Outcomes in `tax_id_validations.result`:
 - valid       the authority knows the number;
-- invalid     malformed (offline check, NO vendor call: `offline_ok` = 0) or unknown to the authority;
+- malformed   fails our offline format / check-digit test (python-stdnum): NO vendor call, `offline_ok` = 0;
+              our verdict, not the authority's, so it never counts as "invalid";
+- invalid     well formed, and the tax authority says it does not know the number (its answer);
 - unavailable the country's service is down or Quaderno could not be reached: never recorded as invalid,
               and `pending_retries` lists these numbers to check again later (seeds/001 lines 1161-1172).
 """
@@ -47,7 +49,7 @@ class Validation:
     tax_id: str
     name: str | None
     offline_ok: bool
-    result: str  # valid | invalid | unavailable
+    result: str  # valid | invalid | malformed | unavailable
     message: str
     checked_at: str
     checked_by: str
@@ -62,6 +64,10 @@ def validate_one(db: Database, actor: Actor, country: str, tax_id: str, name: st
                  job_id: int | None = None) -> Validation:
     """Check one number and store the outcome; `PermissionDenied` below operator, before any call."""
     require(actor, "operator", "validating tax IDs")
+    if not (country or "").strip():
+        raise ValueError("Country is empty: enter the country that issued the tax ID (e.g. DE)")
+    if not (tax_id or "").strip():
+        raise ValueError("Tax ID is empty: enter the number to check")
     own = client is None
     try:
         return _validate(db, actor.name, TaxIdRow(country, tax_id, name), lambda: client or _open(settings), job_id)
@@ -78,7 +84,7 @@ def _validate(db: Database, who: str, row: TaxIdRow, get_client: Any, job_id: in
     offline = check_tax_id(row.country, row.tax_id)
     if not offline.ok:
         return _record(db, who, row, offline.country, offline.number or row.tax_id.strip(), False,
-                       "invalid", offline.message, job_id, called=False)
+                       "malformed", offline.message, job_id, called=False)
     iso_country = _ISO_OF_VAT_PREFIX.get(offline.country, offline.country)
     try:
         valid = validate_tax_id_online(get_client(), iso_country, offline.number)
@@ -242,6 +248,5 @@ def tally(results: Iterable[Validation]) -> dict[str, Any]:
     for v in results:
         counts["total"] += 1
         counts[v.result] += 1
-        counts["malformed"] += int(not v.offline_ok)
         counts["vendor_calls"] += int(v.vendor_called)
     return counts

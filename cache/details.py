@@ -271,6 +271,8 @@ def warehouse_totals(db: Database, filters: Mapping[str, Any] | None = None) -> 
 _VALIDATION_WORDS = {
     "valid": "the tax authority confirmed the number",
     "invalid": "the tax authority says this number is not valid: check it with the customer",
+    "malformed": "not a well-formed number for that country (our offline format/check-digit test; the tax "
+                 "authority was not asked): check it for typos",
     # seeds/001 lines 1161-1172: a null answer means the authority's service did not answer.
     "unavailable": "the tax authority's service did not answer: the number is unknown, not invalid; check again later",
 }

@@ -252,3 +252,67 @@ def qasida_open_items(db: Database) -> None:
             PRIMARY KEY (order_id, line_no)) STRICT""",
         "CREATE INDEX qasida_customer_order_lines_product ON qasida_customer_order_lines(product_id)",
     ])
+
+
+@MIGRATIONS(name="0012_alerts")
+def alerts(db: Database) -> None:
+    # Rules are data (cache/alerts/rules.py); one OPEN alert per (rule, key) is enforced here.
+    # Deliveries are an outbox: a failing channel keeps them pending until it answers again.
+    _run(db, [
+        """CREATE TABLE alert_rules (
+            rule_id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+            params TEXT NOT NULL DEFAULT '{}', channels TEXT NOT NULL DEFAULT '["inbox"]',
+            notify_resolved INTEGER NOT NULL DEFAULT 1, enabled INTEGER NOT NULL DEFAULT 1,
+            created_by TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+            last_evaluated_at TEXT, last_signature TEXT, last_report_at TEXT) STRICT""",
+        """CREATE TABLE alerts (
+            alert_id INTEGER PRIMARY KEY, rule_id INTEGER NOT NULL, key TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+            title TEXT NOT NULL, detail TEXT, link TEXT,
+            opened_at TEXT NOT NULL, last_seen_at TEXT NOT NULL, clear_since TEXT,
+            resolved_at TEXT, read_at TEXT) STRICT""",
+        "CREATE UNIQUE INDEX alerts_one_open ON alerts(rule_id, key) WHERE status = 'open'",
+        "CREATE INDEX alerts_recent ON alerts(status, opened_at)",
+        "CREATE INDEX alerts_unread ON alerts(read_at)",
+        # Conditions measured from when we first saw them (a Qargo charge carries no request time).
+        """CREATE TABLE alert_watch (
+            kind TEXT NOT NULL, key TEXT NOT NULL, since TEXT NOT NULL,
+            PRIMARY KEY (kind, key)) STRICT""",
+        """CREATE TABLE alert_deliveries (
+            delivery_id INTEGER PRIMARY KEY, channel TEXT NOT NULL, kind TEXT NOT NULL,
+            rule_id INTEGER, subject TEXT NOT NULL, body TEXT NOT NULL, recipients TEXT,
+            attachments TEXT,               -- JSON [{name, content_type, data (base64)}]
+            status TEXT NOT NULL CHECK (status IN ('pending', 'sent')),
+            attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
+            created_at TEXT NOT NULL, sent_at TEXT) STRICT""",
+        "CREATE INDEX alert_deliveries_pending ON alert_deliveries(channel, status, delivery_id)",
+        """CREATE TABLE alert_channels (
+            channel TEXT PRIMARY KEY, last_attempt_at TEXT, last_success_at TEXT,
+            last_error TEXT, last_error_at TEXT, failures INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT, last_digest_at TEXT) STRICT""",
+    ])
+
+
+@MIGRATIONS(name="0010_ui")
+def ui(db: Database) -> None:
+    # Tax-ID results become three different answers (issue 10): 'malformed' = failed our offline format and
+    # check-digit test (no vendor call), 'invalid' = the tax authority's own answer, 'unavailable' = no answer.
+    # SQLite cannot alter a CHECK: rebuild the table; earlier offline failures (offline_ok = 0) become
+    # 'malformed'. Views reading the table are dropped here and re-created by cache.schema.migrate.
+    views = db.execute("SELECT name FROM sqlite_master WHERE type = 'view' AND sql LIKE '%tax_id_validations%'")
+    _run(db, [f'DROP VIEW IF EXISTS "{name}"' for (name,) in views.fetchall()])
+    _run(db, [
+        """CREATE TABLE tax_id_validations_new (
+            id INTEGER PRIMARY KEY, country TEXT NOT NULL, tax_id TEXT NOT NULL, name TEXT,
+            offline_ok INTEGER NOT NULL,
+            result TEXT NOT NULL CHECK (result IN ('valid', 'invalid', 'malformed', 'unavailable')),
+            message TEXT, checked_at TEXT NOT NULL, checked_by TEXT, job_id INTEGER) STRICT""",
+        """INSERT INTO tax_id_validations_new (id, country, tax_id, name, offline_ok, result, message, checked_at,
+            checked_by, job_id)
+            SELECT id, country, tax_id, name, offline_ok,
+                   CASE WHEN offline_ok = 0 AND result = 'invalid' THEN 'malformed' ELSE result END,
+                   message, checked_at, checked_by, job_id FROM tax_id_validations""",
+        "DROP TABLE tax_id_validations",
+        "ALTER TABLE tax_id_validations_new RENAME TO tax_id_validations",
+        "CREATE INDEX tax_id_validations_id ON tax_id_validations(country, tax_id, checked_at)",
+    ])

@@ -1,4 +1,4 @@
-"""Tax-ID validation: valid / invalid / unavailable stored; a malformed number never reaches Quaderno."""
+"""Tax-ID validation: valid / invalid / malformed / unavailable stored; a malformed number never reaches Quaderno."""
 
 from __future__ import annotations
 
@@ -34,12 +34,12 @@ def test_valid_number_is_checked_with_quaderno_and_stored(
     assert audit.search(db, action="quaderno.validate_tax_id")[0].result == "valid"
 
 
-def test_malformed_number_is_invalid_without_any_call(
+def test_malformed_number_is_malformed_not_invalid_and_costs_no_call(
         db: Database, settings: Settings, count_requests: CountRequests) -> None:
     result = taxids.validate_one(db, OPERATOR, "DE", "DE856138801", settings=settings)
-    assert (result.result, result.offline_ok, result.vendor_called) == ("invalid", False, False)
+    assert (result.result, result.offline_ok, result.vendor_called) == ("malformed", False, False)
     assert "check digit" in result.message
-    assert stored(db) == [("DE", VALID_DE[:-1] + "1", 0, "invalid", OPERATOR.name)]
+    assert stored(db) == [("DE", VALID_DE[:-1] + "1", 0, "malformed", OPERATOR.name)]
     assert count_requests("quaderno") == 0
 
 
@@ -75,11 +75,11 @@ def test_csv_batch_runs_as_a_job_with_progress(
     assert errors == ["row 7: country and tax_id are both required"]
     job_id = taxids.submit_validation_batch(db, OPERATOR, rows)
     job = run_inline(db, job_id, partial(taxids.run_batch, db, settings))
-    assert job.result == {"total": 4, "valid": 2, "invalid": 1, "unavailable": 1, "malformed": 1,
+    assert job.result == {"total": 4, "valid": 2, "invalid": 0, "unavailable": 1, "malformed": 1,
                           "vendor_calls": 2}
     assert (job.done, job.total) == (4, 4)
     assert count_requests("quaderno") == 2  # the repeat and the malformed number cost nothing
-    assert [r[3] for r in stored(db)] == ["valid", "invalid", "unavailable"]
+    assert [r[3] for r in stored(db)] == ["valid", "malformed", "unavailable"]
 
 
 def test_all_customers_come_from_the_erp_cache(db: Database) -> None:
@@ -125,3 +125,30 @@ def test_unavailable_numbers_are_queued_again_at_most_hourly(tmp_path) -> None: 
         db.execute("UPDATE jobs SET status = 'done'")
         assert retry_unavailable(db, settings, t0 + timedelta(minutes=30)) is None  # not before an hour
         assert retry_unavailable(db, settings, t0 + timedelta(minutes=61)) is not None
+
+
+@pytest.mark.parametrize(("country", "number", "problem"), [
+    ("", VALID_DE, "Country is empty"), ("  ", VALID_DE, "Country is empty"), ("DE", " ", "Tax ID is empty")])
+def test_an_empty_field_is_a_form_error_and_nothing_is_stored(
+        db: Database, settings: Settings, count_requests: CountRequests, country: str, number: str,
+        problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        taxids.validate_one(db, OPERATOR, country, number, settings=settings)
+    assert stored(db) == [] and count_requests("quaderno") == 0
+
+
+def test_migration_0010_turns_earlier_offline_failures_into_malformed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A database from before 0010: offline failures were stored as 'invalid' with offline_ok = 0."""
+    from cache.db import connect
+    from cache.migrations import MIGRATIONS
+    from cache.schema import migrate
+
+    conn = connect(tmp_path / "old.db")
+    MIGRATIONS.apply(conn, stop_before="0010_ui")
+    conn.execute("INSERT INTO tax_id_validations (country, tax_id, offline_ok, result, checked_at) VALUES "
+                 "('DE', 'DE1', 0, 'invalid', 't1'), ('DE', 'DE2', 1, 'invalid', 't2'), "
+                 "('IT', 'IT3', 1, 'unavailable', 't3')")
+    assert "0010_ui" in migrate(conn)
+    assert list(conn.execute("SELECT tax_id, result FROM tax_id_validations ORDER BY id")) == [
+        ("DE1", "malformed"), ("DE2", "invalid"), ("IT3", "unavailable")]
+    conn.close()

@@ -1,0 +1,149 @@
+"""Tables people read: human headers, money/number/date/flag/link columns, statuses as words, no "None".
+
+`show(rows, columns, key)` renders rows (raw dataset rows: money in minor units or decimal text next to a
+`currency` column) with `st.dataframe` and a `column_config` built from the column names:
+
+- money (`amount_due`, `total`, ...) -> exact text `1,234.50 EUR` (ui/format.py), right-aligned;
+- counts and quantities -> grouped digits; dates -> "Nov 29, 2026"; timestamps (`*_at`) -> local time;
+- flags (`late`, `below_reorder_level`, ...) -> a checkbox column; statuses -> words ("Invoice ready");
+- `url` columns -> links; technical ids (`order_id`, `upload_id`, digests, raw JSON) hidden unless `ids=True`;
+- blanks -> "—" (`placeholder`), never "None", "nan" or "NaT".
+
+`display(rows, columns)` gives the formatted cells without Streamlit (tests, small detail lists).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import streamlit as st
+
+from ui import format as fmt
+
+MONEY = frozenset({"amount", "amount_due", "balance", "paid_amount", "tax_amount", "total", "total_amount",
+                   "total_tax_amount", "remains_to_be_paid", "invoiced_amount", "outstanding", "overdue",
+                   "subtotal", "unit_price", "price"})
+NUMBERS = frozenset({"invoices", "items", "orders", "quantity", "reserved", "available", "days_overdue",
+                     "pages", "inserted", "updated", "done", "events", "count", "reorder_level", "days_of_cover",
+                     "no_level", "below", "rows", "attempts", "duplicates", "rejected", "accepted", "tokens",
+                     "capacity", "weight_kg", "volume_m3", "days_delayed", "line_no", "rate", "loading_meters"})
+FLAGS = frozenset({"late", "below_threshold", "below_reorder_level", "runs_out_before_next_delivery",
+                   "offline_ok", "set", "deleted", "overdue_flag", "gone_from_vendor", "approved"})
+WORDS = frozenset({"status", "state", "result", "kind", "operation", "direction", "last_event_type",
+                   "event_type", "transport_status", "erp_status", "audit_status", "phase", "bucket", "type",
+                   "resource_type", "outcome", "action_result"})
+VENDORS = {"qargo": "Qargo", "quaderno": "Quaderno", "qasida": "Qasida", "cargobase": "Cargobase",
+           "upwell": "Upwell"}
+HIDDEN = frozenset({"order_id", "upload_id", "payload_digest", "raw", "job_id", "resource_id", "invoice_id",
+                    "customer_id", "event_id", "run_id", "charge_id", "document_id", "stop_id", "id",
+                    "warehouse_id", "product_id", "delivery_id", "dedupe_key", "lease_token"})
+LABELS = {"order_identifier": "Order identifier", "vendor_reference": "Vendor reference",
+          "amount_due": "Amount due", "days_overdue": "Days overdue", "to_postal_code": "To postal code",
+          "payload_digest": "Payload digest (SHA-256)", "reorder_level": "Reorder level",
+          "below_reorder_level": "Below reorder level", "runs_out_before_next_delivery": "Runs out before delivery",
+          "offline_ok": "Format OK", "weight_kg": "Weight (kg)", "volume_m3": "Volume (m³)", "url": "Link",
+          "at": "When", "source": "Source", "tokens": "Tokens left"}
+
+
+def kind(column: str) -> str:
+    """money | number | flag | words | vendor | date | time | link | text, from the column's name."""
+    name = column.lower()
+    if name in MONEY:
+        return "money"
+    if name in FLAGS or name.startswith(("is_", "has_")):
+        return "flag"
+    if name in NUMBERS:
+        return "number"
+    if name in WORDS:
+        return "words"
+    if name in ("source", "vendor"):
+        return "vendor"
+    if name.endswith(("_at", "_time")) or name in ("at", "created", "updated_at", "last_success", "last_error_at"):
+        return "time"
+    if name.endswith("_date") or name in ("date", "day", "due", "last_payment"):
+        return "date"
+    if name in ("url", "link") or name.endswith("_url"):
+        return "link"
+    return "text"
+
+
+def label(column: str) -> str:
+    return LABELS.get(column, fmt.label(column))
+
+
+def visible(columns: Sequence[str], ids: bool = False) -> list[str]:
+    """The columns to show: technical ids only when asked for."""
+    return [c for c in columns if ids or c not in HIDDEN]
+
+
+def cell(column: str, row: Mapping[str, Any], *, minor: bool = True) -> Any:
+    """One display value: text for money/numbers/dates, bool for flags, None for a blank."""
+    value = row.get(column)
+    if fmt.is_blank(value):
+        return None
+    formatter = _FORMATTERS.get(kind(column))
+    if kind(column) == "money":
+        if "currency" not in row:  # e.g. a job's `total`: a count, not money
+            return fmt.number(value)
+        return fmt.money(value, row.get("currency"), minor=minor and isinstance(value, int),
+                         code=bool(row.get("currency")))
+    return formatter(value) if formatter else value
+
+
+_FORMATTERS: dict[str, Callable[[Any], Any]] = {
+    "number": fmt.number, "date": fmt.day, "time": fmt.when, "words": fmt.words,
+    "vendor": lambda v: VENDORS.get(str(v).lower(), str(v)), "flag": lambda v: v in (True, 1, "1", "true"),
+    "text": lambda v: v if isinstance(v, str) else fmt.text(v), "link": str,
+}
+
+
+def display(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows of display values (see `cell`), keyed by column name."""
+    return [{c: cell(c, r) for c in columns} for r in rows]
+
+
+def config(columns: Sequence[str], helps: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """`st.column_config` for `columns`: human labels and a column type per kind."""
+    helps = helps or {}
+    out: dict[str, Any] = {}
+    for column in columns:
+        text, help_ = label(column), helps.get(column)
+        k = kind(column)
+        if k == "flag":
+            out[column] = st.column_config.CheckboxColumn(text, help=help_)
+        elif k == "link":
+            out[column] = st.column_config.LinkColumn(text, help=help_, display_text="Open")
+        elif k in ("money", "number"):
+            out[column] = st.column_config.TextColumn(text, help=help_, alignment="right")
+        else:
+            out[column] = st.column_config.TextColumn(text, help=help_)
+    return out
+
+
+def show(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], key: str, *, ids: bool = False,
+         helps: Mapping[str, str] | None = None, **dataframe: Any) -> Any:
+    """Render `rows` as a readable table; extra keyword arguments go to `st.dataframe` (selection...)."""
+    cols = visible(columns, ids)
+    return st.dataframe(display(rows, cols), column_order=cols, column_config=config(cols, helps),
+                        hide_index=True, key=key, placeholder=fmt.BLANK, **dataframe)
+
+
+def fields(row: Mapping[str, Any], columns: Sequence[str] | None = None, ids: bool = False) -> list[tuple[str, str]]:
+    """A record as (label, text) pairs for a details panel: blanks left out."""
+    out = []
+    for column in visible(columns or list(row), ids):
+        value = cell(column, row)
+        if value is None or isinstance(value, (dict, list)):
+            continue
+        out.append((label(column), fmt.yes_no(value) if isinstance(value, bool) else str(value)))
+    return out
+
+
+def show_fields(row: Mapping[str, Any], columns: Sequence[str] | None = None, per_row: int = 3) -> None:
+    """A record as readable fields in a grid (no JSON)."""
+    pairs = fields(row, columns)
+    for start in range(0, len(pairs), per_row):
+        for col, (name, value) in zip(st.columns(per_row), pairs[start:start + per_row], strict=False):
+            col.markdown(f"**{name}**")
+            col.text(value)
