@@ -164,7 +164,7 @@ def cmd_upload_orders(args: argparse.Namespace) -> int:
     from actions.commands import upload_orders
     from services.settings import get_settings
 
-    return upload_orders(Path(args.file), get_settings())
+    return upload_orders(Path(args.file), get_settings(), out=sys.stdout, err=sys.stderr)  # the streams of now
 
 
 def cmd_validate_tax_ids(args: argparse.Namespace) -> int:
@@ -192,8 +192,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     db = open_store(get_settings())
     try:
         count = export(db, args.dataset, args.format, sys.stdout.buffer if to_stdout else args.output,
-                       dict(args.filter))
-    except ValueError as exc:  # a filter on a column the dataset does not have
+                       dict(args.filter), force=args.force)
+    except (ValueError, OSError) as exc:  # a bad filter, a path that is not a regular file, a full disk
         print(f"export failed: {exc}", file=sys.stderr)
         return 2
     finally:
@@ -310,6 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dataset", metavar="DATASET", help="e.g. orders, invoices_outstanding, stock_levels")
     p.add_argument("--format", required=True, choices=("csv", "xlsx", "parquet", "json"))
     p.add_argument("--output", required=True, metavar="PATH", help="file to write, or - for stdout")
+    p.add_argument("--force", action="store_true",
+                   help="write into a symlink, named pipe or device given as --output (refused otherwise)")
     p.add_argument("--filter", action="append", default=[], type=_export_filter, metavar="COLUMN=VALUE",
                    help="keep rows where COLUMN equals VALUE (repeatable; COLUMN__gte=VALUE etc. also work)")
     p.set_defaults(handler=cmd_export)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from actions.countries import is_country
+from cache import jsonguard
 from services.qargo.order_input import (
     ConsignmentInput,
     Entity,
@@ -38,6 +39,7 @@ from services.qargo.order_input import (
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5_000
+ORDER_JSON_DEPTH = 8  # an array of flat objects nests 2 levels; deeper is not an order file
 FORMATS = ("csv", "xlsx", "json")
 _STOP = ("name", "address", "postal_code", "city", "country", "date")
 REQUIRED = ("customer_code", "erp_order_number", *(f"pickup_{f}" for f in _STOP if f != "name"),
@@ -164,10 +166,10 @@ def _xlsx_rows(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, Any]]]
 
 
 def _json_rows(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
-    try:
-        body = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FileRejected(f"the JSON is malformed: {exc}") from None
+    try:  # depth, 64-bit number range, strict UTF-8, no lone surrogates (cache/jsonguard.py)
+        body = jsonguard.loads(data, max_depth=ORDER_JSON_DEPTH, what="the JSON")
+    except jsonguard.BadJson as exc:
+        raise FileRejected(str(exc)) from None
     if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
         raise FileRejected("the JSON must be an array of objects, one per order, with the template columns")
     rows = [(n, {str(k).strip().lower(): ("" if v is None else v) for k, v in r.items()})

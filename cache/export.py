@@ -27,6 +27,8 @@ import io
 import json
 import os
 import re
+import stat
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -87,24 +89,25 @@ def money_value(amount: Any, currency: str | None) -> Decimal | None:
 
 def export(
     db: Database, dataset: str, fmt: str, out: Target,
-    filters: dict[str, Any] | None = None, now: datetime | None = None,
+    filters: dict[str, Any] | None = None, now: datetime | None = None, *, force: bool = False,
 ) -> int:
     """Stream the dataset into `out` (a binary stream or a path) in `fmt`; returns the row count.
 
     Raises KeyError for an unknown dataset and ValueError for a bad format or filter, before
-    anything is written."""
+    anything is written; `ExportTargetError` (a ValueError) for a path that is not a regular file
+    (see `_target`)."""
     columns = get_dataset(dataset).columns
     _check_format(fmt)
     rows = iter_dataset(db, dataset, filters, now=now)
     first = list(islice(rows, 1))  # run the query now, so a bad filter fails before the file exists
-    return export_rows(_chain(first, rows), columns, fmt, out)
+    return export_rows(_chain(first, rows), columns, fmt, out, force=force)
 
 
-def export_rows(rows: Iterable[Row], columns: Sequence[str], fmt: str, out: Target) -> int:
+def export_rows(rows: Iterable[Row], columns: Sequence[str], fmt: str, out: Target, *, force: bool = False) -> int:
     """Write any rows (dicts keyed by `columns`) in `fmt` to a stream or path; returns the count."""
     _check_format(fmt)
     count = 0
-    with _target(out) as stream:
+    with _target(out, force) as stream:
         writer = _WRITERS[fmt](tuple(columns), stream)
         for batch in _batches(rows, BATCH_ROWS):
             writer.write(batch)
@@ -136,20 +139,82 @@ def _batches(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
         yield batch
 
 
+class ExportTargetError(ValueError):
+    """`--output` names something we will not write: the message says what it is and what to do."""
+
+
 @contextmanager
-def _target(out: Target) -> Iterator[BinaryIO]:
-    """A stream as given, or a path written via `<name>.part` and renamed: no half files."""
+def _target(out: Target, force: bool = False) -> Iterator[BinaryIO]:
+    """A stream as given; a path is written to a hidden `.NAME.*.part` beside it, renamed over it at
+    the end, and removed on any failure: no half file, no `.part` left behind.
+
+    Only a regular file (new or existing) is replaced. A directory is always refused; a symlink, FIFO,
+    device or socket is refused unless `force`, and then written through as it is (no rename), so a
+    `--output /dev/stdout` or a named pipe works on purpose and `/dev/full` is never replaced by a file."""
     if not isinstance(out, (str, os.PathLike)):
         yield out
         return
     path = Path(out)
-    part = path.with_name(path.name + ".part")
-    try:
-        with part.open("wb") as stream:
+    kind = _existing_kind(path)
+    if kind == "directory":
+        raise ExportTargetError(f"{path} is a directory: give a file name inside it")
+    if kind not in (None, "regular file"):
+        if not force:
+            raise ExportTargetError(f"{path} is a {kind}, not a regular file: refusing to replace or write "
+                                    "through it (use --force to write into it as it is)")
+        with _open_special(path) as stream:
             yield stream
-        part.replace(path)
+        return
+    with _replacing(path) as stream:
+        yield stream
+
+
+def _existing_kind(path: Path) -> str | None:
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ExportTargetError(f"cannot use {path}: {exc.strerror or exc}") from None
+    kinds = ((stat.S_ISLNK, "symbolic link"), (stat.S_ISDIR, "directory"), (stat.S_ISREG, "regular file"),
+             (stat.S_ISFIFO, "named pipe (FIFO)"), (stat.S_ISCHR, "character device"),
+             (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket"))
+    return next((name for test, name in kinds if test(mode)), "special file")
+
+
+@contextmanager
+def _open_special(path: Path) -> Iterator[BinaryIO]:
+    try:
+        stream = path.open("wb")
+    except OSError as exc:
+        raise ExportTargetError(f"cannot write to {path}: {exc.strerror or exc}") from None
+    with stream:
+        yield stream
+
+
+@contextmanager
+def _replacing(path: Path) -> Iterator[BinaryIO]:
+    directory = path.parent
+    if not directory.is_dir():
+        raise ExportTargetError(f"cannot write {path}: the directory {directory} does not exist")
+    try:
+        fd, part_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=directory)
+    except OSError as exc:
+        raise ExportTargetError(f"cannot write to {directory}: {exc.strerror or exc}") from None
+    part = Path(part_name)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; an export gets the usual file mode
+        with os.fdopen(fd, "wb") as stream:
+            yield stream
+        os.replace(part, path)
     finally:
         part.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 class _CsvWriter:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from sqlite_utils import Database
 
-from cache.export import export, export_bytes, money_columns, neutralise
+from cache.export import ExportTargetError, export, export_bytes, export_rows, money_columns, neutralise
 from cache.queries import format_minor, iter_dataset, minor_to_decimal
 from tests.cache.conftest import NOW
 
@@ -181,3 +182,65 @@ def test_unknown_dataset_and_format(db: Database) -> None:
         export(db, "nope", "csv", io.BytesIO())
     with pytest.raises(ValueError, match="unknown export format"):
         export(db, "orders", "xml", io.BytesIO())
+
+
+# --- where an export may write (issue 11, point 6) ------------------------------------------------
+
+def _no_part_left(directory: Path) -> None:
+    assert [p.name for p in directory.iterdir() if p.name.endswith(".part")] == []
+
+
+def test_export_replaces_an_existing_regular_file_and_keeps_no_part(seeded: Database, tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    target.write_text("old")
+    assert export(seeded, "orders", "json", target, now=NOW) == 2
+    assert sorted(r["reference"] for r in json.loads(target.read_text())) == ["-R-2", "R-1"]
+    _no_part_left(tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "symlink", "device"])
+def test_export_refuses_what_is_not_a_regular_file(seeded: Database, tmp_path: Path, kind: str) -> None:
+    target, real = tmp_path / "target", tmp_path / "real.csv"
+    if kind == "directory":
+        target.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "symlink":
+        real.write_text("keep me")
+        target.symlink_to(real)
+    else:
+        target = Path("/dev/null")
+    before = target.lstat()
+    with pytest.raises(ExportTargetError, match={"directory": "is a directory", "fifo": "named pipe",
+                                                 "symlink": "symbolic link", "device": "character device"}[kind]):
+        export(seeded, "orders", "csv", target, now=NOW)
+    after = target.lstat()
+    assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)  # not replaced by a file
+    if kind == "symlink":
+        assert real.read_text() == "keep me"
+    _no_part_left(tmp_path)
+
+
+def test_force_writes_through_a_symlink_and_into_a_device(seeded: Database, tmp_path: Path) -> None:
+    real, link = tmp_path / "real.csv", tmp_path / "link.csv"
+    real.write_text("")
+    link.symlink_to(real)
+    assert export(seeded, "orders", "csv", link, now=NOW, force=True) == 2
+    assert link.is_symlink() and real.read_text().startswith("source,order_id")
+    assert export(seeded, "orders", "csv", "/dev/null", now=NOW, force=True) == 2
+    _no_part_left(tmp_path)
+
+
+def test_missing_directory_is_a_clear_error(seeded: Database, tmp_path: Path) -> None:
+    with pytest.raises(ExportTargetError, match="does not exist"):
+        export(seeded, "orders", "csv", tmp_path / "nope" / "out.csv", now=NOW)
+
+
+def test_a_failure_mid_write_leaves_neither_target_nor_part(seeded: Database, tmp_path: Path) -> None:
+    def rows():
+        yield {"a": 1}
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space"):
+        export_rows(rows(), ("a",), "csv", tmp_path / "out.csv")
+    assert list(tmp_path.iterdir()) == [p for p in tmp_path.iterdir() if p.name.startswith("cache.db")]
