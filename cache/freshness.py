@@ -5,6 +5,7 @@ States, in the order they are decided:
   as such, never as an error (ARCHITECTURE.md, "Settings");
 - `never synced`: no run has finished yet;
 - `failing`: the latest finished run failed;
+- `interrupted`: the latest run stopped before its end (its process was killed or lost its job);
 - `stale`: the last successful run is older than the resource's threshold;
 - `ok`.
 
@@ -96,6 +97,9 @@ def source_freshness(db: Database, spec: SourceSpec, now: datetime, settings: Se
     if last_status == "error":
         since = f"{_human(age)} stale" if age is not None else "never synced successfully"
         return _result(spec, "failing", success, last_error, age, f"{since}, last error: {last_error}")
+    if last_status == "interrupted":  # its process died or lost its job (cache/sync/runs.py)
+        since = f"{_human(age)} stale" if age is not None else "never synced successfully"
+        return _result(spec, "interrupted", success, last_error, age, f"{since}, last run {last_error}")
     assert age is not None
     if spec.stale_after is not None and age > spec.stale_after:
         text = f"{_human(age)} stale (expected every {_human(spec.stale_after)})"

@@ -264,7 +264,7 @@ def alerts(db: Database) -> None:
             params TEXT NOT NULL DEFAULT '{}', channels TEXT NOT NULL DEFAULT '["inbox"]',
             notify_resolved INTEGER NOT NULL DEFAULT 1, enabled INTEGER NOT NULL DEFAULT 1,
             created_by TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
-            last_evaluated_at TEXT, last_signature TEXT, last_report_at TEXT) STRICT""",
+            last_evaluated_at TEXT, last_signature TEXT, last_error TEXT, last_report_at TEXT) STRICT""",
         """CREATE TABLE alerts (
             alert_id INTEGER PRIMARY KEY, rule_id INTEGER NOT NULL, key TEXT NOT NULL,
             status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
@@ -315,4 +315,69 @@ def ui(db: Database) -> None:
         "DROP TABLE tax_id_validations",
         "ALTER TABLE tax_id_validations_new RENAME TO tax_id_validations",
         "CREATE INDEX tax_id_validations_id ON tax_id_validations(country, tax_id, checked_at)",
+    ])
+
+
+@MIGRATIONS(name="0008_reorder_levels")
+def reorder_levels(db: Database) -> None:
+    # Reorder levels are ours: the ERP document has none (issue 9 point 4; seeds/003 stock cards carry
+    # no minimum). Per ERP product code, with an optional per-warehouse override: warehouse_id '' means
+    # every warehouse, and a row for the warehouse wins over it (cache/reorder.py, cache/datasets.py).
+    # lead_time_days (optional) is how long a reorder takes to arrive: "runs out before the next delivery".
+    _run(db, [
+        """CREATE TABLE reorder_levels (
+            product_code TEXT NOT NULL, warehouse_id TEXT NOT NULL DEFAULT '',
+            reorder_level REAL NOT NULL CHECK (reorder_level >= 0),
+            lead_time_days REAL CHECK (lead_time_days IS NULL OR lead_time_days >= 0),
+            updated_at TEXT NOT NULL, updated_by TEXT NOT NULL,
+            PRIMARY KEY (product_code, warehouse_id)) STRICT""",
+    ])
+
+
+@MIGRATIONS(name="0009_hardening")
+def hardening(db: Database) -> None:
+    # Issue 11 point 2. jobs.fence: a number every claim raises; progress, heartbeat and finish carry the
+    # claimer's number, so a worker whose lease was taken over can no longer write (cache/jobs.py).
+    # sync_runs gains 'interrupted' (SQLite cannot alter a CHECK: rebuild) plus who runs it (holder
+    # "host:pid"), until when (lease_until, renewed per page) and when it was last seen working
+    # (heartbeat_at): a run whose holder died is marked interrupted at the next start (cache/sync/runs.py).
+    # Views reading sync_runs are dropped here and re-created by cache.schema.migrate.
+    views = db.execute("SELECT name FROM sqlite_master WHERE type = 'view' AND sql LIKE '%sync_runs%'")
+    _run(db, [f'DROP VIEW IF EXISTS "{name}"' for (name,) in views.fetchall()])
+    _run(db, [
+        "ALTER TABLE jobs ADD COLUMN fence INTEGER NOT NULL DEFAULT 0",
+        """CREATE TABLE sync_runs_new (
+            run_id INTEGER PRIMARY KEY, vendor TEXT NOT NULL, resource TEXT NOT NULL,
+            started_at TEXT NOT NULL, finished_at TEXT,
+            status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'error', 'interrupted')),
+            pages INTEGER NOT NULL DEFAULT 0, inserted INTEGER NOT NULL DEFAULT 0,
+            updated INTEGER NOT NULL DEFAULT 0, error TEXT,
+            holder TEXT, lease_until TEXT, heartbeat_at TEXT) STRICT""",
+        """INSERT INTO sync_runs_new (run_id, vendor, resource, started_at, finished_at, status, pages, inserted,
+            updated, error) SELECT run_id, vendor, resource, started_at, finished_at, status, pages, inserted,
+            updated, error FROM sync_runs""",
+        "DROP TABLE sync_runs",
+        "ALTER TABLE sync_runs_new RENAME TO sync_runs",
+        "CREATE INDEX sync_runs_resource ON sync_runs(vendor, resource, run_id)",
+        "CREATE INDEX sync_runs_running ON sync_runs(status) WHERE status = 'running'",
+    ])
+
+
+@MIGRATIONS(name="0011_perf")
+def perf(db: Database) -> None:
+    # Issue 12. data_versions: a counter per table, bumped by triggers on every write
+    # (cache/versions.py installs them for every table, also for tables later migrations create).
+    # raw_dicts: the zlib preset dictionary each table's raw JSON is compressed with (cache/rawstore.py).
+    # summaries: figures the pages show, built once per data version and kept for every viewer
+    # and process (cache/summaries.py); `value` is the pickled result, `version` the data it was built from.
+    _run(db, [
+        """CREATE TABLE data_versions (
+            name TEXT PRIMARY KEY, version INTEGER NOT NULL DEFAULT 0) STRICT""",
+        """CREATE TABLE raw_dicts (
+            dict_id TEXT PRIMARY KEY, table_name TEXT NOT NULL UNIQUE, zdict BLOB NOT NULL) STRICT""",
+        """CREATE TABLE summaries (
+            key TEXT PRIMARY KEY, name TEXT NOT NULL, args TEXT NOT NULL, version TEXT NOT NULL,
+            built_at TEXT NOT NULL, build_ms INTEGER NOT NULL, read_at TEXT NOT NULL,
+            value BLOB NOT NULL) STRICT""",
+        "CREATE INDEX summaries_name ON summaries(name, read_at)",
     ])
