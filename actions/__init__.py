@@ -9,7 +9,8 @@ Importing this package registers the job handlers ("upload_orders", "validate_ta
 - taxids      validate_one, parse_csv, submit_validation_batch, submit_all_customers, pending_retries
 - tax         calculate(db, actor, TaxParams)
 - charges     decide_charges
+- documents   request_document (a job fetches a Qargo document), stored(db_path, document_id)
 - inline      run_inline: run one queued job in the calling process (CLI)
 """
 
-from actions import orders, taxids  # noqa: F401  (registers the job handlers)
+from actions import documents, orders, taxids  # noqa: F401  (registers the job handlers)

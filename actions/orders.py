@@ -211,8 +211,13 @@ def summary(db: Database, job_id: int) -> dict[str, Any]:
 
 
 def message(result: dict[str, Any]) -> str:
-    ok = result["total"] - len(result["failed"]) - result["pending"]
+    """"2 of 3 orders uploaded, 1 duplicate (already in Qargo, not sent twice)": a duplicate is named as one."""
+    duplicates = result["by_status"].get("DUPLICATE", 0)
+    ok = result["total"] - len(result["failed"]) - result["pending"] - duplicates
     text = f"{ok} of {result['total']} orders uploaded"
+    if duplicates:
+        text += (f", {duplicates} duplicate{'s' if duplicates != 1 else ''} "
+                 "(already in Qargo with the same order identifier: nothing changed)")
     if result["failed"]:
         text += f", {len(result['failed'])} failed"
     if result["pending"]:

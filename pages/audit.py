@@ -5,11 +5,21 @@ from datetime import UTC, datetime, time, timedelta
 import streamlit as st
 
 from services.settings import get_settings
-from ui import auth, downloads, filters, operations
+from ui import auth, downloads, filters, operations, tables
 from ui import data as loaders
+from ui import format as fmt
 
 COLUMNS = ("id", "at", "actor", "action", "target", "result", "vendor_reference", "payload_digest")
+SHOWN = ("at", "actor", "what", "target", "result", "vendor_reference")
 LIMIT = 500
+VENDOR_NAMES = tables.VENDORS
+
+
+def readable(entry: dict) -> dict:  # type: ignore[type-arg]
+    """"quaderno.validate_tax_id" -> "Quaderno · Validate tax ID" (the exact code stays in the download)."""
+    vendor, _, rest = entry["action"].partition(".")
+    what = f"{VENDOR_NAMES.get(vendor, vendor)} · {fmt.words(rest.replace('.', ' '))}" if rest else entry["action"]
+    return entry | {"what": what}
 
 
 @loaders.loader
@@ -34,9 +44,12 @@ rows = entries(actor=actor or None, action=action or None, target=target or None
                since=datetime.combine(first, time.min, UTC),
                until=datetime.combine(last + timedelta(days=1), time.min, UTC), limit=LIMIT)
 if rows:
-    st.caption(f"{len(rows)} entries" + (f" (the newest {LIMIT})" if len(rows) == LIMIT else ""))
-    st.dataframe(rows, column_order=COLUMNS, hide_index=True, key="audit.table")
-    downloads.download(rows, COLUMNS, "audit")
+    st.caption(f"{fmt.number(len(rows))} entries" + (f" (the newest {LIMIT})" if len(rows) == LIMIT else ""))
+    show_ids = st.toggle("Show entry ids and payload digests", key="audit.ids")
+    tables.show([readable(r) for r in rows], ("id", *SHOWN, "payload_digest") if show_ids else SHOWN,
+                "audit.table", ids=show_ids)
+    downloads.download(rows, COLUMNS, "audit", label="Entries shown",
+                       query={"actor": actor, "action": action, "target": target})
 else:
     st.info("No audit entries match. Actions (uploads, validations, tax calculations, charge decisions) are "
             "recorded when staff run them on configured vendors; widen the dates or clear a field.",
@@ -45,5 +58,5 @@ else:
 if auth.can_admin():  # admins only: which settings are set, never their values (they include secrets)
     with st.expander("Settings (admin, read-only)"):
         settings = get_settings()
-        st.dataframe([{"setting": name.upper(), "set": name in settings.model_fields_set}
-                      for name in sorted(type(settings).model_fields)], hide_index=True, key="audit.settings")
+        tables.show([{"setting": name.upper(), "set": name in settings.model_fields_set}
+                     for name in sorted(type(settings).model_fields)], ("setting", "set"), "audit.settings")

@@ -1,14 +1,30 @@
-"""Sync & health: how fresh each source is, what failed, and a Refresh now per vendor."""
+"""Sync & health: how fresh each source is, what failed, and a Refresh now per vendor.
+
+A refresh's progress updates in place (a fragment re-reading the jobs table every `POLL_S` seconds while
+a job of this session is queued or running); when it ends, the whole page runs again once with the read
+cache cleared, so the sources, runs and jobs below show the new data without a reload.
+"""
 
 import streamlit as st
 
 from services.settings import get_settings
-from ui import actions, data, widgets
+from ui import actions, data, operations, tables, widgets
+from ui import details as ui
+from ui import format as fmt
+
+KEY_JOB = "sync.refresh_jobs"  # vendor -> job id of the refresh this session asked for
+KEY_SEEN = "sync.finished_seen"  # job ids whose end this session has already shown (and reran for)
+SOURCE_COLUMNS = ("source", "state", "last_success", "status", "last_error")
+JOB_COLUMNS = ("job", "kind", "vendor", "status", "progress", "message", "error", "requested_by", "created_at")
+RUN_COLUMNS = ("vendor", "resource", "started_at", "finished_at", "status", "pages", "inserted", "updated",
+               "error")
 
 st.title("Sync & health")
 settings = get_settings()
-KEY_JOB = "sync.refresh_jobs"  # vendor -> job id of the refresh this session asked for
 st.session_state.setdefault(KEY_JOB, {})
+st.session_state.setdefault(KEY_SEEN, set())
+sources = data.all_freshness()
+st.caption(fmt.freshness_line(sources))
 
 st.subheader("Refresh now")
 vendors = widgets.pulled_vendors(settings)
@@ -17,35 +33,51 @@ if not vendors:
             icon=":material/settings:")
 for col, vendor in zip(st.columns(max(1, len(vendors))), vendors, strict=False):
     if col.button(f"Refresh {vendor.title()}", key=f"refresh.{vendor}", icon=":material/sync:"):
-        st.session_state[KEY_JOB][vendor] = actions.request_refresh(vendor)
+        st.session_state[KEY_JOB][vendor] = actions.request_refresh(vendor, operations.actor_name())
+
+active = {v: data.job(j) for v, j in st.session_state[KEY_JOB].items()}
 
 
-@st.fragment(run_every=widgets.POLL_S)
+@st.fragment(run_every=widgets.POLL_S if any(j and j.status in ("queued", "running") for j in active.values())
+             else None)
 def refresh_progress() -> None:
-    """Reruns alone every few seconds: reads the jobs table, never blocks the page."""
+    """Reruns alone every few seconds while a refresh runs; the page reruns once when one ends."""
+    ended = False
     for vendor, job_id in st.session_state[KEY_JOB].items():
-        widgets.job_progress(vendor, data.job(job_id))
+        job = data.job(job_id)
+        operations.show_job(f"Refresh {vendor.title()}", job)
+        if job is not None and job.status not in ("queued", "running") and job_id not in st.session_state[KEY_SEEN]:
+            st.session_state[KEY_SEEN].add(job_id)
+            ended = True
+    if ended:
+        data.clear()
+        st.rerun(scope="app")
 
 
 refresh_progress()
 
 st.subheader("Sources")
-st.dataframe(widgets.freshness_rows(data.all_freshness()), hide_index=True, key="sync.sources")
+tables.show([
+    {"source": s.label, "state": s.state, "last_success": fmt.when_ago(s.last_success_at),
+     "status": s.sentence, "last_error": s.last_error} for s in sources], SOURCE_COLUMNS, "sync.sources",
+    helps={"state": "ok · stale (older than the source's threshold) · failing (the last run failed) · "
+                    "never synced · not configured"})
 
 st.subheader("Recent sync runs")
-widgets.dataset_section("sync_runs", {}, key="sync_runs")
+ui.paged("sync_runs", {}, "sync_runs", RUN_COLUMNS,
+         empty="No sync has run yet: the worker starts one per configured vendor; Refresh now starts one at once.")
 
 st.subheader("Jobs")
 jobs = data.jobs_in_flight()
 if jobs:
-    st.dataframe(widgets.job_rows(jobs), hide_index=True, key="sync.jobs")
+    tables.show(operations.job_rows(jobs), JOB_COLUMNS, "sync.jobs")
 else:
     st.info("No jobs yet. Refresh now queues one; the worker also queues scheduled syncs.")
 
 st.subheader("Webhook events (last 24 h)")
 events = data.webhook_outcomes()
 if events:
-    st.dataframe(events, hide_index=True, key="sync.webhooks")
+    tables.show(events, ("source", "outcome", "events", "deliveries"), "sync.webhooks")
 else:
     st.info("No webhook events in the last 24 hours. Upwell and Qargo push to /webhooks/upwell and "
             "/webhooks/qargo; check the vendor's webhook settings and OPSDASH_WEBHOOK_USER/PASSWORD.")
@@ -53,6 +85,10 @@ else:
 st.subheader("Rate-limit budgets")
 budgets = data.rate_budgets()
 if budgets:
-    st.dataframe([b.__dict__ for b in budgets], hide_index=True, key="sync.budgets")
+    tables.show([{"vendor": b.name, "calls_available_now": fmt.number(b.tokens_left, 1),
+                  "calls_last_minute": b.calls_last_minute,
+                  "blocked_for": f"{fmt.number(b.blocked_for_s, 0)} s" if b.blocked_for_s else "not blocked"}
+                 for b in budgets], ("vendor", "calls_available_now", "calls_last_minute", "blocked_for"),
+                "sync.budgets")
 else:
     st.caption("No vendor has been called from this database yet.")

@@ -1,7 +1,9 @@
 """Upload orders to Qargo: one order by form, or a batch file; nothing is sent before the user confirms.
 
-The confirmed orders become one queued job (actions.orders.submit_upload): closing the tab loses
-nothing, and a double click finds the same job again (its dedupe key is the batch's digest).
+The page always says where the batch is: 1 checked -> 2 confirmed -> 3 sent -> 4 result per order
+(a duplicate is named as one). The confirmed orders become one queued job (actions.orders.submit_upload):
+closing the tab loses nothing, a double click finds the same job again, and `?job=N` reopens the results
+of an upload (the Orders page links here).
 """
 
 from datetime import date
@@ -12,11 +14,12 @@ from actions import orders
 from actions.order_file import FORMATS, template
 from services.qargo.order_input import OrderInput
 from services.settings import get_settings
-from ui import auth, downloads, operations
+from ui import auth, downloads, operations, tables, widgets
 
 KEY = "upload"
 STOP_FIELDS = (("name", "Name"), ("address", "Address"), ("postal_code", "Postal code"), ("city", "City"),
                ("country", "Country (ISO, e.g. DE)"))
+STEPS = ("Checked", "Confirmed", "Sent to Qargo", "Result per order")
 
 st.title("Upload orders")
 st.caption("Orders go to Qargo as one background job: you may close this tab, the job carries on.")
@@ -39,17 +42,38 @@ def stop_fields(prefix: str, label: str) -> tuple[dict[str, object], tuple[objec
     return values, (start, end)
 
 
+def start_over(errors: list[dict[str, object]], pending: list[object], form: bool) -> None:
+    """A new check replaces the previous one (and forgets a finished upload shown below)."""
+    operations.set_pending(KEY, pending)
+    st.session_state[f"{KEY}.errors"] = errors
+    st.session_state[f"{KEY}.errors_from_form"] = form
+    operations.set_submitted(KEY, None)
+
+
+def stage(job: object | None) -> int:
+    """How far the batch is: 0 nothing checked, 1 checked, 2 confirmed (queued), 3 sent, 4 result."""
+    if job is not None:
+        status = getattr(job, "status", None)
+        return 4 if status in operations.FINAL_JOB else (2 if status == "queued" else 3)
+    return 1 if operations.pending(KEY) else 0
+
+
+def steps(current: int) -> None:
+    marks = [f"**{i}. {name}** ✓" if i < current or (i == current == 4) else
+             (f"**{i}. {name}**" if i == current else f"{i}. {name}") for i, name in enumerate(STEPS, start=1)]
+    st.markdown("  →  ".join(marks))
+
+
 batch_tab, form_tab = st.tabs(["Batch file", "One order"])
 with batch_tab:
-    fmt = st.selectbox("Template format", FORMATS, key=f"{KEY}.template_format")
+    fmt = st.selectbox("Template format", FORMATS, key=f"{KEY}.template_format", format_func=str.upper)
     st.download_button("Download the template", template(fmt), file_name=f"orders-template.{fmt}",
                        key=f"{KEY}.template", on_click="ignore")
     upload = st.file_uploader("Orders file (CSV, XLSX or JSON, at most 5 MB)", type=list(FORMATS),
                               key=f"{KEY}.file")
     if upload is not None and st.button("Check the file", key=f"{KEY}.check"):
         batch = operations.read_order_file(upload.name, upload.getvalue())
-        operations.set_pending(KEY, [o.payload() for o in batch.inputs])
-        st.session_state[f"{KEY}.errors"] = operations.error_rows(batch.errors)
+        start_over(operations.error_rows(batch.errors), [o.payload() for o in batch.inputs], form=False)
 
 with form_tab, st.form(f"{KEY}.one"):
     top = st.columns(4)
@@ -69,31 +93,46 @@ with form_tab, st.form(f"{KEY}.one"):
     if st.form_submit_button("Check the order"):
         dates = {k: v.isoformat() if isinstance(v, date) else v for k, v in fields.items()}
         order, errors = operations.one_order(dates, {"pickup": pickup_window, "delivery": delivery_window})
-        operations.set_pending(KEY, [order.payload()] if order else [])
-        st.session_state[f"{KEY}.errors"] = operations.error_rows(errors)
+        start_over(operations.form_errors(errors), [order.payload()] if order else [], form=True)
+
+job_id = operations.submitted(KEY) or operations.job_from_query(st.query_params.get("job"))
+job = operations.job_state(job_id)[0] if job_id is not None else None
+steps(stage(job))
 
 errors = st.session_state.get(f"{KEY}.errors") or []
-if errors:
-    st.error(f"{len(errors)} problems: fix them and check again. Rows without problems can still go.")
-    downloads.download(errors, ("row", "field", "problem"), f"{KEY}.errors", label="Download the problems")
-    st.dataframe(errors, hide_index=True, key=f"{KEY}.errors.table")
+if errors and job is None:
+    if st.session_state.get(f"{KEY}.errors_from_form"):
+        st.error("Fix these fields and check again:\n\n" + "\n".join(f"- **{e['field']}**: {e['problem']}"
+                                                                     for e in errors))
+    else:
+        st.error(f"{len(errors)} problems: fix them in the file and check again. Rows without problems can "
+                 "still go. Row numbers are the spreadsheet's (the header is row 1).")
+        tables.show(errors, ("row", "column", "problem"), f"{KEY}.errors.table")
+        downloads.download(errors, ("row", "column", "problem"), f"{KEY}.errors", label="Download the problems")
 ready = operations.pending(KEY)
-if ready:
-    st.success(f"{len(ready)} orders are valid and ready. Nothing has been sent yet.")
+if ready and job is None:
+    st.success(f"{len(ready)} orders are valid and ready. Nothing has been sent yet.", icon=":material/fact_check:")
     if st.button(f"Confirm: upload {len(ready)} orders to Qargo", type="primary", key=f"{KEY}.confirm"):
-        inputs = [OrderInput.model_validate(p) for p in ready]
-        operations.set_submitted(KEY, operations.attempt(orders.submit_upload, inputs))
+        submitted = operations.attempt(orders.submit_upload, [OrderInput.model_validate(p) for p in ready])
+        if submitted is not None:
+            operations.set_submitted(KEY, submitted)
+            st.rerun()
 
 
-@st.fragment(run_every=2)
-def progress(job_id: int) -> None:
-    job, uploads = operations.job_state(job_id)
-    operations.show_job("Order upload", job)
-    if uploads:
-        st.dataframe(uploads, hide_index=True, key=f"{KEY}.progress.table",
-                     column_order=("order_identifier", "operation", "status", "order_id", "error", "updated_at"))
+def results(job_id: int) -> None:
+    running = job is not None and job.status not in operations.FINAL_JOB
+
+    @st.fragment(run_every=widgets.POLL_S if running else None)
+    def progress() -> None:
+        current, uploads = operations.job_state(job_id)
+        operations.show_job("Order upload", current)
+        if uploads:
+            tables.show(operations.upload_rows(uploads), operations.UPLOAD_COLUMNS, f"{KEY}.progress.table")
+        if running and current is not None and current.status in operations.FINAL_JOB:
+            st.rerun(scope="app")  # the steps above move to "Result per order"
+
+    progress()
 
 
-job_id = operations.submitted(KEY)
 if job_id is not None:
-    progress(job_id)
+    results(job_id)

@@ -4,14 +4,18 @@ import streamlit as st
 
 from services.health import probe_all
 from services.settings import get_settings
+from ui import tables
 
 st.title("Vendors")
 st.caption("Where opsdash gets its data. Settings come from the environment, opsdash.toml or .streamlit/secrets.toml.")
 
 settings = get_settings()
 check = st.button("Check connections", help="Asks each configured vendor's server for an answer (no credentials sent).")
-rows = [row.as_dict() for row in probe_all(settings, reach=check)]
-st.table(rows)
+rows = [{"vendor": tables.VENDORS.get(row.vendor, row.vendor), "configured": row.configured,
+         "address": row.base_url, "answer": row.reachable} for row in probe_all(settings, reach=check)]
+tables.show(rows, ("vendor", "configured", "address", "answer"), "vendors.table",
+            helps={"configured": "Its base URL is set (for Upwell: the webhook credentials)",
+                   "answer": "Whether its server answered when you pressed Check connections"})
 if not check:
     st.caption("Reachability is not checked until you press **Check connections**; the Sync & health page "
                "shows each vendor's last sync.")

@@ -2,12 +2,14 @@
 paged table whose rows can be selected to open details.
 
 Loaders wrap `cache.details` with `ui.data.loader` (TTL `data.READ_TTL_S`, own connection per
-call). `selectable_table` is `ui.widgets.table` plus `on_select="rerun"`: it returns the selected
-row (raw values, money still in minor units) or None.
+call). `selectable_table` is a readable table (ui/tables.py) plus `on_select="rerun"`: it returns the selected
+row (raw values, money still in minor units) or None; the selection is kept by the record's id, never
+its position (see there). `small_table` shows a few detail rows the same way.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,7 +18,7 @@ from sqlite_utils import Database
 
 from cache import details
 from cache.queries import Page, Row, query_dataset
-from ui import data, downloads, widgets
+from ui import data, downloads, tables, widgets
 
 
 @data.loader
@@ -60,23 +62,80 @@ def load_page(name: str, query: Mapping[str, Any], key: str, order_by: str | Non
     return page
 
 
-def selectable_table(page: Page, key: str, columns: Sequence[str] | None = None) -> Row | None:
-    """The paged table with single-row selection; returns the selected row of this page."""
+def _identity(row: Mapping[str, Any], id_columns: Sequence[str]) -> tuple[Any, ...]:
+    return tuple(row.get(c) for c in id_columns)
+
+
+def selected_identity(key: str) -> tuple[Any, ...] | None:
+    """The identity (id column values) of the record selected in table `key`, if any."""
+    found = st.session_state.get(f"{key}.selected")
+    return tuple(found) if found else None
+
+
+def clear_selection(key: str) -> None:
+    st.session_state[f"{key}.selected"] = None
+
+
+_IDS = (("source", "order_id"), ("source", "invoice_number"), ("warehouse", "product"), ("id",))
+
+
+def _id_columns(columns: Sequence[str]) -> tuple[str, ...]:
+    """What identifies a record of this dataset: the first known id set it has, else every column."""
+    return next((ids for ids in _IDS if set(ids) <= set(columns)), tuple(columns))
+
+
+def selectable_table(page: Page, key: str, columns: Sequence[str] | None = None,
+                     id_columns: Sequence[str] | None = None, *, dataset: str | None = None,
+                     query: Mapping[str, Any] | None = None) -> Row | None:
+    """The paged table with single-row selection; returns the selected record when it is on this page.
+
+    The selection is kept by the record's identity (`id_columns`), never by its row position: the table
+    widget is keyed by the rows it shows, so filtering, sorting in SQL or paging builds a new widget whose
+    selection is restored from the remembered identity, or is empty when that record is not shown. A form
+    bound to the returned row can therefore never act on another record."""
     cols = list(columns or page.columns)
-    shown = widgets.display_rows(page.rows, cols)
-    event = st.dataframe(shown, column_order=cols, hide_index=True, key=f"{key}.table",
-                         on_select="rerun", selection_mode="single-row")
-    widgets._pager(key, page.total, len(shown), data.PAGE_SIZE)  # shared pager: same state keys
-    downloads.download(shown, cols, key)
-    picked = event.selection.rows if event is not None else []
-    return page.rows[picked[0]] if picked and picked[0] < len(page.rows) else None
+    id_columns = id_columns or _id_columns(page.columns)
+    identities = [_identity(r, id_columns) for r in page.rows]
+    remembered = selected_identity(key)
+    position = identities.index(remembered) if remembered in identities else None
+    view = hashlib.sha256(repr(identities).encode()).hexdigest()[:12]
+    default = {"selection": {"rows": [position] if position is not None else []}}
+    event = tables.show(page.rows, cols, f"{key}.table.{view}", on_select="rerun", selection_mode="single-row",
+                        selection_default=default)
+    widgets._pager(key, page.total, len(page.rows), data.PAGE_SIZE)  # shared pager: same state keys
+    downloads.download(page.rows, cols, key, dataset=dataset, query=query, total=page.total)
+    picked = list(event.selection.rows) if event is not None else []
+    if picked and picked[0] < len(page.rows):
+        st.session_state[f"{key}.selected"] = identities[picked[0]]
+        return page.rows[picked[0]]
+    if position is not None:  # the user cleared the selection of a record shown here
+        clear_selection(key)
+    elif remembered is not None:
+        st.caption(f"The record selected earlier ({' '.join(str(v) for v in remembered if v)}) is not in this "
+                   "view: its details and actions are hidden until it is shown again.")
+    return None
 
 
-def small_table(rows: Sequence[Mapping[str, Any]], key: str, empty: str) -> None:
-    """A detail list (a few rows, already display-ready) with its download, or a caption saying why empty."""
+def small_table(rows: Sequence[Mapping[str, Any]], key: str, empty: str, download: bool = True) -> None:
+    """A detail list (a few rows) as a readable table with its download, or a caption saying why empty."""
     if not rows:
         st.caption(empty)
         return
     cols = list(rows[0])
-    st.dataframe(list(rows), hide_index=True, key=f"{key}.table")
-    downloads.download(rows, cols, key, label="Download")
+    tables.show(rows, cols, f"{key}.table")
+    if download:
+        downloads.download(rows, cols, key, label="Download")
+
+
+def paged(name: str, query: Mapping[str, Any], key: str, columns: Sequence[str] | None = None,
+          order_by: str | None = None, helps: Mapping[str, str] | None = None, empty: str = "Nothing yet.") -> Page:
+    """A readable page of dataset `name` with its pager and downloads (whole filtered dataset, rows shown)."""
+    page = load_page(name, query, key, order_by)
+    if not page.total:
+        st.caption(empty)
+        return page
+    cols = list(columns or page.columns)
+    tables.show(page.rows, cols, f"{key}.table", helps=helps)
+    widgets._pager(key, page.total, len(page.rows), data.PAGE_SIZE)
+    downloads.download(page.rows, cols, key, dataset=name, query=query, total=page.total)
+    return page

@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime, format_time, format_timedelta
+from babel.dates import format_date, format_time, format_timedelta
 from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 
 from cache.queries import CURRENCY_EXPONENTS
@@ -169,7 +169,7 @@ def _as_datetime(value: Any) -> datetime | None:
         return None
     else:
         try:
-            moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(str(value).strip())
         except ValueError:
             return None
     if hasattr(moment, "to_pydatetime"):
@@ -245,7 +245,10 @@ def words(value: Any) -> str:
     """A status or code as words: "INVOICE_READY" -> "Invoice ready", "awaiting_audit" -> "Awaiting audit"."""
     if is_blank(value):
         return BLANK
-    text = str(value).strip().replace("_", " ").replace("-", " ")
+    raw = str(value).strip()
+    if " " in raw and not raw.isupper():
+        return raw  # already words ("Duplicate — already in Qargo")
+    text = raw.replace("_", " ")
     parts = [p.upper() if p.lower() in _ACRONYMS else p.lower() for p in text.split()]
     if not parts:
         return BLANK
@@ -280,3 +283,20 @@ def d3_money(currency: str | None = None) -> str:
     """A d3 tick/hover format with grouping and the currency's decimals (the text stays exact elsewhere)."""
     digits = CURRENCY_EXPONENTS.get((currency or "").upper(), 2)
     return f",.{digits}f"
+
+
+def freshness_line(sources: Any, now: datetime | None = None) -> str:
+    """One line for a page head: "Data as of 10:42 · 3 min ago · all sources fresh" or what is wrong.
+
+    `sources`: `cache.freshness.Freshness` items (label, state, last_success_at, sentence)."""
+    synced = [s for s in sources if s.last_success_at]
+    problems = [s for s in sources if s.state in ("stale", "failing")]
+    oldest = min((s.last_success_at for s in synced), default=None)
+    head = f"Data as of {clock(oldest)} · {ago(oldest, now)}" if oldest else "No data synced yet"
+    if problems:
+        return head + " · " + "; ".join(f"{s.label} {s.state}" for s in problems)
+    configured = [s for s in sources if s.state != "not configured"]
+    if configured and all(s.state == "ok" for s in configured):
+        return head + " · all sources fresh"
+    waiting = [s.label for s in configured if s.state == "never synced"]
+    return head + (f" · waiting for the first sync of {', '.join(waiting)}" if waiting else "")

@@ -30,6 +30,7 @@ from cache import audit
 from cache.schema import session
 from services.core import VendorError
 from ui import auth, data
+from ui import format as fmt
 
 T = TypeVar("T")
 FINAL_JOB = frozenset({"done", "failed", "error", "cancelled"})
@@ -83,8 +84,27 @@ def read_order_file(name: str, content: bytes) -> ParsedBatch:
 
 
 def error_rows(errors: Sequence[RowError]) -> list[dict[str, Any]]:
-    return [{"row": "file" if e.row is None else e.row, "field": e.field or "", "problem": e.message}
+    """A batch's problems: the spreadsheet row (header = row 1) and the file's column name."""
+    return [{"row": "whole file" if e.row is None else str(e.row), "column": e.field, "problem": e.message}
             for e in errors]
+
+
+# The one-order form's labels for the template columns its fields fill (pages/upload.py).
+FORM_LABELS = {"customer_code": "Customer code", "erp_order_number": "ERP order number",
+               "customer_reference": "Customer reference", "transport_service": "Transport service code",
+               "goods_product": "Goods", "goods_quantity": "Quantity", "goods_weight_kg": "Weight (kg)",
+               "goods_volume_m3": "Volume (m³)", "goods_packaging": "Packaging",
+               "planning_instructions": "Planning instructions"}
+_STOP_LABELS = {"name": "Name", "address": "Address", "postal_code": "Postal code", "city": "City",
+                "country": "Country", "date": "Date", "time_window": "Window"}
+FORM_LABELS |= {f"{stop}_{field}": f"{stop.title()} · {label}" for stop in ("pickup", "delivery")
+                for field, label in _STOP_LABELS.items()}
+
+
+def form_errors(errors: Sequence[RowError]) -> list[dict[str, Any]]:
+    """The one-order form's problems named by the form's own labels ("Pickup · Address"), no row number."""
+    return [{"field": FORM_LABELS.get(e.field or "", fmt.label(e.field)) if e.field else "Order",
+             "problem": e.message} for e in errors]
 
 
 def one_order(fields: Mapping[str, Any], windows: Mapping[str, tuple[Any, Any]]) -> tuple[Any, list[RowError]]:
@@ -115,6 +135,10 @@ def job_state(job_id: int) -> tuple[Any, list[dict[str, Any]]]:
         return data.job(job_id), orders.uploads_for_job(db, job_id)
 
 
+STATUS_WORDS = {"queued": "queued, waiting for the worker", "running": "running", "done": "finished",
+                "failed": "failed", "error": "failed", "cancelled": "cancelled"}
+
+
 def show_job(label: str, job: Any) -> None:
     """A progress bar while queued/running, the outcome in words when finished."""
     if job is None:
@@ -122,14 +146,104 @@ def show_job(label: str, job: Any) -> None:
         return
     if job.status not in FINAL_JOB:
         fraction = min(1.0, job.done / job.total) if job.total else 0.0
-        st.progress(fraction, text=f"{label} (job {job.job_id}): {job.status}"
+        steps = f" ({fmt.number(job.done)} of {fmt.number(job.total)})" if job.total else ""
+        st.progress(fraction, text=f"{label}: {STATUS_WORDS.get(job.status, job.status)}{steps}"
                     + (f" — {job.message}" if job.message else ""))
     elif job.status == "done":
-        st.success(f"{label} (job {job.job_id}) finished: {job.message or 'done'}.", icon=":material/check:")
+        st.success(f"{label}: finished {fmt.ago(job.finished_at)} — {job.message or 'done'}.",
+                   icon=":material/check:")
     else:
-        st.error(f"{label} (job {job.job_id}) {job.status}: {job.error or job.message or ''}",
+        st.error(f"{label}: {STATUS_WORDS.get(job.status, job.status)} — {job.error or job.message or 'no reason given'}",
                  icon=":material/error:")
+
+
+def actor_name() -> str:
+    """Who asks, for the jobs table (the signed-in user, or the local user)."""
+    return auth.current_actor().name
+
+
+def job_rows(items: Sequence[Any]) -> list[dict[str, Any]]:
+    """Jobs as readable rows (ids kept in `job` so people can refer to one)."""
+    return [{"job": j.job_id, "kind": JOB_KINDS.get(j.kind, fmt.words(j.kind)),
+             "vendor": j.payload.get("vendor") if isinstance(j.payload, dict) else None,
+             "status": STATUS_WORDS.get(j.status, j.status),
+             "progress": f"{fmt.number(j.done)} of {fmt.number(j.total)}" if j.total else None,
+             "message": j.message, "error": j.error, "requested_by": j.requested_by, "created_at": j.created_at}
+            for j in items]
+
+
+JOB_KINDS = {"sync": "Sync", "upload_orders": "Order upload", "validate_tax_ids": "Tax-ID validation",
+             "fetch_document": "Document download"}
+
+
+UPLOAD_COLUMNS = ("order_identifier", "operation", "result", "qargo_order", "error", "updated_at")
+UPLOAD_RESULTS = {"COMPLETED": "Uploaded", "DUPLICATE": "Duplicate — already in Qargo, nothing changed",
+                  "ERROR": "Refused by Qargo", "SKIPPED": "Skipped by Qargo", "FAILED": "Not sent (Qargo unreachable)",
+                  "PENDING": "Sent, Qargo is processing", "PROCESSING": "Sent, Qargo is processing"}
+OPERATIONS = {"CREATE": "New order", "UPDATE": "Update", "DELETE": "Cancel"}
+
+
+def upload_rows(uploads: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each order of an upload with its result in words; a duplicate is called a duplicate."""
+    return [{"order_identifier": u["order_identifier"], "operation": OPERATIONS.get(u["operation"], u["operation"]),
+             "result": UPLOAD_RESULTS.get(u["status"], fmt.words(u["status"])), "qargo_order": u.get("order_id"),
+             "error": u.get("error"), "updated_at": u.get("updated_at")} for u in uploads]
+
+
+def job_from_query(value: Any) -> int | None:
+    """`?job=12` from a link (the Orders page links an uploaded order to its upload)."""
+    try:
+        return int(str(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
 
 
 def audit_entries(db: Database, **query: Any) -> list[dict[str, Any]]:
     return [vars(e) for e in audit.search(db, **query)]
+
+
+# ----------------------------------------------------------------------------- documents
+
+
+def document_downloads(rows: Sequence[Mapping[str, Any]], key: str) -> None:
+    """Each Qargo document of an order with "Get the file" (a job fetches it) and then its download."""
+    from actions import documents
+
+    for row in rows:
+        document_id = str(row.get("document_id") or "")
+        if not document_id:
+            continue
+        name = row.get("file_name") or f"{document_id}.pdf"
+        title, action = st.columns([3, 2], vertical_alignment="center")
+        title.markdown(f"**{fmt.words(row.get('document_type')) if row.get('document_type') else 'Document'}** · "
+                       f"{name} · {fmt.day(row.get('created_at'))}")
+        with action:
+            _document_action(documents, document_id, name, f"{key}.{document_id}")
+
+
+def _document_action(documents: Any, document_id: str, name: str, key: str) -> None:
+    found = documents.stored(data.db_path(), document_id, name)
+    if found is not None:
+        st.download_button("Download", found.content, file_name=name, key=f"{key}.download", on_click="ignore",
+                           icon=":material/download:", mime="application/pdf" if name.endswith(".pdf") else None)
+        return
+    job_id = st.session_state.get(f"{key}.job")
+    if job_id is None:
+        if st.button("Get the file from Qargo", key=f"{key}.fetch", icon=":material/cloud_download:"):
+            st.session_state[f"{key}.job"] = attempt(documents.request_document, document_id)
+            st.rerun()
+        return
+    job = data.job(job_id)
+
+    @st.fragment(run_every=2 if job is not None and job.status not in FINAL_JOB else None)
+    def progress() -> None:
+        current = data.job(job_id)
+        if current is not None and current.status == "done":
+            st.rerun(scope="app")  # the file is there: the download button replaces this
+        if current is not None and current.status in FINAL_JOB:
+            st.error(f"Qargo did not give the file: {current.error or current.status}", icon=":material/error:")
+            st.session_state[f"{key}.job"] = None
+        else:
+            st.caption("Fetching the file from Qargo…")
+
+    progress()

@@ -27,9 +27,10 @@ MONEY = frozenset({"amount", "amount_due", "balance", "paid_amount", "tax_amount
 NUMBERS = frozenset({"invoices", "items", "orders", "quantity", "reserved", "available", "days_overdue",
                      "pages", "inserted", "updated", "done", "events", "count", "reorder_level", "days_of_cover",
                      "no_level", "below", "rows", "attempts", "duplicates", "rejected", "accepted", "tokens",
-                     "capacity", "weight_kg", "volume_m3", "days_delayed", "line_no", "rate", "loading_meters"})
+                     "capacity", "calls_last_minute", "deliveries", "weight_kg", "volume_m3", "days_delayed", "line_no", "loading_meters"})
+PERCENT = frozenset({"rate", "tax_rate", "share"})
 FLAGS = frozenset({"late", "below_threshold", "below_reorder_level", "runs_out_before_next_delivery",
-                   "offline_ok", "set", "deleted", "overdue_flag", "gone_from_vendor", "approved"})
+                   "offline_ok", "set", "configured", "deleted", "overdue_flag", "gone_from_vendor", "approved"})
 WORDS = frozenset({"status", "state", "result", "kind", "operation", "direction", "last_event_type",
                    "event_type", "transport_status", "erp_status", "audit_status", "phase", "bucket", "type",
                    "resource_type", "outcome", "action_result"})
@@ -55,6 +56,8 @@ def kind(column: str) -> str:
         return "flag"
     if name in NUMBERS:
         return "number"
+    if name in PERCENT:
+        return "percent"
     if name in WORDS:
         return "words"
     if name in ("source", "vendor"):
@@ -92,7 +95,7 @@ def cell(column: str, row: Mapping[str, Any], *, minor: bool = True) -> Any:
 
 
 _FORMATTERS: dict[str, Callable[[Any], Any]] = {
-    "number": fmt.number, "date": fmt.day, "time": fmt.when, "words": fmt.words,
+    "number": fmt.number, "percent": fmt.percent, "date": fmt.day, "time": fmt.when, "words": fmt.words,
     "vendor": lambda v: VENDORS.get(str(v).lower(), str(v)), "flag": lambda v: v in (True, 1, "1", "true"),
     "text": lambda v: v if isinstance(v, str) else fmt.text(v), "link": str,
 }
@@ -114,7 +117,7 @@ def config(columns: Sequence[str], helps: Mapping[str, str] | None = None) -> di
             out[column] = st.column_config.CheckboxColumn(text, help=help_)
         elif k == "link":
             out[column] = st.column_config.LinkColumn(text, help=help_, display_text="Open")
-        elif k in ("money", "number"):
+        elif k in ("money", "number", "percent"):
             out[column] = st.column_config.TextColumn(text, help=help_, alignment="right")
         else:
             out[column] = st.column_config.TextColumn(text, help=help_)

@@ -59,6 +59,8 @@ def test_same_batch_twice_creates_each_order_once(
     assert [r["status"] for r in second] == ["DUPLICATE", "DUPLICATE"]
     assert [r["order_id"] for r in second] == [r["order_id"] for r in first]
     assert second_job.result["failed"] == []
+    assert second_job.message == ("0 of 2 orders uploaded, 2 duplicates (already in Qargo with the same order "
+                                  "identifier: nothing changed)")  # never "2 of 2 orders uploaded"
 
 
 def test_double_click_queues_one_job(db: Database) -> None:

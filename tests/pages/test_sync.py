@@ -26,20 +26,21 @@ def _frame(at, column: str):  # type: ignore[no-untyped-def]
 def test_sources_show_last_error_and_staleness(seeded_db: Path) -> None:
     at = run_page("pages/sync.py")
     assert not at.exception
-    sources = _frame(at, "last error").set_index("source")
-    assert sources.loc["Qargo orders", "state"] == "ok"
-    assert sources.loc["Quaderno invoices", "state"] == "failing"
-    assert "check QUADERNO_API_KEY" in sources.loc["Quaderno invoices", "last error"]
-    assert sources.loc["Qasida stock levels", "state"] == "stale"
-    assert sources.loc["Upwell carrier invoices", "state"] == "ok"
+    sources = _frame(at, "last_error").set_index("source")
+    assert sources.loc["Qargo orders", "state"] == "Ok"
+    assert sources.loc["Quaderno invoices", "state"] == "Failing"
+    assert "check QUADERNO_API_KEY" in sources.loc["Quaderno invoices", "last_error"]
+    assert sources.loc["Qasida stock levels", "state"] == "Stale"
+    assert sources.loc["Upwell carrier invoices", "state"] == "Ok"
+    assert " ago" in sources.loc["Qargo orders", "last_success"]  # local time and "… ago", not UTC ISO
 
 
 def test_runs_jobs_and_webhook_outcomes(seeded_db: Path) -> None:
     at = run_page("pages/sync.py")
-    assert len(_frame(at, "run_id")) == 4
-    assert _frame(at, "requested by")["status"].tolist() == ["done"]
+    assert len(_frame(at, "inserted")) == 4
+    assert _frame(at, "requested_by")["status"].tolist() == ["finished"]
     events = _frame(at, "outcome")
-    assert dict(zip(events.outcome, events.events, strict=True)) == {"accepted": 2, "rejected": 1}
+    assert dict(zip(events.outcome, events.events, strict=True)) == {"Accepted": "2", "Rejected": "1"}
 
 
 def test_refresh_twice_enqueues_one_job(seeded_db: Path) -> None:
@@ -51,7 +52,20 @@ def test_refresh_twice_enqueues_one_job(seeded_db: Path) -> None:
     queued = _queued(seeded_db)
     assert [(j.payload, j.dedupe_key, j.status) for j in queued] == [
         ({"vendor": "qargo"}, "refresh:qargo", "queued")]
-    assert any("Qargo: queued" in p.proto.text for p in at.get("progress"))
+    assert any("Refresh Qargo: queued" in p.proto.text for p in at.get("progress"))
+
+
+def test_a_finished_refresh_reruns_the_page_once_with_new_data(seeded_db: Path) -> None:
+    at = run_page("pages/sync.py")
+    at.button(key="refresh.qargo").click().run()
+    [job] = _queued(seeded_db)
+    db = connect(seeded_db)
+    jobs.finish(db, job.job_id, result={"pages": 1})
+    db.close()
+    at.run()  # the fragment's next tick: the job ended, so the app reran with the cache cleared
+    assert not at.exception
+    assert any("Refresh Qargo: finished" in s.value for s in at.success)
+    assert _frame(at, "requested_by")["status"].tolist()[0] == "finished"
 
 
 def test_empty_database_explains(empty_db: Path) -> None:
