@@ -23,6 +23,7 @@ from sqlite_utils import Database
 from cache.datasets import get_dataset
 from cache.db import iso, utcnow
 from cache.queries import CURRENCY_EXPONENTS, Row, build_where, format_minor
+from cache.rawstore import decode as decode_raw
 from services.quaderno.models import TaxCalculation
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -88,7 +89,7 @@ def order_details(db: Database, source: str, order_id: str) -> OrderDetails:
     if not found:
         return OrderDetails(None)
     order = found[0]
-    raw = _json(order.pop("raw", None))
+    raw = _json(decode_raw(db, order.pop("raw", None)))  # compressed or plain (cache/rawstore.py)
     if source != "qargo":
         return OrderDetails(order)
     return OrderDetails(
@@ -180,7 +181,7 @@ def _quaderno_details(db: Database, number: str) -> InvoiceDetails:
                             [number]).fetchone()
     if not found:
         return InvoiceDetails()
-    raw, currency = _json(found[0]), found[1]
+    raw, currency = _json(decode_raw(db, found[0])), found[1]
     return InvoiceDetails(items=invoice_items(raw, currency), payments=invoice_payments(raw, currency))
 
 

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from cache.datasets import ensure_views
 from cache.db import connect, transaction
 from cache.migrations import MIGRATIONS
+from cache.versions import ensure_triggers
 from services.settings import Settings
 
 
@@ -30,6 +31,7 @@ def migrate(db: Database) -> list[str]:
             pending = [m.name for m in MIGRATIONS.pending(db)]
             MIGRATIONS.apply(db)
     ensure_views(db)
+    ensure_triggers(db)  # data versions (cache/versions.py): also for tables a migration just rebuilt
     return pending
 
 

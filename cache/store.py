@@ -18,6 +18,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from cache.db import iso, transaction, utcnow
+from cache.rawstore import encode, table_dictionary
 
 # Keys per existence probe: far below SQLite's 32766 bound-variable limit.
 _PROBE_CHUNK = 500
@@ -52,11 +53,23 @@ def upsert_records(
     params = [_row_params(row, columns) for row in rows]
     key_positions = [columns.index(k) for k in keys]
     with transaction(db):
+        if "raw" in columns:
+            params = _compress_raw(db, table, params, columns.index("raw"))
         distinct = {tuple(p[i] for i in key_positions) for p in params}
         existing = _count_existing(db, table, keys, distinct)
         db.conn.executemany(sql, params)
     inserted = len(distinct) - existing
     return UpsertResult(inserted, len(rows) - inserted)
+
+
+def _compress_raw(db: Database, table: str, params: list[tuple[Any, ...]], at: int) -> list[tuple[Any, ...]]:
+    """The rows with their raw vendor JSON compressed (cache/rawstore.py), in the writer's transaction."""
+    found = table_dictionary(db, table, [p[at] for p in params if isinstance(p[at], str)])
+    if found is None:
+        return params
+    dict_id, zdict = found
+    return [p[:at] + (encode(p[at], dict_id, zdict),) + p[at + 1:] if isinstance(p[at], str) else p
+            for p in params]
 
 
 def _upsert_sql(table: str, columns: list[str], keys: list[str], insert_only: Sequence[str]) -> str:

@@ -109,3 +109,57 @@ def test_sync_run_and_checkpoint(db: Database) -> None:
     set_checkpoint(db, "qargo", "orders", "c2", None, now=NOW)
     assert get_checkpoint(db, "qargo", "orders") == {"cursor": "c2", "server_time": None,
                                                      "updated_at": "2025-03-10T12:00:00.000Z"}
+
+
+# --- raw vendor JSON compressed (cache/rawstore.py, issue 12) ------------------------------------
+
+def _invoices(n: int) -> list[dict[str, object]]:
+    return [{"invoice_id": f"q{i}", "number": f"INV-{i:07d}", "currency": "EUR", "amount_due": 100 + i,
+             "state": "outstanding", "synced_at": NOW,
+             "raw": {"id": i, "number": f"INV-{i:07d}", "state": "outstanding", "contact": {"full_name": f"C {i}",
+                     "email": None, "country": None, "tax_id": None}, "items": [{"description": f"Drum {i}",
+                     "quantity": "4.0", "subtotal_cents": 519044 + i, "tax_rate": None}],
+                     "permalink": f"https://quadernoapp.example/invoice/{i:040d}"}} for i in range(n)]
+
+
+def test_raw_json_is_stored_compressed_and_reads_back_exactly(db: Database) -> None:
+    from cache.rawstore import PREFIX, decode
+
+    rows = _invoices(50)
+    upsert_records(db, "quaderno_invoices", rows, "invoice_id")
+    stored = dict(db.execute("SELECT invoice_id, raw FROM quaderno_invoices").fetchall())
+    assert all(text.startswith(PREFIX) for text in stored.values())
+    plain = json.dumps(rows[7]["raw"], sort_keys=True)
+    assert decode(db, stored["q7"]) == plain
+    assert sum(map(len, stored.values())) < 0.5 * sum(len(json.dumps(r["raw"])) for r in rows)
+    # the columns every dataset and export reads are untouched
+    assert db.execute("SELECT amount_due, number FROM quaderno_invoices WHERE invoice_id = 'q7'").fetchone() == (
+        107, "INV-0000007")
+
+
+def test_a_later_batch_uses_the_tables_first_dictionary(db: Database) -> None:
+    from cache.rawstore import decode
+
+    upsert_records(db, "quaderno_invoices", _invoices(20), "invoice_id")
+    upsert_records(db, "quaderno_invoices", _invoices(30)[20:], "invoice_id")
+    assert db.execute("SELECT count(*) FROM raw_dicts WHERE table_name = 'quaderno_invoices'").fetchone()[0] == 1
+    text = db.execute("SELECT raw FROM quaderno_invoices WHERE invoice_id = 'q25'").fetchone()[0]
+    assert json.loads(decode(db, text) or "")["number"] == "INV-0000025"
+
+
+def test_raw_a_dataset_reads_in_sql_stays_plain(db: Database) -> None:
+    from cache.rawstore import sql_read_raw
+
+    readers = sql_read_raw(db)
+    for table in readers:
+        assert table in db.table_names()
+    if "qasida_stock_cards" in readers:
+        row = {"stock_card_id": "s1", "product": "P", "synced_at": NOW, "raw": {"productCode": "X" * 300}}
+        upsert_records(db, "qasida_stock_cards", [row] * 5, "stock_card_id")
+        assert db.execute("SELECT json_extract(raw, '$.productCode') FROM qasida_stock_cards").fetchone()[0] == "X" * 300
+
+
+def test_small_raw_stays_plain_and_plain_raw_decodes_as_itself(db: Database) -> None:
+    from cache.rawstore import decode
+
+    assert decode(db, '{"a": 1}') == '{"a": 1}' and decode(db, None) is None
