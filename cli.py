@@ -175,6 +175,14 @@ def cmd_validate_tax_ids(args: argparse.Namespace) -> int:
     return validate_tax_ids(Path(args.file), get_settings())
 
 
+def cmd_alerts(args: argparse.Namespace) -> int:
+    """Alert rules: list, add, remove, test (parsed and run by actions.alerts_cli)."""
+    from actions.alerts_cli import main as alerts_main
+    from services.settings import get_settings
+
+    return alerts_main(args.alerts_args, get_settings())
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Stream one dataset to a file or stdout (binary-safe); the row count goes to stderr."""
     from cache.datasets import DATASETS
@@ -323,6 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate-tax-ids", help="validate a CSV of tax IDs (country,tax_id[,name])")
     p.add_argument("file", metavar="FILE")
     p.set_defaults(handler=cmd_validate_tax_ids)
+
+    p = sub.add_parser("alerts", add_help=False, prefix_chars="+",  # every option goes to actions.alerts_cli
+                       help="alert rules: list | add NAME KIND --param N=V | remove RULE | test RULE")
+    p.add_argument("alerts_args", nargs=argparse.REMAINDER, metavar="list|add|remove|test ...")
+    p.set_defaults(handler=cmd_alerts)
     return parser
 
 

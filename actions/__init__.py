@@ -10,7 +10,8 @@ Importing this package registers the job handlers ("upload_orders", "validate_ta
 - tax         calculate(db, actor, TaxParams)
 - charges     decide_charges
 - documents   request_document (a job fetches a Qargo document), stored(db_path, document_id)
+- alerts      add_rule, remove_rule, test_rule, mark_read (admin-only rule management, audited)
 - inline      run_inline: run one queued job in the calling process (CLI)
 """
 
-from actions import documents, orders, taxids  # noqa: F401  (registers the job handlers)
+from actions import alerts, documents, orders, taxids  # noqa: F401  (registers the job handlers and the alert pass)

@@ -54,6 +54,23 @@ class Settings(BaseSettings):
     opsdash_webhook_user: str | None = None
     opsdash_webhook_password: SecretStr | None = None
 
+    # Alert channels (docs/alerts.md). E-mail is off until OPSDASH_SMTP_HOST is set; STARTTLS is
+    # required unless OPSDASH_SMTP_STARTTLS=false. Quiet hours "22:00-07:00" and a daily digest
+    # time "08:00" are read in OPSDASH_TIMEZONE; unset means "send at once".
+    opsdash_smtp_host: str | None = None
+    opsdash_smtp_port: int = 587
+    opsdash_smtp_user: str | None = None
+    opsdash_smtp_password: SecretStr | None = None
+    opsdash_smtp_starttls: bool = True
+    opsdash_smtp_from: str = "opsdash@localhost"
+    opsdash_smtp_to: str | None = None  # comma-separated default recipients
+    opsdash_smtp_quiet_hours: str | None = None
+    opsdash_smtp_digest_at: str | None = None
+    # A Slack or Teams incoming-webhook URL carries its token in the path: a secret.
+    opsdash_alert_webhook_url: SecretStr | None = None
+    opsdash_alert_webhook_quiet_hours: str | None = None
+    opsdash_alert_webhook_digest_at: str | None = None
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -1,0 +1,26 @@
+"""The worker's alert pass: registered with the scheduler, so it runs on every worker pass.
+
+Imported by `actions.alerts` (as the action job handlers are), so every process that runs a
+worker (`opsdash worker`, `streamlit run app.py`) evaluates alerts; page views never do.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from cache.alerts.dispatch import start_background_dispatch
+from cache.alerts.engine import evaluate_due, run_reports
+from cache.worker import scheduled
+from services.settings import Settings
+
+
+@scheduled
+def alerts_pass(db: Database, settings: Settings, now: datetime) -> None:
+    """Evaluate the rules whose data changed, queue due reports, then send in the background."""
+    evaluate_due(db, settings, now)
+    run_reports(db, settings, now)
+    pending = db.conn.execute("SELECT 1 FROM alert_deliveries WHERE status = 'pending' LIMIT 1").fetchone()
+    if pending:
+        start_background_dispatch(settings)

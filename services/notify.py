@@ -1,0 +1,176 @@
+"""Alert channels: e-mail over SMTP (STARTTLS) and a generic JSON webhook (Slack, Teams, anything).
+
+A channel sends one `Message` and either returns or raises `NotifyError`; it never retries by
+itself and never sleeps. Retrying is the caller's job (cache/alerts/dispatch.py keeps the message
+pending and tries again after `backoff(failures)`), so a dead mail server costs the worker at most
+one connection timeout, never a sleep.
+
+Secrets: the SMTP password and the webhook URL (Slack and Teams put the token in the URL path) are
+`SecretStr`; `NotifyError` messages pass through `redact`, so an exception text that quotes the
+URL (httpx does) never reaches a log, the database or the page.
+
+Webhook body: `{"text": ..., "opsdash": {...}}`. Slack and Teams incoming webhooks render `text`
+and ignore other keys; a generic receiver gets the structured `opsdash` object as well.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+import httpx
+from pydantic import SecretStr
+
+from services.settings import Settings
+
+TIMEOUT_S = 10.0
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(minutes=30)
+
+
+class NotifyError(Exception):
+    """A channel could not deliver; `retriable` is False when only a settings change can help."""
+
+    def __init__(self, channel: str, message: str, *, retriable: bool = True) -> None:
+        super().__init__(f"{channel}: {message}")
+        self.channel, self.retriable = channel, retriable
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    body: str
+    recipients: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    data: dict[str, Any] = field(default_factory=dict)  # structured copy for the webhook
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, message: Message) -> None: ...
+
+
+def backoff(failures: int, base: timedelta = BACKOFF_BASE, cap: timedelta = BACKOFF_CAP) -> timedelta:
+    """Wait before the next try after `failures` consecutive failures: 30 s, 1 min, 2 min ... 30 min."""
+    if failures <= 0:
+        return timedelta(0)
+    return min(cap, base * 2 ** min(failures - 1, 20))
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+class SmtpChannel:
+    name = "email"
+
+    def __init__(self, host: str, port: int = 587, *, sender: str, recipients: tuple[str, ...] = (),
+                 user: str | None = None, password: SecretStr | None = None, starttls: bool = True,
+                 tls_context: ssl.SSLContext | None = None, timeout: float = TIMEOUT_S) -> None:
+        self.host, self.port, self.sender, self.default_to = host, port, sender, recipients
+        self.user, self.password, self.starttls = user, password, starttls
+        self.tls_context, self.timeout = tls_context, timeout
+
+    def send(self, message: Message) -> None:
+        to = message.recipients or self.default_to
+        if not to:
+            raise NotifyError(self.name, "no recipient: set OPSDASH_SMTP_TO or the rule's recipients",
+                              retriable=False)
+        try:
+            self._deliver(_email(message, self.sender, to))
+        except NotifyError:
+            raise
+        except smtplib.SMTPAuthenticationError:
+            raise NotifyError(self.name, f"{self.host} refused the login: check OPSDASH_SMTP_USER and "
+                              "OPSDASH_SMTP_PASSWORD", retriable=False) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise NotifyError(self.name, self._explain(exc)) from None
+
+    def _deliver(self, email: EmailMessage) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            smtp.ehlo()
+            if self.starttls:
+                if not smtp.has_extn("starttls"):
+                    raise NotifyError(self.name, f"{self.host}:{self.port} does not offer STARTTLS; "
+                                      "use a server that does, or set OPSDASH_SMTP_STARTTLS=false",
+                                      retriable=False)
+                smtp.starttls(context=self.tls_context or ssl.create_default_context())
+                smtp.ehlo()
+            if self.user and self.password:
+                smtp.login(self.user, self.password.get_secret_value())
+            smtp.send_message(email)
+
+    def _explain(self, exc: Exception) -> str:
+        secret = self.password.get_secret_value() if self.password else None
+        text = f"could not send through {self.host}:{self.port} ({type(exc).__name__}: {exc})"
+        return redact(text, [secret])
+
+
+class WebhookChannel:
+    name = "webhook"
+
+    def __init__(self, url: SecretStr, *, timeout: float = TIMEOUT_S,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.url, self.timeout, self.transport = url, timeout, transport
+
+    def send(self, message: Message) -> None:
+        url = self.url.get_secret_value()
+        body = {"text": f"*{message.subject}*\n{message.body}", "opsdash": message.data}
+        try:
+            with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
+                response = client.post(url, json=body)
+        except httpx.HTTPError as exc:
+            raise NotifyError(self.name, redact(f"could not reach the webhook ({type(exc).__name__}: {exc})",
+                                                [url])) from None
+        if response.status_code >= 300:
+            retriable = response.status_code == 429 or response.status_code >= 500
+            hint = "" if retriable else ": check OPSDASH_ALERT_WEBHOOK_URL"
+            raise NotifyError(self.name, f"the webhook answered HTTP {response.status_code}{hint}",
+                              retriable=retriable)
+
+
+def _email(message: Message, sender: str, to: tuple[str, ...]) -> EmailMessage:
+    email = EmailMessage()
+    email["Subject"], email["From"], email["To"] = message.subject, sender, ", ".join(to)
+    email.set_content(message.body)
+    for item in message.attachments:
+        maintype, _, subtype = item.content_type.partition("/")
+        email.add_attachment(item.data, maintype=maintype, subtype=subtype, filename=item.name)
+    return email
+
+
+def recipients(text: str | None) -> tuple[str, ...]:
+    return tuple(a.strip() for a in (text or "").split(",") if a.strip())
+
+
+ChannelFactory = Callable[[Settings], dict[str, Channel]]
+
+
+def configured_channels(settings: Settings, tls_context: ssl.SSLContext | None = None) -> dict[str, Channel]:
+    """The channels whose settings are present: e-mail with OPSDASH_SMTP_HOST, webhook with its URL."""
+    channels: dict[str, Channel] = {}
+    if settings.opsdash_smtp_host:
+        channels["email"] = SmtpChannel(
+            settings.opsdash_smtp_host, settings.opsdash_smtp_port, sender=settings.opsdash_smtp_from,
+            recipients=recipients(settings.opsdash_smtp_to), user=settings.opsdash_smtp_user,
+            password=settings.opsdash_smtp_password, starttls=settings.opsdash_smtp_starttls,
+            tls_context=tls_context)
+    if settings.opsdash_alert_webhook_url:
+        channels["webhook"] = WebhookChannel(settings.opsdash_alert_webhook_url)
+    return channels
