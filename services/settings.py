@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -50,6 +50,12 @@ class Settings(BaseSettings):
 
     cargobase_base_url: str | None = None
     cargobase_token: SecretStr | None = None
+    # The document lists MandantId among the query parameters (seeds/003 line 152): `query` (default)
+    # or `header` for an installation that wants it as a header (docs/qasida-paths.md).
+    qasida_mandant_in: Literal["query", "header"] = "query"
+    # Requests per run for each per-customer list (claims, liabilities): customers are read oldest-checked
+    # first, so every customer is covered over successive runs (docs/qasida-paths.md).
+    qasida_open_items_budget: int = Field(default=250, ge=1)
 
     opsdash_webhook_user: str | None = None
     opsdash_webhook_password: SecretStr | None = None

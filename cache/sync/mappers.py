@@ -8,11 +8,12 @@ Rules every mapper follows:
 - `raw` is the vendor record as JSON; `synced_at` (and any `SyncResource.stamp` column) is the
   engine's, never set here, so every row of a run carries the run's one clock.
 Records that need an owner the vendor does not repeat in them (a resource's unavailabilities, an
-order's charges and documents) arrive wrapped in `Owned`; a liability with its customer's name in `Named`.
+order's charges and documents, a Qasida claim's or liability's customer) arrive wrapped in `Owned`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -23,7 +24,7 @@ from pydantic import BaseModel
 from cache.db import iso
 from services.cargobase.models import Invoice as CargobaseInvoice
 from services.qargo.models import AvailableTask, Charge, Document, OrderWithStatus, Resource, Unavailability
-from services.qasida.models import Customer, CustomerOrder, Liability, Product, StockCard, Warehouse
+from services.qasida.models import Customer, CustomerOrder, OpenItem, Product, StockCard, Warehouse
 from services.quaderno.models import Contact, Credit, Invoice
 from services.types import Money
 
@@ -37,14 +38,6 @@ class Owned:
     owner_id: str
     record: Any
     owner_type: str | None = None
-
-
-@dataclass(frozen=True)
-class Named:
-    """A record with a name the vendor leaves out of it (a liability's customer name)."""
-
-    record: Any
-    name: str | None
 
 
 # --- small conversions ------------------------------------------------------------------------
@@ -122,9 +115,9 @@ def qasida_warehouse(w: Warehouse) -> Row:
 
 
 def qasida_product(p: Product) -> Row:
-    # The product list has no reorder level (seeds/003 lines 4211-4270): stock cards may carry one.
-    return {"product_id": str(p.id), "code": p.code, "name": p.name, "unit": p.unit,
-            "reorder_threshold": None, "raw": raw(p)}
+    # Neither products nor stock cards carry a reorder level (seeds/003 lines 4211-4270, 6028-6068):
+    # reorder levels are opsdash's own data, so the mappers write none.
+    return {"product_id": str(p.id), "code": p.code, "name": p.name, "unit": p.unit, "raw": raw(p)}
 
 
 def qasida_stock_card(c: StockCard) -> Row:
@@ -132,7 +125,7 @@ def qasida_stock_card(c: StockCard) -> Row:
         "stock_card_id": str(c.id), "warehouse_id": text(c.warehouse_id), "warehouse": c.warehouse_name,
         "product_id": text(c.product_id), "product": c.product_name, "unit": c.unit,
         "quantity": quantity(c.quantity), "reserved": quantity(c.reserve_quantity),
-        "available": quantity(c.available), "reorder_threshold": quantity(c.minimum_quantity), "raw": raw(c),
+        "available": quantity(c.available), "raw": raw(c),
     }
 
 
@@ -150,16 +143,38 @@ def qasida_customer_order(o: CustomerOrder) -> Row:
     }
 
 
-def qasida_liability(item: Liability | Named) -> Row:
-    """The list gives the customer's id only: the sync adds the name it knows (`Named`)."""
-    liability, name = (item.record, item.name) if isinstance(item, Named) else (item, None)
-    currency = (liability.currency or "").upper()
+def qasida_order_lines(o: CustomerOrder, products: Mapping[str, tuple[str | None, str | None]]) -> list[Row]:
+    """`customerOrderItems` (seeds/003 lines 1243-1262) as lines numbered 1.. in the order sent. The items
+    carry no product code or unit: `products` (product id -> (code, unit), from qasida_products) adds them."""
+    rows = []
+    for line_no, item in enumerate(o.items, start=1):
+        code, unit = products.get(text(item.product_id) or "", (None, None))
+        rows.append({"order_id": str(o.id), "line_no": line_no, "product_id": text(item.product_id),
+                     "product_code": code, "quantity": quantity(item.quantity), "unit": unit, "raw": raw(item)})
+    return rows
+
+
+def decimal_text(amount: Decimal | None) -> str | None:
+    """Exact decimal text as the vendor wrote it ("1234.5", "0.125"), never in exponent form."""
+    return None if amount is None else format(amount, "f")
+
+
+def qasida_open_item(item: Owned) -> Row:
+    """A claim or liability (`OpenItem`) of the customer whose list it came from (`Owned.owner_id`): the rows
+    carry no customer (seeds/003 lines 157-168). Money stays exact decimal text; dates are calendar days
+    (the vendor's UTC date part), the last payment a timestamp. A row seen in an open list is open."""
+    entry: OpenItem = item.record
+    if entry.key is None or entry.remains_to_be_paid is None or not entry.currency:
+        raise ValueError(
+            f"Qasida sent a {item.owner_type or 'claim/liability'} row of customer {item.owner_id} without "
+            f"invoiceId/documentNumber, remainsToBePaid or currency (document {entry.document_number!r})")
     return {
-        "liability_id": text(liability.invoice_id) or liability.document_number,
-        "document_number": liability.document_number, "customer_id": text(liability.customer_id),
-        "customer": name, "currency": currency,
-        "remains_to_be_paid": minor(liability.remains_to_be_paid, currency) or 0,
-        "days_delayed": liability.days_delayed, "due_date": ts(liability.due_date), "raw": raw(liability),
+        "invoice_id": entry.key, "customer_id": item.owner_id, "type": entry.type,
+        "document_number": entry.document_number, "variable_symbol": entry.variable_symbol,
+        "currency": entry.currency.strip().upper(), "invoiced_amount": decimal_text(entry.invoiced_amount),
+        "remains_to_be_paid": decimal_text(entry.remains_to_be_paid), "days_delayed": entry.days_delayed,
+        "due_date": day(entry.due_date), "issue_date": day(entry.issue_date),
+        "last_payment": ts(entry.last_payment), "settled_at": None, "raw": raw(entry),
     }
 
 

@@ -2,8 +2,8 @@
 
 Paths follow the vendor convention `/api/<area>/v1/<Entity>/<Action>` (see docs/qasida-paths.md for
 the table of paths, parameters and fields). Every call needs `Authorization: Bearer <token>` (401) and
-the `MandantId` header (missing or malformed: 400, another mandant: 403), answered as RFC 7807
-problem details. Lists are paged with PageNumber/PageSize (1-based, max 1000) in the envelope
+`MandantId`, a query parameter in the document (seeds/003 line 152; the header is accepted too):
+missing or malformed 400, another mandant 403, answered as RFC 7807 problem details. Lists are paged with PageNumber/PageSize (1-based, max 1000) in the envelope
 `{data, pageNumber, pageSize, nextPage, previousPage}` (seeds/003 lines 150-173); `since` returns
 records changed at or after it. Every answer carries `X-Server-Time` (business now, microseconds)
 besides the HTTP `Date` header: a sync stores it and sends it as the next `since`.
@@ -14,14 +14,14 @@ cards are never materialised.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Route
 
 from sandbox.context import SandboxContext, VendorApp
-from sandbox.qasida.finance import Finance
+from sandbox.qasida.admin import admin_routes
+from sandbox.qasida.finance import Finance, OpenItems
 from sandbox.qasida.sales import NOT_FULFILLED, RESERVED, Sales
 from sandbox.qasida.stock import Stock
 from sandbox.qasida.table import Predicate
@@ -33,6 +33,7 @@ class Qasida:
         self.ctx = ctx
         self.stock, self.sales = Stock(ctx), Sales(ctx)
         self.finance = Finance(ctx, self.sales)
+        self.sales.is_supplier = self.finance.is_supplier
         self.ticks = 0
 
     # -- catalogue -------------------------------------------------------------------------------
@@ -81,22 +82,19 @@ class Qasida:
         }
 
     # -- finance ---------------------------------------------------------------------------------
+    async def claims(self, request: Request, q: Query) -> dict[str, Any]:
+        return self._open_items(request, q, self.finance.claims, "allClaims")
+
     async def liabilities(self, request: Request, q: Query) -> dict[str, Any]:
-        return self._liabilities(request, q, None)
+        return self._open_items(request, q, self.finance.liabilities, "allLiabilities")
 
-    async def liabilities_by_customer(self, request: Request, q: Query) -> dict[str, Any]:
-        return self._liabilities(request, q, q.integer("customerId", required=True))
-
-    def _liabilities(self, request: Request, q: Query, customer: int | None) -> dict[str, Any]:
+    def _open_items(self, request: Request, q: Query, items: OpenItems, every: str) -> dict[str, Any]:
+        """seeds/003 lines 150-155 / 3124-3130: customerId required, open items unless the "all" flag."""
         number, size = page_request(q, self.ctx)
-        fin, only_delayed = self.finance, bool(q.flag("onlyDelayed"))
-        pred: Predicate | None = (lambda j: fin.days_delayed(j) > 0) if only_delayed else None
-        if customer is not None:
-            ids: Sequence[int] = fin.table.filter(fin.by_customer.get(customer, []), q.since(), pred)
-        else:
-            key = ("liabilities", only_delayed, self.ctx.clock.now().date())  # delays grow daily
-            ids = fin.table.select(key, q.since(), pred)
-        return page(request, ids, number, size, fin.liability)
+        customer = q.integer("customerId", required=True)
+        assert customer is not None
+        ids = items.of_customer(customer, bool(q.flag(every)), bool(q.flag("onlyDelayed")))
+        return page(request, ids, number, size, items.row)
 
     async def payment_status(self, request: Request, q: Query) -> dict[str, Any]:
         number = q.text("invoiceNumber")
@@ -123,8 +121,8 @@ class Qasida:
             "/api/eshop/v1/Product/GetAll": self.products,
             "/api/crm/v1/Customer/GetAll": self.customers,
             "/api/sales/v1/CustomerOrder/GetAll": self.orders,
-            "/api/finance/v1/LiabilityList/GetAll": self.liabilities,
-            "/api/finance/v1/LiabilityList/GetByCustomer": self.liabilities_by_customer,
+            "/api/finance/v1/ClaimList/GetByCustomer": self.claims,
+            "/api/finance/v1/LiabilityList/GetByCustomer": self.liabilities,
             "/api/finance/v1/Invoice/GetPaymentStatus": self.payment_status,
         }
         return [Route(path, endpoint(self.ctx, handler), methods=["GET"]) for path, handler in paths.items()]
@@ -147,4 +145,4 @@ def _all_of(preds: list[Predicate]) -> Predicate | None:
 
 def build(ctx: SandboxContext) -> VendorApp:
     qasida = Qasida(ctx)
-    return VendorApp(routes=qasida.routes(), tick=qasida.tick)
+    return VendorApp(routes=qasida.routes(), tick=qasida.tick, admin_routes=admin_routes(qasida))

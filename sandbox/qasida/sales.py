@@ -8,6 +8,7 @@ age (old orders invoiced, the last week's still open), and `tick` moves a few re
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,6 +41,8 @@ class Sales:
         self.customers = Table(ctx.world.sizes["customers"], anchor,
                                lambda c: _DAY + mix(self.seed, _CUSTOMER, c) % (400 * _DAY))
         self.orders = Table(self.n_orders, anchor, self._order_age)
+        # Set by the app to the finance side's answer: a customer that we also owe (liability list).
+        self.is_supplier: Callable[[int], bool] = lambda customer_id: False
 
     # -- customers -------------------------------------------------------------------------------
     def customer(self, c: int) -> dict[str, Any]:
@@ -52,7 +55,8 @@ class Sales:
             "ico": str(10_000_000 + item.id),  # the business id is a numeric string
             "dic": item.vat_number, "name": item.name, "isVATPayer": item.vat_number is not None,
             "validTo": None, "customerTypeId": "PO", "purchaserId": None, "isPurchaser": True,
-            "priceListId": 1, "supplierId": None, "isSupplier": False,
+            "priceListId": 1, "supplierId": item.id if self.is_supplier(item.id) else None,
+            "isSupplier": self.is_supplier(item.id),
             "edited": naive(self.customers.changed(c)),
             "addresses": [{"id": item.id, "street": item.street, "city": item.city, "postalCode": item.postal_code,
                            "buildingNumber": None, "propertyRegistrationNumber": None, "addressTypeCode": "HQ",

@@ -63,8 +63,9 @@ class Stock:
             "key": f"{self.world.warehouses[w].code}/{product.sku}", "unitPrice": money(product.price_cents),
             **self._warehouse_part[w], **self._product_part[p],
             "priceInCurrency": money(product.price_cents), "availableQuantity": quantity - reserve,
-            # Not in the doc (sandbox extension): the reorder level and the change stamp `since` uses.
-            "minimumQuantity": product.reorder_threshold, "lastChange": naive(self.cards.changed(i), micro=True),
+            # Not in the doc (sandbox extension): the change stamp `since` uses. No reorder level: the ERP
+            # has none (issue 9 point 4); opsdash keeps its own.
+            "lastChange": naive(self.cards.changed(i), micro=True),
         }
 
     @cached_property

@@ -106,14 +106,15 @@ def _iso(raw: str) -> datetime | None:
 
 
 def check_access(request: Request, ctx: SandboxContext) -> None:
-    """Bearer token first (401), then the `MandantId` header: missing 400, foreign 403."""
+    """Bearer token first (401), then `MandantId`: missing 400, foreign 403. The document lists it among
+    the query parameters (seeds/003 line 152); the header is accepted too (the query wins)."""
     creds = ctx.config.credentials
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), creds.qasida_token.encode()):
         raise Problem(401, "Unauthorized", "A valid JWT bearer token is required: Authorization: Bearer <token>.")
-    mandant = request.headers.get("mandantid", "").strip()
+    mandant = (Query(request).text("MandantId") or request.headers.get("mandantid", "")).strip()
     if not mandant:
-        raise invalid("MandantId", "The MandantId header is required.")
+        raise invalid("MandantId", "The MandantId field is required.")
     if not mandant.isdigit():
         raise invalid("MandantId", f"The value '{mandant}' is not valid for MandantId.")
     if mandant != creds.qasida_mandant_id:

@@ -1,1 +1,1 @@
-"""Qasida ERP (Asseco): stock cards, warehouses, products, customers, orders, liabilities (seeds/003)."""
+"""Qasida ERP (Asseco): stock cards, warehouses, products, customers, orders, claims, liabilities (seeds/003)."""

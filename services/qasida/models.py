@@ -46,8 +46,7 @@ class Page(VendorModel, Generic[T]):
 class StockCard(VendorModel):
     """Stock of one product in one warehouse (``/api/stock/v1/StockCard/GetAll``, seeds/003 lines 6028-6068).
 
-    The doc has no reorder level or last-change field on stock cards; the dashboard derives "low stock" from
-    ``available_quantity`` and its own thresholds.
+    The doc has no reorder level or last-change field on stock cards: reorder levels are opsdash's own data.
     """
 
     id: int
@@ -64,8 +63,6 @@ class StockCard(VendorModel):
     total_value: OptDecimal = Field(default=None, alias="totalValue")
     unit: OptText = Field(default=None, alias="unit1Shortcut")
     product_validity: OptBool = Field(default=None, alias="productValidity")
-    # Not in the doc; kept when an installation sends it (the sandbox does): the reorder level.
-    minimum_quantity: OptDecimal = Field(default=None, alias="minimumQuantity")
 
     @property
     def available(self) -> Decimal:
@@ -132,7 +129,11 @@ class Customer(VendorModel):
 
 
 class CustomerOrderItem(VendorModel):
+    """A line of ``customerOrderItems`` (seeds/003 lines 1243-1262): no product code or unit in the doc."""
+
     id: OptInt = None
+    customer_order_id: OptInt = Field(default=None, alias="customerOrderId")
+    order: OptInt = None
     product_id: OptInt = Field(default=None, alias="productId")
     quantity: OptDecimal = None
     price: OptDecimal = None
@@ -160,8 +161,13 @@ class CustomerOrder(VendorModel):
     items: list[CustomerOrderItem] = Field(default_factory=list, alias="customerOrderItems")
 
 
-class Liability(VendorModel):
-    """A receivable from ``/api/finance/v1/LiabilityList/GetAll`` / ``GetByCustomer`` (seeds/003 3124-3147)."""
+class OpenItem(VendorModel):
+    """A row of the claim list (what a customer owes us, seeds/003 lines 150-173) or of the liability list
+    (what we owe, seeds/003 lines 3124-3147): both lists have exactly this shape.
+
+    The rows carry no customer: the lists are read per customer (`customerId` is a required parameter),
+    so the caller knows whose items they are. Money is exact in the row's currency.
+    """
 
     invoice_id: OptInt = Field(default=None, alias="invoiceId")
     type: OptText = None
@@ -174,8 +180,15 @@ class Liability(VendorModel):
     issue_date: OptDatetime = Field(default=None, alias="issueDate")
     variable_symbol: OptText = Field(default=None, alias="variableSymbol")
     last_payment: OptDatetime = Field(default=None, alias="lastPayment")
-    # Not in GetAll's doc sample (GetByCustomer is asked per customer); kept when sent (the sandbox does).
-    customer_id: OptInt = Field(default=None, alias="customerId")
+
+    @property
+    def key(self) -> str | None:
+        """The row's identity: the invoice id, else the document number."""
+        return str(self.invoice_id) if self.invoice_id is not None else self.document_number
+
+
+Claim = OpenItem
+Liability = OpenItem
 
 
 class PaymentStatus(VendorModel):

@@ -14,8 +14,10 @@ DEFAULT_PATHS: dict[str, str] = {
     "products": "/api/eshop/v1/Product/GetAll",
     "customers": "/api/crm/v1/Customer/GetAll",
     "customer_orders": "/api/sales/v1/CustomerOrder/GetAll",
-    "liabilities": "/api/finance/v1/LiabilityList/GetAll",
-    "liabilities_for_customer": "/api/finance/v1/LiabilityList/GetByCustomer",
+    # Per customer, open items only by default (seeds/003 lines 150-155 and 3124-3130): what a
+    # customer owes us, and what we owe. The document names no path; these follow the convention.
+    "claims": "/api/finance/v1/ClaimList/GetByCustomer",
+    "liabilities": "/api/finance/v1/LiabilityList/GetByCustomer",
     "payment_status": "/api/finance/v1/Invoice/GetPaymentStatus",
 }
 

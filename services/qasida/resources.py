@@ -1,9 +1,14 @@
 """Qasida resources as typed functions over a `QasidaClient` (services.qasida.client).
 
 Lists are paged (`PageNumber`/`PageSize`, seeds/003 lines 150-173) and yielded one `Page` at a time
-with typed records, so a sync can store `page.checkpoint()` after each page. Incremental reads take
-`since` (records changed at or after it); use `server_time(page.response)` of the FIRST page as the
-next `since`: the ERP's clock, never ours, so clock skew cannot lose changes (docs/qasida-paths.md).
+with typed records, so a sync can store `page.checkpoint()` after each page; a listing ends on a null
+`nextPage` or an empty page, never on a short one (services/qasida/paging.py). Incremental reads take
+`since` (records changed at or after it) where the document has it; use `server_time(page.response)`
+of the FIRST page as the next `since`: the ERP's clock, never ours (docs/qasida-paths.md).
+
+Every parameter is sent under the document's own name: claims and liabilities take `customerId`
+(required), `allClaims`/`allLiabilities` and `onlyDelayed` (default false) and no `since`; customer
+orders take `since`, `warehouseId`, `onlyNotFulfilled`, `onlyReserved` (seeds/003 lines 1190-1197).
 """
 
 from __future__ import annotations
@@ -17,17 +22,18 @@ from typing import Any, TypeVar
 import httpx
 import pydantic
 
-from services.core import MalformedResponse, Page, PageNumberEnvelope, PageRequest, ValidationError
+from services.core import MalformedResponse, Page, PageRequest, ValidationError
 from services.qasida.client import QasidaClient
 from services.qasida.models import (
     Customer,
     CustomerOrder,
-    Liability,
+    OpenItem,
     PaymentStatus,
     Product,
     StockCard,
     Warehouse,
 )
+from services.qasida.paging import QasidaPaging
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -87,7 +93,7 @@ def _pages(
     start: PageRequest | None,
 ) -> Iterator[Page]:
     query = {k: v for k, v in params.items() if v is not None}
-    paging = PageNumberEnvelope(page_size=page_size)
+    paging = QasidaPaging(page_size=page_size)
     try:
         for page in client.paginate(client.paths[resource], query, paging, start=start, max_pages=100_000):
             yield replace(page, records=[_parse(client, model, r) for r in page.records])
@@ -151,46 +157,54 @@ def customer_orders(
     client: QasidaClient,
     *,
     since: datetime | str | None = None,
-    not_fulfilled: bool | None = None,
-    reserved: bool | None = None,
-    customer_id: int | None = None,
+    only_not_fulfilled: bool = False,
+    only_reserved: bool = False,
+    warehouse_id: int | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     start: PageRequest | None = None,
 ) -> Iterator[Page]:
-    """`not_fulfilled`/`reserved`: True = only those, False = only the others, None = all."""
+    """`only_not_fulfilled`/`only_reserved` True narrow the list; False (the doc's default) means all.
+    The flags are sent only when set, so the default request is the document's plain list."""
     params = {
         "since": _since(since),
-        "notFulfilled": _flag(not_fulfilled),
-        "reserved": _flag(reserved),
-        "customerId": customer_id,
+        "warehouseId": warehouse_id,
+        "onlyNotFulfilled": "true" if only_not_fulfilled else None,
+        "onlyReserved": "true" if only_reserved else None,
     }
     return _pages(client, "customer_orders", CustomerOrder, params, page_size, start)
 
 
+def claims(
+    client: QasidaClient,
+    customer_id: int | str,
+    *,
+    all_claims: bool = False,
+    only_delayed: bool = False,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    start: PageRequest | None = None,
+) -> Iterator[Page]:
+    """What one customer owes us: open claims only unless `all_claims` (seeds/003 lines 150-155)."""
+    params = {"customerId": int(customer_id), "allClaims": _flag(all_claims), "onlyDelayed": _flag(only_delayed)}
+    return _pages(client, "claims", OpenItem, params, page_size, start)
+
+
 def liabilities(
     client: QasidaClient,
+    customer_id: int | str,
     *,
+    all_liabilities: bool = False,
     only_delayed: bool = False,
-    since: datetime | str | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     start: PageRequest | None = None,
 ) -> Iterator[Page]:
-    """Receivables; settled ones stay listed with `remains_to_be_paid == 0` (drop them client-side)."""
-    params = {"onlyDelayed": _flag(only_delayed), "since": _since(since)}
-    return _pages(client, "liabilities", Liability, params, page_size, start)
-
-
-def liabilities_for_customer(
-    client: QasidaClient,
-    customer_id: int,
-    *,
-    only_delayed: bool = False,
-    since: datetime | str | None = None,
-    page_size: int = DEFAULT_PAGE_SIZE,
-    start: PageRequest | None = None,
-) -> Iterator[Page]:
-    params = {"customerId": int(customer_id), "onlyDelayed": _flag(only_delayed), "since": _since(since)}
-    return _pages(client, "liabilities_for_customer", Liability, params, page_size, start)
+    """What we owe one customer (as a supplier): open liabilities only unless `all_liabilities`
+    (seeds/003 lines 3124-3130)."""
+    params = {
+        "customerId": int(customer_id),
+        "allLiabilities": _flag(all_liabilities),
+        "onlyDelayed": _flag(only_delayed),
+    }
+    return _pages(client, "liabilities", OpenItem, params, page_size, start)
 
 
 def payment_status(client: QasidaClient, invoice_number: str) -> PaymentStatus:
@@ -225,14 +239,20 @@ def iter_customer_orders(client: QasidaClient, **kwargs: Any) -> Iterator[Custom
     return records(customer_orders(client, **kwargs))
 
 
-def iter_liabilities(client: QasidaClient, **kwargs: Any) -> Iterator[Liability]:
-    return records(liabilities(client, **kwargs))
+def iter_claims(client: QasidaClient, customer_id: int | str, **kwargs: Any) -> Iterator[OpenItem]:
+    return records(claims(client, customer_id, **kwargs))
+
+
+def iter_liabilities(client: QasidaClient, customer_id: int | str, **kwargs: Any) -> Iterator[OpenItem]:
+    return records(liabilities(client, customer_id, **kwargs))
 
 
 __all__ = [
     "PagingExpired",
+    "claims",
     "customer_orders",
     "customers",
+    "iter_claims",
     "iter_customer_orders",
     "iter_customers",
     "iter_liabilities",
@@ -240,7 +260,6 @@ __all__ = [
     "iter_stock_cards",
     "iter_warehouses",
     "liabilities",
-    "liabilities_for_customer",
     "payment_status",
     "products",
     "server_time",

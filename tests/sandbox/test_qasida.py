@@ -18,8 +18,11 @@ WAREHOUSES = "/api/stock/v1/Warehouse/GetAll"
 PRODUCTS = "/api/eshop/v1/Product/GetAll"
 CUSTOMERS = "/api/crm/v1/Customer/GetAll"
 ORDERS = "/api/sales/v1/CustomerOrder/GetAll"
-LIABILITIES = "/api/finance/v1/LiabilityList/GetAll"
-BY_CUSTOMER = "/api/finance/v1/LiabilityList/GetByCustomer"
+CLAIMS = "/api/finance/v1/ClaimList/GetByCustomer"
+LIABILITIES = "/api/finance/v1/LiabilityList/GetByCustomer"
+# The document's row of both lists (seeds/003 lines 157-168 and 3131-3143): no customer in it.
+OPEN_ITEM_FIELDS = {"invoiceId", "type", "documentNumber", "invoicedAmount", "currency", "remainsToBePaid",
+                    "daysDelayed", "dueDate", "issueDate", "variableSymbol", "lastPayment"}
 PAYMENT = "/api/finance/v1/Invoice/GetPaymentStatus"
 ENVELOPE = {"data", "pageNumber", "pageSize", "nextPage", "previousPage"}
 
@@ -74,14 +77,12 @@ def test_mandant_header_missing_400_foreign_403(qasida: httpx.Client) -> None:
 
 @pytest.mark.parametrize(("path", "fields"), [
     (STOCK, {"id", "warehouseId", "productId", "productCode", "quantity", "reserveQuantity", "availableQuantity",
-             "minimumQuantity", "lastChange", "mandantId"}),
+             "lastChange", "mandantId"}),
     (WAREHOUSES, {"id", "number", "name", "mandantId", "isValid"}),
     (PRODUCTS, {"productId", "productCode", "productName", "productValidity", "edited"}),
     (CUSTOMERS, {"id", "internalCode", "ico", "dic", "name", "isVATPayer", "addresses", "icdpHs", "edited"}),
     (ORDERS, {"id", "orderNumber", "workflowStatusCode", "isPaid", "issueDate", "customerId", "currency", "price",
               "customerOrderItems", "lastChange"}),
-    (LIABILITIES, {"invoiceId", "documentNumber", "invoicedAmount", "currency", "remainsToBePaid", "daysDelayed",
-                   "dueDate", "customerId", "lastChange"}),
 ])
 def test_each_list_has_the_page_envelope_and_doc_fields(qasida: httpx.Client, path: str, fields: set[str]) -> None:
     response = qasida.get(path, params={"PageSize": 3})
@@ -114,7 +115,7 @@ def test_since_returns_only_what_a_tick_changed(qasida: httpx.Client, admin: htt
     since = datetime.fromisoformat(server_time)
     assert qasida.get(STOCK, params={"since": server_time}).json()["data"] == []
     admin.post("/_admin/tick")
-    for path, most in ((STOCK, 5), (ORDERS, 3 + 2), (LIABILITIES, 2)):  # + orders paid off
+    for path, most in ((STOCK, 5), (ORDERS, 3 + 2)):  # + orders whose claim was paid off
         rows = qasida.get(path, params={"since": server_time, "PageSize": 1000}).json()["data"]
         assert 1 <= len(rows) <= most, path
         assert all(datetime.fromisoformat(r["lastChange"] + "+00:00") >= since for r in rows)
@@ -154,38 +155,82 @@ def test_stock_warehouse_filter_and_quantities(qasida: httpx.Client) -> None:
     assert qasida.get(STOCK, params={"warehouseId": 99}).json()["data"] == []
 
 
-def test_liability_filters_and_by_customer(qasida: httpx.Client) -> None:
-    everything = fetch_all(qasida, LIABILITIES, PageSize=1000)
-    delayed = fetch_all(qasida, LIABILITIES, PageSize=1000, onlyDelayed="true")
-    assert len(everything) == 150 and 0 < len(delayed) < 150
-    assert all(r["daysDelayed"] > 0 and r["remainsToBePaid"] > 0 for r in delayed)
-    assert max(r["daysDelayed"] for r in delayed) <= 150
-    assert len({r["currency"] for r in everything}) > 1
-    customer = everything[0]["customerId"]
-    mine = qasida.get(BY_CUSTOMER, params={"customerId": customer, "PageSize": 1000}).json()["data"]
-    assert [r["documentNumber"] for r in mine] == [r["documentNumber"] for r in everything
-                                                   if r["customerId"] == customer]
-    assert qasida.get(BY_CUSTOMER).status_code == 400
+def every_item(admin: httpx.Client, kind: str) -> list[dict[str, Any]]:
+    return admin.get("/_admin/qasida/open-items", params={"kind": kind}).json()["items"]
 
 
-def test_wire_inconsistencies_from_the_doc(qasida: httpx.Client) -> None:
+def test_no_reorder_level_on_stock_cards(qasida: httpx.Client) -> None:
+    assert all("minimumQuantity" not in card for card in qasida.get(STOCK).json()["data"])  # not in seeds/003
+
+
+def test_mandant_in_the_query_as_the_document_lists_it(relaxed_sandbox: SandboxConfig) -> None:
+    cred = relaxed_sandbox.credentials
+    with httpx.Client(base_url=f"{relaxed_sandbox.base_url}/qasida",
+                      headers={"Authorization": f"Bearer {cred.qasida_token}"}) as bare:
+        assert bare.get(STOCK, params={"MandantId": cred.qasida_mandant_id}).status_code == 200
+        assert bare.get(STOCK, params={"mandantId": "2"}).status_code == 403
+        missing = bare.get(STOCK)
+        assert missing.status_code == 400 and "MandantId" in missing.json()["errors"]
+
+
+@pytest.mark.parametrize(("path", "kind", "every"), [(CLAIMS, "claims", "allClaims"),
+                                                     (LIABILITIES, "liabilities", "allLiabilities")])
+def test_open_items_per_customer_as_documented(qasida: httpx.Client, admin: httpx.Client, path: str, kind: str,
+                                               every: str) -> None:
+    items = every_item(admin, kind)
+    customers = sorted({i["customerId"] for i in items})
+    assert len(customers) > 3 and len({i["currency"] for i in items}) > 1
+    for customer in customers[:5]:
+        mine = [{k: v for k, v in i.items() if k != "customerId"} for i in items if i["customerId"] == customer]
+        body = qasida.get(path, params={"customerId": customer, "PageSize": 1000}).json()
+        assert set(body) == ENVELOPE and all(set(row) == OPEN_ITEM_FIELDS for row in body["data"])
+        assert body["data"] == [i for i in mine if i["remainsToBePaid"] > 0]  # open only by default
+        assert qasida.get(path, params={"customerId": customer, every: "true"}).json()["data"] == mine
+        delayed = qasida.get(path, params={"customerId": customer, "onlyDelayed": "true"}).json()["data"]
+        assert delayed == [i for i in mine if i["daysDelayed"] > 0 and i["remainsToBePaid"] > 0]
+    assert qasida.get(path).status_code == 400  # customerId is required
+    assert qasida.get(path, params={"customerId": 999_999}).json()["data"] == []
+
+
+def test_liabilities_belong_to_customers_that_supply_us(qasida: httpx.Client, admin: httpx.Client) -> None:
+    suppliers = {i["customerId"] for i in every_item(admin, "liabilities")}
+    customers = fetch_all(qasida, CUSTOMERS, PageSize=1000)
+    assert {c["id"] for c in customers if c["isSupplier"]} == suppliers
+
+
+def test_paying_an_item_in_full_takes_it_off_the_open_list(start_sandbox: StartSandbox) -> None:
+    config = start_sandbox(seed=11)
+    with client_for(config) as erp, httpx.Client(base_url=config.base_url) as admin:
+        item = next(i for i in every_item(admin, "claims") if i["remainsToBePaid"] > 0)
+        customer = item["customerId"]
+        before = erp.get(CLAIMS, params={"customerId": customer}).json()["data"]
+        paid = admin.post("/_admin/qasida/pay", json={"kind": "claims", "invoiceId": item["invoiceId"]}).json()
+        assert paid["remainsToBePaid"] == 0 and paid["lastPayment"] is not None
+        after = erp.get(CLAIMS, params={"customerId": customer}).json()["data"]
+        assert [r["invoiceId"] for r in after] == [r["invoiceId"] for r in before if r["invoiceId"] != item["invoiceId"]]
+        settled = erp.get(CLAIMS, params={"customerId": customer, "allClaims": "true"}).json()["data"]
+        assert any(r["invoiceId"] == item["invoiceId"] and r["remainsToBePaid"] == 0 for r in settled)
+        assert admin.post("/_admin/qasida/pay", json={"kind": "claims", "invoiceId": 1}).status_code == 404
+
+
+def test_wire_inconsistencies_from_the_doc(qasida: httpx.Client, admin: httpx.Client) -> None:
     product = qasida.get(PRODUCTS).json()["data"][0]
     assert product["productValidity"] in ("Y", "N") and product["stockItem"] == "Y"
     card = qasida.get(STOCK).json()["data"][0]
     assert isinstance(card["productValidity"], bool)
     order = qasida.get(ORDERS).json()["data"][0]
     assert datetime.fromisoformat(order["issueDate"]).tzinfo is None
-    liability = qasida.get(LIABILITIES).json()["data"][0]
-    assert liability["dueDate"].endswith("Z")
+    claim = every_item(admin, "claims")[0]
+    assert claim["dueDate"].endswith("Z")
 
 
-def test_invoice_payment_status(qasida: httpx.Client) -> None:
-    liability = qasida.get(LIABILITIES).json()["data"][0]
-    status = qasida.get(PAYMENT, params={"invoiceNumber": liability["documentNumber"]})
+def test_invoice_payment_status(qasida: httpx.Client, admin: httpx.Client) -> None:
+    claim = next(i for i in every_item(admin, "claims") if i["remainsToBePaid"] > 0)
+    status = qasida.get(PAYMENT, params={"invoiceNumber": claim["documentNumber"]})
     assert status.status_code == 200
     body = status.json()
-    assert body["invoiceNumber"] == liability["documentNumber"] and body["currency"] == liability["currency"]
-    assert body["notPaidSum"] == liability["remainsToBePaid"] and body["isPaid"] is False
+    assert body["invoiceNumber"] == claim["documentNumber"] and body["currency"] == claim["currency"]
+    assert body["notPaidSum"] == claim["remainsToBePaid"] and body["isPaid"] is False
     assert qasida.get(PAYMENT, params={"invoiceNumber": "INV-1999-0000001"}).status_code == 404
     assert qasida.get(PAYMENT).status_code == 400
 

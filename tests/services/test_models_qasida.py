@@ -12,6 +12,7 @@ from services.qasida.models import (
     Customer,
     CustomerOrder,
     Liability,
+    OpenItem,
     Page,
     PaymentStatus,
     Product,
@@ -143,3 +144,16 @@ def test_payment_status(not_paid: Any, paid: bool | None) -> None:
         {"id": 1, "invoiceNumber": "FV-1", "totalSum": "10.00", "notPaidSum": not_paid}
     )
     assert status.is_paid is paid
+
+
+def test_open_item_is_the_document_row_without_a_customer() -> None:
+    """Claims and liabilities share the row of seeds/003 lines 157-168; neither carries a customer."""
+    item = OpenItem.model_validate({"documentNumber": "FV-1", "customerId": 5, "remainsToBePaid": 0.125})
+    assert item.key == "FV-1" and not hasattr(item, "customer_id") and item.remains_to_be_paid == Decimal("0.125")
+    assert OpenItem.model_validate({"invoiceId": 9, "documentNumber": "FV-9"}).key == "9"
+
+
+def test_no_reorder_level_on_stock_cards() -> None:
+    """`minimumQuantity` is not in the ERP's document (issue 9 point 4): not read even when sent."""
+    card = StockCard.model_validate({"id": 1, "minimumQuantity": 20})
+    assert "minimumQuantity" not in card.model_dump_json(by_alias=True)

@@ -27,7 +27,7 @@ from services.core import (
 )
 from services.qasida import resources as qr
 from services.qasida.client import QasidaClient, make_client
-from services.qasida.models import Liability, StockCard
+from services.qasida.models import StockCard
 from services.qasida.paths import DEFAULT_PATHS, UnknownPath
 from services.settings import Settings
 
@@ -86,11 +86,82 @@ def test_headers_paging_and_typed_records(tmp_path: Path) -> None:
         Decimal("12.34"),
     )
     assert first.available == Decimal("120.000")
-    assert seen[0].headers["authorization"] == "Bearer jwt-secret" and seen[0].headers["mandantid"] == "7"
+    # MandantId is a query parameter in the document (seeds/003 line 152): the default place.
+    assert seen[0].headers["authorization"] == "Bearer jwt-secret" and "mandantid" not in seen[0].headers
+    assert all(r.url.params["MandantId"] == "7" for r in seen)
     assert (
         seen[0].url.path == "/qasida/api/stock/v1/StockCard/GetAll"
         and seen[0].url.params["warehouseId"] == "1"
     )
+
+
+def test_mandant_as_a_header_when_so_configured(tmp_path: Path) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=envelope([], 1, 10, False))
+
+    transport = httpx.MockTransport(handler)
+    with make_client(settings(tmp_path, qasida_mandant_in="header"), transport=transport) as client:
+        list(qr.warehouses(client))
+    assert seen[0].headers["mandantid"] == "7" and "MandantId" not in seen[0].url.params
+
+
+def _serve(pages: list[dict[str, Any]], seen: list[httpx.Request]) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=pages[int(request.url.params["PageNumber"]) - 1])
+    return httpx.MockTransport(handler)
+
+
+@pytest.mark.parametrize("echoed_size", [2, 0, None])
+def test_a_short_page_does_not_end_the_walk(tmp_path: Path, echoed_size: int | None) -> None:
+    """A server that caps PageSize at 2 (we ask 1000), or echoes pageSize 0 as the document's sample does
+    (seeds/003 line 170), is walked to the end: only nextPage null ends it."""
+    pages = [{"data": [card(1), card(2)], "pageNumber": 1, "pageSize": echoed_size, "nextPage": "p2"},
+             {"data": [card(3), card(4)], "pageNumber": 2, "pageSize": echoed_size, "nextPage": "p3"},
+             {"data": [card(5)], "pageNumber": 3, "pageSize": echoed_size, "nextPage": None}]
+    seen: list[httpx.Request] = []
+    with make_client(settings(tmp_path), transport=_serve(pages, seen)) as client:
+        ids = [c.id for c in qr.iter_stock_cards(client)]
+    assert ids == [1, 2, 3, 4, 5] and [r.url.params["PageNumber"] for r in seen] == ["1", "2", "3"]
+    assert {r.url.params["PageSize"] for r in seen} == {"1000"}
+
+
+@pytest.mark.parametrize("last", [{"data": [], "nextPage": "p3"}, {"data": [card(9)], "nextPage": ""}])
+def test_an_empty_page_or_no_next_page_ends_the_walk(tmp_path: Path, last: dict[str, Any]) -> None:
+    pages = [{"data": [card(1)], "pageNumber": 0, "pageSize": 0, "nextPage": "p2"}, last]
+    seen: list[httpx.Request] = []
+    with make_client(settings(tmp_path), transport=_serve(pages, seen)) as client:
+        assert len(list(qr.iter_stock_cards(client))) == 1 + len(last["data"])
+    assert len(seen) == 2
+
+
+def test_money_of_any_precision_stays_exact(tmp_path: Path) -> None:
+    body = ('{"data": [{"invoiceId": 1, "invoicedAmount": 1234.56789, "remainsToBePaid": 0.125, '
+            '"currency": "EUR"}, {"invoiceId": 2, "invoicedAmount": 12345678901234567.89, '
+            '"remainsToBePaid": 0.1, "currency": "EUR"}], "pageNumber": 1, "pageSize": 0, "nextPage": null}')
+    transport = httpx.MockTransport(lambda r: httpx.Response(200, content=body.encode()))
+    with make_client(settings(tmp_path), transport=transport) as client:
+        items = list(qr.iter_claims(client, 5))
+    assert [(i.invoiced_amount, i.remains_to_be_paid) for i in items] == [
+        (Decimal("1234.56789"), Decimal("0.125")), (Decimal("12345678901234567.89"), Decimal("0.1"))]
+
+
+@pytest.mark.parametrize(("read", "path", "every"), [(qr.claims, "/ClaimList/GetByCustomer", "allClaims"),
+                                                     (qr.liabilities, "/LiabilityList/GetByCustomer",
+                                                      "allLiabilities")])
+def test_open_item_lists_send_the_documented_parameters(tmp_path: Path, read: Any, path: str, every: str) -> None:
+    seen: list[httpx.Request] = []
+    with make_client(settings(tmp_path), transport=_serve([envelope([], 1, 0, False)], seen)) as client:
+        list(read(client, 42))
+        list(read(client, "43", only_delayed=True, **{"all_" + every[3:].lower(): True}))
+    assert seen[0].url.path.endswith(path)
+    assert dict(seen[0].url.params) == {"customerId": "42", every: "false", "onlyDelayed": "false",
+                                        "PageNumber": "1", "PageSize": "1000", "MandantId": "7"}
+    assert (seen[1].url.params[every], seen[1].url.params["onlyDelayed"]) == ("true", "true")
+    assert "since" not in seen[1].url.params
 
 
 def test_paths_are_overridable_and_checked(tmp_path: Path) -> None:
@@ -208,31 +279,34 @@ def test_catalogue_and_customers_are_typed(client: QasidaClient, relaxed_sandbox
 
 def test_orders_filters(client: QasidaClient) -> None:
     everything = list(qr.iter_customer_orders(client))
-    open_ = list(qr.iter_customer_orders(client, not_fulfilled=True))
-    done = list(qr.iter_customer_orders(client, not_fulfilled=False))
-    assert len(open_) + len(done) == len(everything) == 400
+    open_ = list(qr.iter_customer_orders(client, only_not_fulfilled=True))
+    assert len(everything) == 400 and 0 < len(open_) < 400
     assert {o.workflow_status_code for o in open_} <= {"NEW", "CONFIRMED", "RESERVED", "PICKING"}
-    reserved = list(qr.iter_customer_orders(client, reserved=True))
+    reserved = list(qr.iter_customer_orders(client, only_reserved=True))
     assert reserved and {o.workflow_status_code for o in reserved} <= {"RESERVED", "PICKING"}
     assert all(o.price is not None and o.currency for o in everything)
 
 
-def test_liabilities_amounts_and_filters(client: QasidaClient, relaxed_sandbox: SandboxConfig) -> None:
-    every = list(qr.iter_liabilities(client))
-    reference = raw(relaxed_sandbox, "liabilities", PageSize=1000)["data"]
-    assert [(x.document_number, x.invoiced_amount, x.remains_to_be_paid) for x in every] == [
-        (r["documentNumber"], r["invoicedAmount"], r["remainsToBePaid"]) for r in reference
-    ]
-    delayed = list(qr.iter_liabilities(client, only_delayed=True))
-    assert 0 < len(delayed) < len(every) and all((x.days_delayed or 0) > 0 for x in delayed)
-    customer = reference[0]["customerId"]
-    mine = [x for p in qr.liabilities_for_customer(client, customer) for x in p.records]
-    expected = [r["documentNumber"] for r in reference if r["customerId"] == customer]
-    assert all(isinstance(x, Liability) for x in mine) and [x.document_number for x in mine] == expected
+def _all_items(config: SandboxConfig, kind: str) -> list[dict[str, Any]]:
+    response = httpx.get(f"{config.base_url}/_admin/qasida/open-items", params={"kind": kind}, timeout=10)
+    return json.loads(response.content, parse_float=Decimal)["items"]
+
+
+@pytest.mark.parametrize("kind", ["claims", "liabilities"])
+def test_open_items_per_customer_exact(client: QasidaClient, relaxed_sandbox: SandboxConfig, kind: str) -> None:
+    items = _all_items(relaxed_sandbox, kind)
+    read = qr.iter_claims if kind == "claims" else qr.iter_liabilities
+    for customer in sorted({i["customerId"] for i in items})[:4]:
+        mine = list(read(client, customer, page_size=2))  # several pages
+        expected = [i for i in items if i["customerId"] == customer and i["remainsToBePaid"] > 0]
+        assert [(x.invoice_id, x.invoiced_amount, x.remains_to_be_paid, x.currency) for x in mine] == [
+            (r["invoiceId"], r["invoicedAmount"], r["remainsToBePaid"], r["currency"]) for r in expected]
+        delayed = list(read(client, customer, only_delayed=True))
+        assert all((x.days_delayed or 0) > 0 for x in delayed)
 
 
 def test_payment_status(client: QasidaClient, relaxed_sandbox: SandboxConfig) -> None:
-    ref = raw(relaxed_sandbox, "liabilities", PageSize=1)["data"][0]
+    ref = next(i for i in _all_items(relaxed_sandbox, "claims") if i["remainsToBePaid"] > 0)
     status = qr.payment_status(client, ref["documentNumber"])
     assert (status.invoice_number, status.total_sum, status.not_paid_sum) == (
         ref["documentNumber"],

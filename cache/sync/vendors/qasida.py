@@ -1,32 +1,168 @@
-"""Qasida ERP (seeds/003)."""
+"""Qasida ERP (seeds/003).
+
+Claims (what a customer owes us, seeds/003 lines 150-173) and liabilities (what we owe, lines 3124-3147)
+are read per customer, as the document has them: `customerId` required, open items only (`allClaims` /
+`allLiabilities` false), no `since`. Customers come from `qasida_customers` (synced before). A run spends
+at most `client.open_items_budget` requests per list (QASIDA_OPEN_ITEMS_BUDGET), customers oldest-checked
+first, so every customer is covered over successive runs. Progress is kept per customer in
+`qasida_open_item_checks`: a read cut short by the budget (or a failure) resumes at its next page. Once a
+customer's open list has been read completely, every stored item of that customer that was not in it is
+settled: `settled_at` is set and the row kept as history (an item that reappears is open again).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import logging
+from collections.abc import Callable, Iterator
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from sqlite_utils import Database
 
+from cache.db import iso, transaction, utcnow
 from cache.sync import mappers
 from cache.sync.engine import Fetch, SyncResource, SyncState
-from cache.sync.fetch import ListPage, NeedsDb, paged, paged_since
+from cache.sync.fetch import ListBatch, NeedsDb, expired_cursor, paged, paged_since
+from services.core import PageRequest, ValidationError
 from services.qasida import resources as qasida
+from services.qasida.models import OpenItem
+
+log = logging.getLogger("opsdash.sync")
+
+DEFAULT_OPEN_ITEMS_BUDGET = 250  # services.settings.Settings.qasida_open_items_budget
+OPEN_ITEM_TABLES = {"claims": "qasida_claims", "liabilities": "qasida_liabilities"}
+_LISTS: dict[str, Callable[..., Iterator[Any]]] = {"claims": qasida.claims, "liabilities": qasida.liabilities}
 
 
-def _customer_names(db: Database) -> dict[str, str]:
-    return dict(db.execute("SELECT customer_id, name FROM qasida_customers").fetchall())
+# --- per-customer open items ---------------------------------------------------------------------
 
 
-def _liabilities(db: Database) -> Fetch:
-    """Liabilities name only the customer id: the name comes from the customers synced before."""
-    plain = paged_since(qasida.liabilities)
+def customers_to_check(db: Database, kind: str) -> list[tuple[str, dict[str, Any] | None, list[str]]]:
+    """(customer id, page to resume at, invoice ids seen so far): a cut-short read first, then never
+    checked, then oldest checked."""
+    rows = db.execute(
+        """SELECT c.customer_id, k.resume, k.seen FROM qasida_customers c
+           LEFT JOIN qasida_open_item_checks k ON k.kind = ? AND k.customer_id = c.customer_id
+           ORDER BY k.resume IS NULL, k.checked_at IS NOT NULL, k.checked_at,
+                    length(c.customer_id), c.customer_id""",
+        [kind],
+    ).fetchall()
+    return [(cid, json.loads(resume) if resume else None, json.loads(seen) if resume and seen else [])
+            for cid, resume, seen in rows]
+
+
+def _save_progress(db: Database, kind: str, customer: str, resume: dict[str, Any] | None, seen: list[str]) -> None:
+    with transaction(db):
+        db.execute(
+            """INSERT INTO qasida_open_item_checks (kind, customer_id, resume, seen) VALUES (?, ?, ?, ?)
+               ON CONFLICT (kind, customer_id) DO UPDATE SET resume = excluded.resume, seen = excluded.seen""",
+            [kind, customer, json.dumps(resume) if resume else None, json.dumps(seen)],
+        )
+
+
+def settle_unseen(db: Database, kind: str, customer: str, seen: list[str], now: str) -> int:
+    """After a complete read of `customer`'s open list: items no longer in it are settled. Returns how many."""
+    table = OPEN_ITEM_TABLES[kind]  # a literal from the dict above, never input
+    with transaction(db):
+        cursor = db.execute(
+            f"""UPDATE {table} SET settled_at = ? WHERE customer_id = ? AND settled_at IS NULL
+                AND invoice_id NOT IN (SELECT value FROM json_each(?))""",
+            [now, customer, json.dumps(seen)],
+        )
+        db.execute(
+            """INSERT INTO qasida_open_item_checks (kind, customer_id, checked_at, resume, seen)
+               VALUES (?, ?, ?, NULL, '[]') ON CONFLICT (kind, customer_id) DO UPDATE
+               SET checked_at = excluded.checked_at, resume = NULL, seen = '[]'""",
+            [kind, customer, now],
+        )
+    return cursor.rowcount
+
+
+def _readable(kind: str, customer: str, records: list[OpenItem]) -> list[mappers.Owned]:
+    """Rows the mapper can store; a row without id, amount or currency is skipped with a warning
+    (one bad row must not stop the other customers), but its id still counts as seen."""
+    good = []
+    for record in records:
+        if record.key is None or record.remains_to_be_paid is None or not record.currency:
+            log.warning("sync: Qasida %s of customer %s: skipped a row without invoiceId, remainsToBePaid or "
+                        "currency (document %r)", kind, customer, record.document_number)
+            continue
+        good.append(mappers.Owned(customer, record, kind))
+    return good
+
+
+def _pages(client: Any, kind: str, customer: str, start: dict[str, Any] | None) -> Iterator[Any]:
+    """The customer's pages from `start`; an expired paging context restarts the list once from page 1."""
+    read = _LISTS[kind]
+    try:
+        yield from read(client, customer, start=PageRequest.from_checkpoint(start) if start else None)
+        return
+    except ValidationError as exc:
+        if not expired_cursor(exc):
+            raise
+    yield from read(client, customer)
+
+
+def open_item_batches(db: Database, client: Any, kind: str) -> Iterator[ListBatch]:
+    """One batch per page read. The batch is stored by the engine before this generator resumes, so
+    settling (after the last page of a customer) only ever compares against stored rows."""
+    left = int(getattr(client, "open_items_budget", DEFAULT_OPEN_ITEMS_BUDGET))
+    for customer, resume, seen in customers_to_check(db, kind):
+        if left <= 0:
+            break
+        for page in _pages(client, kind, customer, resume):
+            left -= 1
+            seen = [*seen, *(r.key for r in page.records if r.key is not None)]
+            yield ListBatch(_readable(kind, customer, page.records), {"customer": customer})
+            if page.next is None:
+                settle_unseen(db, kind, customer, seen, iso(utcnow()))
+                break
+            _save_progress(db, kind, customer, page.next.checkpoint(), seen)
+            if left <= 0:
+                break
+    yield ListBatch([], None)  # the end of this run's share: the engine completes the run
+
+
+def _open_items(kind: str) -> NeedsDb:
+    def factory(db: Database) -> Fetch:
+        def fetch(client: Any, state: SyncState) -> Iterator[ListBatch]:
+            return open_item_batches(db, client, kind)
+        return fetch
+    return NeedsDb(factory)
+
+
+# --- customer orders and their lines --------------------------------------------------------------
+
+
+def _products(db: Database) -> dict[str, tuple[str | None, str | None]]:
+    return {pid: (code, unit) for pid, code, unit in db.execute("SELECT product_id, code, unit FROM qasida_products")}
+
+
+def store_order_lines(db: Database, orders: list[Any], products: dict[str, tuple[str | None, str | None]]) -> None:
+    """Replace the lines of `orders` (a changed order may have lost or reordered items)."""
+    now = iso(utcnow())
+    rows = [{**row, "synced_at": now} for o in orders for row in mappers.qasida_order_lines(o, products)]
+    with transaction(db):
+        db.conn.executemany("DELETE FROM qasida_customer_order_lines WHERE order_id = ?", [[str(o.id)] for o in orders])
+        db.conn.executemany(
+            """INSERT INTO qasida_customer_order_lines (order_id, line_no, product_id, product_code, quantity,
+               unit, raw, synced_at) VALUES (:order_id, :line_no, :product_id, :product_code, :quantity, :unit,
+               :raw, :synced_at)""",
+            rows,
+        )
+
+
+def orders_with_lines(db: Database, page_size: int = qasida.DEFAULT_PAGE_SIZE) -> Fetch:
+    """Customer orders; each page's lines (`customerOrderItems`) are written before the page is yielded."""
+    plain = paged_since(partial(qasida.customer_orders, page_size=page_size))
 
     def fetch(client: Any, state: SyncState) -> Iterator[Any]:
-        names = _customer_names(db)
+        products = _products(db)
         for page in plain(client, state):
-            named = [mappers.Named(r, names.get(str(r.customer_id))) for r in page.records]
-            yield ListPage(named, page)
+            store_order_lines(db, page.records, products)
+            yield page
     return fetch
 
 
@@ -42,10 +178,10 @@ def declarations() -> tuple[SyncResource, ...]:
         SyncResource("qasida", "stock_cards", "qasida_stock_cards", "stock_card_id",
                      paged_since(qasida.stock_cards), mappers.qasida_stock_card, mode="since", full_every=daily),
         SyncResource("qasida", "customer_orders", "qasida_customer_orders", "order_id",
-                     paged_since(qasida.customer_orders), mappers.qasida_customer_order, mode="since",
-                     full_every=daily),
-        # Settled liabilities stay listed with 0 to pay, so `since` sees payments; days_delayed grows
-        # daily without a change stamp, hence a daily full pass.
-        SyncResource("qasida", "liabilities", "qasida_liabilities", "liability_id", NeedsDb(_liabilities),
-                     mappers.qasida_liability, mode="since", interval=timedelta(hours=1), full_every=daily),
+                     NeedsDb(orders_with_lines), mappers.qasida_customer_order, mode="since", full_every=daily),
+        # Per customer, within a request budget (module docstring); after customers, which they read.
+        SyncResource("qasida", "claims", "qasida_claims", "invoice_id", _open_items("claims"),
+                     mappers.qasida_open_item),
+        SyncResource("qasida", "liabilities", "qasida_liabilities", "invoice_id", _open_items("liabilities"),
+                     mappers.qasida_open_item),
     )

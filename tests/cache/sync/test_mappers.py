@@ -10,10 +10,10 @@ from sqlite_utils import Database
 
 from cache.store import upsert_records
 from cache.sync import mappers
-from cache.sync.mappers import Named, Owned
+from cache.sync.mappers import Owned
 from services.cargobase.models import Invoice as CargobaseInvoice
 from services.qargo.models import AvailableTask, Charge, Document, OrderWithStatus, Resource, Unavailability
-from services.qasida.models import Customer, CustomerOrder, Liability, Product, StockCard, Warehouse
+from services.qasida.models import Customer, CustomerOrder, OpenItem, Product, StockCard, Warehouse
 from services.quaderno.models import Contact, Credit, Invoice
 
 SYNCED = "2026-11-21T10:00:00.000Z"
@@ -74,12 +74,14 @@ def test_qasida_stock_card_row(db: Database) -> None:
         "id": 1, "quantity": "295.500", "reserveQuantity": 5, "warehouseId": 1, "warehouseName": "Amsterdam DC 1",
         "productId": 7, "productName": "Heavy Drum 1", "unit1Shortcut": "kg", "minimumQuantity": 20,
         "availableQuantity": None})
-    stored = fits(db, "qasida_stock_cards", mappers.qasida_stock_card(card), "stock_card_id")
+    row = mappers.qasida_stock_card(card)
+    stored = fits(db, "qasida_stock_cards", row, "stock_card_id")
     assert {k: stored[k] for k in ("stock_card_id", "warehouse_id", "warehouse", "product_id", "product", "unit",
                                    "quantity", "reserved", "available", "reorder_threshold")} == {
         "stock_card_id": "1", "warehouse_id": "1", "warehouse": "Amsterdam DC 1", "product_id": "7",
         "product": "Heavy Drum 1", "unit": "kg", "quantity": 295.5, "reserved": 5.0, "available": 290.5,
-        "reorder_threshold": 20.0}
+        "reorder_threshold": None}  # the ERP has no reorder level (issue 9 point 4): never read from it
+    assert "reorder_threshold" not in row
 
 
 def test_qasida_catalogue_rows(db: Database) -> None:
@@ -109,23 +111,35 @@ def test_qasida_customer_order_total_in_minor_units(db: Database) -> None:
         "total": 4307286}
 
 
-def test_qasida_liability_with_customer_name(db: Database) -> None:
-    liability = Liability.model_validate({
-        "invoiceId": 251, "documentNumber": "INV-2026-0000251", "currency": "PLN", "remainsToBePaid": 39615.82,
-        "daysDelayed": 107, "dueDate": "2026-08-06T19:54:00Z", "customerId": 1})
-    stored = fits(db, "qasida_liabilities", mappers.qasida_liability(Named(liability, "Falcon Chemicals Inc.")),
-                  "liability_id")
-    assert {k: stored[k] for k in ("liability_id", "document_number", "customer_id", "customer", "currency",
-                                   "remains_to_be_paid", "days_delayed", "due_date")} == {
-        "liability_id": "251", "document_number": "INV-2026-0000251", "customer_id": "1",
-        "customer": "Falcon Chemicals Inc.", "currency": "PLN", "remains_to_be_paid": 3961582,
-        "days_delayed": 107, "due_date": "2026-08-06T19:54:00.000Z"}
+@pytest.mark.parametrize("table", ["qasida_claims", "qasida_liabilities"])
+def test_qasida_open_item_row_is_exact_text_for_its_customer(db: Database, table: str) -> None:
+    item = OpenItem.model_validate({
+        "invoiceId": 251, "type": "FV", "documentNumber": "INV-2026-0000251", "currency": "pln",
+        "invoicedAmount": "40000.125", "remainsToBePaid": "39615.82", "daysDelayed": 107,
+        "dueDate": "2026-08-06T19:54:00Z", "issueDate": "2026-07-07T19:54:00Z", "variableSymbol": "20260000251",
+        "lastPayment": "2026-08-01T10:00:00Z"})
+    stored = fits(db, table, mappers.qasida_open_item(Owned("1", item, "claims")), "invoice_id")
+    assert {k: v for k, v in stored.items() if k not in ("raw", "synced_at")} == {
+        "invoice_id": "251", "customer_id": "1", "type": "FV", "document_number": "INV-2026-0000251",
+        "variable_symbol": "20260000251", "currency": "PLN", "invoiced_amount": "40000.125",
+        "remains_to_be_paid": "39615.82", "days_delayed": 107, "due_date": "2026-08-06", "issue_date": "2026-07-07",
+        "last_payment": "2026-08-01T10:00:00.000Z", "settled_at": None}
 
 
-def test_qasida_liability_refuses_a_fraction_of_a_cent() -> None:
-    liability = Liability.model_validate({"invoiceId": 1, "currency": "EUR", "remainsToBePaid": "1.005"})
-    with pytest.raises(ValueError, match="decimal places"):
-        mappers.qasida_liability(liability)
+def test_qasida_open_item_without_amount_names_the_customer() -> None:
+    item = OpenItem.model_validate({"invoiceId": 1, "currency": "EUR"})
+    with pytest.raises(ValueError, match="customer 7"):
+        mappers.qasida_open_item(Owned("7", item, "claims"))
+
+
+def test_qasida_order_lines_take_code_and_unit_from_products(db: Database) -> None:
+    order = CustomerOrder.model_validate({"id": 5, "customerOrderItems": [
+        {"id": 51, "productId": 7, "quantity": 3, "order": 1}, {"id": 52, "productId": 8, "quantity": 2.5}]})
+    rows = mappers.qasida_order_lines(order, {"7": ("SKU-7", "pcs")})
+    stored = [fits(db, "qasida_customer_order_lines", r, ("order_id", "line_no")) for r in rows[:1]]
+    assert [(r["order_id"], r["line_no"], r["product_id"], r["product_code"], r["quantity"], r["unit"])
+            for r in rows] == [("5", 1, "7", "SKU-7", 3.0, "pcs"), ("5", 2, "8", None, 2.5, None)]
+    assert stored[0]["product_code"] == "SKU-7"
 
 
 def test_cargobase_invoice_row(db: Database) -> None:

@@ -7,7 +7,9 @@ more than once, so cursors, checkpoints and `expire_cursor` are exercised at sma
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from cache.store import upsert_records
 from cache.sync.engine import RunResult, SyncResource, run_all, with_fetch
 from cache.sync.fetch import paged, paged_since
 from cache.sync.resources import clients_for, resources_for
+from cache.sync.vendors import qasida as qasida_sync
 from sandbox.context import SandboxConfig
 from sandbox.qargo.common import stable_uuid
 from sandbox.server import client_env
@@ -30,7 +33,6 @@ from services.settings import Settings
 VENDORS = ("quaderno", "qasida", "cargobase")
 SMALL_PAGES = {
     ("qasida", "stock_cards"): paged_since(partial(qasida.stock_cards, page_size=100)),
-    ("qasida", "customer_orders"): paged_since(partial(qasida.customer_orders, page_size=100)),
     ("cargobase", "invoices"): paged(cargobase.invoices, page_size=10),
 }
 
@@ -53,7 +55,8 @@ def clients(settings: Settings) -> Iterator[dict[str, Any]]:
 
 
 def declared(db: Database, vendors: tuple[str, ...] = VENDORS) -> tuple[SyncResource, ...]:
-    return tuple(with_fetch(r, SMALL_PAGES[(r.vendor, r.name)]) if (r.vendor, r.name) in SMALL_PAGES else r
+    small = {**SMALL_PAGES, ("qasida", "customer_orders"): qasida_sync.orders_with_lines(db, page_size=100)}
+    return tuple(with_fetch(r, small[(r.vendor, r.name)]) if (r.vendor, r.name) in small else r
                  for r in resources_for(db, vendors))
 
 
@@ -82,6 +85,15 @@ def qasida_list(env: dict[str, str], path: str) -> list[dict[str, Any]]:
     body = httpx.get(env["QASIDA_BASE_URL"] + path, params={"PageSize": 1000}, headers=headers, timeout=10).json()
     assert body["nextPage"] is None
     return body["data"]
+
+
+def qasida_open_items(env: dict[str, str], kind: str) -> dict[str, tuple[str, str]]:
+    """The sandbox's open claims or liabilities of every customer, from its admin view (money as Decimal)."""
+    base = env["QASIDA_BASE_URL"].rsplit("/qasida", 1)[0]
+    body = httpx.get(f"{base}/_admin/qasida/open-items", params={"kind": kind}, timeout=10).content
+    items = json.loads(body, parse_float=Decimal)["items"]
+    return {str(i["invoiceId"]): (format(Decimal(i["remainsToBePaid"]), "f"), str(i["customerId"]))
+            for i in items if i["remainsToBePaid"] > 0}
 
 
 def cargobase_list(env: dict[str, str]) -> list[dict[str, Any]]:
@@ -114,8 +126,13 @@ def expected(env: dict[str, str]) -> dict[str, dict[Any, tuple[Any, ...]]]:
         "qasida_customers": {str(d["id"]): (d["name"],) for d in qasida_list(env, "/api/crm/v1/Customer/GetAll")},
         "qasida_customer_orders": {str(d["id"]): (d["orderStatus"], round(d["price"] * 100))
                                    for d in qasida_list(env, "/api/sales/v1/CustomerOrder/GetAll")},
-        "qasida_liabilities": {str(d["invoiceId"]): (round(d["remainsToBePaid"] * 100),)
-                               for d in qasida_list(env, "/api/finance/v1/LiabilityList/GetAll")},
+        # Open items of every customer, exact decimal text (per customer, seeds/003 lines 150 and 3124).
+        "qasida_claims": qasida_open_items(env, "claims"),
+        "qasida_liabilities": qasida_open_items(env, "liabilities"),
+        "qasida_customer_order_lines": {
+            (str(d["id"]), n): (str(item["productId"]), float(item["quantity"]))
+            for d in qasida_list(env, "/api/sales/v1/CustomerOrder/GetAll")
+            for n, item in enumerate(d["customerOrderItems"], start=1)},
         "cargobase_invoices": {d["shipment_reference"]: (status[d["invoice_status"]], d["provider_invoice_number"])
                                for d in cargobase_list(env)},
     }
@@ -131,7 +148,12 @@ def cached(db: Database) -> dict[str, dict[Any, tuple[Any, ...]]]:
         "qasida_products": rows(db, "SELECT product_id, code FROM qasida_products"),
         "qasida_customers": rows(db, "SELECT customer_id, name FROM qasida_customers"),
         "qasida_customer_orders": rows(db, "SELECT order_id, status, total FROM qasida_customer_orders"),
-        "qasida_liabilities": rows(db, "SELECT liability_id, remains_to_be_paid FROM qasida_liabilities"),
+        "qasida_claims": rows(db, "SELECT invoice_id, remains_to_be_paid, customer_id FROM qasida_claims "
+                                  "WHERE settled_at IS NULL"),
+        "qasida_liabilities": rows(db, "SELECT invoice_id, remains_to_be_paid, customer_id FROM qasida_liabilities "
+                                       "WHERE settled_at IS NULL"),
+        "qasida_customer_order_lines": {(r[0], r[1]): (r[2], r[3]) for r in db.execute(
+            "SELECT order_id, line_no, product_id, quantity FROM qasida_customer_order_lines").fetchall()},
         # Still listed: Cargobase's live list (gone ones stay in the cache as history).
         "cargobase_invoices": rows(db, "SELECT shipment_reference, invoice_status, provider_invoice_number "
                                        "FROM cargobase_invoices WHERE gone_from_vendor_at IS NULL"),
@@ -155,11 +177,11 @@ def requests(admin: httpx.Client, vendor: str) -> int:
 def test_full_sync_mirrors_the_sandbox(db: Database, clients: dict[str, Any], relaxed_sandbox: SandboxConfig) -> None:
     results = sync(db, clients)
     assert [r.error for r in results if not r.ok] == []
-    assert len(results) == 10
+    assert len(results) == len(declared(db)) >= 11  # every declared resource ran (Qasida claims among them)
     assert_cache_equals_sandbox(db, relaxed_sandbox)
     assert db["quaderno_invoices"].count == 300 and db["qasida_stock_cards"].count == 480
     runs = db.execute("SELECT count(*) FROM sync_runs WHERE status = 'ok'").fetchone()[0]
-    assert runs == 10
+    assert runs == len(results)
 
 
 FAULTS = [
@@ -215,10 +237,14 @@ def test_resync_after_a_tick_picks_up_changes_and_an_idle_resync_is_cheap(
     admin.post("/_admin/stats/reset")
     idle = sync(db, clients)
     assert all(r.ok and r.inserted == 0 for r in idle)
-    # One page per incremental resource (3 Quaderno, 6 Qasida); Cargobase has no change filter
-    # (seeds/004) so its short live list is read whole.
-    assert (requests(admin, "quaderno"), requests(admin, "qasida"), requests(admin, "cargobase")) == (
-        3, 6, cargobase_pages)
+    # One page per incremental resource (5 Qasida) plus one request per customer for each of the two
+    # per-customer lists (claims, liabilities: no `since` in seeds/003, so a run re-reads its share of
+    # customers, at most QASIDA_OPEN_ITEMS_BUDGET requests per list).
+    customers = db["qasida_customers"].count
+    assert requests(admin, "qasida") == 5 + 2 * min(customers, clients["qasida"].open_items_budget)
+    # One page per incremental Quaderno resource; Cargobase has no change filter (seeds/004) so its
+    # short live list is read whole.
+    assert (requests(admin, "quaderno"), requests(admin, "cargobase")) == (3, cargobase_pages)
     before = cached(db)
     assert admin.post("/_admin/tick", params={"count": 3}).status_code == 200
     changed = sync(db, clients)
