@@ -1,0 +1,182 @@
+"""Summaries: the figures pages show, built once per data version and kept in SQLite for every
+viewer and every process (issue 12, "page cost flat in data size").
+
+A summary is any read function `fn(db, *args, **kwargs)` of the cache (KPIs, aging, totals per
+counterparty, stock per warehouse, a page of a dataset with its count). `read` returns the stored
+result when the tables the function read have not been written since (their `cache.versions`
+counters) and the business date is the same; otherwise it runs the function once, stores the result
+with the versions it was built from, and every later reader gets it for the cost of one small
+SELECT, whatever the size of the data. The tables a function reads are recorded by an SQLite
+authorizer while it runs, so no list of dependencies is kept by hand.
+
+Writers keep them fresh: the worker's scheduler calls `refresh`, which rebuilds every summary read
+in the last day whose data changed, so the first viewer after a sync does not pay for the rebuild
+either. A summary whose builder is not registered in this process (the standalone `opsdash worker`
+does not import the pages' loaders) is rebuilt by its next reader instead.
+
+Stored rows (`summaries`, migration 0011_perf): `key` (name + arguments), `version` (the token
+`t1=5;t2=9;today=2026-11-29`), the pickled `value` (our own objects, in our own file), `read_at`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import pickle
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from cache.db import iso, transaction, utcnow
+from cache.versions import table_versions
+
+log = logging.getLogger("opsdash.summaries")
+
+Builder = Callable[..., Any]
+BUILDERS: dict[str, Builder] = {}  # name -> fn(db, *args, **kwargs); registered by whoever reads them
+
+READ_WITHIN = timedelta(days=1)  # a summary nobody read for this long is neither refreshed nor kept
+_TOUCH_EVERY = timedelta(hours=1)  # `read_at` is rewritten at most this often (a read stays a read)
+_NOT_TRACKED = frozenset({"data_versions", "summaries", "raw_dicts", "sqlite_master", "sqlite_schema"})
+
+
+def register(name: str, fn: Builder) -> Builder:
+    """Let `refresh` rebuild summaries called `name` with `fn` (the reader registers its loaders)."""
+    BUILDERS[name] = fn
+    return fn
+
+
+def key_of(name: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None) -> str:
+    return name + json.dumps([list(args), dict(kwargs or {})], sort_keys=True, default=str)
+
+
+def token(versions: Mapping[str, int], tables: Sequence[str], today: str) -> str:
+    """The data a summary was built from: each table's version, and the business date."""
+    return ";".join([*(f"{t}={versions.get(t, 0)}" for t in sorted(tables)), f"today={today}"])
+
+
+def _tables_of(version: str) -> list[str]:
+    return [part.split("=", 1)[0] for part in version.split(";") if not part.startswith("today=")]
+
+
+def current(db: Database, key: str, today: str) -> str | None:
+    """The stored summary's token if its data has not changed since it was built, else None."""
+    row = db.conn.execute("SELECT version FROM summaries WHERE key = ?", [key]).fetchone()
+    if row is None:
+        return None
+    fresh = token(table_versions(db), _tables_of(row[0]), today)
+    return row[0] if fresh == row[0] else None
+
+
+def read(db: Database, name: str, fn: Builder, args: Sequence[Any] = (),
+         kwargs: Mapping[str, Any] | None = None, *, today: str, now: datetime | None = None) -> tuple[Any, str]:
+    """(value, token): the stored summary when current, else built now and stored."""
+    key = key_of(name, args, kwargs)
+    row = db.conn.execute("SELECT version, value, read_at FROM summaries WHERE key = ?", [key]).fetchone()
+    moment = now or utcnow()
+    if row is not None and token(table_versions(db), _tables_of(row[0]), today) == row[0]:
+        if row[2] < iso(moment - _TOUCH_EVERY):
+            _write(db, "UPDATE summaries SET read_at = ? WHERE key = ?", [iso(moment), key])
+        return pickle.loads(row[1]), row[0]
+    return build(db, name, fn, args, kwargs, today=today, now=moment)
+
+
+def build(db: Database, name: str, fn: Builder, args: Sequence[Any] = (),
+          kwargs: Mapping[str, Any] | None = None, *, today: str, now: datetime | None = None) -> tuple[Any, str]:
+    """Run `fn` once, recording the tables it reads; store the result under the versions read before
+    it ran (a write meanwhile makes the next reader rebuild, never keeps a stale result)."""
+    before = table_versions(db)
+    started = time.perf_counter()
+    with reads(db.conn) as tables:
+        value = fn(db, *args, **dict(kwargs or {}))
+    version = token(before, sorted(tables), today)
+    moment = iso(now or utcnow())
+    _write(db, "INSERT INTO summaries (key, name, args, version, built_at, build_ms, read_at, value) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET version = excluded.version, "
+               "built_at = excluded.built_at, build_ms = excluded.build_ms, read_at = excluded.read_at, "
+               "value = excluded.value",
+           [key_of(name, args, kwargs), name, json.dumps([list(args), dict(kwargs or {})], default=str), version,
+            moment, round((time.perf_counter() - started) * 1000), moment, pickle.dumps(value, protocol=5)])
+    return value, version
+
+
+def refresh(db: Database, today: str, now: datetime | None = None, *, budget_s: float = 60.0) -> int:
+    """Rebuild the summaries read lately whose data changed (registered builders only); forget the
+    ones nobody read within READ_WITHIN. Returns how many were rebuilt. Stops after `budget_s`."""
+    moment = now or utcnow()
+    cutoff = iso(moment - READ_WITHIN)
+    _write(db, "DELETE FROM summaries WHERE read_at < ?", [cutoff])
+    rows = db.conn.execute("SELECT key, name, args, version FROM summaries WHERE read_at >= ? "
+                           "ORDER BY read_at DESC", [cutoff]).fetchall()
+    versions, rebuilt, deadline = table_versions(db), 0, time.monotonic() + budget_s
+    for key, name, args, version in rows:
+        fn = BUILDERS.get(name)
+        if fn is None or token(versions, _tables_of(version), today) == version:
+            continue
+        if time.monotonic() > deadline:
+            break
+        positional, named = json.loads(args)
+        try:
+            build(db, name, fn, positional, named, today=today, now=moment)
+            rebuilt += 1
+        except Exception:  # one broken summary must not stop the others (its reader will see the error)
+            log.exception("could not rebuild summary %s", key)
+    return rebuilt
+
+
+def business_today(now: datetime | None = None) -> str:
+    """The business date (OPSDASH_TIMEZONE, cache/calendar.py) as YYYY-MM-DD."""
+    try:
+        from cache.calendar import today
+    except ImportError:  # pragma: no cover - the calendar module is newer than this one
+        return iso(now or utcnow())[:10]
+    return today(now).isoformat()
+
+
+def _refresh_in_worker(db: Database, settings: object, now: datetime) -> None:
+    """The worker's scheduler pass (every 15 s): rebuild what syncs and webhooks changed."""
+    rebuilt = refresh(db, business_today(now), now, budget_s=REFRESH_BUDGET_S)
+    if rebuilt:
+        log.info("rebuilt %d summaries", rebuilt)
+
+
+REFRESH_BUDGET_S = 30.0  # per scheduler pass: the worker's jobs wait meanwhile
+
+
+def install_worker_hook() -> None:
+    """Let the worker (in this process) refresh summaries on each scheduler pass; idempotent."""
+    from cache.worker import SCHEDULED, scheduled
+
+    if _refresh_in_worker not in SCHEDULED:
+        scheduled(_refresh_in_worker)
+
+
+@contextlib.contextmanager
+def reads(conn: sqlite3.Connection) -> Iterator[set[str]]:
+    """The tables statements prepared on `conn` inside the block read."""
+    seen: set[str] = set()
+
+    def authorize(action: int, table: str | None, *_: object) -> int:
+        if action == sqlite3.SQLITE_READ and table and table not in _NOT_TRACKED:
+            seen.add(table)
+        return sqlite3.SQLITE_OK
+
+    conn.set_authorizer(authorize)
+    try:
+        yield seen
+    finally:
+        conn.set_authorizer(None)
+
+
+def _write(db: Database, sql: str, params: Sequence[Any]) -> None:
+    """Keep a summary, or note a read; a busy database skips it (the next reader rebuilds)."""
+    try:
+        with transaction(db):
+            db.conn.execute(sql, params)
+    except sqlite3.OperationalError as exc:
+        log.warning("summary not stored (%s)", exc)
