@@ -9,11 +9,19 @@ Concurrency: `claim_next` runs under `BEGIN IMMEDIATE` and moves exactly one que
 running with `UPDATE ... WHERE status = 'queued' RETURNING`, so two workers (threads or
 processes) never claim the same job. A `dedupe_key` keeps the same action from being queued
 twice while one is pending (backed by a partial unique index).
+
+Fencing: every claim raises the job's `fence` by one and hands it to the claimer. `progress`,
+`heartbeat` and `finish` only act while the row is still running under that fence, else they raise
+`LeaseLost`: a worker that stalled past its lease, whose job was re-queued and taken by another,
+can neither extend the lease, report progress nor write a result. Callers pass `fence=job.fence`;
+without it, the fence this thread claimed the job with is used (so action handlers that call
+`progress(db, job.job_id, ...)` are fenced too), and a job this thread never claimed is unfenced.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +36,12 @@ MAX_ATTEMPTS = 3
 PENDING = ("queued", "running")
 
 _COLUMNS = ("job_id, kind, payload, status, dedupe_key, requested_by, created_at, started_at, "
-            "finished_at, worker_id, lease_until, attempts, done, total, message, result, error")
+            "finished_at, worker_id, lease_until, attempts, done, total, message, result, error, fence")
+_held = threading.local()  # (database file, job_id) -> fence, for the jobs this thread claimed
+
+
+class LeaseLost(RuntimeError):
+    """This worker no longer holds the job (its lease ran out and another worker took it): stop, write nothing."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,7 @@ class Job:
     message: str | None
     result: Any
     error: str | None
+    fence: int = 0
 
 
 def _job(row: Sequence[Any]) -> Job:
@@ -91,49 +105,93 @@ def claim_next(
         kind_filter = f" AND kind IN ({', '.join('?' for _ in kinds)})"
         params = list(kinds)
     sql = (f"UPDATE jobs SET status = 'running', worker_id = ?, started_at = coalesce(started_at, ?), "
-           f"lease_until = ?, attempts = attempts + 1 "
+           f"lease_until = ?, attempts = attempts + 1, fence = fence + 1 "
            f"WHERE job_id = (SELECT job_id FROM jobs WHERE status = 'queued'{kind_filter} "
            f"ORDER BY job_id LIMIT 1) AND status = 'queued' RETURNING {_COLUMNS}")
     with transaction(db):
         recover_stale(db, now=moment)
         # fetchall: a RETURNING statement must run to completion before COMMIT
         rows = db.conn.execute(sql, [worker_id, iso(moment), iso(moment + lease), *params]).fetchall()
-    return _job(rows[0]) if rows else None
+    if not rows:
+        return None
+    job = _job(rows[0])
+    _fences()[_key(db, job.job_id)] = job.fence
+    return job
+
+
+def _fences() -> dict[tuple[str, int], int]:
+    if not hasattr(_held, "fences"):
+        _held.fences = {}
+    fences: dict[tuple[str, int], int] = _held.fences
+    return fences
+
+
+def _key(db: Database, job_id: int) -> tuple[str, int]:
+    """Job ids repeat across databases (tests, several caches): key the claim by the database file."""
+    files = {name: file for _, name, file in db.conn.execute("PRAGMA database_list")}
+    return files.get("main") or f"memory:{id(db.conn)}", job_id
+
+
+def _fenced(db: Database, job_id: int, fence: int | None) -> tuple[str, list[int]]:
+    """The WHERE clause that keeps a write to the holder of `fence` (given, or this thread's claim)."""
+    fence = fence if fence is not None else _fences().get(_key(db, job_id))
+    if fence is None:
+        return "job_id = ?", [job_id]
+    return "job_id = ? AND fence = ?", [job_id, fence]
+
+
+def _lost(db: Database, job_id: int, what: str) -> LeaseLost:
+    _fences().pop(_key(db, job_id), None)
+    return LeaseLost(f"job {job_id}: not holding it any more (lease expired, another worker took it); "
+                     f"{what} not written")
 
 
 def heartbeat(db: Database, job_id: int, *, lease: timedelta = DEFAULT_LEASE,
-              now: datetime | None = None) -> None:
-    """Extend a running job's lease; call more often than the lease length."""
+              now: datetime | None = None, fence: int | None = None) -> None:
+    """Extend a running job's lease; call more often than the lease length. `LeaseLost` if not ours."""
     moment = now or utcnow()
+    where, params = _fenced(db, job_id, fence)
     with transaction(db):
-        db.conn.execute("UPDATE jobs SET lease_until = ? WHERE job_id = ? AND status = 'running'",
-                        [iso(moment + lease), job_id])
+        changed = db.conn.execute(f"UPDATE jobs SET lease_until = ? WHERE {where} AND status = 'running'",
+                                  [iso(moment + lease), *params]).rowcount
+    if changed == 0 and len(params) == 2:
+        raise _lost(db, job_id, "heartbeat")
 
 
 def progress(
     db: Database, job_id: int, done: int, total: int | None, message: str | None = None, *,
-    lease: timedelta = DEFAULT_LEASE, now: datetime | None = None,
+    lease: timedelta = DEFAULT_LEASE, now: datetime | None = None, fence: int | None = None,
 ) -> None:
-    """Record progress (shown by the jobs page); also extends the lease."""
+    """Record progress (shown by the jobs page); also extends the lease. `LeaseLost` if not ours."""
     moment = now or utcnow()
+    where, params = _fenced(db, job_id, fence)
     with transaction(db):
-        db.conn.execute(
-            "UPDATE jobs SET done = ?, total = ?, message = coalesce(?, message), lease_until = ? "
-            "WHERE job_id = ? AND status = 'running'",
-            [done, total, message, iso(moment + lease), job_id])
+        changed = db.conn.execute(
+            f"UPDATE jobs SET done = ?, total = ?, message = coalesce(?, message), lease_until = ? "
+            f"WHERE {where} AND status = 'running'",
+            [done, total, message, iso(moment + lease), *params]).rowcount
+    if changed == 0 and len(params) == 2:
+        raise _lost(db, job_id, "progress")
 
 
 def finish(
     db: Database, job_id: int, result: Any = None, error: str | None = None,
-    now: datetime | None = None,
+    now: datetime | None = None, fence: int | None = None,
 ) -> None:
-    """End a job: `failed` with an error message (for staff: what failed and what to try), else `done`."""
+    """End a job: `failed` with an error message (for staff: what failed and what to try), else `done`.
+
+    A fenced finish (see the module doc) writes only while this holder still runs the job, else `LeaseLost`."""
     status = "failed" if error else "done"
     encoded = None if result is None else json.dumps(result, sort_keys=True, default=str)
+    where, params = _fenced(db, job_id, fence)
+    running = " AND status = 'running'" if len(params) == 2 else ""
     with transaction(db):
-        db.conn.execute(
-            "UPDATE jobs SET status = ?, result = ?, error = ?, finished_at = ?, lease_until = NULL "
-            "WHERE job_id = ?", [status, encoded, error, iso(now or utcnow()), job_id])
+        changed = db.conn.execute(
+            f"UPDATE jobs SET status = ?, result = ?, error = ?, finished_at = ?, lease_until = NULL "
+            f"WHERE {where}{running}", [status, encoded, error, iso(now or utcnow()), *params]).rowcount
+    if changed == 0 and running:
+        raise _lost(db, job_id, "result")
+    _fences().pop(_key(db, job_id), None)
 
 
 def cancel(db: Database, job_id: int, now: datetime | None = None) -> bool:

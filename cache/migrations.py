@@ -282,6 +282,7 @@ def alerts(db: Database) -> None:
             delivery_id INTEGER PRIMARY KEY, channel TEXT NOT NULL, kind TEXT NOT NULL,
             rule_id INTEGER, subject TEXT NOT NULL, body TEXT NOT NULL, recipients TEXT,
             attachments TEXT,               -- JSON [{name, content_type, data (base64)}]
+            data TEXT,                      -- JSON: the structured copy the webhook sends
             status TEXT NOT NULL CHECK (status IN ('pending', 'sent')),
             attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT,
             created_at TEXT NOT NULL, sent_at TEXT) STRICT""",

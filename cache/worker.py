@@ -3,6 +3,11 @@
 Scheduled syncs go through the same `jobs` table as manual ones, with a dedupe key per resource, so
 two workers on one database never run the same sync twice: `cache.jobs.claim_next` hands each job
 to exactly one of them. Runs in its own process (`opsdash worker`) or in a thread of the dashboard.
+
+A job's lease is renewed while work goes on (every page of a sync, every progress update of an
+action), fenced by the claim's number: a resource that runs longer than the lease keeps its job,
+and a worker that stalled past its lease and lost the job stops at its next page without writing
+(cache/jobs.py `LeaseLost`; cache/sync/engine.py `guard`).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -57,8 +62,8 @@ def declared_resources(db: Database, vendors: list[str] | None = None) -> list[S
 
 class Worker:
     def __init__(self, settings: Settings, worker_id: str | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
-        self.settings, self.clock = settings, clock
+                 clock: Callable[[], datetime] = utcnow, lease: timedelta = jobs.DEFAULT_LEASE) -> None:
+        self.settings, self.clock, self.lease = settings, clock, lease
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
     def schedule_due(self, db: Database) -> list[int]:
@@ -78,17 +83,28 @@ class Worker:
 
     def run_next(self, db: Database) -> jobs.Job | None:
         """Claim and execute one job; returns it, or None when the queue is empty."""
-        job = jobs.claim_next(db, self.worker_id, kinds=list(HANDLERS), now=self.clock())
+        job = jobs.claim_next(db, self.worker_id, kinds=list(HANDLERS), lease=self.lease, now=self.clock())
         if job is None:
             return None
         try:
             result = HANDLERS[job.kind](self, db, job)
-            error = _failure(result)
-            jobs.finish(db, job.job_id, result=_jsonable(result), error=error)
+            jobs.finish(db, job.job_id, result=_jsonable(result), error=_failure(result), fence=job.fence)
+        except jobs.LeaseLost as exc:  # another worker holds the job now: its result is the one that counts
+            log.warning("job %s (%s) stopped: %s", job.job_id, job.kind, exc)
         except Exception as exc:  # a failed job is recorded, never kills the worker
             log.exception("job %s (%s) failed", job.job_id, job.kind)
-            jobs.finish(db, job.job_id, error=f"{type(exc).__name__}: {exc}")
+            self._finish_failed(db, job, exc)
         return job
+
+    def renew(self, db: Database, job: jobs.Job) -> None:
+        """Extend `job`'s lease now (a fenced heartbeat); `jobs.LeaseLost` when it is not ours any more."""
+        jobs.heartbeat(db, job.job_id, lease=self.lease, now=self.clock(), fence=job.fence)
+
+    def _finish_failed(self, db: Database, job: jobs.Job, exc: Exception) -> None:
+        try:
+            jobs.finish(db, job.job_id, error=f"{type(exc).__name__}: {exc}", fence=job.fence)
+        except jobs.LeaseLost as lost:
+            log.warning("job %s (%s): %s", job.job_id, job.kind, lost)
 
     def run(self, stop: threading.Event, idle_seconds: float = 1.0, schedule_every: float = 15.0) -> None:
         db = connect(self.settings.opsdash_db)
@@ -123,9 +139,10 @@ def _sync_job(worker: Worker, db: Database, job: jobs.Job) -> list[RunResult]:
     results = []
     try:
         for done, res in enumerate(selected):
-            jobs.progress(db, job.job_id, done, len(selected), f"syncing {vendor}/{res.name}")
-            results.append(run_resource(db, clients[vendor], res))
-        jobs.progress(db, job.job_id, len(selected), len(selected), "done")
+            jobs.progress(db, job.job_id, done, len(selected), f"syncing {vendor}/{res.name}",
+                          lease=worker.lease, fence=job.fence)
+            results.append(run_resource(db, clients[vendor], res, guard=lambda: worker.renew(db, job)))
+        jobs.progress(db, job.job_id, len(selected), len(selected), "done", lease=worker.lease, fence=job.fence)
     finally:
         clients[vendor].close()
     return results

@@ -11,6 +11,13 @@ to fetch pages from a cursor state, how to map a vendor record to a row, and the
 
 A failure keeps every page already upserted, leaves the checkpoint at the last complete page, and is
 recorded in `sync_runs`; the next run resumes from there. Upserts are idempotent.
+
+Each page is written in one transaction: the caller's `guard` (the worker's fenced job heartbeat:
+it raises when another worker has taken the job over), the rows, the checkpoint and the run's
+progress and lease (cache/sync/runs.py), so a holder that lost its job writes nothing more. A run
+stopped by anything else than a vendor failure (lease lost, shutdown, a bug) is recorded as
+`interrupted` on the way out; a run whose process was killed is marked so at the next start.
+Checkpoints hold record ids and cursors only, never record contents.
 """
 
 from __future__ import annotations
@@ -25,8 +32,9 @@ from typing import Any, Literal, Protocol
 
 from sqlite_utils import Database
 
-from cache.db import iso, utcnow
-from cache.store import finish_sync_run, get_checkpoint, set_checkpoint, start_sync_run, upsert_records
+from cache.db import iso, transaction, utcnow
+from cache.store import finish_sync_run, get_checkpoint, set_checkpoint, upsert_records
+from cache.sync import runs
 from services.core import VendorError
 
 log = logging.getLogger("opsdash.sync")
@@ -115,40 +123,71 @@ class _Checkpoint:
         set_checkpoint(db, res.vendor, res.name, json.dumps(cursor), server_time=self.since)
 
 
-def run_resource(db: Database, client: Any, res: SyncResource, now: datetime | None = None) -> RunResult:
+Guard = Callable[[], None]
+
+
+def run_resource(db: Database, client: Any, res: SyncResource, now: datetime | None = None, *,
+                 guard: Guard | None = None) -> RunResult:
+    """One run of `res`; `guard` runs inside each page's write and may raise to stop it (lease lost)."""
     moment = now or utcnow()
+    clock = (lambda: moment) if now is not None else utcnow  # an injected time stays fixed in tests
     cp = _Checkpoint.load(db, res)
-    run_id = start_sync_run(db, res.vendor, res.name, now=moment)
+    run_id = runs.start(db, res.vendor, res.name, moment)
     if not cp.resume:  # a fresh run (not resuming an interrupted one) decides full or incremental
         cp.run = {"full": _wants_full(res, cp, moment), "started": iso(moment)}
     state = SyncState(resume=cp.resume, since=cp.since, newest=cp.newest, full=bool(cp.run.get("full")))
     result = RunResult(res.vendor, res.name, full=state.full)
     try:
-        _pull(db, client, res, cp, state, result, moment)
+        _pull(db, client, res, cp, state, result, moment, _Progress(run_id, clock, guard))
     except (VendorError, ValueError) as exc:  # ValueError: a record the mapper could not read
         result.error = _message(exc)
         log.warning("sync %s/%s failed: %s", res.vendor, res.name, result.error)
+    except BaseException as exc:  # lease lost, shutdown, a bug: recorded, then passed on
+        _interrupted(db, run_id, exc, clock())
+        raise
     finish_sync_run(db, run_id, pages=result.pages, inserted=result.inserted, updated=result.updated,
                     error=result.error)
     return result
 
 
+@dataclass(frozen=True)
+class _Progress:
+    run_id: int
+    clock: Callable[[], datetime]
+    guard: Guard | None
+
+    def page(self, db: Database, result: RunResult) -> None:
+        """Inside the page's transaction: the guard first, then the run's counts and lease."""
+        if self.guard is not None:
+            self.guard()
+        runs.renew(db, self.run_id, result.pages, result.inserted, result.updated, self.clock())
+
+
+def _interrupted(db: Database, run_id: int, exc: BaseException, now: datetime) -> None:
+    try:
+        runs.interrupt(db, run_id, f"interrupted ({type(exc).__name__}: {_message(exc)})"[:300], now)
+    except Exception:  # the database itself may be what failed: the next start marks the run then
+        log.exception("could not mark sync run %s interrupted", run_id)
+
+
 def _pull(db: Database, client: Any, res: SyncResource, cp: _Checkpoint, state: SyncState,
-          result: RunResult, moment: datetime) -> None:
+          result: RunResult, moment: datetime, progress: _Progress) -> None:
     synced_at = iso(moment)
     for batch in _bounded(res.fetch(client, state), res.max_pages):
         if "server_time" not in cp.run:
             cp.run["server_time"] = _server_time(batch) or synced_at
         records, reached_known = _until_known(res, state, batch.records)
-        if records and "newest" not in cp.run and not state.resume:
-            cp.run["newest"] = res.record_id(records[0])
+        if records and res.mode == "newest_first" and "newest" not in cp.run and not state.resume:
+            cp.run["newest"] = res.record_id(records[0])  # an id only: a checkpoint holds no record contents
         stamps = dict.fromkeys(res.stamp, synced_at)  # the same clock as after_full_pass's run start
         rows = [{**res.to_row(r), **stamps, "synced_at": synced_at} for r in records]
-        counts = upsert_records(db, res.table, rows, res.pk, insert_only=res.insert_only)
-        result.pages, result.inserted, result.updated = (result.pages + 1, result.inserted + counts.inserted,
-                                                         result.updated + counts.updated)
-        cp.resume = None if reached_known else batch.checkpoint()
-        cp.save(db, res)
+        with transaction(db):  # the guard, the rows, the checkpoint and the run's progress: all or none
+            counts = upsert_records(db, res.table, rows, res.pk, insert_only=res.insert_only)
+            result.pages, result.inserted, result.updated = (result.pages + 1, result.inserted + counts.inserted,
+                                                             result.updated + counts.updated)
+            cp.resume = None if reached_known else batch.checkpoint()
+            cp.save(db, res)
+            progress.page(db, result)
         if reached_known or cp.resume is None:
             break
     _complete(db, res, cp, state)
@@ -207,7 +246,7 @@ def _bounded(batches: Iterable[Batch], limit: int) -> Iterator[Batch]:
         yield batch
 
 
-def _message(exc: Exception) -> str:
+def _message(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 

@@ -118,3 +118,40 @@ def test_processes_claim_each_job_once(db_path: Path) -> None:
     with multiprocessing.get_context("spawn").Pool(2) as pool:
         lists = pool.starmap(_drain, [(db_path, "p1"), (db_path, "p2")])
     assert sorted(j for lst in lists for j in lst) == ids
+
+
+# --- fencing (issue 11 point 2): a second worker takes only a job whose holder stopped -------------
+
+def test_each_claim_raises_the_fence_and_a_stale_holder_can_write_nothing(db: Database) -> None:
+    job_id = jobs.enqueue(db, "sync", {}, "u", now=NOW)
+    first = jobs.claim_next(db, "w1", lease=timedelta(minutes=1), now=NOW)
+    assert first is not None and first.fence == 1
+    later = NOW + timedelta(minutes=2)  # w1 stalled past its lease
+    second = jobs.claim_next(db, "w2", now=later)
+    assert second is not None and (second.job_id, second.fence, second.worker_id) == (job_id, 2, "w2")
+    for stale_write in (lambda: jobs.heartbeat(db, job_id, fence=1, now=later),
+                        lambda: jobs.progress(db, job_id, 9, 9, "w1 thinks it is done", fence=1, now=later),
+                        lambda: jobs.finish(db, job_id, result="w1's result", fence=1, now=later)):
+        with pytest.raises(jobs.LeaseLost, match=f"job {job_id}"):
+            stale_write()
+    jobs.progress(db, job_id, 1, 2, "w2 at work", fence=2, now=later)
+    jobs.finish(db, job_id, result="w2's result", fence=2, now=later)
+    done = jobs.get(db, job_id)
+    assert done is not None and (done.status, done.result, done.message, done.worker_id) == (
+        "done", "w2's result", "w2 at work", "w2")
+
+
+def test_progress_renews_the_lease_so_a_long_job_is_not_taken(db: Database) -> None:
+    job_id = jobs.enqueue(db, "sync", {}, "u", now=NOW)
+    job = jobs.claim_next(db, "w1", lease=timedelta(minutes=1), now=NOW)
+    assert job is not None
+    for minute in range(1, 10):  # nine minutes of work, reporting every 50 s
+        moment = NOW + timedelta(seconds=50 * minute)
+        jobs.progress(db, job_id, minute, 10, lease=timedelta(minutes=1), now=moment)  # this thread's fence
+        assert jobs.claim_next(db, "w2", now=moment + timedelta(seconds=30)) is None
+
+
+def test_an_unclaimed_job_can_still_be_finished_without_a_fence(db: Database) -> None:
+    job_id = jobs.enqueue(db, "x", {}, "u", now=NOW)
+    jobs.finish(db, job_id, error="refused before it ran", now=NOW)
+    assert jobs.get(db, job_id).status == "failed"  # type: ignore[union-attr]
