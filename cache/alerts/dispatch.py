@@ -99,10 +99,10 @@ def enqueue(db: Database, settings: Settings, channels: Sequence[str], message: 
                                "data": base64.b64encode(a.data).decode()} for a in message.attachments])
     for channel in (c for c in channels if c in on):
         cursor = db.conn.execute(
-            "INSERT INTO alert_deliveries (channel, kind, rule_id, subject, body, recipients, attachments, status, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+            "INSERT INTO alert_deliveries (channel, kind, rule_id, subject, body, recipients, attachments, data, "
+            "status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
             [channel, kind, rule_id, message.subject, message.body, json.dumps(list(message.recipients)),
-             attachments, iso(now)])
+             attachments, json.dumps(message.data, default=str), iso(now)])
         ids.append(cursor.lastrowid or 0)
     return ids
 
@@ -115,10 +115,12 @@ class Pending:
 
 
 def _pending(db: Database, channel: str) -> list[Pending]:
-    rows = db.conn.execute("SELECT delivery_id, kind, subject, body, recipients, attachments FROM alert_deliveries "
-                           "WHERE channel = ? AND status = 'pending' ORDER BY delivery_id", [channel]).fetchall()
-    return [Pending(did, kind, Message(subject, body, tuple(json.loads(to or "[]")), _attachments(att)))
-            for did, kind, subject, body, to, att in rows]
+    rows = db.conn.execute("SELECT delivery_id, kind, subject, body, recipients, attachments, data "
+                           "FROM alert_deliveries WHERE channel = ? AND status = 'pending' ORDER BY delivery_id",
+                           [channel]).fetchall()
+    return [Pending(did, kind, Message(subject, body, tuple(json.loads(to or "[]")), _attachments(att),
+                                       json.loads(data or "{}")))
+            for did, kind, subject, body, to, att, data in rows]
 
 
 def _attachments(text: str | None) -> tuple[Attachment, ...]:
@@ -183,7 +185,8 @@ def combine(batch: list[Pending]) -> Message:
         return batch[0].message
     body = "\n\n".join(f"{p.message.subject}\n{p.message.body}" for p in batch)
     return Message(f"opsdash: {len(batch)} alert messages", body, batch[0].message.recipients,
-                   data={"messages": [{"subject": p.message.subject, "body": p.message.body} for p in batch]})
+                   data={"messages": [{"subject": p.message.subject, "body": p.message.body, **p.message.data}
+                                      for p in batch]})
 
 
 def _send(db: Database, name: str, channel: Channel, batch: list[Pending], now: datetime) -> bool:
