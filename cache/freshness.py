@@ -44,6 +44,7 @@ SOURCES: tuple[SourceSpec, ...] = (
     _spec("qargo", "unavailabilities", "Qargo unavailabilities", 60),
     _spec("qargo", "sync_tasks", "Qargo accounting sync tasks", 60),
     _spec("quaderno", "invoices", "Quaderno invoices", 60),
+    _spec("quaderno", "open_invoices", "Quaderno open invoices (re-read by state)", 30),
     _spec("quaderno", "credits", "Quaderno credit notes", 60),
     _spec("quaderno", "contacts", "Quaderno contacts", 24 * 60),
     _spec("qasida", "stock_cards", "Qasida stock levels", 30),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -35,33 +35,76 @@ class BadEvent(ValueError):
     """The body is not a valid event; the message names the field."""
 
 
+class FutureTimestamp(BadEvent):
+    """A version stamped more than `MAX_FUTURE` ahead of our clock: refused (400), never stored,
+    or it would freeze its record until that date (issue 11 point 1)."""
+
+
+MAX_FUTURE = timedelta(days=1)
+
+
+def refuse_future(field: str, moment: datetime, now: datetime) -> None:
+    if moment - now > MAX_FUTURE:
+        raise FutureTimestamp(f"{field}: {moment.isoformat()} is more than a day in the future "
+                              f"(our clock: {now.isoformat(timespec='seconds')}); refused")
+
+
+def version_text(moment: datetime) -> str:
+    """A vendor version at its full precision (microseconds, UTC, `Z`). `cache.db.iso` keeps
+    milliseconds for our own stamps; three updates within one millisecond must stay ordered."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def parse_version(text: str) -> datetime:
+    """A stored version (either precision) as an aware datetime, for comparison."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def ingest_upwell(db: Database, body: bytes, now: datetime | None = None) -> Outcome:
     try:
         event = parse_event(body)
     except EventValidationError as exc:
         raise BadEvent(str(exc)) from None
-    received = iso(now or utcnow())
+    moment = now or utcnow()
+    received = iso(moment)
     invoice = event.invoice
-    version = iso(invoice.updated_at or event.updated_at)
+    deleting = event.operation == Operation.DELETE
+    image = "old" if deleting else "new"
+    version = invoice.updated_at or event.updated_at
+    refuse_future(f"payload.{image}.updated_at" if invoice.updated_at else "updatedAt", version, moment)
     with transaction(db):
         if _seen(db, "upwell", event.id, event.retry_of_id):
             return _record(db, "upwell", event.id, event.retry_of_id, Outcome.DUPLICATE, received,
-                           event.operation.value, invoice.id, version, body)
+                           event.operation.value, invoice.id, version_text(version), body)
         current = db.execute("SELECT last_event_updated_at FROM carrier_invoices WHERE invoice_id = ?",
                              [invoice.id]).fetchone()
-        if current and current[0] and current[0] >= version:
+        stored = parse_version(current[0]) if current and current[0] else None
+        if _upwell_stale(stored, version, deleting):
             outcome = Outcome.STALE
         else:
-            _apply_carrier_invoice(db, event, version, received)
+            _apply_carrier_invoice(db, event, version_text(version), received)
             outcome = Outcome.ACCEPTED
         return _record(db, "upwell", event.id, event.retry_of_id, outcome, received,
-                       event.operation.value, invoice.id, version, body)
+                       event.operation.value, invoice.id, version_text(version), body)
+
+
+def _upwell_stale(stored: datetime | None, version: datetime, deleting: bool) -> bool:
+    """A real DELETE carries the row as it was (`old`, seeds/002 lines 50-86), so its `updated_at`
+    equals the version we hold: it applies unless a newer INSERT/UPDATE was applied already. An
+    INSERT/UPDATE applies only when newer than what we hold (an equal one is a replay, and loses
+    to a DELETE of that same version). Compared as datetimes at the vendor's microseconds."""
+    if stored is None:
+        return False
+    return stored > version if deleting else stored >= version
 
 
 def _apply_carrier_invoice(db: Database, event: CarrierInvoiceEvent, version: str, received: str) -> None:
     inv = event.invoice
     balance = inv.balance if inv.balance is not None else inv.total_amount
-    deleted = event.operation == Operation.DELETE
+    # A DELETE, or an UPDATE that sets `deleted_at` (a soft delete, seeds/002 line 24), removes the
+    # invoice from what we owe; an UPDATE that clears `deleted_at` restores it.
+    deleted = event.operation == Operation.DELETE or inv.deleted_at is not None
     row = {
         "invoice_id": inv.id, "invoice_number": inv.invoice_number, "carrier_id": inv.carrier_id,
         "carrier": inv.carrier_id, "load_number": inv.load_number, "currency": inv.currency.upper(),
@@ -80,21 +123,40 @@ def _apply_carrier_invoice(db: Database, event: CarrierInvoiceEvent, version: st
 
 def ingest_qargo(db: Database, body: bytes, now: datetime | None = None) -> Outcome:
     update = _parse_visibility(body)
-    received = iso(now or utcnow())
-    # Qargo gives each event a fresh id (update.id); the first one identifies the delivery.
-    event_id = update.events[0].update.id or hashlib.sha256(body).hexdigest()
+    moment = now or utcnow()
+    received = iso(moment)
+    for i, event in enumerate(update.events):
+        refuse_future(f"events.{i}.timestamp", event.timestamp, moment)
+    event_id = delivery_key(update)
     order = update.order
-    latest = max(e.timestamp for e in update.events)
-    version = iso(latest)
+    version = max(e.timestamp for e in update.events)
     with transaction(db):
         if _seen(db, "qargo", event_id, None):
             return _record(db, "qargo", event_id, None, Outcome.DUPLICATE, received, None,
-                           order.id if order else None, version, body)
+                           order.id if order else None, version_text(version), body)
         for event in update.events:
             _insert_order_event(db, update, event, received)
         outcome = _apply_order(db, update, version, received) if order else Outcome.ACCEPTED
         return _record(db, "qargo", event_id, None, outcome, received, update.events[-1].update.type,
-                       order.id if order else None, version, body)
+                       order.id if order else None, version_text(version), body)
+
+
+def delivery_key(update: OperationalVisibilityUpdate) -> str:
+    """The de-duplication key of a delivery: a digest of what it says (order id, and per event its
+    type, status, stop and timestamp at full precision). `events[].update.id` is an untitled
+    nullable uuid in the OpenAPI; an installation that puts the order's id there would make every
+    later event of that order look like a resend, so it is part of the digest, never the key."""
+    order_id = update.order.id if update.order else ""
+    return "qv:" + _digest([order_id, *(_event_facts(e) for e in update.events)])
+
+
+def _event_facts(event: Any) -> list[str | None]:
+    u = event.update
+    return [u.type, u.status, u.update_type, u.id, u.stop.id if u.stop else None, version_text(event.timestamp)]
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, separators=(",", ":")).encode()).hexdigest()
 
 
 def _parse_visibility(body: bytes) -> OperationalVisibilityUpdate:
@@ -115,17 +177,17 @@ def _insert_order_event(db: Database, update: OperationalVisibilityUpdate, event
     db.execute(
         "INSERT OR IGNORE INTO qargo_order_events (event_id, order_id, event_type, occurred_at, received_at, raw) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        [u.id or f"{update.order.id if update.order else ''}:{iso(event.timestamp)}:{event_type}",
+        [_digest([update.order.id if update.order else "", *_event_facts(event)]),
          update.order.id if update.order else None, event_type, iso(event.timestamp), received,
          event.model_dump_json(by_alias=True)],
     )
 
 
-def _apply_order(db: Database, update: OperationalVisibilityUpdate, version: str, received: str) -> Outcome:
+def _apply_order(db: Database, update: OperationalVisibilityUpdate, version: datetime, received: str) -> Outcome:
     order = update.order
     assert order is not None
     current = db.execute("SELECT last_event_at FROM qargo_orders WHERE order_id = ?", [order.id]).fetchone()
-    if current and current[0] and current[0] >= version:
+    if current and current[0] and parse_version(current[0]) >= version:
         return Outcome.STALE
     last = max(update.events, key=lambda e: e.timestamp).update
     pickup, delivery = _stop_dates(order.stops)
@@ -133,7 +195,7 @@ def _apply_order(db: Database, update: OperationalVisibilityUpdate, version: str
         "order_id": order.id, "reference": order.customer_reference_number or order.order_name,
         "customer": order.customer.name if order.customer else None, "status": update.latest_order_status,
         "pickup_date": pickup, "delivery_date": delivery,
-        "last_event_at": version, "last_event_type": last.type, "updated_at": received,
+        "last_event_at": version_text(version), "last_event_type": last.type, "updated_at": received,
         "raw": order.model_dump_json(by_alias=True), "synced_at": received,
     }
     # Keep what a sync or an upload knew (identifier, dates) when an event lacks it: COALESCE.

@@ -67,3 +67,30 @@ def cargobase_status(value: str | None) -> str:
 # Quaderno document states (seeds/001 line 1491). Open = something may still be due.
 QUADERNO_OPEN_STATES = frozenset({"outstanding", "late"})
 QUADERNO_STATES = ("outstanding", "late", "uncollectible", "paid", "refunded", "archived")
+
+
+# Upwell carrier invoice statuses (seeds/002). The document shows only RECEIVED (line 15) and the
+# event's own PENDING (line 10, the delivery's status, not the invoice's); `status` is a free string.
+# Our reading, written down in docs/vendor-readings.md: these names end an invoice, so it is never
+# outstanding whatever its `balance`; any other status (RECEIVED, APPROVED, DISPUTED, PARTIALLY_PAID,
+# or one no document lists) with a balance above zero stays outstanding. Compared upper-case.
+UPWELL_ENDED = frozenset({
+    "PAID", "VOIDED", "VOID", "CANCELLED", "CANCELED", "REJECTED", "DELETED", "WRITTEN_OFF", "ARCHIVED",
+})
+
+
+def upwell_ended(status: str | None) -> bool:
+    """A status after which nothing is owed on the invoice (case-insensitive)."""
+    return (status or "").strip().upper() in UPWELL_ENDED
+
+
+def upwell_outstanding(status: str | None, balance: int | None, deleted_at: str | None) -> bool:
+    """The one rule for a carrier invoice we still owe: not deleted, not ended, a balance above zero.
+    SQL form for the datasets: `upwell_outstanding_sql()`."""
+    return deleted_at is None and not upwell_ended(status) and (balance or 0) > 0
+
+
+def upwell_outstanding_sql(prefix: str = "") -> str:
+    """The same rule as a SQL condition over carrier_invoices' columns (`prefix` e.g. "c.")."""
+    return (f"{prefix}deleted_at IS NULL AND coalesce({prefix}balance, 0) > 0 "
+            f"AND upper(coalesce({prefix}status, '')) NOT IN {sql_list(UPWELL_ENDED)}")

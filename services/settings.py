@@ -41,7 +41,10 @@ class Settings(BaseSettings):
 
     quaderno_base_url: str | None = None
     quaderno_api_key: SecretStr | None = None
-    quaderno_api_version: str | None = None
+    # Pinned (seeds/001 lines 125-153): without it the account's default version, which its owner can
+    # change, decides the response shapes. 20220325 is the version the models and the sandbox were
+    # written and tested against; QUADERNO_API_VERSION overrides it (docs/vendor-readings.md).
+    quaderno_api_version: str | None = "20220325"
 
     qasida_base_url: str | None = None
     qasida_token: SecretStr | None = None

@@ -92,7 +92,10 @@ def _document(doc: Invoice) -> Row:
 
 
 def quaderno_invoice(doc: Invoice) -> Row:
-    return {"invoice_id": str(doc.id), **_document(doc), "amount_due": whole_cents(doc.amount_due_cents)}
+    """`amount_due`: what remains due, in whole cents: the total minus every payment (seeds/001
+    "payments", lines 1583-1592; the recorded `new_sale` is "outstanding" with a payment covering its
+    total: nothing due). Never below zero: an overpayment is not a debt of ours."""
+    return {"invoice_id": str(doc.id), **_document(doc), "amount_due": max(0, whole_cents(doc.amount_due_cents))}
 
 
 def quaderno_credit(doc: Credit) -> Row:

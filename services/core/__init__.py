@@ -17,9 +17,10 @@ Exceptions (all carry `vendor`, `status`, `request_id`, `message`, a redacted `b
      ├── VendorConnectionError      no HTTP answer (refused, reset, DNS, TLS)
      │    └── VendorTimeout         no answer within the timeouts
      ├── AuthError                  401, or 403 (Cargobase's bad token; Qargo's missing permission)
+     │    └── PermissionDenied      403 where the vendor means a permission (Quaderno "hidden for administrators")
      ├── NotFoundError              404, 410
      ├── ValidationError            400, 422; `.fields`: {field: [messages]}
-     ├── RateLimited                429 (+ a vendor's extras: Quaderno 403/503); `.retry_after` seconds
+     ├── RateLimited                429 (+ a vendor's extras: Quaderno 503); `.retry_after` seconds
      ├── ServerError                5xx
      └── MalformedResponse          not JSON, wrong shape, a page cursor loop
 
@@ -39,6 +40,7 @@ from services.core.errors import (
     AuthError,
     MalformedResponse,
     NotFoundError,
+    PermissionDenied,
     RateLimited,
     ServerError,
     ValidationError,
@@ -75,6 +77,7 @@ __all__ = [
     "PageNumberEnvelope",
     "PageRequest",
     "Paginator",
+    "PermissionDenied",
     "QargoClientCredentials",
     "QuadernoBasic",
     "RateLimited",

@@ -59,6 +59,12 @@ class AuthError(VendorError):
     """The vendor rejected the credentials (401, or 403 where the vendor means it that way)."""
 
 
+class PermissionDenied(AuthError):
+    """403 where the vendor means "these credentials may not see this" (Quaderno: "the record
+    requested is hidden for administrators only", seeds/001 lines 91-93): the key works, its user
+    lacks a permission. Not retried, not rate limiting."""
+
+
 class NotFoundError(VendorError):
     """404/410: the record or the path does not exist."""
 
@@ -177,8 +183,10 @@ def error_for_response(
     rate_limit_statuses: Iterable[int] = (429,),
     retry_after: float | None = None,
     secrets: Iterable[str] = (),
+    forbidden_hint: str | None = None,
 ) -> VendorError:
-    """The one place that maps an HTTP error status to a class and a staff-facing message."""
+    """The one place that maps an HTTP error status to a class and a staff-facing message.
+    `forbidden_hint` given: a 403 is a `PermissionDenied` whose message is that hint."""
     secrets = tuple(secrets)
     status, body = response.status_code, json_or_none(response)
     said = redact(vendor_message(body), secrets)
@@ -191,6 +199,8 @@ def error_for_response(
     }
     if status in set(rate_limit_statuses):
         return RateLimited(_rate_message(vendor, retry_after), retry_after=retry_after, **common)
+    if status == 403 and forbidden_hint is not None:
+        return PermissionDenied(f"{vendor} refused {where} (HTTP 403){_said(said)}: {forbidden_hint}", **common)
     if status in (401, 403):
         return AuthError(f"{vendor} rejected the {credential} (HTTP {status}): {auth_hint}", **common)
     if status in (404, 410):

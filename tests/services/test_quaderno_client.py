@@ -19,6 +19,7 @@ from sandbox.server import client_env
 from services.core import (
     AuthError,
     MalformedResponse,
+    PermissionDenied,
     RateLimited,
     ServerError,
     ValidationError,
@@ -214,15 +215,44 @@ def test_both_ratelimit_reset_generations_set_the_wait(
     assert expected_wait in fake.sleeps
 
 
-@pytest.mark.parametrize("status", [403, 503])
-def test_403_and_503_are_rate_limiting_and_retried(tmp_path: Path, status: int) -> None:
-    answers = iter(
-        [httpx.Response(status, headers={"Retry-After": "2"}), httpx.Response(200, json={"valid": False})]
-    )
+def test_503_is_rate_limiting_and_retried(tmp_path: Path) -> None:
+    answers = iter([httpx.Response(503, headers={"Retry-After": "2"}), httpx.Response(200, json={"valid": False})])
     fake = FakeTime()
     with replay_client(tmp_path, lambda request: next(answers), fake) as client:
         assert qr.validate_tax_id_online(client, "IE", "IE6388047V") is False
     assert 2.0 in fake.sleeps
+
+
+def test_403_is_a_permission_error_that_says_what_to_check(tmp_path: Path) -> None:
+    """seeds/001 lines 91-93: 403 "The record requested is hidden for administrators only"."""
+    calls: list[httpx.Request] = []
+
+    def forbidden(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(403, json={"error": "The record requested is hidden for administrators only"})
+
+    with replay_client(tmp_path, forbidden, FakeTime()) as client, pytest.raises(PermissionDenied) as info:
+        qr.get_invoice(client, 7)
+    assert len(calls) == 1 and info.value.status == 403 and isinstance(info.value, AuthError)
+    message = str(info.value)
+    assert "hidden for administrators" in message and "QUADERNO_API_KEY" in message
+    assert "rate limit" not in message
+
+
+@pytest.mark.parametrize(("override", "sent"), [({}, "20220325"), ({"quaderno_api_version": "20240705"}, "20240705")])
+def test_the_api_version_is_pinned_by_default_and_overridable(tmp_path: Path, override: dict, sent: str) -> None:
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["accept"])
+        return httpx.Response(200, json={"valid": True})
+
+    values = {"opsdash_db": tmp_path / "o.db", "quaderno_base_url": RECORDED_BASE, "quaderno_api_key": "sk_test_key"}
+    fake = FakeTime()
+    with make_client(Settings(**values, **override), transport=httpx.MockTransport(answer),  # type: ignore[arg-type]
+                     sleep=fake.sleep, clock=fake.clock) as client:
+        qr.validate_tax_id_online(client, "IE", "IE6388047V")
+    assert seen == [f"application/json; api_version={sent}"]
 
 
 def test_create_transaction_replay_and_no_retry_on_500(tmp_path: Path) -> None:
