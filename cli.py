@@ -175,6 +175,32 @@ def cmd_validate_tax_ids(args: argparse.Namespace) -> int:
     return validate_tax_ids(Path(args.file), get_settings())
 
 
+def cmd_reorder_levels(args: argparse.Namespace) -> int:
+    """`import FILE` (all or nothing, every bad line reported) or `export` (CSV to stdout); cache/reorder.py."""
+    from actions.reorder import export_levels, import_levels
+    from actions.roles import PermissionDenied, local_actor
+    from cache.reorder import ReorderLevelError
+    from cache.schema import open_store
+    from services.settings import get_settings
+
+    db = open_store(get_settings())
+    try:
+        if args.verb == "export":
+            sys.stdout.write(export_levels(db, local_actor()))
+            return 0
+        if not args.file:
+            print("reorder-levels import needs a FILE (CSV: product_code,warehouse,reorder_level)", file=sys.stderr)
+            return 2
+        count = import_levels(db, local_actor(), Path(args.file).read_bytes(), source=Path(args.file).name)
+    except (ReorderLevelError, PermissionDenied, OSError) as exc:
+        print(f"reorder-levels {args.verb} failed: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.close()
+    print(f"{count} reorder levels imported from {args.file}", file=sys.stderr)
+    return 0
+
+
 def cmd_alerts(args: argparse.Namespace) -> int:
     """Alert rules: list, add, remove, test (parsed and run by actions.alerts_cli)."""
     from actions.alerts_cli import main as alerts_main
@@ -331,6 +357,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate-tax-ids", help="validate a CSV of tax IDs (country,tax_id[,name])")
     p.add_argument("file", metavar="FILE")
     p.set_defaults(handler=cmd_validate_tax_ids)
+
+    p = sub.add_parser("reorder-levels", help="import or export our reorder levels (CSV product_code,warehouse,"
+                                              "reorder_level[,lead_time_days])")
+    p.add_argument("verb", choices=("import", "export"))
+    p.add_argument("file", metavar="FILE", nargs="?", help="the CSV to import (import only)")
+    p.set_defaults(handler=cmd_reorder_levels)
 
     p = sub.add_parser("alerts", add_help=False, prefix_chars="+",  # every option goes to actions.alerts_cli
                        help="alert rules: list | add NAME KIND --param N=V | remove RULE | test RULE")

@@ -2,12 +2,18 @@
 
 Datasets are SELECT statements kept here, in the query layer, rather than SQLite views: several
 depend on "today" (`days_overdue`, lateness, current unavailabilities), and a view cannot take a
-parameter. Each statement may use the named parameters `:today` (YYYY-MM-DD) and `:now` (UTC ISO
-timestamp), which `cache.queries` binds from a passed-in clock, so tests fix the date.
+parameter. Each statement may use the named parameters `:today` (YYYY-MM-DD, the business date
+of cache/calendar.py) and `:now` (UTC ISO timestamp), which `cache.queries` binds from a passed-in
+clock, so tests fix the date.
 
-Money columns are integer minor units next to `currency` (`cache.queries.format_minor` renders
-exact decimal text), except Cargobase, whose invoice list has no amounts (seeds/004 lines 22-30):
-its `amount_due` and `currency` are NULL rather than a guess.
+Money columns of vendor tables are integer minor units next to `currency`. In the outstanding lists
+(`receivables_outstanding`, `payables_outstanding`, their union `invoices_outstanding`) `amount_due`
+is what the source stores: integer minor units (Quaderno, Upwell) or exact decimal TEXT (Qasida,
+which sends decimals of any precision). Both are exact, and every reader tells them apart by type,
+as `cache.queries.format_minor` and `cache.export.money_value` do: an int is minor units, text is a
+decimal. Cargobase's list has no amounts (seeds/004 lines 22-30): its `amount_due` and `currency`
+are NULL rather than a guess. Filters, sorting and sums read `EXACT_AMOUNT` (decimal text for both
+kinds); sums are exact (`cache.kpis.decimal_sum`), never SQLite's float `sum`.
 
 `columns` is the output schema (a test checks it against the SQL); `filterable` whitelists the
 column names a caller may filter or sort on; `sources` maps the dataset to the (vendor, resource)
@@ -21,13 +27,32 @@ projection of a table of the same name (jobs, audit_log, ...) need no view: the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
 from cache.db import transaction
+from cache.statuses import (
+    CARGOBASE_AWAITING,
+    QARGO_JOURNEY_ENDED,
+    QUADERNO_OPEN_STATES,
+    sql_list,
+)
+
+try:
+    from cache.statuses import UPWELL_ENDED
+except ImportError:  # pragma: no cover - until cache/statuses.py carries Upwell's table
+    UPWELL_ENDED = frozenset({"PAID", "VOIDED", "VOID", "CANCELLED", "REJECTED"})
 
 Source = tuple[str, str]
+
+# ISO 4217 minor-unit exponents that differ from 2 (the default for every other currency).
+CURRENCY_EXPONENTS: dict[str, int] = {
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
+    "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+}
 
 
 @dataclass(frozen=True)
@@ -38,19 +63,58 @@ class Dataset:
     order_by: str
     filterable: tuple[str, ...] = ()
     sources: tuple[Source, ...] = field(default=())
+    # column -> SQL expression used to filter and sort it (decimal text compares as a number)
+    expressions: tuple[tuple[str, str], ...] = ()
+    # Tables the SQL reads that another part of the cache may not have created (yet): (table,
+    # columns it must have, an empty SELECT with those columns used in its place). `sql_for`.
+    optional: tuple[tuple[str, tuple[str, ...], str], ...] = ()
 
     def can_filter(self, column: str) -> bool:
         return column in (self.filterable or self.columns)
 
+    def expression(self, column: str) -> str:
+        """What `WHERE`/`ORDER BY` use for `column` (a whitelisted name): itself, or its expression."""
+        return dict(self.expressions).get(column, column)
+
 
 def _days_overdue(due: str) -> str:
-    """Whole days past `due` on :today, 0 when not yet due, NULL without a due date."""
-    return (f"CASE WHEN {due} IS NULL THEN NULL ELSE max(0, CAST(julianday(:today) - "
+    """Whole days past `due` on :today (the business date, cache/calendar.py), 0 when not yet
+    due, NULL without a due date."""
+    return (f"CASE WHEN nullif({due}, '') IS NULL THEN NULL ELSE max(0, CAST(julianday(:today) - "
             f"julianday(substr({due}, 1, 10)) AS INTEGER)) END")
 
 
-# Qargo status names that end an order's journey; anything else past its delivery date is late.
-_QARGO_CLOSED = "('DELIVERED', 'COMPLETED', 'CANCELLED', 'CANCELED', 'INVOICED', 'CLOSED')"
+def _in(values: frozenset[str] | tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in sorted(values)) + ")"
+
+
+def minor_text(amount: str, currency: str) -> str:
+    """SQL: integer minor units as exact decimal text ("120.00", JPY "5000"); text passes as it is.
+
+    Same result as `cache.queries.format_minor`, in SQL, so every source of an outstanding list
+    carries one kind of amount: exact decimal text (cache/export.py `money_value` reads it)."""
+    by_exponent: dict[int, list[str]] = {}
+    for code, exponent in CURRENCY_EXPONENTS.items():
+        by_exponent.setdefault(exponent, []).append(code)
+    sign = f"CASE WHEN {amount} < 0 THEN '-' ELSE '' END"
+    whens = [f"WHEN upper({currency}) IN {_in(tuple(codes))} THEN "
+             + (f"CAST({amount} AS TEXT)" if exponent == 0 else
+                f"printf('%s%d.%0{exponent}d', {sign}, abs({amount}) / {10 ** exponent}, "
+                f"abs({amount}) % {10 ** exponent})")
+             for exponent, codes in sorted(by_exponent.items())]
+    default = f"printf('%s%d.%02d', {sign}, abs({amount}) / 100, abs({amount}) % 100)"
+    return (f"CASE WHEN {amount} IS NULL THEN NULL WHEN typeof({amount}) != 'integer' THEN "
+            f"CAST({amount} AS TEXT) {' '.join(whens)} ELSE {default} END")
+
+
+# --- orders -----------------------------------------------------------------------------------
+
+def _late(prefix: str = "") -> str:
+    """Late = past its planned delivery on the business date, in a status whose journey has not
+    ended (cache/statuses.py: Qargo's VisibilityOrderStatus enum from the vendor OpenAPI)."""
+    return (f"CASE WHEN {prefix}delivery_date IS NOT NULL AND substr({prefix}delivery_date, 1, 10) < :today "
+            f"AND upper(coalesce({prefix}status, '')) NOT IN {sql_list(QARGO_JOURNEY_ENDED)} THEN 1 ELSE 0 END")
+
 
 ORDERS = Dataset(
     name="orders",
@@ -58,9 +122,7 @@ ORDERS = Dataset(
         SELECT 'qargo' AS source, order_id, order_identifier, reference, customer, status,
                -- an order learned from a visibility event may carry no dates: date it by when we learned of it
                coalesce(pickup_date, substr(created_at, 1, 10)) AS order_date, delivery_date,
-               CASE WHEN delivery_date IS NOT NULL AND substr(delivery_date, 1, 10) < :today
-                         AND upper(coalesce(status, '')) NOT IN {_QARGO_CLOSED}
-                    THEN 1 ELSE 0 END AS late,
+               {_late()} AS late,
                last_event_at, last_event_type, synced_at
         FROM qargo_orders
         UNION ALL
@@ -73,34 +135,125 @@ ORDERS = Dataset(
     sources=(("qargo", "orders"), ("qasida", "customer_orders")),
 )
 
-INVOICES_OUTSTANDING = Dataset(
-    name="invoices_outstanding",
+# The transport side of a business order: Qargo orders grouped by the order number they carry.
+_TRANSPORT = f"""
+    SELECT reference, min(customer) AS customer, group_concat(DISTINCT status) AS status,
+           count(*) AS orders, max({_late()}) AS late,
+           min(coalesce(pickup_date, substr(created_at, 1, 10))) AS order_date,
+           max(delivery_date) AS delivery_date, group_concat(order_id) AS order_ids
+    FROM qargo_orders WHERE nullif(reference, '') IS NOT NULL GROUP BY reference"""
+
+# One business order (issue 9, "One business order"): an ERP customer order and the transport
+# order(s) carrying it, one row, joined on the order number. Qargo's `customer_reference_number`
+# (our `reference`) holds the ERP's `orderNumber` (SO-...): sandbox/qargo/orders.py builds its
+# orders that way, and uploads from opsdash send the ERP order number there. A transport order
+# without an ERP order and an ERP order without transport each still make one row. `late` comes
+# from the transport side (the ERP has no planned delivery we could hold it to).
+BUSINESS_ORDERS = Dataset(
+    name="business_orders",
+    sql=f"""
+        SELECT e.number AS order_number, coalesce(e.customer, t.customer) AS customer,
+               e.status AS erp_status, t.status AS transport_status, coalesce(t.orders, 0) AS transport_orders,
+               coalesce(e.order_date, t.order_date) AS order_date,
+               coalesce(t.delivery_date, e.delivery_date) AS delivery_date, coalesce(t.late, 0) AS late,
+               e.order_id AS erp_order_id, t.order_ids AS transport_order_ids,
+               CASE WHEN t.reference IS NULL THEN 'erp only' ELSE 'both' END AS matched
+        FROM qasida_customer_orders AS e LEFT JOIN ({_TRANSPORT}) AS t ON t.reference = e.number
+        UNION ALL
+        SELECT t.reference, t.customer, NULL, t.status, t.orders, t.order_date, t.delivery_date, t.late,
+               NULL, t.order_ids, 'transport only'
+        FROM ({_TRANSPORT}) AS t
+        WHERE NOT EXISTS (SELECT 1 FROM qasida_customer_orders AS e WHERE e.number = t.reference)
+        UNION ALL
+        SELECT NULL, customer, NULL, status, 1, coalesce(pickup_date, substr(created_at, 1, 10)),
+               delivery_date, {_late()}, NULL, order_id, 'transport only'
+        FROM qargo_orders WHERE nullif(reference, '') IS NULL""",
+    columns=("order_number", "customer", "erp_status", "transport_status", "transport_orders", "order_date",
+             "delivery_date", "late", "erp_order_id", "transport_order_ids", "matched"),
+    order_by="order_date DESC, order_number",
+    sources=(("qasida", "customer_orders"), ("qargo", "orders")),
+)
+
+# --- outstanding invoices: receivables apart from payables ----------------------------------
+
+_OUTSTANDING_COLUMNS = ("source", "invoice_number", "counterparty", "currency", "amount_due", "due_date",
+                        "days_overdue", "status")
+# amount_due: integer minor units (Quaderno, Upwell) or exact decimal text (Qasida), as the source
+# has it; `EXACT_AMOUNT` is the same value as exact decimal text, which filters, sorting and sums use.
+EXACT_AMOUNT = minor_text("amount_due", "currency")
+_AMOUNT = (("amount_due", f"CAST({EXACT_AMOUNT} AS NUMERIC)"),)
+_ORDER = "days_overdue DESC, due_date, source, invoice_number"
+
+
+_OPEN_ITEM_COLUMNS = ("customer_id", "document_number", "currency", "remains_to_be_paid", "days_delayed",
+                      "due_date", "settled_at")
+
+
+def _optional_open_items(table: str) -> tuple[str, tuple[str, ...], str]:
+    """Until migration 0007 (Qasida open items) is applied, an old or missing table reads as empty."""
+    empty = "SELECT " + ", ".join(f"NULL AS {c}" for c in _OPEN_ITEM_COLUMNS) + " WHERE 0"
+    return (table, _OPEN_ITEM_COLUMNS, empty)
+
+
+def _qasida_open_items(table: str) -> str:
+    """Qasida claims or liabilities (seeds/003 ~line 150 / ~line 3124): open, not settled, something
+    left to pay. Counterparty names are joined from the customers at read time (issue 11, point 3)."""
+    return f"""
+        SELECT 'qasida' AS source, i.document_number AS invoice_number, c.name AS counterparty,
+               i.currency, i.remains_to_be_paid AS amount_due, substr(i.due_date, 1, 10) AS due_date,
+               coalesce({_days_overdue('i.due_date')}, i.days_delayed) AS days_overdue,
+               CASE WHEN substr(i.due_date, 1, 10) < :today OR (i.due_date IS NULL AND i.days_delayed > 0)
+                    THEN 'overdue' ELSE 'open' END AS status
+        FROM {table} AS i LEFT JOIN qasida_customers AS c ON c.customer_id = i.customer_id
+        WHERE i.settled_at IS NULL AND CAST(i.remains_to_be_paid AS NUMERIC) > 0"""
+
+
+RECEIVABLES = Dataset(
+    name="receivables_outstanding",
     sql=f"""
         SELECT 'quaderno' AS source, number AS invoice_number, contact_name AS counterparty,
-               currency, amount_due, substr(due_date, 1, 10) AS due_date,
-               {_days_overdue('due_date')} AS days_overdue, state AS status
-        FROM quaderno_invoices WHERE state IN ('outstanding', 'late')
+               currency, amount_due,
+               substr(due_date, 1, 10) AS due_date, {_days_overdue('due_date')} AS days_overdue,
+               state AS status
+        FROM quaderno_invoices
+        WHERE state IN {_in(QUADERNO_OPEN_STATES)} AND amount_due > 0
+        UNION ALL {_qasida_open_items('qasida_claims')}""",
+    columns=_OUTSTANDING_COLUMNS, order_by=_ORDER, expressions=_AMOUNT,
+    sources=(("quaderno", "invoices"), ("qasida", "claims")),
+    optional=(_optional_open_items("qasida_claims"),),
+)
+
+# Upwell: invoices carriers send us (source_system_meta.type ACCOUNTS_PAYABLE, seeds/002 lines 35, 72).
+# Cargobase: freight invoices submitted to us for audit (seeds/004); their list has no amounts.
+PAYABLES = Dataset(
+    name="payables_outstanding",
+    sql=f"""{_qasida_open_items('qasida_liabilities')}
         UNION ALL
-        SELECT 'qasida', document_number, customer, currency, remains_to_be_paid,
-               substr(due_date, 1, 10),
-               coalesce({_days_overdue('due_date')}, days_delayed),
-               CASE WHEN substr(due_date, 1, 10) < :today THEN 'overdue' ELSE 'open' END
-        FROM qasida_liabilities WHERE remains_to_be_paid > 0
+        SELECT 'upwell', invoice_number, coalesce(carrier, carrier_id), currency,
+               balance, substr(due_date, 1, 10),
+               {_days_overdue('due_date')}, status
+        FROM carrier_invoices
+        WHERE deleted_at IS NULL AND balance > 0 AND upper(coalesce(status, '')) NOT IN {sql_list(UPWELL_ENDED)}
         UNION ALL
         SELECT 'cargobase', coalesce(nullif(provider_invoice_number, ''), invoice_reference,
                shipment_reference), provider_name, NULL, NULL, NULL, NULL, invoice_status
         FROM cargobase_invoices
-        WHERE lower(replace(invoice_status, ' ', '_')) = 'awaiting_audit'
-          AND gone_from_vendor_at IS NULL
+        WHERE lower(replace(trim(invoice_status), ' ', '_')) = '{CARGOBASE_AWAITING}'
+          AND gone_from_vendor_at IS NULL""",
+    columns=_OUTSTANDING_COLUMNS, order_by=_ORDER, expressions=_AMOUNT,
+    sources=(("qasida", "liabilities"), ("upwell", "carrier_invoices"), ("cargobase", "invoices")),
+    optional=(_optional_open_items("qasida_liabilities"),),
+)
+
+INVOICES_OUTSTANDING = Dataset(
+    name="invoices_outstanding",
+    sql=f"""
+        SELECT *, 'receivable' AS direction FROM ({RECEIVABLES.sql})
         UNION ALL
-        SELECT 'upwell', invoice_number, coalesce(carrier, carrier_id), currency, balance,
-               substr(due_date, 1, 10), {_days_overdue('due_date')}, status
-        FROM carrier_invoices WHERE balance > 0 AND deleted_at IS NULL""",
-    columns=("source", "invoice_number", "counterparty", "currency", "amount_due", "due_date",
-             "days_overdue", "status"),
-    order_by="days_overdue DESC, due_date, source, invoice_number",
-    sources=(("quaderno", "invoices"), ("qasida", "liabilities"), ("cargobase", "invoices"),
-             ("upwell", "carrier_invoices")),
+        SELECT *, 'payable' FROM ({PAYABLES.sql})""",
+    columns=(*_OUTSTANDING_COLUMNS, "direction"), order_by=_ORDER, expressions=_AMOUNT,
+    sources=(*RECEIVABLES.sources, *PAYABLES.sources),
+    optional=(*RECEIVABLES.optional, *PAYABLES.optional),
 )
 
 CARRIER_INVOICES = Dataset(
@@ -117,21 +270,56 @@ CARRIER_INVOICES = Dataset(
     sources=(("upwell", "carrier_invoices"),),
 )
 
+# Reorder levels are ours (the ERP has none, issue 9 point 4): table reorder_levels (migration
+# 0008), per product code with an optional per-warehouse override ('' = every warehouse); the
+# per-warehouse row wins. "Below" means at or below the level: that is when a reorder is due.
+# Days of cover = available / average daily ERP customer-order demand of the last 30 days (order
+# lines, matched on the product and the order's warehouse; an order naming no warehouse counts
+# against every warehouse, the cautious reading). Unknown (NULL) without order lines, or when the
+# product had no demand. Runs out before the next delivery = cover shorter than the lead time
+# operators keep next to the level (NULL when either is unknown).
+_DEMAND = """
+    SELECT l.product_id, CAST(json_extract(o.raw, '$.warehouseId') AS TEXT) AS warehouse_id,
+           total(l.quantity) / 30.0 AS daily
+    FROM qasida_customer_order_lines AS l JOIN qasida_customer_orders AS o ON o.order_id = l.order_id
+    WHERE substr(o.order_date, 1, 10) > date(:today, '-30 days') AND substr(o.order_date, 1, 10) <= :today
+    GROUP BY 1, 2"""
+_AVAILABLE = "coalesce(s.available, s.quantity - coalesce(s.reserved, 0))"
+_LEVEL = "coalesce(rw.reorder_level, ra.reorder_level)"
+_LEAD = "coalesce(rw.lead_time_days, ra.lead_time_days)"
+_DAILY = "(SELECT total(d.daily) FROM demand AS d WHERE d.product_id = s.product_id " \
+         "AND (d.warehouse_id IS NULL OR d.warehouse_id = s.warehouse_id))"
+_KNOWN = "EXISTS (SELECT 1 FROM qasida_customer_order_lines)"
+
 STOCK_LEVELS = Dataset(
     name="stock_levels",
-    sql="""
-        SELECT s.warehouse, s.product, s.unit, s.quantity, s.reserved,
-               coalesce(s.available, s.quantity - coalesce(s.reserved, 0)) AS available,
-               coalesce(s.reorder_threshold, p.reorder_threshold) AS reorder_threshold,
-               CASE WHEN coalesce(s.available, s.quantity - coalesce(s.reserved, 0))
-                         < coalesce(s.reorder_threshold, p.reorder_threshold)
-                    THEN 1 ELSE 0 END AS below_threshold,
-               s.warehouse_id, s.product_id, s.synced_at
-        FROM qasida_stock_cards AS s LEFT JOIN qasida_products AS p USING (product_id)""",
-    columns=("warehouse", "product", "unit", "quantity", "reserved", "available",
-             "reorder_threshold", "below_threshold", "warehouse_id", "product_id", "synced_at"),
-    order_by="below_threshold DESC, warehouse, product",
-    sources=(("qasida", "stock_cards"), ("qasida", "products")),
+    sql=f"""
+        SELECT warehouse, product, product_code, unit, quantity, reserved, available, reorder_level,
+               CASE WHEN reorder_level IS NULL THEN NULL WHEN available <= reorder_level THEN 1 ELSE 0 END
+                   AS below_reorder_level,
+               CASE WHEN known AND daily > 0 THEN round(max(available, 0) / daily, 1) END AS days_of_cover,
+               CASE WHEN NOT known OR lead_time_days IS NULL THEN NULL WHEN daily <= 0 THEN 0
+                    WHEN max(available, 0) / daily < lead_time_days THEN 1 ELSE 0 END
+                   AS runs_out_before_next_delivery,
+               lead_time_days, warehouse_id, product_id, synced_at
+        FROM (
+            WITH demand AS ({_DEMAND})
+            SELECT s.warehouse, s.product, coalesce(p.code, json_extract(s.raw, '$.productCode')) AS product_code,
+                   s.unit, s.quantity, s.reserved, {_AVAILABLE} AS available, {_LEVEL} AS reorder_level,
+                   {_LEAD} AS lead_time_days, {_DAILY} AS daily, {_KNOWN} AS known,
+                   s.warehouse_id, s.product_id, s.synced_at
+            FROM qasida_stock_cards AS s LEFT JOIN qasida_products AS p ON p.product_id = s.product_id
+            LEFT JOIN reorder_levels AS rw ON rw.product_code = coalesce(p.code, json_extract(s.raw, '$.productCode'))
+                 AND rw.warehouse_id = s.warehouse_id
+            LEFT JOIN reorder_levels AS ra ON ra.product_code = coalesce(p.code, json_extract(s.raw, '$.productCode'))
+                 AND ra.warehouse_id = '')""",
+    columns=("warehouse", "product", "product_code", "unit", "quantity", "reserved", "available",
+             "reorder_level", "below_reorder_level", "days_of_cover", "runs_out_before_next_delivery",
+             "lead_time_days", "warehouse_id", "product_id", "synced_at"),
+    order_by="below_reorder_level DESC, runs_out_before_next_delivery DESC, warehouse, product",
+    sources=(("qasida", "stock_cards"), ("qasida", "products"), ("qasida", "customer_orders")),
+    optional=(("qasida_customer_order_lines", ("order_id", "product_id", "quantity"),
+               "SELECT NULL AS order_id, NULL AS line_no, NULL AS product_id, NULL AS quantity WHERE 0"),),
 )
 
 RESOURCES = Dataset(
@@ -202,12 +390,25 @@ LOCAL = (
 )
 
 DATASETS: dict[str, Dataset] = {
-    d.name: d for d in (ORDERS, INVOICES_OUTSTANDING, CARRIER_INVOICES, STOCK_LEVELS, RESOURCES, *LOCAL)
+    d.name: d for d in (ORDERS, BUSINESS_ORDERS, RECEIVABLES, PAYABLES, INVOICES_OUTSTANDING,
+                        CARRIER_INVOICES, STOCK_LEVELS, RESOURCES, *LOCAL)
 }
 
 CONTRACT_NAMES = ("orders", "order_uploads", "invoices_outstanding", "carrier_invoices", "stock_levels",
                   "resources", "tax_calculations", "tax_id_validations", "sync_runs", "jobs",
-                  "audit_log", "webhook_events")
+                  "audit_log", "webhook_events", "receivables_outstanding", "payables_outstanding",
+                  "business_orders")
+
+
+def sql_for(db: Database, dataset: Dataset) -> str:
+    """The dataset's SQL for this database: an optional table that is missing, or lacks a column
+    the SQL reads, is replaced by an empty SELECT (so a figure degrades to "none"/"unknown")."""
+    sql = dataset.sql
+    for table, columns, empty in dataset.optional:
+        present = {row[1] for row in db.conn.execute("SELECT * FROM pragma_table_info(?)", [table])}
+        if not set(columns) <= present:
+            sql = re.sub(rf"\b{table}\b", f"({empty})", sql)
+    return sql
 
 
 def get_dataset(name: str) -> Dataset:

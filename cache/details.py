@@ -20,8 +20,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from cache.datasets import get_dataset
-from cache.db import iso, utcnow
+from cache.calendar import AGING_BUCKETS, aging_sql, clock
+from cache.datasets import EXACT_AMOUNT as EXACT
+from cache.datasets import get_dataset, sql_for
+from cache.kpis import decimal_sum
 from cache.queries import CURRENCY_EXPONENTS, Row, build_where, format_minor
 from cache.rawstore import decode as decode_raw
 from services.quaderno.models import TaxCalculation
@@ -48,11 +50,6 @@ def _dig(obj: Any, *keys: str) -> Any:
     for key in keys:
         obj = obj.get(key) if isinstance(obj, dict) else None
     return obj
-
-
-def _clock(now: datetime | None) -> dict[str, str]:
-    moment = now or utcnow()
-    return {"now": iso(moment), "today": iso(moment)[:10]}
 
 
 def cents_text(cents: Any, currency: str | None) -> str:
@@ -163,10 +160,32 @@ class InvoiceDetails:
     payments: list[Row] = field(default_factory=list)
     audit: Row | None = None
     events: list[Row] = field(default_factory=list)
+    open_item: Row | None = None  # a Qasida claim or liability as the ERP lists it
 
 
-def invoice_details(db: Database, source: str, invoice_number: str) -> InvoiceDetails:
+def qasida_open_item(db: Database, invoice_number: str, direction: str | None = None) -> Row | None:
+    """The Qasida claim (receivable) or liability (payable) behind an outstanding row; the customer's
+    name is joined at read time."""
+    tables = {"receivable": "qasida_claims", "payable": "qasida_liabilities"}
+    for kind, table in tables.items():
+        if direction not in (None, kind):
+            continue
+        found = _rows(db, f"""
+            SELECT i.document_number, i.type, i.variable_symbol, c.name AS customer, i.currency,
+                   i.invoiced_amount, i.remains_to_be_paid, i.issue_date, i.due_date, i.days_delayed,
+                   i.last_payment, i.settled_at
+            FROM {table} AS i LEFT JOIN qasida_customers AS c ON c.customer_id = i.customer_id
+            WHERE i.document_number = ? ORDER BY i.settled_at IS NOT NULL LIMIT 1""", [invoice_number])
+        if found:
+            return found[0]
+    return None
+
+
+def invoice_details(db: Database, source: str, invoice_number: str,
+                    direction: str | None = None) -> InvoiceDetails:
     """Details of one `invoices_outstanding` row, keyed as that dataset shows it."""
+    if source == "qasida":
+        return InvoiceDetails(open_item=qasida_open_item(db, invoice_number, direction))
     if source == "quaderno":
         return _quaderno_details(db, invoice_number)
     if source == "cargobase":
@@ -226,45 +245,57 @@ def _grouped(db: Database, dataset: str, filters: Mapping[str, Any] | None, sele
              group: str, now: datetime | None) -> list[Row]:
     ds = get_dataset(dataset)
     where, params = build_where(ds, filters or {})
-    sql = f"SELECT {select} FROM ({ds.sql}) {where} GROUP BY {group} ORDER BY {group}"
-    return _rows(db, sql, params | _clock(now))
+    sql = f"SELECT {select} FROM ({sql_for(decimal_sum(db), ds)}) {where} GROUP BY {group} ORDER BY {group}"
+    return _rows(db, sql, params | clock(now))
 
 
-def _with_text(rows: list[Row], column: str = "amount_due") -> list[Row]:
-    for row in rows:
-        row["amount"] = format_minor(row[column], row.get("currency"))
-    return rows
+def _outstanding(filters: Mapping[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """The list to read: one direction's dataset when `filters` pins `direction`, else the union."""
+    rest = dict(filters or {})
+    direction = rest.get("direction")
+    if direction in ("receivable", "payable"):
+        del rest["direction"]
+        return f"{direction}s_outstanding", rest
+    return "invoices_outstanding", rest
 
 
 def totals_by_counterparty(db: Database, filters: Mapping[str, Any] | None = None, *,
                            now: datetime | None = None) -> list[Row]:
-    """Outstanding per counterparty and currency: invoices, amount_due (minor units), amount (text)."""
-    rows = _grouped(db, "invoices_outstanding", filters,
-                    "counterparty, currency, count(*) AS invoices, sum(amount_due) AS amount_due",
-                    "counterparty, currency", now)
-    return _with_text(rows)
-
-
-AGING_BUCKETS = ("0-30", "31-60", "61-90", "90+")
-_BUCKET_SQL = ("CASE WHEN coalesce(days_overdue, 0) <= 30 THEN '0-30' WHEN days_overdue <= 60 THEN '31-60' "
-               "WHEN days_overdue <= 90 THEN '61-90' ELSE '90+' END")
+    """Outstanding per direction, counterparty and currency: invoices and the exact amount (decimal
+    text; empty when the source lists no amounts). A payable never adds to a receivable."""
+    dataset, rest = _outstanding(filters)
+    direction = "direction" if dataset == "invoices_outstanding" else f"'{dataset[:-13]}'"
+    rows = _grouped(db, dataset, rest,
+                    f"{direction} AS direction, counterparty, currency, count(*) AS invoices, "
+                    f"decimal_sum({EXACT}) AS amount", "1, counterparty, currency", now)
+    for row in rows:
+        row["amount"] = row["amount"] or ""
+    return rows
 
 
 def aging_buckets(db: Database, filters: Mapping[str, Any] | None = None, *,
                   now: datetime | None = None) -> list[Row]:
-    """Outstanding per days-overdue bucket and currency; no due date counts as 0-30 (not yet late)."""
-    rows = _grouped(db, "invoices_outstanding", filters,
-                    f"{_BUCKET_SQL} AS bucket, currency, count(*) AS invoices, sum(amount_due) AS amount_due",
-                    "bucket, currency", now)
-    return _with_text(rows)
+    """Outstanding per direction, aging bucket (cache/calendar.py, the one definition) and currency."""
+    dataset, rest = _outstanding(filters)
+    direction = "direction" if dataset == "invoices_outstanding" else f"'{dataset[:-13]}'"
+    rows = _grouped(db, dataset, rest,
+                    f"{direction} AS direction, {aging_sql()} AS bucket, currency, count(*) AS invoices, "
+                    f"decimal_sum({EXACT}) AS amount", "1, 2, currency", now)
+    order = {bucket: i for i, bucket in enumerate(AGING_BUCKETS)}
+    for row in rows:
+        row["amount"] = row["amount"] or ""
+    return sorted(rows, key=lambda r: (r["direction"], order[r["bucket"]], r["currency"] or ""))
 
 
 def warehouse_totals(db: Database, filters: Mapping[str, Any] | None = None) -> list[Row]:
-    """Stock per warehouse and unit (kilograms and pieces do not add up), with below-threshold counts."""
+    """Stock per warehouse and unit (kilograms and pieces do not add up), with how many items are at or
+    below their reorder level and how many have no level set."""
     return _grouped(db, "stock_levels", filters,
                     "warehouse, unit, count(*) AS products, total(quantity) AS quantity, "
                     "total(reserved) AS reserved, total(available) AS available, "
-                    "sum(below_threshold) AS below_threshold", "warehouse, unit", None)
+                    "count(CASE WHEN below_reorder_level = 1 THEN 1 END) AS below_reorder_level, "
+                    "count(CASE WHEN reorder_level IS NULL THEN 1 END) AS no_level_set",
+                    "warehouse, unit", None)
 
 
 # --- tax --------------------------------------------------------------------------------------

@@ -2,16 +2,21 @@
 
 Every function takes `filters` in the `cache.queries` format (`{"source__in": [...],
 "order_date__gte": "2025-01-01"}`), applied to the dataset it reads, and `now`, which fixes
-`:today` so tests pin the date.
+`:today` (the business date, cache/calendar.py) so tests pin the date.
 
-Money stays exact: sums are integer minor units per currency (`{"EUR": 123450}`); nothing here
-adds amounts of different currencies.
+Receivables and payables stay apart (issue 9): every money figure is per direction and per
+currency, exact `Decimal` (`{"EUR": Decimal("1234.50")}`), summed with `decimal_sum`, an exact
+SQL aggregate registered on the connection; nothing adds a payable to a receivable, or two
+currencies together.
 
-"Change vs 7 days ago" (`Receivables.issued_7d`, `Receivables.overdue_7d`): the cache keeps the
+Orders are counted as business orders (`business_orders` dataset): an ERP customer order and its
+transport order(s) are one order, not two.
+
+"Change vs 7 days ago" (`Outstanding.issued_7d`, `Outstanding.overdue_7d`): the cache keeps the
 current state of each invoice, not its history, so a payment made this week leaves no trace.
 What can be said honestly from issue and due dates of invoices open today is
-- how much of today's outstanding was issued in the last 7 days (Quaderno and Upwell carry an
-  issue date; Qasida liabilities do not, and Cargobase lists carry no amounts), and
+- how much of today's outstanding was issued in the last 7 days (sources with an issue date:
+  Quaderno, Qasida claims and liabilities, Upwell; Cargobase lists carry no amounts), and
 - how much of today's overdue amount fell overdue in the last 7 days (due in [today-7, today)).
 """
 
@@ -19,113 +24,227 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
 from sqlite_utils import Database
 
-from cache.datasets import get_dataset
-from cache.db import iso
-from cache.queries import build_where, minor_to_decimal
+from cache.calendar import AGING_BUCKETS, aging_sql, clock, days_ago
+from cache.datasets import EXACT_AMOUNT as EXACT
+from cache.datasets import get_dataset, sql_for
+from cache.queries import build_where
 
 Filters = Mapping[str, Any]
-Money = dict[str, int]  # currency -> integer minor units
+Money = dict[str, Decimal]  # currency -> exact amount in major units
+DIRECTIONS = ("receivable", "payable")
+_DATASET = {"receivable": "receivables_outstanding", "payable": "payables_outstanding"}
 
-AGING_BUCKETS = ("0–30", "31–60", "61–90", "90+")
-_AGING_SQL = ("CASE WHEN days_overdue <= 30 THEN '0–30' WHEN days_overdue <= 60 THEN '31–60' "
-              "WHEN days_overdue <= 90 THEN '61–90' ELSE '90+' END")
+__all__ = ["AGING_BUCKETS", "Outstanding", "Overview", "StockSummary", "aging", "decimal_sum", "overview"]
+
+
+class DecimalSum:
+    """`decimal_sum(x)`: an exact SQL sum of decimal text or integers, returned as decimal text.
+
+    SQLite's own `sum` turns "0.1" + "0.2" into a float; this never does. NULLs and empty text are
+    skipped; a value that is not a number makes the sum NULL (never a silent partial figure)."""
+
+    def __init__(self) -> None:
+        self.total: Decimal | None = None
+        self.bad = False
+
+    def step(self, value: Any) -> None:
+        if value is None or value == "":
+            return
+        try:
+            self.total = (self.total or Decimal(0)) + Decimal(str(value))
+        except InvalidOperation:
+            self.bad = True
+
+    def finalize(self) -> str | None:
+        return None if self.bad or self.total is None else str(self.total)
+
+
+def decimal_sum(db: Database) -> Database:
+    """Register `decimal_sum` on this connection (idempotent, cheap); returns `db`."""
+    db.conn.create_aggregate("decimal_sum", 1, DecimalSum)  # type: ignore[arg-type]
+    return db
 
 
 @dataclass(frozen=True)
-class Receivables:
+class Outstanding:
+    """One direction (receivable or payable) of the outstanding invoices, per currency."""
+
+    direction: str
     outstanding: Money
     issued_7d: Money  # part of `outstanding` issued in the last 7 days
     overdue: Money
     overdue_count: int
     overdue_7d: Money  # part of `overdue` that fell due in the last 7 days
+    invoices: int = 0
+    without_amount: int = 0  # listed without an amount (Cargobase): counted, never summed
+
+
+@dataclass(frozen=True)
+class StockSummary:
+    items: int  # stock cards (product x warehouse)
+    below_reorder_level: int
+    no_level: int  # "no level set", never "fine"
+    runs_out_before_next_delivery: int
 
 
 @dataclass(frozen=True)
 class Overview:
-    orders_by_status: dict[str, int]
+    orders_by_status: dict[str, int]  # business orders by the status a manager reads (transport, else ERP)
     late_orders: int
-    receivables: Receivables
-    below_threshold: int
-    tax_ids: dict[str, int] = field(default_factory=dict)  # latest result per ID: valid/invalid/unavailable
+    receivables: Outstanding
+    payables: Outstanding
+    stock: StockSummary
+    tax_ids: dict[str, int] = field(default_factory=dict)  # latest result per ID: valid/invalid/...
+    business_orders: int = 0
 
-
-def clock(now: datetime) -> dict[str, str]:
-    return {"now": iso(now), "today": iso(now)[:10]}
+    @property
+    def below_threshold(self) -> int:  # the earlier name of the stock KPI
+        return self.stock.below_reorder_level
 
 
 def select(db: Database, dataset: str, filters: Filters | None, now: datetime, columns: str,
-           tail: str = "") -> list[tuple[Any, ...]]:
+           tail: str = "", extra: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
     """`SELECT columns FROM <dataset> WHERE <filters> tail` with bound parameters."""
-    where, params = build_where(get_dataset(dataset), filters or {})
-    sql = f"SELECT {columns} FROM ({get_dataset(dataset).sql}) {where} {tail}"
-    return db.conn.execute(sql, params | clock(now)).fetchall()
+    ds = get_dataset(dataset)
+    where, params = build_where(ds, filters or {})
+    sql = f"SELECT {columns} FROM ({sql_for(db, ds)}) {where} {tail}"
+    return decimal_sum(db).conn.execute(sql, params | clock(now) | dict(extra or {})).fetchall()
 
 
 def _money(rows: list[tuple[Any, ...]]) -> Money:
-    return {currency: int(total) for currency, total in rows if currency is not None and total is not None}
+    return {currency: Decimal(total) for currency, total in rows if currency is not None and total is not None}
 
 
 def overview(db: Database, now: datetime, orders: Filters | None = None,
              invoices: Filters | None = None, stock: Filters | None = None) -> Overview:
-    """Every KPI card of the Overview page in one call."""
-    return Overview(orders_by_status(db, now, orders), late_orders(db, now, orders),
-                    receivables(db, now, invoices), below_threshold(db, now, stock), tax_ids(db))
+    """Every KPI card of the Overview page in one call. `orders` filters the business orders
+    (order_date), `invoices` both outstanding lists (source), `stock` the stock levels."""
+    by_status = orders_by_status(db, now, orders)
+    return Overview(by_status, late_orders(db, now, orders), outstanding(db, now, "receivable", invoices),
+                    outstanding(db, now, "payable", invoices), stock_summary(db, now, stock), tax_ids(db),
+                    sum(by_status.values()))
+
+
+# --- orders -----------------------------------------------------------------------------------
+
+_STATUS = "coalesce(transport_status, erp_status, 'unknown')"
 
 
 def orders_by_status(db: Database, now: datetime, filters: Filters | None = None) -> dict[str, int]:
-    rows = select(db, "orders", filters, now, "coalesce(status, 'unknown'), count(*)",
-                  "GROUP BY 1 ORDER BY 2 DESC, 1")
+    """Business orders by status: the transport status when it has one, else the ERP status."""
+    rows = select(db, "business_orders", filters, now, f"{_STATUS}, count(*)", "GROUP BY 1 ORDER BY 2 DESC, 1")
     return dict(rows)
 
 
 def late_orders(db: Database, now: datetime, filters: Filters | None = None) -> int:
-    return int(select(db, "orders", {**(filters or {}), "late": 1}, now, "count(*)")[0][0])
+    return int(select(db, "business_orders", {**(filters or {}), "late": 1}, now, "count(*)")[0][0])
 
 
-def receivables(db: Database, now: datetime, filters: Filters | None = None) -> Receivables:
-    """One pass over the outstanding invoices (the union over four sources is the costly part)."""
-    week_ago = (date.fromisoformat(iso(now)[:10]) - timedelta(days=7)).isoformat()
-    columns = ("currency, sum(amount_due), sum(CASE WHEN days_overdue > 0 THEN amount_due END), "
-               "count(CASE WHEN days_overdue > 0 THEN 1 END), "
-               "sum(CASE WHEN days_overdue > 0 AND due_date >= :week_ago THEN amount_due END)")
-    where, params = build_where(get_dataset("invoices_outstanding"), {**(filters or {}), "amount_due__ne": None})
-    sql = (f"SELECT {columns} FROM ({get_dataset('invoices_outstanding').sql}) {where} "
-           "GROUP BY currency ORDER BY currency")
-    rows = db.conn.execute(sql, params | clock(now) | {"week_ago": week_ago}).fetchall()
-    return Receivables(
-        outstanding=_money([(r[0], r[1]) for r in rows]),
-        issued_7d=issued_since(db, week_ago, (filters or {}).get("source__in")),
-        overdue=_money([(r[0], r[2]) for r in rows]),
-        overdue_count=sum(r[3] for r in rows),
-        overdue_7d=_money([(r[0], r[4]) for r in rows]),
+def orders_over_time(db: Database, now: datetime, filters: Filters | None = None) -> pd.DataFrame:
+    """Business orders per day and status (by order date)."""
+    rows = select(db, "business_orders", {**(filters or {}), "order_date__ne": None}, now,
+                  f"substr(order_date, 1, 10), {_STATUS}, count(*)", "GROUP BY 1, 2 ORDER BY 1, 2")
+    return pd.DataFrame(rows, columns=["day", "status", "orders"])
+
+
+# --- money ------------------------------------------------------------------------------------
+
+
+def outstanding(db: Database, now: datetime, direction: str, filters: Filters | None = None) -> Outstanding:
+    """One pass over one direction's outstanding list, grouped by currency."""
+    dataset = _DATASET[direction]
+    overdue = "days_overdue > 0"
+    columns = (f"currency, decimal_sum({EXACT}), "
+               f"decimal_sum(CASE WHEN {overdue} THEN {EXACT} END), "
+               f"count(CASE WHEN {overdue} AND amount_due IS NOT NULL THEN 1 END), "
+               f"decimal_sum(CASE WHEN {overdue} AND due_date >= :week_ago THEN {EXACT} END), "
+               "count(*), count(CASE WHEN amount_due IS NULL THEN 1 END)")
+    rows = select(db, dataset, filters, now, columns, "GROUP BY currency ORDER BY currency",
+                  {"week_ago": days_ago(7, now)})
+    return Outstanding(
+        direction=direction, outstanding=_money([(r[0], r[1]) for r in rows]),
+        issued_7d=issued_since(db, now, direction, days_ago(7, now), filters),
+        overdue=_money([(r[0], r[2]) for r in rows]), overdue_count=sum(r[3] for r in rows),
+        overdue_7d=_money([(r[0], r[4]) for r in rows]), invoices=sum(r[5] for r in rows),
+        without_amount=sum(r[6] for r in rows),
     )
 
 
+def receivables(db: Database, now: datetime, filters: Filters | None = None) -> Outstanding:
+    return outstanding(db, now, "receivable", filters)
+
+
+def payables(db: Database, now: datetime, filters: Filters | None = None) -> Outstanding:
+    return outstanding(db, now, "payable", filters)
+
+
+# Issue dates per source of each list, keyed the way the dataset names its rows.
 _ISSUED = {
-    "quaderno": "SELECT currency, amount_due AS amount FROM quaderno_invoices "
-                "WHERE state IN ('outstanding', 'late') AND substr(issue_date, 1, 10) >= :since",
-    "upwell": "SELECT currency, balance AS amount FROM carrier_invoices "
-              "WHERE balance > 0 AND deleted_at IS NULL AND substr(issue_date, 1, 10) >= :since",
+    "receivable": """
+        SELECT 'quaderno' AS source, number AS invoice_number, substr(issue_date, 1, 10) AS issued
+        FROM quaderno_invoices
+        UNION ALL SELECT 'qasida', document_number, substr(issue_date, 1, 10) FROM qasida_claims""",
+    "payable": """
+        SELECT 'qasida' AS source, document_number AS invoice_number, substr(issue_date, 1, 10) AS issued
+        FROM qasida_liabilities
+        UNION ALL SELECT 'upwell', invoice_number, substr(issue_date, 1, 10) FROM carrier_invoices""",
 }
 
 
-def issued_since(db: Database, since: str, sources: Any = None) -> Money:
-    """Open amounts on invoices issued on or after `since` (sources with an issue date only)."""
-    parts = [sql for source, sql in _ISSUED.items() if not sources or source in sources]
-    if not parts:
-        return {}
-    sql = f"SELECT currency, sum(amount) FROM ({' UNION ALL '.join(parts)}) GROUP BY currency"
-    return _money(db.conn.execute(sql, {"since": since}).fetchall())
+def issued_since(db: Database, now: datetime, direction: str, since: str, filters: Filters | None = None) -> Money:
+    """Open amounts (of the filtered list) on invoices issued on or after `since`."""
+    ds = get_dataset(_DATASET[direction])
+    where, params = build_where(ds, filters or {})
+    joined = (f"SELECT o.*, i.issued FROM ({sql_for(db, ds)}) AS o JOIN ({_ISSUED[direction]}) AS i "
+              "ON i.source = o.source AND i.invoice_number = o.invoice_number")
+    sql = (f"SELECT currency, decimal_sum({EXACT}) FROM ({joined}) {where} "
+           f"{'AND' if where else 'WHERE'} issued >= :since GROUP BY currency")
+    return _money(decimal_sum(db).conn.execute(sql, params | clock(now) | {"since": since}).fetchall())
+
+
+def aging(db: Database, now: datetime, filters: Filters | None = None,
+          direction: str = "receivable") -> pd.DataFrame:
+    """Open amounts of one direction by aging bucket (cache/calendar.py), source and currency.
+
+    Rows without an amount (Cargobase) are counted in `invoices` with an empty amount."""
+    rows = select(db, _DATASET[direction], filters, now,
+                  f"source, currency, {aging_sql()} AS bucket, decimal_sum({EXACT}), count(*)",
+                  "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
+    frame = pd.DataFrame(rows, columns=["source", "currency", "bucket", "amount", "invoices"])
+    frame["amount"] = [a or "" for a in frame["amount"]]
+    frame["direction"] = direction
+    return frame
+
+
+# --- stock and tax ----------------------------------------------------------------------------
+
+
+def stock_summary(db: Database, now: datetime, filters: Filters | None = None) -> StockSummary:
+    row = select(db, "stock_levels", filters, now,
+                 "count(*), count(CASE WHEN below_reorder_level = 1 THEN 1 END), "
+                 "count(CASE WHEN reorder_level IS NULL THEN 1 END), "
+                 "count(CASE WHEN runs_out_before_next_delivery = 1 THEN 1 END)")[0]
+    return StockSummary(*(int(v) for v in row))
 
 
 def below_threshold(db: Database, now: datetime, filters: Filters | None = None) -> int:
-    return int(select(db, "stock_levels", {**(filters or {}), "below_threshold": 1}, now, "count(*)")[0][0])
+    """Items at or below their reorder level (items without one are not counted: see `stock_summary`)."""
+    return stock_summary(db, now, filters).below_reorder_level
+
+
+def stock_below_by_warehouse(db: Database, now: datetime, filters: Filters | None = None) -> pd.DataFrame:
+    """Per warehouse: items below their level, and items with no level set (shown, never "fine")."""
+    rows = select(db, "stock_levels", filters, now,
+                  "coalesce(warehouse, warehouse_id), count(CASE WHEN below_reorder_level = 1 THEN 1 END), "
+                  "count(CASE WHEN reorder_level IS NULL THEN 1 END)", "GROUP BY 1 ORDER BY 2 DESC, 1")
+    return pd.DataFrame(rows, columns=["warehouse", "items", "no_level"])
 
 
 def tax_ids(db: Database) -> dict[str, int]:
@@ -135,26 +254,3 @@ def tax_ids(db: Database) -> dict[str, int]:
         "tax_id_validations AS u WHERE u.country = t.country AND u.tax_id = t.tax_id) GROUP BY result"
     ).fetchall()
     return dict(rows)
-
-
-def orders_over_time(db: Database, now: datetime, filters: Filters | None = None) -> pd.DataFrame:
-    """Orders per day and status (by order date)."""
-    rows = select(db, "orders", {**(filters or {}), "order_date__ne": None}, now,
-                  "substr(order_date, 1, 10), coalesce(status, 'unknown'), count(*)", "GROUP BY 1, 2 ORDER BY 1, 2")
-    return pd.DataFrame(rows, columns=["day", "status", "orders"])
-
-
-def aging(db: Database, now: datetime, filters: Filters | None = None) -> pd.DataFrame:
-    """Open receivables by days overdue bucket, source and currency (not yet due counts as 0–30)."""
-    rows = select(db, "invoices_outstanding", {**(filters or {}), "amount_due__ne": None}, now,
-                  f"source, currency, {_AGING_SQL} AS bucket, sum(amount_due), count(*)",
-                  "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
-    frame = pd.DataFrame(rows, columns=["source", "currency", "bucket", "amount_minor", "invoices"])
-    frame["amount"] = [str(minor_to_decimal(a, c)) for a, c in zip(frame.amount_minor, frame.currency)]
-    return frame
-
-
-def stock_below_by_warehouse(db: Database, now: datetime, filters: Filters | None = None) -> pd.DataFrame:
-    rows = select(db, "stock_levels", {**(filters or {}), "below_threshold": 1}, now,
-                  "coalesce(warehouse, warehouse_id), count(*)", "GROUP BY 1 ORDER BY 2 DESC, 1")
-    return pd.DataFrame(rows, columns=["warehouse", "items"])

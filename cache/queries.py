@@ -5,8 +5,8 @@ Filters are `{column: value}` (equality; a list/tuple/set means IN; None means I
 substring). Column names are whitelisted against the dataset registry and values are always
 bound parameters. Sorting: `order_by="column"` or `"-column"` (descending), also whitelisted.
 
-Time: dataset SQL reads `:today` and `:now`; pass `now=` (an aware datetime) to fix them in
-tests, otherwise the current UTC time is used.
+Time: dataset SQL reads `:today` (the business date, cache/calendar.py) and `:now`; pass `now=`
+(an aware datetime) to fix them in tests, otherwise the current time is used.
 """
 
 from __future__ import annotations
@@ -19,19 +19,15 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from cache.datasets import Dataset, get_dataset
-from cache.db import iso, utcnow
+from cache.calendar import clock
+from cache.datasets import CURRENCY_EXPONENTS, Dataset, get_dataset, sql_for
 
 Row = dict[str, Any]
 
 _OPS = {"eq": "=", "ne": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 
-# ISO 4217 minor-unit exponents that differ from 2 (the default for every other currency).
-CURRENCY_EXPONENTS: dict[str, int] = {
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
-    "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-}
+__all__ = ["CURRENCY_EXPONENTS", "Page", "Row", "build_where", "format_minor", "iter_dataset",
+           "minor_to_decimal", "query_dataset"]
 
 
 @dataclass(frozen=True)
@@ -48,8 +44,8 @@ def query_dataset(
     """One page of rows plus the total count of matching rows (for the page's pager)."""
     dataset = get_dataset(name)
     where, params = build_where(dataset, filters or {})
-    params |= _clock(now)
-    base = f"SELECT * FROM ({dataset.sql}) {where}"
+    params |= clock(now)
+    base = f"SELECT * FROM ({sql_for(db, dataset)}) {where}"
     total = db.conn.execute(f"SELECT count(*) FROM ({base})", params).fetchone()[0]
     sql = f"{base} ORDER BY {_order(dataset, order_by)} LIMIT :_limit OFFSET :_offset"
     cursor = db.conn.execute(sql, params | {"_limit": max(0, limit), "_offset": max(0, offset)})
@@ -65,8 +61,8 @@ def iter_dataset(
     The read runs in one snapshot (WAL), so a sync writing meanwhile neither blocks nor tears it."""
     dataset = get_dataset(name)
     where, params = build_where(dataset, filters or {})
-    sql = f"SELECT * FROM ({dataset.sql}) {where} ORDER BY {_order(dataset, order_by)}"
-    cursor = db.conn.execute(sql, params | _clock(now))
+    sql = f"SELECT * FROM ({sql_for(db, dataset)}) {where} ORDER BY {_order(dataset, order_by)}"
+    cursor = db.conn.execute(sql, params | clock(now))
     try:
         while chunk := cursor.fetchmany(chunk_size):
             for values in chunk:
@@ -83,7 +79,7 @@ def build_where(dataset: Dataset, filters: Mapping[str, Any]) -> tuple[str, dict
         column, _, op = key.partition("__")
         if not dataset.can_filter(column):
             raise ValueError(f"dataset {dataset.name!r} cannot be filtered on {column!r}")
-        clauses.append(_clause(column, op or "eq", value, params))
+        clauses.append(_clause(dataset.expression(column), op or "eq", value, params))
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
@@ -112,12 +108,7 @@ def _order(dataset: Dataset, order_by: str | None) -> str:
     column = order_by.removeprefix("-")
     if not dataset.can_filter(column):
         raise ValueError(f"dataset {dataset.name!r} cannot be sorted by {column!r}")
-    return f"{column} {'DESC' if order_by.startswith('-') else 'ASC'}"
-
-
-def _clock(now: datetime | None) -> dict[str, str]:
-    moment = now or utcnow()
-    return {"now": iso(moment), "today": iso(moment)[:10]}
+    return f"{dataset.expression(column)} {'DESC' if order_by.startswith('-') else 'ASC'}"
 
 
 def minor_to_decimal(amount: int, currency: str) -> Decimal:
@@ -126,10 +117,13 @@ def minor_to_decimal(amount: int, currency: str) -> Decimal:
     return Decimal(amount).scaleb(-exponent)
 
 
-def format_minor(amount: int | None, currency: str | None) -> str:
+def format_minor(amount: int | str | None, currency: str | None) -> str:
     """Exact decimal text for display/export: (123456, "EUR") -> "1234.56"; JPY keeps no decimals.
 
+    Decimal text (the outstanding lists' `amount_due`) is already exact and passes as it is.
     Empty when the amount is unknown (Cargobase lists carry none)."""
-    if amount is None:
+    if amount is None or amount == "":
         return ""
+    if isinstance(amount, str):
+        return amount
     return str(minor_to_decimal(amount, currency or ""))

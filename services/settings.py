@@ -50,15 +50,15 @@ class Settings(BaseSettings):
     qasida_token: SecretStr | None = None
     qasida_mandant_id: str | None = None
     qasida_paths: dict[str, str] = {}
-
-    cargobase_base_url: str | None = None
-    cargobase_token: SecretStr | None = None
     # The document lists MandantId among the query parameters (seeds/003 line 152): `query` (default)
     # or `header` for an installation that wants it as a header (docs/qasida-paths.md).
     qasida_mandant_in: Literal["query", "header"] = "query"
     # Requests per run for each per-customer list (claims, liabilities): customers are read oldest-checked
     # first, so every customer is covered over successive runs (docs/qasida-paths.md).
     qasida_open_items_budget: int = Field(default=250, ge=1)
+
+    cargobase_base_url: str | None = None
+    cargobase_token: SecretStr | None = None
 
     opsdash_webhook_user: str | None = None
     opsdash_webhook_password: SecretStr | None = None
@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     opsdash_alert_webhook_url: SecretStr | None = None
     opsdash_alert_webhook_quiet_hours: str | None = None
     opsdash_alert_webhook_digest_at: str | None = None
+
+    # The business calendar (cache/calendar.py): an IANA zone name; unset = the machine's zone.
+    opsdash_timezone: str | None = None
+    # Number, money and date formatting (e.g. "de_DE"); unset = plain ISO dates and "1234.50".
+    opsdash_locale: str | None = None
 
     @classmethod
     def settings_customise_sources(

@@ -22,7 +22,7 @@ from tests.cache.test_export import INVOICES, seed
 
 ROOT = Path(__file__).resolve().parents[1]
 # invoice number -> exact amount, as every format must carry it
-EXPECTED = {"Q-1": Decimal("1234.56"), "Q-2": Decimal("-123.45"), "Q-3": Decimal(70000),
+EXPECTED = {"Q-1": Decimal("1234.56"), "Q-2": Decimal("123.45"), "Q-3": Decimal(70000),
             "Q-4": Decimal("1234.567"), "-12.50": Decimal("0.05")}
 
 

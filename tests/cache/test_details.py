@@ -32,7 +32,8 @@ _INVOICE_RAW = {"items": [{"description": "Freight", "quantity": "1.0", "total_a
 
 
 def seed_details(db: Database) -> None:
-    """A small, fixed world: 3 orders, 6 outstanding invoices over 4 sources, stock in 2 warehouses."""
+    """A small, fixed world: 3 business orders (SO-1 in the ERP and in Qargo), 4 receivables and 3
+    payables over 5 sources, stock in 2 warehouses with our reorder levels and ERP order demand."""
     _seed_orders(db)
     _seed_invoices(db)
     _seed_tax_and_stock(db)
@@ -44,12 +45,18 @@ def _seed_orders(db: Database) -> None:
          "status": "PLANNED", "pickup_date": "2025-03-01", "delivery_date": "2025-03-05",
          "raw": json.dumps(_ORDER_RAW), "synced_at": S},
         {"order_id": "O2", "order_identifier": "ID-2", "reference": "REF-B2", "customer": "Beta",
-         "status": "DELIVERED", "pickup_date": "2025-03-03", "delivery_date": "2025-03-04", "raw": "{}",
+         "status": "COMPLETED", "pickup_date": "2025-03-03", "delivery_date": "2025-03-04", "raw": "{}",
+         "synced_at": S},
+        {"order_id": "O3", "order_identifier": "ID-3", "reference": "SO-1", "customer": "Acme NV",
+         "status": "IN_TRANSIT", "pickup_date": "2025-03-09", "delivery_date": "2025-03-12", "raw": "{}",
          "synced_at": S},
     ], "order_id")
     upsert_records(db, "qasida_customer_orders", [
         {"order_id": "C1", "number": "SO-1", "customer": "Acme", "status": "open", "order_date": "2025-03-08",
-         "synced_at": S}], "order_id")
+         "raw": json.dumps({"warehouseId": "w1"}), "synced_at": S}], "order_id")
+    upsert_records(db, "qasida_customer_order_lines", [
+        {"order_id": "C1", "line_no": 1, "product_id": "p1", "quantity": 300.0, "synced_at": S}],
+        ("order_id", "line_no"))
     upsert_records(db, "qargo_charges", [
         {"charge_id": "CH1", "order_id": "O1", "description": "Fuel", "amount": "12.50", "currency": "EUR",
          "status": "CREATED", "approval_status": "REQUESTED", "synced_at": S},
@@ -81,16 +88,24 @@ def _seed_invoices(db: Database) -> None:
          "amount_due": 1000, "state": "late", "due_date": "2024-11-01", "raw": "{}", "synced_at": S},
         {"invoice_id": "q4", "number": "Q-4", "contact_name": "Paid Co", "currency": "EUR", "total": 1,
          "amount_due": 0, "state": "paid", "due_date": "2024-11-01", "raw": "{}", "synced_at": S}], "invoice_id")
+    upsert_records(db, "qasida_customers", [
+        {"customer_id": "d1", "name": "Delta", "synced_at": S},
+        {"customer_id": "e1", "name": "Eps Supplies", "synced_at": S}], "customer_id")
+    upsert_records(db, "qasida_claims", [
+        {"invoice_id": "101", "customer_id": "d1", "document_number": "FV-1", "currency": "CZK",
+         "invoiced_amount": "999.99", "remains_to_be_paid": "999.99", "due_date": "2025-02-01", "synced_at": S},
+        {"invoice_id": "102", "customer_id": "d1", "document_number": "FV-2", "currency": "CZK",
+         "remains_to_be_paid": "5", "due_date": "2025-02-01", "settled_at": S, "synced_at": S}], "invoice_id")
     upsert_records(db, "qasida_liabilities", [
-        {"liability_id": "l1", "document_number": "FV-1", "customer": "Delta", "currency": "CZK",
-         "remains_to_be_paid": 99999, "due_date": "2025-02-01", "synced_at": S}], "liability_id")
+        {"invoice_id": "201", "customer_id": "e1", "document_number": "LB-1", "currency": "CZK",
+         "remains_to_be_paid": "12.345", "due_date": "2025-03-20", "synced_at": S}], "invoice_id")
     upsert_records(db, "cargobase_invoices", [
         {"shipment_reference": "S1", "provider_invoice_number": "PI-1", "invoice_status": "awaiting_audit",
          "provider_name": "Fwd", "submit_date": "2025-03-03", "first_seen_at": S, "last_seen_at": S,
          "synced_at": S}], ("shipment_reference", "provider_invoice_number"))
     upsert_records(db, "carrier_invoices", [
         {"invoice_id": "inv-1", "invoice_number": "CI-1", "carrier_id": "carr-9", "currency": "EUR",
-         "total_amount": 20000, "paid_amount": 5000, "balance": 15000, "status": "open",
+         "total_amount": 20000, "paid_amount": 5000, "balance": 15000, "status": "RECEIVED",
          "due_date": "2025-04-01", "synced_at": S}], "invoice_id")
     for n, operation in enumerate(("INSERT", "UPDATE"), start=1):
         db.execute("INSERT INTO webhook_events (source, event_id, operation, resource_id, received_at, outcome) "
@@ -107,13 +122,26 @@ def _seed_tax_and_stock(db: Database) -> None:
         db.execute("INSERT INTO tax_id_validations (country, tax_id, offline_ok, result, message, checked_at, "
                    "checked_by) VALUES ('BE', ?, 0, ?, ?, ?, 'bob')",
                    [f"BE000000000{n}", result, f"msg {n}", f"2025-03-0{n}T00:00:00Z"])
+    upsert_records(db, "qasida_warehouses", [
+        {"warehouse_id": "w1", "code": "1", "name": "WH-A", "synced_at": S},
+        {"warehouse_id": "w2", "code": "2", "name": "WH-B", "synced_at": S}], "warehouse_id")
+    upsert_records(db, "qasida_products", [
+        {"product_id": f"p{n}", "code": code, "name": name, "synced_at": S}
+        for n, (code, name) in enumerate((("BOLT", "Bolts"), ("NUT", "Nuts"), ("OIL", "Oil")), start=1)],
+        "product_id")
     upsert_records(db, "qasida_stock_cards", [
-        {"stock_card_id": "k1", "warehouse": "WH-A", "product": "Bolts", "unit": "pcs", "quantity": 100.0,
-         "reserved": 30.0, "available": 70.0, "reorder_threshold": 80.0, "synced_at": S},
-        {"stock_card_id": "k2", "warehouse": "WH-A", "product": "Nuts", "unit": "pcs", "quantity": 50.0,
-         "reserved": 0.0, "available": 50.0, "reorder_threshold": 10.0, "synced_at": S},
-        {"stock_card_id": "k3", "warehouse": "WH-B", "product": "Oil", "unit": "l", "quantity": 20.5,
-         "reserved": 0.5, "synced_at": S}], "stock_card_id")
+        {"stock_card_id": "k1", "warehouse_id": "w1", "warehouse": "WH-A", "product_id": "p1", "product": "Bolts",
+         "unit": "pcs", "quantity": 100.0, "reserved": 30.0, "available": 70.0,
+         "reorder_threshold": 1.0, "synced_at": S},  # a vendor threshold: ignored (ours decide)
+        {"stock_card_id": "k2", "warehouse_id": "w1", "warehouse": "WH-A", "product_id": "p2", "product": "Nuts",
+         "unit": "pcs", "quantity": 50.0, "reserved": 0.0, "available": 50.0, "reorder_threshold": 99.0,
+         "synced_at": S},
+        {"stock_card_id": "k3", "warehouse_id": "w2", "warehouse": "WH-B", "product_id": "p3", "product": "Oil",
+         "unit": "l", "quantity": 20.5, "reserved": 0.5, "synced_at": S}], "stock_card_id")
+    # Ours: Bolts 80 everywhere (10 days lead time); Oil 5 everywhere but 25 in WH-B; Nuts: no level.
+    for code, warehouse, level, lead in (("BOLT", "", 80.0, 10.0), ("OIL", "", 5.0, None), ("OIL", "w2", 25.0, 3.0)):
+        db.execute("INSERT INTO reorder_levels (product_code, warehouse_id, reorder_level, lead_time_days, "
+                   "updated_at, updated_by) VALUES (?, ?, ?, ?, ?, 'test')", [code, warehouse, level, lead, S])
 
 
 def test_order_details_reads_stops_goods_charges_documents_uploads_and_timeline(db: Database) -> None:
@@ -149,33 +177,42 @@ def test_quaderno_invoice_items_and_payments_are_exact_text(db: Database) -> Non
     assert got.payments == [{"date": "2025-03-02", "method": "wire_transfer", "amount": "50.00", "currency": "EUR"}]
 
 
-def test_cargobase_audit_and_upwell_event_history(db: Database) -> None:
+def test_cargobase_audit_upwell_event_history_and_qasida_open_items(db: Database) -> None:
     seed_details(db)
     audit = details.invoice_details(db, "cargobase", "PI-1").audit
     assert audit is not None and audit["invoice_status"] == "awaiting_audit" and audit["provider_name"] == "Fwd"
     events = details.invoice_details(db, "upwell", "CI-1").events
     assert [(e["operation"], e["outcome"]) for e in events] == [("INSERT", "accepted"), ("UPDATE", "accepted")]
-    assert details.invoice_details(db, "qasida", "FV-1") == details.InvoiceDetails()
+    claim = details.invoice_details(db, "qasida", "FV-1").open_item
+    assert claim is not None and (claim["customer"], claim["remains_to_be_paid"]) == ("Delta", "999.99")
+    liability = details.invoice_details(db, "qasida", "LB-1", "payable").open_item
+    assert liability is not None and liability["customer"] == "Eps Supplies"
+    assert details.invoice_details(db, "qasida", "LB-1", "receivable").open_item is None
 
 
-def test_totals_per_counterparty_and_currency(db: Database) -> None:
+def test_totals_per_counterparty_and_currency_keep_directions_apart(db: Database) -> None:
     seed_details(db)
     rows = details.totals_by_counterparty(db, now=NOW)
-    got = {(r["counterparty"], r["currency"]): (r["invoices"], r["amount_due"], r["amount"]) for r in rows}
-    assert got == {("Acme", "EUR"): (2, 9550, "95.50"), ("Beta", "USD"): (1, 1000, "10.00"),
-                   ("Delta", "CZK"): (1, 99999, "999.99"), ("Fwd", None): (1, None, ""),
-                   ("carr-9", "EUR"): (1, 15000, "150.00")}
+    got = {(r["direction"], r["counterparty"], r["currency"]): (r["invoices"], r["amount"]) for r in rows}
+    assert got == {("receivable", "Acme", "EUR"): (2, "95.50"), ("receivable", "Beta", "USD"): (1, "10.00"),
+                   ("receivable", "Delta", "CZK"): (1, "999.99"), ("payable", "Fwd", None): (1, ""),
+                   ("payable", "carr-9", "EUR"): (1, "150.00"), ("payable", "Eps Supplies", "CZK"): (1, "12.345")}
     only_eur = details.totals_by_counterparty(db, {"currency": "EUR", "days_overdue__gt": 0}, now=NOW)
     assert [(r["counterparty"], r["amount"]) for r in only_eur] == [("Acme", "25.50")]
+    payable = details.totals_by_counterparty(db, {"direction": "payable", "currency": "EUR"}, now=NOW)
+    assert [(r["direction"], r["counterparty"], r["amount"]) for r in payable] == [("payable", "carr-9", "150.00")]
 
 
-def test_aging_buckets(db: Database) -> None:
+def test_aging_buckets_one_definition(db: Database) -> None:
     seed_details(db)
-    rows = details.aging_buckets(db, now=NOW)
-    got = {(r["bucket"], r["currency"]): (r["invoices"], r["amount"]) for r in rows}
-    # Q-1 and CI-1 not yet due; Q-2 49 days; FV-1 37 days; Q-3 129 days; Cargobase has no amounts.
-    assert got == {("0-30", None): (1, ""), ("0-30", "EUR"): (2, "220.00"), ("31-60", "CZK"): (1, "999.99"),
-                   ("31-60", "EUR"): (1, "25.50"), ("90+", "USD"): (1, "10.00")}
+    rows = details.aging_buckets(db, {"direction": "receivable"}, now=NOW)
+    got = [(r["bucket"], r["currency"], r["invoices"], r["amount"]) for r in rows]
+    # Q-1 not yet due; FV-1 37 days; Q-2 49 days; Q-3 129 days.
+    assert got == [("Not yet due", "EUR", 1, "70.00"), ("31–60", "CZK", 1, "999.99"),
+                   ("31–60", "EUR", 1, "25.50"), ("90+", "USD", 1, "10.00")]
+    payables = details.aging_buckets(db, {"direction": "payable"}, now=NOW)
+    assert [(r["bucket"], r["currency"], r["amount"]) for r in payables] == [
+        ("Not yet due", "CZK", "12.345"), ("Not yet due", "EUR", "150.00"), ("No due date", None, "")]
 
 
 def test_warehouse_totals_per_unit(db: Database) -> None:
@@ -183,10 +220,10 @@ def test_warehouse_totals_per_unit(db: Database) -> None:
     rows = details.warehouse_totals(db)
     assert rows == [
         {"warehouse": "WH-A", "unit": "pcs", "products": 2, "quantity": 150.0, "reserved": 30.0,
-         "available": 120.0, "below_threshold": 1},
+         "available": 120.0, "below_reorder_level": 1, "no_level_set": 1},
         {"warehouse": "WH-B", "unit": "l", "products": 1, "quantity": 20.5, "reserved": 0.5, "available": 20.0,
-         "below_threshold": 0}]
-    assert [r["warehouse"] for r in details.warehouse_totals(db, {"below_threshold": 1})] == ["WH-A"]
+         "below_reorder_level": 1, "no_level_set": 0}]
+    assert [r["warehouse"] for r in details.warehouse_totals(db, {"reorder_level": None})] == ["WH-A"]
 
 
 def test_tax_explanations_in_words() -> None:

@@ -20,11 +20,11 @@ from cache.queries import format_minor, iter_dataset, minor_to_decimal
 from tests.cache.conftest import NOW
 
 SYNCED = "2025-03-01T00:00:00.000Z"
-# (number, contact, currency, amount_due minor units, due date): a credit (negative), a yen and a
+# (number, contact, currency, amount_due minor units, due date): a yen and a
 # dinar amount (0 and 3 decimals), and names a spreadsheet would run as formulas.
 INVOICES = [
     ("Q-1", "=HYPERLINK(\"http://evil\",\"x\")", "EUR", 123456, "2025-02-01"),
-    ("Q-2", "@SUM(A1:A2)", "EUR", -12345, "2025-03-20"),
+    ("Q-2", "@SUM(A1:A2)", "EUR", 12345, "2025-03-20"),  # outstanding = something due (> 0, issue 9)
     ("Q-3", "+31 20 555", "JPY", 70000, "2025-01-15"),
     ("Q-4", "\tTabbed Ltd", "KWD", 1234567, "2025-02-20"),
     ("-12.50", "Plain Ltd", "USD", 5, None),
@@ -72,7 +72,7 @@ def test_csv_reads_back_as_the_cache_rows_with_exact_money(seeded: Database) -> 
                 | {"amount_due": format_minor(row["amount_due"], row["currency"])}
                 for row in cache_rows(seeded)]
     assert got == expected
-    assert {r["invoice_number"]: r["amount_due"] for r in got}["Q-2"] == "-123.45"
+    assert {r["invoice_number"]: r["amount_due"] for r in got}["Q-2"] == "123.45"
     assert {r["invoice_number"]: r["amount_due"] for r in got}["Q-4"] == "1234.567"
 
 
@@ -97,7 +97,7 @@ def test_xlsx_has_number_cells_and_an_exact_minor_column(seeded: Database) -> No
     sheet = openpyxl.load_workbook(io.BytesIO(run(seeded, "xlsx"))).active
     header, *body = [[c.value for c in row] for row in sheet.iter_rows()]
     assert header == ["source", "invoice_number", "counterparty", "currency", "amount_due",
-                      "amount_due_minor", "due_date", "days_overdue", "status"]
+                      "amount_due_minor", "due_date", "days_overdue", "status", "direction"]
     for row, values in zip(cache_rows(seeded), body, strict=True):
         got = dict(zip(header, values, strict=True))
         assert got["amount_due_minor"] == row["amount_due"]
@@ -123,7 +123,14 @@ def test_formula_text_is_neutralised_but_numbers_are_not(seeded: Database, fmt: 
     assert cells["Q-3"]["counterparty"] == "'+31 20 555"
     assert cells["Q-4"]["counterparty"] == "'\tTabbed Ltd"
     assert cells["-12.50"]["counterparty"] == "Plain Ltd"  # the numeric-looking text is kept as is
-    assert str(cells["Q-2"]["amount_due"]) == "-123.45"  # a negative amount stays a number
+    assert str(cells["Q-2"]["amount_due"]) == "123.45"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_negative_amount_stays_a_number(fmt: str) -> None:
+    rows = [{"invoice_number": "CN-1", "currency": "EUR", "amount_due": -12345}]
+    cells = _spreadsheet_cells(export_bytes(rows, ("invoice_number", "currency", "amount_due"), fmt), fmt)
+    assert str(cells["CN-1"]["amount_due"]) == "-123.45"
 
 
 def _spreadsheet_cells(data: bytes, fmt: str) -> dict[str, dict[str, Any]]:
@@ -172,7 +179,7 @@ def test_empty_dataset_is_a_valid_file(db: Database, fmt: str) -> None:
         assert pq.read_table(io.BytesIO(data)).num_rows == 0
     elif fmt == "csv":
         assert data.decode().strip() == "source,invoice_number,counterparty,currency,amount_due,due_date," \
-            "days_overdue,status"
+            "days_overdue,status,direction"
     else:
         assert openpyxl.load_workbook(io.BytesIO(data)).active.max_row == 1
 

@@ -25,15 +25,26 @@ def seed_invoices(db: Database) -> None:
          "amount_due": 5000, "state": "late", "due_date": "2025-02-28", "synced_at": S},
         {"invoice_id": "q3", "number": "Q-3", "contact_name": "Gamma", "currency": "EUR", "total": 1,
          "amount_due": 0, "state": "paid", "due_date": "2025-01-01", "synced_at": S},
+        # state outstanding, but its payments cover it: nothing due, not outstanding (issue 9 point 6)
+        {"invoice_id": "q4", "number": "Q-4", "contact_name": "Gamma", "currency": "EUR", "total": 100,
+         "amount_due": 0, "state": "outstanding", "due_date": "2025-01-01", "synced_at": S},
+    ], "invoice_id")
+    upsert_records(db, "qasida_customers", [
+        {"customer_id": "c-delta", "name": "Delta", "synced_at": S},
+        {"customer_id": "c-eps", "name": "Eps", "synced_at": S}], "customer_id")
+    claim = {"customer_id": "c-delta", "currency": "CZK", "synced_at": S}
+    upsert_records(db, "qasida_claims", [
+        claim | {"invoice_id": "l1", "document_number": "FV-1", "remains_to_be_paid": "999.99", "days_delayed": 3,
+                 "due_date": "2025-03-07T00:00:00Z"},
+        claim | {"invoice_id": "l2", "document_number": "FV-2", "remains_to_be_paid": "0", "due_date": "2025-01-01"},
+        claim | {"invoice_id": "l3", "document_number": "FV-3", "customer_id": "c-eps", "remains_to_be_paid": "0.10",
+                 "days_delayed": 7, "due_date": None},
+        claim | {"invoice_id": "l4", "document_number": "FV-4", "remains_to_be_paid": "5", "due_date": "2025-01-01",
+                 "settled_at": S},
     ], "invoice_id")
     upsert_records(db, "qasida_liabilities", [
-        {"liability_id": "l1", "document_number": "FV-1", "customer": "Delta", "currency": "CZK",
-         "remains_to_be_paid": 99999, "days_delayed": 3, "due_date": "2025-03-07T00:00:00Z", "synced_at": S},
-        {"liability_id": "l2", "document_number": "FV-2", "customer": "Delta", "currency": "CZK",
-         "remains_to_be_paid": 0, "due_date": "2025-01-01", "synced_at": S},
-        {"liability_id": "l3", "document_number": "FV-3", "customer": "Eps", "currency": "CZK",
-         "remains_to_be_paid": 10, "days_delayed": 7, "due_date": None, "synced_at": S},
-    ], "liability_id")
+        claim | {"invoice_id": "m1", "document_number": "LB-1", "remains_to_be_paid": "12.345",
+                 "due_date": "2025-03-20"}], "invoice_id")
     key = ("shipment_reference", "provider_invoice_number")
     base = {"first_seen_at": S, "last_seen_at": S, "synced_at": S, "provider_name": "Fwd"}
     upsert_records(db, "cargobase_invoices", [
@@ -49,22 +60,26 @@ def seed_invoices(db: Database) -> None:
          "balance": 5, "status": "RECEIVED", "deleted_at": S, "synced_at": S},
         {"invoice_id": "u3", "invoice_number": "1029", "carrier": "Trucks Ltd", "currency": "USD",
          "balance": 0, "status": "PAID", "synced_at": S},
+        {"invoice_id": "u4", "invoice_number": "1030", "carrier": "Trucks Ltd", "currency": "USD",
+         "balance": 100, "status": "voided", "synced_at": S},  # ended: never outstanding, whatever the balance
     ], "invoice_id")
 
 
+def _row(source: str, number: str, party: str | None, currency: str | None, amount: int | str | None,
+         due: str | None, days: int | None, status: str, direction: str) -> dict[str, object]:
+    return {"source": source, "invoice_number": number, "counterparty": party, "currency": currency,
+            "amount_due": amount, "due_date": due, "days_overdue": days, "status": status, "direction": direction}
+
+
+# amount_due as the source stores it: integer minor units (Quaderno, Upwell), exact decimal text (Qasida)
 EXPECTED_OUTSTANDING = [
-    {"source": "quaderno", "invoice_number": "Q-2", "counterparty": "Beta", "currency": "JPY",
-     "amount_due": 5000, "due_date": "2025-02-28", "days_overdue": 10, "status": "late"},
-    {"source": "qasida", "invoice_number": "FV-3", "counterparty": "Eps", "currency": "CZK",
-     "amount_due": 10, "due_date": None, "days_overdue": 7, "status": "open"},
-    {"source": "qasida", "invoice_number": "FV-1", "counterparty": "Delta", "currency": "CZK",
-     "amount_due": 99999, "due_date": "2025-03-07", "days_overdue": 3, "status": "overdue"},
-    {"source": "upwell", "invoice_number": "1027", "counterparty": "car_1", "currency": "USD",
-     "amount_due": 250741, "due_date": "2025-03-09", "days_overdue": 1, "status": "RECEIVED"},
-    {"source": "quaderno", "invoice_number": "Q-1", "counterparty": "Acme", "currency": "EUR",
-     "amount_due": 12000, "due_date": "2025-03-15", "days_overdue": 0, "status": "outstanding"},
-    {"source": "cargobase", "invoice_number": "PI-1", "counterparty": "Fwd", "currency": None,
-     "amount_due": None, "due_date": None, "days_overdue": None, "status": "awaiting_audit"},
+    _row("quaderno", "Q-2", "Beta", "JPY", 5000, "2025-02-28", 10, "late", "receivable"),
+    _row("qasida", "FV-3", "Eps", "CZK", "0.10", None, 7, "overdue", "receivable"),
+    _row("qasida", "FV-1", "Delta", "CZK", "999.99", "2025-03-07", 3, "overdue", "receivable"),
+    _row("upwell", "1027", "car_1", "USD", 250741, "2025-03-09", 1, "RECEIVED", "payable"),
+    _row("quaderno", "Q-1", "Acme", "EUR", 12000, "2025-03-15", 0, "outstanding", "receivable"),
+    _row("qasida", "LB-1", "Delta", "CZK", "12.345", "2025-03-20", 0, "open", "payable"),
+    _row("cargobase", "PI-1", "Fwd", None, None, None, None, "awaiting_audit", "payable"),
 ]
 
 
@@ -72,9 +87,24 @@ def test_invoices_outstanding_union(db: Database) -> None:
     seed_invoices(db)
     page = query_dataset(db, "invoices_outstanding", now=TODAY)
     assert page.columns == ("source", "invoice_number", "counterparty", "currency", "amount_due",
-                            "due_date", "days_overdue", "status")
-    assert page.total == 6
+                            "due_date", "days_overdue", "status", "direction")
+    assert page.total == 7
     assert page.rows == EXPECTED_OUTSTANDING
+
+
+@pytest.mark.parametrize("direction", ["receivable", "payable"])
+def test_receivables_and_payables_are_the_two_halves(db: Database, direction: str) -> None:
+    seed_invoices(db)
+    rows = query_dataset(db, f"{direction}s_outstanding", now=TODAY).rows
+    assert rows == [{k: v for k, v in r.items() if k != "direction"} for r in EXPECTED_OUTSTANDING
+                    if r["direction"] == direction]
+
+
+def test_counterparty_names_are_joined_at_read_time(db: Database) -> None:
+    seed_invoices(db)
+    db.execute("UPDATE qasida_customers SET name = 'Delta Renamed' WHERE customer_id = 'c-delta'")
+    rows = query_dataset(db, "invoices_outstanding", {"source": "qasida"}, now=TODAY).rows
+    assert [r["counterparty"] for r in rows] == ["Eps", "Delta Renamed", "Delta Renamed"]
 
 
 @pytest.mark.parametrize(("today", "expected"), [
@@ -88,12 +118,13 @@ def test_days_overdue_follows_today(db: Database, today: datetime, expected: int
 
 
 @pytest.mark.parametrize(("filters", "numbers"), [
-    ({"source": "qasida"}, ["FV-3", "FV-1"]),
+    ({"source": "qasida"}, ["FV-3", "FV-1", "LB-1"]),
     ({"source": ["upwell", "cargobase"]}, ["1027", "PI-1"]),
     ({"days_overdue__gte": 3}, ["Q-2", "FV-3", "FV-1"]),
-    ({"counterparty__contains": "ELT"}, ["FV-1"]),
+    ({"counterparty__contains": "ELT"}, ["FV-1", "LB-1"]),
     ({"currency": None}, ["PI-1"]),
-    ({"source__ne": "qasida", "amount_due__gt": 10000}, ["1027", "Q-1"]),
+    ({"source__ne": "qasida", "amount_due__gt": 200}, ["Q-2", "1027"]),  # compared as numbers, not text
+    ({"direction": "payable"}, ["1027", "LB-1", "PI-1"]),
     ({"source__in": []}, []),
 ])
 def test_filters_remove_the_right_rows(db: Database, filters: dict[str, object], numbers: list[str]) -> None:
@@ -111,8 +142,9 @@ def test_filters_reject_unknown_columns_and_ops(db: Database, filters: dict[str,
 
 def test_order_by_is_whitelisted_and_applied(db: Database) -> None:
     seed_invoices(db)
-    page = query_dataset(db, "invoices_outstanding", order_by="-amount_due", limit=2, now=TODAY)
-    assert [r["amount_due"] for r in page.rows] == [250741, 99999]
+    page = query_dataset(db, "invoices_outstanding", order_by="-amount_due", limit=3, now=TODAY)
+    # minor units (Quaderno, Upwell) and decimal text (Qasida) sort by their exact value
+    assert [r["amount_due"] for r in page.rows] == [5000, 250741, "999.99"]
     with pytest.raises(ValueError):
         query_dataset(db, "invoices_outstanding", order_by="amount_due; DROP TABLE jobs")
 
@@ -121,44 +153,105 @@ def test_pagination_and_streaming(db: Database) -> None:
     seed_invoices(db)
     first = query_dataset(db, "invoices_outstanding", limit=4, offset=0, now=TODAY)
     second = query_dataset(db, "invoices_outstanding", limit=4, offset=4, now=TODAY)
-    assert first.total == second.total == 6
+    assert first.total == second.total == 7
     assert first.rows + second.rows == EXPECTED_OUTSTANDING
     assert list(iter_dataset(db, "invoices_outstanding", chunk_size=2, now=TODAY)) == EXPECTED_OUTSTANDING
 
 
-def test_stock_below_threshold(db: Database) -> None:
+def _seed_stock(db: Database) -> None:
+    upsert_records(db, "qasida_warehouses", [
+        {"warehouse_id": "1", "code": "01", "name": "Brno", "synced_at": S},
+        {"warehouse_id": "2", "code": "02", "name": "Praha", "synced_at": S}], "warehouse_id")
     upsert_records(db, "qasida_products", [
-        {"product_id": "p2", "name": "Bolt", "reorder_threshold": 50.0, "synced_at": S}], "product_id")
+        {"product_id": p, "code": c, "name": n, "reorder_threshold": 999.0, "synced_at": S}
+        for p, c, n in (("p1", "NUT", "Nut"), ("p2", "BOLT", "Bolt"), ("p3", "GEAR", "Gear"))], "product_id")
+    card = {"synced_at": S, "reorder_threshold": 999.0}  # a vendor field: never read any more
     upsert_records(db, "qasida_stock_cards", [
-        {"stock_card_id": "s1", "warehouse": "Brno", "product_id": "p1", "product": "Nut",
-         "quantity": 100.0, "reserved": 95.0, "available": 5.0, "reorder_threshold": 10.0, "synced_at": S},
-        {"stock_card_id": "s2", "warehouse": "Brno", "product_id": "p2", "product": "Bolt",
-         "quantity": 80.0, "reserved": 20.0, "available": None, "reorder_threshold": None, "synced_at": S},
-        {"stock_card_id": "s3", "warehouse": "Praha", "product_id": "p1", "product": "Nut",
-         "quantity": 30.0, "reserved": 0.0, "available": 30.0, "reorder_threshold": 10.0, "synced_at": S},
-        {"stock_card_id": "s4", "warehouse": "Praha", "product_id": "p3", "product": "Gear",
-         "quantity": 0.0, "reserved": 0.0, "available": 0.0, "reorder_threshold": None, "synced_at": S},
+        card | {"stock_card_id": "s1", "warehouse_id": "1", "warehouse": "Brno", "product_id": "p1", "product": "Nut",
+                "quantity": 100.0, "reserved": 95.0, "available": 5.0},
+        card | {"stock_card_id": "s2", "warehouse_id": "1", "warehouse": "Brno", "product_id": "p2",
+                "product": "Bolt", "quantity": 80.0, "reserved": 20.0, "available": None},
+        card | {"stock_card_id": "s3", "warehouse_id": "2", "warehouse": "Praha", "product_id": "p1",
+                "product": "Nut", "quantity": 30.0, "reserved": 0.0, "available": 30.0},
+        card | {"stock_card_id": "s4", "warehouse_id": "2", "warehouse": "Praha", "product_id": "p3",
+                "product": "Gear", "quantity": 0.0, "reserved": 0.0, "available": 0.0},
     ], "stock_card_id")
-    rows = query_dataset(db, "stock_levels").rows
-    assert [(r["warehouse"], r["product"], r["available"], r["below_threshold"]) for r in rows] == [
-        ("Brno", "Nut", 5.0, 1), ("Brno", "Bolt", 60.0, 0), ("Praha", "Gear", 0.0, 0), ("Praha", "Nut", 30.0, 0)]
-    below = query_dataset(db, "stock_levels", {"below_threshold": 1}).rows
-    assert [r["product"] for r in below] == ["Nut"]
+    # Nut: 10 everywhere, 40 in Praha (the per-warehouse row wins), lead time 5 days; Bolt: 60 (at the
+    # level = below); Gear: no level.
+    for code, warehouse, level, lead in (("NUT", "", 10.0, 5.0), ("NUT", "2", 40.0, None), ("BOLT", "", 60.0, 2.0)):
+        db.execute("INSERT INTO reorder_levels VALUES (?, ?, ?, ?, ?, 'test')", [code, warehouse, level, lead, S])
+
+
+def test_stock_against_our_reorder_levels(db: Database) -> None:
+    _seed_stock(db)
+    rows = query_dataset(db, "stock_levels", now=TODAY).rows
+    got = [(r["warehouse"], r["product"], r["available"], r["reorder_level"], r["below_reorder_level"],
+            r["days_of_cover"], r["runs_out_before_next_delivery"]) for r in rows]
+    # No ERP order lines yet: days of cover and "runs out" are unknown, never "fine".
+    assert got == [("Brno", "Bolt", 60.0, 60.0, 1, None, None), ("Brno", "Nut", 5.0, 10.0, 1, None, None),
+                   ("Praha", "Nut", 30.0, 40.0, 1, None, None), ("Praha", "Gear", 0.0, None, None, None, None)]
+    assert [r["product"] for r in query_dataset(db, "stock_levels", {"reorder_level": None}).rows] == ["Gear"]
+
+
+def test_days_of_cover_from_the_last_30_days_of_erp_demand(db: Database) -> None:
+    _seed_stock(db)
+    upsert_records(db, "qasida_customer_orders", [
+        {"order_id": "o1", "number": "SO-1", "order_date": "2025-03-01", "raw": '{"warehouseId": 1}', "synced_at": S},
+        {"order_id": "o2", "number": "SO-2", "order_date": "2025-01-01", "raw": '{"warehouseId": 1}', "synced_at": S},
+        {"order_id": "o3", "number": "SO-3", "order_date": "2025-03-09", "raw": '{"warehouseId": 2}', "synced_at": S},
+    ], "order_id")
+    upsert_records(db, "qasida_customer_order_lines", [
+        {"order_id": "o1", "line_no": 1, "product_id": "p1", "quantity": 30.0, "synced_at": S},  # Nut in Brno: 1/day
+        {"order_id": "o1", "line_no": 2, "product_id": "p2", "quantity": 60.0, "synced_at": S},  # Bolt in Brno: 2/day
+        {"order_id": "o2", "line_no": 1, "product_id": "p1", "quantity": 900.0, "synced_at": S},  # older than 30 days
+        {"order_id": "o3", "line_no": 1, "product_id": "p1", "quantity": 300.0, "synced_at": S},  # Nut in Praha: 10/day
+    ], ("order_id", "line_no"))
+    rows = {(r["warehouse"], r["product"]): r for r in query_dataset(db, "stock_levels", now=TODAY).rows}
+    cover = {k: (r["days_of_cover"], r["runs_out_before_next_delivery"]) for k, r in rows.items()}
+    assert cover == {("Brno", "Nut"): (5.0, 0),      # 5 left / 1 a day = 5 days, lead time 5: just in time
+                     ("Brno", "Bolt"): (30.0, 0),    # 60 / 2 = 30 days, lead time 2
+                     ("Praha", "Nut"): (3.0, 1),     # 30 / 10 = 3 days < 5 (lead time from the every-warehouse row)
+                     ("Praha", "Gear"): (None, None)}  # no demand, no level
 
 
 def test_orders_union_and_lateness(db: Database) -> None:
     upsert_records(db, "qargo_orders", [
-        {"order_id": "a", "reference": "R-A", "status": "IN_TRANSIT", "pickup_date": "2025-03-01",
-         "delivery_date": "2025-03-05", "synced_at": S},
-        {"order_id": "b", "reference": "R-B", "status": "DELIVERED", "pickup_date": "2025-03-02",
-         "delivery_date": "2025-03-05", "synced_at": S},
-    ], "order_id")
+        {"order_id": o, "reference": f"R-{o.upper()}", "status": status, "pickup_date": "2025-03-01",
+         "delivery_date": "2025-03-05", "synced_at": S}
+        for o, status in (("a", "IN_TRANSIT"), ("b", "COMPLETED"), ("c", "INVOICED"), ("d", "ACCEPTED"),
+                          ("e", "CANCELLED"), ("f", "SOMETHING_NEW"), ("g", "DONT_INVOICE"))], "order_id")
     upsert_records(db, "qasida_customer_orders", [
         {"order_id": "c", "number": "OV-1", "customer": "Acme", "status": "open", "order_date": "2025-03-03",
          "synced_at": S}], "order_id")
-    rows = query_dataset(db, "orders", now=TODAY).rows
-    assert [(r["source"], r["reference"], r["late"]) for r in rows] == [
-        ("qasida", "OV-1", 0), ("qargo", "R-B", 0), ("qargo", "R-A", 1)]
+    rows = query_dataset(db, "orders", now=TODAY, order_by="reference").rows
+    # Late: past the planned delivery in a status whose journey has not ended (Qargo's enum); an
+    # unknown status is treated as open (cautious).
+    assert {r["reference"]: r["late"] for r in rows} == {
+        "OV-1": 0, "R-A": 1, "R-B": 0, "R-C": 0, "R-D": 1, "R-E": 0, "R-F": 1, "R-G": 0}
+
+
+def test_business_orders_join_erp_and_transport_once(db: Database) -> None:
+    upsert_records(db, "qasida_customer_orders", [
+        {"order_id": "e1", "number": "SO-1", "customer": "Acme", "status": "open", "order_date": "2025-03-03",
+         "synced_at": S},
+        {"order_id": "e2", "number": "SO-2", "customer": "Beta", "status": "draft", "order_date": "2025-03-04",
+         "synced_at": S}], "order_id")
+    upsert_records(db, "qargo_orders", [
+        {"order_id": "t1", "reference": "SO-1", "customer": "Acme NV", "status": "IN_TRANSIT",
+         "pickup_date": "2025-03-04", "delivery_date": "2025-03-08", "synced_at": S},
+        {"order_id": "t2", "reference": "SO-1", "customer": "Acme NV", "status": "COMPLETED",
+         "pickup_date": "2025-03-04", "delivery_date": "2025-03-06", "synced_at": S},
+        {"order_id": "t3", "reference": "SO-9", "customer": "Gamma", "status": "PLANNED",
+         "pickup_date": "2025-03-05", "delivery_date": "2025-03-20", "synced_at": S},
+        {"order_id": "t4", "reference": None, "customer": "Delta", "status": "TO_PLAN",
+         "pickup_date": "2025-03-01", "delivery_date": "2025-03-02", "synced_at": S}], "order_id")
+    rows = query_dataset(db, "business_orders", now=TODAY, order_by="order_date").rows
+    got = [(r["order_number"], r["customer"], r["erp_status"], r["transport_status"], r["transport_orders"],
+            r["late"], r["matched"]) for r in rows]
+    assert got == [(None, "Delta", None, "TO_PLAN", 1, 1, "transport only"),
+                   ("SO-1", "Acme", "open", "IN_TRANSIT,COMPLETED", 2, 1, "both"),
+                   ("SO-2", "Beta", "draft", None, 0, 0, "erp only"),
+                   ("SO-9", "Gamma", None, "PLANNED", 1, 0, "transport only")]
 
 
 def test_resources_current_and_coming_unavailability(db: Database) -> None:
