@@ -27,9 +27,11 @@ from collections.abc import Iterable, Sequence
 from sqlite_utils import Database
 
 from cache.datasets import DATASETS
+from cache.db import transaction
 from cache.versions import named_tables
 
 PREFIX = "z:"
+ENABLED = True  # bench/bench_sync.py turns it off to measure the size without it
 MIN_BYTES = 200  # below this, base85 and the header eat the gain
 _DICT_BYTES = 32 * 1024  # zlib's window: a longer dictionary is never used
 _SAMPLE = 64  # records of the first batch that train a table's dictionary
@@ -83,7 +85,7 @@ def _dictionary(db: Database | sqlite3.Connection | None, dict_id: str) -> bytes
 def table_dictionary(db: Database, table: str, samples: Sequence[str]) -> tuple[str, bytes] | None:
     """The table's dictionary, trained from `samples` and stored if it has none yet (call inside
     the writer's transaction). None when the table's raw must stay plain or there is nothing to learn."""
-    if "raw_dicts" not in db.table_names() or table in sql_read_raw(db):
+    if not ENABLED or "raw_dicts" not in db.table_names() or table in sql_read_raw(db):
         return None
     row = db.conn.execute("SELECT dict_id, zdict FROM raw_dicts WHERE table_name = ?", [table]).fetchone()
     if row is not None:
@@ -141,3 +143,36 @@ def _raw_readers(conn: sqlite3.Connection, statements: Iterable[str]) -> set[str
     finally:
         conn.set_authorizer(None)
     return tables
+
+
+def compress_existing(db: Database, batch: int = 2_000) -> dict[str, int]:
+    """Compress the plain raw JSON already stored (a database synced before this module, or with it off);
+    returns rows compressed per table. Run `VACUUM` afterwards to give the space back to the disk."""
+    done: dict[str, int] = {}
+    readers = sql_read_raw(db)
+    for table in db.table_names():
+        if table in readers or "raw" not in db[table].columns_dict:
+            continue
+        done[table] = _compress_table(db, table, batch)
+    return done
+
+
+def _compress_table(db: Database, table: str, batch: int) -> int:
+    name = '"' + table.replace('"', '""') + '"'
+    sample = [r for (r,) in db.conn.execute(
+        f"SELECT raw FROM {name} WHERE raw NOT LIKE 'z:%' ORDER BY random() LIMIT {_SAMPLE * 4}")]
+    count, last = 0, 0
+    with transaction(db):
+        found = table_dictionary(db, table, sample)
+    if found is None:
+        return 0
+    while True:
+        rows = db.conn.execute(f"SELECT rowid, raw FROM {name} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                               [last, batch]).fetchall()
+        if not rows:
+            return count
+        last = rows[-1][0]
+        changed = [(encode(raw, *found), rowid) for rowid, raw in rows if raw and not raw.startswith(PREFIX)]
+        with transaction(db):
+            db.conn.executemany(f"UPDATE {name} SET raw = ? WHERE rowid = ?", changed)
+        count += len(changed)

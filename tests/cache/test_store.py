@@ -163,3 +163,31 @@ def test_small_raw_stays_plain_and_plain_raw_decodes_as_itself(db: Database) -> 
     from cache.rawstore import decode
 
     assert decode(db, '{"a": 1}') == '{"a": 1}' and decode(db, None) is None
+
+
+def test_compress_existing_rows_in_place(db: Database) -> None:
+    from cache import rawstore
+
+    rawstore.ENABLED = False
+    try:
+        upsert_records(db, "quaderno_invoices", _invoices(40), "invoice_id")
+    finally:
+        rawstore.ENABLED = True
+    plain = dict(db.execute("SELECT invoice_id, raw FROM quaderno_invoices").fetchall())
+    assert not any(text.startswith(rawstore.PREFIX) for text in plain.values())
+    assert rawstore.compress_existing(db)["quaderno_invoices"] == 40
+    stored = dict(db.execute("SELECT invoice_id, raw FROM quaderno_invoices").fetchall())
+    assert {k: rawstore.decode(db, v) for k, v in stored.items()} == plain
+    assert rawstore.compress_existing(db)["quaderno_invoices"] == 0  # nothing left to do
+
+
+def test_order_details_read_compressed_raw(db: Database) -> None:
+    from cache.details import order_details
+
+    stops = [{"id": f"s{i}", "activity_label": f"Stop {i}", "location": {"name": f"Depot {i}", "city": "Hamburg"}}
+             for i in range(3)]
+    rows = [{"order_id": f"o{i}", "reference": f"R{i}", "status": "PLANNED", "synced_at": NOW,
+             "raw": {"id": f"o{i}", "stops": stops, "note": "x" * 80}} for i in range(6)]
+    upsert_records(db, "qargo_orders", rows, "order_id")
+    assert db.execute("SELECT raw FROM qargo_orders WHERE order_id = 'o2'").fetchone()[0].startswith("z:")
+    assert [s["stop"] for s in order_details(db, "qargo", "o2").stops] == ["Stop 0", "Stop 1", "Stop 2"]
