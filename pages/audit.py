@@ -33,7 +33,8 @@ st.caption("Every action staff triggered through opsdash, newest first. Payloads
 
 actor_col, action_col, target_col, text_col = st.columns(4)
 actor = actor_col.text_input("Actor (exact)", key="audit.actor").strip()
-action = action_col.text_input("Action (exact, e.g. quaderno.validate_tax_id)", key="audit.action").strip()
+action = action_col.text_input("Action (exact)", placeholder="e.g. quaderno.validate_tax_id",
+                              key="audit.action").strip()
 target = target_col.text_input("Target (exact)", key="audit.target").strip()
 text = text_col.text_input("Contains (target, result, reference)", key="audit.text").strip()
 start, end = filters.default_dates()

@@ -9,6 +9,7 @@ import streamlit as st
 
 from services.settings import get_settings
 from ui import actions, data, operations, tables, widgets
+from ui import alerts as alert_view
 from ui import details as ui
 from ui import format as fmt
 
@@ -87,8 +88,11 @@ budgets = data.rate_budgets()
 if budgets:
     tables.show([{"vendor": b.name, "calls_available_now": fmt.number(b.tokens_left, 1),
                   "calls_last_minute": b.calls_last_minute,
-                  "blocked_for": f"{fmt.number(b.blocked_for_s, 0)} s" if b.blocked_for_s else "not blocked"}
+                  "blocked_for": f"{fmt.number(b.blocked_for_s, 0)} s" if b.blocked_for_s else "Not blocked"}
                  for b in budgets], ("vendor", "calls_available_now", "calls_last_minute", "blocked_for"),
                 "sync.budgets")
 else:
     st.caption("No vendor has been called from this database yet.")
+
+st.subheader("Alert channels")  # cache/alerts/dispatch.py: a failing channel retries with backoff, keeps its messages
+st.dataframe(alert_view.channels(), hide_index=True, key="sync.alert_channels")

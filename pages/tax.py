@@ -12,7 +12,7 @@ import streamlit as st
 from actions import taxids
 from actions.tax import TAX_CODES, TaxParams, calculate
 from services.settings import get_settings
-from ui import auth, data, downloads, operations, tables, widgets
+from ui import auth, data, downloads, operations, safe, tables, widgets
 from ui import details as ui
 from ui import format as fmt
 
@@ -91,8 +91,8 @@ def last_calculation() -> None:
     rate.metric("Rate", fmt.percent(result.rate, 2) if result.rate is not None else fmt.BLANK)
     tax.metric("Tax", fmt.money(result.tax.amount, result.tax.currency))
     total.metric("Total", fmt.money(result.total.amount, result.total.currency))
-    st.info(f"Why: {result.reason or fmt.words(result.status) or 'Quaderno gave no reason'}"
-            + (f" ({result.tax_name})" if result.tax_name else ""), icon=":material/info:")
+    st.info(f"Why: {safe.text(result.reason or fmt.words(result.status)) or 'Quaderno gave no reason'}"
+            + (f" ({safe.text(result.tax_name)})" if result.tax_name else ""), icon=":material/info:")
 
 
 def validation_forms() -> None:

@@ -59,9 +59,14 @@ def stage(job: object | None) -> int:
 
 
 def steps(current: int) -> None:
-    marks = [f"**{i}. {name}** ✓" if i < current or (i == current == 4) else
-             (f"**{i}. {name}**" if i == current else f"{i}. {name}") for i, name in enumerate(STEPS, start=1)]
-    st.markdown("  →  ".join(marks))
+    """Where the batch is, as four badges: done (green, ticked), now (blue), still to come (grey)."""
+    for col, (number, name) in zip(st.columns(len(STEPS)), enumerate(STEPS, start=1), strict=True):
+        if number < current or number == current == len(STEPS):
+            col.badge(f"{number} · {name}", icon=":material/check:", color="green")
+        elif number == current:
+            col.badge(f"{number} · {name}", icon=":material/arrow_forward:", color="blue")
+        else:
+            col.badge(f"{number} · {name}", color="gray")
 
 
 batch_tab, form_tab = st.tabs(["Batch file", "One order"])

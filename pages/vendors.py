@@ -13,9 +13,7 @@ settings = get_settings()
 check = st.button("Check connections", help="Asks each configured vendor's server for an answer (no credentials sent).")
 rows = [{"vendor": tables.VENDORS.get(row.vendor, row.vendor), "configured": row.configured,
          "address": row.base_url, "answer": row.reachable} for row in probe_all(settings, reach=check)]
-tables.show(rows, ("vendor", "configured", "address", "answer"), "vendors.table",
-            helps={"configured": "Its base URL is set (for Upwell: the webhook credentials)",
-                   "answer": "Whether its server answered when you pressed Check connections"})
+tables.static(rows, ("vendor", "configured", "address", "answer"))
 if not check:
     st.caption("Reachability is not checked until you press **Check connections**; the Sync & health page "
                "shows each vendor's last sync.")

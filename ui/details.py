@@ -18,7 +18,7 @@ from sqlite_utils import Database
 
 from cache import details
 from cache.queries import Page, Row, query_dataset
-from ui import data, downloads, tables, widgets
+from ui import data, downloads, safe, tables, widgets
 
 
 @data.loader
@@ -111,7 +111,7 @@ def selectable_table(page: Page, key: str, columns: Sequence[str] | None = None,
     if position is not None:  # the user cleared the selection of a record shown here
         clear_selection(key)
     elif remembered is not None:
-        st.caption(f"The record selected earlier ({' '.join(str(v) for v in remembered if v)}) is not in this "
+        st.caption(f"The record selected earlier ({safe.text(' '.join(str(v) for v in remembered if v))}) is not in this "
                    "view: its details and actions are hidden until it is shown again.")
     return None
 

@@ -29,7 +29,7 @@ from actions.roles import PermissionDenied
 from cache import audit
 from cache.schema import session
 from services.core import VendorError
-from ui import auth, data
+from ui import auth, data, safe
 from ui import format as fmt
 
 T = TypeVar("T")
@@ -45,10 +45,10 @@ def attempt(action: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
         st.error(f"Not allowed: {exc}.", icon=":material/lock:")
         return None
     except VendorError as exc:
-        st.error(f"The vendor call failed: {exc}", icon=":material/cloud_off:")
+        st.error(f"The vendor call failed: {safe.text(exc)}", icon=":material/cloud_off:")
         return None
     except ValueError as exc:
-        st.error(f"Nothing was sent: {exc}", icon=":material/error:")
+        st.error(f"Nothing was sent: {safe.text(exc)}", icon=":material/error:")
         return None
     data.clear()
     return result
@@ -148,12 +148,12 @@ def show_job(label: str, job: Any) -> None:
         fraction = min(1.0, job.done / job.total) if job.total else 0.0
         steps = f" ({fmt.number(job.done)} of {fmt.number(job.total)})" if job.total else ""
         st.progress(fraction, text=f"{label}: {STATUS_WORDS.get(job.status, job.status)}{steps}"
-                    + (f" — {job.message}" if job.message else ""))
+                    + (f" — {safe.text(job.message)}" if job.message else ""))
     elif job.status == "done":
-        st.success(f"{label}: finished {fmt.ago(job.finished_at)} — {job.message or 'done'}.",
+        st.success(f"{label}: finished {fmt.ago(job.finished_at)} — {safe.text(job.message) or 'done'}.",
                    icon=":material/check:")
     else:
-        st.error(f"{label}: {STATUS_WORDS.get(job.status, job.status)} — {job.error or job.message or 'no reason given'}",
+        st.error(f"{label}: {STATUS_WORDS.get(job.status, job.status)} — {safe.text(job.error or job.message) or 'no reason given'}",
                  icon=":material/error:")
 
 
@@ -215,8 +215,8 @@ def document_downloads(rows: Sequence[Mapping[str, Any]], key: str) -> None:
             continue
         name = row.get("file_name") or f"{document_id}.pdf"
         title, action = st.columns([3, 2], vertical_alignment="center")
-        title.markdown(f"**{fmt.words(row.get('document_type')) if row.get('document_type') else 'Document'}** · "
-                       f"{name} · {fmt.day(row.get('created_at'))}")
+        title.markdown(f"**{safe.text(fmt.words(row.get('document_type'))) if row.get('document_type') else 'Document'}**"
+                       f" · {safe.text(name)} · {fmt.day(row.get('created_at'))}")  # vendor text made inert
         with action:
             _document_action(documents, document_id, name, f"{key}.{document_id}")
 

@@ -32,7 +32,7 @@ PERCENT = frozenset({"rate", "tax_rate", "share"})
 FLAGS = frozenset({"late", "below_threshold", "below_reorder_level", "runs_out_before_next_delivery",
                    "offline_ok", "set", "configured", "deleted", "overdue_flag", "gone_from_vendor", "approved"})
 WORDS = frozenset({"status", "state", "result", "kind", "operation", "direction", "last_event_type",
-                   "event_type", "transport_status", "erp_status", "audit_status", "phase", "bucket", "type",
+                   "event_type", "transport_status", "erp_status", "audit_status", "phase", "bucket", "type", "resource",
                    "resource_type", "outcome", "action_result"})
 VENDORS = {"qargo": "Qargo", "quaderno": "Quaderno", "qasida": "Qasida", "cargobase": "Cargobase",
            "upwell": "Upwell"}
@@ -150,3 +150,16 @@ def show_fields(row: Mapping[str, Any], columns: Sequence[str] | None = None, pe
         for col, (name, value) in zip(st.columns(per_row), pairs[start:start + per_row], strict=False):
             col.markdown(f"**{name}**")
             col.text(value)
+
+
+def static(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], **table: Any) -> Any:
+    """A small static table (HTML, so its text is selectable): formatted cells, human headers, "—" blanks."""
+    shown = [{label(c): _static_cell(c, r) for c in columns} for r in rows]
+    return st.table(shown, hide_index=True, border="horizontal", **table)
+
+
+def _static_cell(column: str, row: Mapping[str, Any]) -> str:
+    value = cell(column, row)
+    if value is None:
+        return fmt.BLANK
+    return fmt.yes_no(value) if isinstance(value, bool) else str(value)

@@ -28,7 +28,7 @@ from cache.freshness import Freshness
 from cache.jobs import Job
 from cache.queries import Page, Row, format_minor
 from services.settings import VENDORS, Settings
-from ui import data, downloads
+from ui import data, downloads, safe
 
 # Integer minor-unit money columns of the datasets; each sits next to a `currency` column.
 MONEY_COLUMNS = frozenset({"amount", "amount_due", "balance", "paid_amount", "tax_amount", "total",
@@ -176,12 +176,12 @@ def job_progress(label: str, job: Job | None) -> None:
         return
     if job.status in ("queued", "running"):
         fraction = min(1.0, job.done / job.total) if job.total else 0.0
-        text = f"{label.title()}: {job.status}" + (f" — {job.message}" if job.message else "")
+        text = f"{label.title()}: {job.status}" + (f" — {safe.text(job.message)}" if job.message else "")
         st.progress(fraction, text=text)
     elif job.status == "done":
         st.success(f"{label.title()}: refreshed.", icon=":material/check:")
     else:
-        st.error(f"{label.title()}: {job.status}. {job.error or ''}", icon=":material/error:")
+        st.error(f"{label.title()}: {job.status}. {safe.text(job.error)}", icon=":material/error:")
 
 
 def freshness_rows(sources: Sequence[Freshness]) -> list[dict[str, Any]]:

@@ -42,7 +42,7 @@ def test_a_valid_batch_is_queued_once_only_after_confirmation(seeded_db: Path) -
     at.button(key="upload.check").click().run()  # check again and confirm again: the same queued job
     at.button(key="upload.confirm").click().run()
     assert count(seeded_db, "SELECT count(*) FROM jobs WHERE kind = 'upload_orders'") == 1
-    assert any("Order upload (job" in p.proto.text for p in at.get("progress"))  # the job's progress bar
+    assert any("Order upload: queued" in p.proto.text for p in at.get("progress"))  # the job's progress bar
 
 
 @pytest.mark.parametrize(("content", "expected"), [
@@ -100,14 +100,28 @@ def test_tax_calculation_refuses_a_malformed_amount(seeded_db: Path) -> None:
     assert count(seeded_db, "SELECT count(*) FROM tax_calculations") == 0
 
 
-def test_a_malformed_tax_id_is_invalid_without_a_vendor_call(seeded_db: Path) -> None:
+def test_a_malformed_tax_id_is_malformed_not_invalid_and_shows_in_the_history(seeded_db: Path) -> None:
     at = run_page("pages/tax.py")
     at.text_input(key="tax.v_country").set_value("DE")
     at.text_input(key="tax.v_number").set_value("DE12")
     next(b for b in at.button if b.label == "Validate").click()
     at = at.run()
-    assert any("DE" in e.value and "invalid" in e.value for e in at.error), [e.value for e in at.error]
-    assert count(seeded_db, "SELECT count(*) FROM tax_id_validations WHERE tax_id LIKE '%12' AND offline_ok = 0") == 1
+    assert any("DE" in w.value and "malformed" in w.value and "not asked" in w.value for w in at.warning), \
+        [w.value for w in at.warning]
+    assert not any("invalid" in e.value for e in at.error)
+    assert count(seeded_db, "SELECT count(*) FROM tax_id_validations WHERE tax_id LIKE '%12' AND "
+                            "offline_ok = 0 AND result = 'malformed'") == 1
+    assert "Malformed" in list(at.dataframe[-1].value["result"])[0:1]  # the history shows it at once, newest first
+
+
+def test_an_empty_country_is_a_form_error_and_nothing_is_stored(seeded_db: Path) -> None:
+    before = count(seeded_db, "SELECT count(*) FROM tax_id_validations")
+    at = run_page("pages/tax.py")
+    at.text_input(key="tax.v_number").set_value("DE811907980")
+    next(b for b in at.button if b.label == "Validate").click()
+    at = at.run()
+    assert any("Country is empty" in e.value for e in at.error), [e.value for e in at.error]
+    assert count(seeded_db, "SELECT count(*) FROM tax_id_validations") == before
 
 
 @pytest.mark.parametrize(("content", "expected"), [
@@ -130,3 +144,28 @@ def test_a_tax_id_batch_is_queued_after_confirmation(seeded_db: Path) -> None:
     at.button(key="taxids.confirm").click().run()
     assert not at.exception
     assert count(seeded_db, "SELECT count(*) FROM jobs WHERE kind = 'validate_tax_ids'") == 1
+
+
+def test_one_order_form_errors_use_the_forms_labels(seeded_db: Path) -> None:
+    at = run_page("pages/upload.py")
+    at.text_input(key="upload.customer_code").set_value("C00001")
+    next(b for b in at.button if b.label == "Check the order").click()
+    at = at.run()
+    text = " ".join(e.value for e in at.error)
+    assert "Pickup · Address" in text and "ERP order number" in text, text
+    assert "pickup_address" not in text and "row 1" not in text
+    assert count(seeded_db, "SELECT count(*) FROM jobs WHERE kind = 'upload_orders'") == 0
+
+
+def test_batch_errors_carry_the_spreadsheet_row_number(seeded_db: Path) -> None:
+    at = upload(f"{HEADER}\n{ROW}\n{ROW.replace(',BE,', ',XX,').replace('SO-1001', 'SO-1002')}\n".encode())
+    errors = next(d.value for d in at.dataframe if "problem" in d.value.columns)
+    assert list(errors["row"]) == ["3"]  # the header is row 1, the good order row 2
+    assert "1 orders are valid" in at.success[0].value
+
+
+def test_after_confirming_the_page_no_longer_offers_to_confirm(seeded_db: Path) -> None:
+    at = upload(f"{HEADER}\n{ROW}\n".encode())
+    at.button(key="upload.confirm").click().run()
+    assert all(b.key != "upload.confirm" for b in at.button)
+    assert not any("Nothing has been sent yet" in s.value for s in at.success)

@@ -24,7 +24,7 @@ def test_search_by_actor_shows_only_that_actors_entries(audited: Path) -> None:
     at = run_page("pages/audit.py", before={"audit.actor": "alice"})
     assert not at.exception
     rows = at.dataframe[0].value
-    assert list(rows["actor"]) == ["alice"] and list(rows["result"]) == ["valid"]
+    assert list(rows["actor"]) == ["alice"] and list(rows["result"]) == ["Valid"]
     assert "secret" not in rows.to_string()  # only the payload's digest is kept
     assert at.selectbox(key="audit.format").options == ["CSV", "XLSX", "Parquet", "JSON"]
 

@@ -27,18 +27,18 @@ def test_sources_show_last_error_and_staleness(seeded_db: Path) -> None:
     at = run_page("pages/sync.py")
     assert not at.exception
     sources = _frame(at, "last_error").set_index("source")
-    assert sources.loc["Qargo orders", "state"] == "Ok"
+    assert sources.loc["Qargo orders", "state"] == "OK"
     assert sources.loc["Quaderno invoices", "state"] == "Failing"
     assert "check QUADERNO_API_KEY" in sources.loc["Quaderno invoices", "last_error"]
     assert sources.loc["Qasida stock levels", "state"] == "Stale"
-    assert sources.loc["Upwell carrier invoices", "state"] == "Ok"
+    assert sources.loc["Upwell carrier invoices", "state"] == "OK"
     assert " ago" in sources.loc["Qargo orders", "last_success"]  # local time and "… ago", not UTC ISO
 
 
 def test_runs_jobs_and_webhook_outcomes(seeded_db: Path) -> None:
     at = run_page("pages/sync.py")
     assert len(_frame(at, "inserted")) == 4
-    assert _frame(at, "requested_by")["status"].tolist() == ["finished"]
+    assert _frame(at, "requested_by")["status"].tolist() == ["Finished"]
     events = _frame(at, "outcome")
     assert dict(zip(events.outcome, events.events, strict=True)) == {"Accepted": "2", "Rejected": "1"}
 
@@ -65,7 +65,7 @@ def test_a_finished_refresh_reruns_the_page_once_with_new_data(seeded_db: Path) 
     at.run()  # the fragment's next tick: the job ended, so the app reran with the cache cleared
     assert not at.exception
     assert any("Refresh Qargo: finished" in s.value for s in at.success)
-    assert _frame(at, "requested_by")["status"].tolist()[0] == "finished"
+    assert _frame(at, "requested_by")["status"].tolist()[0] == "Finished"
 
 
 def test_empty_database_explains(empty_db: Path) -> None:

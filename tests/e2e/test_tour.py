@@ -1,0 +1,134 @@
+"""A browser tour of every page, as a manager would see it: desktop 1440×900 and phone 390×844, light and dark.
+
+Against `opsdash demo` (tests/e2e/conftest.py) once its first syncs have landed. Each page's visible text
+(including the data grids' accessible cells) must not show "None", "nan", "NaT", a snake_case column header,
+a Python repr, or a number of 5+ digits without grouping. Screenshots go to tests/e2e/artifacts/ (ignored by
+git) for a person to look at. One browser context per viewport and theme; every wait is a poll with a deadline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Demo
+
+pytestmark = pytest.mark.e2e
+ARTIFACTS = Path(__file__).parent / "artifacts"
+PAGES = ("", "orders", "invoices", "tax", "stock", "sync", "vendors", "upload", "audit")  # "" = Overview
+VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+THEMES = ("light", "dark")
+SETTLE_S = 30
+
+FORBIDDEN = {
+    "None": re.compile(r"\bNone\b"),
+    "nan": re.compile(r"\bnan\b", re.IGNORECASE),
+    "NaT": re.compile(r"\bNaT\b"),
+    "Python repr": re.compile(r"<\w[\w.]* object at 0x|\b(?:Decimal|datetime|Timestamp)\(|\{'\w+': |\[\{'"),
+    # 5+ digits in a row that are not part of an identifier (SO-10023, DE811907980, #12345) or a date/time
+    "ungrouped number": re.compile(r"(?<![\w#/:.,\-–])\d{5,}(?![\w\-/:])"),
+}
+SNAKE = re.compile(r"^[a-z]+(?:_[a-z0-9]+)+$")
+
+
+def data_arrived(db: Path) -> bool:
+    tables = ("qargo_orders", "quaderno_invoices", "qasida_stock_cards")
+    try:
+        with contextlib.closing(sqlite3.connect(db)) as conn:
+            return all(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
+    except sqlite3.Error:
+        return False
+
+
+def wait_until(check, deadline_s: float) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"not done within {deadline_s} s")
+
+
+def settled(page) -> str:  # type: ignore[no-untyped-def]
+    """The page's text once the script run has finished and the text stopped changing."""
+    page.locator("h1").first.wait_for(timeout=SETTLE_S * 1000)
+    last, deadline = None, time.monotonic() + SETTLE_S
+    while time.monotonic() < deadline:
+        running = page.locator("[data-testid='stStatusWidget']").count() > 0
+        text = visible_text(page)
+        if not running and text == last:
+            return text
+        last = text
+        time.sleep(0.4)
+    return last or ""
+
+
+def visible_text(page) -> str:  # type: ignore[no-untyped-def]
+    """The main area's text plus every data grid's accessible cells (grids are drawn on a canvas)."""
+    main = page.locator("[data-testid='stMain']").first.inner_text()
+    grids = page.evaluate("""() => Array.from(document.querySelectorAll(
+        "[data-testid='stDataFrame'] [role='columnheader'], [data-testid='stDataFrame'] [role='gridcell']"))
+        .map(e => e.textContent).join('\\n')""")
+    return main + "\n" + grids
+
+
+def headers(page) -> list[str]:  # type: ignore[no-untyped-def]
+    return page.evaluate("""() => Array.from(document.querySelectorAll(
+        "[data-testid='stDataFrame'] [role='columnheader'], [data-testid='stTable'] th"))
+        .map(e => e.textContent.trim()).filter(t => t)""")
+
+
+def content_height(page) -> int:  # type: ignore[no-untyped-def]
+    """The page's full height: Streamlit scrolls inside its main block, not the document."""
+    return int(page.evaluate("""() => Math.max(...Array.from(document.querySelectorAll(
+        "[data-testid='stMain'], [data-testid='stAppViewContainer'], section.main")).map(e => e.scrollHeight),
+        document.body.scrollHeight)"""))
+
+
+def shoot(page, path: Path, viewport: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+    """The whole page in one picture: the viewport grown to the content's height, then put back."""
+    height = min(content_height(page), 12_000)
+    page.set_viewport_size({"width": viewport["width"], "height": max(height, viewport["height"])})
+    time.sleep(0.3)  # let the grids lay out their newly visible rows (a screenshot, not an assertion)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(viewport)
+
+
+def problems(text: str, names: list[str]) -> list[str]:
+    found = [f"{what}: {m.group(0)!r} in …{text[max(0, m.start() - 40):m.end() + 40]!r}…"
+             for what, pattern in FORBIDDEN.items() for m in pattern.finditer(text)]
+    found += [f"snake_case column header {h!r}" for h in names if SNAKE.match(h)]
+    return found
+
+
+@pytest.fixture(scope="module")
+def synced(demo: Demo) -> Demo:
+    wait_until(lambda: data_arrived(demo.db), 120)
+    return demo
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_every_page_reads_as_a_product(synced: Demo, browser, viewport: str, theme: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport=VIEWPORTS[viewport], color_scheme=theme)
+    found: dict[str, list[str]] = {}
+    try:
+        page = context.new_page()
+        page.set_default_timeout(SETTLE_S * 1000)
+        for name in PAGES:
+            page.goto(f"{synced.url}/{name}")
+            text = settled(page)
+            shoot(page, ARTIFACTS / f"{name or 'overview'}_{viewport}_{theme}.png", VIEWPORTS[viewport])
+            if "Traceback" in text or page.locator("[data-testid='stException']").count():
+                found[name or "overview"] = ["an exception is shown"]
+            elif issues := problems(text, headers(page)):
+                found[name or "overview"] = issues
+    finally:
+        context.close()
+    assert not found, "\n".join(f"{p}: {'; '.join(i[:5])}" for p, i in found.items())
