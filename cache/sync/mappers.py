@@ -142,8 +142,18 @@ def qasida_customer_order(o: CustomerOrder) -> Row:
         "order_id": str(o.id), "number": o.order_number, "customer_id": text(o.customer_id),
         "customer": o.customer_name, "status": o.order_status or o.workflow_status_code,
         "order_date": day(o.issue_date), "delivery_date": day(o.fulfillment_date),
-        "currency": o.currency, "total": minor(o.price, o.currency), "raw": raw(o),
+        "currency": o.currency, "total": exact_minor(o.price, o.currency), "raw": raw(o),
     }
+
+
+def exact_minor(amount: Decimal | None, currency: str | None) -> int | None:
+    """Minor units when the amount fits its currency exactly; else None (unknown), never a failed run: Qasida
+    may send more decimals than the currency has, or a placeholder currency (its own examples say "string").
+    `raw` keeps the exact amount either way."""
+    try:
+        return minor(amount, currency)
+    except ValueError:
+        return None
 
 
 def qasida_order_lines(o: CustomerOrder, products: Mapping[str, tuple[str | None, str | None]]) -> list[Row]:

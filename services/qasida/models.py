@@ -10,10 +10,13 @@ because stock can be fractional (kg, m).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from services.types import (
     OptBool,
@@ -22,9 +25,31 @@ from services.types import (
     OptInt,
     OptText,
     VendorModel,
+    to_bool,
+    to_datetime,
 )
 
 T = TypeVar("T")
+
+
+def _unknown_if_unreadable(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """For fields the document types as plain ``string`` (customers' and products' ``edited``, orders' dates,
+    products' Y/N flags): its own examples hold ``"string"`` there, so text we cannot read is "unknown" (None),
+    not a broken page. ``raw`` keeps what was sent. Fields the document types as date-time stay strict."""
+
+    def parse_or_none(value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            return parse(value)
+        except PydanticCustomError:
+            return None
+
+    return parse_or_none
+
+
+TextDatetime = Annotated[datetime | None, BeforeValidator(_unknown_if_unreadable(to_datetime))]
+TextBool = Annotated[bool | None, BeforeValidator(_unknown_if_unreadable(to_bool))]
 
 
 class Page(VendorModel, Generic[T]):
@@ -95,9 +120,9 @@ class Product(VendorModel):
     unit: OptText = Field(default=None, alias="unit1Shortcut")
     category_name: OptText = Field(default=None, alias="categoryName")
     weight: OptDecimal = None
-    is_valid: OptBool = Field(default=None, alias="productValidity")
-    is_stock_item: OptBool = Field(default=None, alias="stockItem")
-    edited: OptDatetime = None
+    is_valid: TextBool = Field(default=None, alias="productValidity")
+    is_stock_item: TextBool = Field(default=None, alias="stockItem")
+    edited: TextDatetime = None
 
 
 class CustomerAddress(VendorModel):
@@ -121,7 +146,7 @@ class Customer(VendorModel):
     vat_number: OptText = Field(default=None, alias="dic")
     is_vat_payer: OptBool = Field(default=None, alias="isVATPayer")
     addresses: list[CustomerAddress] = Field(default_factory=list)
-    edited: OptDatetime = None
+    edited: TextDatetime = None
 
     @property
     def country(self) -> str | None:
@@ -137,7 +162,7 @@ class CustomerOrderItem(VendorModel):
     product_id: OptInt = Field(default=None, alias="productId")
     quantity: OptDecimal = None
     price: OptDecimal = None
-    fulfillment_date: OptDatetime = Field(default=None, alias="fulfillmentDate")
+    fulfillment_date: TextDatetime = Field(default=None, alias="fulfillmentDate")
     is_price_with_vat: OptBool = Field(default=None, alias="isPriceWithVat")
 
 
@@ -150,8 +175,8 @@ class CustomerOrder(VendorModel):
     workflow_status_code: OptText = Field(default=None, alias="workflowStatusCode")
     workflow_status_name: OptText = Field(default=None, alias="workflowStatusName")
     is_paid: OptBool = Field(default=None, alias="isPaid")
-    issue_date: OptDatetime = Field(default=None, alias="issueDate")
-    fulfillment_date: OptDatetime = Field(default=None, alias="fulfillmentDate")
+    issue_date: TextDatetime = Field(default=None, alias="issueDate")
+    fulfillment_date: TextDatetime = Field(default=None, alias="fulfillmentDate")
     customer_id: OptInt = Field(default=None, alias="customerId")
     customer_name: OptText = Field(default=None, alias="clientCustomerName")
     warehouse_id: OptInt = Field(default=None, alias="warehouseId")
