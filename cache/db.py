@@ -13,9 +13,11 @@ transaction later tries to upgrade.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,10 +38,28 @@ def connect(path: str | Path) -> Database:
     """A new connection for this caller; close it (or use `session`) when done."""
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _owner_only(Path(path))
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     for pragma in _PRAGMAS:
         conn.execute(pragma)
     return Database(conn)
+
+
+def _owner_only(path: Path) -> None:
+    """The cache holds the Qargo access token (1 h) and business data: create it 0600, before SQLite does.
+
+    SQLite creates the `-wal` and `-shm` files with the database file's permissions, so they are 0600
+    too. A file we own that others can read (made by an earlier version) is tightened the same way."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        info = path.stat()
+        if info.st_uid == os.getuid() and info.st_mode & 0o077 and stat.S_ISREG(info.st_mode):
+            for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                with suppress(FileNotFoundError):
+                    name.chmod(0o600)
+        return
+    os.close(fd)
 
 
 @contextmanager

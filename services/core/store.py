@@ -7,9 +7,10 @@ Connections are short-lived (one per operation) so no process holds a lock betwe
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 
 _SCHEMA = (
@@ -32,6 +33,8 @@ def _ensure_schema(conn: sqlite3.Connection) -> None:
 @contextmanager
 def _connect(path: Path) -> Iterator[sqlite3.Connection]:
     path.parent.mkdir(parents=True, exist_ok=True)
+    with suppress(FileExistsError):  # the token cache lives here: owner-only, as cache.db.connect makes it
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
     with closing(sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)) as conn:
         _ensure_schema(conn)
         yield conn
