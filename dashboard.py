@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import auth, filters
+from ui import alerts, auth, filters
 
 st.set_page_config(page_title="opsdash", page_icon=":material/local_shipping:", layout="wide")
 
@@ -25,11 +25,13 @@ PAGES = [
     ("pages/vendors.py", "Vendors", ":material/hub:"),
     ("pages/upload.py", "Upload orders", ":material/upload_file:"),
     ("pages/audit.py", "Audit log", ":material/history:"),
+    ("pages/alerts.py", "Alerts", ":material/notifications:"),
 ]
 
 pages = [st.Page(path, title=title, icon=icon, default=i == 0)
          for i, (path, title, icon) in enumerate(p for p in PAGES if (HERE / p[0]).exists())]
 page = st.navigation(pages)
 auth.sidebar()
+alerts.sidebar_badge()  # unread alerts, a link to the Alerts page
 filters.sidebar()
 page.run()

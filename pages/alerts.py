@@ -1,0 +1,75 @@
+"""Alerts: the in-app inbox (open and recent alerts, with a link to the record), the rules, the channels.
+
+The worker evaluates the rules after each sync or ingest and sends the messages; this page only reads,
+except for the admin's rule forms (actions.alerts: admin-only, audited) and "mark read".
+"""
+
+import streamlit as st
+
+from actions import alerts
+from cache.alerts.rules import CHANNELS, KINDS
+from services.settings import get_settings
+from ui import alerts as view
+from ui import auth, operations
+
+st.title("Alerts")
+st.caption("Rules are checked by the worker after every sync and webhook, from the cache. One alert per "
+           "condition until it clears; e-mail and webhook channels stay off until configured (docs/alerts.md).")
+
+st.subheader("Inbox")
+show = st.segmented_control("Show", ["Open", "All recent"], default="Open", key="alerts.show") or "Open"
+rows = view.inbox("open" if show == "Open" else None)
+if rows:
+    st.dataframe(rows, column_order=view.INBOX_COLUMNS, hide_index=True, key="alerts.inbox")
+    for row in rows[:10]:
+        if row["link"]:
+            st.page_link(row["link"], label=f"{row['title']}", icon=":material/open_in_new:")
+    if view.unread() and st.button("Mark all read", key="alerts.read", icon=":material/done_all:"):
+        operations.attempt(alerts.mark_read)
+        st.rerun()
+else:
+    st.info("No open alerts. The worker evaluates the rules after data is synced; add a rule below, "
+            "or configure a vendor so there is data to watch.", icon=":material/notifications:")
+
+st.subheader("Rules")
+rules = view.rules()
+if rules:
+    st.dataframe(view.rule_rows(rules), hide_index=True, key="alerts.rules")
+else:
+    st.info("No alert rules yet. An admin adds them here or with `opsdash alerts add`.")
+
+if auth.can_admin():
+    with st.expander("Add a rule (admin)"), st.form("alerts.add", clear_on_submit=False):
+        name = st.text_input("Name", key="alerts.name")
+        kind = st.selectbox("Condition", list(KINDS), format_func=view.kind_label, key="alerts.kind")
+        st.caption(view.kind_help(kind))
+        params = st.text_input("Parameters (NAME=VALUE, comma-separated)", placeholder="days=60, min_amount=1000",
+                               key="alerts.params")
+        channels = st.multiselect("Also send to", CHANNELS, key="alerts.channels")
+        resolved = st.checkbox("Send a message when it clears", value=True, key="alerts.resolved")
+        if st.form_submit_button("Add rule"):
+            try:
+                parsed = view.parse_params(params)
+            except ValueError as exc:
+                st.error(f"Nothing was stored: {exc}")
+            else:
+                if operations.attempt(alerts.add_rule, name, kind, parsed, channels, resolved):
+                    st.toast(f"Rule {name!r} added; the worker checks it on its next pass.")
+                    st.rerun()
+    if rules:
+        names = [r.name for r in rules]
+        chosen = st.selectbox("Rule", names, key="alerts.chosen")
+        test_col, remove_col = st.columns(2)
+        if test_col.button("Test: show matches and send a test message", key="alerts.test"):
+            result = operations.attempt(alerts.test_rule, chosen, get_settings())
+            if result is not None:
+                st.write(f"{len(result.findings)} matching now" + (f" ({result.error})" if result.error else ""))
+                st.dataframe([{"key": f.key, "title": f.title} for f in result.findings], hide_index=True)
+                st.write(result.sent or "No extra channel on this rule: the inbox only.")
+        if remove_col.button("Remove rule", key="alerts.remove") and operations.attempt(alerts.remove_rule, chosen):
+            st.rerun()
+else:
+    st.caption("Only admins add, test or remove rules.")
+
+st.subheader("Channels")
+st.dataframe(view.channels(), hide_index=True, key="alerts.channels_status")

@@ -1,0 +1,106 @@
+"""Alerts page: the inbox with its badge, rule management for admins only (audited), channel status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from cache.alerts.engine import evaluate_due
+from cache.alerts.rules import insert_rule
+from cache.db import connect, iso, utcnow
+from cache.schema import migrate
+from services.settings import get_settings
+from tests.pages.conftest import ROOT, SETTINGS_ENV, day, run_page
+
+OVERDUE = {"A-1": -45, "A-2": -31, "A-3": -30, "A-4": 5}  # days from today: two are past 30 days overdue
+
+
+@pytest.fixture
+def alerts_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Quaderno receivables relative to today; no channel configured."""
+    path = tmp_path / "alerts.db"
+    db = connect(path)
+    migrate(db)
+    db["quaderno_invoices"].insert_all([
+        {"invoice_id": n, "number": n, "contact_name": "Acme", "currency": "EUR", "total": 1000, "amount_due": 1000,
+         "state": "late", "due_date": day(offset), "synced_at": iso(utcnow())} for n, offset in OVERDUE.items()])
+    db.close()
+    for name in (*SETTINGS_ENV, "OPSDASH_SMTP_HOST", "OPSDASH_ALERT_WEBHOOK_URL", "OPSDASH_LOCAL_ROLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPSDASH_DB", str(path))
+    get_settings.cache_clear()
+    st.cache_data.clear()
+    yield path
+    get_settings.cache_clear()
+    st.cache_data.clear()
+
+
+def _table(at: AppTest, column: str) -> pd.DataFrame:
+    """The page's table that has `column` (AppTest finds dataframes by position, not by key)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def _badge() -> list[str]:
+    """The sidebar's unread badge, as the router renders it (AppTest keeps the sidebar on the default page only)."""
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=30).run()
+    return [link.proto.label for link in at.sidebar.get("page_link") if "unread alert" in link.proto.label]
+
+
+def _alerting(path: Path) -> None:
+    db = connect(path)
+    insert_rule(db, "Overdue 30", "receivable_overdue", {"days": 30}, ("email",), True, "test")
+    evaluate_due(db, get_settings(), utcnow())
+    db.close()
+
+
+def test_inbox_lists_open_alerts_with_a_link_and_a_sidebar_badge(alerts_db: Path) -> None:
+    _alerting(alerts_db)
+    at = run_page("pages/alerts.py")
+    assert not at.exception, at.exception
+    inbox = _table(at, "opened_at")
+    assert sorted(inbox["title"]) == ["Acme: invoice A-1 is 45 days overdue (10.00 EUR)",
+                                      "Acme: invoice A-2 is 31 days overdue (10.00 EUR)"]
+    assert all(r == "Overdue 30" for r in inbox["rule"])
+    channels = _table(at, "pending")
+    assert list(channels["state"]) == ["off (set OPSDASH_SMTP_HOST)", "off (set OPSDASH_ALERT_WEBHOOK_URL)"]
+    assert _badge() == ["2 unread alerts"]
+
+
+def test_mark_all_read_clears_the_badge(alerts_db: Path) -> None:
+    _alerting(alerts_db)
+    at = run_page("pages/alerts.py")
+    at.button(key="alerts.read").click().run()
+    assert not at.exception, at.exception
+    assert _badge() == []
+
+
+def test_operators_see_rules_but_cannot_manage_them(alerts_db: Path) -> None:
+    at = run_page("pages/alerts.py")
+    assert "Only admins add, test or remove rules." in [c.value for c in at.caption]
+    assert not [e for e in at.expander if "Add a rule" in e.label]
+
+
+def test_an_admin_adds_a_rule_and_a_bad_parameter_is_refused(alerts_db: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPSDASH_LOCAL_ROLE", "admin")
+    at = run_page("pages/alerts.py")
+    at.text_input(key="alerts.name").input("Stale data")
+    at.selectbox(key="alerts.kind").select("sync_stale")
+    at.text_input(key="alerts.params").input("vendor=acme")
+    submit = next(b for b in at.button if b.label == "Add rule")
+    submit.click().run()
+    assert "must be one of qargo" in " ".join(e.value for e in at.error)
+    at.text_input(key="alerts.params").input("vendor=qasida")
+    next(b for b in at.button if b.label == "Add rule").click().run()
+    assert not at.exception, at.exception
+    assert "Stale data" in list(_table(at, "condition")["name"])
+    db = connect(alerts_db)
+    assert db.execute("SELECT actor, action, target FROM audit_log WHERE action = 'alerts.add_rule'").fetchall() == [
+        ("local", "alerts.add_rule", "Stale data")]
+    db.close()

@@ -1,0 +1,75 @@
+"""Alerts in the UI: cached loaders for the inbox, the rules and the channels, and the sidebar badge.
+
+Reads only: the worker evaluates rules and sends messages (cache/alerts); a page view never does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+from sqlite_utils import Database
+
+from cache.alerts import dispatch, state
+from cache.alerts.rules import KINDS, Rule, list_rules
+from services.settings import get_settings
+from ui.data import loader
+
+PAGE = "pages/alerts.py"
+INBOX_COLUMNS = ("unread", "status", "rule", "title", "detail", "opened_at", "resolved_at")
+
+
+@loader
+def inbox(db: Database, status: str | None = None) -> list[dict[str, Any]]:
+    return state.inbox(db, status=status)
+
+
+@loader
+def unread(db: Database) -> int:
+    return state.unread_count(db)
+
+
+@loader
+def rules(db: Database) -> list[Rule]:
+    return list_rules(db)
+
+
+@loader
+def channels(db: Database) -> list[dict[str, Any]]:
+    return dispatch.channel_status(db, get_settings())
+
+
+def rule_rows(items: list[Rule]) -> list[dict[str, Any]]:
+    return [{"name": r.name, "kind": r.kind, "condition": r.spec.summary, "parameters": r.describe(),
+             "channels": ", ".join(("inbox", *r.channels)), "resolved message": r.notify_resolved,
+             "last evaluated": r.last_evaluated_at, "problem": r.last_error} for r in items]
+
+
+def kind_label(kind: str) -> str:
+    return f"{kind}: {KINDS[kind].summary}"
+
+
+def kind_help(kind: str) -> str:
+    return "; ".join(f"{name}{' (required)' if p.required else ''}: {p.help or p.type}"
+                     for name, p in KINDS[kind].params.items())
+
+
+def parse_params(text: str) -> dict[str, str]:
+    """`days=60, min_amount=1000.00` -> {"days": "60", "min_amount": "1000.00"}; ValueError names the bad part."""
+    params: dict[str, str] = {}
+    for part in (p.strip() for p in text.replace(";", ",").split(",")):
+        if not part:
+            continue
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"parameters are NAME=VALUE separated by commas; {part!r} is not")
+        params[name.strip()] = value.strip()
+    return params
+
+
+def sidebar_badge() -> None:
+    """The unread count under the page list; a link to the Alerts page when there is something new."""
+    count = unread()
+    if count:
+        st.sidebar.page_link(PAGE, label=f"{count} unread alert{'s' if count != 1 else ''}",
+                             icon=":material/notifications_active:")
