@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     qargo_base_url: str | None = None
     qargo_client_id: str | None = None
     qargo_client_secret: SecretStr | None = None
+    # Share of Qargo's 2 requests/s (seeds/000 line 142) that status/charge/document polling may use;
+    # webhooks are the primary source of status (docs/vendor-readings.md).
+    qargo_poll_share: float = Field(default=0.25, gt=0, le=1)
 
     quaderno_base_url: str | None = None
     quaderno_api_key: SecretStr | None = None

@@ -15,8 +15,10 @@ from sandbox.qargo.common import stable_uuid
 from sandbox.world import Customer, World
 
 # Order lifecycle; the visibility vocabulary (vendor-specs README) has these and more.
-CHAIN = ("TO_PLAN", "PLANNED", "DEPARTED", "IN_TRANSIT", "COMPLETED", "INVOICE_READY", "INVOICED")
-TERMINAL = frozenset({"INVOICED", "CANCELLED"})
+# Statuses from the OpenAPI's VisibilityOrderStatus; an invoiced order is still posted to the ledger
+# (INVOICE_POSTED), so INVOICED is not the end (cache/statuses.py QARGO_FINAL).
+CHAIN = ("TO_PLAN", "PLANNED", "DEPARTED", "IN_TRANSIT", "COMPLETED", "INVOICE_READY", "INVOICED", "INVOICE_POSTED")
+TERMINAL = frozenset({"INVOICE_POSTED", "CANCELLED"})
 CANCELLABLE = frozenset({"TO_PLAN", "PLANNED"})
 
 
@@ -119,7 +121,7 @@ def _generate(world: World, seed: int, i: int, count: int) -> Order:
 
 def _status_by_age(age: timedelta) -> str:
     """Older orders are further along, so a fresh sandbox shows every stage."""
-    for days, status in ((20, "INVOICED"), (10, "INVOICE_READY"), (5, "COMPLETED"), (3, "IN_TRANSIT"),
+    for days, status in ((30, "INVOICE_POSTED"), (20, "INVOICED"), (10, "INVOICE_READY"), (5, "COMPLETED"), (3, "IN_TRANSIT"),
                          (2, "DEPARTED"), (1, "PLANNED")):
         if age > timedelta(days=days):
             return status

@@ -30,7 +30,7 @@ INVOICES = [
     ("-12.50", "Plain Ltd", "USD", 5, None),
 ]
 ORDERS = [("o1", "ORD-1", "R-1", "ACME", "PLANNED", "2025-03-01", "2025-03-05"),
-          ("o2", "ORD-2", "-R-2", "Beta", "DELIVERED", "2025-03-02", "2025-03-04")]
+          ("o2", "ORD-2", "-R-2", "Beta", "COMPLETED", "2025-03-02", "2025-03-04")]
 
 
 def seed(db: Database) -> None:

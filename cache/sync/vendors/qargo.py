@@ -1,30 +1,65 @@
-"""Qargo (seeds/000): no order list; orders arrive by webhook or upload, and per-order polls read
-the orders the cache knows that can still change."""
+"""Qargo (seeds/000): no order list; orders arrive by webhook (the primary source of status) or
+upload, and per-order polls read the orders the cache knows whose status can still change, the
+longest unheard-of first, within `QARGO_POLL_SHARE` of the 2 requests/s budget."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
+from cache.statuses import QARGO_FINAL, sql_list
 from cache.sync import mappers
 from cache.sync.engine import Fetch, SyncResource, SyncState
-from cache.sync.fetch import ListBatch, NeedsDb, drop_unseen, per_id
+from cache.sync.fetch import ListBatch, NeedsDb, drop_unseen, one_or_none, per_id
 from services.qargo import resources as qargo
+from services.qargo.client import RATE_PER_SECOND
+from services.settings import get_settings
 
 ORDER_BATCH = 50  # orders per batch (one checkpoint per batch) in the per-order polls
+POLLS = 3  # per-order polls sharing the budget: status, charges, documents
 
-# Qargo statuses after which an order no longer changes for us. COMPLETED is not one: a completed
-# order still moves to INVOICE_READY / INVOICED, which finance follows (charges, documents, POD).
-QARGO_TERMINAL = frozenset({"CANCELLED", "REJECTED", "DONT_INVOICE", "INVOICED", "INVOICE_POSTED"})
+# Polled only while the status can still change (cache/statuses.py, from the OpenAPI's
+# VisibilityOrderStatus): COMPLETED and INVOICED still move (finance: charges, invoicing, POD).
+QARGO_TERMINAL = QARGO_FINAL  # the name callers used before cache/statuses.py
 
 
-def moving_orders(db: Database) -> list[str]:
-    marks = ", ".join("?" for _ in QARGO_TERMINAL)
-    sql = f"SELECT order_id FROM qargo_orders WHERE upper(coalesce(status, '')) NOT IN ({marks})"
-    return [row[0] for row in db.execute(sql, sorted(QARGO_TERMINAL)).fetchall()]
+def poll_budget(interval: timedelta, share: float | None = None) -> int:
+    """Orders one per-order poll may read per run: its third of `QARGO_POLL_SHARE` of Qargo's
+    2 requests/s (seeds/000 line 142) over the poll's interval. Webhooks are the primary source of
+    status; polling is the fallback and must leave the rest of the budget to uploads and actions."""
+    share = get_settings().qargo_poll_share if share is None else share
+    return max(1, int(RATE_PER_SECOND * share * interval.total_seconds() / POLLS))
+
+
+def moving_orders(db: Database, limit: int | None = None) -> list[str]:
+    """Orders whose status can still change, the longest unheard-of first (the later of the last
+    webhook event and the last poll; compared as times, since webhook versions carry microseconds and
+    our stamps milliseconds), at most `limit`."""
+    sql = (f"SELECT order_id FROM qargo_orders WHERE upper(coalesce(status, '')) NOT IN {sql_list(QARGO_FINAL)} "
+           "ORDER BY max(coalesce(julianday(last_event_at), 0), coalesce(julianday(synced_at), 0)), order_id")
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return [row[0] for row in db.execute(sql).fetchall()]
+
+
+def polled(one: Callable[[Any, str], list[Any]], interval: timedelta) -> NeedsDb:
+    """`one(client, order_id)` for the moving orders, oldest-heard first, within the poll budget.
+    A resumed run re-reads the list (polled orders moved to its end) and polls what is left of the budget."""
+    def factory(db: Database) -> Fetch:
+        def fetch(client: Any, state: SyncState) -> Iterator[ListBatch]:
+            done = int((state.resume or {}).get("polled", 0))
+            todo = moving_orders(db, max(0, poll_budget(interval) - done))
+            for start in range(0, len(todo), ORDER_BATCH):
+                chunk = todo[start:start + ORDER_BATCH]
+                done += len(chunk)
+                more = start + ORDER_BATCH < len(todo)
+                yield ListBatch([r for i in chunk for r in one_or_none(one, client, i)],
+                                {"polled": done} if more else None)
+        return fetch
+    return NeedsDb(factory)
 
 
 def _resources(db: Database) -> list[str]:
@@ -66,14 +101,14 @@ def _sync_tasks(client: Any, state: SyncState) -> Iterator[ListBatch]:
 
 
 def declarations() -> tuple[SyncResource, ...]:
-    hourly = timedelta(hours=1)
+    hourly, every = timedelta(hours=1), timedelta(minutes=15)
     return (
         SyncResource("qargo", "orders", "qargo_orders", "order_id",
-                     per_id(moving_orders, _order_status, ORDER_BATCH), mappers.qargo_order),
+                     polled(_order_status, every), mappers.qargo_order, interval=every),
         SyncResource("qargo", "charges", "qargo_charges", "charge_id",
-                     per_id(moving_orders, _charges, ORDER_BATCH), mappers.qargo_charge, interval=hourly),
+                     polled(_charges, hourly), mappers.qargo_charge, interval=hourly),
         SyncResource("qargo", "documents", "qargo_documents", "document_id",
-                     per_id(moving_orders, _documents, ORDER_BATCH), mappers.qargo_document, interval=hourly),
+                     polled(_documents, hourly), mappers.qargo_document, interval=hourly),
         SyncResource("qargo", "resources", "qargo_resources", "resource_id", _qargo_resources,
                      mappers.qargo_resource, interval=hourly, after_full_pass=drop_unseen("qargo_resources")),
         SyncResource("qargo", "unavailabilities", "qargo_unavailabilities", "unavailability_id",

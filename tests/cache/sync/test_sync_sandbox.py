@@ -18,6 +18,7 @@ import httpx
 import pytest
 from sqlite_utils import Database
 
+from cache.statuses import QARGO_FINAL
 from cache.store import upsert_records
 from cache.sync.engine import RunResult, SyncResource, run_all, with_fetch
 from cache.sync.fetch import paged, paged_since
@@ -268,7 +269,7 @@ def test_qargo_status_poll_reads_the_moving_orders_only(
     with clients["qargo"] as qargo_client:
         truth = {i: qargo_client.get_json(f"/v1/orders/order/{i}/status")["status"] for i in ids}
         assert rows(db, "SELECT order_id, status FROM qargo_orders") == {i: (s,) for i, s in truth.items()}
-        moving = [i for i, s in truth.items() if s not in {"INVOICED", "CANCELLED"}]
+        moving = [i for i, s in truth.items() if s not in QARGO_FINAL]
         admin.post("/_admin/stats/reset")
         second = run_all(db, clients, [orders])[0]
     assert second.updated == len(moving) and requests(admin, "qargo") == len(moving)
