@@ -5,6 +5,11 @@ Run: `python bench/bench_sync.py [--quaderno-pages N] [--vendors quaderno qasida
   than N/100 x 15 s; printed: elapsed, that bound, ratio (target <= 1.2). The full large set is
   1,000 invoice pages (~150 s at the limit): `--quaderno-pages` bounds the run (default 300).
 - Qasida and Cargobase document no limit: printed records/s (Qasida target >= 5,000/s).
+
+`--db-size [--factor F]`: database size per 100k invoices (issue 12). One relaxed-limit sync of the large
+set with raw JSON stored plain (the previous figure), then the same file with its raw JSON compressed
+(cache/rawstore.py) and VACUUMed; printed side by side with the ratio (target <= 0.5), and every dataset
+read from both files compared row by row (exports read these columns, so they must be identical).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx
 
@@ -103,11 +109,83 @@ def report_rate(env: Env, vendor: str, target: int | None) -> None:
     print(f"{vendor:<9} {pages} pages, {records:,} records in {elapsed:.1f} s: {rate:,.0f} records/s{goal}")
 
 
+INVOICE_TABLES = ("quaderno_invoices", "quaderno_credits", "qasida_liabilities", "qasida_claims",
+                  "cargobase_invoices", "carrier_invoices")
+
+
+def _size(path: Path) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.execute("VACUUM")
+    conn.close()
+    return path.stat().st_size
+
+
+def _digests(path: Path) -> dict[str, str]:
+    """A digest of every dataset's rows at one fixed moment (what an export would write)."""
+    import hashlib
+    import json
+    from datetime import UTC, datetime
+
+    from cache.datasets import DATASETS
+    from cache.queries import iter_dataset
+
+    moment, out = datetime(2026, 11, 29, 12, 0, tzinfo=UTC), {}
+    db = connect(path)
+    for name in sorted(DATASETS):
+        digest = hashlib.sha256()
+        for row in iter_dataset(db, name, now=moment):
+            digest.update(json.dumps(row, sort_keys=True, default=str).encode())
+        out[name] = digest.hexdigest()
+    db.close()
+    return out
+
+
+def report_db_size(factor: float) -> None:
+    import shutil
+
+    from bench_pages import fill  # the same relaxed-limit fill as the page benchmark
+
+    from cache import rawstore
+
+    with tempfile.TemporaryDirectory() as tmp:
+        plain, packed = Path(tmp) / "plain.db", Path(tmp) / "packed.db"
+        rawstore.ENABLED = False
+        try:
+            fill(plain, factor)
+        finally:
+            rawstore.ENABLED = True
+        before = _size(plain)
+        shutil.copy(plain, packed)
+        db = connect(packed)
+        started = time.perf_counter()
+        compressed = rawstore.compress_existing(db)
+        invoices = sum(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in INVOICE_TABLES
+                       if t in db.table_names())
+        db.close()
+        after = _size(packed)
+        same = _digests(plain) == _digests(packed)
+    per = 100_000 / max(1, invoices)
+    print(f"db size, large x{factor}: {invoices:,} invoices; {sum(compressed.values()):,} raw records compressed "
+          f"in {time.perf_counter() - started:.0f} s")
+    print(f"  whole file: plain raw {before / 1e6:,.0f} MB -> compressed {after / 1e6:,.0f} MB; "
+          f"ratio {after / before:.2f} (target <= 0.5)")
+    print(f"  per 100k invoices: {before * per / 1e6:,.0f} MB (previous) -> {after * per / 1e6:,.0f} MB")
+    print(f"  every dataset read back identical: {same}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quaderno-pages", type=int, default=300)
     parser.add_argument("--vendors", nargs="*", default=["quaderno", "qasida", "cargobase"])
+    parser.add_argument("--db-size", action="store_true", help="database size per 100k invoices, then exit")
+    parser.add_argument("--factor", type=float, default=1.0, help="with --db-size: the large set times F")
     args = parser.parse_args()
+    if args.db_size:
+        report_db_size(args.factor)
+        return
     with sandbox_env("large", Limits()) as env:
         print(f"sandbox large, documented limits, at {env.config.base_url}")
         if "quaderno" in args.vendors:

@@ -1,0 +1,82 @@
+"""ui.versioned and ui.figures: reads keyed on data versions, figures built once per data (issue 12)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from sqlite_utils import Database
+
+from cache.schema import session
+from cache.store import upsert_records
+from ui import figures, versioned
+
+NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+RUNS: list[str] = []
+
+
+@pytest.fixture
+def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    path = tmp_path / "ui.db"
+    monkeypatch.setattr(versioned, "db_path", lambda: str(path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    RUNS.clear()
+    with session(path):
+        pass
+    yield path
+
+
+@versioned.versioned
+def open_invoices(db: Database, state: str) -> int:
+    RUNS.append(state)
+    return int(db.execute("SELECT count(*) FROM quaderno_invoices WHERE state = ?", [state]).fetchone()[0])
+
+
+def _add(path: Path, *ids: int) -> None:
+    with session(path) as db:
+        upsert_records(db, "quaderno_invoices", [{"invoice_id": f"i{i}", "currency": "EUR", "state": "late",
+                                                  "synced_at": NOW} for i in ids], "invoice_id")
+
+
+def test_reruns_without_new_data_never_recompute(db_path: Path) -> None:
+    _add(db_path, 1, 2)
+    assert [open_invoices("late") for _ in range(5)] == [2] * 5
+    assert RUNS == ["late"]
+
+
+def test_new_data_shows_on_the_next_call(db_path: Path) -> None:
+    _add(db_path, 1)
+    assert open_invoices("late") == 1
+    _add(db_path, 2, 3)
+    assert open_invoices("late") == 3
+    assert open_invoices("late") == 3
+    assert RUNS == ["late", "late"]
+
+
+def test_a_write_to_another_table_keeps_the_result(db_path: Path) -> None:
+    _add(db_path, 1)
+    open_invoices("late")
+    with session(db_path) as db:
+        upsert_records(db, "qasida_stock_cards", [{"stock_card_id": "s", "synced_at": NOW}], "stock_card_id")
+    assert open_invoices("late") == 1 and RUNS == ["late"]
+
+
+def test_a_figure_is_built_once_per_data() -> None:
+    st.cache_resource.clear()
+    builds: list[int] = []
+
+    def bar(frame: pd.DataFrame, x: str) -> dict[str, object]:
+        builds.append(len(frame))
+        return {"x": list(frame[x])}
+
+    frame = pd.DataFrame({"day": ["2025-03-01", "2025-03-02"], "orders": [3, 4]})
+    first = figures.cached(bar, frame, x="day")
+    assert figures.cached(bar, frame.copy(), x="day") is first
+    assert figures.cached(bar, frame.assign(orders=[3, 5]), x="day") is not first
+    assert figures.cached(bar, frame, x="orders") != first
+    assert builds == [2, 2, 2]

@@ -1,0 +1,42 @@
+"""Plotly figures built once per data, not once per rerun (issue 12).
+
+Building a figure with plotly express validates every trace and took more time than the rest of a
+warm rerun. `cached(build, frame, **options)` keys the figure on the builder, a digest of the
+frame's values (the data version, in effect: a loader returns the same frame until its data changes)
+and the options, and hands every session the same figure object. `st.plotly_chart` only reads the
+figure (it serialises a copy), so sharing it is safe; never mutate a figure returned from here.
+
+    st.plotly_chart(figures.cached(px.bar, frame, x="day", y="orders", color="status"), key="chart.orders")
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+FIGURE_TTL_S = 3600
+FIGURE_ENTRIES = 128
+
+
+def digest(frame: pd.DataFrame) -> str:
+    """A digest of the frame's columns, index and values (equal frames, equal digests)."""
+    h = hashlib.sha256(json.dumps([str(c) for c in frame.columns]).encode())
+    h.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def cached(build: Callable[..., Any], frame: pd.DataFrame, **options: Any) -> Any:
+    """`build(frame, **options)`, built once per (builder, data, options) and shared."""
+    name = f"{getattr(build, '__module__', '')}.{getattr(build, '__qualname__', repr(build))}"
+    return _figure(name, digest(frame), json.dumps(options, sort_keys=True, default=str), build, frame, options)
+
+
+@st.cache_resource(ttl=FIGURE_TTL_S, max_entries=FIGURE_ENTRIES, show_spinner=False)
+def _figure(name: str, data: str, options: str, _build: Callable[..., Any], _frame: pd.DataFrame,
+            _options: dict[str, Any]) -> Any:
+    return _build(_frame, **_options)
