@@ -10,7 +10,7 @@ from actions import alerts
 from cache.alerts.rules import CHANNELS, KINDS
 from services.settings import get_settings
 from ui import alerts as view
-from ui import auth, operations
+from ui import auth, operations, tables
 
 st.title("Alerts")
 st.caption("Rules are checked by the worker after every sync and webhook, from the cache. One alert per "
@@ -20,7 +20,7 @@ st.subheader("Inbox")
 show = st.segmented_control("Show", ["Open", "All recent"], default="Open", key="alerts.show") or "Open"
 rows = view.inbox("open" if show == "Open" else None)
 if rows:
-    st.dataframe(rows, column_order=view.INBOX_COLUMNS, hide_index=True, key="alerts.inbox")
+    tables.show(rows, view.INBOX_COLUMNS, "alerts.inbox")
     for row in rows[:10]:
         if row["link"]:
             st.page_link(row["link"], label=f"{row['title']}", icon=":material/open_in_new:")
@@ -34,7 +34,7 @@ else:
 st.subheader("Rules")
 rules = view.rules()
 if rules:
-    st.dataframe(view.rule_rows(rules), hide_index=True, key="alerts.rules")
+    tables.show(view.rule_rows(rules), view.RULE_COLUMNS, "alerts.rules")
 else:
     st.info("No alert rules yet. An admin adds them here or with `opsdash alerts add`.")
 
@@ -64,7 +64,8 @@ if auth.can_admin():
             result = operations.attempt(alerts.test_rule, chosen, get_settings())
             if result is not None:
                 st.write(f"{len(result.findings)} matching now" + (f" ({result.error})" if result.error else ""))
-                st.dataframe([{"key": f.key, "title": f.title} for f in result.findings], hide_index=True)
+                tables.show([{"key": f.key, "title": f.title} for f in result.findings], ("key", "title"),
+                            "alerts.matches")
                 st.write(result.sent or "No extra channel on this rule: the inbox only.")
         if remove_col.button("Remove rule", key="alerts.remove") and operations.attempt(alerts.remove_rule, chosen):
             st.rerun()
@@ -72,4 +73,4 @@ else:
     st.caption("Only admins add, test or remove rules.")
 
 st.subheader("Channels")
-st.dataframe(view.channels(), hide_index=True, key="alerts.channels_status")
+tables.show(view.channels(), view.CHANNEL_COLUMNS, "alerts.channels_status")

@@ -16,7 +16,11 @@ from services.settings import get_settings
 from ui.data import loader
 
 PAGE = "pages/alerts.py"
-INBOX_COLUMNS = ("unread", "status", "rule", "title", "detail", "opened_at", "resolved_at")
+INBOX_COLUMNS = ("is_unread", "status", "rule", "title", "detail", "opened_at", "resolved_at")
+RULE_COLUMNS = ("name", "kind", "condition", "parameters", "channels", "resolved_message", "last_evaluated_at",
+                "problem")
+CHANNEL_COLUMNS = ("channel", "state", "pending", "oldest_pending_at", "failures_in_a_row", "last_error",
+                   "next_attempt_at", "last_success_at")
 
 
 @loader
@@ -41,8 +45,8 @@ def channels(db: Database) -> list[dict[str, Any]]:
 
 def rule_rows(items: list[Rule]) -> list[dict[str, Any]]:
     return [{"name": r.name, "kind": r.kind, "condition": r.spec.summary, "parameters": r.describe(),
-             "channels": ", ".join(("inbox", *r.channels)), "resolved message": r.notify_resolved,
-             "last evaluated": r.last_evaluated_at, "problem": r.last_error} for r in items]
+             "channels": ", ".join(("inbox", *r.channels)), "resolved_message": "yes" if r.notify_resolved else "no",
+             "last_evaluated_at": r.last_evaluated_at, "problem": r.last_error} for r in items]
 
 
 def kind_label(kind: str) -> str:

@@ -231,7 +231,7 @@ def channel_status(db: Database, settings: Settings) -> list[dict[str, Any]]:
                                   "AND status = 'pending'", [name]).fetchone()
         rows.append({
             "channel": name, "state": _channel_state(name in on, state, setting), "pending": pending[0],
-            "oldest_pending": pending[1], "failures_in_a_row": state.get("failures", 0),
+            "oldest_pending_at": pending[1], "failures_in_a_row": state.get("failures", 0),
             "last_error": state.get("last_error"), "next_attempt_at": state.get("next_attempt_at"),
             "last_success_at": state.get("last_success_at")})
     return rows
@@ -239,8 +239,8 @@ def channel_status(db: Database, settings: Settings) -> list[dict[str, Any]]:
 
 def _channel_state(on: bool, state: Mapping[str, Any], setting: str) -> str:
     if not on:
-        return f"off (set {setting})"
-    return "failing, retrying with backoff" if state.get("failures") else "ok"
+        return f"Off (set {setting})"
+    return "Failing, retrying with backoff" if state.get("failures") else "OK"
 
 
 # ----------------------------------------------------------------------------- background

@@ -100,7 +100,7 @@ def inbox(db: Database, *, status: str | None = None, limit: int = 200) -> list[
     """Open alerts first, then the most recent; each with its rule's name."""
     rows = db.conn.execute(
         "SELECT a.alert_id, a.status, a.title, a.detail, a.link, a.opened_at, a.resolved_at, "
-        "a.read_at IS NULL AS unread, r.name AS rule FROM alerts AS a LEFT JOIN alert_rules AS r USING (rule_id) "
+        "a.read_at IS NULL AS is_unread, r.name AS rule FROM alerts AS a LEFT JOIN alert_rules AS r USING (rule_id) "
         "WHERE (? IS NULL OR a.status = ?) ORDER BY a.status = 'open' DESC, a.opened_at DESC, a.alert_id DESC "
         "LIMIT ?", [status, status, limit])
     names = [d[0] for d in rows.description]

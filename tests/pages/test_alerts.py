@@ -68,7 +68,7 @@ def test_inbox_lists_open_alerts_with_a_link_and_a_sidebar_badge(alerts_db: Path
                                       "Acme: invoice A-2 is 31 days overdue (10.00 EUR)"]
     assert all(r == "Overdue 30" for r in inbox["rule"])
     channels = _table(at, "pending")
-    assert list(channels["state"]) == ["off (set OPSDASH_SMTP_HOST)", "off (set OPSDASH_ALERT_WEBHOOK_URL)"]
+    assert list(channels["state"]) == ["Off (set OPSDASH_SMTP_HOST)", "Off (set OPSDASH_ALERT_WEBHOOK_URL)"]
     assert _badge() == ["2 unread alerts"]
 
 

@@ -48,4 +48,4 @@ def test_a_webhook_outage_loses_nothing(db: Database, tmp_path: Path) -> None:
     [body] = hook.bodies
     kinds = [m["subject"].split(":")[0] for m in body["opsdash"]["messages"]]
     assert kinds == ["[opsdash] Alert", "[opsdash] Resolved"]
-    assert channel_status(db, settings)[1]["state"] == "ok"
+    assert channel_status(db, settings)[1]["state"] == "OK"

@@ -78,7 +78,7 @@ def test_a_failing_channel_backs_off_and_delivers_everything_when_it_returns(
     assert results[2] == "failed"                                          # second failure: wait 1 min
     assert results[3] == "failed"
     status = {r["channel"]: r for r in outbox.channel_status(db, settings)}["email"]
-    assert status["state"] == "failing, retrying with backoff" and status["pending"] == 1
+    assert status["state"] == "Failing, retrying with backoff" and status["pending"] == 1
     assert status["failures_in_a_row"] == 3 and "connection refused" in status["last_error"]
     assert [backoff(n).total_seconds() for n in (1, 2, 3, 7, 20)] == [30, 60, 120, 1800, 1800]
     receivable(db, "INV-2", -50)
@@ -88,7 +88,7 @@ def test_a_failing_channel_backs_off_and_delivers_everything_when_it_returns(
     [message] = fake.sent  # both alerts, none lost, in one message
     assert message.subject == "opsdash: 2 alert messages" and "INV-1" in message.body and "INV-2" in message.body
     assert [s for _, _, s in queued(db)] == ["sent", "sent"]
-    assert outbox.channel_status(db, settings)[0]["state"] == "ok"
+    assert outbox.channel_status(db, settings)[0]["state"] == "OK"
 
 
 def test_quiet_hours_hold_night_alerts_for_one_morning_message(
@@ -127,10 +127,10 @@ def test_unconfigured_channels_queue_nothing_and_the_inbox_always_shows(db: Data
     run(db, rule, bare)
     assert db.execute("SELECT count(*) FROM alert_deliveries").fetchone()[0] == 0
     assert [r["state"] for r in outbox.channel_status(db, bare)] == [
-        "off (set OPSDASH_SMTP_HOST)", "off (set OPSDASH_ALERT_WEBHOOK_URL)"]
+        "Off (set OPSDASH_SMTP_HOST)", "Off (set OPSDASH_ALERT_WEBHOOK_URL)"]
     assert unread_count(db) == 1
     [row] = inbox(db)
-    assert row["rule"] == "receivable_overdue" and row["link"] == "pages/invoices.py" and row["unread"] == 1
+    assert row["rule"] == "receivable_overdue" and row["link"] == "pages/invoices.py" and row["is_unread"] == 1
     assert mark_read(db, NOW) == 1 and unread_count(db) == 0
 
 
