@@ -43,6 +43,15 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _install_example_alerts(path: str) -> None:
+    """The demo's example alert rules (cache/alerts/rules.py EXAMPLES), unless the database has rules already."""
+    from cache.alerts.rules import install_examples
+    from cache.schema import session
+
+    with session(path) as db:
+        install_examples(db)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Sandbox + dashboard (with its webhook receiver and worker), one Ctrl-C stops both."""
     from sandbox.server import free_port
@@ -57,6 +66,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "OPSDASH_DB": os.environ.get("OPSDASH_DB", str(ROOT / "data" / "demo.db")),
     }
     Path(env["OPSDASH_DB"]).parent.mkdir(parents=True, exist_ok=True)
+    _install_example_alerts(env["OPSDASH_DB"])  # two rules that fire on the demo data; channels stay off
     sandbox_cmd = [sys.executable, "-m", "cli", "sandbox", "--port", str(sandbox_port), "--seed", str(args.seed),
                    "--scale", args.scale, "--factor", str(args.factor), "--tick-seconds", "5",
                    "--qargo-webhook-url", f"{dashboard}/webhooks/qargo",
