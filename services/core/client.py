@@ -5,10 +5,16 @@ the spec's `RetryPolicy` only when resending is safe: idempotent methods (GET/HE
 DELETE by default, or a POST the caller marks `idempotent=True`, e.g. Qargo order upload keyed on
 `order_identifier`), or a connection that failed before anything was sent. A 401 gets one retry
 with fresh credentials when the auth strategy can fetch them (OAuth tokens).
+
+A body cut short (a 2xx whose JSON ends mid-document: a proxy or a dropped connection that still
+sent a consistent Content-Length) is retried like a transport failure when resending is safe, and
+the message names that cause, not the base URL; a body that is not JSON at all (an HTML page from a
+wrong base URL) is not retried and points at the setting.
 """
 
 from __future__ import annotations
 
+import json as jsonlib
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -61,6 +67,27 @@ class VendorSpec:
         return f"check {self.name.upper()}_BASE_URL"
 
 
+class _Truncated(MalformedResponse):
+    """A 2xx whose JSON body ends mid-document (retried when resending is safe)."""
+
+    def __init__(self, error: MalformedResponse) -> None:
+        super().__init__(error.message, vendor=error.vendor, status=error.status, body=error.body)
+
+
+def _cut_short(response: httpx.Response, exc: Exception) -> bool:
+    """The JSON ran out before it was complete: an unterminated string, a decode error in the last
+    fragment (nothing structural after it), or a multi-byte character cut in half. A body that starts
+    like JSON and ends early is truncation, not a wrong URL."""
+    if isinstance(exc, UnicodeDecodeError):
+        return exc.end >= len(response.content) - 1
+    if not isinstance(exc, jsonlib.JSONDecodeError) or exc.doc.lstrip()[:1] not in ("{", "["):
+        return False
+    if exc.msg.startswith("Unterminated string"):
+        return True
+    rest = exc.doc[exc.pos:].rstrip()  # the fragment the decoder stopped at: no structure after it when cut
+    return not any(ch in rest for ch in ",:]}")
+
+
 class VendorClient:
     def __init__(self, spec: VendorSpec, *, transport: httpx.BaseTransport | None = None) -> None:
         self.spec = spec
@@ -104,18 +131,38 @@ class VendorClient:
         raise VendorError(f"{self.name}: {where} gave up after {attempt - 1} attempts", vendor=self.name)
 
     def get_json(self, url: str, *, params: Mapping[str, Any] | None = None) -> Any:
-        return self.parse_json(self.request("GET", url, params=params))
+        return self.request_json("GET", url, params=params)[1]
 
     def post_json(self, url: str, *, json: Any, idempotent: bool = False) -> Any:
-        return self.parse_json(self.request("POST", url, json=json, idempotent=idempotent))
+        return self.request_json("POST", url, json=json, idempotent=idempotent)[1]
 
-    def parse_json(self, response: httpx.Response) -> Any:
-        """The body as JSON (None for an empty body), or `MalformedResponse`."""
+    def request_json(
+        self, method: str, url: str, *, params: Mapping[str, Any] | None = None, json: Any = None,
+        idempotent: bool | None = None,
+    ) -> tuple[httpx.Response, Any]:
+        """`request`, then the body as JSON; a truncated body is fetched again when resending is safe."""
+        safe = default_idempotent(method) if idempotent is None else idempotent
+        attempt = 1
+        while True:
+            response = self.request(method, url, params=params, json=json, idempotent=idempotent)
+            try:
+                return response, self.parse_json(response, attempts=attempt, resent=safe)
+            except _Truncated:
+                if not safe or attempt >= self.spec.retry.max_attempts:
+                    raise self._truncated(response, attempt, safe) from None
+                self._pause(self.spec.retry.backoff(attempt), f"{method.upper()} {self._check_url(url)}",
+                            "body cut short", attempt)
+                attempt += 1
+
+    def parse_json(self, response: httpx.Response, *, attempts: int = 1, resent: bool = False) -> Any:
+        """The body as JSON (None for an empty body), or `MalformedResponse` (`_Truncated` when cut short)."""
         if not response.content:
             return None
         try:
             return response.json()
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError) as exc:
+            if _cut_short(response, exc):
+                raise _Truncated(self._truncated(response, attempts, resent)) from None
             raise MalformedResponse(
                 f"{self.name} answered {response.request.method} {response.request.url.path} with "
                 f"something that is not JSON (HTTP {response.status_code}): {self.spec.base_url_hint}",
@@ -123,6 +170,19 @@ class VendorClient:
                 status=response.status_code,
                 body=body_excerpt(response, self.spec.auth.secret_values()),
             ) from None
+
+    def _truncated(self, response: httpx.Response, attempts: int, resent: bool) -> MalformedResponse:
+        request = response.request
+        tried = (f"{attempts} times in a row" if attempts > 1 else
+                 "once" if resent else f"once (not resent: {request.method} is not safe to repeat)")
+        return MalformedResponse(
+            f"{self.name} answered {request.method} {request.url.path} with a JSON body cut short after "
+            f"{len(response.content)} bytes (HTTP {response.status_code}), {tried}: the answer was truncated on "
+            "the way (network, proxy or the vendor); try again later",
+            vendor=self.name,
+            status=response.status_code,
+            body=body_excerpt(response, self.spec.auth.secret_values()),
+        )
 
     def paginate(
         self,

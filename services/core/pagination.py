@@ -195,13 +195,22 @@ def paginate(
     number = 0
     while request is not None:
         _guard(client.name, request, seen, number, max_pages)
-        response = client.request("GET", request.url, params=request.params or None)
-        body = client.parse_json(response)
+        response, body = _get(client, request)
         records = paginator.records(client.name, body)
         number += 1
         following = paginator.next(request, response, body, records)
         yield Page(records, response, request, following, number)
         request = following
+
+
+def _get(client: _Fetcher, request: PageRequest) -> tuple[httpx.Response, Any]:
+    """One page: through `request_json` (a truncated page is fetched again) when the client has it."""
+    fetch = getattr(client, "request_json", None)
+    if fetch is not None:
+        response, body = fetch("GET", request.url, params=request.params or None)
+        return response, body
+    response = client.request("GET", request.url, params=request.params or None)
+    return response, client.parse_json(response)
 
 
 def _guard(vendor: str, request: PageRequest, seen: set[Any], number: int, max_pages: int) -> None:
