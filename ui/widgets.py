@@ -35,8 +35,8 @@ MONEY_COLUMNS = frozenset({"amount", "amount_due", "balance", "paid_amount", "ta
                            "total_amount", "total_tax_amount", "remains_to_be_paid"})
 BADGE_COLORS: dict[str, Any] = {  # Any: st.badge takes a Literal of colour names
     "ok": "green", "stale": "orange", "failing": "red", "never synced": "gray",
-    "not configured": "gray"}
-_PROBLEMS = ("stale", "failing")
+    "not configured": "gray", "interrupted": "orange"}
+_PROBLEMS = ("stale", "failing", "interrupted")
 
 
 def freshness_badges(sources: Sequence[Freshness]) -> None:
@@ -45,7 +45,7 @@ def freshness_badges(sources: Sequence[Freshness]) -> None:
         st.badge(f"{item.label}: {item.state}", color=BADGE_COLORS.get(item.state, "gray"))
     problems = [s.sentence for s in sources if s.state in _PROBLEMS]
     if problems:
-        st.warning("Data may be out of date. " + " · ".join(problems)
+        st.warning("Data may be out of date. " + " · ".join(safe.text(p) for p in problems)  # vendor errors inside
                    + " — see Sync & health to refresh.", icon=":material/schedule:")
 
 
