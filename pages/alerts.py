@@ -23,7 +23,8 @@ if rows:
     tables.show(rows, view.INBOX_COLUMNS, "alerts.inbox")
     for row in rows[:10]:
         if row["link"]:
-            st.page_link(row["link"], label=f"{row['title']}", icon=":material/open_in_new:")
+            target, query = view.link_target(row["link"])
+            st.page_link(target, label=row["title"], icon=":material/open_in_new:", query_params=query)
     if view.unread() and st.button("Mark all read", key="alerts.read", icon=":material/done_all:"):
         operations.attempt(alerts.mark_read)
         st.rerun()

@@ -71,6 +71,12 @@ def parse_params(text: str) -> dict[str, str]:
     return params
 
 
+def link_target(link: str) -> tuple[str, dict[str, str]]:
+    """"pages/upload.py?job=12" -> ("pages/upload.py", {"job": "12"}) for st.page_link."""
+    page, _, query = link.partition("?")
+    return page, dict(part.partition("=")[::2] for part in query.split("&") if part)
+
+
 def sidebar_badge() -> None:
     """The unread count under the page list; a link to the Alerts page when there is something new."""
     count = unread()

@@ -38,7 +38,7 @@ class Finding:
     key: str
     title: str
     detail: str = ""
-    link: str = ""  # page of the record, e.g. "pages/invoices.py"
+    link: str = ""  # page of the record, e.g. "pages/invoices.py", with a query where the page reads one
 
 
 Evaluator = Callable[[Database, dict[str, Any], datetime, Settings | None], list[Finding]]
@@ -160,12 +160,13 @@ def _upload_error(db: Database, params: dict[str, Any], now: datetime, _: Settin
     # The latest upload of each order decides: a later successful upload clears the alert.
     since = iso(now - timedelta(days=params["within_days"]))
     rows = db.conn.execute(
-        "SELECT u.order_identifier, u.upload_id, u.operation, u.error, u.updated_at FROM order_uploads AS u "
+        "SELECT u.order_identifier, u.upload_id, u.operation, u.error, u.updated_at, u.job_id FROM order_uploads AS u "
         "WHERE u.status = 'ERROR' AND u.updated_at >= ? AND NOT EXISTS (SELECT 1 FROM order_uploads AS v "
         "WHERE v.order_identifier = u.order_identifier AND (v.created_at, v.upload_id) > (u.created_at, u.upload_id))",
         [since]).fetchall()
     return [Finding(ident, f"Order upload {ident} ({op}) ended in ERROR", f"{error or 'no reason given'}; "
-                    f"upload {upload_id} at {at}", "pages/upload.py") for ident, upload_id, op, error, at in rows]
+                    f"upload {upload_id} at {at}", "pages/upload.py" + (f"?job={job}" if job else ""))
+            for ident, upload_id, op, error, at, job in rows]
 
 
 WAITING_APPROVAL = ("TO_REQUEST", "REQUESTED")  # ChargeApprovalStatus (services/qargo/models.py)

@@ -104,3 +104,10 @@ def test_an_admin_adds_a_rule_and_a_bad_parameter_is_refused(alerts_db: Path,
     assert db.execute("SELECT actor, action, target FROM audit_log WHERE action = 'alerts.add_rule'").fetchall() == [
         ("local", "alerts.add_rule", "Stale data")]
     db.close()
+
+
+def test_links_carry_the_record_query() -> None:
+    from ui.alerts import link_target
+
+    assert link_target("pages/upload.py?job=12") == ("pages/upload.py", {"job": "12"})
+    assert link_target("pages/invoices.py") == ("pages/invoices.py", {})

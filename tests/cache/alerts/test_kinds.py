@@ -133,7 +133,7 @@ def test_sync_failed_until_a_run_succeeds(db: Database, settings: Settings) -> N
 def upload(db: Database, upload_id: str, ident: str, status: str, minutes_ago: float) -> None:
     at = stamp(NOW - timedelta(minutes=minutes_ago))
     db["order_uploads"].insert({"upload_id": upload_id, "order_identifier": ident, "operation": "CREATE",
-                                "status": status, "error": "bad postcode" if status == "ERROR" else None,
+                                "status": status, "error": "bad postcode" if status == "ERROR" else None, "job_id": 7,
                                 "created_at": at, "updated_at": at})
 
 
@@ -144,6 +144,7 @@ def test_upload_error_until_a_later_upload_succeeds(db: Database, settings: Sett
     rule = add(db, "upload_error", resolve_after_minutes=0)
     assert run(db, rule, settings) == (1, 0)
     assert open_keys(db, rule) == {"ORD-1"}
+    assert db.execute("SELECT link FROM alerts").fetchone()[0] == "pages/upload.py?job=7"
     upload(db, "U3", "ORD-1", "COMPLETED", 1)
     assert run(db, rule, settings) == (0, 1)
 
