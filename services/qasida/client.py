@@ -24,15 +24,7 @@ from typing import Any
 import httpx
 
 from services.configured import NotConfigured, require, require_secret
-from services.core import (
-    BearerWithHeaders,
-    MalformedResponse,
-    RetryPolicy,
-    SqliteRateLimiter,
-    VendorClient,
-    VendorSpec,
-)
-from services.core.errors import body_excerpt
+from services.core import BearerWithHeaders, RetryPolicy, SqliteRateLimiter, VendorClient, VendorSpec
 from services.qasida.paths import resolve_paths
 from services.settings import Settings
 
@@ -63,20 +55,15 @@ class QasidaClient(VendorClient):
         merged = {**self.mandant_query, **(params or {})} if self.mandant_query else params
         return super().request(method, url, params=merged, **kw)
 
-    def parse_json(self, response: httpx.Response) -> Any:
-        """The body as JSON with every fractional number an exact `Decimal`."""
+    def parse_json(self, response: httpx.Response, *, attempts: int = 1, resent: bool = False) -> Any:
+        """The body as JSON with every fractional number an exact `Decimal`. A body that does not parse is
+        handed to the core, which says why (cut short, or not JSON at all)."""
         if not response.content:
             return None
         try:
             return json.loads(response.content, parse_float=Decimal)
         except (ValueError, UnicodeDecodeError):
-            raise MalformedResponse(
-                f"{self.name} answered {response.request.method} {response.request.url.path} with "
-                f"something that is not JSON (HTTP {response.status_code}): {self.spec.base_url_hint}",
-                vendor=self.name,
-                status=response.status_code,
-                body=body_excerpt(response, self.spec.auth.secret_values()),
-            ) from None
+            return super().parse_json(response, attempts=attempts, resent=resent)
 
 
 def qasida_spec(
