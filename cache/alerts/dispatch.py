@@ -149,7 +149,12 @@ def _dispatch_channel(db: Database, settings: Settings, name: str, channel: Chan
         return f"backing off until {state['next_attempt_at']}"
     unheld = [p for p in pending if p.kind in UNHELD]
     held = [p for p in pending if p.kind not in UNHELD]
-    rule = policy(settings, name)
+    try:
+        rule = policy(settings, name)
+    except ValueError as exc:  # a malformed quiet-hours/digest setting: shown on the channel, nothing lost
+        db.conn.execute("UPDATE alert_channels SET last_error = ?, last_error_at = ? WHERE channel = ?",
+                        [str(exc), iso(now), name])
+        return f"not sent: {exc}"
     local = now.astimezone(business_zone(settings))
     release = not in_quiet_hours(local, rule.quiet) and _digest_due(state, local, rule.digest_at)
     batches = [[p] for p in unheld] + (_group(held) if release else [])
@@ -201,7 +206,7 @@ def _send(db: Database, name: str, channel: Channel, batch: list[Pending], now: 
         db.conn.execute(f"UPDATE alert_deliveries SET status = 'sent', sent_at = ?, attempts = attempts + 1 "
                         f"WHERE delivery_id IN ({marks})", [iso(now), *ids])
         db.conn.execute("UPDATE alert_channels SET last_attempt_at = ?, last_success_at = ?, failures = 0, "
-                        "next_attempt_at = NULL WHERE channel = ?", [iso(now), iso(now), name])
+                        "next_attempt_at = NULL, last_error = NULL WHERE channel = ?", [iso(now), iso(now), name])
     return True
 
 
@@ -240,6 +245,8 @@ def channel_status(db: Database, settings: Settings) -> list[dict[str, Any]]:
 def _channel_state(on: bool, state: Mapping[str, Any], setting: str) -> str:
     if not on:
         return f"Off (set {setting})"
+    if state.get("last_error") and not state.get("failures"):
+        return "Not sending: check its settings"
     return "Failing, retrying with backoff" if state.get("failures") else "OK"
 
 

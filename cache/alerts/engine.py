@@ -20,6 +20,7 @@ from cache.alerts.conditions import DataUnavailable, Finding, findings
 from cache.alerts.dispatch import enqueue
 from cache.alerts.rules import Rule, list_rules, mark_evaluated, mark_reported
 from cache.alerts.state import Alert, Change, reconcile
+from cache.datasets import DATASETS
 from cache.db import iso, transaction
 from services.notify import Message
 from services.settings import Settings
@@ -36,16 +37,38 @@ _SIGNALS = {
 }
 _READS = {
     "receivable_overdue": ("sync", "webhooks", "day"), "payable_due": ("sync", "webhooks", "day"),
-    "stock_below_reorder": ("sync",), "stock_cover_below": ("sync", "day"), "sync_stale": ("sync",),
-    "sync_failed": ("sync",), "upload_error": ("uploads",), "charge_waiting": ("sync",),
+    "stock_below_reorder": ("sync", "levels"), "stock_cover_below": ("sync", "levels", "day"),
+    "sync_stale": ("sync",), "sync_failed": ("sync",), "upload_error": ("uploads",), "charge_waiting": ("sync",),
     "tax_id_invalid": ("taxids",), "webhook_rejections": ("webhooks",),
 }
+# Only the sync runs of the resources behind the kind's dataset count as "its data changed".
+_DATASET = {"receivable_overdue": "receivables_outstanding", "payable_due": "payables_outstanding",
+            "stock_below_reorder": "stock_levels", "stock_cover_below": "stock_levels"}
+_SOURCES = {"charge_waiting": (("qargo", "charges"),)}
+
+
+def _sources(kind: str) -> tuple[tuple[str, str], ...] | None:
+    if kind in _DATASET and _DATASET[kind] in DATASETS:
+        return DATASETS[_DATASET[kind]].sources
+    return _SOURCES.get(kind)
+
+
+def _signal(db: Database, name: str, kind: str, now: datetime) -> str:
+    if name == "day":
+        return iso(now)[:10]
+    if name == "levels":
+        found = db.conn.execute("SELECT name FROM sqlite_master WHERE name = 'reorder_levels'").fetchone()
+        return str(db.conn.execute("SELECT max(updated_at) FROM reorder_levels").fetchone()[0]) if found else ""
+    sources = _sources(kind) if name == "sync" else None
+    if sources:
+        pairs = " OR ".join("(vendor = ? AND resource = ?)" for _ in sources)
+        sql = f"SELECT max(run_id) FROM sync_runs WHERE status != 'running' AND ({pairs})"
+        return str(db.conn.execute(sql, [v for pair in sources for v in pair]).fetchone()[0])
+    return str(db.conn.execute(_SIGNALS[name]).fetchone()[0])
 
 
 def signature(db: Database, kind: str, now: datetime) -> str:
-    parts = [iso(now)[:10] if name == "day" else str(db.conn.execute(_SIGNALS[name]).fetchone()[0])
-             for name in _READS.get(kind, ())]
-    return "|".join(parts)
+    return "|".join(_signal(db, name, kind, now) for name in _READS.get(kind, ()))
 
 
 def is_due(db: Database, rule: Rule, now: datetime) -> bool:
@@ -114,12 +137,18 @@ def run_reports(db: Database, settings: Settings, now: datetime) -> list[str]:
     """Queue every report rule that is due; returns their names."""
     sent = []
     for rule in list_rules(db, enabled_only=True):
-        if rule.spec.report and reports.is_due(rule, now, settings):
+        if not (rule.spec.report and reports.is_due(rule, now, settings)):
+            continue
+        try:
             report = reports.build(db, rule, now)
             with transaction(db):
                 enqueue(db, settings, rule.channels, report, kind="report", rule_id=rule.rule_id, now=now)
                 mark_reported(db, rule.rule_id, now)
-            sent.append(rule.name)
+        except Exception as exc:  # one broken report must not stop the others; it is tried again next pass
+            log.exception("report %s failed", rule.name)
+            mark_evaluated(db, rule.rule_id, now, None, f"{type(exc).__name__}: {exc}")
+            continue
+        sent.append(rule.name)
     return sent
 
 

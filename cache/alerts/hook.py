@@ -6,6 +6,7 @@ worker (`opsdash worker`, `streamlit run app.py`) evaluates alerts; page views n
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlite_utils import Database
@@ -15,12 +16,17 @@ from cache.alerts.engine import evaluate_due, run_reports
 from cache.worker import scheduled
 from services.settings import Settings
 
+log = logging.getLogger("opsdash.alerts")
+
 
 @scheduled
 def alerts_pass(db: Database, settings: Settings, now: datetime) -> None:
     """Evaluate the rules whose data changed, queue due reports, then send in the background."""
-    evaluate_due(db, settings, now)
-    run_reports(db, settings, now)
+    try:
+        evaluate_due(db, settings, now)
+        run_reports(db, settings, now)
+    except Exception:  # never take the other scheduled work down with the alerts
+        log.exception("alert evaluation failed")
     pending = db.conn.execute("SELECT 1 FROM alert_deliveries WHERE status = 'pending' LIMIT 1").fetchone()
     if pending:
         start_background_dispatch(settings)

@@ -145,3 +145,26 @@ def test_the_demo_examples_install_once(db: Database) -> None:
     assert install_examples(db, NOW) == ["Receivables over 30 days overdue", "Payables due within 7 days"]
     assert install_examples(db, NOW) == []
     assert [r.channels for r in list_rules(db)] == [("email", "webhook"), ("email", "webhook")]
+
+
+def test_a_malformed_quiet_hours_setting_is_shown_and_nothing_is_lost(
+        db: Database, settings: Settings, fake: FakeChannel) -> None:
+    bad = settings.model_copy(update={"opsdash_smtp_quiet_hours": "late"})
+    receivable(db, "A", -40)
+    run(db, add(db, "receivable_overdue", days=30), bad)
+    assert outbox.dispatch(db, bad, NOW, {"email": fake})["email"].startswith("not sent: OPSDASH_SMTP_QUIET_HOURS")
+    status = outbox.channel_status(db, bad)[0]
+    assert status["state"] == "Not sending: check its settings" and status["pending"] == 1
+    assert outbox.dispatch(db, settings, NOW, {"email": fake})["email"] == "sent 1"
+    assert outbox.channel_status(db, settings)[0]["state"] == "OK"
+
+
+def test_only_the_syncs_behind_a_rules_dataset_make_it_due(db: Database, settings: Settings) -> None:
+    rule = add(db, "receivable_overdue", days=30)
+    evaluate_due(db, settings, NOW)
+    fresh = find_rule(db, rule.rule_id)
+    assert fresh is not None
+    db["sync_runs"].insert({"vendor": "qargo", "resource": "orders", "started_at": "x", "status": "ok"})
+    assert not is_due(db, fresh, NOW + timedelta(minutes=1))  # Qargo orders: not receivables
+    db["sync_runs"].insert({"vendor": "quaderno", "resource": "invoices", "started_at": "x", "status": "ok"})
+    assert is_due(db, fresh, NOW + timedelta(minutes=1))
