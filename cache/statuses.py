@@ -53,20 +53,67 @@ def sql_list(values: frozenset[str]) -> str:
     return "(" + ", ".join(f"'{v}'" for v in sorted(values)) + ")"
 
 
+class InvoiceMeaning(StrEnum):
+    OUTSTANDING = "outstanding"  # still owed (or, for Cargobase, still ours to audit): counts in the figures
+    SETTLED = "settled"          # done with: paid, refunded, approved out of the audit queue
+    VOID = "void"                # never or no longer owed: cancelled, removed, declined, draft, written off
+
+
 # Cargobase invoice statuses (seeds/004 lines 32-40 and 62-72, list values). Only "awaiting audit"
 # is work for us: an invoice submitted to us that we have not approved or declined yet.
 CARGOBASE_AWAITING = "awaiting_audit"
-CARGOBASE_STATUSES = ("awaiting_audit", "approved", "declined", "removed", "canceled", "unsubmitted")
+CARGOBASE_MEANING: dict[str, InvoiceMeaning] = {
+    "awaiting_audit": InvoiceMeaning.OUTSTANDING,  # "submitted, but is awaiting audit approval"
+    "approved": InvoiceMeaning.SETTLED,            # out of our audit queue (payment happens elsewhere)
+    "declined": InvoiceMeaning.VOID,               # "can be resubmitted by the provider": a new submission
+    "removed": InvoiceMeaning.VOID,                # "will not be submitted"
+    "canceled": InvoiceMeaning.VOID,               # "retracted by the provider"
+    "unsubmitted": InvoiceMeaning.VOID,            # "visible to providers only": not ours yet
+}
+CARGOBASE_STATUSES = tuple(CARGOBASE_MEANING)
 
 
 def cargobase_status(value: str | None) -> str:
-    """"Awaiting audit" (the list's label) and "awaiting_audit" (the filter value) are one status."""
-    return (value or "").strip().lower().replace(" ", "_")
+    """"Awaiting audit" (the list's label) and "awaiting_audit" (the filter value) are one status;
+    the British "cancelled" is the document's "canceled"."""
+    key = (value or "").strip().lower().replace(" ", "_").replace("-", "_")
+    return "canceled" if key == "cancelled" else key
+
+
+def cargobase_meaning(value: str | None) -> InvoiceMeaning:
+    """An unknown status is outstanding: a new audit state must not silently drop out of the queue."""
+    return CARGOBASE_MEANING.get(cargobase_status(value), InvoiceMeaning.OUTSTANDING)
+
+
+def cargobase_outstanding_sql(prefix: str = "") -> str:
+    """`cargobase_meaning(status) is OUTSTANDING` over cargobase_invoices.invoice_status (the mapper
+    stores the normalised value); a row gone from Cargobase's list is not outstanding."""
+    settled = frozenset(s for s, m in CARGOBASE_MEANING.items() if m is not InvoiceMeaning.OUTSTANDING)
+    return (f"{prefix}gone_from_vendor_at IS NULL AND "
+            f"lower(coalesce({prefix}invoice_status, '')) NOT IN {sql_list(settled)}")
 
 
 # Quaderno document states (seeds/001 line 1491). Open = something may still be due.
-QUADERNO_OPEN_STATES = frozenset({"outstanding", "late"})
-QUADERNO_STATES = ("outstanding", "late", "uncollectible", "paid", "refunded", "archived")
+QUADERNO_MEANING: dict[str, InvoiceMeaning] = {
+    "outstanding": InvoiceMeaning.OUTSTANDING,
+    "late": InvoiceMeaning.OUTSTANDING,
+    "paid": InvoiceMeaning.SETTLED,
+    "refunded": InvoiceMeaning.SETTLED,
+    "uncollectible": InvoiceMeaning.VOID,  # written off: no longer expected
+    "archived": InvoiceMeaning.VOID,
+}
+QUADERNO_OPEN_STATES = frozenset(s for s, m in QUADERNO_MEANING.items() if m is InvoiceMeaning.OUTSTANDING)
+QUADERNO_STATES = tuple(QUADERNO_MEANING)
+
+
+def quaderno_outstanding(state: str | None, amount_due: int | None) -> bool:
+    """Outstanding = an open state (outstanding, late) AND something still due (issue 9 point 6)."""
+    return (state or "").lower() in QUADERNO_OPEN_STATES and (amount_due or 0) > 0
+
+
+def quaderno_outstanding_sql(prefix: str = "") -> str:
+    """The same rule over quaderno_invoices (`amount_due` is the exact remaining due in cents)."""
+    return f"{prefix}state IN {sql_list(QUADERNO_OPEN_STATES)} AND coalesce({prefix}amount_due, 0) > 0"
 
 
 # Upwell carrier invoice statuses (seeds/002). The document shows only RECEIVED (line 15) and the

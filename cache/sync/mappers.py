@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from cache.db import iso
+from cache.statuses import cargobase_status
 from services.cargobase.models import Invoice as CargobaseInvoice
 from services.qargo.models import AvailableTask, Charge, Document, OrderWithStatus, Resource, Unavailability
 from services.qasida.models import Customer, CustomerOrder, OpenItem, Product, StockCard, Warehouse
@@ -199,7 +200,8 @@ def cargobase_invoice(inv: CargobaseInvoice) -> Row:
     invoice again clears `gone_from_vendor_at`."""
     return {
         "shipment_reference": inv.shipment_reference or "", "provider_invoice_number": inv.provider_invoice_number or "",
-        "invoice_reference": inv.invoice_reference, "invoice_status": text(inv.invoice_status),
+        "invoice_reference": inv.invoice_reference,
+        "invoice_status": cargobase_status(inv.invoice_status) if inv.invoice_status is not None else None,
         "provider_name": inv.provider_name, "freight_mode": inv.freight_mode,
         "primary_tracking_number": inv.primary_tracking_number, "submit_date": day(inv.submit_date),
         "modified": ts(inv.modified), "gone_from_vendor_at": None, "raw": raw(inv),
