@@ -8,12 +8,10 @@ clock, so tests fix the date.
 
 Money columns of vendor tables are integer minor units next to `currency`. In the outstanding lists
 (`receivables_outstanding`, `payables_outstanding`, their union `invoices_outstanding`) `amount_due`
-is what the source stores: integer minor units (Quaderno, Upwell) or exact decimal TEXT (Qasida,
-which sends decimals of any precision). Both are exact, and every reader tells them apart by type,
-as `cache.queries.format_minor` and `cache.export.money_value` do: an int is minor units, text is a
-decimal. Cargobase's list has no amounts (seeds/004 lines 22-30): its `amount_due` and `currency`
-are NULL rather than a guess. Filters, sorting and sums read `EXACT_AMOUNT` (decimal text for both
-kinds); sums are exact (`cache.kpis.decimal_sum`), never SQLite's float `sum`.
+is exact decimal TEXT for every source ("120.00", JPY "5000"; Qasida sends decimals of any precision,
+"12.345"), which `cache.queries.format_minor` and `cache.export.money_value` read as a decimal.
+Cargobase's list has no amounts (seeds/004 lines 22-30): its `amount_due` and `currency` are NULL
+rather than a guess. Sums are exact (`cache.kpis.decimal_sum`), never SQLite's float `sum`.
 
 `columns` is the output schema (a test checks it against the SQL); `filterable` whitelists the
 column names a caller may filter or sort on; `sources` maps the dataset to the (vendor, resource)
@@ -178,10 +176,12 @@ BUSINESS_ORDERS = Dataset(
 
 _OUTSTANDING_COLUMNS = ("source", "invoice_number", "counterparty", "currency", "amount_due", "due_date",
                         "days_overdue", "status")
-# amount_due: integer minor units (Quaderno, Upwell) or exact decimal text (Qasida), as the source
-# has it; `EXACT_AMOUNT` is the same value as exact decimal text, which filters, sorting and sums use.
+# amount_due is exact decimal text for every source: a UNION column that mixed integer minor units
+# with decimal text would be coerced to the first arm's affinity whenever SQLite materialises the
+# union (a JOIN, a sort), turning 7000 cents into "7000" -- a hundredfold error. Filters and sorting
+# compare it as a number; `EXACT_AMOUNT` (decimal text whatever it is given) is what sums read.
 EXACT_AMOUNT = minor_text("amount_due", "currency")
-_AMOUNT = (("amount_due", f"CAST({EXACT_AMOUNT} AS NUMERIC)"),)
+_AMOUNT = (("amount_due", "CAST(amount_due AS NUMERIC)"),)
 _ORDER = "days_overdue DESC, due_date, source, invoice_number"
 
 
@@ -212,7 +212,7 @@ RECEIVABLES = Dataset(
     name="receivables_outstanding",
     sql=f"""
         SELECT 'quaderno' AS source, number AS invoice_number, contact_name AS counterparty,
-               currency, amount_due,
+               currency, {minor_text('amount_due', 'currency')} AS amount_due,
                substr(due_date, 1, 10) AS due_date, {_days_overdue('due_date')} AS days_overdue,
                state AS status
         FROM quaderno_invoices
@@ -230,7 +230,7 @@ PAYABLES = Dataset(
     sql=f"""{_qasida_open_items('qasida_liabilities')}
         UNION ALL
         SELECT 'upwell', invoice_number, coalesce(carrier, carrier_id), currency,
-               balance, substr(due_date, 1, 10),
+               {minor_text('balance', 'currency')}, substr(due_date, 1, 10),
                {_days_overdue('due_date')}, status
         FROM carrier_invoices
         WHERE deleted_at IS NULL AND balance > 0 AND upper(coalesce(status, '')) NOT IN {sql_list(UPWELL_ENDED)}

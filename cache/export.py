@@ -32,7 +32,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -286,7 +286,7 @@ class _XlsxWriter:
         if column not in self._money:
             return (neutralise(value),)
         amount = money_value(value, row["currency"])
-        return (self._number_cell(amount, row["currency"]), _exact_minor(value))
+        return (self._number_cell(amount, row["currency"]), _exact_minor(value, row["currency"]))
 
     def _number_cell(self, amount: Decimal | None, currency: str | None) -> Number | None:
         if amount is None:
@@ -301,10 +301,17 @@ class _XlsxWriter:
         self._xlsx.close()
 
 
-def _exact_minor(value: Any) -> int | str | None:
+def _exact_minor(value: Any, currency: str | None = None) -> int | str | None:
     """Minor units as a number while a double holds them exactly (Excel and openpyxl store
-    numbers as doubles), as text beyond 2**53 so the value is never rounded."""
-    if not isinstance(value, int):
+    numbers as doubles), as text beyond 2**53 so the value is never rounded. Decimal text (the
+    outstanding lists' `amount_due`) counts when it is a whole number of minor units."""
+    if isinstance(value, str) and value:
+        try:
+            scaled = Decimal(value).scaleb(CURRENCY_EXPONENTS.get((currency or "").upper(), 2))
+        except InvalidOperation:
+            return None
+        value = int(scaled) if scaled.is_finite() and scaled == scaled.to_integral_value() else None
+    if not isinstance(value, int) or isinstance(value, bool):
         return None
     return value if abs(value) < _EXACT_DOUBLE else str(value)
 

@@ -217,10 +217,9 @@ def aging(db: Database, now: datetime, filters: Filters | None = None,
     rows = select(db, _DATASET[direction], filters, now,
                   f"source, currency, {aging_sql()} AS bucket, decimal_sum({EXACT}), count(*)",
                   "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
-    frame = pd.DataFrame(rows, columns=["source", "currency", "bucket", "amount", "invoices"])
-    frame["amount"] = [a or "" for a in frame["amount"]]
-    frame["direction"] = direction
-    return frame
+    rows = [(source, currency, bucket, amount or "", count, direction) for source, currency, bucket, amount, count in rows]
+    frame = pd.DataFrame(rows, columns=["source", "currency", "bucket", "amount", "invoices", "direction"], dtype=object)
+    return frame.astype({"invoices": int})
 
 
 # --- stock and tax ----------------------------------------------------------------------------

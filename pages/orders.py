@@ -1,4 +1,5 @@
-"""Orders: Qargo transport orders and Qasida ERP orders in one table; select a row for its details."""
+"""Orders: one row per business order (an ERP customer order with its transport order(s), joined on the
+order number), ERP and transport status side by side; select a row for its details and actions."""
 
 import streamlit as st
 
@@ -8,46 +9,60 @@ from services.qargo.order_input import Entity, OrderInput
 from ui import auth, data, filters, operations, widgets
 from ui import details as ui
 
-COLUMNS = ("source", "reference", "customer", "status", "order_date", "delivery_date", "late",
-           "last_event_type", "order_identifier")
+COLUMNS = ("order_number", "customer", "erp_status", "transport_status", "order_date", "delivery_date", "late",
+           "transport_orders", "matched")
+IDS = ("order_number", "erp_order_id", "transport_order_ids")
 SORTS = {"Newest first": "-order_date", "Oldest first": "order_date", "Customer": "customer",
-         "Status": "status", "Delivery date": "delivery_date"}
+         "Delivery date": "delivery_date", "Order number": "order_number"}
 NO_DOWNLOAD = "Document files are not kept in the cache: downloads come with the actions issue."
 
 st.title("Orders")
-st.caption("Dates and sources come from the sidebar. Select a row to open its details.")
+st.caption("Dates come from the sidebar. An ERP order (Qasida) and the transport order(s) carrying it (Qargo) "
+           "are one row; orders found on one side only are shown once each. Select a row to open its details.")
 
 status_col, customer_col, reference_col, sort_col = st.columns(4)
-status = status_col.text_input("Status contains", key="orders.status")
+status = status_col.text_input("Transport status contains", key="orders.status")
 customer = customer_col.text_input("Customer contains", key="orders.customer")
-reference = reference_col.text_input("Reference contains", key="orders.reference")
+reference = reference_col.text_input("Order number contains", key="orders.reference")
 sort = sort_col.selectbox("Sort", list(SORTS), key="orders.sort")
 
-typed = {"status__contains": status, "customer__contains": customer, "reference__contains": reference}
-query = filters.to_query(filters.current(), "orders", date_column="order_date")
+typed = {"transport_status__contains": status, "customer__contains": customer, "order_number__contains": reference}
+query = filters.to_query(filters.current(), "business_orders", date_column="order_date")
 query |= {k: v.strip() for k, v in typed.items() if v.strip()}
 
-sources = data.dataset_freshness("orders")
+sources = data.dataset_freshness("business_orders")
 widgets.freshness_badges(sources)
-page = ui.load_page("orders", query, key="orders", order_by=SORTS[sort])
+page = ui.load_page("business_orders", query, key="orders", order_by=SORTS[sort])
 if not page.total:
     widgets.empty_state(sources, filtered=bool(query))
     st.stop()
 
-row = ui.selectable_table(page, "orders", COLUMNS)
-if row is None:
+picked = ui.selectable_table(page, "orders", COLUMNS, IDS, dataset="business_orders", query=query)
+if picked is None:
     st.caption("Select a row to see its stops, goods, charges, documents, uploads and status timeline.")
     st.stop()
 
-details = ui.order_details(row["source"], row["order_id"])
-st.subheader(f"Order {row['reference'] or row['order_id']} ({row['source']})")
+st.subheader("Order details")
+st.text(picked["order_number"] or "(transport order without an order number)")  # vendor text, never markdown
+if picked["erp_order_id"]:
+    erp = ui.order_details("qasida", picked["erp_order_id"])
+    with st.expander("ERP order (Qasida)", expanded=not picked["transport_order_ids"]):
+        if erp.order is None:
+            st.caption("This ERP order is no longer in the cache.")
+        else:
+            st.json(erp.order, expanded=False)
+transports = (picked["transport_order_ids"] or "").split(",") if picked["transport_order_ids"] else []
+if not transports:
+    st.caption("No transport order in Qargo carries this order number yet.")
+    st.stop()
+order_id = transports[0] if len(transports) == 1 else st.selectbox("Transport order", transports,
+                                                                    key="orders.transport")
+row = {"source": "qargo", "order_id": order_id}
+details = ui.order_details("qargo", order_id)
 if details.order is None:
-    st.warning("This order is no longer in the cache: the next sync may have removed it.")
+    st.warning("This transport order is no longer in the cache: the next sync may have removed it.")
     st.stop()
-if row["source"] != "qargo":
-    st.caption("ERP orders carry no stops, charges or documents: those live in Qargo.")
-    st.json(details.order, expanded=False)
-    st.stop()
+row["reference"] = details.order.get("reference")
 
 stops, goods, charges, documents, uploads, timeline = st.tabs(
     ["Stops", "Goods", "Charges", "Documents", "Uploads", "Status timeline"])

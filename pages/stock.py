@@ -1,44 +1,75 @@
-"""Stock: levels per warehouse and product from the ERP, with what has fallen below its threshold."""
+"""Stock: levels per warehouse and product from the ERP, against the reorder levels we keep ourselves."""
 
+import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from ui import data, widgets
+from actions.reorder import save_levels
+from ui import auth, data, operations, widgets
 from ui import details as ui
 
-COLUMNS = ("warehouse", "product", "unit", "quantity", "reserved", "available", "reorder_threshold",
-           "below_threshold")
+COLUMNS = ("warehouse", "product", "product_code", "unit", "quantity", "reserved", "available", "reorder_level",
+           "below_reorder_level", "days_of_cover", "lead_time_days", "runs_out_before_next_delivery")
+SHOW = {"All items": {}, "Below reorder level": {"below_reorder_level": 1},
+        "No level set": {"reorder_level": None}, "Runs out before next delivery": {"runs_out_before_next_delivery": 1}}
+EDITOR_COLUMNS = ("product_code", "warehouse", "reorder_level", "lead_time_days")
 
 st.title("Stock")
-st.caption("Available = quantity minus reserved. Rows below their reorder threshold come first.")
+st.caption("Available = quantity minus reserved. Reorder levels are kept in opsdash (the ERP has none); "
+           "an item without one reads \"no level set\", never fine. Days of cover: from the last 30 days of "
+           "ERP customer-order demand.")
 
-warehouse_col, product_col, below_col = st.columns(3)
+warehouse_col, product_col, show_col = st.columns(3)
 warehouse = warehouse_col.text_input("Warehouse contains", key="stock.warehouse").strip()
 product = product_col.text_input("Product contains", key="stock.product").strip()
-below = below_col.toggle("Below threshold only", key="stock.below")
+show = show_col.selectbox("Show", list(SHOW), key="stock.show")
 
 query: dict[str, object] = {"warehouse__contains": warehouse} if warehouse else {}
 query |= {"product__contains": product} if product else {}
-query |= {"below_threshold": 1} if below else {}
+query |= SHOW[show]
 
 sources = data.dataset_freshness("stock_levels")
 widgets.freshness_badges(sources)
 page = ui.load_page("stock_levels", query, key="stock")
-if not page.total:
+totals = ui.warehouse_totals(query) if page.total else []
+below = sum(t["below_reorder_level"] or 0 for t in totals)
+no_level = sum(t["no_level_set"] or 0 for t in totals)
+cols = st.columns(2)
+cols[0].metric("Items below reorder level", below)
+cols[1].metric("Items with no reorder level set", no_level, help="Unknown, not fine: set a level below.")
+if below:
+    st.warning(f"{below} item(s) at or below their reorder level: listed first.", icon=":material/warning:")
+if page.total:
+    widgets.table(page, "stock", COLUMNS)
+else:
     widgets.empty_state(sources, filtered=bool(query))
-    st.stop()
 
-totals = ui.warehouse_totals(query)
-below_count = sum(t["below_threshold"] or 0 for t in totals)
-st.metric("Products below threshold", below_count)
-if below_count:
-    st.warning(f"{below_count} product(s) below their reorder threshold: listed first, `below_threshold` = 1.",
-               icon=":material/warning:")
-widgets.table(page, "stock", COLUMNS)
+st.subheader("Reorder levels")
+st.caption("Per ERP product code; warehouse blank = every warehouse, a row for one warehouse wins. "
+           "Lead time (days) is how long a reorder takes to arrive. Also: `opsdash reorder-levels import FILE`.")
+levels = pd.DataFrame(data.reorder_levels(), columns=[*EDITOR_COLUMNS, "updated_at", "updated_by"])
+if auth.may_act():
+    edited = st.data_editor(
+        levels[list(EDITOR_COLUMNS)], num_rows="dynamic", hide_index=True, key="stock.levels_editor",
+        column_config={
+            "product_code": st.column_config.TextColumn("Product code", required=True),
+            "warehouse": st.column_config.SelectboxColumn("Warehouse", options=data.warehouse_choices()),
+            "reorder_level": st.column_config.NumberColumn("Reorder level", min_value=0, required=True),
+            "lead_time_days": st.column_config.NumberColumn("Lead time (days)", min_value=0),
+        })
+    if st.button("Save reorder levels", key="stock.levels_save"):
+        rows = edited.astype(object).where(edited.notna(), None).to_dict("records")
+        saved = operations.attempt(save_levels, rows)
+        if saved is not None:
+            st.success(f"{saved} reorder levels saved.")
+else:
+    ui.small_table(levels.to_dict("records"), "stock.levels", "No reorder levels set yet.")
+    auth.viewer_notice("setting reorder levels")
 
-st.subheader("Warehouse totals")
-st.caption("Per unit: kilograms and pieces do not add up.")
-ui.small_table(totals, "stock.totals", "No stock.")
-chart = px.bar(totals, x="warehouse", y=["available", "reserved"], facet_col="unit",
-               labels={"value": "quantity", "variable": ""}, barmode="stack")
-st.plotly_chart(chart, key="stock.chart")
+if totals:
+    st.subheader("Warehouse totals")
+    st.caption("Per unit: kilograms and pieces do not add up.")
+    ui.small_table(totals, "stock.totals", "No stock.")
+    chart = px.bar(totals, x="warehouse", y=["available", "reserved"], facet_col="unit",
+                   labels={"value": "quantity", "variable": ""}, barmode="stack")
+    st.plotly_chart(chart, key="stock.chart")

@@ -28,7 +28,7 @@ import streamlit as st
 from sqlite_utils import Database
 
 from cache import freshness as fresh
-from cache import health, jobs, kpis
+from cache import health, jobs, kpis, reorder
 from cache.db import utcnow
 from cache.queries import Page, query_dataset
 from cache.schema import session
@@ -69,6 +69,7 @@ def clear() -> None:
 
 
 def now() -> datetime:
+    """The current instant; datasets turn it into the business date (cache/calendar.py)."""
     return utcnow()
 
 
@@ -102,6 +103,8 @@ def job(job_id: int) -> jobs.Job | None:
 
 @loader
 def overview_kpis(db: Database, orders: Mapping[str, Any], invoices: Mapping[str, Any]) -> kpis.Overview:
+    """`orders` filters the business orders (cache/datasets.py BUSINESS_ORDERS), `invoices` both
+    outstanding lists; receivables and payables come back apart."""
     return kpis.overview(db, now(), orders, invoices)
 
 
@@ -111,13 +114,33 @@ def orders_over_time(db: Database, orders: Mapping[str, Any]) -> pd.DataFrame:
 
 
 @loader
-def receivables_aging(db: Database, invoices: Mapping[str, Any]) -> pd.DataFrame:
-    return kpis.aging(db, now(), invoices)
+def outstanding_aging(db: Database, invoices: Mapping[str, Any], direction: str = "receivable") -> pd.DataFrame:
+    """Aging of one direction (receivable | payable), the one bucket definition of cache/calendar.py."""
+    return kpis.aging(db, now(), invoices, direction)
+
+
+def receivables_aging(invoices: Mapping[str, Any]) -> pd.DataFrame:
+    return outstanding_aging(invoices, "receivable")
 
 
 @loader
 def stock_below(db: Database) -> pd.DataFrame:
     return kpis.stock_below_by_warehouse(db, now())
+
+
+# --- Stock: reorder levels (ours) -----------------------------------------------------------------
+
+@loader
+def reorder_levels(db: Database) -> list[dict[str, Any]]:
+    """Every reorder level as the CSV shows it (cache/reorder.py)."""
+    return reorder.rows(db)
+
+
+@loader
+def warehouse_choices(db: Database) -> list[str]:
+    """Warehouse numbers (else names) the editor offers; '' = every warehouse."""
+    rows = db.conn.execute("SELECT coalesce(code, name, warehouse_id) FROM qasida_warehouses ORDER BY 1")
+    return ["", *(r[0] for r in rows)]
 
 
 # --- Sync & health ------------------------------------------------------------------------------

@@ -19,11 +19,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 import plotly.express as px
 import streamlit as st
 
+from cache.calendar import AGING_BUCKETS
 from cache.freshness import Freshness
 from cache.jobs import Job
 from cache.queries import Page, Row, format_minor
@@ -133,10 +135,10 @@ def dataset_section(name: str, query: Mapping[str, Any], key: str,
 
 OUTSTANDING_HELP = ("Open invoices in this currency, exact. The cache keeps each invoice's current "
                     "state, not its history, so payments made this week cannot be shown: the change "
-                    "is the part of today's outstanding issued in the last 7 days (Quaderno and "
-                    "Upwell; Qasida liabilities carry no issue date).")
-OVERDUE_HELP = ("Open invoices past their due date, exact. The change is the part that fell due in "
-                "the last 7 days, among invoices still open today.")
+                    "is the part of today's outstanding issued in the last 7 days.")
+OVERDUE_HELP = ("Open invoices past their due date (business date, OPSDASH_TIMEZONE), exact. The change is "
+                "the part that fell due in the last 7 days, among invoices still open today.")
+DIRECTION_WORDS = {"receivable": "Receivables (others owe us)", "payable": "Payables (we owe)"}
 
 
 def grid(count: int, per_row: int = 4) -> list[Any]:
@@ -147,19 +149,42 @@ def grid(count: int, per_row: int = 4) -> list[Any]:
     return cells[:count]
 
 
-def money_text(amount: int, currency: str) -> str:
-    """Exact text for a KPI card: (123450, "EUR") -> "1234.50 EUR"."""
-    return f"{format_minor(amount, currency)} {currency}"
+def money_text(amount: int | Decimal | str, currency: str) -> str:
+    """Exact text for a KPI card: (Decimal("1234.50"), "EUR") -> "1234.50 EUR"; ints are minor units."""
+    if isinstance(amount, int):
+        return f"{format_minor(amount, currency)} {currency}"
+    return f"{amount} {currency}"
 
 
 def aging_chart(aging: Any) -> Any:
-    """Bars per aging bucket, one facet per currency (amounts of currencies are never added)."""
+    """Bars per aging bucket (cache/calendar.py), one facet per currency (currencies are never added)."""
     # Plot scale only (plotly needs numbers); the hover and the table show the exact text.
-    frame = aging.assign(value=aging["amount"].astype(float))
+    frame = aging[aging["amount"] != ""]
+    frame = frame.assign(value=frame["amount"].astype(float))
     return px.bar(frame, x="bucket", y="value", color="source", facet_col="currency",
                   hover_data={"amount": True, "invoices": True, "value": False},
-                  category_orders={"bucket": ["0–30", "31–60", "61–90", "90+"]},
+                  category_orders={"bucket": list(AGING_BUCKETS)},
                   labels={"value": "amount"}).update_yaxes(matches=None)
+
+
+def outstanding_cards(totals: Any) -> None:
+    """The KPI cards of one direction (a `cache.kpis.Outstanding`): outstanding and overdue per currency."""
+    st.metric("Overdue invoices", totals.overdue_count, help="Open invoices past their due date.")
+    cols = grid(len(totals.outstanding), per_row=3)
+    for col, (currency, amount) in zip(cols, totals.outstanding.items(), strict=False):
+        col.metric(f"Outstanding {currency}", money_text(amount, currency),
+                   delta=f"+{money_text(totals.issued_7d.get(currency, 0), currency)} issued in 7 days",
+                   delta_color="off", help=OUTSTANDING_HELP)
+    cols = grid(len(totals.overdue), per_row=3)
+    for col, (currency, amount) in zip(cols, totals.overdue.items(), strict=False):
+        col.metric(f"Overdue {currency}", money_text(amount, currency),
+                   delta=f"+{money_text(totals.overdue_7d.get(currency, 0), currency)} fell due in 7 days",
+                   delta_color="inverse", help=OVERDUE_HELP)
+    if totals.without_amount:
+        st.caption(f"{totals.without_amount} invoice(s) awaiting audit are listed without an amount "
+                   "(amount not in the list: Cargobase sends none); counted, never added.")
+    if not totals.invoices:
+        st.caption("Nothing outstanding.")
 
 
 POLL_S = 2  # how often a job's progress is re-read while the page is open

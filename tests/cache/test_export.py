@@ -15,8 +15,16 @@ import pyarrow.parquet as pq
 import pytest
 from sqlite_utils import Database
 
-from cache.export import ExportTargetError, export, export_bytes, export_rows, money_columns, neutralise
-from cache.queries import format_minor, iter_dataset, minor_to_decimal
+from cache.export import (
+    ExportTargetError,
+    export,
+    export_bytes,
+    export_rows,
+    money_columns,
+    money_value,
+    neutralise,
+)
+from cache.queries import CURRENCY_EXPONENTS, format_minor, iter_dataset
 from tests.cache.conftest import NOW
 
 SYNCED = "2025-03-01T00:00:00.000Z"
@@ -87,7 +95,7 @@ def test_json_is_an_array_of_row_objects_with_money_as_exact_text(seeded: Databa
 def test_parquet_reads_back_with_decimal_money(seeded: Database) -> None:
     table = pq.read_table(io.BytesIO(run(seeded, "parquet")))
     assert str(table.schema.field("amount_due").type) == "decimal128(38, 3)"
-    expected = [row | {"amount_due": minor_to_decimal(row["amount_due"], row["currency"])}
+    expected = [row | {"amount_due": money_value(row["amount_due"], row["currency"])}
                 for row in cache_rows(seeded)]
     assert table.to_pylist() == expected
     assert str(table.schema.field("days_overdue").type) == "int64"
@@ -100,8 +108,10 @@ def test_xlsx_has_number_cells_and_an_exact_minor_column(seeded: Database) -> No
                       "amount_due_minor", "due_date", "days_overdue", "status", "direction"]
     for row, values in zip(cache_rows(seeded), body, strict=True):
         got = dict(zip(header, values, strict=True))
-        assert got["amount_due_minor"] == row["amount_due"]
-        assert Decimal(str(got["amount_due"])) == minor_to_decimal(row["amount_due"], row["currency"])
+        exact = money_value(row["amount_due"], row["currency"])  # decimal text in the dataset
+        assert exact is not None
+        assert got["amount_due_minor"] == int(exact.scaleb(CURRENCY_EXPONENTS.get(row["currency"], 2)))
+        assert Decimal(str(got["amount_due"])) == exact
         assert got["counterparty"] == neutralise(row["counterparty"])
         assert got["days_overdue"] == row["days_overdue"]
     formats = {r[1].value: r[4].number_format for r in sheet.iter_rows(min_row=2)}

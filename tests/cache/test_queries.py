@@ -65,19 +65,19 @@ def seed_invoices(db: Database) -> None:
     ], "invoice_id")
 
 
-def _row(source: str, number: str, party: str | None, currency: str | None, amount: int | str | None,
+def _row(source: str, number: str, party: str | None, currency: str | None, amount: str | None,
          due: str | None, days: int | None, status: str, direction: str) -> dict[str, object]:
     return {"source": source, "invoice_number": number, "counterparty": party, "currency": currency,
             "amount_due": amount, "due_date": due, "days_overdue": days, "status": status, "direction": direction}
 
 
-# amount_due as the source stores it: integer minor units (Quaderno, Upwell), exact decimal text (Qasida)
+# amount_due: exact decimal text for every source (minor units turned into text in SQL)
 EXPECTED_OUTSTANDING = [
-    _row("quaderno", "Q-2", "Beta", "JPY", 5000, "2025-02-28", 10, "late", "receivable"),
+    _row("quaderno", "Q-2", "Beta", "JPY", "5000", "2025-02-28", 10, "late", "receivable"),
     _row("qasida", "FV-3", "Eps", "CZK", "0.10", None, 7, "overdue", "receivable"),
     _row("qasida", "FV-1", "Delta", "CZK", "999.99", "2025-03-07", 3, "overdue", "receivable"),
-    _row("upwell", "1027", "car_1", "USD", 250741, "2025-03-09", 1, "RECEIVED", "payable"),
-    _row("quaderno", "Q-1", "Acme", "EUR", 12000, "2025-03-15", 0, "outstanding", "receivable"),
+    _row("upwell", "1027", "car_1", "USD", "2507.41", "2025-03-09", 1, "RECEIVED", "payable"),
+    _row("quaderno", "Q-1", "Acme", "EUR", "120.00", "2025-03-15", 0, "outstanding", "receivable"),
     _row("qasida", "LB-1", "Delta", "CZK", "12.345", "2025-03-20", 0, "open", "payable"),
     _row("cargobase", "PI-1", "Fwd", None, None, None, None, "awaiting_audit", "payable"),
 ]
@@ -143,8 +143,7 @@ def test_filters_reject_unknown_columns_and_ops(db: Database, filters: dict[str,
 def test_order_by_is_whitelisted_and_applied(db: Database) -> None:
     seed_invoices(db)
     page = query_dataset(db, "invoices_outstanding", order_by="-amount_due", limit=3, now=TODAY)
-    # minor units (Quaderno, Upwell) and decimal text (Qasida) sort by their exact value
-    assert [r["amount_due"] for r in page.rows] == [5000, 250741, "999.99"]
+    assert [r["amount_due"] for r in page.rows] == ["5000", "2507.41", "999.99"]  # by value, not as text
     with pytest.raises(ValueError):
         query_dataset(db, "invoices_outstanding", order_by="amount_due; DROP TABLE jobs")
 

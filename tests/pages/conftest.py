@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -31,19 +32,29 @@ VENDOR_URLS = {"QARGO_BASE_URL": "http://127.0.0.1:1/qargo", "QUADERNO_BASE_URL"
 SETTINGS_ENV = (*VENDOR_URLS, "OPSDASH_WEBHOOK_USER", "OPSDASH_WEBHOOK_PASSWORD", "OPSDASH_DB")
 
 # --- expected figures (default filters: orders dated today-90 .. today+30, all sources) ---------
-ORDERS_BY_STATUS = {"PLANNED": 1, "IN_TRANSIT": 1, "DELIVERED": 1, "open": 1, "shipped": 1}
-LATE_ORDERS = 1  # Q1; Q4 is late too but dated before the default window
-QASIDA_ORDERS_BY_STATUS = {"open": 1, "shipped": 1}
-OUTSTANDING = {"EUR": 125050, "USD": 19345}  # 1000.50 + 200.00 + 50.00 EUR; 123.45 + 70.00 USD
-ISSUED_7D = {"EUR": 100050, "USD": 7000}
-OVERDUE = {"EUR": 25000, "USD": 12345}
+# Business orders: SO-1 (ERP open + Qargo R-2 IN_TRANSIT: one order), SO-2 (ERP only, shipped), R-1 and
+# R-3 (Qargo only); R-4 is dated before the default window.
+ORDERS_BY_STATUS = {"PLANNED": 1, "IN_TRANSIT": 1, "COMPLETED": 1, "shipped": 1}
+BUSINESS_ORDERS = 4
+LATE_ORDERS = 1  # R-1; R-4 is late too but dated before the default window
+# Receivables: I1 1000.50 + I2 200.00 + claim C1 50.005 EUR; I3 123.45 USD (I4 paid, I5 nothing due,
+# C2 settled, C3 nothing left). Payables: liability L1 300.10 EUR, Upwell U1 70.00 USD (U2 deleted,
+# U3 PAID), Cargobase CB-1 without an amount.
+OUTSTANDING = {"EUR": Decimal("1250.505"), "USD": Decimal("123.45")}
+ISSUED_7D = {"EUR": Decimal("1000.50")}
+OVERDUE = {"EUR": Decimal("250.005"), "USD": Decimal("123.45")}
 OVERDUE_COUNT = 3
-OVERDUE_7D = {"USD": 12345}
-AGING = {("qasida", "EUR", "90+"): 5000, ("quaderno", "EUR", "0–30"): 100050,
-         ("quaderno", "EUR", "31–60"): 20000, ("quaderno", "USD", "0–30"): 12345,
-         ("upwell", "USD", "0–30"): 7000}
-BELOW_THRESHOLD = 2
-BELOW_BY_WAREHOUSE = {"WH-A": 1, "WH-B": 1}
+OVERDUE_7D = {"USD": Decimal("123.45")}
+PAYABLE = {"EUR": Decimal("300.10"), "USD": Decimal("70.00")}
+PAYABLE_ISSUED_7D = {"EUR": Decimal("300.10"), "USD": Decimal("70.00")}
+AGING = {("qasida", "EUR", "90+"): "50.005", ("quaderno", "EUR", "Not yet due"): "1000.50",
+         ("quaderno", "EUR", "31–60"): "200.00", ("quaderno", "USD", "1–30"): "123.45"}
+PAYABLE_AGING = {("cargobase", None, "No due date"): "", ("qasida", "EUR", "Not yet due"): "300.10",
+                 ("upwell", "USD", "Not yet due"): "70.00"}
+BELOW_REORDER_LEVEL = 2  # K1 (5 <= 10) and K3 (2 <= 10); K2 has no level
+NO_LEVEL = 1
+RUNS_OUT = 1  # K1: 5 left, 1 a day (30 in the last 30 days), lead time 7
+BELOW_BY_WAREHOUSE = {"WH-A": (1, 1), "WH-B": (1, 0)}
 TAX_IDS = {"valid": 1, "invalid": 1, "unavailable": 1}
 
 
@@ -61,19 +72,21 @@ def seed(db: Database) -> None:
     db["qargo_orders"].insert_all([
         {"order_id": "Q1", "reference": "R-1", "customer": "Acme", "status": "PLANNED",
          "pickup_date": day(-2), "delivery_date": day(-1), **synced},
-        {"order_id": "Q2", "reference": "R-2", "customer": "Acme", "status": "IN_TRANSIT",
+        {"order_id": "Q2", "reference": "SO-1", "customer": "Gamma GmbH", "status": "IN_TRANSIT",
          "pickup_date": day(-1), "delivery_date": day(2), **synced},
-        {"order_id": "Q3", "reference": "R-3", "customer": "Beta", "status": "DELIVERED",
+        {"order_id": "Q3", "reference": "R-3", "customer": "Beta", "status": "COMPLETED",
          "pickup_date": day(-5), "delivery_date": day(-3), **synced},
         {"order_id": "Q4", "reference": "R-4", "customer": "Beta", "status": "PLANNED",
          "pickup_date": day(-200), "delivery_date": day(-190), **synced},
     ])
     db["qasida_customer_orders"].insert_all([
         {"order_id": "S1", "number": "SO-1", "customer": "Gamma", "status": "open", "order_date": day(-3),
-         **synced},
+         "raw": '{"warehouseId": "W1"}', **synced},
         {"order_id": "S2", "number": "SO-2", "customer": "Gamma", "status": "shipped",
-         "order_date": day(-10), **synced},
+         "order_date": day(-10), "raw": "{}", **synced},
     ])
+    db["qasida_customer_order_lines"].insert({"order_id": "S1", "line_no": 1, "product_id": "P1",
+                                              "quantity": 30.0, **synced})
     _seed_invoices(db, synced)
     _seed_stock(db, synced)
     _seed_operations(db)
@@ -87,13 +100,17 @@ def _seed_invoices(db: Database, synced: dict[str, str]) -> None:
     db["quaderno_invoices"].insert_all([
         quaderno("I1", "EUR", 10, "outstanding", -3, 100050), quaderno("I2", "EUR", -45, "late", -60, 20000),
         quaderno("I3", "USD", -5, "outstanding", -20, 12345), quaderno("I4", "EUR", -5, "paid", -20, 99999),
+        quaderno("I5", "EUR", -5, "outstanding", -2, 0),  # payments cover it: nothing due
     ])
-    db["qasida_liabilities"].insert_all([
-        {"liability_id": "L1", "document_number": "LB-1", "customer": "Gamma", "currency": "EUR",
-         "remains_to_be_paid": 5000, "due_date": day(-100), **synced},
-        {"liability_id": "L2", "document_number": "LB-2", "customer": "Gamma", "currency": "EUR",
-         "remains_to_be_paid": 0, "due_date": day(-100), **synced},
-    ])
+    db["qasida_customers"].insert_all([{"customer_id": "K1", "name": "Gamma", **synced},
+                                       {"customer_id": "K2", "name": "Delta Supplies", **synced}])
+
+    def item(i: str, customer: str, remains: str, due: int, issued: int, **more: object) -> dict[str, object]:
+        return {"invoice_id": i, "customer_id": customer, "document_number": f"DOC-{i}", "currency": "EUR",
+                "remains_to_be_paid": remains, "due_date": day(due), "issue_date": day(issued), **synced, **more}
+    db["qasida_claims"].insert_all([item("C1", "K1", "50.005", -100, -130), item("C2", "K1", "10", -100, -130,
+                                    settled_at=iso(NOW)), item("C3", "K1", "0", -100, -130)])
+    db["qasida_liabilities"].insert_all([item("L1", "K2", "300.10", 5, -2)])
     db["cargobase_invoices"].insert({"shipment_reference": "SH-1", "provider_invoice_number": "CB-1",
                                      "invoice_status": "Awaiting Audit", "provider_name": "FastFreight",
                                      "first_seen_at": iso(NOW), "last_seen_at": iso(NOW), **synced})
@@ -104,22 +121,28 @@ def _seed_invoices(db: Database, synced: dict[str, str]) -> None:
         {"invoice_id": "U2", "invoice_number": "UP-2", "carrier": "Roadrunner", "currency": "USD",
          "total_amount": 9000, "balance": 9000, "status": "open", "issue_date": day(-2),
          "due_date": day(-28), "deleted_at": iso(NOW), **synced},
+        {"invoice_id": "U3", "invoice_number": "UP-3", "carrier": "Roadrunner", "currency": "USD",
+         "total_amount": 9000, "balance": 500, "status": "PAID", "issue_date": day(-2),
+         "due_date": day(-28), **synced},
     ])
 
 
 def _seed_stock(db: Database, synced: dict[str, str]) -> None:
+    db["qasida_warehouses"].insert_all([{"warehouse_id": "W1", "code": "1", "name": "WH-A", **synced},
+                                        {"warehouse_id": "W2", "code": "2", "name": "WH-B", **synced}])
     db["qasida_products"].insert_all([
-        {"product_id": "P1", "name": "Pallet wrap", "reorder_threshold": 10.0, **synced},
-        {"product_id": "P2", "name": "Labels", "reorder_threshold": 10.0, **synced},
+        {"product_id": "P1", "code": "PW", "name": "Pallet wrap", **synced},
+        {"product_id": "P2", "code": "LB", "name": "Labels", **synced},
     ])
     db["qasida_stock_cards"].insert_all([
-        {"stock_card_id": "K1", "warehouse": "WH-A", "product_id": "P1", "product": "Pallet wrap",
-         "quantity": 5.0, "reserved": 0.0, "available": 5.0, **synced},
-        {"stock_card_id": "K2", "warehouse": "WH-A", "product_id": "P2", "product": "Labels",
+        {"stock_card_id": "K1", "warehouse_id": "W1", "warehouse": "WH-A", "product_id": "P1",
+         "product": "Pallet wrap", "quantity": 5.0, "reserved": 0.0, "available": 5.0, **synced},
+        {"stock_card_id": "K2", "warehouse_id": "W1", "warehouse": "WH-A", "product_id": "P2", "product": "Labels",
          "quantity": 50.0, "reserved": 0.0, "available": 50.0, **synced},
-        {"stock_card_id": "K3", "warehouse": "WH-B", "product_id": "P1", "product": "Pallet wrap",
-         "quantity": 3.0, "reserved": 1.0, **synced},
+        {"stock_card_id": "K3", "warehouse_id": "W2", "warehouse": "WH-B", "product_id": "P1",
+         "product": "Pallet wrap", "quantity": 3.0, "reserved": 1.0, **synced},
     ])
+    db.execute("INSERT INTO reorder_levels VALUES ('PW', '', 10, 7, ?, 'test')", [iso(NOW)])
 
 
 def _seed_operations(db: Database) -> None:

@@ -1,4 +1,5 @@
-"""Invoices page (AppTest): outstanding rows, exact totals per counterparty, filters, details, empty state."""
+"""Invoices page (AppTest): receivables and payables apart (a direction switch), exact totals per
+counterparty, filters, details per source, empty state."""
 
 from __future__ import annotations
 
@@ -7,51 +8,56 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.test_orders import fresh_settings, open_page, select_row  # noqa: F401
+from tests.pages.test_orders import fresh_settings, open_page  # noqa: F401
 
 
 def _totals(at: AppTest) -> dict[tuple[str, str | None], str]:
     # The page's dataframes: outstanding rows, aging, totals per counterparty.
     frame = at.dataframe[2].value
-    return {(r.counterparty, r.currency if isinstance(r.currency, str) else None): r.amount
-            for r in frame.itertuples()}
+    return {(r.counterparty, r.currency if isinstance(r.currency, str) else None):
+            r.amount if isinstance(r.amount, str) else "" for r in frame.itertuples()}
 
 
-def test_outstanding_rows_and_exact_totals(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_receivables_first_with_exact_totals(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     at = open_page(monkeypatch, tmp_path, "invoices")
     shown = at.dataframe[0].value
-    # Q-4 is paid: only the 6 outstanding invoices of the seed appear.
-    assert sorted(shown["invoice_number"]) == ["CI-1", "FV-1", "PI-1", "Q-1", "Q-2", "Q-3"]
-    assert dict(zip(shown["invoice_number"], shown["amount_due"], strict=True))["Q-1"] == "70.00"
-    acme_eur = 7000 + 2550  # Q-1 amount_due + Q-2 amount_due, in cents
-    assert _totals(at)[("Acme", "EUR")] == f"{acme_eur // 100}.{acme_eur % 100:02d}" == "95.50"
-    assert _totals(at)[("Delta", "CZK")] == "999.99"
-    assert _totals(at)[("carr-9", "EUR")] == "150.00"
+    # Q-4 is paid; payables (CI-1, LB-1, PI-1) are on the other side of the switch.
+    assert sorted(shown["invoice_number"]) == ["FV-1", "Q-1", "Q-2", "Q-3"]
+    assert _totals(at)[("Acme", "EUR")] == "95.50 EUR"  # 70.00 + 25.50
+    assert _totals(at)[("Delta", "CZK")] == "999.99 CZK"
+    assert ("carr-9", "EUR") not in _totals(at)
+
+
+def test_the_direction_switch_shows_payables_alone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    at = open_page(monkeypatch, tmp_path, "invoices", state={"invoices.direction": "payable"})
+    assert sorted(at.dataframe[0].value["invoice_number"]) == ["CI-1", "LB-1", "PI-1"]
+    assert _totals(at) == {("carr-9", "EUR"): "150.00 EUR", ("Eps Supplies", "CZK"): "12.345 CZK", ("Fwd", None): ""}
 
 
 def test_filters_remove_the_right_rows(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     at = open_page(monkeypatch, tmp_path, "invoices", state={"invoices.currency": "eur"})
-    assert sorted(at.dataframe[0].value["invoice_number"]) == ["CI-1", "Q-1", "Q-2"]
+    assert sorted(at.dataframe[0].value["invoice_number"]) == ["Q-1", "Q-2"]
     at.text_input(key="invoices.currency").set_value("")
-    at.toggle(key="invoices.overdue").set_value(True).run()
-    # Everything seeded is past due by now except Cargobase's PI-1, which carries no due date.
-    assert "PI-1" not in list(at.dataframe[0].value["invoice_number"])
+    at.toggle(key="invoices.overdue").set_value(True).run()  # the seed's dates are all past by now
+    assert sorted(at.dataframe[0].value["invoice_number"]) == ["FV-1", "Q-1", "Q-2", "Q-3"]
     at.text_input(key="invoices.counterparty").set_value("acm").run()
     assert sorted(at.dataframe[0].value["invoice_number"]) == ["Q-1", "Q-2"]
-    assert _totals(at) == {("Acme", "EUR"): "95.50"}
+    assert _totals(at) == {("Acme", "EUR"): "95.50 EUR"}
 
 
 def test_details_per_source(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # ui/details.selectable_table keeps the selection by the record's id (source, invoice number)
     at = open_page(monkeypatch, tmp_path, "invoices", state={"invoices.counterparty": "acme",
-                                                             "invoices.overdue": False})
-    index = list(at.dataframe[0].value["invoice_number"]).index("Q-1")
-    at = select_row(at, "invoices", index)
-    assert at.subheader[-1].value == "Invoice Q-1 (quaderno)"
-    assert list(at.dataframe[3].value["total"]) == ["120.00"]  # items
-    assert list(at.dataframe[4].value["amount"]) == ["50.00"]  # payments
-    at.text_input(key="invoices.counterparty").set_value("carr").run()
-    at = select_row(at, "invoices", 0)
-    assert list(at.dataframe[3].value["operation"]) == ["INSERT", "UPDATE"]
+                                                             "invoices.receivable.selected": ("quaderno", "Q-1")})
+    assert [s.value for s in at.subheader][2:] == ["Invoice details", "Items", "Payments"]
+    assert [t.value for t in at.text] == ["Q-1 (quaderno)"]
+    assert list(at.dataframe[3].value["total"]) == ["120.00 EUR"]  # items
+    assert list(at.dataframe[4].value["amount"]) == ["50.00 EUR"]  # payments
+    (tmp_path / "again").mkdir()
+    at = open_page(monkeypatch, tmp_path / "again", "invoices", state={"invoices.direction": "payable",
+                                                             "invoices.payable.selected": ("qasida", "LB-1")})
+    assert [t.value for t in at.text] == ["LB-1 (qasida)"]
+    assert list(at.dataframe[3].value["customer"]) == ["Eps Supplies"]  # joined at read time
 
 
 def test_empty_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

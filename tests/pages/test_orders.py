@@ -70,40 +70,46 @@ def fresh_settings() -> Iterator[None]:
     get_settings.cache_clear()
 
 
-def test_orders_table_shows_qargo_and_erp_orders(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_one_row_per_business_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     at = open_page(monkeypatch, tmp_path, "orders")
     table = at.dataframe[0].value
-    assert list(table["reference"]) == ["SO-1", "REF-B2", "REF-A1"]  # newest order date first
-    assert list(table["late"]) == [0, 0, 1]
+    # SO-1 is the ERP order and its Qargo transport order together; the others are in Qargo only.
+    assert list(table["order_number"]) == ["SO-1", "REF-B2", "REF-A1"]  # newest order date first
+    assert next(str(v) for v in table["erp_status"]).lower() == "open"
+    assert next(str(v) for v in table["transport_status"]).lower().replace("_", " ") == "in transit"
+    # The page reads the real clock: SO-1 (IN_TRANSIT) and REF-A1 (PLANNED) are past their delivery dates;
+    # REF-B2 is COMPLETED, so its journey has ended and it is not late.
+    assert [bool(v) for v in table["late"]] == [True, False, True]
 
 
 def test_orders_filters_remove_the_right_rows(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     at = open_page(monkeypatch, tmp_path, "orders", synced=True, state={"orders.reference": "ref-a"})
-    assert list(at.dataframe[0].value["reference"]) == ["REF-A1"]
+    assert list(at.dataframe[0].value["order_number"]) == ["REF-A1"]
     at.text_input(key="orders.reference").set_value("")
     at.text_input(key="orders.customer").set_value("acme").run()
-    assert sorted(at.dataframe[0].value["reference"]) == ["REF-A1", "SO-1"]
-    at.session_state["filters.sources"] = ["qasida"]
-    at.run()
-    assert list(at.dataframe[0].value["reference"]) == ["SO-1"]
-    at.session_state["filters.dates"] = (date(2025, 3, 2), date(2025, 3, 7))
-    at.session_state["filters.sources"] = []
+    assert sorted(at.dataframe[0].value["order_number"]) == ["REF-A1", "SO-1"]
+    at.session_state["filters.dates"] = (date(2025, 3, 9), date(2025, 3, 10))
     at.run()
     assert len(at.dataframe) == 0
     assert "No rows match the filters" in at.info[0].value
 
 
 def test_selecting_an_order_opens_its_details(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    at = select_row(open_page(monkeypatch, tmp_path, "orders"), "orders", 2)
-    assert at.subheader[0].value == "Order REF-A1 (qargo)"
+    # ui/details.selectable_table keeps the selection by the record's id columns
+    at = open_page(monkeypatch, tmp_path, "orders", state={"orders.selected": ("REF-A1", None, "O1")})
+    assert next(t.value for t in at.text) == "REF-A1"
     charges = at.dataframe[3].value  # stops, goods, charges, ...
-    assert list(charges["amount"]) == ["12.50", "30.00"]
-    assert list(charges["approval_status"]) == ["REQUESTED", "APPROVED"]
+    assert [str(v) for v in charges["amount"]] == ["12.50 EUR", "30.00 EUR"]
     timeline = at.dataframe[6].value
-    assert list(timeline["event_type"]) == ["STOP:COMPLETED", "STOP:ARRIVED"]
-    assert list(at.dataframe[5].value["status"]) == ["done", "error"]
-    download = at.button(key="orders.document_download")
-    assert download.disabled and "actions issue" in download.help
+    assert len(timeline) == 2
+
+
+def test_a_business_order_shows_the_erp_order_and_its_transport(monkeypatch: pytest.MonkeyPatch,
+                                                                tmp_path: Path) -> None:
+    at = open_page(monkeypatch, tmp_path, "orders", state={"orders.selected": ("SO-1", "C1", "O3")})
+    assert next(t.value for t in at.text) == "SO-1"
+    assert any(e.label == "ERP order (Qasida)" for e in at.expander)
+    assert len(at.tabs) == 6  # the transport order's stops, goods, charges, documents, uploads, timeline
 
 
 def test_orders_empty_state_explains_no_vendor_is_configured(

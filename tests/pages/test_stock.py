@@ -1,9 +1,11 @@
-"""Stock page (AppTest): levels, below-threshold filter, warehouse totals, chart, empty state."""
+"""Stock page (AppTest): levels against our reorder levels, "no level set" counted, filters, warehouse
+totals, the reorder-level editor for operators only, empty state."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.pages.test_orders import fresh_settings, open_page  # noqa: F401
@@ -12,24 +14,42 @@ from tests.pages.test_orders import fresh_settings, open_page  # noqa: F401
 def test_levels_and_warehouse_totals(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     at = open_page(monkeypatch, tmp_path, "stock")
     levels = at.dataframe[0].value
-    assert list(levels["product"]) == ["Bolts", "Nuts", "Oil"]  # below threshold first
-    assert list(levels["available"]) == [70.0, 50.0, 20.0]  # Oil: 20.5 quantity - 0.5 reserved
-    totals = at.dataframe[1].value
+    assert list(levels["product"]) == ["Bolts", "Oil", "Nuts"]  # at or below their level first, no level last
+    assert list(levels["available"]) == [70.0, 20.0, 50.0]  # Oil: 20.5 quantity - 0.5 reserved
+    # Oil: the WH-B row wins over 5 everywhere; Nuts: no level set (blank, never a number)
+    assert [None if pd.isna(v) else v for v in levels["reorder_level"]] == [80.0, 25.0, None]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"Items below reorder level": "2", "Items with no reorder level set": "1"}
+    editor = at.dataframe[1].value  # the reorder-level editor (operator in local mode)
+    assert list(editor["product_code"]) == ["BOLT", "OIL", "OIL"]
+    assert list(editor["warehouse"]) == ["", "", "2"]
+    totals = at.dataframe[2].value
     wh_a = totals[totals["warehouse"] == "WH-A"].iloc[0]
-    assert (wh_a["quantity"], wh_a["available"], wh_a["below_threshold"]) == (100.0 + 50.0, 70.0 + 50.0, 1)
-    assert at.metric[0].value == "1"
+    assert (int(wh_a["below_reorder_level"]), str(wh_a["no_level_set"])) == (1, "1")  # display-formatted
     assert len(at.get("plotly_chart")) == 1
 
 
-def test_below_threshold_filter(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    at = open_page(monkeypatch, tmp_path, "stock", state={"stock.below": True})
-    assert list(at.dataframe[0].value["product"]) == ["Bolts"]
-    at.toggle(key="stock.below").set_value(False)
-    at.text_input(key="stock.warehouse").set_value("wh-b").run()
+@pytest.mark.parametrize(("show", "products"), [
+    ("Below reorder level", ["Bolts", "Oil"]), ("No level set", ["Nuts"]),
+])
+def test_show_filter(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, show: str, products: list[str]) -> None:
+    at = open_page(monkeypatch, tmp_path, "stock", state={"stock.show": show})
+    assert list(at.dataframe[0].value["product"]) == products
+
+
+def test_warehouse_filter(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    at = open_page(monkeypatch, tmp_path, "stock", state={"stock.warehouse": "wh-b"})
     assert list(at.dataframe[0].value["product"]) == ["Oil"]
+
+
+def test_viewers_see_levels_but_no_editor(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("OPSDASH_LOCAL_ROLE", "viewer")
+    at = open_page(monkeypatch, tmp_path, "stock")
+    assert not any(b.key == "stock.levels_save" for b in at.button)
+    assert "setting reorder levels needs the operator role" in " ".join(i.value for i in at.info)
 
 
 def test_empty_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     at = open_page(monkeypatch, tmp_path, "stock", seeded=False)
-    assert len(at.dataframe) == 0
     assert "No source of this data is configured" in at.info[0].value
+    assert {m.label: m.value for m in at.metric}["Items with no reorder level set"] == "0"
