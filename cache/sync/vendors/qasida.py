@@ -25,7 +25,7 @@ from cache.db import iso, transaction, utcnow
 from cache.sync import mappers
 from cache.sync.engine import Fetch, SyncResource, SyncState
 from cache.sync.fetch import ListBatch, NeedsDb, expired_cursor, paged, paged_since
-from services.core import PageRequest, ValidationError
+from services.core import NotFoundError, PageRequest, ValidationError
 from services.qasida import resources as qasida
 from services.qasida.models import OpenItem
 
@@ -106,23 +106,40 @@ def _pages(client: Any, kind: str, customer: str, start: dict[str, Any] | None) 
 
 
 def open_item_batches(db: Database, client: Any, kind: str) -> Iterator[ListBatch]:
-    """One batch per page read. The batch is stored by the engine before this generator resumes, so
-    settling (after the last page of a customer) only ever compares against stored rows."""
+    """One batch per page read. The engine stores a batch before this generator resumes, so a customer's
+    items are settled (or its progress saved) only once its page is in the cache; the run ends when the
+    customers or the budget run out."""
     left = int(getattr(client, "open_items_budget", DEFAULT_OPEN_ITEMS_BUDGET))
     for customer, resume, seen in customers_to_check(db, kind):
         if left <= 0:
-            break
-        for page in _pages(client, kind, customer, resume):
+            return
+        try:
+            for page in _pages(client, kind, customer, resume):
+                left -= 1
+                seen = [*seen, *(r.key for r in page.records if r.key is not None)]
+                yield ListBatch(_readable(kind, customer, page.records), {"customer": customer})
+                if page.next is None:
+                    settle_unseen(db, kind, customer, seen, iso(utcnow()))
+                    break
+                _save_progress(db, kind, customer, page.next.checkpoint(), seen)
+                if left <= 0:
+                    return
+        except (NotFoundError, ValidationError) as exc:  # this customer's list only: go on with the others
             left -= 1
-            seen = [*seen, *(r.key for r in page.records if r.key is not None)]
-            yield ListBatch(_readable(kind, customer, page.records), {"customer": customer})
-            if page.next is None:
-                settle_unseen(db, kind, customer, seen, iso(utcnow()))
-                break
-            _save_progress(db, kind, customer, page.next.checkpoint(), seen)
-            if left <= 0:
-                break
-    yield ListBatch([], None)  # the end of this run's share: the engine completes the run
+            log.warning("sync: Qasida refused the %s of customer %s (%s); skipped until its next turn",
+                        kind, customer, exc)
+            _mark_skipped(db, kind, customer, iso(utcnow()))
+
+
+def _mark_skipped(db: Database, kind: str, customer: str, now: str) -> None:
+    """Its turn is over (it goes to the back of the rotation), nothing is settled."""
+    with transaction(db):
+        db.execute(
+            """INSERT INTO qasida_open_item_checks (kind, customer_id, checked_at) VALUES (?, ?, ?)
+               ON CONFLICT (kind, customer_id) DO UPDATE SET checked_at = excluded.checked_at, resume = NULL,
+               seen = '[]'""",
+            [kind, customer, now],
+        )
 
 
 def _open_items(kind: str) -> NeedsDb:

@@ -119,3 +119,23 @@ def test_an_item_back_in_the_open_list_is_open_again_and_bad_rows_are_skipped(
         run(db, claims_sync, c)
     assert open_claims(db) == {"10": "1", "11": "1", "20": "2"}
     assert db.execute("SELECT remains_to_be_paid FROM qasida_claims WHERE invoice_id = '11'").fetchone()[0] == "0.125"
+
+
+def test_a_customer_the_vendor_refuses_is_skipped_and_the_others_are_read(
+    db: Database, claims_sync: SyncResource, tmp_path: Path,
+) -> None:
+    customers(db, range(1, 4))
+    erp = Erp({1: [item(10)], 3: [item(30)]})
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params["customerId"] == "2":
+            return httpx.Response(404, json={"title": "Not Found", "detail": "Customer 2 was not found."})
+        return erp(request)
+
+    settings = Settings(opsdash_db=tmp_path / "rl.db", qasida_base_url="http://erp.test", qasida_token="t",
+                        qasida_mandant_id="1")
+    with make_client(settings, transport=httpx.MockTransport(handler)) as c:
+        run(db, claims_sync, c)
+    assert open_claims(db) == {"10": "1", "30": "3"}
+    checked = db.execute("SELECT customer_id FROM qasida_open_item_checks WHERE checked_at IS NOT NULL").fetchall()
+    assert sorted(r[0] for r in checked) == ["1", "2", "3"]  # 2 waits for its next turn like the others
