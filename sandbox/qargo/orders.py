@@ -64,8 +64,9 @@ class OrderBook:
         self.count = world.sizes["qargo_orders"]
         self._index = {stable_uuid(seed, "order", i): i for i in range(1, self.count + 1)}
         self.orders: dict[str, Order] = {}
-        self.by_identifier: dict[str, str] = {}  # uploaded orders only: other systems own the rest
+        self.by_identifier: dict[str, str] = {}  # uploaded orders; pre-existing ones via _preexisting_idents
         self.uploaded: list[str] = []
+        self._idents: dict[str, int] | None = None
 
     def get(self, order_id: str) -> Order | None:
         if order_id in self.orders:
@@ -80,8 +81,18 @@ class OrderBook:
         return self.orders[order_id]
 
     def by_ident(self, identifier: str) -> Order | None:
+        """An uploaded order, or a pre-existing one (Qargo updates and cancels any order by its
+        `order_identifier`, whoever created it: the demo acts on orders the dashboard only knows)."""
         order_id = self.by_identifier.get(identifier)
-        return self.orders.get(order_id) if order_id else None
+        if order_id:
+            return self.orders.get(order_id)
+        i = self._preexisting_idents().get(identifier)
+        return self.preexisting(i) if i else None
+
+    def _preexisting_idents(self) -> dict[str, int]:
+        if self._idents is None:
+            self._idents = {preexisting_identifier(self.world, i, self.count): i for i in range(1, self.count + 1)}
+        return self._idents
 
     def add_uploaded(self, order: Order) -> None:
         self.orders[order.id] = order
@@ -96,6 +107,10 @@ class OrderBook:
 
 def erp_index(world: World, i: int, count: int) -> int:
     return max(1, world.sizes["erp_orders"] - count + i)
+
+
+def preexisting_identifier(world: World, i: int, count: int) -> str:
+    return f"TMS-{world.order_number(erp_index(world, i, count))}"
 
 
 def _generate(world: World, seed: int, i: int, count: int) -> Order:
@@ -113,7 +128,7 @@ def _generate(world: World, seed: int, i: int, count: int) -> Order:
                     pickup_day + timedelta(days=rng.randint(1, 3)), f"D-{world.order_number(erp)}")
     goods = [{"description": f"{rng.randint(1, 33)} pallets", "quantity": rng.randint(1, 33)}]
     consignment = Consignment(stable_uuid(seed, "consignment", i), pickup, delivery, goods)
-    order = Order(order_id, f"pre/{i}", f"TMS-{world.order_number(erp)}", customer, world.order_number(erp),
+    order = Order(order_id, f"pre/{i}", preexisting_identifier(world, i, count), customer, world.order_number(erp),
                   [consignment], ordered)
     order.status = "CANCELLED" if rng.random() < 0.05 else _status_by_age(world.anchor - ordered)
     return order

@@ -88,7 +88,7 @@ def _charge(order: Order, seed: int, code: str, name: str, cents: int, approval:
 def _charge_status(order: Order, approval: str | None) -> str:
     if order.status == "CANCELLED" or approval == "REJECTED":
         return "DO_NOT_INVOICE"
-    return "INVOICED" if order.status == "INVOICED" else "CREATED"
+    return "INVOICED" if order.status in ("INVOICED", "INVOICE_POSTED") else "CREATED"
 
 
 def document_kinds(order: Order) -> list[tuple[str, str]]:

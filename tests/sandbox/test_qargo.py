@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from cache.statuses import QARGO_ORDER_PHASE
 from sandbox.context import Limits, SandboxConfig
 from sandbox.qargo.common import stable_uuid
 from sandbox.world import SIZES, World
@@ -258,6 +259,27 @@ def test_charges_are_decimal_strings_and_can_be_approved(relaxed_sandbox: Sandbo
     rejected = next(c for c in after if c["id"] == requested["id"])
     assert rejected["approval_status"] == "REJECTED" and rejected["status"] == "DO_NOT_INVOICE"
     assert bad.status_code == 400 and bad.json()["errors"]
+
+
+def test_known_orders_can_be_updated_and_cancelled_by_their_identifier(relaxed_sandbox: SandboxConfig) -> None:
+    """For the demo (issue 10): an order the dashboard knows (not uploaded by it) has an
+    `order_identifier` that the upload accepts for UPDATE, and for DELETE while still cancellable."""
+    n = SIZES["small"]["qargo_orders"]
+    with api(relaxed_sandbox) as client:
+        known = [client.get(f"/v1/orders/order/{preexisting_order_id(i)}/status").json() for i in range(1, n + 1)]
+        assert all(o["order_identifier"] for o in known)
+        open_one = next(o for o in known if o["status"] in ("TO_PLAN", "PLANNED"))
+        moving = next(o for o in known if o["status"] in ("IN_TRANSIT", "COMPLETED", "INVOICE_READY"))
+        updated = upload_and_settle(client, relaxed_sandbox, order_payload(
+            moving["order_identifier"], "UPDATE", customer_reference_number="SO-UPDATED"))
+        cancelled = upload_and_settle(client, relaxed_sandbox, order_payload(open_one["order_identifier"], "DELETE"))
+        after = client.get(f"/v1/orders/order/{open_one['id']}/status").json()["status"]
+        late = upload_and_settle(client, relaxed_sandbox, order_payload(moving["order_identifier"], "DELETE"))
+    assert updated["upload_status"] == "COMPLETED" and updated["order_id"] == moving["id"]
+    assert cancelled["upload_status"] == "COMPLETED" and after == "CANCELLED"
+    assert late["upload_status"] == "ERROR" and "can no longer be cancelled" in late["error"]["error_message"]
+    statuses = {o["status"] for o in known}
+    assert statuses <= set(QARGO_ORDER_PHASE) and "INVOICE_POSTED" in statuses
 
 
 def test_export_documents_and_download(relaxed_sandbox: SandboxConfig) -> None:
