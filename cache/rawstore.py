@@ -10,15 +10,19 @@ Stored form, in the same STRICT TEXT column (no table rebuild, no new column in 
 form, so rows written before this module, small records (kept plain: compression would not pay)
 and hand edits all read the same way.
 
-Not compressed: tables whose `raw` a dataset's SQL reads with `json_extract` (found with an
-authorizer, as `cache.versions` finds the tables a dataset reads) — SQL cannot read the
-compressed form. Exports read columns, never `raw`, so every exported value stays the same.
+Tables whose `raw` a dataset's SQL reads (found with an authorizer, as `cache.versions` finds the
+tables a dataset reads) keep the keys that SQL extracts in plain JSON next to the compressed record:
+`{"productCode": "SKU-1", "warehouseId": 44, "~z": "<dict id>:<base64>"}`, so
+`json_extract(raw, '$.productCode')` reads the same value. When the SQL does anything else with
+`raw` than `json_extract(raw, '$.key')`, those tables stay plain. Exports read columns, never
+`raw`, so every exported value stays the same.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import sqlite3
 import zlib
@@ -43,31 +47,60 @@ _DICTS: dict[str, bytes] = {}  # dict id (content digest) -> dictionary; ids nev
 _PACKERS: dict[str, zlib._Compress] = {}  # dict id -> a compressor primed with it (copied per record)
 
 
-def encode(text: str, dict_id: str, zdict: bytes) -> str:
+def encode(text: str, dict_id: str, zdict: bytes, keep: frozenset[str] | None = None) -> str:
     """`text` compressed with the table's dictionary, or `text` itself when that does not pay.
 
+    `keep`: keys SQL reads from this table's raw, kept in plain JSON beside the compressed record.
     Priming a compressor with a 32 KB dictionary costs more than compressing a record, so one primed
     compressor per dictionary is copied for each record (~20 µs a record instead of ~50)."""
     data = text.encode()
-    if len(data) < MIN_BYTES:
+    if len(data) < MIN_BYTES or is_packed(text):
         return text
     primed = _PACKERS.get(dict_id)
     if primed is None:
         primed = _PACKERS[dict_id] = zlib.compressobj(_LEVEL, zlib.DEFLATED, -15, zdict=zdict)
     packer = primed.copy()
     # base64 (C) rather than base85 (Python): 7 % longer, several times faster.
-    packed = base64.b64encode(packer.compress(data) + packer.flush()).decode("ascii")
-    encoded = f"{PREFIX}{dict_id}:{packed}"
-    return encoded if len(encoded) < len(text) else text
+    packed = f"{dict_id}:" + base64.b64encode(packer.compress(data) + packer.flush()).decode("ascii")
+    encoded = PREFIX + packed if keep is None else _with_plain_keys(text, packed, keep)
+    return encoded if encoded is not None and len(encoded) < len(text) else text
+
+
+def _with_plain_keys(text: str, packed: str, keep: frozenset[str]) -> str | None:
+    """`{"key": value, ..., "~z": packed}`; None (store plain) unless every kept value is exact in JSON."""
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or _PACKED_KEY in record:
+        return None
+    plain = {k: record[k] for k in sorted(keep) if k in record}
+    if any(type(v) not in _EXACT for v in plain.values()):
+        return None  # a float would be re-spelled; keep the record as it came
+    return json.dumps({**plain, _PACKED_KEY: packed}, separators=(",", ":"))
+
+
+_PACKED_KEY = "~z"
+_EXACT = frozenset({str, int, bool, type(None)})
+
+
+def is_packed(text: str) -> bool:
+    return text.startswith(PREFIX) or (text.endswith('"}') and f'"{_PACKED_KEY}":"' in text)
 
 
 def decode(db: Database | sqlite3.Connection | None, text: str | None) -> str | None:
     """The JSON text of a stored `raw`, whether compressed or plain (None stays None)."""
-    if not text or not text.startswith(PREFIX):
+    if not text:
         return text
-    dict_id, _, packed = text[len(PREFIX):].partition(":")
+    if text.startswith(PREFIX):
+        packed = text[len(PREFIX):]
+    elif is_packed(text):
+        packed = json.loads(text)[_PACKED_KEY]
+    else:
+        return text
+    dict_id, _, body = packed.partition(":")
     unpacker = zlib.decompressobj(-15, zdict=_dictionary(db, dict_id))
-    return (unpacker.decompress(base64.b64decode(packed)) + unpacker.flush()).decode()
+    return (unpacker.decompress(base64.b64decode(body)) + unpacker.flush()).decode()
 
 
 def _dictionary(db: Database | sqlite3.Connection | None, dict_id: str) -> bytes:
@@ -82,15 +115,25 @@ def _dictionary(db: Database | sqlite3.Connection | None, dict_id: str) -> bytes
     return _DICTS[dict_id]
 
 
-def table_dictionary(db: Database, table: str, samples: Sequence[str]) -> tuple[str, bytes] | None:
-    """The table's dictionary, trained from `samples` and stored if it has none yet (call inside
-    the writer's transaction). None when the table's raw must stay plain or there is nothing to learn."""
-    if not ENABLED or "raw_dicts" not in db.table_names() or table in sql_read_raw(db):
+Packing = tuple[str, bytes, frozenset[str] | None]  # dict id, dictionary, keys kept plain (None: none)
+
+
+def table_dictionary(db: Database, table: str, samples: Sequence[str]) -> Packing | None:
+    """How to compress the table's raw: its dictionary, trained from `samples` and stored if it has
+    none yet (call inside the writer's transaction), and the keys SQL reads from it. None when the
+    table's raw must stay plain or there is nothing to learn yet."""
+    if not ENABLED or "raw_dicts" not in db.table_names():
         return None
+    readers, keys = sql_raw_usage(db)
+    keep = None
+    if table in readers:
+        if keys is None:
+            return None
+        keep = keys
     row = db.conn.execute("SELECT dict_id, zdict FROM raw_dicts WHERE table_name = ?", [table]).fetchone()
     if row is not None:
         _DICTS.setdefault(row[0], row[1])
-        return row[0], row[1]
+        return row[0], row[1], keep
     zdict = _train(samples)
     if not zdict:
         return None
@@ -98,7 +141,7 @@ def table_dictionary(db: Database, table: str, samples: Sequence[str]) -> tuple[
     db.conn.execute("INSERT OR IGNORE INTO raw_dicts (dict_id, table_name, zdict) VALUES (?, ?, ?)",
                     [dict_id, table, zdict])
     _DICTS[dict_id] = zdict
-    return dict_id, zdict
+    return dict_id, zdict, keep
 
 
 def _train(samples: Sequence[str]) -> bytes:
@@ -112,15 +155,29 @@ def _train(samples: Sequence[str]) -> bytes:
     return "\n".join(picked).encode()[-_DICT_BYTES:]
 
 
-_READ_RAW: dict[int, frozenset[str]] = {}
+_USAGE: dict[int, tuple[frozenset[str], frozenset[str] | None]] = {}
+_KEY_READ = re.compile(r"json_extract\(\s*(?:\w+\.)?raw\s*,\s*'\$\.([A-Za-z_][A-Za-z0-9_]*)'\s*\)", re.IGNORECASE)
+_ANY_RAW = re.compile(r"(?<![\w'])(?:\w+\.)?raw\b")
+
+
+def sql_raw_usage(db: Database) -> tuple[frozenset[str], frozenset[str] | None]:
+    """(tables whose `raw` some dataset's SQL reads, the keys it reads with `json_extract(raw, '$.key')`,
+    or None when the SQL uses `raw` any other way)."""
+    schema = int(db.conn.execute("PRAGMA schema_version").fetchone()[0])
+    if schema not in _USAGE:
+        statements = [d.sql for d in DATASETS.values()]
+        keys: set[str] = set()
+        simple = True
+        for sql in statements:
+            keys.update(_KEY_READ.findall(sql))
+            simple = simple and len(_ANY_RAW.findall(sql)) == len(_KEY_READ.findall(sql))
+        _USAGE[schema] = (frozenset(_raw_readers(db.conn, statements)), frozenset(keys) if simple else None)
+    return _USAGE[schema]
 
 
 def sql_read_raw(db: Database) -> frozenset[str]:
-    """Tables whose `raw` column some dataset's SQL reads (kept plain JSON)."""
-    schema = int(db.conn.execute("PRAGMA schema_version").fetchone()[0])
-    if schema not in _READ_RAW:
-        _READ_RAW[schema] = frozenset(_raw_readers(db.conn, (d.sql for d in DATASETS.values())))
-    return _READ_RAW[schema]
+    """Tables whose `raw` column some dataset's SQL reads."""
+    return sql_raw_usage(db)[0]
 
 
 def _raw_readers(conn: sqlite3.Connection, statements: Iterable[str]) -> set[str]:
@@ -149,18 +206,17 @@ def compress_existing(db: Database, batch: int = 2_000) -> dict[str, int]:
     """Compress the plain raw JSON already stored (a database synced before this module, or with it off);
     returns rows compressed per table. Run `VACUUM` afterwards to give the space back to the disk."""
     done: dict[str, int] = {}
-    readers = sql_read_raw(db)
     for table in db.table_names():
-        if table in readers or "raw" not in db[table].columns_dict:
-            continue
-        done[table] = _compress_table(db, table, batch)
+        if "raw" in db[table].columns_dict:
+            done[table] = _compress_table(db, table, batch)
     return done
 
 
 def _compress_table(db: Database, table: str, batch: int) -> int:
     name = '"' + table.replace('"', '""') + '"'
     sample = [r for (r,) in db.conn.execute(
-        f"SELECT raw FROM {name} WHERE raw NOT LIKE 'z:%' ORDER BY random() LIMIT {_SAMPLE * 4}")]
+        f"SELECT raw FROM {name} WHERE raw NOT LIKE 'z:%' AND raw NOT LIKE '%\"~z\":%' "
+        f"ORDER BY random() LIMIT {_SAMPLE * 4}")]
     count, last = 0, 0
     with transaction(db):
         found = table_dictionary(db, table, sample)
@@ -172,7 +228,7 @@ def _compress_table(db: Database, table: str, batch: int) -> int:
         if not rows:
             return count
         last = rows[-1][0]
-        changed = [(encode(raw, *found), rowid) for rowid, raw in rows if raw and not raw.startswith(PREFIX)]
+        changed = [(encode(raw, *found), rowid) for rowid, raw in rows if raw and not is_packed(raw)]
         with transaction(db):
             db.conn.executemany(f"UPDATE {name} SET raw = ? WHERE rowid = ?", changed)
         count += len(changed)

@@ -67,9 +67,7 @@ def _compress_raw(db: Database, table: str, params: list[tuple[Any, ...]], at: i
     found = table_dictionary(db, table, [p[at] for p in params if isinstance(p[at], str)])
     if found is None:
         return params
-    dict_id, zdict = found
-    return [p[:at] + (encode(p[at], dict_id, zdict),) + p[at + 1:] if isinstance(p[at], str) else p
-            for p in params]
+    return [p[:at] + (encode(p[at], *found),) + p[at + 1:] if isinstance(p[at], str) else p for p in params]
 
 
 def _upsert_sql(table: str, columns: list[str], keys: list[str], insert_only: Sequence[str]) -> str:

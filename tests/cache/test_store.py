@@ -147,16 +147,30 @@ def test_a_later_batch_uses_the_tables_first_dictionary(db: Database) -> None:
     assert json.loads(decode(db, text) or "")["number"] == "INV-0000025"
 
 
-def test_raw_a_dataset_reads_in_sql_stays_plain(db: Database) -> None:
-    from cache.rawstore import sql_read_raw
+def test_keys_a_dataset_reads_in_sql_stay_readable_by_sql(db: Database) -> None:
+    from cache.rawstore import decode, sql_raw_usage
 
-    readers = sql_read_raw(db)
-    for table in readers:
-        assert table in db.table_names()
-    if "qasida_stock_cards" in readers:
-        row = {"stock_card_id": "s1", "product": "P", "synced_at": NOW, "raw": {"productCode": "X" * 300}}
-        upsert_records(db, "qasida_stock_cards", [row] * 5, "stock_card_id")
-        assert db.execute("SELECT json_extract(raw, '$.productCode') FROM qasida_stock_cards").fetchone()[0] == "X" * 300
+    readers, keys = sql_raw_usage(db)
+    assert all(table in db.table_names() for table in readers)
+    rows = [{"stock_card_id": f"s{i}", "product": "P", "synced_at": NOW,
+             "raw": {"productCode": f"SKU-{i:06d}", "warehouseId": 44, "productName": "Light Drum " * 20,
+                     "quantity": "295.000", "unitPrice": 1276.24}} for i in range(6)]
+    upsert_records(db, "qasida_stock_cards", rows, "stock_card_id")
+    text = db.execute("SELECT raw FROM qasida_stock_cards WHERE stock_card_id = 's3'").fetchone()[0]
+    assert decode(db, text) == json.dumps(rows[3]["raw"], sort_keys=True)
+    for key in keys or ():  # every key the dataset SQL extracts reads the same as from the plain record
+        extracted = db.execute("SELECT json_extract(raw, ?) FROM qasida_stock_cards WHERE stock_card_id = 's3'",
+                               [f"$.{key}"]).fetchone()[0]
+        assert extracted == {"productCode": "SKU-000003", "warehouseId": 44}.get(key)
+    if keys is not None and "qasida_stock_cards" in readers:
+        assert len(text) < len(json.dumps(rows[3]["raw"])) / 2
+
+
+def test_a_float_in_a_kept_key_keeps_the_record_plain() -> None:
+    from cache.rawstore import encode
+
+    text = json.dumps({"productCode": 1.10, "name": "x" * 300})
+    assert encode(text, "d", b"x" * 100, frozenset({"productCode"})) == text
 
 
 def test_small_raw_stays_plain_and_plain_raw_decodes_as_itself(db: Database) -> None:
@@ -191,3 +205,28 @@ def test_order_details_read_compressed_raw(db: Database) -> None:
     upsert_records(db, "qargo_orders", rows, "order_id")
     assert db.execute("SELECT raw FROM qargo_orders WHERE order_id = 'o2'").fetchone()[0].startswith("z:")
     assert [s["stop"] for s in order_details(db, "qargo", "o2").stops] == ["Stop 0", "Stop 1", "Stop 2"]
+
+
+def test_datasets_read_the_same_from_compressed_raw(db: Database) -> None:
+    """Every dataset row is the same whether raw was stored plain or compressed (exports read these)."""
+    from cache import rawstore
+    from cache.datasets import DATASETS
+    from cache.queries import iter_dataset
+
+    rows = [{"stock_card_id": f"s{i}", "product_id": f"p{i}", "product": "P", "warehouse_id": "44",
+             "warehouse": "Berlin", "quantity": 3.0, "synced_at": NOW,
+             "raw": {"productCode": f"SKU-{i:06d}", "warehouseId": 44, "productName": "Light Drum " * 20}}
+            for i in range(6)]
+
+    def snapshot() -> dict[str, list[dict[str, object]]]:
+        return {name: list(iter_dataset(db, name, now=NOW)) for name in sorted(DATASETS)}
+
+    rawstore.ENABLED = False
+    try:
+        upsert_records(db, "qasida_stock_cards", rows, "stock_card_id")
+        upsert_records(db, "quaderno_invoices", _invoices(10), "invoice_id")
+    finally:
+        rawstore.ENABLED = True
+    plain = snapshot()
+    assert rawstore.compress_existing(db)["qasida_stock_cards"] == 6
+    assert snapshot() == plain
