@@ -17,6 +17,7 @@ from typing import Any
 
 import streamlit as st
 
+from cache import calendar
 from cache.datasets import get_dataset
 from services.settings import VENDORS
 
@@ -37,7 +38,7 @@ class Filters:
 
 
 def default_dates(today: date | None = None) -> tuple[date, date]:
-    day = today or date.today()
+    day = today or calendar.today()  # the business date (OPSDASH_TIMEZONE), not the server's
     return day - DEFAULT_PAST, day + DEFAULT_FUTURE
 
 
