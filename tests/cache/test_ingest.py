@@ -8,14 +8,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from pydantic import SecretStr
 from sqlite_utils import Database
-from starlette.testclient import TestClient
 
 from cache.ingest import BadEvent, FutureTimestamp, Outcome, delivery_key, ingest_qargo, ingest_upwell
 from cache.statuses import UPWELL_ENDED, upwell_outstanding, upwell_outstanding_sql
 from cache.webhooks import webhook_app
+from sandbox.server import free_port, serving
 from services.qargo.visibility import OperationalVisibilityUpdate
 from services.settings import Settings
 
@@ -141,11 +142,11 @@ def test_a_version_more_than_a_day_ahead_is_refused_and_not_stored(db: Database)
 def test_the_receiver_answers_400_for_a_future_stamp(db_path: Path) -> None:
     settings = Settings(opsdash_db=db_path, opsdash_webhook_user="hooks",
                         opsdash_webhook_password=SecretStr("pw-123456"))
-    with TestClient(webhook_app(settings)) as client:
+    with serving(webhook_app(settings), "127.0.0.1", free_port()) as url:
         body = envelope("e1", "INSERT", image("9999-01-01T00:00:00+00:00"))
-        response = client.post("/webhooks/upwell", content=body, auth=("hooks", "pw-123456"))
+        response = httpx.post(f"{url}/webhooks/upwell", content=body, auth=("hooks", "pw-123456"))
         q = qargo_body("o-1", "PLANNED", "9999-01-01T00:00:00Z")
-        qargo = client.post("/webhooks/qargo", content=q, auth=("hooks", "pw-123456"))
+        qargo = httpx.post(f"{url}/webhooks/qargo", content=q, auth=("hooks", "pw-123456"))
     assert response.status_code == 400 and "more than a day in the future" in response.json()["detail"]
     assert qargo.status_code == 400 and "events.0.timestamp" in qargo.json()["detail"]
 
