@@ -7,10 +7,14 @@ and the options, and hands every session the same figure object. `st.plotly_char
 figure (it serialises a copy), so sharing it is safe; never mutate a figure returned from here.
 
     st.plotly_chart(figures.cached(px.bar, frame, x="day", y="orders", color="status"), key="chart.orders")
+
+    @figures.memoized                      # or on a builder: the same, for every call
+    def aging(frame: pd.DataFrame, currency: str) -> go.Figure: ...
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -30,13 +34,22 @@ def digest(frame: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
-def cached(build: Callable[..., Any], frame: pd.DataFrame, **options: Any) -> Any:
-    """`build(frame, **options)`, built once per (builder, data, options) and shared."""
+def cached(build: Callable[..., Any], frame: pd.DataFrame, *args: Any, **options: Any) -> Any:
+    """`build(frame, *args, **options)`, built once per (builder, data, arguments) and shared."""
     name = f"{getattr(build, '__module__', '')}.{getattr(build, '__qualname__', repr(build))}"
-    return _figure(name, digest(frame), json.dumps(options, sort_keys=True, default=str), build, frame, options)
+    key = json.dumps([list(args), options], sort_keys=True, default=str)
+    return _figure(name, digest(frame), key, build, frame, args, options)
+
+
+def memoized(build: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator form of `cached` for a figure builder whose first argument is its frame."""
+    @functools.wraps(build)
+    def wrapper(frame: pd.DataFrame, *args: Any, **options: Any) -> Any:
+        return cached(build, frame, *args, **options)
+    return wrapper
 
 
 @st.cache_resource(ttl=FIGURE_TTL_S, max_entries=FIGURE_ENTRIES, show_spinner=False)
-def _figure(name: str, data: str, options: str, _build: Callable[..., Any], _frame: pd.DataFrame,
-            _options: dict[str, Any]) -> Any:
-    return _build(_frame, **_options)
+def _figure(name: str, data: str, arguments: str, _build: Callable[..., Any], _frame: pd.DataFrame,
+            _args: tuple[Any, ...], _options: dict[str, Any]) -> Any:
+    return _build(_frame, *_args, **_options)

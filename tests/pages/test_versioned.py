@@ -80,3 +80,19 @@ def test_a_figure_is_built_once_per_data() -> None:
     assert figures.cached(bar, frame.assign(orders=[3, 5]), x="day") is not first
     assert figures.cached(bar, frame, x="orders") != first
     assert builds == [2, 2, 2]
+
+
+def test_a_memoized_builder_takes_positional_arguments() -> None:
+    st.cache_resource.clear()
+    builds: list[str] = []
+
+    @figures.memoized
+    def aging(frame: pd.DataFrame, currency: str, title: str = "") -> tuple[str, int]:
+        builds.append(currency)
+        return currency, len(frame)
+
+    frame = pd.DataFrame({"bucket": ["1–30"], "value": [1]})
+    assert aging(frame, "EUR", title="t") == ("EUR", 1)
+    assert aging(frame, "EUR", title="t") == ("EUR", 1)
+    assert aging(frame, "USD", title="t") == ("USD", 1)
+    assert builds == ["EUR", "USD"]
