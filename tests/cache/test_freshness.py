@@ -78,5 +78,7 @@ def test_every_dataset_exposes_its_sources(db: Database, name: str) -> None:
 
 
 def test_invoices_outstanding_sources() -> None:
+    # receivables (Quaderno invoices, Qasida claims), then payables (Qasida liabilities, Upwell, Cargobase)
     assert get_dataset("invoices_outstanding").sources == (
-        ("quaderno", "invoices"), ("qasida", "liabilities"), ("cargobase", "invoices"), ("upwell", "carrier_invoices"))
+        ("quaderno", "invoices"), ("qasida", "claims"), ("qasida", "liabilities"), ("upwell", "carrier_invoices"),
+        ("cargobase", "invoices"))
