@@ -11,8 +11,9 @@ import httpx
 from sqlite_utils import Database
 
 from cache.store import upsert_records
-from cache.sync.engine import run_resource
+from cache.sync.engine import run_all, run_resource
 from cache.sync.resources import resources_for
+from sandbox.server import client_env
 from services.quaderno.client import make_client
 from services.settings import Settings
 
@@ -91,3 +92,28 @@ def test_outstanding_but_covered_by_payments_has_nothing_due(db: Database, tmp_p
     """The recorded `new_sale`: state "outstanding", a payment of the whole total."""
     run(db, tmp_path, Server([invoice(5, "outstanding", 10800, [10800]), invoice(6, "outstanding", 1000, [56.6])]))
     assert state_of(db) == {"5": ("outstanding", 0), "6": ("outstanding", 943)}
+
+
+def test_against_the_sandbox_paid_invoices_leave_outstanding_in_one_incremental_run(
+    db: Database, relaxed_sandbox: Any, admin: httpx.Client, db_path: Path,
+) -> None:
+    """Issue 9 "Done when": paying a Quaderno invoice leaves outstanding within one sync."""
+    env = client_env(relaxed_sandbox)
+    settings = Settings(**{k.lower(): v for k, v in env.items()}, opsdash_db=db_path)
+    with make_client(settings) as client:
+        assert all(r.ok for r in run_all(db, {"quaderno": client}, resources_for(db, ["quaderno"])))
+        before = dict(db.execute("SELECT invoice_id, state FROM quaderno_invoices WHERE state IN ('outstanding', "
+                                 "'late')").fetchall())
+        admin.post("/_admin/clock", json={"advance_seconds": 40 * 86400})  # customers pay as time goes by
+        admin.post("/_admin/stats/reset")
+        result = run_resource(db, client, open_invoices(db))
+        truth = {i: client.get_json(f"/invoices/{i}.json")["state"] for i in before}
+    assert result.ok, result.error
+    now_paid = [i for i, s in truth.items() if s not in ("outstanding", "late")]
+    assert now_paid  # the clock moved far enough for some payments
+    stored = dict(db.execute("SELECT invoice_id, state FROM quaderno_invoices").fetchall())
+    assert {i: stored[i] for i in before} == truth
+    [(due,)] = db.execute("SELECT count(*) FROM quaderno_invoices WHERE invoice_id IN "
+                          f"({','.join('?' * len(now_paid))}) AND state IN ('outstanding', 'late') AND amount_due > 0",
+                          now_paid).fetchall()
+    assert due == 0
