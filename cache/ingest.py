@@ -4,7 +4,12 @@ Outcomes, recorded per (source, event id) in `webhook_events`:
 - accepted:  new event, applied to its table;
 - duplicate: the same event id again, or a retry (`retryOfId`) of an event we already have;
 - stale:     a new event older than the stored state of its record: kept, not applied;
-- rejected:  bad body (the reason names the field); nothing of it is applied or stored.
+- rejected:  bad body (the reason names the field), or a version more than a day in the future
+             (`FutureTimestamp`, a `BadEvent`: the receiver answers 400); nothing of it is applied or stored.
+
+Versions are compared as datetimes at the vendor's precision (microseconds) and stored as such
+(`version_text`). An Upwell DELETE applies unless a newer INSERT/UPDATE was applied (see
+`_upwell_stale`); Qargo deliveries are de-duplicated on a digest of their content (`delivery_key`).
 """
 
 from __future__ import annotations
