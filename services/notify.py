@@ -20,6 +20,7 @@ import ssl
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email import policy
 from email.message import EmailMessage
 from typing import Any, Protocol
 
@@ -29,6 +30,8 @@ from pydantic import SecretStr
 from services.settings import Settings
 
 TIMEOUT_S = 10.0
+# Lines up to RFC 5322's hard limit: a long subject is not folded into a leading-space continuation.
+_POLICY = policy.SMTP.clone(max_line_length=998)
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(minutes=30)
 
@@ -146,7 +149,7 @@ class WebhookChannel:
 
 
 def _email(message: Message, sender: str, to: tuple[str, ...]) -> EmailMessage:
-    email = EmailMessage()
+    email = EmailMessage(policy=_POLICY)
     email["Subject"], email["From"], email["To"] = message.subject, sender, ", ".join(to)
     email.set_content(message.body)
     for item in message.attachments:

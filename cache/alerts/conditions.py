@@ -77,7 +77,7 @@ def _money_ok(row: dict[str, Any], params: dict[str, Any]) -> bool:
 
 def _amount(row: dict[str, Any]) -> str:
     amount = money_value(row.get("amount_due"), row.get("currency"))
-    return "" if amount is None else f" ({amount} {row.get('currency') or ''})".rstrip()
+    return "" if amount is None else f" ({amount:,} {row.get('currency') or ''}".rstrip() + ")"
 
 
 def _party(params: dict[str, Any]) -> dict[str, Any]:

@@ -90,5 +90,5 @@ def _headline(db: Database, section: Section, now: datetime) -> str:
         amount = money_value(row.get("amount_due"), row.get("currency"))
         if amount is not None:
             totals[row["currency"]] = totals.get(row["currency"], Decimal(0)) + amount
-    money = ", ".join(f"{total} {currency}" for currency, total in sorted(totals.items()))
+    money = ", ".join(f"{total:,} {currency}" for currency, total in sorted(totals.items()))
     return f"{count} items" + (f", {money}" if money else "")

@@ -11,7 +11,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message as EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -53,7 +53,7 @@ class _Handler:
         self.box = box
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.box.messages.append(message_from_bytes(envelope.original_content))
+        self.box.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
         self.box.tls_used.append(session.ssl is not None)
         return "250 OK"
 

@@ -25,7 +25,7 @@ def test_an_alert_reaches_email_and_webhook(db: Database, tmp_path: Path) -> Non
         channels = configured_channels(settings, tls_context=box.client_context())
         assert dispatch(db, settings, NOW, channels) == {"email": "sent 1", "webhook": "sent 1"}
     [mail] = box.messages
-    assert mail["Subject"] == "[opsdash] Alert: Acme: invoice INV-9 is 61 days overdue (2500.00 EUR)"
+    assert mail["Subject"] == "[opsdash] Alert: Acme: invoice INV-9 is 61 days overdue (2,500.00 EUR)"
     assert mail["To"] == "finance@example.com" and box.tls_used == [True]
     [body] = hook.bodies
     assert body["opsdash"]["alerts"][0]["key"] == "quaderno:INV-9"

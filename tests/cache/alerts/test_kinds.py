@@ -45,7 +45,7 @@ def test_receivable_amount_and_customer_filters(db: Database, settings: Settings
     rule = add(db, "receivable_overdue", days=5, min_amount="1000.00", currency="EUR", counterparty="Acme")
     assert set(findings(db, rule, NOW, settings)) == {"quaderno:B"}
     title = findings(db, rule, NOW, settings)["quaderno:B"].title
-    assert "1000.01 EUR" in title and "10 days overdue" in title
+    assert "1,000.01 EUR" in title and "10 days overdue" in title
 
 
 def carrier_invoice(db: Database, number: str, due_offset: int, now: datetime = NOW) -> None:

@@ -62,7 +62,7 @@ def test_report_is_sent_once_with_the_exports_attached(
     assert run_reports(db, settings, now) == []  # once per scheduled time
     assert dispatch(db, settings, now, {"email": fake}) == {"email": "sent 1"}
     [message] = fake.sent
-    assert "Overdue receivables: 1 items, 1234.56 EUR" in message.body
+    assert "Overdue receivables: 1 items, 1,234.56 EUR" in message.body
     assert "Stock below reorder level: 1 items" in message.body
     assert f"Payables due by {day(7, now)}: 1 items, 50.00 EUR" in message.body
     assert [a.name for a in message.attachments] == [
