@@ -95,4 +95,4 @@ else:
     st.caption("No vendor has been called from this database yet.")
 
 st.subheader("Alert channels")  # cache/alerts/dispatch.py: a failing channel retries with backoff, keeps its messages
-st.dataframe(alert_view.channels(), hide_index=True, key="sync.alert_channels")
+tables.show(alert_view.channels(), alert_view.CHANNEL_COLUMNS, "sync.alert_channels")
