@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -107,6 +108,17 @@ def test_outstanding_invoices_download_as_xlsx(demo: Demo, page) -> None:  # typ
     assert book.active.max_row > 1  # a header plus at least one invoice
 
 
+@pytest.fixture(scope="module")
+def synced_orders(demo: Demo) -> Demo:
+    """The demo once its first order syncs have landed (business orders need both sides)."""
+    def ready() -> bool:
+        with contextlib.closing(sqlite3.connect(demo.db)) as conn:
+            return all(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                       for t in ("qargo_orders", "qasida_customer_orders"))
+    poll(ready, 120)
+    return demo
+
+
 def test_a_viewer_sees_no_action_buttons(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
     viewer = start_demo(tmp_path, env={"OPSDASH_LOCAL_ROLE": "viewer"})
     context = browser.new_context()
@@ -122,3 +134,45 @@ def test_a_viewer_sees_no_action_buttons(tmp_path: Path, browser) -> None:  # ty
     finally:
         context.close()
         stop_demo(viewer)
+
+
+def grid_column(page, column: int = 1) -> list[str]:  # type: ignore[no-untyped-def]
+    """The texts of one column of the first data grid (its accessible cells; the grid draws on a canvas)."""
+    return page.evaluate(f"""() => Array.from(document.querySelectorAll(
+        "[data-testid='stDataFrame'] [role='gridcell'][aria-colindex='{column}']")).map(e => e.textContent)""")
+
+
+def details_text(page) -> str:  # type: ignore[no-untyped-def]
+    """What the page shows below the "Order details" heading (empty when no order is selected)."""
+    text = page.get_by_test_id("stMain").inner_text()
+    return text.split("Order details", 1)[1] if "Order details" in text else ""
+
+
+def select_row(page, row: int) -> None:  # type: ignore[no-untyped-def]
+    """Tick the row's selection box (the grid's first, narrow column)."""
+    box = page.get_by_test_id("stDataFrame").first.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + 35 * (row + 1) + 17)
+
+
+def test_filtering_or_paging_never_rebinds_the_selected_order(synced_orders: Demo, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{synced_orders.url}/orders")
+    page.get_by_test_id("stDataFrame").first.wait_for()
+    poll(lambda: len(grid_column(page)) > 2)
+    first, second = grid_column(page)[:2]
+    select_row(page, 0)
+    page.get_by_role("heading", name="Order details").wait_for()
+    poll(lambda: first in details_text(page))
+    number = page.get_by_label(re.compile("order number", re.IGNORECASE)).first
+    number.fill(second)  # now another order is the table's first row
+    number.press("Enter")
+    page.get_by_text("is not in this view").wait_for()
+    poll(lambda: grid_column(page)[:1] == [second])
+    assert page.get_by_role("heading", name="Order details").count() == 0  # no details or form for the other order
+    number.fill("")
+    number.press("Enter")
+    page.get_by_role("heading", name="Order details").wait_for()  # the same order again, selected by its id
+    poll(lambda: first in details_text(page))
+    assert second not in details_text(page)
+    page.get_by_role("button", name="Next").click()
+    page.get_by_text("is not in this view").wait_for()
+    assert page.get_by_role("heading", name="Order details").count() == 0
