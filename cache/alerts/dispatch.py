@@ -142,19 +142,41 @@ def dispatch(db: Database, settings: Settings, now: datetime,
 
 
 def _dispatch_channel(db: Database, settings: Settings, name: str, channel: Channel, now: datetime) -> str:
-    pending, state = _pending(db, name), _state(db, name)
-    if not pending:
-        return "nothing pending"
+    state = _state(db, name)
     if state["next_attempt_at"] and state["next_attempt_at"] > iso(now):
         return f"backing off until {state['next_attempt_at']}"
-    unheld = [p for p in pending if p.kind in UNHELD]
-    held = [p for p in pending if p.kind not in UNHELD]
     try:
         rule = policy(settings, name)
     except ValueError as exc:  # a malformed quiet-hours/digest setting: shown on the channel, nothing lost
         db.conn.execute("UPDATE alert_channels SET last_error = ?, last_error_at = ? WHERE channel = ?",
                         [str(exc), iso(now), name])
         return f"not sent: {exc}"
+    if not _claim(db, name, now):
+        return "another process is sending"
+    try:
+        return _send_due(db, settings, name, channel, rule, state, now)
+    finally:  # a success leaves no wait; a failure has set its backoff
+        db.conn.execute("UPDATE alert_channels SET next_attempt_at = NULL WHERE channel = ? AND next_attempt_at = ?",
+                        [name, iso(now + LEASE)])
+
+
+LEASE = timedelta(minutes=2)  # a sender that died mid-send holds its channel this long at most
+
+
+def _claim(db: Database, name: str, now: datetime) -> bool:
+    """Take the channel for this pass, so two workers never send the same message twice."""
+    cursor = db.conn.execute("UPDATE alert_channels SET next_attempt_at = ? WHERE channel = ? "
+                             "AND (next_attempt_at IS NULL OR next_attempt_at <= ?)", [iso(now + LEASE), name, iso(now)])
+    return cursor.rowcount == 1
+
+
+def _send_due(db: Database, settings: Settings, name: str, channel: Channel, rule: Policy,
+              state: Mapping[str, Any], now: datetime) -> str:
+    pending = _pending(db, name)  # read under the claim
+    if not pending:
+        return "nothing pending"
+    unheld = [p for p in pending if p.kind in UNHELD]
+    held = [p for p in pending if p.kind not in UNHELD]
     local = now.astimezone(business_zone(settings))
     release = not in_quiet_hours(local, rule.quiet) and _digest_due(state, local, rule.digest_at)
     batches = [[p] for p in unheld] + (_group(held) if release else [])
@@ -206,7 +228,7 @@ def _send(db: Database, name: str, channel: Channel, batch: list[Pending], now: 
         db.conn.execute(f"UPDATE alert_deliveries SET status = 'sent', sent_at = ?, attempts = attempts + 1 "
                         f"WHERE delivery_id IN ({marks})", [iso(now), *ids])
         db.conn.execute("UPDATE alert_channels SET last_attempt_at = ?, last_success_at = ?, failures = 0, "
-                        "next_attempt_at = NULL, last_error = NULL WHERE channel = ?", [iso(now), iso(now), name])
+                        "last_error = NULL WHERE channel = ?", [iso(now), iso(now), name])
     return True
 
 

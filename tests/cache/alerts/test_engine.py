@@ -168,3 +168,17 @@ def test_only_the_syncs_behind_a_rules_dataset_make_it_due(db: Database, setting
     assert not is_due(db, fresh, NOW + timedelta(minutes=1))  # Qargo orders: not receivables
     db["sync_runs"].insert({"vendor": "quaderno", "resource": "invoices", "started_at": "x", "status": "ok"})
     assert is_due(db, fresh, NOW + timedelta(minutes=1))
+
+
+def test_two_senders_never_send_the_same_message_twice(db: Database, settings: Settings, fake: FakeChannel) -> None:
+    receivable(db, "A", -40)
+    run(db, add(db, "receivable_overdue", days=30), settings)
+    outbox._state(db, "email")
+    assert outbox._claim(db, "email", NOW)  # another worker is sending right now
+    assert outbox.dispatch(db, settings, NOW, {"email": fake})["email"].startswith("backing off until")
+    assert fake.sent == []
+    # that worker died mid-send: its claim lapses after LEASE and the message goes out once
+    later = NOW + outbox.LEASE
+    assert outbox.dispatch(db, settings, later, {"email": fake})["email"] == "sent 1"
+    assert outbox.dispatch(db, settings, later, {"email": fake})["email"] == "nothing pending"
+    assert len(fake.sent) == 1
