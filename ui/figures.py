@@ -27,14 +27,16 @@ FIGURE_TTL_S = 3600
 FIGURE_ENTRIES = 128
 
 
-def digest(frame: pd.DataFrame) -> str:
-    """A digest of the frame's columns, index and values (equal frames, equal digests)."""
-    h = hashlib.sha256(json.dumps([str(c) for c in frame.columns]).encode())
-    h.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
-    return h.hexdigest()
+def digest(data: Any) -> str:
+    """A digest of a frame's columns, index and values, or of any JSON-like data (rows as dicts)."""
+    if isinstance(data, pd.DataFrame):
+        h = hashlib.sha256(json.dumps([str(c) for c in data.columns]).encode())
+        h.update(pd.util.hash_pandas_object(data, index=True).to_numpy().tobytes())
+        return h.hexdigest()
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def cached(build: Callable[..., Any], frame: pd.DataFrame, *args: Any, **options: Any) -> Any:
+def cached(build: Callable[..., Any], frame: Any, *args: Any, **options: Any) -> Any:
     """`build(frame, *args, **options)`, built once per (builder, data, arguments) and shared."""
     name = f"{getattr(build, '__module__', '')}.{getattr(build, '__qualname__', repr(build))}"
     key = json.dumps([list(args), options], sort_keys=True, default=str)
@@ -44,12 +46,12 @@ def cached(build: Callable[..., Any], frame: pd.DataFrame, *args: Any, **options
 def memoized(build: Callable[..., Any]) -> Callable[..., Any]:
     """Decorator form of `cached` for a figure builder whose first argument is its frame."""
     @functools.wraps(build)
-    def wrapper(frame: pd.DataFrame, *args: Any, **options: Any) -> Any:
+    def wrapper(frame: Any, *args: Any, **options: Any) -> Any:
         return cached(build, frame, *args, **options)
     return wrapper
 
 
 @st.cache_resource(ttl=FIGURE_TTL_S, max_entries=FIGURE_ENTRIES, show_spinner=False)
-def _figure(name: str, data: str, arguments: str, _build: Callable[..., Any], _frame: pd.DataFrame,
+def _figure(name: str, data: str, arguments: str, _build: Callable[..., Any], _frame: Any,
             _args: tuple[Any, ...], _options: dict[str, Any]) -> Any:
     return _build(_frame, *_args, **_options)

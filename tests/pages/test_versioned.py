@@ -80,6 +80,9 @@ def test_a_figure_is_built_once_per_data() -> None:
     assert figures.cached(bar, frame.assign(orders=[3, 5]), x="day") is not first
     assert figures.cached(bar, frame, x="orders") != first
     assert builds == [2, 2, 2]
+    rows = [{"bucket": "1–30", "invoices": 2}]
+    assert figures.cached(len, rows) == 1 and figures.cached(len, [dict(r) for r in rows]) == 1
+    assert figures.digest(rows) == figures.digest([dict(r) for r in rows]) != figures.digest([{"bucket": "x"}])
 
 
 def test_a_memoized_builder_takes_positional_arguments() -> None:
