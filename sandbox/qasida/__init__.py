@@ -100,7 +100,7 @@ class Qasida:
         number = q.text("invoiceNumber")
         if number is None:
             raise invalid("invoiceNumber", "The invoiceNumber field is required.")
-        i = self.finance.liability_index(number)
+        i = self.finance.invoice_index(number)
         if i is None:
             raise Problem(404, "Not Found", f"Invoice {number} was not found.")
         return self.finance.payment_status(i)

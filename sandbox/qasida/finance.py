@@ -213,7 +213,7 @@ class Finance:
     def is_supplier(self, customer_id: int) -> bool:
         return customer_id in self.liabilities.by_customer
 
-    def liability_index(self, invoice_number: str) -> int | None:
+    def invoice_index(self, invoice_number: str) -> int | None:
         """The order index i of a sales invoice number, if the number is one this ERP issued."""
         tail = invoice_number.rsplit("-", 1)[-1]
         if not tail.isdigit():

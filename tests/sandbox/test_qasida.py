@@ -251,3 +251,17 @@ def test_a_seed_gives_the_same_data(start_sandbox: StartSandbox) -> None:
             pages.append([client.get(p, params={"PageSize": 20}).json()["data"] for p in (STOCK, ORDERS, CUSTOMERS)])
     assert pages[0] == pages[1]
     assert pages[0] != pages[2]
+
+
+def test_ticks_settle_some_items_over_time(start_sandbox: StartSandbox) -> None:
+    config = start_sandbox(seed=12)
+    with httpx.Client(base_url=config.base_url) as admin:
+        def open_ids(kind: str) -> set[int]:
+            return {i["invoiceId"] for i in every_item(admin, kind) if i["remainsToBePaid"] > 0}
+
+        before = {kind: open_ids(kind) for kind in ("claims", "liabilities")}
+        for _ in range(10):
+            assert admin.post("/_admin/tick").status_code == 200
+        for kind in ("claims", "liabilities"):
+            after = open_ids(kind)
+            assert after < before[kind], kind  # some paid in full, none reopened, none invented
