@@ -142,8 +142,9 @@ def run_reports(db: Database, settings: Settings, now: datetime) -> list[str]:
         try:
             report = reports.build(db, rule, now)
             with transaction(db):
+                if not mark_reported(db, rule.rule_id, now, rule.last_report_at):
+                    continue  # another worker sent this one
                 enqueue(db, settings, rule.channels, report, kind="report", rule_id=rule.rule_id, now=now)
-                mark_reported(db, rule.rule_id, now)
         except Exception as exc:  # one broken report must not stop the others; it is tried again next pass
             log.exception("report %s failed", rule.name)
             mark_evaluated(db, rule.rule_id, now, None, f"{type(exc).__name__}: {exc}")

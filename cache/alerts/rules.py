@@ -242,8 +242,11 @@ def mark_evaluated(db: Database, rule_id: int, now: datetime, signature: str | N
                     "WHERE rule_id = ?", [iso(now), signature, error, rule_id])
 
 
-def mark_reported(db: Database, rule_id: int, now: datetime) -> None:
-    db.conn.execute("UPDATE alert_rules SET last_report_at = ? WHERE rule_id = ?", [iso(now), rule_id])
+def mark_reported(db: Database, rule_id: int, now: datetime, previous: str | None) -> bool:
+    """Record a report as sent, unless another worker did since `previous` was read; True when this one did."""
+    cursor = db.conn.execute("UPDATE alert_rules SET last_report_at = ? WHERE rule_id = ? AND last_report_at IS ?",
+                             [iso(now), rule_id, previous])
+    return cursor.rowcount == 1
 
 
 # The demo's two example rules: both fire on the sandbox's data; e-mail and webhook stay silent

@@ -91,3 +91,12 @@ def _sheets(data: bytes) -> dict[str, bytes]:
     """The workbook's parts (zip timestamps differ by the second they were written)."""
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         return {name: z.read(name) for name in z.namelist()}
+
+
+def test_a_report_another_worker_sent_is_not_sent_again(db: Database) -> None:
+    from cache.alerts.rules import mark_reported
+
+    rule = report_rule(db, datetime.fromisoformat("2026-03-09T07:00:00+00:00"))
+    now = datetime.fromisoformat("2026-03-10T08:00:00+00:00")
+    assert mark_reported(db, rule.rule_id, now, rule.last_report_at)
+    assert not mark_reported(db, rule.rule_id, now, rule.last_report_at)  # the second worker read it before
