@@ -70,6 +70,13 @@ def test_operator_uploads_a_batch_and_sees_the_orders_complete(demo: Demo, page,
          nudge=advance(demo))
     # the fragment re-reads the job every 2 s: its outcome appears without a reload
     page.get_by_text("2 of 2 orders uploaded").wait_for(timeout=DEADLINE_S * 1000)
+    assert page.get_by_text("Nothing has been sent yet").count() == 0  # the page moved on after confirming
+    assert page.get_by_role("button", name=re.compile("^Confirm")).count() == 0
+    # the same file again: Qargo answers DUPLICATE, and the page says so instead of "uploaded"
+    page.get_by_role("button", name="Check the file").click()
+    page.get_by_role("button", name="Confirm: upload 2 orders to Qargo").click()
+    poll(lambda: statuses(demo.db).count("DUPLICATE") == 2, nudge=advance(demo))
+    page.get_by_text("0 of 2 orders uploaded, 2 duplicates").wait_for(timeout=DEADLINE_S * 1000)
 
 
 def test_operator_validates_a_tax_id_and_sees_the_result(demo: Demo, page) -> None:  # type: ignore[no-untyped-def]
@@ -82,6 +89,16 @@ def test_operator_validates_a_tax_id_and_sees_the_result(demo: Demo, page) -> No
     result = page.get_by_text(f"{customer.vat_number[2:]}:", exact=False).first
     result.wait_for(timeout=DEADLINE_S * 1000)
     assert "valid" in result.inner_text()
+
+
+def test_a_tax_calculation_shows_at_once_in_the_history(demo: Demo, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{demo.url}/tax")
+    page.get_by_label("To country", exact=True).fill("DE")
+    page.get_by_label("Amount", exact=True).fill("1234.50")
+    page.get_by_role("button", name="Calculate", exact=True).click()
+    page.get_by_text("Why:").wait_for(timeout=DEADLINE_S * 1000)
+    # the history's newest row is the one just made, its amount grouped and exact
+    poll(lambda: "1,234.50 EUR" in " ".join(grid_column(page, 6)[:1]))
 
 
 def test_outstanding_invoices_download_as_xlsx(demo: Demo, page) -> None:  # type: ignore[no-untyped-def]
