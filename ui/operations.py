@@ -10,6 +10,7 @@ Session-state keys owned here: `PENDING` and `JOB` prefixed by the form's key ("
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -247,3 +248,42 @@ def _document_action(documents: Any, document_id: str, name: str, key: str) -> N
             st.caption("Fetching the file from Qargo…")
 
     progress()
+
+
+# ----------------------------------------------------------------------------- order details, readable
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+APPROVAL_WORDS = {None: "awaiting approval", "": "awaiting approval", "APPROVED": "approved", "REJECTED": "rejected"}
+
+
+def charge_labels(charges: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Charge id -> "Fuel surcharge · 120.00 EUR · awaiting approval" (a person picks by what it is)."""
+    return {str(c["charge_id"]): " · ".join(p for p in (
+        safe.text(c.get("description") or "Charge"), fmt.money(c.get("amount"), c.get("currency")),
+        APPROVAL_WORDS.get(c.get("approval_status"), fmt.words(c.get("approval_status")).lower())) if p)
+        for c in charges}
+
+
+def stop_rows(stops: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Stops by name and place, numbered in Qargo's order; an id is never the stop's name."""
+    out = []
+    for number, stop in enumerate(stops, start=1):
+        name = stop.get("stop")
+        label = f"{number}. {fmt.words(name)}" if name and not _UUID.match(str(name)) else f"Stop {number}"
+        out.append({"stop": label, **{k: v for k, v in stop.items() if k != "stop"}})
+    return out
+
+
+def upload_rows_linked(uploads: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """An order's uploads, each linking back to its upload's results (pages/upload.py reads `?job=`)."""
+    return [{**{k: v for k, v in u.items() if k != "job_id"},
+             "status": UPLOAD_RESULTS.get(u.get("status") or "", fmt.words(u.get("status"))),
+             "operation": OPERATIONS.get(u.get("operation") or "", u.get("operation")),
+             "upload": f"/upload?job={u['job_id']}" if u.get("job_id") is not None else None} for u in uploads]
+
+
+def raw_record(record: Mapping[str, Any], title: str = "Raw record (admin)") -> None:
+    """The record as the vendor sent it: for admins only, folded away."""
+    if auth.can_admin():
+        with st.expander(title):
+            st.json(dict(record), expanded=False)

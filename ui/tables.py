@@ -47,6 +47,9 @@ LABELS = {"order_identifier": "Order identifier", "vendor_reference": "Vendor re
           "at": "When", "source": "Source", "tokens": "Tokens left"}
 
 
+LINK_TEXT = {"upload": "Open its upload"}
+
+
 def kind(column: str) -> str:
     """money | number | flag | words | vendor | date | time | link | text, from the column's name."""
     name = column.lower()
@@ -66,7 +69,7 @@ def kind(column: str) -> str:
         return "time"
     if name.endswith("_date") or name in ("date", "day", "due", "last_payment"):
         return "date"
-    if name in ("url", "link") or name.endswith("_url"):
+    if name in ("url", "link", "upload") or name.endswith("_url"):
         return "link"
     return "text"
 
@@ -116,7 +119,7 @@ def config(columns: Sequence[str], helps: Mapping[str, str] | None = None) -> di
         if k == "flag":
             out[column] = st.column_config.CheckboxColumn(text, help=help_)
         elif k == "link":
-            out[column] = st.column_config.LinkColumn(text, help=help_, display_text="Open")
+            out[column] = st.column_config.LinkColumn(text, help=help_, display_text=LINK_TEXT.get(column, "Open"))
         elif k in ("money", "number", "percent"):
             out[column] = st.column_config.TextColumn(text, help=help_, alignment="right")
         else:
