@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from cache.alerts.dispatch import start_background_dispatch
 from cache.alerts.engine import evaluate_due, run_reports
+from cache.alerts.state import prune
 from cache.worker import scheduled
 from services.settings import Settings
 
@@ -25,6 +26,7 @@ def alerts_pass(db: Database, settings: Settings, now: datetime) -> None:
     try:
         evaluate_due(db, settings, now)
         run_reports(db, settings, now)
+        prune(db, now)
     except Exception:  # never take the other scheduled work down with the alerts
         log.exception("alert evaluation failed")
     pending = db.conn.execute("SELECT 1 FROM alert_deliveries WHERE status = 'pending' LIMIT 1").fetchone()

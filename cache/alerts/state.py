@@ -116,3 +116,17 @@ def mark_read(db: Database, now: datetime, alert_ids: list[int] | None = None) -
         cursor = db.conn.execute(f"UPDATE alerts SET read_at = ? WHERE read_at IS NULL AND alert_id IN ({marks})",
                                  [iso(now), *alert_ids])
     return cursor.rowcount
+
+
+KEEP_RESOLVED = timedelta(days=90)
+KEEP_SENT = timedelta(days=7)  # sent messages may carry report attachments: do not keep them for long
+
+
+def prune(db: Database, now: datetime) -> tuple[int, int]:
+    """Forget resolved alerts after KEEP_RESOLVED and sent messages after KEEP_SENT; returns both counts."""
+    with transaction(db):
+        alerts = db.conn.execute("DELETE FROM alerts WHERE status = 'resolved' AND resolved_at < ?",
+                                 [iso(now - KEEP_RESOLVED)]).rowcount
+        sent = db.conn.execute("DELETE FROM alert_deliveries WHERE status = 'sent' AND sent_at < ?",
+                               [iso(now - KEEP_SENT)]).rowcount
+    return alerts, sent

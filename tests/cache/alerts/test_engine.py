@@ -182,3 +182,19 @@ def test_two_senders_never_send_the_same_message_twice(db: Database, settings: S
     assert outbox.dispatch(db, settings, later, {"email": fake})["email"] == "sent 1"
     assert outbox.dispatch(db, settings, later, {"email": fake})["email"] == "nothing pending"
     assert len(fake.sent) == 1
+
+
+def test_old_resolved_alerts_and_sent_messages_are_pruned(db: Database, settings: Settings, fake: FakeChannel) -> None:
+    from cache.alerts.state import prune
+
+    receivable(db, "A", -40)
+    rule = add(db, "receivable_overdue", days=30, resolve_after_minutes=0)
+    run(db, rule, settings)
+    outbox.dispatch(db, settings, NOW, {"email": fake})
+    db.execute("UPDATE quaderno_invoices SET state = 'paid'")
+    run(db, rule, settings, NOW + timedelta(minutes=1))
+    assert prune(db, NOW + timedelta(days=8)) == (0, 1)  # the "fired" one, sent 8 days ago; "resolved" is pending
+    outbox.dispatch(db, settings, NOW + timedelta(days=8), {"email": fake})
+    assert prune(db, NOW + timedelta(days=14)) == (0, 0)   # "resolved", sent 6 days ago: kept
+    assert prune(db, NOW + timedelta(days=16)) == (0, 1)
+    assert prune(db, NOW + timedelta(days=91)) == (1, 0)   # the resolved alert
