@@ -19,16 +19,18 @@ clock rather than the data (freshness "3 min ago") stay on `ui.data.loader`'s TT
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sqlite3
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import streamlit as st
 from sqlite_utils import Database
 
 from cache import summaries
-from cache.db import connect
+from cache.db import BUSY_TIMEOUT_MS
 from cache.schema import session
 from services.settings import get_settings
 
@@ -73,12 +75,38 @@ def versioned(fn: Callable[Concatenate[Database, P], T]) -> Callable[P, T]:
 def current_token(path: str, key: str, today: str) -> str | None:
     """The stored summary's token while its data is unchanged; None otherwise (or before migrations)."""
     try:
-        db = connect(path)
-    except sqlite3.Error:
+        with _borrowed(path) as conn:
+            return summaries.current(Database(conn), key, today)
+    except sqlite3.Error:  # no file or tables yet: the caller's session() creates and migrates them
         return None
+
+
+# Read-only connections for the version checks, reused across reruns: a new connection parses the
+# whole schema (tables, views, version triggers) on its first statement, ~2 ms, which is most of a
+# warm rerun's cost. Each is used by one thread at a time (taken from the pool, given back), never
+# shared; a migration changes the schema cookie and SQLite re-reads the schema by itself.
+_POOL: dict[str, list[sqlite3.Connection]] = {}
+_POOL_LOCK = threading.Lock()
+_POOL_IDLE = 8  # per database: more idle connections than that are closed
+
+
+@contextlib.contextmanager
+def _borrowed(path: str) -> Iterator[sqlite3.Connection]:
+    with _POOL_LOCK:
+        idle = _POOL.setdefault(path, [])
+        conn = idle.pop() if idle else None
+    if conn is None:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                               isolation_level=None, check_same_thread=False)
+    healthy = False
     try:
-        return summaries.current(db, key, today)
-    except sqlite3.OperationalError:  # a database not migrated yet: the caller's session() migrates
-        return None
+        yield conn
+        healthy = True
     finally:
-        db.close()
+        with _POOL_LOCK:
+            idle = _POOL.setdefault(path, [])
+            keep = healthy and len(idle) < _POOL_IDLE
+            if keep:
+                idle.append(conn)
+        if not keep:
+            conn.close()
