@@ -111,3 +111,20 @@ def test_links_carry_the_record_query() -> None:
 
     assert link_target("pages/upload.py?job=12") == ("pages/upload.py", {"job": "12"})
     assert link_target("pages/invoices.py") == ("pages/invoices.py", {})
+
+
+def test_an_admin_tests_and_removes_a_rule(alerts_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPSDASH_LOCAL_ROLE", "admin")
+    _alerting(alerts_db)
+    at = run_page("pages/alerts.py")
+    next(b for b in at.button if b.key == "alerts.test").click().run()
+    assert not at.exception, at.exception
+    assert "2 matching now" in [m.value for m in at.markdown]
+    assert sorted(_table(at, "key")["key"]) == ["quaderno:A-1", "quaderno:A-2"]
+    next(b for b in at.button if b.key == "alerts.remove").click().run()
+    assert not at.exception, at.exception
+    assert "No alert rules yet. An admin adds them here or with `opsdash alerts add`." in [i.value for i in at.info]
+    db = connect(alerts_db)
+    assert [a for (a,) in db.execute("SELECT action FROM audit_log ORDER BY id")] == [
+        "alerts.test_rule", "alerts.remove_rule"]
+    db.close()
