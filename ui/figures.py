@@ -54,4 +54,14 @@ def memoized(build: Callable[..., Any]) -> Callable[..., Any]:
 @st.cache_resource(ttl=FIGURE_TTL_S, max_entries=FIGURE_ENTRIES, show_spinner=False)
 def _figure(name: str, data: str, arguments: str, _build: Callable[..., Any], _frame: Any,
             _args: tuple[Any, ...], _options: dict[str, Any]) -> Any:
-    return _build(_frame, *_args, **_options)
+    return _frozen(_build(_frame, *_args, **_options))
+
+
+def _frozen(figure: Any) -> Any:
+    """The figure with its `to_dict()` computed once: `st.plotly_chart` calls it on every rerun (~10 ms
+    a figure) and only serialises the result, so every rerun can share one spec."""
+    to_dict = getattr(figure, "to_dict", None)
+    if callable(to_dict) and hasattr(figure, "layout"):
+        spec = to_dict()
+        object.__setattr__(figure, "to_dict", lambda: spec)
+    return figure

@@ -99,3 +99,13 @@ def test_a_memoized_builder_takes_positional_arguments() -> None:
     assert aging(frame, "EUR", title="t") == ("EUR", 1)
     assert aging(frame, "USD", title="t") == ("USD", 1)
     assert builds == ["EUR", "USD"]
+
+
+def test_a_cached_plotly_figure_keeps_one_spec() -> None:
+    import plotly.express as px
+
+    st.cache_resource.clear()
+    frame = pd.DataFrame({"day": ["2025-03-01", "2025-03-02"], "orders": [3, 4]})
+    fig = figures.cached(px.bar, frame, x="day", y="orders")
+    assert fig.to_dict() is fig.to_dict()
+    assert list(fig.to_dict()["data"][0]["x"]) == ["2025-03-01", "2025-03-02"]
