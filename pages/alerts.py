@@ -67,7 +67,8 @@ if auth.can_admin():
                 st.write(f"{len(result.findings)} matching now" + (f" ({result.error})" if result.error else ""))
                 tables.show([{"key": f.key, "title": f.title} for f in result.findings], ("key", "title"),
                             "alerts.matches")
-                st.write(result.sent or "No extra channel on this rule: the inbox only.")
+                for channel, outcome in (result.sent or {"inbox": "the only channel of this rule"}).items():
+                    st.write(f"{channel.title()}: {outcome}")
         if remove_col.button("Remove rule", key="alerts.remove") and operations.attempt(alerts.remove_rule, chosen):
             st.rerun()
 else:
