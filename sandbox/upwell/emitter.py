@@ -85,15 +85,19 @@ class Emitter:
 
     def _next_event(self) -> dict[str, Any] | None:
         """The next change: mostly new invoices until the scale's count is reached, then updates,
-        and now and then a DELETE; None once nothing is left to change."""
+        and now and then a DELETE or a soft delete; None once nothing is left to change."""
         rng, now, invoices = self.rng, self.ctx.clock.now(), self.invoices
         if invoices.can_create() and (not invoices.live or rng.random() < 0.6):
             return self._envelope("INSERT", invoices.create(rng, now), None)
         target = invoices.pick(rng, changeable=True) or invoices.pick(rng)
         if target is None:
             return None
-        if rng.random() < 0.08:
+        draw = rng.random()
+        if draw < 0.05:  # a DELETE carries the row as it was (`old`), same updated_at as last sent
             return self._envelope("DELETE", None, invoices.delete(target))
+        if draw < 0.08:  # a soft delete: an UPDATE whose row has `deleted_at` set
+            old, new = invoices.soft_delete(target, now)
+            return self._envelope("UPDATE", new, old)
         old, new = invoices.update(rng, target, now)  # a settled invoice is restated (updated_at moves)
         return self._envelope("UPDATE", new, old)
 

@@ -68,6 +68,13 @@ class CarrierInvoices:
     def delete(self, invoice_id: str) -> dict[str, Any]:
         return self.live.pop(invoice_id)
 
+    def soft_delete(self, invoice_id: str, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+        """An UPDATE that sets `deleted_at` (seeds/002 line 24): the row stays, marked deleted."""
+        old = copy.deepcopy(self.live[invoice_id])
+        row = self.live.pop(invoice_id)
+        row["deleted_at"] = row["updated_at"] = stamp(now)
+        return old, copy.deepcopy(row)
+
 
 def _row(world: World, rng: random.Random, k: int, i: int, now: datetime) -> dict[str, Any]:
     customer = world.order_customer(i)

@@ -6,13 +6,18 @@ import base64
 import json
 import threading
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from cache.db import connect
+from cache.ingest import ingest_upwell
+from cache.schema import migrate
+from cache.statuses import UPWELL_ENDED, upwell_outstanding_sql
 from sandbox.context import WebhookTarget
 from tests.conftest import StartSandbox
 
@@ -162,3 +167,28 @@ def test_emission_is_deterministic_for_a_seed(start_sandbox: StartSandbox) -> No
         runs.append([(d["id"], d["operation"], d["resourceId"], d["event"]["payload"]["new"] and
                       d["event"]["payload"]["new"]["total_amount"]) for d in events])
     assert runs[0] == runs[1] and runs[0] != runs[2]
+
+
+def test_deletes_soft_deletes_and_ended_statuses_leave_outstanding(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+    """Everything the sandbox sends, applied by the receiver's ingest, leaves exactly the invoices a
+    person reads as owed from the last image of each: not deleted (DELETE or `deleted_at`), not in an
+    ended status, a balance above zero (issue 9 point 3; cache/statuses.py)."""
+    with httpx.Client(base_url=f"{start_sandbox().base_url}/_admin", timeout=30) as client:
+        sent = [d["event"] for d in emit(client, 400)]
+    db = connect(tmp_path / "c.db")
+    migrate(db)
+    for event in sent:
+        ingest_upwell(db, json.dumps(event).encode(), datetime.now(UTC))
+    last: dict[str, dict[str, Any]] = {}
+    for event in sent:
+        last[event["resourceId"]] = event
+    owed = sorted(i for i, e in last.items() if e["operation"] != "DELETE" and not e["payload"]["new"]["deleted_at"]
+                  and e["payload"]["new"]["status"] not in UPWELL_ENDED and e["payload"]["new"]["balance"] > 0)
+    found = sorted(r[0] for r in db.execute(f"SELECT invoice_id FROM carrier_invoices WHERE {upwell_outstanding_sql()}"))
+    db.close()
+    assert found == owed
+    operations = {e["operation"] for e in sent}
+    soft = [e for e in sent if e["operation"] == "UPDATE" and e["payload"]["new"]["deleted_at"]]
+    voided = [e for e in sent if e["payload"]["new"] and e["payload"]["new"]["status"] == "VOIDED"]
+    assert operations == {"INSERT", "UPDATE", "DELETE"} and soft and voided
+    assert all(v["payload"]["new"]["balance"] > 0 for v in voided)  # ended with a balance: still not owed
