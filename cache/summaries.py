@@ -116,7 +116,7 @@ def refresh(db: Database, today: str, now: datetime | None = None, *, budget_s: 
     versions, rebuilt, deadline = table_versions(db), 0, time.monotonic() + budget_s
     for key, name, args, version in rows:
         fn = BUILDERS.get(name)
-        if fn is None or token(versions, _tables_of(version), today) == version:
+        if fn is None or version == CONTENT or token(versions, _tables_of(version), today) == version:
             continue
         if time.monotonic() > deadline:
             break
@@ -127,6 +127,30 @@ def refresh(db: Database, today: str, now: datetime | None = None, *, budget_s: 
         except Exception:  # one broken summary must not stop the others (its reader will see the error)
             log.exception("could not rebuild summary %s", key)
     return rebuilt
+
+
+CONTENT = "content"  # the version of a content-addressed entry (its key is a digest of its input)
+
+
+def get_content(db: Database, key: str, now: datetime | None = None) -> Any | None:
+    """A stored content-addressed value (e.g. a figure's spec, keyed by a digest of its data), or None."""
+    row = db.conn.execute("SELECT value, read_at FROM summaries WHERE key = ? AND version = ?",
+                          [key, CONTENT]).fetchone()
+    if row is None:
+        return None
+    moment = now or utcnow()
+    if row[1] < iso(moment - _TOUCH_EVERY):
+        _write(db, "UPDATE summaries SET read_at = ? WHERE key = ?", [iso(moment), key])
+    return pickle.loads(row[0])
+
+
+def put_content(db: Database, key: str, name: str, value: Any, build_ms: int = 0,
+                now: datetime | None = None) -> None:
+    """Keep a content-addressed value for every process (forgotten when unread for READ_WITHIN)."""
+    moment = iso(now or utcnow())
+    _write(db, "INSERT OR REPLACE INTO summaries (key, name, args, version, built_at, build_ms, read_at, value) "
+               "VALUES (?, ?, '[]', ?, ?, ?, ?, ?)",
+           [key, name, CONTENT, moment, build_ms, moment, pickle.dumps(value, protocol=5)])
 
 
 def business_today(now: datetime | None = None) -> str:

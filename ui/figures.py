@@ -4,7 +4,12 @@ Building a figure with plotly express validates every trace and took more time t
 warm rerun. `cached(build, frame, **options)` keys the figure on the builder, a digest of the
 frame's values (the data version, in effect: a loader returns the same frame until its data changes)
 and the options, and hands every session the same figure object. `st.plotly_chart` only reads the
-figure (it serialises a copy), so sharing it is safe; never mutate a figure returned from here.
+figure (it serialises its `to_dict()`), so sharing it is safe; never mutate a figure returned here.
+
+The figure's spec (`to_dict()`) is also kept in SQLite (cache/summaries.py, content-addressed), so a
+new server process or a new session after a restart shows the chart without building it again: it
+gets a `SpecFigure`, a figure whose `to_dict()` is the stored spec (enough for `st.plotly_chart`;
+anything else should build its own figure).
 
     st.plotly_chart(figures.cached(px.bar, frame, x="day", y="orders", color="status"), key="chart.orders")
 
@@ -17,11 +22,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import sqlite3
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+
+from cache import summaries
+from cache.schema import session
 
 FIGURE_TTL_S = 3600
 FIGURE_ENTRIES = 128
@@ -54,14 +64,57 @@ def memoized(build: Callable[..., Any]) -> Callable[..., Any]:
 @st.cache_resource(ttl=FIGURE_TTL_S, max_entries=FIGURE_ENTRIES, show_spinner=False)
 def _figure(name: str, data: str, arguments: str, _build: Callable[..., Any], _frame: Any,
             _args: tuple[Any, ...], _options: dict[str, Any]) -> Any:
-    return _frozen(_build(_frame, *_args, **_options))
+    key = "figure:" + hashlib.sha256(f"{name}|{data}|{arguments}".encode()).hexdigest()
+    spec = _stored(key)
+    if spec is not None:
+        return spec_figure(spec)
+    started = time.perf_counter()
+    figure = _frozen(_build(_frame, *_args, **_options))
+    if _is_plotly(figure):
+        _store(key, name, figure.to_dict(), round((time.perf_counter() - started) * 1000))
+    return figure
+
+
+def _is_plotly(figure: Any) -> bool:
+    return callable(getattr(figure, "to_dict", None)) and hasattr(figure, "layout")
 
 
 def _frozen(figure: Any) -> Any:
     """The figure with its `to_dict()` computed once: `st.plotly_chart` calls it on every rerun (~10 ms
     a figure) and only serialises the result, so every rerun can share one spec."""
-    to_dict = getattr(figure, "to_dict", None)
-    if callable(to_dict) and hasattr(figure, "layout"):
-        spec = to_dict()
+    if _is_plotly(figure):
+        spec = figure.to_dict()
         object.__setattr__(figure, "to_dict", lambda: spec)
     return figure
+
+
+def spec_figure(spec: dict[str, Any]) -> Any:
+    """A plotly Figure that is only its spec: `to_dict()` returns it, nothing is validated again."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure.__new__(go.Figure)
+    object.__setattr__(figure, "to_dict", lambda: spec)
+    return figure
+
+
+def _stored(key: str) -> dict[str, Any] | None:
+    try:
+        with session(_db_path()) as db:
+            value = summaries.get_content(db, key)
+    except sqlite3.Error:  # the figure is rebuilt; storage is only a shortcut
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _store(key: str, name: str, spec: dict[str, Any], build_ms: int) -> None:
+    try:
+        with session(_db_path()) as db:
+            summaries.put_content(db, key, name, spec, build_ms)
+    except sqlite3.Error:
+        pass
+
+
+def _db_path() -> str:
+    from ui.versioned import db_path
+
+    return db_path()

@@ -101,11 +101,22 @@ def test_a_memoized_builder_takes_positional_arguments() -> None:
     assert builds == ["EUR", "USD"]
 
 
-def test_a_cached_plotly_figure_keeps_one_spec() -> None:
+def test_a_cached_plotly_figure_keeps_one_spec_and_a_new_process_reads_it_back(db_path: Path) -> None:
     import plotly.express as px
 
-    st.cache_resource.clear()
     frame = pd.DataFrame({"day": ["2025-03-01", "2025-03-02"], "orders": [3, 4]})
     fig = figures.cached(px.bar, frame, x="day", y="orders")
     assert fig.to_dict() is fig.to_dict()
     assert list(fig.to_dict()["data"][0]["x"]) == ["2025-03-01", "2025-03-02"]
+    st.cache_resource.clear()  # as in a new server process: memory empty, SQLite kept
+    calls: list[int] = []
+
+    def never(frame: pd.DataFrame, **options: object) -> None:
+        calls.append(1)
+
+    never.__module__, never.__qualname__ = px.bar.__module__, px.bar.__qualname__  # the same builder name
+    again = figures.cached(never, frame, x="day", y="orders")
+    import plotly.io
+
+    assert calls == []
+    assert plotly.io.to_json(again.to_dict(), validate=False) == plotly.io.to_json(fig.to_dict(), validate=False)
