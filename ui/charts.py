@@ -64,6 +64,37 @@ def aging(frame: pd.DataFrame, currency: str, buckets: Sequence[str], title: str
     return style(fig, f"{title} · {currency}")
 
 
+def aging_counts(rows: Sequence[Mapping[str, Any]], buckets: Sequence[str], title: str) -> go.Figure:
+    """Invoices per aging bucket, one colour per currency (counts add up; amounts of currencies never do).
+
+    `rows`: bucket, currency, invoices, amount (exact text); the hover gives the exact amount."""
+    frame = pd.DataFrame(list(rows), columns=["bucket", "currency", "invoices", "amount"])
+    frame["count_text"] = frame["invoices"].map(fmt.number)
+    frame["amount_text"] = [fmt.money(a, c) if a not in ("", None) else "amount not in the list"
+                            for a, c in zip(frame["amount"], frame["currency"], strict=True)]
+    fig = px.bar(frame, x="bucket", y="invoices", color="currency", category_orders={"bucket": list(buckets)},
+                 custom_data=["count_text", "amount_text", "currency"])
+    fig.update_traces(hovertemplate="%{x} · %{customdata[2]}<br>%{customdata[0]} invoices<br>%{customdata[1]}"
+                                    "<extra></extra>")
+    fig.update_yaxes(title_text="Invoices", tickformat=",d", rangemode="tozero")
+    return style(fig, title)
+
+
+def per_unit(frame: pd.DataFrame, columns: Mapping[str, str], title: str) -> go.Figure:
+    """Stock per warehouse, one panel per unit with its own scale (kilograms and pieces never share an axis)."""
+    long = frame.melt(id_vars=["warehouse", "unit"], value_vars=list(columns), var_name="measure",
+                      value_name="quantity")
+    long["measure"] = long["measure"].map(columns)
+    long["quantity"] = long["quantity"].astype(float)
+    long["quantity_text"] = [fmt.quantity(q, u) for q, u in zip(long["quantity"], long["unit"], strict=True)]
+    fig = px.bar(long, x="warehouse", y="quantity", color="measure", facet_col="unit", barmode="stack",
+                 custom_data=["quantity_text", "measure"], facet_col_spacing=0.08)
+    fig.update_traces(hovertemplate="%{x}<br>%{customdata[1]}: %{customdata[0]}<extra></extra>")
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))  # "kg", not "unit=kg"
+    fig.update_yaxes(matches=None, showticklabels=True, tickformat=",.0f", title_text=None)
+    return style(fig, title)
+
+
 def grouped_counts(frame: pd.DataFrame, x: str, columns: Mapping[str, str], title: str,
                    y_title: str = "Items") -> go.Figure:
     """Counts side by side per `x` (e.g. warehouse), each column named in words, labels on the bars."""

@@ -134,6 +134,12 @@ def paged(name: str, query: Mapping[str, Any], key: str, columns: Sequence[str] 
     if not page.total:
         st.caption(empty)
         return page
+    return show_page(page, name, query, key, columns, helps)
+
+
+def show_page(page: Page, name: str, query: Mapping[str, Any], key: str, columns: Sequence[str] | None = None,
+              helps: Mapping[str, str] | None = None) -> Page:
+    """An already loaded page of dataset `name`: readable table, pager, downloads (whole dataset, rows shown)."""
     cols = list(columns or page.columns)
     tables.show(page.rows, cols, f"{key}.table", helps=helps)
     widgets._pager(key, page.total, len(page.rows), data.PAGE_SIZE)
