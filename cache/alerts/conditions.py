@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from cache import calendar
 from cache.alerts.rules import Rule
 from cache.datasets import DATASETS
 from cache.db import iso
@@ -95,7 +96,7 @@ def _receivable_overdue(db: Database, params: dict[str, Any], now: datetime, _: 
 
 @evaluator("payable_due")
 def _payable_due(db: Database, params: dict[str, Any], now: datetime, _: Settings | None) -> list[Finding]:
-    limit = (now.date() + timedelta(days=params["days"])).isoformat()
+    limit = (calendar.today(now) + timedelta(days=params["days"])).isoformat()  # the business date
     rows = _rows(db, "payables_outstanding", {"due_date__lte": limit, **_party(params)}, now)
     return [Finding(f"{r['source']}:{r['invoice_number']}",
                     f"{r['counterparty']}: invoice {r['invoice_number']} is due {r['due_date']}{_amount(r)}",

@@ -18,16 +18,15 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlite_utils import Database
 
+from cache import calendar
 from cache.db import connect, iso, transaction, utcnow
 from services.notify import Attachment, Channel, Message, NotifyError, backoff, configured_channels
 from services.settings import Settings
@@ -43,14 +42,8 @@ class Policy:
 
 
 def business_zone(settings: Settings | None = None) -> tzinfo:
-    """OPSDASH_TIMEZONE (IANA name), else the machine's zone, as ui/format.py reads it."""
-    name = getattr(settings, "opsdash_timezone", None) or os.environ.get("OPSDASH_TIMEZONE")
-    if name:
-        try:
-            return ZoneInfo(str(name))
-        except (ZoneInfoNotFoundError, ValueError):
-            log.warning("OPSDASH_TIMEZONE=%r is not an IANA zone name; using the machine's zone", name)
-    return datetime.now().astimezone().tzinfo or ZoneInfo("UTC")
+    """OPSDASH_TIMEZONE, else the machine's zone: the one business calendar (cache/calendar.py)."""
+    return calendar.zone(getattr(settings, "opsdash_timezone", None))
 
 
 def parse_time(text: str, setting: str) -> time:

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from cache import calendar
 from cache.alerts.dispatch import business_zone, last_digest_time, parse_time
 from cache.alerts.rules import WEEKDAYS, Rule
 from cache.datasets import DATASETS
@@ -42,7 +43,7 @@ class Section:
 
 
 def sections(rule: Rule, now: datetime) -> list[Section]:
-    due_by = (now.date() + timedelta(days=rule.params.get("due_within_days") or 0)).isoformat()
+    due_by = (calendar.today(now) + timedelta(days=rule.params.get("due_within_days") or 0)).isoformat()
     below = "below_reorder_level" if "below_reorder_level" in _columns("stock_levels") else "below_threshold"
     return [Section("Overdue receivables", "receivables_outstanding", {"days_overdue__gt": 0}),
             Section(f"Payables due by {due_by}", "payables_outstanding", {"due_date__lte": due_by}),
@@ -71,7 +72,7 @@ def build(db: Database, rule: Rule, now: datetime) -> Message:
             continue
         lines.append(f"{section.title}: {_headline(db, section, now)}\n  {section.command()}")
         files.append(Attachment(f"{section.dataset}.xlsx", XLSX, xlsx(db, section, now)))
-    subject = f"opsdash report: {rule.name} ({now.astimezone(business_zone()).date().isoformat()})"
+    subject = f"opsdash report: {rule.name} ({calendar.today(now).isoformat()})"
     body = "\n".join(lines) + "\n\nThe attached files are those exports, as of this report."
     return Message(subject, body, tuple(rule.params.get("recipients") or ()), tuple(files),
                    {"rule": rule.name, "kind": "report"})

@@ -17,7 +17,7 @@ from cache.alerts.rules import Rule, find_rule, insert_rule
 from cache.db import connect, iso
 from cache.schema import migrate
 from services.notify import Message, NotifyError
-from services.settings import Settings
+from services.settings import Settings, get_settings
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)  # a Tuesday
 
@@ -27,8 +27,12 @@ def day(offset: int, now: datetime = NOW) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _utc(monkeypatch: pytest.MonkeyPatch) -> None:
+def _utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The business calendar in UTC, read afresh (cache/calendar.py reads the cached settings)."""
     monkeypatch.setenv("OPSDASH_TIMEZONE", "UTC")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -205,3 +205,14 @@ def test_webhook_rejections_over_n_in_an_hour(db: Database, settings: Settings) 
 def test_bad_parameters_say_what_and_where(kind: str, params: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         check_params(kind, params)
+
+
+def test_day_limits_follow_the_business_date(db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.settings import get_settings
+
+    monkeypatch.setenv("OPSDASH_TIMEZONE", "Europe/Berlin")  # 23:30 UTC on the 10th is the 11th in Berlin
+    get_settings.cache_clear()
+    late = NOW.replace(hour=23, minute=30)
+    carrier_invoice(db, "P8", 8)  # due on the 18th: within 7 days of the 11th, not of the 10th
+    assert set(findings(db, add(db, "payable_due", days=7), late, settings)) == {"upwell:P8"}
+    assert set(findings(db, add(db, "payable_due", name="noon", days=7), NOW, settings)) == set()

@@ -44,6 +44,7 @@ def test_weekly_report_waits_for_its_weekday(db: Database) -> None:
 
 def test_report_time_is_read_in_the_business_time_zone(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPSDASH_TIMEZONE", "Europe/Amsterdam")  # UTC+1 in March
+    get_settings.cache_clear()
     rule = report_rule(db, datetime.fromisoformat("2026-03-10T05:00:00+00:00"))
     assert not reports.is_due(rule, datetime.fromisoformat("2026-03-10T06:59:00+00:00"))
     assert reports.is_due(rule, datetime.fromisoformat("2026-03-10T07:00:00+00:00"))  # 08:00 in Amsterdam
