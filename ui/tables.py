@@ -27,7 +27,7 @@ MONEY = frozenset({"amount", "amount_due", "balance", "paid_amount", "tax_amount
 NUMBERS = frozenset({"invoices", "items", "orders", "quantity", "reserved", "available", "days_overdue",
                      "pages", "inserted", "updated", "done", "events", "count", "reorder_level", "days_of_cover",
                      "no_level", "below", "rows", "attempts", "duplicates", "rejected", "accepted", "tokens",
-                     "capacity", "calls_last_minute", "deliveries", "weight_kg", "volume_m3", "days_delayed", "line_no", "loading_meters"})
+                     "capacity", "calls_last_minute", "deliveries", "products", "no_level_set", "transport_orders", "weight_kg", "volume_m3", "days_delayed", "line_no", "loading_meters"})
 PERCENT = frozenset({"rate", "tax_rate", "share"})
 FLAGS = frozenset({"late", "below_threshold", "below_reorder_level", "runs_out_before_next_delivery",
                    "offline_ok", "set", "configured", "deleted", "overdue_flag", "gone_from_vendor", "approved"})
@@ -83,13 +83,24 @@ def visible(columns: Sequence[str], ids: bool = False) -> list[str]:
     return [c for c in columns if ids or c not in HIDDEN]
 
 
-def cell(column: str, row: Mapping[str, Any], *, minor: bool = True) -> Any:
+_FLAG_VALUES = (0, 1, True, False, "0", "1", "true", "false")
+
+
+def column_kind(column: str, rows: Sequence[Mapping[str, Any]] = ()) -> str:
+    """`kind`, checked against the data: a "flag" column holding counts (a total per warehouse) is a number."""
+    found = kind(column)
+    if found == "flag" and any(r.get(column) not in (*_FLAG_VALUES, None) for r in rows):
+        return "number"
+    return found
+
+
+def cell(column: str, row: Mapping[str, Any], *, minor: bool = True, as_kind: str | None = None) -> Any:
     """One display value: text for money/numbers/dates, bool for flags, None for a blank."""
     value = row.get(column)
     if fmt.is_blank(value):
         return None
-    formatter = _FORMATTERS.get(kind(column))
-    if kind(column) == "money":
+    formatter = _FORMATTERS.get(as_kind or kind(column))
+    if (as_kind or kind(column)) == "money":
         if "currency" not in row:  # e.g. a job's `total`: a count, not money
             return fmt.number(value)
         return fmt.money(value, row.get("currency"), minor=minor and isinstance(value, int),
@@ -106,16 +117,18 @@ _FORMATTERS: dict[str, Callable[[Any], Any]] = {
 
 def display(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[dict[str, Any]]:
     """Rows of display values (see `cell`), keyed by column name."""
-    return [{c: cell(c, r) for c in columns} for r in rows]
+    kinds = {c: column_kind(c, rows) for c in columns}
+    return [{c: cell(c, r, as_kind=kinds[c]) for c in columns} for r in rows]
 
 
-def config(columns: Sequence[str], helps: Mapping[str, str] | None = None) -> dict[str, Any]:
+def config(columns: Sequence[str], helps: Mapping[str, str] | None = None,
+           rows: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """`st.column_config` for `columns`: human labels and a column type per kind."""
     helps = helps or {}
     out: dict[str, Any] = {}
     for column in columns:
         text, help_ = label(column), helps.get(column)
-        k = kind(column)
+        k = column_kind(column, rows)
         if k == "flag":
             out[column] = st.column_config.CheckboxColumn(text, help=help_)
         elif k == "link":
@@ -131,7 +144,7 @@ def show(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], key: str, *,
          helps: Mapping[str, str] | None = None, **dataframe: Any) -> Any:
     """Render `rows` as a readable table; extra keyword arguments go to `st.dataframe` (selection...)."""
     cols = visible(columns, ids)
-    return st.dataframe(display(rows, cols), column_order=cols, column_config=config(cols, helps),
+    return st.dataframe(display(rows, cols), column_order=cols, column_config=config(cols, helps, rows),
                         hide_index=True, key=key, placeholder=fmt.BLANK, **dataframe)
 
 
