@@ -169,3 +169,27 @@ def test_after_confirming_the_page_no_longer_offers_to_confirm(seeded_db: Path) 
     at.button(key="upload.confirm").click().run()
     assert all(b.key != "upload.confirm" for b in at.button)
     assert not any("Nothing has been sent yet" in s.value for s in at.success)
+
+
+def _documents_app() -> None:
+    from ui import operations
+
+    operations.document_downloads([{"document_id": "D-1", "document_type": "CMR", "file_name": "cmr.pdf",
+                                    "created_at": "2026-11-28T09:00:00Z"}], "orders.documents.O1")
+
+
+def test_a_document_is_fetched_by_a_job_then_offered_for_download(seeded_db: Path) -> None:
+    from actions.documents import _write_private, folder
+
+    with contextlib.closing(sqlite3.connect(seeded_db)) as conn:
+        conn.execute("INSERT INTO qargo_documents (document_id, order_id, document_type, file_name, synced_at) "
+                     "VALUES ('D-1', 'O1', 'CMR', 'cmr.pdf', 'x')")
+        conn.commit()
+    at = AppTest.from_function(_documents_app, default_timeout=30).run()
+    assert not at.exception
+    at.button(key="orders.documents.O1.D-1.fetch").click().run()  # nothing is called while the page renders
+    assert count(seeded_db, "SELECT count(*) FROM jobs WHERE kind = 'fetch_document'") == 1
+    assert any("Fetching the file from Qargo" in c.value for c in at.caption)
+    _write_private(folder(seeded_db) / "D-1", b"%PDF-1.4 test")  # what the worker's job does
+    at.run()
+    assert [b.proto.label for b in at.get("download_button")] == ["Download"]
