@@ -13,6 +13,8 @@ import plotly.express  # noqa: F401
 import streamlit as st
 
 import actions  # noqa: F401 - registers the action job handlers with the in-process worker
+import ui.data  # registers the pages' summaries, so the in-process worker rebuilds them after syncs
+import ui.details  # noqa: F401
 from cache.webhooks import webhook_routes
 from cache.worker import start_inprocess_worker
 from services.settings import get_settings

@@ -124,6 +124,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import threading
 
     import actions  # noqa: F401 - registers the action job handlers
+    import ui.data  # registers the pages' summaries: the worker rebuilds them after syncs
+    import ui.details  # noqa: F401
     from cache.worker import Worker
     from services.settings import get_settings
 
