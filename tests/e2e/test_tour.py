@@ -125,9 +125,12 @@ def test_every_page_reads_as_a_product(synced: Demo, browser, viewport: str, the
             page.goto(f"{synced.url}/{name}")
             text = settled(page)
             shoot(page, ARTIFACTS / f"{name or 'overview'}_{viewport}_{theme}.png", VIEWPORTS[viewport])
+            issues = problems(text, headers(page))
             if "Traceback" in text or page.locator("[data-testid='stException']").count():
-                found[name or "overview"] = ["an exception is shown"]
-            elif issues := problems(text, headers(page)):
+                issues.append("an exception is shown")
+            if name == "" and viewport == "phone" and (tall := content_height(page)) > 3 * VIEWPORTS["phone"]["height"]:
+                issues.append(f"the Overview is {tall / VIEWPORTS['phone']['height']:.1f} screens tall on a phone (at most 3)")
+            if issues:
                 found[name or "overview"] = issues
     finally:
         context.close()
