@@ -23,7 +23,7 @@ from sandbox.quaderno import rates
 from sandbox.world import Customer, Product, World
 
 INVOICE_BASE, CREDIT_BASE, CONTACT_BASE = 1_900_000, 2_900_000, 1_100_000
-PAYMENT_BASE, ITEM_BASE = 5_000_000, 7_000_000
+PAYMENT_BASE, PARTIAL_BASE, ITEM_BASE = 5_000_000, 6_000_000, 7_000_000
 _EXCHANGE = {"EUR": "1.0", "GBP": "1.1689", "USD": "0.921", "PLN": "0.2317", "DKK": "0.1341", "SEK": "0.0874"}
 _TERMS = (14, 30, 30, 60)
 # Fields the sandbox never fills, with their recorded empty values (immutable ones only).
@@ -162,9 +162,30 @@ class Book:
         pay = self.payment(k)
         doc["due_date"] = pay.due.isoformat()
         doc["state"] = state = self.invoice_state(k, now)
+        partial = self._partial(doc_id, k, doc, now, origin)
         if state == "paid":
-            doc["payments"] = [self._payment(doc_id, k, pay, doc, origin)]
+            full = self._payment(doc_id, k, pay, doc, origin)
+            if partial is not None:  # the rest settles it
+                full["amount_cents"] = doc["total_cents"] - partial["amount_cents"]
+            doc["payments"] = [p for p in (partial, full) if p is not None]
+        elif partial is not None:
+            doc["payments"] = [partial]  # still outstanding/late, with less due than the total
         return doc
+
+    def _partial(self, doc_id: int, k: int, doc: dict[str, Any], now: datetime, origin: str) -> dict[str, Any] | None:
+        """Some customers pay part first (an own random stream, so the other draws stay as they were):
+        an open invoice with payments whose sum is below the total (seeds/001 "payments")."""
+        rng = self._rng("partial", k)
+        if self.credit_of(k) is not None or rng.random() >= 0.15:
+            return None
+        when = self.invoice_created(k) + timedelta(days=rng.randint(1, 10))
+        pay = self.payment(k)
+        if when > now or (pay.paid_at is not None and when >= pay.paid_at):
+            return None
+        pid = PARTIAL_BASE + k
+        return {"id": pid, "date": when.date().isoformat(), "payment_method": "wire_transfer",
+                "amount_cents": doc["total_cents"] * rng.choice((25, 40, 50)) // 100,
+                "url": f"{origin}/api/invoices/{doc_id}/payments/{pid}.json"}
 
     def credit(self, j: int, origin: str) -> dict[str, Any]:
         doc_id, k = CREDIT_BASE + j, self.credit_target(j)
