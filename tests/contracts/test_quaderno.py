@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from actions.tax import TaxParams
 from cache.statuses import (
     QUADERNO_MEANING,
     QUADERNO_OPEN_STATES,
@@ -152,3 +155,41 @@ def test_403_is_the_documented_permission_error(tmp_path: Path) -> None:
     with client(tmp_path, recorder) as c, pytest.raises(PermissionDenied, match="hidden for administrators"):
         qr.get_invoice(c, 1987)
     assert len(recorder.requests) == 1  # not retried as rate limiting
+
+
+def documented_query(first_line: str, until: str) -> set[str]:
+    """Parameter names of one endpoint's "query Parameters" table in seeds/001 (`name | type ...`)."""
+    start = next(i for i, s in enumerate(SEED) if s.startswith(first_line))
+    names = set()
+    for line in SEED[start:]:
+        if line.startswith(until):
+            return names
+        match = re.match(r"^([a-z_]+)(?: required)? \|", line)
+        if match:
+            names.add(match.group(1))
+    raise AssertionError(f"no end marker {until!r}")
+
+
+def test_tax_calculation_sends_only_documented_query_parameters(tmp_path: Path) -> None:
+    """seeds/001 lines 1124-1136: the query parameters of GET /tax_rates/calculate."""
+    documented = documented_query("from_country | string The seller's country", "Responses")
+    assert {"to_country", "amount", "currency", "tax_code", "date", "tax_id"} <= documented
+    params = TaxParams(to_country="de", amount=Decimal("99.99"), currency="eur", to_postal_code="10115",
+                       from_country="fr", on=date(2026, 11, 20), tax_id="DE811907980")
+    recorder = Recorder(200, {"rate": 19.0, "country": "DE", "tax_code": "standard"})
+    with client(tmp_path, recorder) as c:
+        qr.calculate_tax(c, **params.query())
+    [request] = recorder.requests
+    assert request.url.path.removesuffix(".json") == "/api/tax_rates/calculate"
+    assert set(request.url.params) <= documented
+    assert request.url.params["amount"] == "99.99" and request.url.params["to_country"] == "DE"
+
+
+def test_tax_id_validation_matches_the_recorded_request(tmp_path: Path) -> None:
+    recorded = httpx.URL(json.loads((EXTRACTED / "validate_valid_tax_ID__0.json").read_text())["request"]["uri"])
+    recorder = Recorder(200, {"valid": True})
+    with client(tmp_path, recorder) as c:
+        assert qr.validate_tax_id_online(c, "IE", "IE6388047V") is True
+    got = recorder.requests[0].url
+    assert got.path.removesuffix(".json") == recorded.path.removesuffix(".json")
+    assert dict(got.params) == dict(recorded.params)
