@@ -64,8 +64,8 @@ def versioned(fn: Callable[Concatenate[Database, P], T]) -> Callable[P, T]:
         path, today = db_path(), summaries.business_today()
         key = summaries.key_of(name, args, kwargs)
         token = current_token(path, key, today)
-        if token is None:  # changed data or never built: build (or read the worker's) once, then remember
-            with session(path) as db:
+        if token is None:  # changed data or never built: one session builds it, the others wait and read it
+            with _building(path, key), session(path) as db:
                 _, token = summaries.read(db, name, fn, args, kwargs, today=today)
         return in_memory(path, key, token, *args, **kwargs)
 
@@ -79,6 +79,20 @@ def current_token(path: str, key: str, today: str) -> str | None:
             return summaries.current(Database(conn), key, today)
     except sqlite3.Error:  # no file or tables yet: the caller's session() creates and migrates them
         return None
+
+
+_BUILD_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+
+
+@contextlib.contextmanager
+def _building(path: str, key: str) -> Iterator[None]:
+    """One build per summary at a time in this process: ten sessions opening a page after new data
+    arrived wait for the first one's result (summaries.read finds it current) instead of each
+    scanning the rows again."""
+    with _POOL_LOCK:
+        lock = _BUILD_LOCKS.setdefault((path, key), threading.Lock())
+    with lock:
+        yield
 
 
 # Read-only connections for the version checks, reused across reruns: a new connection parses the

@@ -120,3 +120,16 @@ def test_a_cached_plotly_figure_keeps_one_spec_and_a_new_process_reads_it_back(d
 
     assert calls == []
     assert plotly.io.to_json(again.to_dict(), validate=False) == plotly.io.to_json(fig.to_dict(), validate=False)
+
+
+def test_sessions_arriving_together_build_a_summary_once(db_path: Path) -> None:
+    import threading
+
+    _add(db_path, 1, 2, 3)
+    results: list[int] = []
+    threads = [threading.Thread(target=lambda: results.append(open_invoices("late"))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert results == [3] * 8 and RUNS == ["late"]
