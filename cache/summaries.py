@@ -40,8 +40,9 @@ log = logging.getLogger("opsdash.summaries")
 Builder = Callable[..., Any]
 BUILDERS: dict[str, Builder] = {}  # name -> fn(db, *args, **kwargs); registered by whoever reads them
 
-READ_WITHIN = timedelta(days=1)  # a summary nobody read for this long is neither refreshed nor kept
-_TOUCH_EVERY = timedelta(hours=1)  # `read_at` is rewritten at most this often (a read stays a read)
+READ_WITHIN = timedelta(days=1)  # a summary nobody read for this long is forgotten
+REFRESH_READ_WITHIN = timedelta(minutes=30)  # the worker rebuilds only what someone looked at lately
+_TOUCH_EVERY = timedelta(minutes=5)  # `read_at` is rewritten at most this often (a read stays a read)
 _NOT_TRACKED = frozenset({"data_versions", "summaries", "raw_dicts", "sqlite_master", "sqlite_schema"})
 
 
@@ -86,6 +87,12 @@ def read(db: Database, name: str, fn: Builder, args: Sequence[Any] = (),
     return build(db, name, fn, args, kwargs, today=today, now=moment)
 
 
+def touch(db: Database, key: str, now: datetime | None = None) -> None:
+    """Note that a summary is still being looked at (readers serving it from memory call this now and
+    then), so the worker keeps refreshing it and it is not forgotten."""
+    _write(db, "UPDATE summaries SET read_at = ? WHERE key = ?", [iso(now or utcnow()), key])
+
+
 def build(db: Database, name: str, fn: Builder, args: Sequence[Any] = (),
           kwargs: Mapping[str, Any] | None = None, *, today: str, now: datetime | None = None) -> tuple[Any, str]:
     """Run `fn` once, recording the tables it reads; store the result under the versions read before
@@ -106,13 +113,13 @@ def build(db: Database, name: str, fn: Builder, args: Sequence[Any] = (),
 
 
 def refresh(db: Database, today: str, now: datetime | None = None, *, budget_s: float = 60.0) -> int:
-    """Rebuild the summaries read lately whose data changed (registered builders only); forget the
-    ones nobody read within READ_WITHIN. Returns how many were rebuilt. Stops after `budget_s`."""
+    """Rebuild the summaries read within REFRESH_READ_WITHIN whose data changed (registered builders
+    only), most recently read first; forget the ones nobody read within READ_WITHIN. Returns how many
+    were rebuilt. Stops after `budget_s` (the rest wait for the next pass, or their next reader)."""
     moment = now or utcnow()
-    cutoff = iso(moment - READ_WITHIN)
-    _write(db, "DELETE FROM summaries WHERE read_at < ?", [cutoff])
+    _write(db, "DELETE FROM summaries WHERE read_at < ?", [iso(moment - READ_WITHIN)])
     rows = db.conn.execute("SELECT key, name, args, version FROM summaries WHERE read_at >= ? "
-                           "ORDER BY read_at DESC", [cutoff]).fetchall()
+                           "ORDER BY read_at DESC", [iso(moment - REFRESH_READ_WITHIN)]).fetchall()
     versions, rebuilt, deadline = table_versions(db), 0, time.monotonic() + budget_s
     for key, name, args, version in rows:
         fn = BUILDERS.get(name)

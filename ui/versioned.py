@@ -23,6 +23,7 @@ import contextlib
 import functools
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -67,6 +68,9 @@ def versioned(fn: Callable[Concatenate[Database, P], T]) -> Callable[P, T]:
         if token is None:  # changed data or never built: one session builds it, the others wait and read it
             with _building(path, key), session(path) as db:
                 _, token = summaries.read(db, name, fn, args, kwargs, today=today)
+        elif _due_for_touch(path, key):
+            with session(path, migrated=False) as db:
+                summaries.touch(db, key)
         return in_memory(path, key, token, *args, **kwargs)
 
     return call
@@ -79,6 +83,19 @@ def current_token(path: str, key: str, today: str) -> str | None:
             return summaries.current(Database(conn), key, today)
     except sqlite3.Error:  # no file or tables yet: the caller's session() creates and migrates them
         return None
+
+
+TOUCH_EVERY_S = 240.0  # how often a summary served from memory tells SQLite it is still looked at
+_TOUCHED: dict[tuple[str, str], float] = {}
+
+
+def _due_for_touch(path: str, key: str) -> bool:
+    now = time.monotonic()
+    with _POOL_LOCK:
+        due = now - _TOUCHED.get((path, key), now - TOUCH_EVERY_S - 1) > TOUCH_EVERY_S
+        if due:
+            _TOUCHED[(path, key)] = now
+    return due
 
 
 _BUILD_LOCKS: dict[tuple[str, str], threading.Lock] = {}

@@ -133,3 +133,14 @@ def test_sessions_arriving_together_build_a_summary_once(db_path: Path) -> None:
     for t in threads:
         t.join(timeout=30)
     assert results == [3] * 8 and RUNS == ["late"]
+
+
+def test_a_summary_served_from_memory_is_still_noted_as_read(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _add(db_path, 1)
+    open_invoices("late")
+    with session(db_path) as db:
+        db.execute("UPDATE summaries SET read_at = '2000-01-01T00:00:00.000Z'")
+    monkeypatch.setattr(versioned, "TOUCH_EVERY_S", -1.0)
+    assert open_invoices("late") == 1 and RUNS == ["late"]  # from memory, not rebuilt
+    with session(db_path) as db:
+        assert db.execute("SELECT min(read_at) FROM summaries").fetchone()[0] > "2000-01-01T00:00:00.000Z"
