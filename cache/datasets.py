@@ -281,15 +281,15 @@ CARRIER_INVOICES = Dataset(
 _DEMAND = """
     SELECT l.product_id, CAST(json_extract(o.raw, '$.warehouseId') AS TEXT) AS warehouse_id,
            total(l.quantity) / 30.0 AS daily
-    FROM qasida_customer_order_lines AS l JOIN qasida_customer_orders AS o ON o.order_id = l.order_id
-    WHERE substr(o.order_date, 1, 10) > date(:today, '-30 days') AND substr(o.order_date, 1, 10) <= :today
+    FROM qasida_customer_orders AS o JOIN qasida_customer_order_lines AS l ON l.order_id = o.order_id
+    -- the 30 days up to today; bare comparisons (no substr) so the order_date index is used
+    WHERE o.order_date >= date(:today, '-29 days') AND o.order_date < date(:today, '+1 day')
     GROUP BY 1, 2"""
 _AVAILABLE = "coalesce(s.available, s.quantity - coalesce(s.reserved, 0))"
 _LEVEL = "coalesce(rw.reorder_level, ra.reorder_level)"
 _LEAD = "coalesce(rw.lead_time_days, ra.lead_time_days)"
-_DAILY = "(SELECT total(d.daily) FROM demand AS d WHERE d.product_id = s.product_id " \
-         "AND (d.warehouse_id IS NULL OR d.warehouse_id = s.warehouse_id))"
 _KNOWN = "EXISTS (SELECT 1 FROM qasida_customer_order_lines)"
+_CODE = "coalesce(p.code, json_extract(s.raw, '$.productCode'))"
 
 STOCK_LEVELS = Dataset(
     name="stock_levels",
@@ -303,16 +303,19 @@ STOCK_LEVELS = Dataset(
                    AS runs_out_before_next_delivery,
                lead_time_days, warehouse_id, product_id, synced_at
         FROM (
-            WITH demand AS ({_DEMAND})
-            SELECT s.warehouse, s.product, coalesce(p.code, json_extract(s.raw, '$.productCode')) AS product_code,
+            WITH demand AS ({_DEMAND}),
+                 by_warehouse AS (SELECT product_id, warehouse_id, daily FROM demand WHERE warehouse_id IS NOT NULL),
+                 anywhere AS (SELECT product_id, total(daily) AS daily FROM demand WHERE warehouse_id IS NULL
+                              GROUP BY product_id)
+            SELECT s.warehouse, s.product, {_CODE} AS product_code,
                    s.unit, s.quantity, s.reserved, {_AVAILABLE} AS available, {_LEVEL} AS reorder_level,
-                   {_LEAD} AS lead_time_days, {_DAILY} AS daily, {_KNOWN} AS known,
-                   s.warehouse_id, s.product_id, s.synced_at
+                   {_LEAD} AS lead_time_days, coalesce(dw.daily, 0) + coalesce(da.daily, 0) AS daily,
+                   {_KNOWN} AS known, s.warehouse_id, s.product_id, s.synced_at
             FROM qasida_stock_cards AS s LEFT JOIN qasida_products AS p ON p.product_id = s.product_id
-            LEFT JOIN reorder_levels AS rw ON rw.product_code = coalesce(p.code, json_extract(s.raw, '$.productCode'))
-                 AND rw.warehouse_id = s.warehouse_id
-            LEFT JOIN reorder_levels AS ra ON ra.product_code = coalesce(p.code, json_extract(s.raw, '$.productCode'))
-                 AND ra.warehouse_id = '')""",
+            LEFT JOIN reorder_levels AS rw ON rw.product_code = {_CODE} AND rw.warehouse_id = s.warehouse_id
+            LEFT JOIN reorder_levels AS ra ON ra.product_code = {_CODE} AND ra.warehouse_id = ''
+            LEFT JOIN by_warehouse AS dw ON dw.product_id = s.product_id AND dw.warehouse_id = s.warehouse_id
+            LEFT JOIN anywhere AS da ON da.product_id = s.product_id)""",
     columns=("warehouse", "product", "product_code", "unit", "quantity", "reserved", "available",
              "reorder_level", "below_reorder_level", "days_of_cover", "runs_out_before_next_delivery",
              "lead_time_days", "warehouse_id", "product_id", "synced_at"),
