@@ -105,10 +105,13 @@ def selectable_table(page: Page, key: str, columns: Sequence[str] | None = None,
     widgets._pager(key, page.total, len(page.rows), data.PAGE_SIZE)  # shared pager: same state keys
     downloads.download(page.rows, cols, key, dataset=dataset, query=query, total=page.total)
     picked = list(event.selection.rows) if event is not None else []
+    same_view, st.session_state[f"{key}.view"] = st.session_state.get(f"{key}.view") == view, view
     if picked and picked[0] < len(page.rows):
         st.session_state[f"{key}.selected"] = identities[picked[0]]
         return page.rows[picked[0]]
-    if position is not None:  # the user cleared the selection of a record shown here
+    if position is not None and not same_view:  # a new view holding the record: restored by its id
+        return page.rows[position]
+    if position is not None:  # the same view, and the user cleared the selection
         clear_selection(key)
     elif remembered is not None:
         st.caption(f"The record selected earlier ({safe.text(' '.join(str(v) for v in remembered if v))}) is not in this "
