@@ -38,6 +38,9 @@ if not page.total:
     widgets.empty_state(sources, filtered=bool(query))
     st.stop()
 row = ui.selectable_table(page, key, dataset=dataset, query=query)
+if any(r["source"] == "cargobase" for r in page.rows):
+    st.caption("Cargobase: amount not in the list — its invoice list carries no amounts, so these rows are "
+               "counted but never added to a total.")
 
 aging_col, totals_col = st.columns(2)
 with aging_col:

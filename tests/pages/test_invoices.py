@@ -32,6 +32,7 @@ def test_the_direction_switch_shows_payables_alone(monkeypatch: pytest.MonkeyPat
     at = open_page(monkeypatch, tmp_path, "invoices", state={"invoices.direction": "payable"})
     assert sorted(at.dataframe[0].value["invoice_number"]) == ["CI-1", "LB-1", "PI-1"]
     assert _totals(at) == {("carr-9", "EUR"): "150.00 EUR", ("Eps Supplies", "CZK"): "12.345 CZK", ("Fwd", None): ""}
+    assert any("amount not in the list" in c.value for c in at.caption)
 
 
 def test_filters_remove_the_right_rows(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
