@@ -28,6 +28,8 @@ KEY_SOURCES = "filters.sources"
 DEFAULT_PAST = timedelta(days=90)
 DEFAULT_FUTURE = timedelta(days=30)
 SOURCES: tuple[str, ...] = VENDORS
+# Which business orders (cache/datasets.py BUSINESS_ORDERS.matched) a selected source keeps.
+_SIDES = {"qasida": ("both", "erp only"), "qargo": ("both", "transport only")}
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ def to_query(flt: Filters, dataset: str, date_column: str | None = None) -> dict
     query: dict[str, Any] = {}
     if flt.sources and get_dataset(dataset).can_filter("source"):
         query["source__in"] = list(flt.sources)
+    elif flt.sources and dataset == "business_orders":  # a business order has an ERP side, a transport side or both
+        query["matched__in"] = sorted({m for s in flt.sources for m in _SIDES.get(s, ())})
     if date_column:
         query[f"{date_column}__gte"] = flt.start.isoformat()
         query[f"{date_column}__lt"] = (flt.end + timedelta(days=1)).isoformat()

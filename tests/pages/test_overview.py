@@ -94,6 +94,9 @@ def test_source_filter_removes_the_other_sources_rows(seeded_db: Path) -> None:
     shown = _first(at)
     assert shown["Outstanding EUR"] == "50.005 EUR" and "Outstanding USD" not in shown
     assert _payables(at).get("Outstanding EUR") == "300.10 EUR"
+    # business orders with an ERP side: SO-1 (in transit, both sides) and SO-2 (ERP only)
+    assert shown["Business orders"] == "2" and shown["In Transit"] == "1" and shown["Shipped"] == "1"
+    assert shown["Late orders"] == "0"
 
 
 def test_kpis_equal_independent_figures(seeded_db: Path) -> None:
