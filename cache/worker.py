@@ -26,7 +26,7 @@ from sqlite_utils import Database
 from cache import jobs
 from cache.db import connect, iso, utcnow
 from cache.schema import migrate
-from cache.sync.engine import RunResult, SyncResource, run_resource
+from cache.sync.engine import RunResult, SyncResource, held_off, run_resource, skip
 from services.clients import PULL_VENDORS, make_clients
 from services.settings import Settings
 
@@ -136,12 +136,14 @@ def _sync_job(worker: Worker, db: Database, job: jobs.Job) -> list[RunResult]:
     clients = make_clients(worker.settings, [vendor])
     if vendor not in clients:
         raise RuntimeError(f"{vendor} is not configured: set {vendor.upper()}_BASE_URL")
-    results = []
+    results: list[RunResult] = []
     try:
         for done, res in enumerate(selected):
             jobs.progress(db, job.job_id, done, len(selected), f"syncing {vendor}/{res.name}",
                           lease=worker.lease, fence=job.fence)
-            results.append(run_resource(db, clients[vendor], res, guard=lambda: worker.renew(db, job)))
+            held = held_off(results, vendor)  # a 429 storm with a long Retry-After ends this vendor's pass
+            results.append(skip(db, res, held) if held else
+                           run_resource(db, clients[vendor], res, guard=lambda: worker.renew(db, job)))
         jobs.progress(db, job.job_id, len(selected), len(selected), "done", lease=worker.lease, fence=job.fence)
     finally:
         clients[vendor].close()

@@ -35,7 +35,7 @@ from sqlite_utils import Database
 from cache.db import iso, transaction, utcnow
 from cache.store import finish_sync_run, get_checkpoint, set_checkpoint, upsert_records
 from cache.sync import runs
-from services.core import VendorError
+from services.core import RateLimited, VendorError
 
 log = logging.getLogger("opsdash.sync")
 
@@ -91,6 +91,7 @@ class RunResult:
     updated: int = 0
     error: str | None = None
     full: bool = False
+    retry_after: float | None = None  # the vendor rate-limited us and asked for this many seconds
 
     @property
     def ok(self) -> bool:
@@ -141,6 +142,7 @@ def run_resource(db: Database, client: Any, res: SyncResource, now: datetime | N
         _pull(db, client, res, cp, state, result, moment, _Progress(run_id, clock, guard))
     except (VendorError, ValueError) as exc:  # ValueError: a record the mapper could not read
         result.error = _message(exc)
+        result.retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
         log.warning("sync %s/%s failed: %s", res.vendor, res.name, result.error)
     except BaseException as exc:  # lease lost, shutdown, a bug: recorded, then passed on
         _interrupted(db, run_id, exc, clock())
@@ -250,10 +252,35 @@ def _message(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
+# A vendor that answers 429 asking for a longer wait than this ends the pass for that vendor: its other
+# resources are recorded as not run instead of each blocking the worker on the shared limiter.
+STORM_SKIP_SECONDS = 30.0
+
+
 def run_all(db: Database, clients: Mapping[str, Any], resources: Iterable[SyncResource],
             now: datetime | None = None) -> list[RunResult]:
     """One pass over `resources` whose vendor has a client; a vendor's failure doesn't stop the others."""
-    return [run_resource(db, clients[r.vendor], r, now) for r in resources if r.vendor in clients]
+    results: list[RunResult] = []
+    for res in resources:
+        if res.vendor in clients:
+            held = held_off(results, res.vendor)
+            results.append(skip(db, res, held, now) if held else run_resource(db, clients[res.vendor], res, now))
+    return results
+
+
+def held_off(results: Iterable[RunResult], vendor: str) -> RunResult | None:
+    """The earlier result of this pass in which `vendor` asked us to wait long (a 429 storm), if any."""
+    return next((r for r in results if r.vendor == vendor and (r.retry_after or 0) > STORM_SKIP_SECONDS), None)
+
+
+def skip(db: Database, res: SyncResource, cause: RunResult, now: datetime | None = None) -> RunResult:
+    """Record `res` as not run in this pass because its vendor asked us to wait (see `held_off`)."""
+    moment = now or utcnow()
+    error = (f"not run: {res.vendor.title()} asked us to wait {cause.retry_after:.0f} s (rate limited while "
+             f"syncing {cause.resource}); the next pass runs it")
+    run_id = runs.start(db, res.vendor, res.name, moment)
+    finish_sync_run(db, run_id, error=error)
+    return RunResult(res.vendor, res.name, error=error, retry_after=cause.retry_after)
 
 
 def with_fetch(res: SyncResource, fetch: Fetch) -> SyncResource:

@@ -64,6 +64,8 @@ def test_two_workers_and_a_resource_longer_than_the_lease_run_it_once(tmp_path: 
             while not stop.is_set():
                 if w.run_next(conn) is not None:
                     ran[name] += 1
+                else:
+                    stop.wait(0.05)  # idle like Worker.run: a tight loop would starve the holder's writes
 
     threads = [threading.Thread(target=work, args=(n,)) for n in ran]
     for t in threads:

@@ -98,3 +98,20 @@ def test_checkpoints_hold_ids_only_never_record_contents(table: Database, mode: 
     run_resource(table, None, res, now=T0)
     stored = get_checkpoint(table, "fake", "items")
     assert stored is not None and secret not in stored["cursor"] and "VAT" not in stored["cursor"]
+
+
+def test_a_429_storm_with_a_long_wait_ends_the_vendors_pass_instead_of_blocking(table: Database) -> None:
+    from cache.sync.engine import run_all
+    from services.core import RateLimited
+
+    def storm(client, state):  # type: ignore[no-untyped-def]
+        raise RateLimited("Fake: rate limited; retry after 120 s", vendor="fake", retry_after=120.0)
+        yield  # pragma: no cover
+
+    other = FakeVendor([1])
+    first = SyncResource(**{**resource(other).__dict__, "name": "first", "fetch": storm})
+    results = run_all(table, {"fake": None}, [first, resource(other)], now=T0)
+    assert [r.ok for r in results] == [False, False] and other.requests == 0  # the second never called the vendor
+    assert results[1].error == ("not run: Fake asked us to wait 120 s (rate limited while syncing first); "
+                                "the next pass runs it")
+    assert [r["status"] for r in run_rows(table)] == ["error", "error"]
