@@ -36,12 +36,8 @@ from cache.statuses import (
     QARGO_JOURNEY_ENDED,
     QUADERNO_OPEN_STATES,
     sql_list,
+    upwell_outstanding_sql,
 )
-
-try:
-    from cache.statuses import UPWELL_ENDED
-except ImportError:  # pragma: no cover - until cache/statuses.py carries Upwell's table
-    UPWELL_ENDED = frozenset({"PAID", "VOIDED", "VOID", "CANCELLED", "REJECTED"})
 
 Source = tuple[str, str]
 
@@ -233,7 +229,7 @@ PAYABLES = Dataset(
                {minor_text('balance', 'currency')}, substr(due_date, 1, 10),
                {_days_overdue('due_date')}, status
         FROM carrier_invoices
-        WHERE deleted_at IS NULL AND balance > 0 AND upper(coalesce(status, '')) NOT IN {sql_list(UPWELL_ENDED)}
+        WHERE {upwell_outstanding_sql()}  -- one rule with the webhook ingest: not deleted, not ended, balance > 0
         UNION ALL
         SELECT 'cargobase', coalesce(nullif(provider_invoice_number, ''), invoice_reference,
                shipment_reference), provider_name, NULL, NULL, NULL, NULL, invoice_status
