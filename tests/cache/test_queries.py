@@ -198,17 +198,19 @@ def test_days_of_cover_from_the_last_30_days_of_erp_demand(db: Database) -> None
         {"order_id": "o1", "number": "SO-1", "order_date": "2025-03-01", "raw": '{"warehouseId": 1}', "synced_at": S},
         {"order_id": "o2", "number": "SO-2", "order_date": "2025-01-01", "raw": '{"warehouseId": 1}', "synced_at": S},
         {"order_id": "o3", "number": "SO-3", "order_date": "2025-03-09", "raw": '{"warehouseId": 2}', "synced_at": S},
+        {"order_id": "o4", "number": "SO-4", "order_date": "2025-03-10", "raw": "{}", "synced_at": S},  # no warehouse
     ], "order_id")
     upsert_records(db, "qasida_customer_order_lines", [
         {"order_id": "o1", "line_no": 1, "product_id": "p1", "quantity": 30.0, "synced_at": S},  # Nut in Brno: 1/day
         {"order_id": "o1", "line_no": 2, "product_id": "p2", "quantity": 60.0, "synced_at": S},  # Bolt in Brno: 2/day
         {"order_id": "o2", "line_no": 1, "product_id": "p1", "quantity": 900.0, "synced_at": S},  # older than 30 days
         {"order_id": "o3", "line_no": 1, "product_id": "p1", "quantity": 300.0, "synced_at": S},  # Nut in Praha: 10/day
+        {"order_id": "o4", "line_no": 1, "product_id": "p2", "quantity": 30.0, "synced_at": S},  # Bolt anywhere: 1/day
     ], ("order_id", "line_no"))
     rows = {(r["warehouse"], r["product"]): r for r in query_dataset(db, "stock_levels", now=TODAY).rows}
     cover = {k: (r["days_of_cover"], r["runs_out_before_next_delivery"]) for k, r in rows.items()}
     assert cover == {("Brno", "Nut"): (5.0, 0),      # 5 left / 1 a day = 5 days, lead time 5: just in time
-                     ("Brno", "Bolt"): (30.0, 0),    # 60 / 2 = 30 days, lead time 2
+                     ("Brno", "Bolt"): (20.0, 0),    # 60 / (2 + 1 from an order naming no warehouse), lead 2
                      ("Praha", "Nut"): (3.0, 1),     # 30 / 10 = 3 days < 5 (lead time from the every-warehouse row)
                      ("Praha", "Gear"): (None, None)}  # no demand, no level
 
