@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import pandas  # noqa: F401 - imported once at server start, so the first visitor's page run doesn't pay for it
 import plotly.express  # noqa: F401
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 import actions  # noqa: F401 - registers the action job handlers with the in-process worker
 import ui.data  # registers the pages' summaries, so the in-process worker rebuilds them after syncs
@@ -29,4 +30,9 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
         stop()
 
 
+# dashboard.py routes with st.navigation. Streamlit decides once per process, on the first session, whether a
+# `pages/` folder beside the main script is a (v1) multipage app; until some session has run st.navigation it
+# is, so a fresh server's first visitor on a deep link (/tax, an alert's link) got pages/tax.py run alone: no
+# sidebar filters, no sign-in, file names as the menu. Say so before any session starts.
+PagesManager.uses_pages_directory = False
 app = st.App("dashboard.py", routes=webhook_routes(), lifespan=lifespan)

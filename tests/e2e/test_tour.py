@@ -135,3 +135,23 @@ def test_every_page_reads_as_a_product(synced: Demo, browser, viewport: str, the
     finally:
         context.close()
     assert not found, "\n".join(f"{p}: {'; '.join(i[:5])}" for p, i in found.items())
+
+
+def test_a_fresh_servers_first_visitor_on_a_deep_link_gets_the_dashboard(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+    """Streamlit treats a `pages/` folder as a v1 multipage app until a session has run st.navigation:
+    the first visitor of a new server, arriving by a link to /tax, must still get the router's chrome."""
+    from tests.e2e.conftest import start_demo, stop_demo
+
+    fresh = start_demo(tmp_path)
+    context = browser.new_context(viewport=VIEWPORTS["desktop"])
+    try:
+        page = context.new_page()
+        page.goto(f"{fresh.url}/tax")
+        page.get_by_role("heading", name="Tax", exact=True).wait_for(timeout=SETTLE_S * 1000)
+        sidebar = page.get_by_test_id("stSidebar")
+        sidebar.get_by_text("Sync & health").wait_for(timeout=SETTLE_S * 1000)  # the router's page titles
+        assert sidebar.get_by_text("Filters").count() == 1  # and the shared sidebar filters
+        assert sidebar.get_by_text("vendors", exact=True).count() == 0  # not the file names of pages/
+    finally:
+        context.close()
+        stop_demo(fresh)
