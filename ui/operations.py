@@ -177,7 +177,7 @@ JOB_KINDS = {"sync": "Sync", "upload_orders": "Order upload", "validate_tax_ids"
              "fetch_document": "Document download"}
 
 
-UPLOAD_COLUMNS = ("order_identifier", "operation", "result", "qargo_order", "error", "updated_at")
+UPLOAD_COLUMNS = ("order_identifier", "operation", "result", "error", "updated_at")  # Qargo's uuid: technical
 UPLOAD_RESULTS = {"COMPLETED": "Uploaded", "DUPLICATE": "Duplicate — already in Qargo, nothing changed",
                   "ERROR": "Refused by Qargo", "SKIPPED": "Skipped by Qargo", "FAILED": "Not sent (Qargo unreachable)",
                   "PENDING": "Sent, Qargo is processing", "PROCESSING": "Sent, Qargo is processing"}
