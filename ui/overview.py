@@ -64,8 +64,8 @@ def money_table(kpi: Any) -> None:
                  key="overview.money", height=38 + 35 * len(rows), placeholder=fmt.BLANK)
     unpriced = kpi.payables.without_amount + kpi.receivables.without_amount
     if unpriced:
-        st.caption(f"{fmt.number(unpriced)} invoices awaiting audit are listed without an amount (Cargobase "
-                   "sends none): counted, never added.")
+        st.caption(f"{fmt.number(unpriced)} invoice{'s are' if unpriced != 1 else ' is'} awaiting audit, listed "
+                   "without an amount (Cargobase sends none): counted, never added.")
 
 
 def chart_tabs(timeline: pd.DataFrame, receivable: pd.DataFrame, payable: pd.DataFrame, below: pd.DataFrame,
