@@ -49,8 +49,12 @@ if rows:
     show_ids = st.toggle("Show entry ids and payload digests", key="audit.ids")
     tables.show([readable(r) for r in rows], ("id", *SHOWN, "payload_digest") if show_ids else SHOWN,
                 "audit.table", ids=show_ids)
-    downloads.download(rows, COLUMNS, "audit", label="Entries shown",
-                       query={"actor": actor, "action": action, "target": target})
+    exact = {"actor": actor, "action": action, "target": target}
+    whole = {k: v for k, v in exact.items() if v} | {"at__gte": f"{first.isoformat()}",
+                                                    "at__lt": f"{(last + timedelta(days=1)).isoformat()}"}
+    # the whole filtered log, as `opsdash export audit_log` writes it; "contains" has no export filter
+    downloads.download(rows, COLUMNS, "audit", label="Entries shown", dataset=None if text else "audit_log",
+                       query=whole)
 else:
     st.info("No audit entries match. Actions (uploads, validations, tax calculations, charge decisions) are "
             "recorded when staff run them on configured vendors; widen the dates or clear a field.",

@@ -8,7 +8,7 @@ cache cleared, so the sources, runs and jobs below show the new data without a r
 import streamlit as st
 
 from services.settings import get_settings
-from ui import actions, data, operations, tables, widgets
+from ui import actions, data, downloads, operations, tables, widgets
 from ui import alerts as alert_view
 from ui import details as ui
 from ui import format as fmt
@@ -71,7 +71,9 @@ ui.paged("sync_runs", {}, "sync_runs", RUN_COLUMNS,
 st.subheader("Jobs")
 jobs = data.jobs_in_flight()
 if jobs:
-    tables.show(operations.job_rows(jobs), JOB_COLUMNS, "sync.jobs")
+    shown = operations.job_rows(jobs)
+    tables.show(shown, JOB_COLUMNS, "sync.jobs")
+    downloads.download(shown, JOB_COLUMNS, "sync.jobs", dataset="jobs", query={})
 else:
     st.info("No jobs yet. Refresh now queues one; the worker also queues scheduled syncs.")
 
