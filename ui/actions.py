@@ -6,11 +6,10 @@ from cache import jobs
 from cache.schema import session
 from ui import data
 
-DASHBOARD_USER = "dashboard"  # until the app has logins, every request comes from "the dashboard"
 
-
-def request_refresh(vendor: str, requested_by: str = DASHBOARD_USER) -> int:
-    """Queue a sync of `vendor`; a refresh already queued or running is reused (same job id)."""
+def request_refresh(vendor: str, requested_by: str) -> int:
+    """Queue a sync of `vendor` for the signed-in user `requested_by` (ui.operations.actor_name); a refresh
+    already queued or running is reused (same job id). No default: a job always names who asked."""
     with session(data.db_path()) as db:
         job_id = jobs.enqueue(db, "sync", {"vendor": vendor}, requested_by,
                               dedupe_key=f"refresh:{vendor}")
