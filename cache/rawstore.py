@@ -27,6 +27,7 @@ import re
 import sqlite3
 import zlib
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -36,7 +37,7 @@ from cache.versions import named_tables
 
 PREFIX = "z:"
 ENABLED = True  # bench/bench_sync.py turns it off to measure the size without it
-MIN_BYTES = 200  # below this, base85 and the header eat the gain
+MIN_BYTES = 64  # below this, base64 and the header eat the gain (a dictionary makes even 100-byte records 2-3x smaller)
 _DICT_BYTES = 32 * 1024  # zlib's window: a longer dictionary is never used
 _SAMPLE = 64  # records of the first batch that train a table's dictionary
 _LEVEL = 6
@@ -64,6 +65,15 @@ def encode(text: str, dict_id: str, zdict: bytes, keep: frozenset[str] | None = 
     packed = f"{dict_id}:" + base64.b64encode(packer.compress(data) + packer.flush()).decode("ascii")
     encoded = PREFIX + packed if keep is None else _with_plain_keys(text, packed, keep)
     return encoded if encoded is not None and len(encoded) < len(text) else text
+
+
+def pack_rows(db: Database, table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` (dicts with a `raw` JSON text) with their raw compressed, for writers that insert with
+    their own SQL instead of `cache.store.upsert_records`; call inside the write transaction."""
+    found = table_dictionary(db, table, [r["raw"] for r in rows if isinstance(r.get("raw"), str)])
+    if found is None:
+        return rows
+    return [{**r, "raw": encode(r["raw"], *found)} if isinstance(r.get("raw"), str) else r for r in rows]
 
 
 def _with_plain_keys(text: str, packed: str, keep: frozenset[str]) -> str | None:

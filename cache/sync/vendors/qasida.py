@@ -22,6 +22,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from cache.db import iso, transaction, utcnow
+from cache.rawstore import pack_rows
 from cache.sync import mappers
 from cache.sync.engine import Fetch, SyncResource, SyncState
 from cache.sync.fetch import ListBatch, NeedsDb, expired_cursor, paged, paged_since
@@ -162,6 +163,7 @@ def store_order_lines(db: Database, orders: list[Any], products: dict[str, tuple
     now = iso(utcnow())
     rows = [{**row, "synced_at": now} for o in orders for row in mappers.qasida_order_lines(o, products)]
     with transaction(db):
+        rows = pack_rows(db, "qasida_customer_order_lines", rows)  # raw JSON compressed (cache/rawstore.py)
         db.conn.executemany("DELETE FROM qasida_customer_order_lines WHERE order_id = ?", [[str(o.id)] for o in orders])
         db.conn.executemany(
             """INSERT INTO qasida_customer_order_lines (order_id, line_no, product_id, product_code, quantity,
