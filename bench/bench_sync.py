@@ -143,7 +143,7 @@ def _digests(path: Path) -> dict[str, str]:
     return out
 
 
-def report_db_size(factor: float) -> None:
+def report_db_size(factor: float, fresh: bool = False) -> None:
     import shutil
 
     from bench_pages import fill  # the same relaxed-limit fill as the page benchmark
@@ -167,6 +167,11 @@ def report_db_size(factor: float) -> None:
         db.close()
         after = _size(packed)
         same = _digests(plain) == _digests(packed)
+        fresh_size = None
+        if fresh:  # what a new installation gets: compressed as it syncs
+            fresh_db = Path(tmp) / "fresh.db"
+            fill(fresh_db, factor)
+            fresh_size = _size(fresh_db)
     per = 100_000 / max(1, invoices)
     print(f"db size, large x{factor}: {invoices:,} invoices; {sum(compressed.values()):,} raw records compressed "
           f"in {time.perf_counter() - started:.0f} s")
@@ -174,6 +179,9 @@ def report_db_size(factor: float) -> None:
           f"ratio {after / before:.2f} (target <= 0.5)")
     print(f"  per 100k invoices: {before * per / 1e6:,.0f} MB (previous) -> {after * per / 1e6:,.0f} MB")
     print(f"  every dataset read back identical: {same}")
+    if fresh_size is not None:
+        print(f"  a fresh sync with compression on: {fresh_size / 1e6:,.0f} MB; ratio to plain "
+              f"{fresh_size / before:.2f} (target <= 0.5); per 100k invoices {fresh_size * per / 1e6:,.0f} MB")
 
 
 def main() -> None:
@@ -182,9 +190,10 @@ def main() -> None:
     parser.add_argument("--vendors", nargs="*", default=["quaderno", "qasida", "cargobase"])
     parser.add_argument("--db-size", action="store_true", help="database size per 100k invoices, then exit")
     parser.add_argument("--factor", type=float, default=1.0, help="with --db-size: the large set times F")
+    parser.add_argument("--fresh", action="store_true", help="with --db-size: also a fresh sync, compressed as it goes")
     args = parser.parse_args()
     if args.db_size:
-        report_db_size(args.factor)
+        report_db_size(args.factor, args.fresh)
         return
     with sandbox_env("large", Limits()) as env:
         print(f"sandbox large, documented limits, at {env.config.base_url}")
