@@ -215,7 +215,7 @@ RECEIVABLES = Dataset(
         WHERE state IN {_in(QUADERNO_OPEN_STATES)} AND amount_due > 0
         UNION ALL {_qasida_open_items('qasida_claims')}""",
     columns=_OUTSTANDING_COLUMNS, order_by=_ORDER, expressions=_AMOUNT,
-    sources=(("quaderno", "invoices"), ("qasida", "claims")),
+    sources=(("quaderno", "invoices"), ("quaderno", "open_invoices"), ("qasida", "claims")),
     optional=(_optional_open_items("qasida_claims"),),
 )
 

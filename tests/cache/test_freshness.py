@@ -80,5 +80,5 @@ def test_every_dataset_exposes_its_sources(db: Database, name: str) -> None:
 def test_invoices_outstanding_sources() -> None:
     # receivables (Quaderno invoices, Qasida claims), then payables (Qasida liabilities, Upwell, Cargobase)
     assert get_dataset("invoices_outstanding").sources == (
-        ("quaderno", "invoices"), ("qasida", "claims"), ("qasida", "liabilities"), ("upwell", "carrier_invoices"),
+        ("quaderno", "invoices"), ("quaderno", "open_invoices"), ("qasida", "claims"), ("qasida", "liabilities"), ("upwell", "carrier_invoices"),
         ("cargobase", "invoices"))
