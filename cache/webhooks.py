@@ -8,7 +8,7 @@ write runs in a worker thread and takes milliseconds, so the sender never waits 
 What a hostile or broken sender can cost us, and what it gets back:
 - bad or missing credentials: a 401 and nothing written (a flood must not cost storage); past
   `AuthFailures.budget` failures in a window from one address, a 429 with `Retry-After`, sent after
-  a short pause so a flooding client slows itself down (the pause holds no thread);
+  a pause (1 s) so a flooding connection slows itself down (the pause holds no thread);
 - a body over `MAX_BODY_BYTES`: 413; a body that is not strict UTF-8, nests deeper than
   `cache.jsonguard.MAX_DEPTH`, holds a number outside SQLite's 64-bit range or a lone surrogate, or
   is not a valid event: a 400 naming what and where. Never a 5xx or a traceback for input;
@@ -72,8 +72,9 @@ class AuthFailures:
     many addresses cannot grow memory without bound."""
 
     def __init__(self, budget: int = 10, window: float = 60.0, max_addresses: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, pause: float = 1.0) -> None:
         self.budget, self.window, self.max_addresses, self.clock = budget, window, max_addresses, clock
+        self.pause = pause  # seconds an over-budget failure waits before its 429: holds no thread
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
         self.refused = 0  # unauthenticated requests answered, for tests and benches
@@ -138,9 +139,6 @@ def webhook_app(settings: Settings | None = None, limiter: AuthFailures | None =
     return Starlette(routes=webhook_routes(settings, required=True, limiter=limiter))
 
 
-OVER_BUDGET_PAUSE = 0.25  # seconds an over-budget failure waits before its 429: slows a flood, holds no thread
-
-
 def _endpoint(db_path: Path, source: str, expected: str, limiter: AuthFailures) -> Callable[[Request], object]:
     async def endpoint(request: Request) -> Response:
         if not _authorized(request, expected):
@@ -170,7 +168,7 @@ async def _refuse(request: Request, limiter: AuthFailures) -> Response:
     wait = limiter.fail(address)
     if wait is None:
         return JSONResponse({"error": "authentication required"}, status_code=401, headers=_BASIC)
-    await asyncio.sleep(OVER_BUDGET_PAUSE)
+    await asyncio.sleep(limiter.pause)  # a flooding connection slows itself down
     return JSONResponse({"error": "too many failed authentications from this address; retry later"},
                         status_code=429, headers={"Retry-After": str(int(wait + 0.999)), **_BASIC})
 

@@ -157,7 +157,7 @@ def test_secret_never_stored(receiver) -> None:
 def test_repeated_failures_from_one_address_get_429_with_retry_after_and_cost_nothing(tmp_path: Path) -> None:
     db = tmp_path / "hooks.db"
     settings = Settings(opsdash_db=db, opsdash_webhook_user=AUTH[0], opsdash_webhook_password=SecretStr(AUTH[1]))
-    limiter = AuthFailures(budget=3, window=60.0)
+    limiter = AuthFailures(budget=3, window=60.0, pause=0.01)
     with serving(webhook_app(settings, limiter=limiter), "127.0.0.1", free_port()) as url:
         statuses = [post(url, "upwell", upwell_event(f"x{i}"), auth=("hooks", "guess")).status_code for i in range(5)]
         last = post(url, "upwell", upwell_event("x9"), auth=None)
