@@ -6,7 +6,7 @@ order count once); stock items without a reorder level are counted as such, neve
 import plotly.express as px
 import streamlit as st
 
-from ui import data, filters, widgets
+from ui import data, filters, safe, widgets
 
 st.title("Overview")
 flt = filters.current()
@@ -24,7 +24,7 @@ cols[0].metric("Business orders", kpi.business_orders,
 cols[1].metric("Late orders", kpi.late_orders,
                help="Past their planned delivery date (business date) in a status whose journey has not ended.")
 for col, (status, count) in zip(cols[2:], kpi.orders_by_status.items(), strict=False):
-    col.metric(status.replace("_", " ").title(), count)
+    col.metric(safe.text(status.replace("_", " ").title()), count)  # a vendor's status word: text, not markdown
 
 for totals in (kpi.receivables, kpi.payables):
     st.subheader(widgets.DIRECTION_WORDS[totals.direction])

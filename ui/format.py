@@ -290,7 +290,7 @@ def freshness_line(sources: Any, now: datetime | None = None) -> str:
 
     `sources`: `cache.freshness.Freshness` items (label, state, last_success_at, sentence)."""
     synced = [s for s in sources if s.last_success_at]
-    problems = [s for s in sources if s.state in ("stale", "failing")]
+    problems = [s for s in sources if s.state in ("stale", "failing", "interrupted")]
     oldest = min((s.last_success_at for s in synced), default=None)
     head = f"Data as of {clock(oldest)} · {ago(oldest, now)}" if oldest else "No data synced yet"
     if problems:

@@ -69,6 +69,11 @@ def rendered_markdown(at: Any) -> list[tuple[str, str]]:
 @pytest.fixture
 def hostile_db(seeded_db: Path) -> Path:
     assert poison(seeded_db) > 20
+    db = connect(seeded_db)  # an order status the pages show as a label (Overview): a vendor word too
+    try:
+        db.execute("UPDATE qasida_customer_orders SET status = status || ? WHERE status = 'shipped'", [HOSTILE])
+    finally:
+        db.close()
     return seeded_db
 
 
@@ -76,7 +81,8 @@ def hostile_db(seeded_db: Path) -> Path:
 def test_hostile_vendor_text_renders_no_link_image_or_html(hostile_db: Path, page: str) -> None:
     at = run_page(page)
     assert not at.exception, at.exception
-    leaks = [(kind, marker) for kind, text in rendered_markdown(at) for marker in MARKERS if marker in text]
+    leaks = [(kind, marker) for kind, text in rendered_markdown(at) for marker in MARKERS
+             if marker.lower() in text.lower()]  # case-blind: a page may title-case a vendor word
     assert leaks == [], f"{page} renders vendor text as markdown: {leaks}"
 
 
