@@ -4,7 +4,7 @@ import plotly.express as px
 import streamlit as st
 
 from cache.calendar import AGING_BUCKETS
-from ui import data, filters, widgets
+from ui import data, filters, safe, widgets
 from ui import details as ui
 
 SUMMARY = ("counterparty", "currency", "invoices", "amount")
@@ -46,7 +46,7 @@ aging_col, totals_col = st.columns(2)
 with aging_col:
     st.subheader("Aging (days overdue)")
     buckets = ui.aging(query | {"direction": direction})
-    chart = px.bar(buckets, x="bucket", y="invoices", color="currency", text="amount",
+    chart = px.bar(safe.frame(buckets), x="bucket", y="invoices", color="currency", text="amount",
                    category_orders={"bucket": list(AGING_BUCKETS)}, labels={"invoices": "invoices"})
     st.plotly_chart(chart, key=f"{key}.aging_chart")
     ui.small_table([{k: b[k] for k in ("bucket", "currency", "invoices", "amount")} for b in buckets],

@@ -51,7 +51,7 @@ timeline = data.orders_over_time(orders_q)
 if timeline.empty:
     widgets.empty_state(data.dataset_freshness("business_orders"), filtered=True)
 else:
-    st.plotly_chart(px.bar(timeline, x="day", y="orders", color="status"), key="chart.orders")
+    st.plotly_chart(px.bar(safe.frame(timeline), x="day", y="orders", color="status"), key="chart.orders")
 
 for direction, words in (("receivable", "Receivables aging"), ("payable", "Payables aging")):
     st.subheader(words)
@@ -66,5 +66,5 @@ below = data.stock_below()
 if below.empty:
     widgets.empty_state(data.dataset_freshness("stock_levels"), filtered=False)
 else:
-    st.plotly_chart(px.bar(below, x="warehouse", y=["items", "no_level"], barmode="group",
+    st.plotly_chart(px.bar(safe.frame(below), x="warehouse", y=["items", "no_level"], barmode="group",
                            labels={"value": "items", "variable": ""}), key="chart.stock")

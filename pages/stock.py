@@ -5,7 +5,7 @@ import plotly.express as px
 import streamlit as st
 
 from actions.reorder import save_levels
-from ui import auth, data, operations, widgets
+from ui import auth, data, operations, safe, widgets
 from ui import details as ui
 
 COLUMNS = ("warehouse", "product", "product_code", "unit", "quantity", "reserved", "available", "reorder_level",
@@ -70,6 +70,6 @@ if totals:
     st.subheader("Warehouse totals")
     st.caption("Per unit: kilograms and pieces do not add up.")
     ui.small_table(totals, "stock.totals", "No stock.")
-    chart = px.bar(totals, x="warehouse", y=["available", "reserved"], facet_col="unit",
+    chart = px.bar(safe.frame(totals), x="warehouse", y=["available", "reserved"], facet_col="unit",
                    labels={"value": "quantity", "variable": ""}, barmode="stack")
     st.plotly_chart(chart, key="stock.chart")

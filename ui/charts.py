@@ -17,13 +17,17 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from ui import format as fmt
+from ui import safe
 
 HEIGHT = 320
 _MARGIN = {"l": 8, "r": 8, "t": 48, "b": 8}
 
 
 def style(fig: go.Figure, title: str, *, height: int = HEIGHT, legend: bool = True) -> go.Figure:
-    """Title, the locale's number marks, the legend under the plot (phones have no room at the side)."""
+    """Title, the locale's number marks, the legend under the plot (phones have no room at the side).
+
+    Data-derived text (a warehouse, a status, a currency) is HTML-escaped: plotly renders tags (ui/safe.py)."""
+    safe.chart(fig)
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}}, height=height, margin=_MARGIN,
         separators=fmt.plotly_separators(), showlegend=legend, legend_title_text="",
@@ -60,8 +64,8 @@ def aging(frame: pd.DataFrame, currency: str, buckets: Sequence[str], title: str
                  custom_data=["amount_text", "invoices_text", "source"])
     fig.update_traces(hovertemplate="%{x} · %{customdata[2]}<br>%{customdata[0]}<br>%{customdata[1]} invoices"
                                     "<extra></extra>")
-    fig.update_yaxes(title_text=currency, tickformat=",.0f", rangemode="tozero")
-    return style(fig, f"{title} · {currency}")
+    fig.update_yaxes(title_text=safe.chart_text(currency), tickformat=",.0f", rangemode="tozero")
+    return style(fig, f"{title} · {safe.chart_text(currency)}")
 
 
 def aging_counts(rows: Sequence[Mapping[str, Any]], buckets: Sequence[str], title: str) -> go.Figure:

@@ -10,6 +10,7 @@ those markers raw; `ui.safe.text` escapes them so they read as the characters th
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,9 @@ from cache.db import connect
 from tests.pages.conftest import ROOT, run_page
 from ui import safe
 
-HOSTILE = " [click](https://evil.example) ![x](http://host/px.png) <img src=x> https://evil.example/bare"
+HOSTILE = (' [click](https://evil.example) ![x](http://host/px.png) <img src=x> https://evil.example/bare'
+           ' <a href="https://evil.example/a">a</a>')
+CHART_TAGS = re.compile(r"<\s*(a|img)\b", re.IGNORECASE)  # plotly renders <a href> in labels, legends, hovers
 MARKERS = ("](https://evil.example)", "![x](http://host/px.png)", "<img src=x>", "https://evil.example/bare")
 PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
 # Columns the pages compute with (dates, money codes, statuses, enum-like words, JSON): a vendor could send
@@ -30,7 +33,8 @@ KEEP = ("_at", "_date", "date", "time", "currency", "status", "state", "result",
         "source", "raw", "payload", "body", "unit", "country", "via", "resource_type", "vendor", "resource",
         "dedupe_key", "event_type", "cursor", "server_time", "role", "channel", "signature", "params",
         "worker_id", "lease_until", "fence", "digest", "code", "warehouse_id", "product_id", "mode")
-PLAIN_TEXT_ELEMENTS = {"text", "code", "arrow_data_frame", "dataframe", "json", "table", "selectbox", "multiselect"}
+PLAIN_TEXT_ELEMENTS = {"text", "code", "arrow_data_frame", "dataframe", "json", "table", "selectbox", "multiselect",
+                       "plotly_chart"}  # charts are searched for HTML tags instead (chart_tags)
 
 
 def poison(path: Path) -> int:
@@ -66,6 +70,32 @@ def rendered_markdown(at: Any) -> list[tuple[str, str]]:
     return found
 
 
+def chart_tags(at: Any) -> list[str]:
+    """Strings inside the page's plotly figures that plotly would render as a link or an image."""
+    found: list[str] = []
+
+    def strings(value: Any) -> Any:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from strings(item)
+        elif isinstance(value, list):
+            for item in value:
+                yield from strings(item)
+
+    def walk(node: Any) -> None:
+        if getattr(node, "type", "") == "plotly_chart":
+            spec = json.loads(node.proto.spec)
+            found.extend(s for s in strings(spec) if CHART_TAGS.search(s))
+        children = getattr(node, "children", None)
+        for child in (children.values() if isinstance(children, dict) else children or []):
+            walk(child)
+
+    walk(at._tree)
+    return found
+
+
 @pytest.fixture
 def hostile_db(seeded_db: Path) -> Path:
     assert poison(seeded_db) > 20
@@ -84,6 +114,7 @@ def test_hostile_vendor_text_renders_no_link_image_or_html(hostile_db: Path, pag
     leaks = [(kind, marker) for kind, text in rendered_markdown(at) for marker in MARKERS
              if marker.lower() in text.lower()]  # case-blind: a page may title-case a vendor word
     assert leaks == [], f"{page} renders vendor text as markdown: {leaks}"
+    assert chart_tags(at) == [], f"{page} puts vendor HTML into a chart"
 
 
 def test_the_hostile_values_reach_the_pages(hostile_db: Path) -> None:
@@ -108,3 +139,23 @@ def test_safe_text_escapes_every_markdown_character(value: Any) -> None:
     unescaped = "".join(ch for i, ch in enumerate(escaped) if not (ch == "\\" and i + 1 < len(escaped)))
     assert unescaped.replace("\\\\", "\\") != "" and all(f"\\{c}" in escaped for c in "[]()!<>:" if c in str(value))
     assert "](http" not in escaped and not re.search(r"(?<!\\)<img", escaped) and "://" not in escaped
+
+
+def test_chart_builders_escape_vendor_words() -> None:
+    import pandas as pd
+
+    from ui import charts
+
+    evil = '<a href="https://evil.example/a">WH</a>'
+    figures = [
+        charts.orders_over_time(pd.DataFrame({"day": ["2026-11-20"], "orders": [3], "status": [evil]})),
+        charts.per_unit(pd.DataFrame({"warehouse": [evil], "unit": [evil], "available": [1.0], "reserved": [0.0]}),
+                        {"available": "Available", "reserved": "Reserved"}, "Stock"),
+        charts.aging_counts([{"bucket": "0–30", "currency": evil, "invoices": 1, "amount": "1.00"}], ["0–30"], "Aging"),
+        charts.grouped_counts(pd.DataFrame({"warehouse": [evil], "items": [2]}), "warehouse", {"items": "Items"}, "T"),
+    ]
+    for fig in figures:
+        spec = json.loads(fig.to_json())
+        text = json.dumps(spec, ensure_ascii=False)
+        assert not CHART_TAGS.search(text), text[:400]
+        assert "&lt;a href" in text  # still shown, as the characters it is
