@@ -14,20 +14,15 @@ from typing import Any
 from sqlite_utils import Database
 
 from cache import jobs
-from cache.db import iso, transaction, utcnow
 
 WAIT_TIMEOUT = 900.0
 
 
 def claim(db: Database, job_id: int, worker_id: str) -> jobs.Job | None:
-    """Take this very job if it is still queued (`jobs.claim_next` would take the oldest of any)."""
-    now = utcnow()
-    with transaction(db):
-        taken = db.conn.execute(
-            "UPDATE jobs SET status = 'running', worker_id = ?, started_at = coalesce(started_at, ?), "
-            "lease_until = ?, attempts = attempts + 1 WHERE job_id = ? AND status = 'queued'",
-            [worker_id, iso(now), iso(now + jobs.DEFAULT_LEASE), job_id]).rowcount
-    return jobs.get(db, job_id) if taken else None
+    """Take this very job if it is still queued (`jobs.claim_next` would take the oldest of any). The claim is
+    fenced: should this process stall past its lease and a worker take the job over, this run's progress and
+    result writes raise `jobs.LeaseLost` instead of racing the worker's."""
+    return jobs.claim(db, job_id, worker_id)
 
 
 def run_inline(
@@ -39,9 +34,14 @@ def run_inline(
     if job is None:
         return wait(db, job_id, timeout=timeout, sleep=sleep)
     try:
-        jobs.finish(db, job_id, result=execute(job))
+        jobs.finish(db, job_id, result=execute(job), fence=job.fence)
+    except jobs.LeaseLost:  # a worker took the job over while this process stalled: its run is the one
+        return wait(db, job_id, timeout=timeout, sleep=sleep)
     except Exception as exc:  # noqa: BLE001 - recorded on the job like the worker does; the caller reads it back
-        jobs.finish(db, job_id, error=f"{type(exc).__name__}: {exc}")
+        try:
+            jobs.finish(db, job_id, error=f"{type(exc).__name__}: {exc}", fence=job.fence)
+        except jobs.LeaseLost:
+            return wait(db, job_id, timeout=timeout, sleep=sleep)
     finished = jobs.get(db, job_id)
     assert finished is not None
     return finished

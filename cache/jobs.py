@@ -94,24 +94,37 @@ def enqueue(
     return cursor.lastrowid
 
 
+_CLAIM = ("UPDATE jobs SET status = 'running', worker_id = ?, started_at = coalesce(started_at, ?), "
+          "lease_until = ?, attempts = attempts + 1, fence = fence + 1 ")
+
+
 def claim_next(
     db: Database, worker_id: str, kinds: Sequence[str] | None = None, *,
     lease: timedelta = DEFAULT_LEASE, now: datetime | None = None,
 ) -> Job | None:
     """Atomically take the oldest queued job (of `kinds`, if given) for `worker_id`."""
-    moment = now or utcnow()
     kind_filter, params = "", []
     if kinds:
         kind_filter = f" AND kind IN ({', '.join('?' for _ in kinds)})"
         params = list(kinds)
-    sql = (f"UPDATE jobs SET status = 'running', worker_id = ?, started_at = coalesce(started_at, ?), "
-           f"lease_until = ?, attempts = attempts + 1, fence = fence + 1 "
-           f"WHERE job_id = (SELECT job_id FROM jobs WHERE status = 'queued'{kind_filter} "
-           f"ORDER BY job_id LIMIT 1) AND status = 'queued' RETURNING {_COLUMNS}")
+    where = (f"WHERE job_id = (SELECT job_id FROM jobs WHERE status = 'queued'{kind_filter} "
+             f"ORDER BY job_id LIMIT 1) AND status = 'queued'")
+    return _claim(db, worker_id, where, params, lease, now or utcnow())
+
+
+def claim(db: Database, job_id: int, worker_id: str, *, lease: timedelta = DEFAULT_LEASE,
+          now: datetime | None = None) -> Job | None:
+    """Take this very job if it is still queued (the CLI runs the job it queued); fenced like `claim_next`."""
+    return _claim(db, worker_id, "WHERE job_id = ? AND status = 'queued'", [job_id], lease, now or utcnow())
+
+
+def _claim(db: Database, worker_id: str, where: str, params: list[Any], lease: timedelta,
+           moment: datetime) -> Job | None:
     with transaction(db):
         recover_stale(db, now=moment)
         # fetchall: a RETURNING statement must run to completion before COMMIT
-        rows = db.conn.execute(sql, [worker_id, iso(moment), iso(moment + lease), *params]).fetchall()
+        rows = db.conn.execute(f"{_CLAIM}{where} RETURNING {_COLUMNS}",
+                               [worker_id, iso(moment), iso(moment + lease), *params]).fetchall()
     if not rows:
         return None
     job = _job(rows[0])
