@@ -26,6 +26,7 @@ from sqlite_utils import Database
 from cache import jobs
 from cache.db import connect, iso, utcnow
 from cache.schema import migrate
+from cache.sync import runs
 from cache.sync.engine import RunResult, SyncResource, held_off, run_resource, skip
 from services.clients import PULL_VENDORS, make_clients
 from services.settings import Settings
@@ -67,8 +68,10 @@ class Worker:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
     def schedule_due(self, db: Database) -> list[int]:
-        """Queue a sync job for every configured resource whose interval has passed."""
+        """Queue a sync job for every configured resource whose interval has passed (and first mark the runs
+        of dead processes interrupted)."""
         now, queued = self.clock(), []
+        runs.sweep(db, now)
         for res in declared_resources(db, [v for v in PULL_VENDORS if self.settings.configured(v)]):  # type: ignore[arg-type]
             last = db.execute("SELECT max(started_at) FROM sync_runs WHERE vendor = ? AND resource = ?",
                               [res.vendor, res.name]).fetchone()[0]

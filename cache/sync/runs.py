@@ -55,11 +55,12 @@ def interrupt(db: Database, run_id: int, reason: str, now: datetime) -> None:
             "WHERE run_id = ? AND status = 'running'", [iso(now), reason, run_id])
 
 
-def interrupt_abandoned(db: Database, vendor: str, resource: str, now: datetime) -> int:
-    """Mark `running` rows whose holder is gone as interrupted; returns how many."""
+def interrupt_abandoned(db: Database, vendor: str | None, resource: str | None, now: datetime) -> int:
+    """Mark `running` rows (of one resource, or all with None) whose holder is gone as interrupted."""
     rows = db.conn.execute(
-        "SELECT run_id, holder, lease_until FROM sync_runs WHERE status = 'running' AND vendor = ? AND resource = ?",
-        [vendor, resource]).fetchall()
+        "SELECT run_id, holder, lease_until FROM sync_runs WHERE status = 'running' "
+        "AND (? IS NULL OR vendor = ?) AND (? IS NULL OR resource = ?)",
+        [vendor, vendor, resource, resource]).fetchall()
     dead = [run_id for run_id, holder, lease_until in rows if _abandoned(holder, lease_until, now)]
     for run_id in dead:
         db.conn.execute(
@@ -69,6 +70,13 @@ def interrupt_abandoned(db: Database, vendor: str, resource: str, now: datetime)
             "coalesce(heartbeat_at, started_at) || '; noticed at the next start, which resumed from the last "
             "complete page' WHERE run_id = ?", [iso(now), run_id])
     return len(dead)
+
+
+def sweep(db: Database, now: datetime) -> int:
+    """Mark every abandoned run interrupted (the worker's scheduler calls this, so the freshness badge says
+    so soon after a crash, not only when that resource runs again)."""
+    with transaction(db):
+        return interrupt_abandoned(db, None, None, now)
 
 
 def _abandoned(holder: str | None, lease_until: str | None, now: datetime) -> bool:

@@ -115,3 +115,20 @@ def test_a_429_storm_with_a_long_wait_ends_the_vendors_pass_instead_of_blocking(
     assert results[1].error == ("not run: Fake asked us to wait 120 s (rate limited while syncing first); "
                                 "the next pass runs it")
     assert [r["status"] for r in run_rows(table)] == ["error", "error"]
+
+
+def test_the_scheduler_sweeps_dead_runs_of_every_resource(table: Database, tmp_path) -> None:
+    from cache.worker import Worker
+    from services.settings import Settings
+
+    host = runs.this_holder().rsplit(":", 1)[0]
+    for resource in ("orders", "charges"):
+        run_id = runs.start(table, "qargo", resource, T0)
+        table.execute("UPDATE sync_runs SET holder = ? WHERE run_id = ?", [f"{host}:{dead_pid()}", run_id])
+    alive = runs.start(table, "qargo", "documents", T0)  # this process: still running
+    Worker(Settings(opsdash_db=tmp_path / "unused.db", qargo_base_url=None, quaderno_base_url=None,
+                    qasida_base_url=None, cargobase_base_url=None),
+           clock=lambda: T0 + timedelta(seconds=5)).schedule_due(table)
+    statuses = dict(table.execute("SELECT resource, status FROM sync_runs").fetchall())
+    assert statuses == {"orders": "interrupted", "charges": "interrupted", "documents": "running"}
+    assert alive
