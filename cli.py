@@ -239,12 +239,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         count = export(db, args.dataset, args.format, sys.stdout.buffer if to_stdout else args.output,
                        dict(args.filter), force=args.force)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:  # the reader stopped early (`| head`): its choice, not a failure of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
     except (ValueError, OSError) as exc:  # a bad filter, a path that is not a regular file, a full disk
         print(f"export failed: {exc}", file=sys.stderr)
         return 2
     finally:
         db.close()
-    sys.stdout.buffer.flush()
     print(f"{count} rows of {args.dataset} exported as {args.format} to {args.output}", file=sys.stderr)
     return 0
 

@@ -81,3 +81,22 @@ def test_upload_orders_with_a_hostile_json_file(env: Path, capsys, body: bytes, 
 @pytest.mark.parametrize("name", ["missing.json", "."])
 def test_upload_orders_with_a_bad_path(env: Path, capsys, name: str) -> None:
     one_line_exit_2(["upload-orders", str(env / name)], capsys, str(env))
+
+
+def test_export_to_a_pipe_closed_early_is_quiet(env: Path) -> None:
+    import subprocess
+    import sys
+
+    from cache.schema import session as open_session
+
+    with open_session(env / "cache.db") as db:
+        db.conn.executemany("INSERT INTO qargo_orders (order_id, reference, status, synced_at) VALUES (?, ?, 'PLANNED', "
+                            "'2025-01-01T00:00:00.000Z')", [(f"o{i}", f"R{i}") for i in range(30_000)])
+    environ = {**os.environ, "OPSDASH_DB": str(env / "cache.db")}
+    export = subprocess.Popen([sys.executable, "-m", "cli", "export", "orders", "--format", "csv", "--output", "-"],
+                              cwd=Path(__file__).resolve().parents[1], env=environ, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    assert export.stdout is not None and export.stdout.readline().startswith(b"source,")
+    export.stdout.close()  # like `| head -1`
+    assert export.wait(timeout=60) == 0
+    assert export.stderr is not None and export.stderr.read() == b""
