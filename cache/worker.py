@@ -73,8 +73,9 @@ class Worker:
         now, queued = self.clock(), []
         runs.sweep(db, now)
         for res in declared_resources(db, [v for v in PULL_VENDORS if self.settings.configured(v)]):  # type: ignore[arg-type]
-            last = db.execute("SELECT max(started_at) FROM sync_runs WHERE vendor = ? AND resource = ?",
-                              [res.vendor, res.name]).fetchone()[0]
+            # an interrupted run does not count: the resource resumes on the next pass, not an interval later
+            last = db.execute("SELECT max(started_at) FROM sync_runs WHERE vendor = ? AND resource = ? "
+                              "AND status != 'interrupted'", [res.vendor, res.name]).fetchone()[0]
             if last is None or last <= iso(now - res.interval):
                 queued.append(jobs.enqueue(db, "sync", {"vendor": res.vendor, "resource": res.name}, "scheduler",
                                            dedupe_key=f"sync:{res.vendor}:{res.name}", now=now))

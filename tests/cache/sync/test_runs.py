@@ -122,8 +122,8 @@ def test_the_scheduler_sweeps_dead_runs_of_every_resource(table: Database, tmp_p
     from services.settings import Settings
 
     host = runs.this_holder().rsplit(":", 1)[0]
-    for resource in ("orders", "charges"):
-        run_id = runs.start(table, "qargo", resource, T0)
+    for name in ("orders", "charges"):
+        run_id = runs.start(table, "qargo", name, T0)
         table.execute("UPDATE sync_runs SET holder = ? WHERE run_id = ?", [f"{host}:{dead_pid()}", run_id])
     alive = runs.start(table, "qargo", "documents", T0)  # this process: still running
     Worker(Settings(opsdash_db=tmp_path / "unused.db", qargo_base_url=None, quaderno_base_url=None,
@@ -132,3 +132,25 @@ def test_the_scheduler_sweeps_dead_runs_of_every_resource(table: Database, tmp_p
     statuses = dict(table.execute("SELECT resource, status FROM sync_runs").fetchall())
     assert statuses == {"orders": "interrupted", "charges": "interrupted", "documents": "running"}
     assert alive
+
+
+def test_an_interrupted_resource_is_scheduled_again_on_the_next_pass(table: Database, tmp_path) -> None:
+    from cache import jobs
+    from cache.worker import Worker
+    from services.settings import Settings
+
+    settings = Settings(opsdash_db=tmp_path / "unused.db", qargo_base_url=None, quaderno_base_url=None,
+                        qasida_base_url="http://127.0.0.1:9/qasida", cargobase_base_url=None)
+    worker = Worker(settings, clock=lambda: T0 + timedelta(minutes=1))
+    first = worker.schedule_due(table)
+    for job_id in first:  # every Qasida resource ran a minute ago: nothing is due...
+        job = jobs.get(table, job_id)
+        assert job is not None
+        jobs.cancel(table, job_id)
+        run_id = runs.start(table, "qasida", job.payload["resource"], T0)
+        if job.payload["resource"] == "stock_cards":
+            runs.interrupt(table, run_id, "interrupted (test)", T0)
+        else:
+            table.execute("UPDATE sync_runs SET status = 'ok' WHERE run_id = ?", [run_id])
+    due = [jobs.get(table, j).payload["resource"] for j in worker.schedule_due(table)]  # type: ignore[union-attr]
+    assert due == ["stock_cards"]  # ...except the interrupted one
