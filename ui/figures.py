@@ -53,6 +53,26 @@ def cached(build: Callable[..., Any], frame: Any, *args: Any, **options: Any) ->
     return _figure(name, digest(frame), key, build, frame, args, options)
 
 
+def kept(build: Callable[..., Any], data: Any, *args: Any) -> Any:
+    """`build(data, *args)` for any picklable result (e.g. a big table's formatted rows), built once per
+    (builder, data, arguments), shared in memory and kept in SQLite for new processes, like a figure."""
+    name = f"{getattr(build, '__module__', '')}.{getattr(build, '__qualname__', repr(build))}"
+    return _kept(name, digest(data), json.dumps(list(args), default=str), build, data, args)
+
+
+@st.cache_resource(ttl=FIGURE_TTL_S, max_entries=FIGURE_ENTRIES, show_spinner=False)
+def _kept(name: str, data: str, arguments: str, _build: Callable[..., Any], _data: Any,
+          _args: tuple[Any, ...]) -> Any:
+    key = "kept:" + hashlib.sha256(f"{name}|{data}|{arguments}".encode()).hexdigest()
+    value = _stored(key, dict_only=False)
+    if value is not None:
+        return value
+    started = time.perf_counter()
+    value = _build(_data, *_args)
+    _store(key, name, value, round((time.perf_counter() - started) * 1000))
+    return value
+
+
 def memoized(build: Callable[..., Any]) -> Callable[..., Any]:
     """Decorator form of `cached` for a figure builder whose first argument is its frame."""
     @functools.wraps(build)
@@ -97,16 +117,16 @@ def spec_figure(spec: dict[str, Any]) -> Any:
     return figure
 
 
-def _stored(key: str) -> dict[str, Any] | None:
+def _stored(key: str, dict_only: bool = True) -> Any | None:
     try:
         with session(_db_path()) as db:
             value = summaries.get_content(db, key)
     except sqlite3.Error:  # the figure is rebuilt; storage is only a shortcut
         return None
-    return value if isinstance(value, dict) else None
+    return value if isinstance(value, dict) or not dict_only else None
 
 
-def _store(key: str, name: str, spec: dict[str, Any], build_ms: int) -> None:
+def _store(key: str, name: str, spec: Any, build_ms: int) -> None:
     try:
         with session(_db_path()) as db:
             summaries.put_content(db, key, name, spec, build_ms)

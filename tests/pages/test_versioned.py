@@ -144,3 +144,18 @@ def test_a_summary_served_from_memory_is_still_noted_as_read(db_path: Path, monk
     assert open_invoices("late") == 1 and RUNS == ["late"]  # from memory, not rebuilt
     with session(db_path) as db:
         assert db.execute("SELECT min(read_at) FROM summaries").fetchone()[0] > "2000-01-01T00:00:00.000Z"
+
+
+def test_kept_values_are_built_once_and_read_back_by_a_new_process(db_path: Path) -> None:
+    builds: list[int] = []
+
+    def fmt_rows(rows: list[dict[str, object]], columns: list[str]) -> list[dict[str, str]]:
+        builds.append(len(rows))
+        return [{c: f"<{r[c]}>" for c in columns} for r in rows]
+
+    rows = [{"counterparty": f"C{i}", "invoices": i} for i in range(300)]
+    first = figures.kept(fmt_rows, rows, ["counterparty"])
+    assert figures.kept(fmt_rows, [dict(r) for r in rows], ["counterparty"]) is first
+    st.cache_resource.clear()  # a new process: memory empty, SQLite kept
+    assert figures.kept(fmt_rows, rows, ["counterparty"]) == first and builds == [300]
+    assert figures.kept(fmt_rows, rows, ["invoices"])[1] == {"invoices": "<1>"} and builds == [300, 300]
