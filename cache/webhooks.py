@@ -76,6 +76,7 @@ class AuthFailures:
         self.budget, self.window, self.max_addresses, self.clock = budget, window, max_addresses, clock
         self.pause = pause  # seconds an over-budget failure waits before its 429: holds no thread
         self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._over: set[str] = set()  # addresses over budget now (logged once)
         self._lock = threading.Lock()
         self.refused = 0  # unauthenticated requests answered, for tests and benches
 
@@ -91,10 +92,15 @@ class AuthFailures:
             if len(times) > self.budget:
                 times.popleft()  # keep `budget` entries: memory per address stays bounded
                 self._failures[address] = times
+                if address not in self._over:  # one line per address and episode, not one per request
+                    self._over.add(address)
+                    log.warning("webhooks: %d failed authentications from %s within %.0f s; answering 429 "
+                                "until they stop", self.budget + 1, address, self.window)
                 return max(1.0, times[0] + self.window - now)
+            self._over.discard(address)
             self._failures[address] = times
             while len(self._failures) > self.max_addresses:
-                self._failures.popitem(last=False)
+                self._over.discard(self._failures.popitem(last=False)[0])
             return None
 
 

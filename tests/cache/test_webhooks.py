@@ -169,13 +169,16 @@ def test_repeated_failures_from_one_address_get_429_with_retry_after_and_cost_no
     assert limiter.refused == 6
 
 
-def test_limiter_forgets_failures_after_its_window() -> None:
+def test_limiter_forgets_failures_after_its_window(caplog: pytest.LogCaptureFixture) -> None:
     now = [0.0]
     limiter = AuthFailures(budget=2, window=10.0, clock=lambda: now[0])
     assert [limiter.fail("a"), limiter.fail("a")] == [None, None]
     assert limiter.fail("a") == 10.0 and limiter.fail("b") is None
-    now[0] = 10.5
+    assert limiter.fail("a") is not None
+    now[0] = 20.5
     assert limiter.fail("a") is None
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == ["webhooks: 3 failed authentications from a within 10 s; answering 429 until they stop"]
 
 
 @pytest.mark.parametrize(("user", "password", "names"), [
