@@ -77,7 +77,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     streamlit_cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(args.port),
                      "--server.address", "127.0.0.1", "--server.headless", "true",
                      "--server.fileWatcherType", "none", "--server.runOnSave", "false",
-                     "--browser.gatherUsageStats", "false"]
+                     "--runner.postScriptGC", "false", "--browser.gatherUsageStats", "false"]
     procs = [subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True) for cmd in (sandbox_cmd, streamlit_cmd)]
     print(f"opsdash demo: dashboard on {dashboard} (sandbox on 127.0.0.1:{sandbox_port}); Ctrl-C stops both",
           flush=True)
