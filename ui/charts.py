@@ -16,8 +16,8 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from ui import figures, safe
 from ui import format as fmt
-from ui import safe
 
 HEIGHT = 320
 _MARGIN = {"l": 8, "r": 8, "t": 48, "b": 8}
@@ -37,6 +37,7 @@ def style(fig: go.Figure, title: str, *, height: int = HEIGHT, legend: bool = Tr
     return fig
 
 
+@figures.memoized
 def orders_over_time(frame: pd.DataFrame) -> go.Figure:
     """Business orders per day, stacked by status in words; the hover says the day and the count."""
     shown = frame.assign(status=frame["status"].map(fmt.words), day_text=frame["day"].map(fmt.day),
@@ -48,6 +49,7 @@ def orders_over_time(frame: pd.DataFrame) -> go.Figure:
     return style(fig, "Orders by status per day")
 
 
+@figures.memoized
 def aging(frame: pd.DataFrame, currency: str, buckets: Sequence[str], title: str) -> go.Figure:
     """One currency's open amounts per aging bucket, stacked by source; exact amounts in the hover."""
     rows = frame[(frame["currency"] == currency) & (frame["amount"] != "")].copy()
@@ -84,6 +86,7 @@ def aging_counts(rows: Sequence[Mapping[str, Any]], buckets: Sequence[str], titl
     return style(fig, title)
 
 
+@figures.memoized
 def per_unit(frame: pd.DataFrame, columns: Mapping[str, str], title: str) -> go.Figure:
     """Stock per warehouse, one panel per unit with its own scale (kilograms and pieces never share an axis)."""
     long = frame.melt(id_vars=["warehouse", "unit"], value_vars=list(columns), var_name="measure",
@@ -99,6 +102,7 @@ def per_unit(frame: pd.DataFrame, columns: Mapping[str, str], title: str) -> go.
     return style(fig, title)
 
 
+@figures.memoized
 def grouped_counts(frame: pd.DataFrame, x: str, columns: Mapping[str, str], title: str,
                    y_title: str = "Items") -> go.Figure:
     """Counts side by side per `x` (e.g. warehouse), each column named in words, labels on the bars."""

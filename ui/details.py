@@ -1,10 +1,11 @@
 """Glue for the Orders, Invoices, Tax and Stock pages: cached detail/aggregate loaders and a
 paged table whose rows can be selected to open details.
 
-Loaders wrap `cache.details` with `ui.data.loader` (TTL `data.READ_TTL_S`, own connection per
-call). `selectable_table` is a readable table (ui/tables.py) plus `on_select="rerun"`: it returns the selected
-row (raw values, money still in minor units) or None; the selection is kept by the record's id, never
-its position (see there). `small_table` shows a few detail rows the same way.
+Loaders wrap `cache.details` with `ui.versioned.versioned` (rebuilt only when the tables they read
+were written; own connection per call). `selectable_table` is a readable table (ui/tables.py) plus
+`on_select="rerun"`: it returns the selected row (raw values, money still in minor units) or None; the
+selection is kept by the record's id, never its position (see there). `small_table` shows a few detail
+rows the same way.
 """
 
 from __future__ import annotations
@@ -19,34 +20,35 @@ from sqlite_utils import Database
 from cache import details
 from cache.queries import Page, Row, query_dataset
 from ui import data, downloads, safe, tables, widgets
+from ui.versioned import versioned
 
 
-@data.loader
+@versioned
 def order_details(db: Database, source: str, order_id: str) -> details.OrderDetails:
     return details.order_details(db, source, order_id)
 
 
-@data.loader
+@versioned
 def invoice_details(db: Database, source: str, invoice_number: str) -> details.InvoiceDetails:
     return details.invoice_details(db, source, invoice_number)
 
 
-@data.loader
+@versioned
 def counterparty_totals(db: Database, query: Mapping[str, Any]) -> list[Row]:
     return details.totals_by_counterparty(db, query)
 
 
-@data.loader
+@versioned
 def aging(db: Database, query: Mapping[str, Any]) -> list[Row]:
     return details.aging_buckets(db, query)
 
 
-@data.loader
+@versioned
 def warehouse_totals(db: Database, query: Mapping[str, Any]) -> list[Row]:
     return details.warehouse_totals(db, query)
 
 
-@data.loader
+@versioned
 def explained_page(db: Database, name: str, offset: int = 0) -> Page:
     """A page of `tax_calculations` or `tax_id_validations` with an `explanation` column."""
     page = query_dataset(db, name, limit=data.PAGE_SIZE, offset=offset)

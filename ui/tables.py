@@ -14,11 +14,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import streamlit as st
 
+from ui import figures
 from ui import format as fmt
 
 MONEY = frozenset({"amount", "amount_due", "balance", "paid_amount", "tax_amount", "total", "total_amount",
@@ -121,6 +123,23 @@ def display(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[d
     return [{c: cell(c, r, as_kind=kinds[c]) for c in columns} for r in rows]
 
 
+KEEP_FROM_ROWS = 200  # tables this long are formatted once per data (ui/figures.py), not on every rerun
+
+
+def display_kept(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[dict[str, Any]]:
+    """`display`, kept for big tables: Babel formatting of every cell was most of a warm rerun of a page
+    listing thousands of counterparties. Keyed by a digest of the rows, plus the minute when a column
+    shows times ("3 min ago" moves on)."""
+    if len(rows) < KEEP_FROM_ROWS:
+        return display(rows, columns)
+    clock = int(time.time() // 60) if any(column_kind(c, rows) == "time" for c in columns) else 0
+    return figures.kept(_display_at, list(rows), list(columns), clock)
+
+
+def _display_at(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], minute: int) -> list[dict[str, Any]]:
+    return display(rows, columns)
+
+
 def config(columns: Sequence[str], helps: Mapping[str, str] | None = None,
            rows: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """`st.column_config` for `columns`: human labels and a column type per kind."""
@@ -144,7 +163,7 @@ def show(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], key: str, *,
          helps: Mapping[str, str] | None = None, **dataframe: Any) -> Any:
     """Render `rows` as a readable table; extra keyword arguments go to `st.dataframe` (selection...)."""
     cols = visible(columns, ids)
-    return st.dataframe(display(rows, cols), column_order=cols, column_config=config(cols, helps, rows),
+    return st.dataframe(display_kept(rows, cols), column_order=cols, column_config=config(cols, helps, rows),
                         hide_index=True, key=key, placeholder=fmt.BLANK, **dataframe)
 
 
