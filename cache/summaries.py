@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from cache.db import iso, transaction, utcnow
+from cache.db import BUSY_TIMEOUT_MS, iso, transaction, utcnow
 from cache.versions import table_versions
 
 log = logging.getLogger("opsdash.summaries")
@@ -204,10 +204,17 @@ def reads(conn: sqlite3.Connection) -> Iterator[set[str]]:
         conn.set_authorizer(None)
 
 
+WRITE_WAIT_MS = 500  # a page never waits longer than this for a sync's write lock to keep a summary
+
+
 def _write(db: Database, sql: str, params: Sequence[Any]) -> None:
-    """Keep a summary, or note a read; a busy database skips it (the next reader rebuilds)."""
+    """Keep a summary, or note a read; when a writer holds the lock longer than WRITE_WAIT_MS it is
+    skipped (the summary is rebuilt by the worker or the next reader): a page must not wait on a sync."""
+    db.conn.execute(f"PRAGMA busy_timeout = {WRITE_WAIT_MS}")
     try:
         with transaction(db):
             db.conn.execute(sql, params)
     except sqlite3.OperationalError as exc:
         log.warning("summary not stored (%s)", exc)
+    finally:
+        db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -111,3 +111,17 @@ def test_the_worker_refreshes_summaries_on_its_scheduler_pass(db: Database, db_p
     Worker(Settings(opsdash_db=db_path)).schedule_due(db)  # type: ignore[call-arg]
     assert fn.runs == 2
     assert summaries.read(db, "open", fn, ["outstanding"], today=today)[0] == 1 and fn.runs == 2
+
+
+def test_a_busy_database_skips_keeping_the_summary_and_still_answers(db: Database, db_path: Any) -> None:
+    from cache.db import connect
+
+    writer = connect(db_path)
+    writer.execute("BEGIN IMMEDIATE")  # a sync holding the write lock
+    try:
+        value, _ = summaries.read(db, "open", Counting(), ["outstanding"], today=TODAY, now=NOW)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert value == 0
+    assert db.execute("SELECT count(*) FROM summaries").fetchone()[0] == 0
