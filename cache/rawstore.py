@@ -78,6 +78,15 @@ def pack_rows(db: Database, table: str, rows: list[dict[str, Any]]) -> list[dict
 
 def _with_plain_keys(text: str, packed: str, keep: frozenset[str]) -> str | None:
     """`{"key": value, ..., "~z": packed}`; None (store plain) unless every kept value is exact in JSON."""
+    plain = _parsed_values(text, keep)
+    if plain is None:
+        return None
+    return "{" + "".join(f'"{k}":{v},' for k, v in plain) + f'"{_PACKED_KEY}":"{packed}"}}'
+
+
+def _parsed_values(text: str, keep: frozenset[str]) -> list[tuple[str, str]] | None:
+    """The kept top-level keys' values as JSON text; None for a float (re-spelled, it might no longer
+    be the vendor's number) or anything that is not a JSON object."""
     try:
         record = json.loads(text)
     except ValueError:
@@ -87,7 +96,7 @@ def _with_plain_keys(text: str, packed: str, keep: frozenset[str]) -> str | None
     plain = {k: record[k] for k in sorted(keep) if k in record}
     if any(type(v) not in _EXACT for v in plain.values()):
         return None  # a float would be re-spelled; keep the record as it came
-    return json.dumps({**plain, _PACKED_KEY: packed}, separators=(",", ":"))
+    return [(k, json.dumps(v)) for k, v in plain.items()]
 
 
 _PACKED_KEY = "~z"
