@@ -60,3 +60,22 @@ def test_a_rebuilt_table_gets_its_triggers_back_at_the_next_start(db: Database) 
 
 def test_bookkeeping_tables_are_not_versioned(db: Database) -> None:
     assert not {"data_versions", "summaries", "raw_dicts"} & set(versions.table_versions(db))
+
+
+def test_webhook_ingest_and_actions_bump_their_tables(db: Database) -> None:
+    """Every writer, not only the sync: an Upwell event, an audit entry (what each action writes)."""
+    import json
+
+    from cache.audit import record
+    from cache.ingest import ingest_upwell
+    from tests.cache.test_ingest import NOW as INGEST_NOW
+    from tests.cache.test_ingest import seed_event
+
+    before = versions.table_versions(db)
+    assert ingest_upwell(db, json.dumps(seed_event()).encode(), INGEST_NOW).value == "accepted"
+    record(db, actor="ops@example.com", action="approve_charge", target="c1", payload={"charge": "c1"},
+           result="ok", now=NOW)
+    after = versions.table_versions(db)
+    assert after["carrier_invoices"] > before["carrier_invoices"]
+    assert after["webhook_events"] > before["webhook_events"]
+    assert after["audit_log"] > before["audit_log"]
