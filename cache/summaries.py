@@ -15,12 +15,14 @@ either. A summary whose builder is not registered in this process (the standalon
 does not import the pages' loaders) is rebuilt by its next reader instead.
 
 Stored rows (`summaries`, migration 0011_perf): `key` (name + arguments), `version` (the token
-`t1=5;t2=9;today=2026-11-29`), the pickled `value` (our own objects, in our own file), `read_at`.
+`t1=5;t2=9;today=2026-11-29;code=<digest of the sources>`), the pickled `value` (our own objects, in our own file), `read_at`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import json
 import logging
 import pickle
@@ -28,6 +30,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -57,12 +60,27 @@ def key_of(name: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None
 
 
 def token(versions: Mapping[str, int], tables: Sequence[str], today: str) -> str:
-    """The data a summary was built from: each table's version, and the business date."""
-    return ";".join([*(f"{t}={versions.get(t, 0)}" for t in sorted(tables)), f"today={today}"])
+    """The data a summary was built from: each table's version and the business date, plus the code
+    that built it (a deploy must not unpickle an object whose class has changed since)."""
+    parts = [f"{t}={versions.get(t, 0)}" for t in sorted(tables)]
+    return ";".join([*parts, f"today={today}", f"code={code_fingerprint()}"])
 
 
 def _tables_of(version: str) -> list[str]:
-    return [part.split("=", 1)[0] for part in version.split(";") if not part.startswith("today=")]
+    return [part.split("=", 1)[0] for part in version.split(";")
+            if not part.startswith(("today=", "code="))]
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A digest of the application's Python sources (cache/, ui/, pages/ and the top-level modules):
+    any change to the code that builds or reads a summary gives new keys."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted([*root.glob("*.py"), *(p for d in ("cache", "ui", "pages") for p in (root / d).rglob("*.py"))]):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def current(db: Database, key: str, today: str) -> str | None:

@@ -64,7 +64,8 @@ def kept(build: Callable[..., Any], data: Any, *args: Any) -> Any:
 @st.cache_resource(ttl=FIGURE_TTL_S, max_entries=FIGURE_ENTRIES, show_spinner=False)
 def _kept(name: str, data: str, arguments: str, _build: Callable[..., Any], _data: Any,
           _args: tuple[Any, ...]) -> Any:
-    key = "kept:" + hashlib.sha256(f"{name}|{data}|{arguments}".encode()).hexdigest()
+    code = summaries.code_fingerprint()
+    key = "kept:" + hashlib.sha256(f"{name}|{data}|{arguments}|{code}".encode()).hexdigest()
     value = _stored(key, dict_only=False)
     if value is not None:
         return value
@@ -85,7 +86,8 @@ def memoized(build: Callable[..., Any]) -> Callable[..., Any]:
 @st.cache_resource(ttl=FIGURE_TTL_S, max_entries=FIGURE_ENTRIES, show_spinner=False)
 def _figure(name: str, data: str, arguments: str, _build: Callable[..., Any], _frame: Any,
             _args: tuple[Any, ...], _options: dict[str, Any]) -> Any:
-    key = "figure:" + hashlib.sha256(f"{name}|{data}|{arguments}".encode()).hexdigest()
+    code = summaries.code_fingerprint()
+    key = "figure:" + hashlib.sha256(f"{name}|{data}|{arguments}|{code}".encode()).hexdigest()
     spec = _stored(key)
     if spec is not None:
         return spec_figure(spec)

@@ -125,3 +125,11 @@ def test_a_busy_database_skips_keeping_the_summary_and_still_answers(db: Databas
         writer.close()
     assert value == 0
     assert db.execute("SELECT count(*) FROM summaries").fetchone()[0] == 0
+
+
+def test_new_code_rebuilds_what_old_code_stored(db: Database, monkeypatch: Any) -> None:
+    fn = Counting()
+    summaries.read(db, "open", fn, ["outstanding"], today=TODAY, now=NOW)
+    monkeypatch.setattr(summaries, "code_fingerprint", lambda: "deployed-later")
+    summaries.read(db, "open", fn, ["outstanding"], today=TODAY, now=NOW)
+    assert fn.runs == 2
