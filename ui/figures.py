@@ -33,6 +33,7 @@ import streamlit as st
 
 from cache import summaries
 from cache.schema import session
+from services.settings import get_settings
 
 FIGURE_TTL_S = 3600
 FIGURE_ENTRIES = 128
@@ -65,7 +66,7 @@ def kept(build: Callable[..., Any], data: Any, *args: Any) -> Any:
 def _kept(name: str, data: str, arguments: str, _build: Callable[..., Any], _data: Any,
           _args: tuple[Any, ...]) -> Any:
     code = summaries.code_fingerprint()
-    key = "kept:" + hashlib.sha256(f"{name}|{data}|{arguments}|{code}".encode()).hexdigest()
+    key = "kept:" + hashlib.sha256(f"{name}|{data}|{arguments}|{code}|{_presentation()}".encode()).hexdigest()
     value = _stored(key, dict_only=False)
     if value is not None:
         return value
@@ -87,7 +88,7 @@ def memoized(build: Callable[..., Any]) -> Callable[..., Any]:
 def _figure(name: str, data: str, arguments: str, _build: Callable[..., Any], _frame: Any,
             _args: tuple[Any, ...], _options: dict[str, Any]) -> Any:
     code = summaries.code_fingerprint()
-    key = "figure:" + hashlib.sha256(f"{name}|{data}|{arguments}|{code}".encode()).hexdigest()
+    key = "figure:" + hashlib.sha256(f"{name}|{data}|{arguments}|{code}|{_presentation()}".encode()).hexdigest()
     spec = _stored(key)
     if spec is not None:
         return spec_figure(spec)
@@ -135,6 +136,13 @@ def _store(key: str, name: str, spec: Any, build_ms: int) -> None:
             summaries.put_content(db, key, name, spec, build_ms)
     except sqlite3.Error:
         pass
+
+
+def _presentation() -> str:
+    """The settings every formatted value depends on (ui/format.py): a figure or table kept in SQLite
+    under one locale or time zone is not shown under another."""
+    settings = get_settings()
+    return f"{getattr(settings, 'opsdash_locale', '')}|{getattr(settings, 'opsdash_timezone', '')}"
 
 
 def _db_path() -> str:
