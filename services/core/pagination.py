@@ -131,8 +131,11 @@ class CreatedBefore:
 @dataclass(frozen=True)
 class PageNumberEnvelope:
     """Qasida: `PageNumber`/`PageSize` in, `{data, pageNumber, pageSize, nextPage, previousPage}` out
-    (seeds/003 lines 150-173). Ends defensively: an empty page, a null `nextPage`, a short page, or
-    a bare list instead of the envelope (treated as the one and only page)."""
+    (seeds/003 lines 150-173). The document says nothing about short pages and its own sample echoes
+    `"pageSize": 0`, so neither the page length nor the echoed size means "last page" (a server that
+    caps PageSize below what we asked would end the walk after page one). A listing ends only on a
+    null, absent or blank `nextPage`, an empty page, or a bare list instead of the envelope (the one
+    and only page). docs/qasida-paths.md, "Readings of the document"."""
 
     page_size: int = 100
     first_page: int = 1
@@ -151,10 +154,7 @@ class PageNumberEnvelope:
     def next(
         self, current: PageRequest, response: httpx.Response, body: Any, records: list[Any]
     ) -> PageRequest | None:
-        if not isinstance(body, dict) or not records or body.get("nextPage") is None:
-            return None
-        size = body.get("pageSize") if isinstance(body.get("pageSize"), int) else None
-        if len(records) < (size or current.params.get(self.size_param) or self.page_size):
+        if not isinstance(body, dict) or not records or not body.get("nextPage"):
             return None
         number = int(current.params.get(self.number_param, self.first_page)) + 1
         return PageRequest(current.url, {**current.params, self.number_param: number})

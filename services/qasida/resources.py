@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import httpx
 import pydantic
 
-from services.core import MalformedResponse, Page, PageRequest, ValidationError
+from services.core import MalformedResponse, Page, PageNumberEnvelope, PageRequest, ValidationError
 from services.qasida.client import QasidaClient
 from services.qasida.models import (
     Customer,
@@ -33,7 +33,6 @@ from services.qasida.models import (
     StockCard,
     Warehouse,
 )
-from services.qasida.paging import QasidaPaging
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -93,7 +92,7 @@ def _pages(
     start: PageRequest | None,
 ) -> Iterator[Page]:
     query = {k: v for k, v in params.items() if v is not None}
-    paging = QasidaPaging(page_size=page_size)
+    paging = PageNumberEnvelope(page_size=page_size)
     try:
         for page in client.paginate(client.paths[resource], query, paging, start=start, max_pages=100_000):
             yield replace(page, records=[_parse(client, model, r) for r in page.records])

@@ -153,15 +153,22 @@ def test_page_number_envelope_walks_pages_and_stops_on_an_empty_page() -> None:
     ("last", "expected"),
     [
         (envelope([3, 4], next_page=None), [1, 2, 3, 4]),
-        (envelope([3]), [1, 2, 3]),
+        (envelope([3, 4], next_page=""), [1, 2, 3, 4]),
         (([3, 4], {}), [1, 2, 3, 4]),
     ],
-    ids=["null nextPage", "short page", "bare list"],
+    ids=["null nextPage", "blank nextPage", "bare list"],
 )
 def test_page_number_envelope_defensive_ends(last: tuple[Any, dict[str, str]], expected: list[int]) -> None:
     pages = Pages(envelope([1, 2]), last, envelope([99, 99]))
     assert records(pages, PageNumberEnvelope(page_size=2)) == expected
     assert len(pages.requests) == 2
+
+
+def test_page_number_envelope_walks_on_past_a_short_page() -> None:
+    # A server that caps PageSize (or echoes pageSize 0, as seeds/003's sample does) is walked to the end.
+    pages = Pages(envelope([1], size=0), envelope([2]), envelope([3], next_page=None))
+    assert records(pages, PageNumberEnvelope(page_size=2)) == [1, 2, 3]
+    assert len(pages.requests) == 3
 
 
 def test_page_number_envelope_bare_list_first_answer_is_the_only_page() -> None:
