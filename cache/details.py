@@ -92,7 +92,7 @@ def order_details(db: Database, source: str, order_id: str) -> OrderDetails:
     return OrderDetails(
         order, stops=order_stops(raw), goods=order_goods(raw), charges=order_charges(db, order_id),
         documents=order_documents(db, order_id),
-        uploads=order_uploads(db, order.get("order_identifier")), timeline=order_timeline(db, order_id))
+        uploads=order_uploads(db, order.get("order_identifier"), order_id), timeline=order_timeline(db, order_id))
 
 
 def order_stops(raw: Mapping[str, Any]) -> list[Row]:
@@ -138,11 +138,14 @@ def order_documents(db: Database, order_id: str) -> list[Row]:
                      "WHERE order_id = ? ORDER BY created_at, document_id", [order_id])
 
 
-def order_uploads(db: Database, order_identifier: str | None) -> list[Row]:
-    if not order_identifier:
+def order_uploads(db: Database, order_identifier: str | None, order_id: str | None = None) -> list[Row]:
+    """Uploads of this order from opsdash: by our order identifier, or by the Qargo order an upload created
+    (an order synced before its identifier was known is still linked to its upload)."""
+    if not order_identifier and not order_id:
         return []
     return _rows(db, "SELECT created_at, operation, status, error, requested_by, job_id FROM order_uploads "
-                     "WHERE order_identifier = ? ORDER BY created_at, upload_id", [order_identifier])
+                     "WHERE order_identifier = ? OR order_id = ? ORDER BY created_at, upload_id",
+                 [order_identifier, order_id])
 
 
 def order_timeline(db: Database, order_id: str) -> list[Row]:

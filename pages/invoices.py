@@ -1,10 +1,9 @@
 """Invoices: what others owe us (receivables) and what we owe (payables), never added together."""
 
-import plotly.express as px
 import streamlit as st
 
 from cache.calendar import AGING_BUCKETS
-from ui import data, filters, safe, widgets
+from ui import charts, data, figures, filters, widgets
 from ui import details as ui
 
 SUMMARY = ("counterparty", "currency", "invoices", "amount")
@@ -46,9 +45,9 @@ aging_col, totals_col = st.columns(2)
 with aging_col:
     st.subheader("Aging (days overdue)")
     buckets = ui.aging(query | {"direction": direction})
-    chart = px.bar(safe.frame(buckets), x="bucket", y="invoices", color="currency", text="amount",
-                   category_orders={"bucket": list(AGING_BUCKETS)}, labels={"invoices": "invoices"})
-    st.plotly_chart(chart, key=f"{key}.aging_chart")
+    chart = figures.cached(charts.aging_counts, [dict(b) for b in buckets], list(AGING_BUCKETS),
+                           "Invoices per aging bucket")
+    st.plotly_chart(chart, key=f"{key}.aging_chart", theme="streamlit")
     ui.small_table([{k: b[k] for k in ("bucket", "currency", "invoices", "amount")} for b in buckets],
                    f"{key}.aging", "Nothing outstanding.")
 with totals_col:

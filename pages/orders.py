@@ -6,7 +6,7 @@ import streamlit as st
 from actions import orders as order_actions
 from actions.charges import decide_charges
 from services.qargo.order_input import Entity, OrderInput
-from ui import auth, data, filters, operations, widgets
+from ui import auth, data, filters, operations, tables, widgets
 from ui import details as ui
 
 COLUMNS = ("order_number", "customer", "erp_status", "transport_status", "order_date", "delivery_date", "late",
@@ -14,7 +14,6 @@ COLUMNS = ("order_number", "customer", "erp_status", "transport_status", "order_
 IDS = ("order_number", "erp_order_id", "transport_order_ids")
 SORTS = {"Newest first": "-order_date", "Oldest first": "order_date", "Customer": "customer",
          "Delivery date": "delivery_date", "Order number": "order_number"}
-NO_DOWNLOAD = "Document files are not kept in the cache: downloads come with the actions issue."
 
 st.title("Orders")
 st.caption("Dates come from the sidebar. An ERP order (Qasida) and the transport order(s) carrying it (Qargo) "
@@ -50,7 +49,8 @@ if picked["erp_order_id"]:
         if erp.order is None:
             st.caption("This ERP order is no longer in the cache.")
         else:
-            st.json(erp.order, expanded=False)
+            tables.show_fields(erp.order)  # readable fields; the vendor's JSON only for admins
+            operations.raw_record(erp.order, "ERP record as Qasida sent it (admin)")
 transports = (picked["transport_order_ids"] or "").split(",") if picked["transport_order_ids"] else []
 if not transports:
     st.caption("No transport order in Qargo carries this order number yet.")
@@ -67,16 +67,19 @@ row["reference"] = details.order.get("reference")
 stops, goods, charges, documents, uploads, timeline = st.tabs(
     ["Stops", "Goods", "Charges", "Documents", "Uploads", "Status timeline"])
 with stops:
-    ui.small_table(details.stops, "orders.stops", "Qargo sent no stops for this order.")
+    ui.small_table(operations.stop_rows(details.stops), "orders.stops", "Qargo sent no stops for this order.")
 with goods:
     ui.small_table(details.goods, "orders.goods", "Qargo sent no goods for this order.")
 with charges:
     ui.small_table(details.charges, "orders.charges", "No charges synced for this order.")
 with documents:
-    ui.small_table(details.documents, "orders.documents", "No documents synced for this order.")
-    st.button("Download document", disabled=True, help=NO_DOWNLOAD, key="orders.document_download")
+    if details.documents:  # a job fetches the file from Qargo, then it downloads from here
+        operations.document_downloads(details.documents, f"orders.documents.{order_id}")
+    else:
+        st.caption("No documents synced for this order.")
 with uploads:
-    ui.small_table(details.uploads, "orders.uploads", "This order was never uploaded from opsdash.")
+    ui.small_table(operations.upload_rows_linked(details.uploads), "orders.uploads",
+                   "This order was never uploaded from opsdash.")
 with timeline:
     ui.small_table(details.timeline, "orders.timeline",
                    "No status events received yet: they arrive by Qargo's visibility webhook.")
@@ -87,10 +90,11 @@ st.subheader("Actions")
 identifier = details.order.get("order_identifier")
 customer = Entity(code=details.order.get("customer_code") or None, name=details.order.get("customer") or None)
 change_col, cancel_col, charge_col = st.columns(3)
-with change_col, st.form("orders.update"):
+with change_col, st.form(f"orders.update.{order_id}"):  # keyed by the order: never another order's values
     st.markdown("**Update**")
-    instructions = st.text_input("Planning instructions", key="orders.instructions")
-    reference = st.text_input("Customer reference", value=row.get("reference") or "", key="orders.new_reference")
+    instructions = st.text_input("Planning instructions", key=f"orders.instructions.{order_id}")
+    reference = st.text_input("Customer reference", value=row.get("reference") or "",
+                              key=f"orders.new_reference.{order_id}")
     if st.form_submit_button("Send update", disabled=not identifier):
         change = OrderInput(operation="UPDATE", order_identifier=identifier, customer=customer, consignments=[],
                             planning_instructions=instructions or None, customer_reference_number=reference or None)
@@ -99,8 +103,9 @@ with change_col, st.form("orders.update"):
 with cancel_col:
     st.markdown("**Cancel**")
     st.warning("Cancelling is irreversible: Qargo keeps a cancelled order cancelled.", icon=":material/warning:")
-    sure = st.checkbox("Yes, cancel this order", key="orders.cancel_sure")
-    if st.button("Cancel order", disabled=not (sure and identifier), type="primary", key="orders.cancel"):
+    sure = st.checkbox(f"Yes, cancel {picked['order_number'] or 'this order'}", key=f"orders.cancel_sure.{order_id}")
+    if st.button("Cancel order", disabled=not (sure and identifier), type="primary",
+                 key=f"orders.cancel.{order_id}"):
         gone = OrderInput(operation="DELETE", order_identifier=identifier, customer=customer, consignments=[])
         if operations.attempt(order_actions.cancel_order, gone) is not None:
             st.success("Cancellation queued.")
@@ -108,10 +113,12 @@ with cancel_col:
         st.caption("This order has no order identifier in the cache: change it in Qargo.")
 with charge_col:
     st.markdown("**Charges**")
-    picked = st.multiselect("Charges", [c["charge_id"] for c in details.charges], key="orders.charges_picked")
-    decision = st.radio("Decision", ["Approve", "Reject"], horizontal=True, key="orders.decision")
-    sure = st.checkbox(f"Yes, {decision.lower()} {len(picked)} charges", key="orders.charges_sure")
-    if st.button("Send decision", disabled=not (sure and picked), key="orders.decide"):
-        decided = operations.attempt(decide_charges, row["order_id"], picked, decision == "Approve")
+    labels = operations.charge_labels(details.charges)
+    chosen = st.multiselect("Charges", list(labels), format_func=labels.get, key=f"orders.charges_picked.{order_id}",
+                            placeholder="Choose charges" if labels else "No charges synced for this order")
+    decision = st.radio("Decision", ["Approve", "Reject"], horizontal=True, key=f"orders.decision.{order_id}")
+    sure = st.checkbox(f"Yes, {decision.lower()} {len(chosen)} charges", key=f"orders.charges_sure.{order_id}")
+    if st.button("Send decision", disabled=not (sure and chosen), key=f"orders.decide.{order_id}"):
+        decided = operations.attempt(decide_charges, row["order_id"], chosen, decision == "Approve")
         if decided is not None:
-            st.success(f"{decision}d {len(picked)} charges at Qargo.")
+            st.success(f"{decision}d {len(chosen)} charges at Qargo.")

@@ -1,12 +1,12 @@
 """Stock: levels per warehouse and product from the ERP, against the reorder levels we keep ourselves."""
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from actions.reorder import save_levels
-from ui import auth, data, operations, safe, widgets
+from ui import auth, charts, data, operations, widgets
 from ui import details as ui
+from ui import format as fmt
 
 COLUMNS = ("warehouse", "product", "product_code", "unit", "quantity", "reserved", "available", "reorder_level",
            "below_reorder_level", "days_of_cover", "lead_time_days", "runs_out_before_next_delivery")
@@ -35,12 +35,14 @@ totals = ui.warehouse_totals(query) if page.total else []
 below = sum(t["below_reorder_level"] or 0 for t in totals)
 no_level = sum(t["no_level_set"] or 0 for t in totals)
 cols = st.columns(2)
-cols[0].metric("Items below reorder level", below)
-cols[1].metric("Items with no reorder level set", no_level, help="Unknown, not fine: set a level below.")
+cols[0].metric("Items below reorder level", fmt.number(below), border=True)
+cols[1].metric("Items with no reorder level set", fmt.number(no_level), border=True,
+               help="Unknown, not fine: set a level below.")
 if below:
-    st.warning(f"{below} item(s) at or below their reorder level: listed first.", icon=":material/warning:")
+    st.warning(f"{fmt.number(below)} item(s) at or below their reorder level: listed first.",
+               icon=":material/warning:")
 if page.total:
-    widgets.table(page, "stock", COLUMNS)
+    ui.show_page(page, "stock_levels", query, "stock", COLUMNS)
 else:
     widgets.empty_state(sources, filtered=bool(query))
 
@@ -61,7 +63,7 @@ if auth.may_act():
         rows = edited.astype(object).where(edited.notna(), None).to_dict("records")
         saved = operations.attempt(save_levels, rows)
         if saved is not None:
-            st.success(f"{saved} reorder levels saved.")
+            st.success(f"{fmt.number(saved)} reorder levels saved.")
 else:
     ui.small_table(levels.to_dict("records"), "stock.levels", "No reorder levels set yet.")
     auth.viewer_notice("setting reorder levels")
@@ -70,6 +72,6 @@ if totals:
     st.subheader("Warehouse totals")
     st.caption("Per unit: kilograms and pieces do not add up.")
     ui.small_table(totals, "stock.totals", "No stock.")
-    chart = px.bar(safe.frame(totals), x="warehouse", y=["available", "reserved"], facet_col="unit",
-                   labels={"value": "quantity", "variable": ""}, barmode="stack")
-    st.plotly_chart(chart, key="stock.chart")
+    chart = charts.per_unit(pd.DataFrame([dict(t) for t in totals]),  # built once per data (figures.memoized)
+                            {"available": "Available", "reserved": "Reserved"}, "Stock per warehouse and unit")
+    st.plotly_chart(chart, key="stock.chart", theme="streamlit")

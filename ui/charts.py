@@ -89,7 +89,7 @@ def aging_counts(rows: Sequence[Mapping[str, Any]], buckets: Sequence[str], titl
 @figures.memoized
 def per_unit(frame: pd.DataFrame, columns: Mapping[str, str], title: str) -> go.Figure:
     """Stock per warehouse, one panel per unit with its own scale (kilograms and pieces never share an axis)."""
-    long = frame.melt(id_vars=["warehouse", "unit"], value_vars=list(columns), var_name="measure",
+    long = frame[["warehouse", "unit", *columns]].melt(id_vars=["warehouse", "unit"], var_name="measure",
                       value_name="quantity")
     long["measure"] = long["measure"].map(columns)
     long["quantity"] = long["quantity"].astype(float)

@@ -42,9 +42,11 @@ _PROBLEMS = ("stale", "failing", "interrupted")
 
 
 def freshness_badges(sources: Sequence[Freshness]) -> None:
-    """One badge per source, and a warning banner when any is stale or failing."""
-    for item in sources:
-        st.badge(f"{item.label}: {item.state}", color=BADGE_COLORS.get(item.state, "gray"))
+    """One line ("Data as of 10:42 · 3 min ago · all sources fresh", ui/format.py), and a warning banner
+    when any source is stale or failing (one badge per source read as a wall of "ok": issue 10)."""
+    from ui import format as fmt
+
+    st.caption(fmt.freshness_line(sources))
     problems = [s.sentence for s in sources if s.state in _PROBLEMS]
     if problems:
         st.warning("Data may be out of date. " + " · ".join(safe.text(p) for p in problems)  # vendor errors inside

@@ -3,10 +3,12 @@ business orders counted once; filters and empty states."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from cache.db import connect
 from cache.kpis import aging, overview, stock_below_by_warehouse
+from cache.queries import query_dataset
 from tests.pages.conftest import (
     AGING,
     BELOW_BY_WAREHOUSE,
@@ -31,72 +33,60 @@ from tests.pages.conftest import (
 from ui.filters import KEY_SOURCES, Filters, default_dates, to_query
 
 
-def _metrics(at) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    return [(m.label, m.value) for m in at.metric]
+def _metrics(at) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {m.label: m.value for m in at.metric}
 
 
-def _first(at) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """Label -> value of the first card with that label (receivables come before payables)."""
-    shown: dict[str, str] = {}
-    for label, value in _metrics(at):
-        shown.setdefault(label, value)
-    return shown
+def _money(at) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """The money table: currency -> its cells (exact text, grouped)."""
+    frame = next(d.value for d in at.dataframe if "receivable" in d.value.columns)
+    return {row["currency"]: dict(row) for row in frame.to_dict("records")}
 
 
-def _payables(at) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """The cards under the Payables heading: the second card of each money label."""
-    seen: dict[str, int] = {}
-    later: dict[str, str] = {}
-    for label, value in _metrics(at):
-        seen[label] = seen.get(label, 0) + 1
-        if seen[label] == 2:
-            later[label] = value
-    return later
-
-
-def test_kpi_cards_show_the_seeded_figures(seeded_db: Path) -> None:
+def test_kpi_cards_and_the_money_table_show_the_seeded_figures(seeded_db: Path) -> None:
     at = run_page("pages/overview.py")
     assert not at.exception
-    shown = _first(at)
+    shown = _metrics(at)
+    assert len(shown) <= 6  # a manager's headline, not a wall of cards
     assert shown["Business orders"] == str(BUSINESS_ORDERS)
     assert shown["Late orders"] == str(LATE_ORDERS)
-    statuses = {s.replace("_", " ").title(): n for s, n in ORDERS_BY_STATUS.items()}
-    assert {k: int(v) for k, v in shown.items() if k in statuses} == statuses
-    assert shown["Outstanding EUR"] == "1250.505 EUR"  # receivables only: 1000.50 + 200.00 + 50.005
-    assert shown["Outstanding USD"] == "123.45 USD"
-    assert shown["Overdue EUR"] == "250.005 EUR"
-    assert shown["Overdue invoices"] == str(OVERDUE_COUNT)
-    payables = _payables(at)
-    assert payables["Outstanding EUR"] == "300.10 EUR" and payables["Outstanding USD"] == "70.00 USD"
-    assert payables["Overdue invoices"] == "0"
-    assert shown["Items below reorder level"] == str(BELOW_REORDER_LEVEL)
-    assert shown["Items with no reorder level set"] == str(NO_LEVEL)
-    assert shown["Run out before next delivery"] == str(RUNS_OUT)
-    assert shown["Invalid tax IDs"] == "1" and shown["Unverifiable tax IDs"] == "1"
-    headings = [h.value for h in at.subheader]
-    assert "Receivables (others owe us)" in headings and "Payables (we owe)" in headings
+    assert shown["Stock below reorder level"] == str(BELOW_REORDER_LEVEL)
+    assert shown["Overdue receivables"] == str(OVERDUE_COUNT) and shown["Overdue payables"] == "0"
+    assert shown["Invalid tax IDs"] == str(TAX_IDS.get("invalid", 0))  # the authority's answer only
+    helps = {m.label: m.proto.help for m in at.metric}
+    assert f"{NO_LEVEL} items have no reorder level set" in helps["Stock below reorder level"]
+    assert f"{RUNS_OUT} run out before the next delivery" in helps["Stock below reorder level"]
+    money = _money(at)
+    # receivables only: 1000.50 + 200.00 + 50.005 EUR; payables apart, never added to them
+    assert (money["EUR"]["receivable"], money["EUR"]["receivable_overdue"]) == ("1,250.505", "250.005")
+    assert (money["USD"]["receivable"], money["USD"]["payable"]) == ("123.45", "70.00")
+    assert money["EUR"]["payable"] == "300.10"
     captions = " ".join(c.value for c in at.caption)
-    assert "1 invoice(s) awaiting audit are listed without an amount" in captions
+    assert "1 invoice is awaiting audit, listed without an amount" in captions
 
 
-def test_deltas_explain_the_change_in_words(seeded_db: Path) -> None:
+def test_orders_trend_against_the_previous_period(seeded_db: Path) -> None:
     at = run_page("pages/overview.py")
-    deltas: dict[str, str] = {}
-    for m in at.metric:
-        deltas.setdefault(m.label, m.proto.delta)
-    assert deltas["Outstanding EUR"] == "+1000.50 EUR issued in 7 days"
-    assert deltas["Overdue USD"] == "+123.45 USD fell due in 7 days"
-    assert deltas["Overdue EUR"] == "+0.00 EUR fell due in 7 days"
+    card = next(m for m in at.metric if m.label == "Business orders")
+    flt = Filters(*default_dates(NOW.date()), ())
+    days = (flt.end - flt.start).days + 1
+    db = connect(seeded_db)
+    before = query_dataset(db, "business_orders", {
+        "order_date__gte": (flt.start - timedelta(days=days)).isoformat(),
+        "order_date__lt": flt.start.isoformat()}, limit=1).total
+    db.close()
+    change = BUSINESS_ORDERS - before
+    assert card.proto.delta == (f"+{change}" if change >= 0 else f"{change}")
 
 
 def test_source_filter_removes_the_other_sources_rows(seeded_db: Path) -> None:
     at = run_page("pages/overview.py", before={KEY_SOURCES: ["qasida"]})
-    shown = _first(at)
-    assert shown["Outstanding EUR"] == "50.005 EUR" and "Outstanding USD" not in shown
-    assert _payables(at).get("Outstanding EUR") == "300.10 EUR"
+    money = _money(at)
+    assert money["EUR"]["receivable"] == "50.005" and "USD" not in money
+    assert money["EUR"]["payable"] == "300.10"
     # business orders with an ERP side: SO-1 (in transit, both sides) and SO-2 (ERP only)
-    assert shown["Business orders"] == "2" and shown["In Transit"] == "1" and shown["Shipped"] == "1"
-    assert shown["Late orders"] == "0"
+    shown = _metrics(at)
+    assert shown["Business orders"] == "2" and shown["Late orders"] == "0"
 
 
 def test_kpis_equal_independent_figures(seeded_db: Path) -> None:
@@ -125,6 +115,6 @@ def test_kpis_equal_independent_figures(seeded_db: Path) -> None:
 def test_empty_database_explains_what_to_do(empty_db: Path) -> None:
     at = run_page("pages/overview.py")
     assert not at.exception
-    assert _first(at)["Late orders"] == "0"
+    assert _metrics(at)["Late orders"] == "0"
     infos = " ".join(i.value for i in at.info)
     assert "No source of this data is configured" in infos and "QARGO_BASE_URL" in infos
