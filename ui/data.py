@@ -14,6 +14,10 @@ Write a new loader with the decorator:
 
 Arguments and results must be picklable (dataclasses, lists, pandas frames). Call `clear()`
 after a write the user should see at once (ui.actions does).
+
+The data loaders below use `@versioned` (ui/versioned.py) instead of the TTL: their results are kept
+per data version (in SQLite too, for every viewer and process) and rebuilt only when a table they read
+was written; `@loader` stays for views that depend on the clock (freshness, rate budgets).
 """
 
 from __future__ import annotations
@@ -33,8 +37,10 @@ from cache.db import utcnow
 from cache.queries import Page, query_dataset
 from cache.schema import session
 from services.settings import get_settings
+from ui.versioned import versioned
 
-READ_TTL_S = 30  # how stale a rerun's view may be; the worker syncs far less often
+READ_TTL_S = 30  # loaders of clock-dependent views (freshness "3 min ago"); data loaders are
+# @versioned (ui/versioned.py): recomputed only when the tables they read were written
 PAGE_SIZE = 50
 
 P = ParamSpec("P")
@@ -73,7 +79,7 @@ def now() -> datetime:
     return utcnow()
 
 
-@loader
+@versioned
 def dataset_page(
     db: Database, name: str, filters: Mapping[str, Any] | None = None, *,
     limit: int = PAGE_SIZE, offset: int = 0, order_by: str | None = None,
@@ -101,19 +107,19 @@ def job(job_id: int) -> jobs.Job | None:
 
 # --- Overview -----------------------------------------------------------------------------------
 
-@loader
+@versioned
 def overview_kpis(db: Database, orders: Mapping[str, Any], invoices: Mapping[str, Any]) -> kpis.Overview:
     """`orders` filters the business orders (cache/datasets.py BUSINESS_ORDERS), `invoices` both
     outstanding lists; receivables and payables come back apart."""
     return kpis.overview(db, now(), orders, invoices)
 
 
-@loader
+@versioned
 def orders_over_time(db: Database, orders: Mapping[str, Any]) -> pd.DataFrame:
     return kpis.orders_over_time(db, now(), orders)
 
 
-@loader
+@versioned
 def outstanding_aging(db: Database, invoices: Mapping[str, Any], direction: str = "receivable") -> pd.DataFrame:
     """Aging of one direction (receivable | payable), the one bucket definition of cache/calendar.py."""
     return kpis.aging(db, now(), invoices, direction)
@@ -123,20 +129,20 @@ def receivables_aging(invoices: Mapping[str, Any]) -> pd.DataFrame:
     return outstanding_aging(invoices, "receivable")
 
 
-@loader
+@versioned
 def stock_below(db: Database) -> pd.DataFrame:
     return kpis.stock_below_by_warehouse(db, now())
 
 
 # --- Stock: reorder levels (ours) -----------------------------------------------------------------
 
-@loader
+@versioned
 def reorder_levels(db: Database) -> list[dict[str, Any]]:
     """Every reorder level as the CSV shows it (cache/reorder.py)."""
     return reorder.rows(db)
 
 
-@loader
+@versioned
 def warehouse_choices(db: Database) -> list[str]:
     """Warehouse numbers (else names) the editor offers; '' = every warehouse."""
     rows = db.conn.execute("SELECT coalesce(code, name, warehouse_id) FROM qasida_warehouses ORDER BY 1")
