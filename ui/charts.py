@@ -44,7 +44,9 @@ def orders_over_time(frame: pd.DataFrame) -> go.Figure:
                          count_text=frame["orders"].map(fmt.number))
     fig = px.bar(shown, x="day", y="orders", color="status", custom_data=["day_text", "count_text", "status"])
     fig.update_traces(hovertemplate="%{customdata[0]}<br>%{customdata[2]}: %{customdata[1]} orders<extra></extra>")
-    fig.update_yaxes(title_text="Orders", tickformat=",d", rangemode="tozero")
+    peak = int(frame.groupby("day")["orders"].sum().max()) if len(frame) else 0
+    fig.update_yaxes(title_text="Orders", tickformat=",d", rangemode="tozero",
+                     dtick=1 if peak <= 10 else None)  # small counts: whole ticks, never "1, 1, 2, 2"
     fig.update_xaxes(type="date", tickformat="%b %d")
     return style(fig, "Orders by status per day")
 
