@@ -52,8 +52,8 @@ SOURCES: tuple[SourceSpec, ...] = (
     _spec("qasida", "products", "Qasida products", 24 * 60),
     _spec("qasida", "customers", "Qasida customers", 24 * 60),
     _spec("qasida", "customer_orders", "Qasida customer orders", 30),
-    _spec("qasida", "liabilities", "Qasida liabilities", 6 * 60),
     _spec("qasida", "claims", "Qasida claims", 6 * 60),
+    _spec("qasida", "liabilities", "Qasida liabilities", 6 * 60),
     # Cargobase drops finished invoices after 24 h: a sync must run well within that window.
     _spec("cargobase", "invoices", "Cargobase invoices", 60),
     _spec("upwell", "carrier_invoices", "Upwell carrier invoices", None, pushed=True),
