@@ -296,7 +296,7 @@ def warehouse_totals(db: Database, filters: Mapping[str, Any] | None = None) -> 
     return _grouped(db, "stock_levels", filters,
                     "warehouse, unit, count(*) AS products, total(quantity) AS quantity, "
                     "total(reserved) AS reserved, total(available) AS available, "
-                    "count(CASE WHEN below_reorder_level = 1 THEN 1 END) AS below_reorder_level, "
+                    "count(CASE WHEN below_reorder_level = 1 THEN 1 END) AS items_below_level, "
                     "count(CASE WHEN reorder_level IS NULL THEN 1 END) AS no_level_set",
                     "warehouse, unit", None)
 

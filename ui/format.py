@@ -246,8 +246,8 @@ def words(value: Any) -> str:
     if is_blank(value):
         return BLANK
     raw = str(value).strip()
-    if " " in raw and not raw.isupper():  # already words: "Duplicate — already in Qargo", "never synced"
-        return raw if any(c.isupper() for c in raw) else raw[:1].upper() + raw[1:]
+    if " " in raw and not raw.isupper() and any(c.isupper() for c in raw):
+        return raw  # already words: "Duplicate — already in Qargo"
     text = raw.replace("_", " ")
     parts = [p.upper() if p.lower() in _ACRONYMS else p.lower() for p in text.split()]
     if not parts:

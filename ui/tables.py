@@ -29,13 +29,13 @@ MONEY = frozenset({"amount", "amount_due", "balance", "paid_amount", "tax_amount
 NUMBERS = frozenset({"invoices", "items", "orders", "quantity", "reserved", "available", "days_overdue",
                      "pages", "inserted", "updated", "done", "events", "count", "reorder_level", "days_of_cover",
                      "no_level", "below", "rows", "attempts", "duplicates", "rejected", "accepted", "tokens",
-                     "capacity", "calls_last_minute", "deliveries", "products", "no_level_set", "transport_orders", "weight_kg", "volume_m3", "days_delayed", "line_no", "loading_meters"})
+                     "capacity", "calls_last_minute", "items_below_level", "deliveries", "products", "no_level_set", "transport_orders", "weight_kg", "volume_m3", "days_delayed", "line_no", "loading_meters"})
 PERCENT = frozenset({"rate", "tax_rate", "share"})
 FLAGS = frozenset({"late", "below_threshold", "below_reorder_level", "runs_out_before_next_delivery",
                    "offline_ok", "set", "configured", "deleted", "overdue_flag", "gone_from_vendor", "approved"})
 WORDS = frozenset({"status", "state", "result", "kind", "operation", "direction", "last_event_type",
                    "event_type", "transport_status", "erp_status", "audit_status", "phase", "bucket", "type", "resource",
-                   "resource_type", "outcome", "action_result"})
+                   "resource_type", "outcome", "action_result", "matched"})
 VENDORS = {"qargo": "Qargo", "quaderno": "Quaderno", "qasida": "Qasida", "cargobase": "Cargobase",
            "upwell": "Upwell"}
 HIDDEN = frozenset({"order_id", "upload_id", "payload_digest", "raw", "job_id", "resource_id", "invoice_id",
@@ -44,7 +44,8 @@ HIDDEN = frozenset({"order_id", "upload_id", "payload_digest", "raw", "job_id", 
 LABELS = {"order_identifier": "Order identifier", "vendor_reference": "Vendor reference",
           "amount_due": "Amount due", "days_overdue": "Days overdue", "to_postal_code": "To postal code",
           "payload_digest": "Payload digest (SHA-256)", "reorder_level": "Reorder level",
-          "below_reorder_level": "Below reorder level", "runs_out_before_next_delivery": "Runs out before delivery",
+          "below_reorder_level": "Below reorder level", "items_below_level": "Items below level",
+          "no_level_set": "No level set", "runs_out_before_next_delivery": "Runs out before delivery",
           "offline_ok": "Format OK", "weight_kg": "Weight (kg)", "volume_m3": "Volume (m³)", "url": "Link",
           "at": "When", "source": "Source", "tokens": "Tokens left"}
 

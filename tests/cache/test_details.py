@@ -220,9 +220,9 @@ def test_warehouse_totals_per_unit(db: Database) -> None:
     rows = details.warehouse_totals(db)
     assert rows == [
         {"warehouse": "WH-A", "unit": "pcs", "products": 2, "quantity": 150.0, "reserved": 30.0,
-         "available": 120.0, "below_reorder_level": 1, "no_level_set": 1},
+         "available": 120.0, "items_below_level": 1, "no_level_set": 1},
         {"warehouse": "WH-B", "unit": "l", "products": 1, "quantity": 20.5, "reserved": 0.5, "available": 20.0,
-         "below_reorder_level": 1, "no_level_set": 0}]
+         "items_below_level": 1, "no_level_set": 0}]
     assert [r["warehouse"] for r in details.warehouse_totals(db, {"reorder_level": None})] == ["WH-A"]
 
 

@@ -25,7 +25,7 @@ def test_levels_and_warehouse_totals(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert list(editor["warehouse"]) == ["", "", "2"]
     totals = at.dataframe[2].value
     wh_a = totals[totals["warehouse"] == "WH-A"].iloc[0]
-    assert (int(wh_a["below_reorder_level"]), str(wh_a["no_level_set"])) == (1, "1")  # display-formatted
+    assert (int(wh_a["items_below_level"]), str(wh_a["no_level_set"])) == (1, "1")  # display-formatted
     assert len(at.get("plotly_chart")) == 1
 
 
