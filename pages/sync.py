@@ -88,10 +88,12 @@ else:
 st.subheader("Rate-limit budgets")
 budgets = data.rate_budgets()
 if budgets:
-    tables.show([{"vendor": b.name, "calls_available_now": fmt.number(b.tokens_left, 1),
+    # The bucket as its last call left it (it refills with time): whole calls, never "0.0".
+    tables.show([{"vendor": b.name,
+                  "calls_left_after_last_call": None if b.tokens_left is None else fmt.number(int(b.tokens_left), 0),
                   "calls_last_minute": b.calls_last_minute,
                   "blocked_for": f"{fmt.number(b.blocked_for_s, 0)} s" if b.blocked_for_s else "Not blocked"}
-                 for b in budgets], ("vendor", "calls_available_now", "calls_last_minute", "blocked_for"),
+                 for b in budgets], ("vendor", "calls_left_after_last_call", "calls_last_minute", "blocked_for"),
                 "sync.budgets")
 else:
     st.caption("No vendor has been called from this database yet.")
