@@ -37,7 +37,11 @@ def kpi_cards(kpi: Any, previous_orders: int | None) -> None:
                          "with the period of the same length just before.", border=True)
     cards[1].metric("Late orders", fmt.number(kpi.late_orders), border=True,
                     help="Past their planned delivery date (business date) and not yet delivered or closed.")
+    unset = kpi.stock.no_level
+    # Items without a level are unknown, never "fine": the card says how many next to its figure.
     cards[2].metric("Stock below reorder level", fmt.number(kpi.stock.below_reorder_level), border=True,
+                    delta=f"{fmt.number(unset)} with no level set" if unset else None,
+                    delta_color="orange" if unset else "off", delta_arrow="off",
                     help=f"{fmt.number(kpi.stock.no_level)} items have no reorder level set (unknown, not fine); "
                          f"{fmt.number(kpi.stock.runs_out_before_next_delivery)} run out before the next delivery.")
     cards = st.columns(3)
