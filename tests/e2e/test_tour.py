@@ -20,7 +20,7 @@ from tests.e2e.conftest import Demo
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).parent / "artifacts"
-PAGES = ("", "orders", "invoices", "tax", "stock", "sync", "vendors", "upload", "audit")  # "" = Overview
+PAGES = ("", "orders", "invoices", "tax", "stock", "sync", "vendors", "upload", "audit", "alerts")  # "" = Overview
 VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 THEMES = ("light", "dark")
 SETTLE_S = 30
