@@ -30,6 +30,9 @@ class State:
     kinds: dict[str, Kind]
     registrations: set[str] = field(default_factory=lambda: set(rates.DEFAULT_REGISTRATIONS))
     down: set[str] = field(default_factory=lambda: set(DEFAULT_DOWN))
+    # Numbers with correct check digits that the authority no longer has on its register: the
+    # "invalid" answer an offline check cannot give (build() fills it from the world).
+    deregistered: set[str] = field(default_factory=set)
 
 
 class BadRequest(ValueError):
@@ -125,7 +128,10 @@ class TaxHandlers:
         country, tax_id = (_text(request, "country") or "").upper(), _text(request, "tax_id")
         if not country or not tax_id:
             raise BadRequest("country and tax_id are required")
-        valid = None if country in self.state.down else rates.tax_id_valid(country, tax_id)
+        number = tax_id.upper().replace(" ", "")
+        number = number if number.startswith(country) else f"{country}{number}"
+        valid = None if country in self.state.down else (
+            rates.tax_id_valid(country, tax_id) and number not in self.state.deregistered)
         return render({"valid": valid})
 
     async def tax_ids(self, request: Request) -> Response:

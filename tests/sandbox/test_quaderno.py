@@ -284,3 +284,18 @@ def test_a_seed_gives_the_same_documents(start_sandbox: StartSandbox, api: httpx
     mine = generated_page(api)
     with quaderno(same) as a, quaderno(other) as b:
         assert generated_page(a) == mine and generated_page(b) != mine
+
+
+
+def test_a_deregistered_number_is_invalid_at_the_authority_though_its_check_digits_are_right(
+        api: httpx.Client) -> None:
+    from sandbox.quaderno.rates import tax_id_valid
+    from sandbox.world import World
+
+    world = World(seed=1)
+    gone = next(c for c in world.customers if c.vat_number and c.id % 20 == 7 and c.vat_number[:2] != "IT")
+    kept = world.customers[0]
+    assert gone.vat_number and kept.vat_number and tax_id_valid(gone.vat_number[:2], gone.vat_number)
+    for customer, expected in ((gone, False), (kept, True)):
+        query = {"country": customer.vat_number[:2], "tax_id": customer.vat_number[2:]}
+        assert api.get("/tax_ids/validate.json", params=query).json() == {"valid": expected}
