@@ -56,9 +56,16 @@ def test_upload_orders_oversized_file_sends_nothing(
 
 def test_validate_tax_ids_prints_summary_and_stores(relaxed_sandbox: SandboxConfig, tmp_path: Path) -> None:
     path = tmp_path / "ids.csv"
-    path.write_text("country,tax_id,name\nDE,DE856138800,Falcon\nDE,DE123,Typo\nIT,IT00743110157,Down\n")
+    from sandbox.world import World
+
+    # A customer whose well-formed number the sandbox's authority has struck off (sandbox/quaderno/__init__.py).
+    gone = next(c.vat_number for c in World(seed=relaxed_sandbox.seed).customers
+                if c.vat_number and c.id % 20 == 7 and c.vat_number[:2] != "IT")
+    path.write_text("country,tax_id,name\nDE,DE856138800,Falcon\nDE,DE123,Typo\nIT,IT00743110157,Down\n"
+                    f"{gone[:2]},{gone},Struck off\n")
     done = opsdash(relaxed_sandbox, tmp_path / "c.db", "validate-tax-ids", str(path))
     assert done.returncode == 0, done.stderr
-    assert "3 total, 1 valid, 1 invalid, 1 unavailable, 1 malformed, 2 vendor_calls" in done.stdout
+    # malformed (our offline check) and invalid (the authority's answer) are counted apart
+    assert "4 total, 1 valid, 1 invalid, 1 unavailable, 1 malformed, 3 vendor_calls" in done.stdout
     export = opsdash(relaxed_sandbox, tmp_path / "c.db", "validate-tax-ids", str(tmp_path / "missing.csv"))
     assert export.returncode == 2 and "missing.csv" in export.stderr
