@@ -13,6 +13,7 @@ from sqlite_utils import Database
 from cache.alerts import dispatch, state
 from cache.alerts.rules import KINDS, Rule, list_rules
 from services.settings import get_settings
+from ui import format as fmt
 from ui.data import loader
 
 PAGE = "pages/alerts.py"
@@ -44,9 +45,16 @@ def channels(db: Database) -> list[dict[str, Any]]:
 
 
 def rule_rows(items: list[Rule]) -> list[dict[str, Any]]:
-    return [{"name": r.name, "kind": r.kind, "condition": r.spec.summary, "parameters": r.describe(),
+    return [{"name": r.name, "kind": r.kind, "condition": r.spec.summary, "parameters": parameters(r),
              "channels": ", ".join(("inbox", *r.channels)), "resolved_message": "yes" if r.notify_resolved else "no",
              "last_evaluated_at": r.last_evaluated_at, "problem": r.last_error} for r in items]
+
+
+def parameters(rule: Rule) -> str:
+    """"days: 30 · resolve after minutes: 15", not the CLI's `receivable_overdue(days=30, ...)`."""
+    shown = [f"{fmt.label(k).lower()}: {fmt.number(v) if isinstance(v, int | float) else v}"
+             for k, v in rule.params.items() if v is not None]
+    return " · ".join(shown) or fmt.BLANK
 
 
 def kind_label(kind: str) -> str:

@@ -29,7 +29,8 @@ FORBIDDEN = {
     "None": re.compile(r"\bNone\b"),
     "nan": re.compile(r"\bnan\b", re.IGNORECASE),
     "NaT": re.compile(r"\bNaT\b"),
-    "Python repr": re.compile(r"<\w[\w.]* object at 0x|\b(?:Decimal|datetime|Timestamp)\(|\{'\w+': |\[\{'"),
+    "Python repr": re.compile(r"<\w[\w.]* object at 0x|\b(?:Decimal|datetime|Timestamp)\(|\{'\w+': |\[\{'"
+                              r"|\b[a-z]+(?:_[a-z]+)+\(\w+="),  # a call-like repr: receivable_overdue(days=30)
     # 5+ digits in a row that are not part of an identifier (SO-10023, DE811907980, #12345) or a date/time
     "ungrouped number": re.compile(r"(?<![\w#/:.,\-–])\d{5,}(?![\w\-/:])"),
 }
