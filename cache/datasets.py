@@ -32,9 +32,9 @@ from sqlite_utils import Database
 
 from cache.db import transaction
 from cache.statuses import (
-    CARGOBASE_AWAITING,
     QARGO_JOURNEY_ENDED,
-    QUADERNO_OPEN_STATES,
+    cargobase_outstanding_sql,
+    quaderno_outstanding_sql,
     sql_list,
     upwell_outstanding_sql,
 )
@@ -78,10 +78,6 @@ def _days_overdue(due: str) -> str:
             f"julianday(substr({due}, 1, 10)) AS INTEGER)) END")
 
 
-def _in(values: frozenset[str] | tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in sorted(values)) + ")"
-
-
 def minor_text(amount: str, currency: str) -> str:
     """SQL: integer minor units as exact decimal text ("120.00", JPY "5000"); text passes as it is.
 
@@ -91,7 +87,7 @@ def minor_text(amount: str, currency: str) -> str:
     for code, exponent in CURRENCY_EXPONENTS.items():
         by_exponent.setdefault(exponent, []).append(code)
     sign = f"CASE WHEN {amount} < 0 THEN '-' ELSE '' END"
-    whens = [f"WHEN upper({currency}) IN {_in(tuple(codes))} THEN "
+    whens = [f"WHEN upper({currency}) IN {sql_list(frozenset(codes))} THEN "
              + (f"CAST({amount} AS TEXT)" if exponent == 0 else
                 f"printf('%s%d.%0{exponent}d', {sign}, abs({amount}) / {10 ** exponent}, "
                 f"abs({amount}) % {10 ** exponent})")
@@ -204,6 +200,8 @@ def _qasida_open_items(table: str) -> str:
         WHERE i.settled_at IS NULL AND CAST(i.remains_to_be_paid AS NUMERIC) > 0"""
 
 
+# What counts as outstanding per vendor is the status table's rule (cache/statuses.py *_outstanding_sql), the
+# same one the contract tests hold to the vendors' documents: no second copy of it here.
 RECEIVABLES = Dataset(
     name="receivables_outstanding",
     sql=f"""
@@ -212,7 +210,7 @@ RECEIVABLES = Dataset(
                substr(due_date, 1, 10) AS due_date, {_days_overdue('due_date')} AS days_overdue,
                state AS status
         FROM quaderno_invoices
-        WHERE state IN {_in(QUADERNO_OPEN_STATES)} AND amount_due > 0
+        WHERE {quaderno_outstanding_sql()}
         UNION ALL {_qasida_open_items('qasida_claims')}""",
     columns=_OUTSTANDING_COLUMNS, order_by=_ORDER, expressions=_AMOUNT,
     sources=(("quaderno", "invoices"), ("quaderno", "open_invoices"), ("qasida", "claims")),
@@ -234,8 +232,7 @@ PAYABLES = Dataset(
         SELECT 'cargobase', coalesce(nullif(provider_invoice_number, ''), invoice_reference,
                shipment_reference), provider_name, NULL, NULL, NULL, NULL, invoice_status
         FROM cargobase_invoices
-        WHERE lower(replace(trim(invoice_status), ' ', '_')) = '{CARGOBASE_AWAITING}'
-          AND gone_from_vendor_at IS NULL""",
+        WHERE {cargobase_outstanding_sql()}""",
     columns=_OUTSTANDING_COLUMNS, order_by=_ORDER, expressions=_AMOUNT,
     sources=(("qasida", "liabilities"), ("upwell", "carrier_invoices"), ("cargobase", "invoices")),
     optional=(_optional_open_items("qasida_liabilities"),),
