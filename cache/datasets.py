@@ -126,12 +126,45 @@ ORDERS = Dataset(
 )
 
 # The transport side of a business order: Qargo orders grouped by the order number they carry.
+# `late_from`: the earliest planned delivery of those whose journey has not ended; the order is late on any
+# business date after it (the same rule as `_late`, kept apart from the date for cache/keyed.py).
+def _late_from(prefix: str = "") -> str:
+    return (f"CASE WHEN {prefix}delivery_date IS NOT NULL AND upper(coalesce({prefix}status, '')) NOT IN "
+            f"{sql_list(QARGO_JOURNEY_ENDED)} THEN substr({prefix}delivery_date, 1, 10) END")
+
+
 _TRANSPORT = f"""
     SELECT reference, min(customer) AS customer, group_concat(DISTINCT status) AS status,
-           count(*) AS orders, max({_late()}) AS late,
+           count(*) AS orders, max({_late()}) AS late, min({_late_from()}) AS late_from,
            min(coalesce(pickup_date, substr(created_at, 1, 10))) AS order_date,
            max(delivery_date) AS delivery_date, group_concat(order_id) AS order_ids
     FROM qargo_orders WHERE nullif(reference, '') IS NOT NULL GROUP BY reference"""
+
+
+def _business_orders(late_from: bool) -> str:
+    """The business orders' SQL; `late_from`: with that column last (the per-key summary's, not the contract's)."""
+    extra = (", t.late_from", ", t.late_from", f", {_late_from()}") if late_from else ("", "", "")
+    return f"""
+        SELECT e.number AS order_number, coalesce(e.customer, t.customer) AS customer,
+               e.status AS erp_status, t.status AS transport_status, coalesce(t.orders, 0) AS transport_orders,
+               coalesce(e.order_date, t.order_date) AS order_date,
+               coalesce(t.delivery_date, e.delivery_date) AS delivery_date, coalesce(t.late, 0) AS late,
+               e.order_id AS erp_order_id, t.order_ids AS transport_order_ids,
+               CASE WHEN t.reference IS NULL THEN 'erp only' ELSE 'both' END AS matched{extra[0]}
+        FROM qasida_customer_orders AS e LEFT JOIN ({_TRANSPORT}) AS t ON t.reference = e.number
+        UNION ALL
+        SELECT t.reference, t.customer, NULL, t.status, t.orders, t.order_date, t.delivery_date, t.late,
+               NULL, t.order_ids, 'transport only'{extra[1]}
+        FROM ({_TRANSPORT}) AS t
+        WHERE NOT EXISTS (SELECT 1 FROM qasida_customer_orders AS e WHERE e.number = t.reference)
+        UNION ALL
+        SELECT NULL, customer, NULL, status, 1, coalesce(pickup_date, substr(created_at, 1, 10)),
+               delivery_date, {_late()}, NULL, order_id, 'transport only'{extra[2]}
+        FROM qargo_orders WHERE nullif(reference, '') IS NULL"""
+
+
+_BUSINESS_ORDER_COLUMNS = ("order_number", "customer", "erp_status", "transport_status", "transport_orders",
+                           "order_date", "delivery_date", "late", "erp_order_id", "transport_order_ids", "matched")
 
 # One business order (issue 9, "One business order"): an ERP customer order and the transport
 # order(s) carrying it, one row, joined on the order number. Qargo's `customer_reference_number`
@@ -141,27 +174,19 @@ _TRANSPORT = f"""
 # from the transport side (the ERP has no planned delivery we could hold it to).
 BUSINESS_ORDERS = Dataset(
     name="business_orders",
-    sql=f"""
-        SELECT e.number AS order_number, coalesce(e.customer, t.customer) AS customer,
-               e.status AS erp_status, t.status AS transport_status, coalesce(t.orders, 0) AS transport_orders,
-               coalesce(e.order_date, t.order_date) AS order_date,
-               coalesce(t.delivery_date, e.delivery_date) AS delivery_date, coalesce(t.late, 0) AS late,
-               e.order_id AS erp_order_id, t.order_ids AS transport_order_ids,
-               CASE WHEN t.reference IS NULL THEN 'erp only' ELSE 'both' END AS matched
-        FROM qasida_customer_orders AS e LEFT JOIN ({_TRANSPORT}) AS t ON t.reference = e.number
-        UNION ALL
-        SELECT t.reference, t.customer, NULL, t.status, t.orders, t.order_date, t.delivery_date, t.late,
-               NULL, t.order_ids, 'transport only'
-        FROM ({_TRANSPORT}) AS t
-        WHERE NOT EXISTS (SELECT 1 FROM qasida_customer_orders AS e WHERE e.number = t.reference)
-        UNION ALL
-        SELECT NULL, customer, NULL, status, 1, coalesce(pickup_date, substr(created_at, 1, 10)),
-               delivery_date, {_late()}, NULL, order_id, 'transport only'
-        FROM qargo_orders WHERE nullif(reference, '') IS NULL""",
-    columns=("order_number", "customer", "erp_status", "transport_status", "transport_orders", "order_date",
-             "delivery_date", "late", "erp_order_id", "transport_order_ids", "matched"),
+    sql=_business_orders(late_from=False),
+    columns=_BUSINESS_ORDER_COLUMNS,
     order_by="order_date DESC, order_number",
     sources=(("qasida", "customer_orders"), ("qargo", "orders")),
+)
+
+# The same rows with `late_from`, for the orders summary (cache/keyed.py): not a contract dataset, not exported.
+BUSINESS_ORDER_DAYS = Dataset(
+    name="business_order_days",
+    sql=_business_orders(late_from=True),
+    columns=(*_BUSINESS_ORDER_COLUMNS, "late_from"),
+    order_by="order_date DESC, order_number",
+    sources=BUSINESS_ORDERS.sources,
 )
 
 # --- outstanding invoices: receivables apart from payables ----------------------------------

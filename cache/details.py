@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from cache import keyed
 from cache.calendar import AGING_BUCKETS, aging_sql, clock
 from cache.datasets import EXACT_AMOUNT as EXACT
 from cache.datasets import get_dataset, sql_for
@@ -263,36 +264,73 @@ def _outstanding(filters: Mapping[str, Any] | None) -> tuple[str, dict[str, Any]
 
 
 def totals_by_counterparty(db: Database, filters: Mapping[str, Any] | None = None, *,
-                           now: datetime | None = None) -> list[Row]:
+                           now: datetime | None = None, limit: int | None = None) -> list[Row]:
     """Outstanding per direction, counterparty and currency: invoices and the exact amount (decimal
-    text; empty when the source lists no amounts). A payable never adds to a receivable."""
-    dataset, rest = _outstanding(filters)
-    direction = "direction" if dataset == "invoices_outstanding" else f"'{dataset[:-13]}'"
-    rows = _grouped(db, dataset, rest,
-                    f"{direction} AS direction, counterparty, currency, count(*) AS invoices, "
-                    f"decimal_sum({EXACT}) AS amount", "1, counterparty, currency", now)
+    text; empty when the source lists no amounts). A payable never adds to a receivable. From the
+    per-counterparty summary (cache/keyed.py) when it answers `filters`. `limit`: the largest first
+    (by invoices: amounts in different currencies do not compare), else every one by name."""
+    if keyed.answers(keyed.BY_PARTY.name, filters):
+        order = "invoices DESC, 1, counterparty, currency" if limit else "1, counterparty, currency"
+        got = keyed.select(db, keyed.BY_PARTY.name, "direction, counterparty, currency, sum(invoices) AS invoices, "
+                           "decimal_sum(amount) AS amount", filters, group="1, counterparty, currency",
+                           order=order + (f" LIMIT {int(limit)}" if limit else ""), now=now)
+        rows = [dict(zip(("direction", "counterparty", "currency", "invoices", "amount"), r, strict=True)) for r in got]
+    else:
+        dataset, rest = _outstanding(filters)
+        direction = "direction" if dataset == "invoices_outstanding" else f"'{dataset[:-13]}'"
+        rows = _grouped(db, dataset, rest,
+                        f"{direction} AS direction, counterparty, currency, count(*) AS invoices, "
+                        f"decimal_sum({EXACT}) AS amount", "1, counterparty, currency", now)
+        if limit:
+            rows = sorted(rows, key=lambda r: -r["invoices"])[:limit]
     for row in rows:
         row["amount"] = row["amount"] or ""
     return rows
 
 
+def counterparties(db: Database, filters: Mapping[str, Any] | None = None, *, now: datetime | None = None) -> int:
+    """How many (direction, counterparty, currency) rows `totals_by_counterparty` has in all."""
+    if keyed.answers(keyed.BY_PARTY.name, filters):
+        got = keyed.select(db, keyed.BY_PARTY.name, "count(DISTINCT direction || '|' || coalesce(counterparty, '') "
+                           "|| '|' || coalesce(currency, ''))", filters, now=now)
+        return int(got[0][0])
+    return len(totals_by_counterparty(db, filters, now=now))
+
+
 def aging_buckets(db: Database, filters: Mapping[str, Any] | None = None, *,
                   now: datetime | None = None) -> list[Row]:
     """Outstanding per direction, aging bucket (cache/calendar.py, the one definition) and currency."""
-    dataset, rest = _outstanding(filters)
-    direction = "direction" if dataset == "invoices_outstanding" else f"'{dataset[:-13]}'"
-    rows = _grouped(db, dataset, rest,
-                    f"{direction} AS direction, {aging_sql()} AS bucket, currency, count(*) AS invoices, "
-                    f"decimal_sum({EXACT}) AS amount", "1, 2, currency", now)
+    if keyed.answers(keyed.BY_DUE.name, filters):
+        got = keyed.select(db, keyed.BY_DUE.name,
+                           f"direction, {aging_sql(f'({keyed.DAYS_OVERDUE})')} AS bucket, currency, "
+                           "sum(invoices) AS invoices, decimal_sum(amount) AS amount", filters,
+                           group="1, 2, currency", order="1, 2, currency", now=now)
+        rows = [dict(zip(("direction", "bucket", "currency", "invoices", "amount"), r, strict=True)) for r in got]
+    else:
+        dataset, rest = _outstanding(filters)
+        direction = "direction" if dataset == "invoices_outstanding" else f"'{dataset[:-13]}'"
+        rows = _grouped(db, dataset, rest,
+                        f"{direction} AS direction, {aging_sql()} AS bucket, currency, count(*) AS invoices, "
+                        f"decimal_sum({EXACT}) AS amount", "1, 2, currency", now)
     order = {bucket: i for i, bucket in enumerate(AGING_BUCKETS)}
     for row in rows:
         row["amount"] = row["amount"] or ""
     return sorted(rows, key=lambda r: (r["direction"], order[r["bucket"]], r["currency"] or ""))
 
 
+_STOCK_TOTALS = ("warehouse", "unit", "products", "quantity", "reserved", "available", "items_below_level",
+                 "no_level_set")
+
+
 def warehouse_totals(db: Database, filters: Mapping[str, Any] | None = None) -> list[Row]:
     """Stock per warehouse and unit (kilograms and pieces do not add up), with how many items are at or
-    below their reorder level and how many have no level set."""
+    below their reorder level and how many have no level set: from the per-warehouse summary
+    (cache/keyed.py) when it answers `filters`."""
+    if keyed.answers(keyed.STOCK.name, filters):
+        got = keyed.select(db, keyed.STOCK.name, "warehouse, unit, sum(products), total(quantity), total(reserved), "
+                           "total(available), sum(items_below_level), sum(no_level_set)", filters,
+                           group="warehouse, unit", order="warehouse, unit")
+        return [dict(zip(_STOCK_TOTALS, r, strict=True)) for r in got]
     return _grouped(db, "stock_levels", filters,
                     "warehouse, unit, count(*) AS products, total(quantity) AS quantity, "
                     "total(reserved) AS reserved, total(available) AS available, "

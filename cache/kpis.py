@@ -25,15 +25,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 from sqlite_utils import Database
 
+from cache import keyed
 from cache.calendar import AGING_BUCKETS, aging_sql, clock, days_ago
 from cache.datasets import EXACT_AMOUNT as EXACT
 from cache.datasets import get_dataset, sql_for
+from cache.decimals import DecimalSum, decimal_sum
 from cache.queries import build_where
 
 Filters = Mapping[str, Any]
@@ -41,35 +43,7 @@ Money = dict[str, Decimal]  # currency -> exact amount in major units
 DIRECTIONS = ("receivable", "payable")
 _DATASET = {"receivable": "receivables_outstanding", "payable": "payables_outstanding"}
 
-__all__ = ["AGING_BUCKETS", "Outstanding", "Overview", "StockSummary", "aging", "decimal_sum", "overview"]
-
-
-class DecimalSum:
-    """`decimal_sum(x)`: an exact SQL sum of decimal text or integers, returned as decimal text.
-
-    SQLite's own `sum` turns "0.1" + "0.2" into a float; this never does. NULLs and empty text are
-    skipped; a value that is not a number makes the sum NULL (never a silent partial figure)."""
-
-    def __init__(self) -> None:
-        self.total: Decimal | None = None
-        self.bad = False
-
-    def step(self, value: Any) -> None:
-        if value is None or value == "":
-            return
-        try:
-            self.total = (self.total or Decimal(0)) + Decimal(str(value))
-        except InvalidOperation:
-            self.bad = True
-
-    def finalize(self) -> str | None:
-        return None if self.bad or self.total is None else str(self.total)
-
-
-def decimal_sum(db: Database) -> Database:
-    """Register `decimal_sum` on this connection (idempotent, cheap); returns `db`."""
-    db.conn.create_aggregate("decimal_sum", 1, DecimalSum)  # type: ignore[arg-type]
-    return db
+__all__ = ["AGING_BUCKETS", "DecimalSum", "Outstanding", "Overview", "StockSummary", "aging", "decimal_sum", "overview"]
 
 
 @dataclass(frozen=True)
@@ -137,37 +111,71 @@ def overview(db: Database, now: datetime, orders: Filters | None = None,
 _STATUS = "coalesce(transport_status, erp_status, 'unknown')"
 
 
+def _orders_summarised(filters: Filters | None) -> bool:
+    """The orders summary (cache/keyed.py, per day) answers filters on sides and on whole days."""
+    days = all(v is None or (isinstance(v, str) and len(v) == 10) for f, v in (filters or {}).items()
+               if f.startswith("order_date"))
+    return days and keyed.answers(keyed.ORDERS.name, filters)
+
+
 def orders_by_status(db: Database, now: datetime, filters: Filters | None = None) -> dict[str, int]:
     """Business orders by status: the transport status when it has one, else the ERP status."""
+    if _orders_summarised(filters):
+        rows = keyed.select(db, keyed.ORDERS.name, "status, sum(orders)", filters, group="1",
+                            order="2 DESC, 1", now=now, rolled=True)
+        return {status: int(n) for status, n in rows if n}
     rows = select(db, "business_orders", filters, now, f"{_STATUS}, count(*)", "GROUP BY 1 ORDER BY 2 DESC, 1")
     return dict(rows)
 
 
 def late_orders(db: Database, now: datetime, filters: Filters | None = None) -> int:
-    return int(select(db, "business_orders", {**(filters or {}), "late": 1}, now, "count(*)")[0][0])
+    late = {**(filters or {}), "late": 1}
+    if _orders_summarised(late):
+        return int(keyed.select(db, keyed.ORDERS.name, "coalesce(sum(orders), 0)", late, now=now, rolled=True)[0][0])
+    return int(select(db, "business_orders", late, now, "count(*)")[0][0])
 
 
 def orders_over_time(db: Database, now: datetime, filters: Filters | None = None) -> pd.DataFrame:
     """Business orders per day and status (by order date)."""
-    rows = select(db, "business_orders", {**(filters or {}), "order_date__ne": None}, now,
-                  f"substr(order_date, 1, 10), {_STATUS}, count(*)", "GROUP BY 1, 2 ORDER BY 1, 2")
+    dated = {**(filters or {}), "order_date__ne": None}
+    if _orders_summarised(dated):
+        rows = keyed.select(db, keyed.ORDERS.name, "day, status, sum(orders)", dated, group="1, 2",
+                            order="1, 2", now=now, rolled=True)
+    else:
+        rows = select(db, "business_orders", dated, now,
+                      f"substr(order_date, 1, 10), {_STATUS}, count(*)", "GROUP BY 1, 2 ORDER BY 1, 2")
     return pd.DataFrame(rows, columns=["day", "status", "orders"])
+
+
+def orders_count(db: Database, now: datetime, filters: Filters | None = None) -> int | None:
+    """Business orders matching `filters`, from the summary; None when it cannot answer them."""
+    if not _orders_summarised(filters):
+        return None
+    return int(keyed.select(db, keyed.ORDERS.name, "coalesce(sum(orders), 0)", filters, now=now, rolled=True)[0][0])
 
 
 # --- money ------------------------------------------------------------------------------------
 
 
 def outstanding(db: Database, now: datetime, direction: str, filters: Filters | None = None) -> Outstanding:
-    """One pass over one direction's outstanding list, grouped by currency."""
-    dataset = _DATASET[direction]
+    """One pass over one direction's outstanding list, grouped by currency: from the per-due-day summary
+    (cache/keyed.py) when it answers `filters`, else from the list itself."""
     overdue = "days_overdue > 0"
-    columns = (f"currency, decimal_sum({EXACT}), "
-               f"decimal_sum(CASE WHEN {overdue} THEN {EXACT} END), "
-               f"count(CASE WHEN {overdue} AND amount_due IS NOT NULL THEN 1 END), "
-               f"decimal_sum(CASE WHEN {overdue} AND due_date >= :week_ago THEN {EXACT} END), "
-               "count(*), count(CASE WHEN amount_due IS NULL THEN 1 END)")
-    rows = select(db, dataset, filters, now, columns, "GROUP BY currency ORDER BY currency",
-                  {"week_ago": days_ago(7, now)})
+    columns = (f"currency, decimal_sum({{amount}}), decimal_sum(CASE WHEN {overdue} THEN {{amount}} END), "
+               f"{{overdue_count}}, decimal_sum(CASE WHEN {overdue} AND due_date >= :week_ago THEN {{amount}} END), "
+               "{invoices}, {without_amount}")
+    week_ago = {"week_ago": days_ago(7, now)}
+    pinned = {**(filters or {}), "direction": direction}
+    if keyed.answers(keyed.BY_DUE.name, pinned):
+        summed = columns.format(amount="amount", invoices="sum(invoices)", without_amount="sum(without_amount)",
+                                overdue_count=f"sum(CASE WHEN {overdue} THEN invoices - without_amount ELSE 0 END)")
+        rows = keyed.select(db, keyed.BY_DUE.name, summed.replace("days_overdue", f"({keyed.DAYS_OVERDUE})"),
+                            pinned, group="currency", order="currency", params=week_ago, now=now)
+    else:
+        counted = columns.format(amount=EXACT, invoices="count(*)",
+                                 without_amount="count(CASE WHEN amount_due IS NULL THEN 1 END)",
+                                 overdue_count=f"count(CASE WHEN {overdue} AND amount_due IS NOT NULL THEN 1 END)")
+        rows = select(db, _DATASET[direction], filters, now, counted, "GROUP BY currency ORDER BY currency", week_ago)
     return Outstanding(
         direction=direction, outstanding=_money([(r[0], r[1]) for r in rows]),
         issued_7d=issued_since(db, now, direction, days_ago(7, now), filters),
@@ -214,9 +222,15 @@ def aging(db: Database, now: datetime, filters: Filters | None = None,
     """Open amounts of one direction by aging bucket (cache/calendar.py), source and currency.
 
     Rows without an amount (Cargobase) are counted in `invoices` with an empty amount."""
-    rows = select(db, _DATASET[direction], filters, now,
-                  f"source, currency, {aging_sql()} AS bucket, decimal_sum({EXACT}), count(*)",
-                  "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
+    pinned = {**(filters or {}), "direction": direction}
+    if keyed.answers(keyed.BY_DUE.name, pinned):
+        rows = keyed.select(db, keyed.BY_DUE.name,
+                            f"source, currency, {aging_sql(f'({keyed.DAYS_OVERDUE})')} AS bucket, "
+                            "decimal_sum(amount), sum(invoices)", pinned, group="1, 2, 3", order="1, 2, 3", now=now)
+    else:
+        rows = select(db, _DATASET[direction], filters, now,
+                      f"source, currency, {aging_sql()} AS bucket, decimal_sum({EXACT}), count(*)",
+                      "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
     rows = [(source, currency, bucket, amount or "", count, direction) for source, currency, bucket, amount, count in rows]
     frame = pd.DataFrame(rows, columns=["source", "currency", "bucket", "amount", "invoices", "direction"], dtype=object)
     return frame.astype({"invoices": int})
@@ -226,10 +240,19 @@ def aging(db: Database, now: datetime, filters: Filters | None = None,
 
 
 def stock_summary(db: Database, now: datetime, filters: Filters | None = None) -> StockSummary:
+    """Items, below their level and without one from the per-warehouse summary (cache/keyed.py) when it
+    answers `filters`; "runs out before the next delivery" from the stock list (it moves with the
+    30-day demand window, so no per-key summary keeps it)."""
+    runs_out = "count(CASE WHEN runs_out_before_next_delivery = 1 THEN 1 END)"
+    if keyed.answers(keyed.STOCK.name, filters):
+        items, below, no_level = keyed.select(db, keyed.STOCK.name, "coalesce(sum(products), 0), "
+                                              "coalesce(sum(items_below_level), 0), coalesce(sum(no_level_set), 0)",
+                                              filters, now=now)[0]
+        return StockSummary(int(items), int(below), int(no_level), int(select(db, "stock_levels", filters, now,
+                                                                               runs_out)[0][0]))
     row = select(db, "stock_levels", filters, now,
                  "count(*), count(CASE WHEN below_reorder_level = 1 THEN 1 END), "
-                 "count(CASE WHEN reorder_level IS NULL THEN 1 END), "
-                 "count(CASE WHEN runs_out_before_next_delivery = 1 THEN 1 END)")[0]
+                 f"count(CASE WHEN reorder_level IS NULL THEN 1 END), {runs_out}")[0]
     return StockSummary(*(int(v) for v in row))
 
 
@@ -240,9 +263,13 @@ def below_threshold(db: Database, now: datetime, filters: Filters | None = None)
 
 def stock_below_by_warehouse(db: Database, now: datetime, filters: Filters | None = None) -> pd.DataFrame:
     """Per warehouse: items below their level, and items with no level set (shown, never "fine")."""
-    rows = select(db, "stock_levels", filters, now,
-                  "coalesce(warehouse, warehouse_id), count(CASE WHEN below_reorder_level = 1 THEN 1 END), "
-                  "count(CASE WHEN reorder_level IS NULL THEN 1 END)", "GROUP BY 1 ORDER BY 2 DESC, 1")
+    if keyed.answers(keyed.STOCK.name, filters):
+        rows = keyed.select(db, keyed.STOCK.name, "coalesce(warehouse, key), sum(items_below_level), "
+                            "sum(no_level_set)", filters, group="1", order="2 DESC, 1", now=now)
+    else:
+        rows = select(db, "stock_levels", filters, now,
+                      "coalesce(warehouse, warehouse_id), count(CASE WHEN below_reorder_level = 1 THEN 1 END), "
+                      "count(CASE WHEN reorder_level IS NULL THEN 1 END)", "GROUP BY 1 ORDER BY 2 DESC, 1")
     return pd.DataFrame(rows, columns=["warehouse", "items", "no_level"])
 
 

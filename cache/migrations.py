@@ -394,3 +394,21 @@ def order_number_indexes(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS qasida_customer_orders_number ON qasida_customer_orders(number)",
         "CREATE INDEX IF NOT EXISTS qasida_customer_orders_date ON qasida_customer_orders(order_date)",
     ])
+
+
+@MIGRATIONS(name="0015_keyed_summaries")
+def keyed_summaries(db: Database) -> None:
+    # Issue 12: per-key summaries (cache/keyed.py). summary_dirty holds the keys writes touched since the
+    # last fold (the triggers cache.keyed.ensure installs write it, in the writer's transaction); the
+    # summary tables themselves are declared in cache/keyed.py and created by `ensure`. The indexes let a
+    # fold or a read recompute one key without scanning a table: they are on the very expressions the
+    # datasets' key columns become once SQLite pushes the key filter down into each arm. (No index per due day: the
+    # planner reads the few open invoices by their status index instead, and every index slows the sync.)
+    _run(db, [
+        ("CREATE TABLE summary_dirty (summary TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (summary, key)) "
+        "WITHOUT ROWID, STRICT"),
+        "CREATE INDEX IF NOT EXISTS qasida_stock_cards_warehouse_key ON qasida_stock_cards(coalesce(warehouse_id, ''))",
+        "CREATE INDEX IF NOT EXISTS quaderno_invoices_party ON quaderno_invoices(coalesce(contact_name, ''))",
+        "CREATE INDEX IF NOT EXISTS carrier_invoices_party ON carrier_invoices(coalesce(coalesce(carrier, carrier_id), ''))",
+        "CREATE INDEX IF NOT EXISTS cargobase_invoices_party ON cargobase_invoices(coalesce(provider_name, ''))",
+    ])

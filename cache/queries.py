@@ -40,13 +40,16 @@ class Page:
 def query_dataset(
     db: Database, name: str, filters: Mapping[str, Any] | None = None, *,
     limit: int = 100, offset: int = 0, order_by: str | None = None, now: datetime | None = None,
+    total: int | None = None,
 ) -> Page:
-    """One page of rows plus the total count of matching rows (for the page's pager)."""
+    """One page of rows plus the total count of matching rows (for the page's pager); `total`: that count
+    when the caller knows it already (a summary's, cache/keyed.py), so the rows are not counted again."""
     dataset = get_dataset(name)
     where, params = build_where(dataset, filters or {})
     params |= clock(now)
     base = f"SELECT * FROM ({sql_for(db, dataset)}) {where}"
-    total = db.conn.execute(f"SELECT count(*) FROM ({base})", params).fetchone()[0]
+    if total is None:
+        total = db.conn.execute(f"SELECT count(*) FROM ({base})", params).fetchone()[0]
     sql = f"{base} ORDER BY {_order(dataset, order_by)} LIMIT :_limit OFFSET :_offset"
     cursor = db.conn.execute(sql, params | {"_limit": max(0, limit), "_offset": max(0, offset)})
     return Page([dict(zip(dataset.columns, r, strict=True)) for r in cursor], total, dataset.columns)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from cache import jobs
+from cache import jobs, keyed
 from cache.db import connect, iso, utcnow
 from cache.schema import migrate
 from cache.sync import runs
@@ -130,6 +131,18 @@ class Worker:
             self.schedule_due(db)
         except Exception:  # the scheduler must not take the job loop down with it
             log.exception("could not schedule syncs")
+        fold_summaries(db, self.clock())
+
+
+def fold_summaries(db: Database, now: datetime) -> None:
+    """Store the per-key summaries' dirty keys (cache/keyed.py): readers are exact without it, and pay
+    only for the keys written since the last fold."""
+    try:
+        folded = keyed.fold(db, now)
+        if folded:
+            log.info("folded summary keys %s", folded)
+    except sqlite3.Error:  # e.g. a sync holding the write lock: the next pass folds them
+        log.warning("could not fold summaries this pass", exc_info=True)
 
 
 @handler("sync")
@@ -151,6 +164,7 @@ def _sync_job(worker: Worker, db: Database, job: jobs.Job) -> list[RunResult]:
         jobs.progress(db, job.job_id, len(selected), len(selected), "done", lease=worker.lease, fence=job.fence)
     finally:
         clients[vendor].close()
+    fold_summaries(db, worker.clock())  # the first viewer after a sync reads stored figures
     return results
 
 

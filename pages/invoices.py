@@ -5,8 +5,10 @@ import streamlit as st
 from cache.calendar import AGING_BUCKETS
 from ui import charts, data, figures, filters, widgets
 from ui import details as ui
+from ui import format as fmt
 
 SUMMARY = ("counterparty", "currency", "invoices", "amount")
+TOP_PARTIES = 15  # the totals table shows this many unless asked for all: its size then does not grow with the data
 CAPTIONS = {
     "receivable": "Outstanding sales invoices (Quaderno) and ERP claims on customers (Qasida).",
     "payable": "ERP liabilities (Qasida), carrier invoices (Upwell) and freight invoices awaiting audit "
@@ -52,7 +54,12 @@ with aging_col:
                    f"{key}.aging", "Nothing outstanding.")
 with totals_col:
     st.subheader("Totals per counterparty and currency")
-    totals = ui.counterparty_totals(query | {"direction": direction})
+    party_query = query | {"direction": direction}
+    parties = ui.counterparty_count(party_query)
+    everyone = parties <= TOP_PARTIES or st.toggle(f"All {fmt.number(parties)} counterparties", key=f"{key}.all")
+    totals = ui.counterparty_totals(party_query, None if everyone else TOP_PARTIES)
+    if not everyone:
+        st.caption(f"The {TOP_PARTIES} with the most open invoices, of {fmt.number(parties)}.")
     ui.small_table([{k: t[k] for k in SUMMARY} for t in totals], f"{key}.totals", "Nothing outstanding.")
 
 if row is None:

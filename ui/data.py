@@ -32,7 +32,7 @@ import streamlit as st
 from sqlite_utils import Database
 
 from cache import freshness as fresh
-from cache import health, jobs, kpis, reorder
+from cache import health, jobs, keyed, kpis, reorder
 from cache.db import utcnow
 from cache.queries import Page, query_dataset
 from cache.schema import session
@@ -84,8 +84,10 @@ def dataset_page(
     db: Database, name: str, filters: Mapping[str, Any] | None = None, *,
     limit: int = PAGE_SIZE, offset: int = 0, order_by: str | None = None,
 ) -> Page:
-    """One page of a contract dataset (cache/datasets.py), filtered and sorted in SQL."""
-    return query_dataset(db, name, filters, limit=limit, offset=offset, order_by=order_by)
+    """One page of a contract dataset (cache/datasets.py), filtered and sorted in SQL; its total from a
+    per-key summary (cache/keyed.py) when one answers the filters."""
+    total = kpis.orders_count(db, now(), filters) if name == "business_orders" else keyed.count(db, name, filters, now())
+    return query_dataset(db, name, filters, limit=limit, offset=offset, order_by=order_by, total=total)
 
 
 @loader
@@ -107,11 +109,33 @@ def job(job_id: int) -> jobs.Job | None:
 
 # --- Overview -----------------------------------------------------------------------------------
 
-@versioned
-def overview_kpis(db: Database, orders: Mapping[str, Any], invoices: Mapping[str, Any]) -> kpis.Overview:
+def overview_kpis(orders: Mapping[str, Any], invoices: Mapping[str, Any]) -> kpis.Overview:
     """`orders` filters the business orders (cache/datasets.py BUSINESS_ORDERS), `invoices` both
-    outstanding lists; receivables and payables come back apart."""
-    return kpis.overview(db, now(), orders, invoices)
+    outstanding lists; receivables and payables come back apart. Four summaries, each rebuilt only when
+    its own tables change: a carrier invoice's webhook does not recount the orders or the stock."""
+    by_status, late = order_kpis(orders)
+    return kpis.Overview(by_status, late, money_kpis(invoices, "receivable"), money_kpis(invoices, "payable"),
+                         stock_kpis(), tax_id_kpis(), sum(by_status.values()))
+
+
+@versioned
+def order_kpis(db: Database, orders: Mapping[str, Any]) -> tuple[dict[str, int], int]:
+    return kpis.orders_by_status(db, now(), orders), kpis.late_orders(db, now(), orders)
+
+
+@versioned
+def money_kpis(db: Database, invoices: Mapping[str, Any], direction: str) -> kpis.Outstanding:
+    return kpis.outstanding(db, now(), direction, invoices)
+
+
+@versioned
+def stock_kpis(db: Database) -> kpis.StockSummary:
+    return kpis.stock_summary(db, now())
+
+
+@versioned
+def tax_id_kpis(db: Database) -> dict[str, int]:
+    return kpis.tax_ids(db)
 
 
 @versioned

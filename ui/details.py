@@ -34,8 +34,14 @@ def invoice_details(db: Database, source: str, invoice_number: str) -> details.I
 
 
 @versioned
-def counterparty_totals(db: Database, query: Mapping[str, Any]) -> list[Row]:
-    return details.totals_by_counterparty(db, query)
+def counterparty_totals(db: Database, query: Mapping[str, Any], limit: int | None = None) -> list[Row]:
+    """Outstanding per counterparty and currency; `limit`: the ones with most invoices first."""
+    return details.totals_by_counterparty(db, query, limit=limit)
+
+
+@versioned
+def counterparty_count(db: Database, query: Mapping[str, Any]) -> int:
+    return details.counterparties(db, query)
 
 
 @versioned

@@ -42,7 +42,7 @@ def poison(path: Path) -> int:
     changed = 0
     try:
         for table in db.table_names():
-            if table.startswith(("_", "sqlite_")):
+            if table.startswith(("_", "sqlite_", "summary_")):  # summary_*: derived from the poisoned tables
                 continue
             for name, kind in db[table].columns_dict.items():
                 if kind is str and not any(k in name for k in KEEP):

@@ -1,0 +1,169 @@
+"""Per-key summaries (cache/keyed.py): after any mix of writes, what a reader gets (stored rows of clean
+keys plus dirty keys computed) and what a fold stores both equal a recount of the whole data set, and a
+write marks only the keys it touched."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlite_utils import Database
+
+from cache import keyed, kpis
+from cache.db import transaction
+from cache.queries import query_dataset
+from cache.schema import migrate
+from tests.cache.test_kpis import now, synced  # noqa: F401 (fixtures)
+
+
+def _recount(db: Database, name: str, now: datetime) -> Counter[tuple[Any, ...]]:
+    sql, params = keyed._computed(db, keyed.KEYED[name], None)
+    return Counter(db.conn.execute(sql, {**keyed.clock(now), **params}).fetchall())
+
+
+def _read(db: Database, name: str, now: datetime) -> Counter[tuple[Any, ...]]:
+    k = keyed.KEYED[name]
+    return Counter(tuple(r[c] for c in k.columns) for r in keyed.rows(db, name, now=now))
+
+
+def _stored(db: Database, name: str) -> Counter[tuple[Any, ...]]:
+    k = keyed.KEYED[name]
+    return Counter(db.conn.execute(f"SELECT {', '.join(k.columns)} FROM {k.table}").fetchall())
+
+
+def _rolled_recount(db: Database, now: datetime) -> Counter[tuple[Any, ...]]:
+    k = keyed.ORDERS
+    sql, params = keyed._computed(db, k, None)
+    return Counter(db.conn.execute(k.sums(f"({sql})"), {**keyed.clock(now), **params}).fetchall())
+
+
+def _rolled(db: Database, now: datetime, stored: bool = False) -> Counter[tuple[Any, ...]]:
+    k = keyed.ORDERS
+    if stored:
+        return Counter(db.conn.execute(f"SELECT {', '.join(k.rolled_columns)} FROM {k.rolled}").fetchall())
+    return Counter(tuple(r[c] for c in k.rolled_columns) for r in keyed.rows(db, k.name, now=now, rolled=True))
+
+
+def _writes(db: Database) -> None:
+    """One of each kind of write the summaries must follow (sync updates, a webhook delete, a rename,
+    our own reorder levels), in one transaction like a sync batch."""
+    with transaction(db):
+        db.execute("UPDATE quaderno_invoices SET amount_due = amount_due + 1 "
+                   "WHERE rowid = (SELECT min(rowid) FROM quaderno_invoices WHERE amount_due > 0)")
+        db.execute("UPDATE quaderno_invoices SET due_date = '2020-01-01' "
+                   "WHERE rowid = (SELECT max(rowid) FROM quaderno_invoices WHERE amount_due > 0)")
+        db.execute("DELETE FROM carrier_invoices WHERE rowid = (SELECT min(rowid) FROM carrier_invoices)")
+        db.execute("UPDATE qasida_customers SET name = 'Renamed Customer Ltd' "
+                   "WHERE customer_id = (SELECT customer_id FROM qasida_claims LIMIT 1)")
+        db.execute("UPDATE qasida_stock_cards SET quantity = quantity + 7, available = NULL "
+                   "WHERE rowid = (SELECT min(rowid) FROM qasida_stock_cards)")
+        db.execute("DELETE FROM qasida_stock_cards WHERE rowid = (SELECT max(rowid) FROM qasida_stock_cards)")
+        warehouse = db.execute("SELECT warehouse_id FROM qasida_stock_cards LIMIT 1").fetchone()[0]
+        code = db.execute("SELECT code FROM qasida_products LIMIT 1").fetchone()[0]
+        db.execute("UPDATE qargo_orders SET status = 'DELIVERED', delivery_date = '2020-02-02' "
+                   "WHERE rowid = (SELECT min(rowid) FROM qargo_orders WHERE nullif(reference, '') IS NOT NULL)")
+        db.execute("DELETE FROM qargo_orders WHERE rowid = (SELECT max(rowid) FROM qargo_orders)")
+        db.execute("UPDATE qasida_customer_orders SET order_date = '2021-03-03', status = 'cancelled' "
+                   "WHERE rowid = (SELECT min(rowid) FROM qasida_customer_orders)")
+        db.execute("INSERT OR REPLACE INTO reorder_levels (product_code, warehouse_id, reorder_level, updated_at, "
+                   "updated_by) VALUES (?, ?, 1000000, '2026-01-01T00:00:00.000Z', 'test')", [code, warehouse])
+
+
+def test_readers_and_folds_equal_a_recount_after_writes(synced: Database, now: datetime) -> None:
+    keyed.fold(synced, now)
+    assert keyed.dirty(synced) == {}
+    for name in keyed.KEYED:
+        assert _stored(synced, name) == _recount(synced, name, now) != Counter(), name
+    assert _rolled(synced, now, stored=True) == _rolled_recount(synced, now)
+    _writes(synced)
+    touched = keyed.dirty(synced)
+    assert set(touched) == set(keyed.KEYED)
+    assert not synced.execute(f"SELECT 1 FROM {keyed.DIRTY} WHERE key = '*'").fetchone()  # no key said "all"
+    # The party summary: the changed invoice's contact, the deleted carrier, the old and new customer name.
+    assert 3 <= touched["outstanding_by_party"] <= 5
+    assert 2 <= touched["orders_by_day"] <= 4  # the changed ERP and transport orders' numbers
+    for name in keyed.KEYED:  # exact before any fold: clean keys stored, dirty ones computed
+        assert _read(synced, name, now) == _recount(synced, name, now), name
+    assert _rolled(synced, now) == _rolled_recount(synced, now) != _rolled(synced, now, stored=True)
+    keyed.fold(synced, now)
+    assert keyed.dirty(synced) == {}
+    for name in keyed.KEYED:
+        assert _stored(synced, name) == _recount(synced, name, now), name
+    assert _rolled(synced, now, stored=True) == _rolled(synced, now) == _rolled_recount(synced, now)
+    assert any(r["counterparty"] == "Renamed Customer Ltd" for r in keyed.rows(synced, "outstanding_by_party"))
+
+
+def test_kpis_and_counts_are_the_same_read_from_summaries_or_rows(synced: Database, now: datetime,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    _writes(synced)
+    from_summaries = kpis.overview(synced, now)
+    over_time = kpis.orders_over_time(synced, now)
+    ordered = kpis.orders_count(synced, now, {"matched__in": ["both"]})
+    aging = {d: kpis.aging(synced, now, None, d) for d in kpis.DIRECTIONS}
+    counts = {(ds, i): keyed.count(synced, ds, f, now) for i, f in enumerate(({}, {"source__in": ["qasida"]}))
+              for ds in ("invoices_outstanding", "receivables_outstanding", "payables_outstanding", "stock_levels")}
+    monkeypatch.setattr(keyed, "answers", lambda *_: False)  # every figure from the rows themselves
+    assert kpis.overview(synced, now) == from_summaries
+    assert over_time.equals(kpis.orders_over_time(synced, now)) and not over_time.empty
+    assert ordered == query_dataset(synced, "business_orders", {"matched__in": ["both"]}, limit=1, now=now).total > 0
+    for direction, frame in aging.items():
+        assert frame.equals(kpis.aging(synced, now, None, direction)), direction
+    for (dataset, i), total in counts.items():
+        filters = ({}, {"source__in": ["qasida"]})[i]
+        if dataset == "stock_levels" and filters:
+            assert total is None  # the stock summary has no source column: counted from the rows
+            continue
+        assert total == query_dataset(synced, dataset, filters, limit=1, now=now).total > 0, (dataset, filters)
+
+
+def test_a_level_for_every_warehouse_marks_every_key(synced: Database, now: datetime) -> None:
+    keyed.fold(synced, now)
+    code = synced.execute("SELECT code FROM qasida_products LIMIT 1").fetchone()[0]
+    with transaction(synced):
+        synced.execute("INSERT OR REPLACE INTO reorder_levels (product_code, warehouse_id, reorder_level, "
+                       "updated_at, updated_by) VALUES (?, '', 5, '2026-01-01T00:00:00.000Z', 'test')", [code])
+    assert synced.execute(f"SELECT key FROM {keyed.DIRTY}").fetchall() == [("*",)]
+    assert _read(synced, "stock_by_warehouse", now) == _recount(synced, "stock_by_warehouse", now)
+
+
+def test_ensure_is_idempotent_and_a_rolled_back_write_marks_nothing(synced: Database, now: datetime) -> None:
+    assert migrate(synced) == [] and keyed.ensure(synced) == []
+    keyed.fold(synced, now)
+    with pytest.raises(RuntimeError), transaction(synced):
+        synced.execute("UPDATE qasida_stock_cards SET quantity = 0")
+        raise RuntimeError("the sync failed")
+    assert keyed.dirty(synced) == {}
+
+
+def test_the_largest_counterparties_first_and_how_many_there_are(synced: Database, now: datetime) -> None:
+    from cache import details
+
+    query = {"direction": "receivable"}
+    every = details.totals_by_counterparty(synced, query, now=now)
+    top = details.totals_by_counterparty(synced, query, now=now, limit=5)
+    assert details.counterparties(synced, query, now=now) == len(every) > 5
+    assert len(top) == 5 and all(t in every for t in top)
+    assert [t["invoices"] for t in top] == sorted((t["invoices"] for t in every), reverse=True)[:5]
+
+
+def test_a_kept_figure_read_from_summaries_is_rebuilt_after_a_write(synced: Database, now: datetime) -> None:
+    from cache import summaries
+
+    keyed.fold(synced, now)
+
+    def payables(db: Database) -> kpis.Outstanding:
+        return kpis.outstanding(db, now, "payable")
+
+    before, token = summaries.read(synced, "test.payables", payables, today="2026-11-29")
+    assert summaries.current(synced, summaries.key_of("test.payables"), "2026-11-29") == token
+    with transaction(synced):
+        synced.execute("UPDATE carrier_invoices SET balance = balance + 100 WHERE invoice_number = "
+                       "(SELECT invoice_number FROM payables_outstanding WHERE source = 'upwell' LIMIT 1)")
+    assert summaries.current(synced, summaries.key_of("test.payables"), "2026-11-29") is None
+    after, _ = summaries.read(synced, "test.payables", payables, today="2026-11-29")
+    assert after.outstanding != before.outstanding
+    keyed.fold(synced, now)  # a fold changes no figure, but the kept one is rebuilt once, to the same value
+    again, _ = summaries.read(synced, "test.payables", payables, today="2026-11-29")
+    assert again == after
