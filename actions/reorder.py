@@ -10,7 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from actions.roles import Actor, require
-from cache import audit, reorder
+from cache import audit, keyed, reorder
 
 
 def import_levels(db: Database, actor: Actor, data: bytes, source: str = "file",
@@ -23,6 +23,7 @@ def import_levels(db: Database, actor: Actor, data: bytes, source: str = "file",
     count = reorder.upsert(db, levels, actor.name, now)
     audit.record(db, actor.name, "reorder_levels.import", source, [vars(lv) for lv in levels],
                  f"{count} levels imported", now=now)
+    keyed.fold(db, now)  # a level names no stock card: recount the stock summary now, not in every reader
     return count
 
 
@@ -46,6 +47,7 @@ def save_levels(db: Database, actor: Actor, edited: Sequence[Mapping[str, Any]],
     count = reorder.replace_all(db, levels, actor.name, now)
     audit.record(db, actor.name, "reorder_levels.edit", "stock page", [vars(lv) for lv in levels],
                  f"{count} levels kept", now=now)
+    keyed.fold(db, now)  # a level names no stock card: recount the stock summary now, not in every reader
     return count
 
 

@@ -133,17 +133,21 @@ def _late_from(prefix: str = "") -> str:
             f"{sql_list(QARGO_JOURNEY_ENDED)} THEN substr({prefix}delivery_date, 1, 10) END")
 
 
-_TRANSPORT = f"""
+def _transport(only: str = "") -> str:
+    return f"""
     SELECT reference, min(customer) AS customer, group_concat(DISTINCT status) AS status,
            count(*) AS orders, max({_late()}) AS late, min({_late_from()}) AS late_from,
            min(coalesce(pickup_date, substr(created_at, 1, 10))) AS order_date,
            max(delivery_date) AS delivery_date, group_concat(order_id) AS order_ids
-    FROM qargo_orders WHERE nullif(reference, '') IS NOT NULL GROUP BY reference"""
+    FROM qargo_orders WHERE nullif(reference, '') IS NOT NULL {only.format(col="reference")} GROUP BY reference"""
 
 
-def _business_orders(late_from: bool) -> str:
-    """The business orders' SQL; `late_from`: with that column last (the per-key summary's, not the contract's)."""
+def _business_orders(late_from: bool, keys: str | None = None) -> str:
+    """The business orders' SQL; `late_from`: with that column last (the per-key summary's, not the
+    contract's); `keys`: only the orders whose number is in that SQL list (cache/keyed.py), narrowed on
+    both sides of the join, where the number indexes find them."""
     extra = (", t.late_from", ", t.late_from", f", {_late_from()}") if late_from else ("", "", "")
+    only = f"AND coalesce({{col}}, '') IN {keys}" if keys else ""
     return f"""
         SELECT e.number AS order_number, coalesce(e.customer, t.customer) AS customer,
                e.status AS erp_status, t.status AS transport_status, coalesce(t.orders, 0) AS transport_orders,
@@ -151,16 +155,22 @@ def _business_orders(late_from: bool) -> str:
                coalesce(t.delivery_date, e.delivery_date) AS delivery_date, coalesce(t.late, 0) AS late,
                e.order_id AS erp_order_id, t.order_ids AS transport_order_ids,
                CASE WHEN t.reference IS NULL THEN 'erp only' ELSE 'both' END AS matched{extra[0]}
-        FROM qasida_customer_orders AS e LEFT JOIN ({_TRANSPORT}) AS t ON t.reference = e.number
+        FROM qasida_customer_orders AS e LEFT JOIN ({_transport(only)}) AS t ON t.reference = e.number
+        {only.format(col="e.number").replace("AND", "WHERE", 1)}
         UNION ALL
         SELECT t.reference, t.customer, NULL, t.status, t.orders, t.order_date, t.delivery_date, t.late,
                NULL, t.order_ids, 'transport only'{extra[1]}
-        FROM ({_TRANSPORT}) AS t
+        FROM ({_transport(only)}) AS t
         WHERE NOT EXISTS (SELECT 1 FROM qasida_customer_orders AS e WHERE e.number = t.reference)
         UNION ALL
         SELECT NULL, customer, NULL, status, 1, coalesce(pickup_date, substr(created_at, 1, 10)),
                delivery_date, {_late()}, NULL, order_id, 'transport only'{extra[2]}
-        FROM qargo_orders WHERE nullif(reference, '') IS NULL"""
+        FROM qargo_orders WHERE nullif(reference, '') IS NULL {only.format(col="NULL")}""".rstrip()
+
+
+def business_order_days_sql(keys: str | None) -> str:
+    """BUSINESS_ORDER_DAYS' SQL for the orders numbered in `keys` (an SQL list; None: every order)."""
+    return _business_orders(late_from=True, keys=keys)
 
 
 _BUSINESS_ORDER_COLUMNS = ("order_number", "customer", "erp_status", "transport_status", "transport_orders",
@@ -309,12 +319,17 @@ _LEAD = "coalesce(rw.lead_time_days, ra.lead_time_days)"
 _KNOWN = "EXISTS (SELECT 1 FROM qasida_customer_order_lines)"
 _CODE = "coalesce(p.code, json_extract(s.raw, '$.productCode'))"
 
+_BELOW = "CASE WHEN reorder_level IS NULL THEN NULL WHEN available <= reorder_level THEN 1 ELSE 0 END"
+_CARDS = f"""
+            FROM qasida_stock_cards AS s LEFT JOIN qasida_products AS p ON p.product_id = s.product_id
+            LEFT JOIN reorder_levels AS rw ON rw.product_code = {_CODE} AND rw.warehouse_id = s.warehouse_id
+            LEFT JOIN reorder_levels AS ra ON ra.product_code = {_CODE} AND ra.warehouse_id = ''"""
+
 STOCK_LEVELS = Dataset(
     name="stock_levels",
     sql=f"""
         SELECT warehouse, product, product_code, unit, quantity, reserved, available, reorder_level,
-               CASE WHEN reorder_level IS NULL THEN NULL WHEN available <= reorder_level THEN 1 ELSE 0 END
-                   AS below_reorder_level,
+               {_BELOW} AS below_reorder_level,
                CASE WHEN known AND daily > 0 THEN round(max(available, 0) / daily, 1) END AS days_of_cover,
                CASE WHEN NOT known OR lead_time_days IS NULL THEN NULL WHEN daily <= 0 THEN 0
                     WHEN max(available, 0) / daily < lead_time_days THEN 1 ELSE 0 END
@@ -328,10 +343,7 @@ STOCK_LEVELS = Dataset(
             SELECT s.warehouse, s.product, {_CODE} AS product_code,
                    s.unit, s.quantity, s.reserved, {_AVAILABLE} AS available, {_LEVEL} AS reorder_level,
                    {_LEAD} AS lead_time_days, coalesce(dw.daily, 0) + coalesce(da.daily, 0) AS daily,
-                   {_KNOWN} AS known, s.warehouse_id, s.product_id, s.synced_at
-            FROM qasida_stock_cards AS s LEFT JOIN qasida_products AS p ON p.product_id = s.product_id
-            LEFT JOIN reorder_levels AS rw ON rw.product_code = {_CODE} AND rw.warehouse_id = s.warehouse_id
-            LEFT JOIN reorder_levels AS ra ON ra.product_code = {_CODE} AND ra.warehouse_id = ''
+                   {_KNOWN} AS known, s.warehouse_id, s.product_id, s.synced_at{_CARDS}
             LEFT JOIN by_warehouse AS dw ON dw.product_id = s.product_id AND dw.warehouse_id = s.warehouse_id
             LEFT JOIN anywhere AS da ON da.product_id = s.product_id)""",
     columns=("warehouse", "product", "product_code", "unit", "quantity", "reserved", "available",
@@ -341,6 +353,22 @@ STOCK_LEVELS = Dataset(
     sources=(("qasida", "stock_cards"), ("qasida", "products"), ("qasida", "customer_orders")),
     optional=(("qasida_customer_order_lines", ("order_id", "product_id", "quantity"),
                "SELECT NULL AS order_id, NULL AS line_no, NULL AS product_id, NULL AS quantity WHERE 0"),),
+)
+
+# The stock cards against their levels without the demand (days of cover moves with the date): for the
+# per-key stock summary (cache/keyed.py), not a contract dataset, not exported.
+STOCK_CARDS = Dataset(
+    name="stock_cards",
+    sql=f"""
+        SELECT warehouse, product, product_code, unit, quantity, reserved, available, reorder_level,
+               {_BELOW} AS below_reorder_level, warehouse_id, product_id
+        FROM (
+            SELECT s.warehouse, s.product, {_CODE} AS product_code, s.unit, s.quantity, s.reserved,
+                   {_AVAILABLE} AS available, {_LEVEL} AS reorder_level, s.warehouse_id, s.product_id{_CARDS})""",
+    columns=("warehouse", "product", "product_code", "unit", "quantity", "reserved", "available",
+             "reorder_level", "below_reorder_level", "warehouse_id", "product_id"),
+    order_by="warehouse, product",
+    sources=(("qasida", "stock_cards"), ("qasida", "products")),
 )
 
 RESOURCES = Dataset(

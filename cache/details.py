@@ -329,7 +329,7 @@ def warehouse_totals(db: Database, filters: Mapping[str, Any] | None = None) -> 
     if keyed.answers(keyed.STOCK.name, filters):
         got = keyed.select(db, keyed.STOCK.name, "warehouse, unit, sum(products), total(quantity), total(reserved), "
                            "total(available), sum(items_below_level), sum(no_level_set)", filters,
-                           group="warehouse, unit", order="warehouse, unit")
+                           group="warehouse, unit", order="warehouse, unit", rolled=True)
         return [dict(zip(_STOCK_TOTALS, r, strict=True)) for r in got]
     return _grouped(db, "stock_levels", filters,
                     "warehouse, unit, count(*) AS products, total(quantity) AS quantity, "

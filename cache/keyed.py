@@ -23,14 +23,22 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
 from cache.calendar import clock
-from cache.datasets import BUSINESS_ORDER_DAYS, EXACT_AMOUNT, Dataset, get_dataset, sql_for
+from cache.datasets import (
+    BUSINESS_ORDER_DAYS,
+    EXACT_AMOUNT,
+    STOCK_CARDS,
+    Dataset,
+    business_order_days_sql,
+    get_dataset,
+    sql_for,
+)
 from cache.db import transaction
 from cache.decimals import decimal_sum
 
@@ -56,6 +64,9 @@ class Keyed:
     # Rolled up: a second table of these group columns with the aggregates summed (counts only), kept per
     # value of the first (e.g. per day), for summaries with about a row per key (one per order).
     rollup: tuple[str, ...] = ()
+    # The dataset's SQL narrowed to some keys (an SQL list) where an outer WHERE would not reach (a join's
+    # inner side); None: the outer `key IN (...)` is pushed down by SQLite.
+    narrow: Callable[[str | None], str] | None = None
 
     @property
     def table(self) -> str:
@@ -79,10 +90,12 @@ class Keyed:
     def rolled_sql(self) -> str:
         return f"CREATE TABLE {self.rolled} ({', '.join(self.rolled_columns)})"
 
-    def sums(self, source: str, where: str = "") -> str:
-        """SELECT of the rollup's rows from `source` (rows with this summary's columns)."""
+    def sums(self, source: str, where: str = "", having: str = "") -> str:
+        """SELECT of the rollup's rows from `source` (rows with this summary's columns). Rolled-up
+        aggregates are numbers (counts, totals), never decimal text: they are added and subtracted."""
         total = ", ".join(f"sum({c}) AS {c}" for c, _ in self.aggregates)
-        return f"SELECT {', '.join(self.rollup)}, {total} FROM {source} {where} GROUP BY {', '.join(self.rollup)}"
+        return (f"SELECT {', '.join(self.rollup)}, {total} FROM {source} {where} GROUP BY {', '.join(self.rollup)}"
+                + (f" HAVING {having}" if having else ""))
 
 
 # --- the declarations -----------------------------------------------------------------------------
@@ -122,25 +135,26 @@ BY_DUE = Keyed(
              ("cargobase_invoices", "''")),
 )
 
-# Stock per warehouse and unit, with the items at or below their reorder level and without one.
+# Stock per card (warehouse and product), rolled up per warehouse and unit: the items, their quantities, those
+# at or below their reorder level and those without one. A reorder level or a product's code names no card.
+_CARD = "coalesce({r}warehouse_id, '') || '|' || coalesce({r}product_id, '')"
 STOCK = Keyed(
-    name="stock_by_warehouse", datasets=(("stock_levels", ""),), key="coalesce(warehouse_id, '')",
-    groups=(("warehouse", "warehouse"), ("unit", "unit")),
+    name="stock_by_warehouse", datasets=((STOCK_CARDS, ""),), key=_CARD.format(r=""),
+    groups=(("warehouse_id", "warehouse_id"), ("warehouse", "warehouse"), ("unit", "unit")),
     aggregates=(("products", "count(*)"), ("quantity", "total(quantity)"), ("reserved", "total(reserved)"),
                 ("available", "total(available)"),
                 ("items_below_level", "count(CASE WHEN below_reorder_level = 1 THEN 1 END)"),
                 ("no_level_set", "count(CASE WHEN reorder_level IS NULL THEN 1 END)")),
+    rollup=("warehouse_id", "warehouse", "unit"),
     filters=(("warehouse", "warehouse"),),
-    sources=(("qasida_stock_cards", "coalesce({r}warehouse_id, '')"),
-             # a level for one warehouse touches that warehouse; '' is every warehouse
-             ("reorder_levels", f"CASE WHEN {{r}}warehouse_id = '' THEN '{ALL}' ELSE {{r}}warehouse_id END"),
-             ("qasida_products", f"'{ALL}'")),  # a product's code picks its reorder level
+    sources=(("qasida_stock_cards", _CARD), ("reorder_levels", f"'{ALL}'"), ("qasida_products", f"'{ALL}'")),
 )
 
 # Business orders per order number (an ERP order and its transport orders), rolled up per day, status, side
 # and the day the order becomes late: orders per status and day, late orders, the pagers' counts.
 ORDERS = Keyed(
     name="orders_by_day", datasets=((BUSINESS_ORDER_DAYS, ""),), key="coalesce(order_number, '')",
+    narrow=business_order_days_sql,
     groups=(("day", "coalesce(substr(order_date, 1, 10), '')"),
             ("status", "coalesce(transport_status, erp_status, 'unknown')"), ("matched", "matched"),
             ("late_from", "late_from")),
@@ -253,12 +267,14 @@ def _computed(db: Database, k: Keyed, keys: Sequence[str] | None) -> tuple[str, 
     parameters. The keys are bound one by one (`IN (:k0, :k1)`), not read by a subquery: SQLite pushes a
     plain IN term down into each arm of the datasets' UNION, where the key indexes find the rows."""
     params = {f"k{i}": key for i, key in enumerate(keys or ())}
-    where = f"WHERE {k.key} IN ({', '.join(':' + p for p in params)})" if keys is not None else ""
+    listed = ", ".join(":" + p for p in params)
+    where = f"WHERE {k.key} IN ({listed})" if keys is not None else ""
     arms = []
     for dataset, constant in k.datasets:
         groups = ", ".join(f"{sql.format(direction=constant)} AS {name}" for name, sql in k.groups)
         aggs = ", ".join(f"{sql} AS {name}" for name, sql in k.aggregates)
-        arms.append(f"SELECT {k.key} AS key, {groups}, {aggs} FROM ({sql_for(db, _dataset(dataset))}) "
+        source = k.narrow(f"({listed})" if keys is not None else None) if k.narrow else sql_for(db, _dataset(dataset))
+        arms.append(f"SELECT {k.key} AS key, {groups}, {aggs} FROM ({source}) "
                     f"{where} GROUP BY {', '.join(str(i + 1) for i in range(len(k.groups) + 1))}")
     return f"SELECT {', '.join(k.columns)} FROM ({' UNION ALL '.join(arms)})", params
 
@@ -309,13 +325,12 @@ def rows(db: Database, name: str, *, columns: str = "*", where: str = "", tail: 
             sql = k.sums(f"({computed})")
         elif rolled and not keys:
             sql = f"SELECT {', '.join(k.rolled_columns)} FROM {k.rolled}"
-        elif rolled:
-            part = k.rollup[0]
-            sql = (f"WITH fresh AS MATERIALIZED ({computed}), "
-                   f"stale AS (SELECT {part} FROM {k.table} WHERE key IN ({listed}) UNION SELECT {part} FROM fresh) "
-                   f"SELECT {', '.join(k.rolled_columns)} FROM {k.rolled} WHERE {part} NOT IN (SELECT {part} FROM stale) "
-                   f"UNION ALL " + k.sums(f"(SELECT {cols} FROM {k.table} WHERE {part} IN (SELECT {part} FROM stale) "
-                                          f"AND key NOT IN ({listed}) UNION ALL SELECT {cols} FROM fresh)"))
+        elif rolled:  # the kept rollup, minus what the dirty keys' kept rows added, plus their rows now
+            negated = ", ".join([*k.rollup, *(f"-{c}" for c, _ in k.aggregates)])
+            rows_now = ", ".join(k.rolled_columns)
+            sql = k.sums(f"(SELECT {rows_now} FROM {k.rolled} UNION ALL SELECT {negated} FROM {k.table} "
+                         f"WHERE key IN ({listed}) UNION ALL SELECT {rows_now} FROM ({computed}))",
+                         having=f"sum({k.aggregates[0][0]}) != 0")
         elif keys is None:
             sql = computed
         elif not keys:
@@ -401,7 +416,7 @@ _COUNTED = {"receivables_outstanding": ("receivable",), "payables_outstanding": 
 def count(db: Database, dataset: str, filters: Mapping[str, Any] | None, now: Any = None) -> int | None:
     """Rows of `dataset` matching `filters`, from a summary; None when no summary answers that question."""
     if dataset == "stock_levels" and answers(STOCK.name, filters):
-        return int(select(db, STOCK.name, "coalesce(sum(products), 0)", filters, now=now)[0][0])
+        return int(select(db, STOCK.name, "coalesce(sum(products), 0)", filters, now=now, rolled=True)[0][0])
     if dataset not in _COUNTED:
         return None
     pinned = dict(filters or {})

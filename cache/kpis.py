@@ -247,7 +247,7 @@ def stock_summary(db: Database, now: datetime, filters: Filters | None = None) -
     if keyed.answers(keyed.STOCK.name, filters):
         items, below, no_level = keyed.select(db, keyed.STOCK.name, "coalesce(sum(products), 0), "
                                               "coalesce(sum(items_below_level), 0), coalesce(sum(no_level_set), 0)",
-                                              filters, now=now)[0]
+                                              filters, now=now, rolled=True)[0]
         return StockSummary(int(items), int(below), int(no_level), int(select(db, "stock_levels", filters, now,
                                                                                runs_out)[0][0]))
     row = select(db, "stock_levels", filters, now,
@@ -264,8 +264,8 @@ def below_threshold(db: Database, now: datetime, filters: Filters | None = None)
 def stock_below_by_warehouse(db: Database, now: datetime, filters: Filters | None = None) -> pd.DataFrame:
     """Per warehouse: items below their level, and items with no level set (shown, never "fine")."""
     if keyed.answers(keyed.STOCK.name, filters):
-        rows = keyed.select(db, keyed.STOCK.name, "coalesce(warehouse, key), sum(items_below_level), "
-                            "sum(no_level_set)", filters, group="1", order="2 DESC, 1", now=now)
+        rows = keyed.select(db, keyed.STOCK.name, "coalesce(warehouse, warehouse_id), sum(items_below_level), "
+                            "sum(no_level_set)", filters, group="1", order="2 DESC, 1", now=now, rolled=True)
     else:
         rows = select(db, "stock_levels", filters, now,
                       "coalesce(warehouse, warehouse_id), count(CASE WHEN below_reorder_level = 1 THEN 1 END), "

@@ -407,7 +407,10 @@ def keyed_summaries(db: Database) -> None:
     _run(db, [
         ("CREATE TABLE summary_dirty (summary TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (summary, key)) "
         "WITHOUT ROWID, STRICT"),
-        "CREATE INDEX IF NOT EXISTS qasida_stock_cards_warehouse_key ON qasida_stock_cards(coalesce(warehouse_id, ''))",
+        ("CREATE INDEX IF NOT EXISTS qasida_stock_cards_card_key ON qasida_stock_cards("
+        "coalesce(warehouse_id, '') || '|' || coalesce(product_id, ''))"),
+        "CREATE INDEX IF NOT EXISTS qasida_customer_orders_number_key ON qasida_customer_orders(coalesce(number, ''))",
+        "CREATE INDEX IF NOT EXISTS qargo_orders_reference_key ON qargo_orders(coalesce(reference, ''))",
         "CREATE INDEX IF NOT EXISTS quaderno_invoices_party ON quaderno_invoices(coalesce(contact_name, ''))",
         "CREATE INDEX IF NOT EXISTS carrier_invoices_party ON carrier_invoices(coalesce(coalesce(carrier, carrier_id), ''))",
         "CREATE INDEX IF NOT EXISTS cargobase_invoices_party ON cargobase_invoices(coalesce(provider_name, ''))",

@@ -80,7 +80,8 @@ def test_readers_and_folds_equal_a_recount_after_writes(synced: Database, now: d
     _writes(synced)
     touched = keyed.dirty(synced)
     assert set(touched) == set(keyed.KEYED)
-    assert not synced.execute(f"SELECT 1 FROM {keyed.DIRTY} WHERE key = '*'").fetchone()  # no key said "all"
+    # A reorder level names no stock card: the stock summary is recounted whole; nothing else said "all".
+    assert synced.execute(f"SELECT summary FROM {keyed.DIRTY} WHERE key = '*'").fetchall() == [("stock_by_warehouse",)]
     # The party summary: the changed invoice's contact, the deleted carrier, the old and new customer name.
     assert 3 <= touched["outstanding_by_party"] <= 5
     assert 2 <= touched["orders_by_day"] <= 4  # the changed ERP and transport orders' numbers
@@ -128,6 +129,22 @@ def test_a_level_for_every_warehouse_marks_every_key(synced: Database, now: date
     assert _read(synced, "stock_by_warehouse", now) == _recount(synced, "stock_by_warehouse", now)
 
 
+def test_a_stock_card_marks_its_own_key_and_the_rollup_follows(synced: Database, now: datetime) -> None:
+    keyed.fold(synced, now)
+    with transaction(synced):
+        synced.execute("UPDATE qasida_stock_cards SET quantity = quantity + 5, available = NULL, warehouse = 'Moved' "
+                       "WHERE rowid = (SELECT min(rowid) FROM qasida_stock_cards)")
+    assert keyed.dirty(synced) == {"stock_by_warehouse": 1}
+    rolled = Counter(tuple(r[c] for c in keyed.STOCK.rolled_columns)
+                     for r in keyed.rows(synced, "stock_by_warehouse", now=now, rolled=True))
+    sql, params = keyed._computed(synced, keyed.STOCK, None)
+    recount = Counter(synced.conn.execute(keyed.STOCK.sums(f"({sql})"), {**keyed.clock(now), **params}).fetchall())
+    assert rolled == recount and any(r[1] == "Moved" for r in rolled)
+    keyed.fold(synced, now)
+    stored = Counter(synced.conn.execute(f"SELECT * FROM {keyed.STOCK.rolled}").fetchall())
+    assert stored == recount
+
+
 def test_ensure_is_idempotent_and_a_rolled_back_write_marks_nothing(synced: Database, now: datetime) -> None:
     assert migrate(synced) == [] and keyed.ensure(synced) == []
     keyed.fold(synced, now)
@@ -159,8 +176,9 @@ def test_a_kept_figure_read_from_summaries_is_rebuilt_after_a_write(synced: Data
     before, token = summaries.read(synced, "test.payables", payables, today="2026-11-29")
     assert summaries.current(synced, summaries.key_of("test.payables"), "2026-11-29") == token
     with transaction(synced):
-        synced.execute("UPDATE carrier_invoices SET balance = balance + 100 WHERE invoice_number = "
-                       "(SELECT invoice_number FROM payables_outstanding WHERE source = 'upwell' LIMIT 1)")
+        assert synced.execute("UPDATE qasida_liabilities SET remains_to_be_paid = remains_to_be_paid + 100 "
+                              "WHERE document_number = (SELECT invoice_number FROM payables_outstanding "
+                              "WHERE source = 'qasida' LIMIT 1)").rowcount == 1
     assert summaries.current(synced, summaries.key_of("test.payables"), "2026-11-29") is None
     after, _ = summaries.read(synced, "test.payables", payables, today="2026-11-29")
     assert after.outstanding != before.outstanding
