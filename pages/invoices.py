@@ -59,7 +59,8 @@ with totals_col:
     everyone = parties <= TOP_PARTIES or st.toggle(f"All {fmt.number(parties)} counterparties", key=f"{key}.all")
     totals = ui.counterparty_totals(party_query, None if everyone else TOP_PARTIES)
     if not everyone:
-        st.caption(f"The {TOP_PARTIES} with the most open invoices, of {fmt.number(parties)}.")
+        st.caption(f"The {TOP_PARTIES} counterparties with the most open invoices, of {fmt.number(parties)}: "
+                   "switch on the list of all to see or download every one.")
     ui.small_table([{k: t[k] for k in SUMMARY} for t in totals], f"{key}.totals", "Nothing outstanding.")
 
 if row is None:
