@@ -74,24 +74,53 @@ def requests(env: Env, vendor: str) -> int:
     return int(httpx.get(f"{env.config.base_url}/_admin/stats/{vendor}", timeout=10).json()["requests"])
 
 
-def sync(env: Env, vendor: str, quaderno_pages: int | None = None) -> tuple[float, int, int]:
-    """(elapsed s, records stored, pages) of one pass over the vendor's resources."""
+@dataclass
+class Clocks:
+    """Wall, this process's CPU (the in-process sandbox included) and the syncing thread's own CPU."""
+
+    wall: float = 0.0
+    process_cpu: float = 0.0
+    sync_cpu: float = 0.0
+
+    @classmethod
+    def now(cls) -> Clocks:
+        return cls(time.perf_counter(), time.process_time(), time.thread_time())
+
+    def __sub__(self, other: Clocks) -> Clocks:
+        return Clocks(self.wall - other.wall, self.process_cpu - other.process_cpu, self.sync_cpu - other.sync_cpu)
+
+    def text(self) -> str:
+        return f"wall {self.wall:.1f} s, process CPU {self.process_cpu:.1f} s, sync thread CPU {self.sync_cpu:.1f} s"
+
+
+LAST_CLOCKS = Clocks()
+
+
+def sync(env: Env, vendor: str, quaderno_pages: int | None = None, detail: bool = False) -> tuple[float, int, int]:
+    """(elapsed s, records stored, pages) of one pass over the vendor's resources; its clocks in LAST_CLOCKS."""
+    global LAST_CLOCKS
     db = connect(env.db_path)
     resources = list(resources_for(db, (vendor,)))
     if quaderno_pages is not None:
         resources = [bounded(r, quaderno_pages) if r.name == "invoices" else r for r in resources
                      if r.name == "invoices"]
     clients = clients_for(env.settings, (vendor,))
-    started = time.perf_counter()
-    results = run_all(db, clients, resources)
-    elapsed = time.perf_counter() - started
+    started = Clocks.now()
+    results = []
+    for res in resources:  # run_all's loop, one resource at a time so each can be timed
+        before = Clocks.now()
+        results.extend(run_all(db, clients, [res]))
+        if detail:
+            print(f"  {res.name:<16} {results[-1].inserted + results[-1].updated:>8,} records, "
+                  f"{results[-1].pages:>5} pages: {(Clocks.now() - before).text()}")
+    LAST_CLOCKS = Clocks.now() - started
     for client in clients.values():
         client.close()
     db.close()
     failed = [r.summary() for r in results if not r.ok]
     if failed:
         raise SystemExit(f"sync failed: {failed}")
-    return elapsed, sum(r.inserted + r.updated for r in results), sum(r.pages for r in results)
+    return LAST_CLOCKS.wall, sum(r.inserted + r.updated for r in results), sum(r.pages for r in results)
 
 
 def report_quaderno(env: Env, pages: int) -> None:
@@ -102,11 +131,12 @@ def report_quaderno(env: Env, pages: int) -> None:
           f"{records / elapsed:,.0f} records/s; sandbox saw {requests(env, 'quaderno')} requests")
 
 
-def report_rate(env: Env, vendor: str, target: int | None) -> None:
-    elapsed, records, pages = sync(env, vendor)
+def report_rate(env: Env, vendor: str, target: int | None, detail: bool = False) -> None:
+    elapsed, records, pages = sync(env, vendor, detail=detail)
     rate = records / elapsed
     goal = f"; ratio to target {rate / target:.2f} (target >= {target:,}/s)" if target else " (no documented limit)"
     print(f"{vendor:<9} {pages} pages, {records:,} records in {elapsed:.1f} s: {rate:,.0f} records/s{goal}")
+    print(f"          {LAST_CLOCKS.text()}; {LAST_CLOCKS.sync_cpu / records * 1e6:.0f} us sync CPU per record")
 
 
 INVOICE_TABLES = ("quaderno_invoices", "quaderno_credits", "qasida_liabilities", "qasida_claims",
@@ -192,6 +222,7 @@ def main() -> None:
     parser.add_argument("--db-size", action="store_true", help="database size per 100k invoices, then exit")
     parser.add_argument("--factor", type=float, default=1.0, help="with --db-size: the large set times F")
     parser.add_argument("--fresh", action="store_true", help="with --db-size: also a fresh sync, compressed as it goes")
+    parser.add_argument("--detail", action="store_true", help="per resource: records, wall and CPU")
     args = parser.parse_args()
     if args.db_size:
         report_db_size(args.factor, args.fresh)
@@ -201,9 +232,9 @@ def main() -> None:
         if "quaderno" in args.vendors:
             report_quaderno(env, args.quaderno_pages)
         if "qasida" in args.vendors:
-            report_rate(env, "qasida", QASIDA_TARGET)
+            report_rate(env, "qasida", QASIDA_TARGET, args.detail)
         if "cargobase" in args.vendors:
-            report_rate(env, "cargobase", None)
+            report_rate(env, "cargobase", None, args.detail)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import orjson
 from sqlite_utils import Database
 
 from cache.datasets import DATASETS
@@ -40,7 +41,10 @@ ENABLED = True  # bench/bench_sync.py turns it off to measure the size without i
 MIN_BYTES = 64  # below this, base64 and the header eat the gain (a dictionary makes even 100-byte records 2-3x smaller)
 _DICT_BYTES = 32 * 1024  # zlib's window: a longer dictionary is never used
 _SAMPLE = 64  # records of the first batch that train a table's dictionary
-_LEVEL = 6
+# zlib level 5, not the default 6: on the large set's records 15-25 % less compression CPU (stock cards
+# 9.5 -> 8.0 us, ERP orders 15.1 -> 11.7 us) for 2-4 % more raw bytes; levels 1-4 cost 7-26 % more bytes
+# (the database must stay <= 0.5x its plain size, bench/bench_sync.py --db-size). `decode` reads any level.
+_LEVEL = 5
 
 _DICTS: dict[str, bytes] = {}  # dict id (content digest) -> dictionary; ids never change meaning
 
@@ -86,17 +90,30 @@ def _with_plain_keys(text: str, packed: str, keep: frozenset[str]) -> str | None
 
 def _parsed_values(text: str, keep: frozenset[str]) -> list[tuple[str, str]] | None:
     """The kept top-level keys' values as JSON text; None for a float (re-spelled, it might no longer
-    be the vendor's number) or anything that is not a JSON object."""
+    be the vendor's number) or anything that is not a JSON object.
+
+    orjson reads a record ~3x faster than `json` (a sync parses every stock card and order here), but
+    reads an integer beyond 64 bits as a float and refuses NaN and lone surrogates, which `json` reads:
+    any of those, or a float among the kept values, and `json`'s reading decides, so the stored text
+    is the same either way."""
     try:
-        record = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(record, dict) or _PACKED_KEY in record:
-        return None
-    plain = {k: record[k] for k in sorted(keep) if k in record}
-    if any(type(v) not in _EXACT for v in plain.values()):
+        plain = _kept(orjson.loads(text), keep)
+    except orjson.JSONDecodeError:
+        plain = None
+    if plain is None or any(type(v) not in _EXACT for v in plain.values()):
+        try:
+            plain = _kept(json.loads(text), keep)
+        except ValueError:
+            return None
+    if plain is None or any(type(v) not in _EXACT for v in plain.values()):
         return None  # a float would be re-spelled; keep the record as it came
     return [(k, json.dumps(v)) for k, v in plain.items()]
+
+
+def _kept(record: Any, keep: frozenset[str]) -> dict[str, Any] | None:
+    if not isinstance(record, dict) or _PACKED_KEY in record:
+        return None
+    return {k: record[k] for k in sorted(keep) if k in record}
 
 
 _PACKED_KEY = "~z"

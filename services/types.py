@@ -60,6 +60,8 @@ def _fail(kind: str, message: str) -> PydanticCustomError:
 
 def to_decimal(value: Any) -> Decimal:
     """Parse a vendor amount into an exact Decimal (see the module docstring for floats)."""
+    if type(value) is Decimal:  # the common case first (Qasida's bodies are read with parse_float=Decimal)
+        return value
     if isinstance(value, bool):
         raise _fail("decimal_type", "not a number: got a boolean")
     if isinstance(value, Decimal):
@@ -88,6 +90,8 @@ def _decimal_from_text(text: str) -> Decimal:
 
 def to_integer(value: Any) -> int:
     """Parse an integral amount: ``250741``, ``"0"``, ``"6000.0"``; refuse fractions."""
+    if type(value) is int:  # ids and counts sent as JSON integers: already what the Decimal round trip gives
+        return value
     try:
         number = to_decimal(value)
     except PydanticCustomError:

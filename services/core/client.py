@@ -192,8 +192,9 @@ class VendorClient:
         *,
         start: PageRequest | None = None,
         max_pages: int = 1000,
+        read_ahead: bool = False,
     ) -> Iterator[Page]:
-        return paginate(self, path, params, paginator, start=start, max_pages=max_pages)
+        return paginate(self, path, params, paginator, start=start, max_pages=max_pages, read_ahead=read_ahead)
 
     def iter_records(
         self, path: str, params: Mapping[str, Any] | None, paginator: Paginator, *, max_pages: int = 1000

@@ -10,6 +10,8 @@ more than `max_pages` pages come back.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -188,19 +190,57 @@ def paginate(
     *,
     start: PageRequest | None = None,
     max_pages: int = 1000,
+    read_ahead: bool = False,
 ) -> Iterator[Page]:
-    """Fetch page after page, lazily, until the strategy says stop."""
+    """Fetch page after page, lazily, until the strategy says stop.
+
+    `read_ahead`: while the caller works on a page, the next one is already being fetched (one request
+    ahead, in a helper thread), so the vendor's time and the network overlap the caller's writes. For
+    listings that are read to the end from a vendor without a request budget: a caller that stops early
+    has made one request more. Errors surface where they would without it: when the next page is asked for."""
     request: PageRequest | None = start or paginator.first(path, dict(params or {}))
     seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
     number = 0
-    while request is not None:
-        _guard(client.name, request, seen, number, max_pages)
-        response, body = _get(client, request)
-        records = paginator.records(client.name, body)
-        number += 1
-        following = paginator.next(request, response, body, records)
-        yield Page(records, response, request, following, number)
-        request = following
+    ahead = _ReadAhead(client) if read_ahead else None
+    try:
+        while request is not None:
+            _guard(client.name, request, seen, number, max_pages)
+            response, body = ahead.take(request) if ahead else _get(client, request)
+            records = paginator.records(client.name, body)
+            number += 1
+            following = paginator.next(request, response, body, records)
+            if ahead and following is not None and following.identity() not in seen and number < max_pages:
+                ahead.start(following)
+            yield Page(records, response, request, following, number)
+            request = following
+    finally:
+        if ahead:
+            ahead.close()
+
+
+class _ReadAhead:
+    """At most one page request in flight in a helper thread."""
+
+    def __init__(self, client: _Fetcher) -> None:
+        self.client = client
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{client.name}-read-ahead")
+        self.pending: tuple[PageRequest, Future[tuple[httpx.Response, Any]]] | None = None
+
+    def start(self, request: PageRequest) -> None:
+        self.pending = (request, self.pool.submit(_get, self.client, request))
+
+    def take(self, request: PageRequest) -> tuple[httpx.Response, Any]:
+        pending, self.pending = self.pending, None
+        if pending is not None and pending[0] == request:
+            return pending[1].result()
+        return _get(self.client, request)
+
+    def close(self) -> None:
+        """Wait for a request still in flight (it must not outlive the listing that uses the client)."""
+        if self.pending is not None and not self.pending[1].cancel():
+            with suppress(Exception):  # the caller stopped before asking for this page: its outcome is moot
+                self.pending[1].result()
+        self.pool.shutdown(wait=True)
 
 
 def _get(client: _Fetcher, request: PageRequest) -> tuple[httpx.Response, Any]:

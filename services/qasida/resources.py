@@ -90,11 +90,18 @@ def _pages(
     params: dict[str, Any],
     page_size: int,
     start: PageRequest | None,
+    *,
+    read_ahead: bool = True,
 ) -> Iterator[Page]:
+    """`read_ahead` (services/core/pagination.py): whole listings are read to the end and the ERP documents
+    no rate limit, so the next page is fetched while the caller stores this one. Not for the per-customer
+    claims and liabilities, which a sync stops reading when its request budget is spent."""
     query = {k: v for k, v in params.items() if v is not None}
     paging = PageNumberEnvelope(page_size=page_size)
+    pages = client.paginate(client.paths[resource], query, paging, start=start, max_pages=100_000,
+                            read_ahead=read_ahead)
     try:
-        for page in client.paginate(client.paths[resource], query, paging, start=start, max_pages=100_000):
+        for page in pages:
             yield replace(page, records=[_parse(client, model, r) for r in page.records])
     except ValidationError as exc:
         raise _expired(exc) from exc
@@ -184,7 +191,7 @@ def claims(
 ) -> Iterator[Page]:
     """What one customer owes us: open claims only unless `all_claims` (seeds/003 lines 150-155)."""
     params = {"customerId": int(customer_id), "allClaims": _flag(all_claims), "onlyDelayed": _flag(only_delayed)}
-    return _pages(client, "claims", OpenItem, params, page_size, start)
+    return _pages(client, "claims", OpenItem, params, page_size, start, read_ahead=False)
 
 
 def liabilities(
@@ -203,7 +210,7 @@ def liabilities(
         "allLiabilities": _flag(all_liabilities),
         "onlyDelayed": _flag(only_delayed),
     }
-    return _pages(client, "liabilities", OpenItem, params, page_size, start)
+    return _pages(client, "liabilities", OpenItem, params, page_size, start, read_ahead=False)
 
 
 def payment_status(client: QasidaClient, invoice_number: str) -> PaymentStatus:

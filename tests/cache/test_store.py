@@ -173,6 +173,35 @@ def test_a_float_in_a_kept_key_keeps_the_record_plain() -> None:
     assert encode(text, "d", b"x" * 100, frozenset({"productCode"})) == text
 
 
+@pytest.mark.parametrize("kept", [
+    '"productCode": 18446744073709551616',  # beyond 64 bits: orjson reads a float, json an int
+    '"productCode": -9223372036854775809',
+    '"productCode": "SKU-\\ud800"',  # a lone surrogate: orjson refuses it, json reads it
+    '"productCode": NaN',  # not JSON, but what json.dumps writes for a float NaN
+    '"productCode": 12, "warehouseId": null',
+    '"productCode": 2.5',
+])
+def test_kept_keys_are_read_as_json_reads_them(kept: str) -> None:
+    """The fast reader (orjson) never changes what is stored: the same text as with `json` alone."""
+    from cache import rawstore
+
+    text = "{" + kept + ', "name": "' + "Light Drum " * 30 + '"}'
+    keep = frozenset({"productCode", "warehouseId"})
+    try:
+        record = json.loads(text)
+        plain = {k: record[k] for k in sorted(keep) if k in record}
+        expected = (None if any(type(v) not in (str, int, bool, type(None)) for v in plain.values())
+                    else [(k, json.dumps(v)) for k, v in plain.items()])
+    except ValueError:
+        expected = None
+    assert rawstore._parsed_values(text, keep) == expected
+    zdict = b"Light Drum " * 50
+    stored = rawstore.encode(text, "test-kept", zdict, keep)
+    assert (stored == text) == (expected is None)
+    rawstore._DICTS.setdefault("test-kept", zdict)  # what table_dictionary registers
+    assert rawstore.decode(None, stored) == text
+
+
 def test_small_raw_stays_plain_and_plain_raw_decodes_as_itself(db: Database) -> None:
     from cache.rawstore import decode
 

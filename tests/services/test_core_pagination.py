@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from services.core import (
     CursorItems,
     MalformedResponse,
     NextUrl,
+    NotFoundError,
     PageNumberEnvelope,
     PageRequest,
     Paginator,
@@ -194,3 +197,54 @@ def test_a_next_link_to_another_host_is_refused() -> None:
     with pytest.raises(MalformedResponse, match="refusing to send credentials"):
         records(pages, NextUrl())
     assert len(pages.requests) == 1
+
+
+# --- read-ahead: the next page fetched while the caller works on this one -----------------------------
+
+
+def _numbered(count: int) -> Pages:
+    return Pages(*[({"data": [n], "nextPage": n < count}, {}) for n in range(1, count + 1)])
+
+
+def test_read_ahead_yields_the_same_pages_and_asks_for_the_next_before_it_is_needed() -> None:
+    pages = _numbered(3)
+    paginator = PageNumberEnvelope(page_size=1)
+    listing = client(pages).paginate("/things", None, paginator, read_ahead=True)
+    first = next(listing)
+    deadline = time.monotonic() + 5
+    while len(pages.requests) < 2 and time.monotonic() < deadline:  # the helper thread's request
+        time.sleep(0.005)
+    assert first.records == [1] and [q["PageNumber"] for q in pages.queries()] == ["1", "2"]
+    rest = list(listing)
+    assert [p.records for p in rest] == [[2], [3]] and [p.number for p in rest] == [2, 3]
+    assert [q["PageNumber"] for q in pages.queries()] == ["1", "2", "3"]  # nothing beyond the last page
+    assert rest[-1].next is None and rest[0].checkpoint() == {"url": "/things", "params": {
+        "PageNumber": 3, "PageSize": 1}}
+
+
+def test_read_ahead_raises_a_failed_page_where_the_caller_asks_for_it() -> None:
+    answers = [httpx.Response(200, json={"data": [1], "nextPage": True}), httpx.Response(404, json={})]
+    listing = client(lambda request: answers.pop(0)).paginate(
+        "/things", None, PageNumberEnvelope(page_size=1), read_ahead=True)
+    assert next(listing).records == [1]  # page 2's failure is not the first page's
+    with pytest.raises(NotFoundError):
+        next(listing)
+
+
+def test_read_ahead_stopped_early_leaves_no_request_running() -> None:
+    pages = _numbered(5)
+    listing = client(pages).paginate("/things", None, PageNumberEnvelope(page_size=1), read_ahead=True)
+    assert next(listing).records == [1]
+    listing.close()  # waits for the page already asked for, asks for no other
+    assert len(pages.requests) == 2
+    assert not [t for t in threading.enumerate() if "read-ahead" in t.name]
+
+
+def test_read_ahead_keeps_the_loop_guard() -> None:
+    pages = Pages(*[({"data": [n], "nextPage": True}, {}) for n in range(1, 4)])
+    listing = client(pages).paginate("/things", None, PageNumberEnvelope(page_size=1), read_ahead=True,
+                                     max_pages=2)
+    assert [p.records for p in itertools.islice(listing, 2)] == [[1], [2]]
+    with pytest.raises(MalformedResponse, match="more than 2 pages"):
+        next(listing)
+    assert len(pages.requests) == 2  # the page past the bound is never asked for

@@ -106,3 +106,20 @@ def test_two_processes_together_stay_within_the_budget(tmp_path: Path) -> None:
         for j in range(i + 1, len(stamps)):
             assert j - i + 1 <= 2 + 10.0 * (stamps[j] - stamps[i]) + 0.5, (i, j)
     assert stamps[-1] - stamps[0] >= (16 - 2) / 10.0 - 0.05
+
+
+def test_a_database_file_replaced_under_the_kept_connection_gets_its_bucket_again(tmp_path: Path) -> None:
+    """services/core/store.py keeps one connection per thread and file: a deleted and recreated file
+    (another inode) is opened again, with its tables, instead of writing to the deleted one."""
+    import sqlite3
+
+    fake = FakeTime()
+    path = tmp_path / "cache.db"
+    limiter = SqliteRateLimiter(path, "qasida", rate=1.0, burst=3.0, clock=fake.clock, sleep=fake.sleep)
+    limiter.acquire()
+    limiter.acquire()
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        name.unlink(missing_ok=True)
+    limiter.acquire()  # a fresh bucket in the new file: its burst again
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT tokens FROM rate_buckets WHERE key = 'qasida'").fetchone() == (2.0,)

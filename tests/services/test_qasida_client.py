@@ -138,6 +138,21 @@ def test_an_empty_page_or_no_next_page_ends_the_walk(tmp_path: Path, last: dict[
     assert len(seen) == 2
 
 
+@pytest.mark.parametrize(("read", "ahead"), [(qr.stock_cards, True), (qr.customer_orders, True),
+                                             (lambda c: qr.claims(c, 42), False),
+                                             (lambda c: qr.liabilities(c, 42), False)])
+def test_whole_listings_read_one_page_ahead_open_items_do_not(tmp_path: Path, read: Any, ahead: bool) -> None:
+    """Listings read to the end fetch the next page while this one is stored (services/core/pagination.py);
+    claims and liabilities, which a sync stops reading when its request budget is spent, never ask ahead."""
+    pages = [{"data": [card(n)], "pageNumber": n, "pageSize": 0, "nextPage": f"p{n + 1}"} for n in (1, 2, 3)]
+    seen: list[httpx.Request] = []
+    with make_client(settings(tmp_path), transport=_serve(pages, seen)) as client:
+        listing = read(client)
+        next(listing)
+        listing.close()  # a caller that stops after one page (the budget is spent)
+    assert [r.url.params["PageNumber"] for r in seen] == (["1", "2"] if ahead else ["1"])
+
+
 def test_money_of_any_precision_stays_exact(tmp_path: Path) -> None:
     body = ('{"data": [{"invoiceId": 1, "invoicedAmount": 1234.56789, "remainsToBePaid": 0.125, '
             '"currency": "EUR"}, {"invoiceId": 2, "invoicedAmount": 12345678901234567.89, '
