@@ -140,8 +140,12 @@ def _adapt(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (dict, list, tuple)):
-        return json.dumps(value, sort_keys=True, default=str)
+        return _JSON.encode(value)
     return value
+
+
+# json.dumps(value, sort_keys=True, default=str), without building an encoder for every value
+_JSON = json.JSONEncoder(sort_keys=True, default=str)
 
 
 def mark_gone(db: Database, table: str, *, not_seen_since: str, now: datetime | None = None) -> int:
