@@ -13,8 +13,8 @@ invoice, a stock card, an ERP order's status), then
 - fold: the worker storing the written keys;
 - recount: the same figures from the rows, as every reader or worker paid before (the previous figure);
 medians in seconds, the ratio recount / read, and the 2x / 0.5x ratio of each (target <= 1.3: flat).
-"Issued in the last 7 days" and the stock "runs out" count are not in it: they still recount their rows
-once per data version (docs/performance.md).
+The stock "runs out before the next delivery" count is not in it: it still recounts its rows once per data
+version (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -48,11 +48,10 @@ WRITES = (
 
 
 def figures(db: Database, now: datetime) -> None:
-    """What the pages read (without "issued in the last 7 days": see the module's docstring)."""
+    """What the pages read (without the "runs out" count: see the module's docstring)."""
     for direction in kpis.DIRECTIONS:
         pinned = {"direction": direction}
-        keyed.select(db, keyed.BY_DUE.name, "currency, decimal_sum(amount), sum(invoices)", pinned,
-                     group="currency", now=now)
+        kpis.outstanding(db, now, direction)
         kpis.aging(db, now, None, direction)
         details.aging_buckets(db, pinned, now=now)
         details.totals_by_counterparty(db, pinned, now=now, limit=15)

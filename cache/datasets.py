@@ -222,7 +222,21 @@ def _optional_open_items(table: str) -> tuple[str, tuple[str, ...], str]:
     return (table, _OPEN_ITEM_COLUMNS, empty)
 
 
-def _qasida_open_items(table: str) -> str:
+# The per-key summaries (cache/keyed.py) recompute a few keys at a time: each arm of an outstanding list then
+# takes only the rows of those keys, by the same expression the list shows and an index can find.
+_KEY_EXPRESSIONS = {"party": "coalesce({party}, '')", "due": "coalesce(substr({due}, 1, 10), '')",
+                    "issue": "coalesce(substr({issue}, 1, 10), '')"}
+
+
+def _only(keys: tuple[str, str] | None, party: str, due: str, issue: str) -> str:
+    """` AND <key expression> IN <list>` for `keys` = (kind, SQL list); '' for every row."""
+    if keys is None:
+        return ""
+    kind, listed = keys
+    return f" AND {_KEY_EXPRESSIONS[kind].format(party=party, due=due, issue=issue)} IN {listed}"
+
+
+def _qasida_open_items(table: str, issued: str = "", keys: tuple[str, str] | None = None) -> str:
     """Qasida claims or liabilities (seeds/003 ~line 150 / ~line 3124): open, not settled, something
     left to pay. Counterparty names are joined from the customers at read time (issue 11, point 3)."""
     return f"""
@@ -230,47 +244,78 @@ def _qasida_open_items(table: str) -> str:
                i.currency, i.remains_to_be_paid AS amount_due, substr(i.due_date, 1, 10) AS due_date,
                coalesce({_days_overdue('i.due_date')}, i.days_delayed) AS days_overdue,
                CASE WHEN substr(i.due_date, 1, 10) < :today OR (i.due_date IS NULL AND i.days_delayed > 0)
-                    THEN 'overdue' ELSE 'open' END AS status
+                    THEN 'overdue' ELSE 'open' END AS status{issued.format(date="i.issue_date")}
         FROM {table} AS i LEFT JOIN qasida_customers AS c ON c.customer_id = i.customer_id
-        WHERE i.settled_at IS NULL AND CAST(i.remains_to_be_paid AS NUMERIC) > 0"""
+        WHERE i.settled_at IS NULL AND CAST(i.remains_to_be_paid AS NUMERIC) > 0{
+            _only(keys, "c.name", "i.due_date", "i.issue_date")}"""
+
+
+_ISSUED = ", substr({date}, 1, 10) AS issue_date"  # the internal lists' extra column (cache/keyed.py)
+
+
+def _receivables(issued: str = "", keys: tuple[str, str] | None = None) -> str:
+    return f"""
+        SELECT 'quaderno' AS source, number AS invoice_number, contact_name AS counterparty,
+               currency, {minor_text('amount_due', 'currency')} AS amount_due,
+               substr(due_date, 1, 10) AS due_date, {_days_overdue('due_date')} AS days_overdue,
+               state AS status{issued.format(date="issue_date")}
+        FROM quaderno_invoices
+        WHERE {quaderno_outstanding_sql()}{_only(keys, "contact_name", "due_date", "issue_date")}
+        UNION ALL {_qasida_open_items('qasida_claims', issued, keys)}"""
+
+
+# Upwell: invoices carriers send us (source_system_meta.type ACCOUNTS_PAYABLE, seeds/002 lines 35, 72).
+# Cargobase: freight invoices submitted to us for audit (seeds/004); their list has no amounts (nor issue dates).
+def _payables(issued: str = "", keys: tuple[str, str] | None = None) -> str:
+    return f"""{_qasida_open_items('qasida_liabilities', issued, keys)}
+        UNION ALL
+        SELECT 'upwell', invoice_number, coalesce(carrier, carrier_id), currency,
+               {minor_text('balance', 'currency')}, substr(due_date, 1, 10),
+               {_days_overdue('due_date')}, status{issued.format(date="issue_date")}
+        FROM carrier_invoices
+        WHERE {upwell_outstanding_sql()}{_only(keys, "coalesce(carrier, carrier_id)", "due_date", "issue_date")}
+        -- one rule with the webhook ingest: not deleted, not ended, balance > 0
+        UNION ALL
+        SELECT 'cargobase', coalesce(nullif(provider_invoice_number, ''), invoice_reference,
+               shipment_reference), provider_name, NULL, NULL, NULL, NULL, invoice_status{issued.format(date="NULL")}
+        FROM cargobase_invoices
+        WHERE {cargobase_outstanding_sql()}{_only(keys, "provider_name", "NULL", "NULL")}"""
 
 
 # What counts as outstanding per vendor is the status table's rule (cache/statuses.py *_outstanding_sql), the
 # same one the contract tests hold to the vendors' documents: no second copy of it here.
 RECEIVABLES = Dataset(
     name="receivables_outstanding",
-    sql=f"""
-        SELECT 'quaderno' AS source, number AS invoice_number, contact_name AS counterparty,
-               currency, {minor_text('amount_due', 'currency')} AS amount_due,
-               substr(due_date, 1, 10) AS due_date, {_days_overdue('due_date')} AS days_overdue,
-               state AS status
-        FROM quaderno_invoices
-        WHERE {quaderno_outstanding_sql()}
-        UNION ALL {_qasida_open_items('qasida_claims')}""",
+    sql=_receivables(),
     columns=_OUTSTANDING_COLUMNS, order_by=_ORDER, expressions=_AMOUNT,
     sources=(("quaderno", "invoices"), ("quaderno", "open_invoices"), ("qasida", "claims")),
     optional=(_optional_open_items("qasida_claims"),),
 )
 
-# Upwell: invoices carriers send us (source_system_meta.type ACCOUNTS_PAYABLE, seeds/002 lines 35, 72).
-# Cargobase: freight invoices submitted to us for audit (seeds/004); their list has no amounts.
 PAYABLES = Dataset(
     name="payables_outstanding",
-    sql=f"""{_qasida_open_items('qasida_liabilities')}
-        UNION ALL
-        SELECT 'upwell', invoice_number, coalesce(carrier, carrier_id), currency,
-               {minor_text('balance', 'currency')}, substr(due_date, 1, 10),
-               {_days_overdue('due_date')}, status
-        FROM carrier_invoices
-        WHERE {upwell_outstanding_sql()}  -- one rule with the webhook ingest: not deleted, not ended, balance > 0
-        UNION ALL
-        SELECT 'cargobase', coalesce(nullif(provider_invoice_number, ''), invoice_reference,
-               shipment_reference), provider_name, NULL, NULL, NULL, NULL, invoice_status
-        FROM cargobase_invoices
-        WHERE {cargobase_outstanding_sql()}""",
+    sql=_payables(),
     columns=_OUTSTANDING_COLUMNS, order_by=_ORDER, expressions=_AMOUNT,
     sources=(("qasida", "liabilities"), ("upwell", "carrier_invoices"), ("cargobase", "invoices")),
     optional=(_optional_open_items("qasida_liabilities"),),
+)
+
+def outstanding_for_keys(name: str, kind: str, keys: str | None) -> str:
+    """The SQL of outstanding list `name` (receivables/payables, `_issued` for the internal ones) for the
+    rows whose `kind` key (party, due, issue) is in `keys` (an SQL list; None: every row)."""
+    issued = _ISSUED if name.endswith("_issued") else ""
+    narrowed = None if keys is None else (kind, keys)
+    return (_receivables if name.startswith("receivables") else _payables)(issued, narrowed)
+
+
+# The same lists with each invoice's issue date, for "issued in the last 7 days" (cache/keyed.py): internal.
+RECEIVABLES_ISSUED = Dataset(
+    name="receivables_issued", sql=_receivables(_ISSUED), columns=(*_OUTSTANDING_COLUMNS, "issue_date"),
+    order_by=_ORDER, expressions=_AMOUNT, sources=RECEIVABLES.sources, optional=RECEIVABLES.optional,
+)
+PAYABLES_ISSUED = Dataset(
+    name="payables_issued", sql=_payables(_ISSUED), columns=(*_OUTSTANDING_COLUMNS, "issue_date"),
+    order_by=_ORDER, expressions=_AMOUNT, sources=PAYABLES.sources, optional=PAYABLES.optional,
 )
 
 INVOICES_OUTSTANDING = Dataset(

@@ -33,10 +33,13 @@ from cache.calendar import clock
 from cache.datasets import (
     BUSINESS_ORDER_DAYS,
     EXACT_AMOUNT,
+    PAYABLES_ISSUED,
+    RECEIVABLES_ISSUED,
     STOCK_CARDS,
     Dataset,
     business_order_days_sql,
     get_dataset,
+    outstanding_for_keys,
     sql_for,
 )
 from cache.db import transaction
@@ -66,7 +69,7 @@ class Keyed:
     rollup: tuple[str, ...] = ()
     # The dataset's SQL narrowed to some keys (an SQL list) where an outer WHERE would not reach (a join's
     # inner side); None: the outer `key IN (...)` is pushed down by SQLite.
-    narrow: Callable[[str | None], str] | None = None
+    narrow: Callable[[str, str | None], str] | None = None  # (dataset name, keys) -> SQL
 
     @property
     def table(self) -> str:
@@ -113,6 +116,7 @@ _MONEY = (("invoices", "count(*)"), ("amount", f"decimal_sum({EXACT_AMOUNT})"),
 # Outstanding per counterparty and currency: the Invoices page's totals, the Overview's sums per currency.
 BY_PARTY = Keyed(
     name="outstanding_by_party", datasets=_OUTSTANDING, key="coalesce(counterparty, '')",
+    narrow=lambda name, keys: outstanding_for_keys(name, "party", keys),
     groups=(("direction", "{direction}"), ("source", "source"), ("counterparty", "counterparty"),
             ("currency", "currency")),
     aggregates=_MONEY, filters=(("direction", "direction"), ("source", "source"), ("currency", "currency"),
@@ -126,12 +130,26 @@ BY_PARTY = Keyed(
 # "fell due in the last 7 days" are worked out from the day when read.
 BY_DUE = Keyed(
     name="outstanding_by_due", datasets=_OUTSTANDING, key="coalesce(due_date, '')",
+    narrow=lambda name, keys: outstanding_for_keys(name, "due", keys),
     groups=(("direction", "{direction}"), ("source", "source"), ("currency", "currency"),
             ("due_date", "due_date"), ("days_delayed", "CASE WHEN due_date IS NULL THEN days_overdue END")),
     aggregates=_MONEY, filters=(("direction", "direction"), ("source", "source"), ("currency", "currency"),
                                 ("due_date", "due_date"), ("days_overdue", DAYS_OVERDUE)),
     sources=(("quaderno_invoices", _DAY % "due_date"), ("qasida_claims", _DAY % "due_date"),
              ("qasida_liabilities", _DAY % "due_date"), ("carrier_invoices", _DAY % "due_date"),
+             ("cargobase_invoices", "''")),
+)
+
+# Outstanding per issue day: "issued in the last 7 days" on the Overview's money cards.
+BY_ISSUE = Keyed(
+    name="outstanding_by_issue", datasets=((RECEIVABLES_ISSUED, "'receivable'"), (PAYABLES_ISSUED, "'payable'")),
+    key="coalesce(issue_date, '')", narrow=lambda name, keys: outstanding_for_keys(name, "issue", keys),
+    groups=(("direction", "{direction}"), ("source", "source"), ("currency", "currency"),
+            ("issue_date", "issue_date")),
+    aggregates=_MONEY, filters=(("direction", "direction"), ("source", "source"), ("currency", "currency"),
+                                ("issue_date", "issue_date")),
+    sources=(("quaderno_invoices", _DAY % "issue_date"), ("qasida_claims", _DAY % "issue_date"),
+             ("qasida_liabilities", _DAY % "issue_date"), ("carrier_invoices", _DAY % "issue_date"),
              ("cargobase_invoices", "''")),
 )
 
@@ -154,7 +172,7 @@ STOCK = Keyed(
 # and the day the order becomes late: orders per status and day, late orders, the pagers' counts.
 ORDERS = Keyed(
     name="orders_by_day", datasets=((BUSINESS_ORDER_DAYS, ""),), key="coalesce(order_number, '')",
-    narrow=business_order_days_sql,
+    narrow=lambda _, keys: business_order_days_sql(keys),
     groups=(("day", "coalesce(substr(order_date, 1, 10), '')"),
             ("status", "coalesce(transport_status, erp_status, 'unknown')"), ("matched", "matched"),
             ("late_from", "late_from")),
@@ -166,7 +184,7 @@ ORDERS = Keyed(
              ("qargo_orders", "coalesce(nullif({r}reference, ''), '')")),
 )
 
-KEYED: dict[str, Keyed] = {k.name: k for k in (BY_PARTY, BY_DUE, STOCK, ORDERS)}
+KEYED: dict[str, Keyed] = {k.name: k for k in (BY_PARTY, BY_DUE, BY_ISSUE, STOCK, ORDERS)}
 
 
 def _dataset(ref: str | Dataset) -> Dataset:
@@ -273,7 +291,8 @@ def _computed(db: Database, k: Keyed, keys: Sequence[str] | None) -> tuple[str, 
     for dataset, constant in k.datasets:
         groups = ", ".join(f"{sql.format(direction=constant)} AS {name}" for name, sql in k.groups)
         aggs = ", ".join(f"{sql} AS {name}" for name, sql in k.aggregates)
-        source = k.narrow(f"({listed})" if keys is not None else None) if k.narrow else sql_for(db, _dataset(dataset))
+        ds = _dataset(dataset)
+        source = sql_for(db, ds) if k.narrow is None else k.narrow(ds.name, f"({listed})" if keys is not None else None)
         arms.append(f"SELECT {k.key} AS key, {groups}, {aggs} FROM ({source}) "
                     f"{where} GROUP BY {', '.join(str(i + 1) for i in range(len(k.groups) + 1))}")
     return f"SELECT {', '.join(k.columns)} FROM ({' UNION ALL '.join(arms)})", params

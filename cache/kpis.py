@@ -207,7 +207,12 @@ _ISSUED = {
 
 
 def issued_since(db: Database, now: datetime, direction: str, since: str, filters: Filters | None = None) -> Money:
-    """Open amounts (of the filtered list) on invoices issued on or after `since`."""
+    """Open amounts (of the filtered list) on invoices issued on or after `since`: from the per-issue-day
+    summary (cache/keyed.py) when it answers `filters`."""
+    pinned = {**(filters or {}), "direction": direction}
+    if keyed.answers(keyed.BY_ISSUE.name, pinned):
+        return _money(keyed.select(db, keyed.BY_ISSUE.name, "currency, decimal_sum(amount)",
+                                   {**pinned, "issue_date__gte": since}, group="currency", now=now))
     ds = get_dataset(_DATASET[direction])
     where, params = build_where(ds, filters or {})
     joined = (f"SELECT o.*, i.issued FROM ({sql_for(db, ds)}) AS o JOIN ({_ISSUED[direction]}) AS i "

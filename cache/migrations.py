@@ -402,8 +402,7 @@ def keyed_summaries(db: Database) -> None:
     # last fold (the triggers cache.keyed.ensure installs write it, in the writer's transaction); the
     # summary tables themselves are declared in cache/keyed.py and created by `ensure`. The indexes let a
     # fold or a read recompute one key without scanning a table: they are on the very expressions the
-    # datasets' key columns become once SQLite pushes the key filter down into each arm. (No index per due day: the
-    # planner reads the few open invoices by their status index instead, and every index slows the sync.)
+    # datasets' key columns become in each arm (cache/datasets.py `_only`).
     _run(db, [
         ("CREATE TABLE summary_dirty (summary TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (summary, key)) "
         "WITHOUT ROWID, STRICT"),
@@ -414,4 +413,7 @@ def keyed_summaries(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS quaderno_invoices_party ON quaderno_invoices(coalesce(contact_name, ''))",
         "CREATE INDEX IF NOT EXISTS carrier_invoices_party ON carrier_invoices(coalesce(coalesce(carrier, carrier_id), ''))",
         "CREATE INDEX IF NOT EXISTS cargobase_invoices_party ON cargobase_invoices(coalesce(provider_name, ''))",
+        *(f"CREATE INDEX IF NOT EXISTS {t}_{c}_day ON {t}(coalesce(substr({c}, 1, 10), ''))"
+          for t in ("quaderno_invoices", "carrier_invoices", "qasida_claims", "qasida_liabilities")
+          for c in ("due_date", "issue_date")),
     ])

@@ -15,7 +15,9 @@ from cache import keyed, kpis
 from cache.db import transaction
 from cache.queries import query_dataset
 from cache.schema import migrate
-from tests.cache.test_kpis import now, synced  # noqa: F401 (fixtures)
+from tests.cache import test_kpis
+
+now, synced = test_kpis.now, test_kpis.synced  # the synced sandbox data set and its clock (fixtures)
 
 
 def _recount(db: Database, name: str, now: datetime) -> Counter[tuple[Any, ...]]:
