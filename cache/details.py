@@ -263,29 +263,38 @@ def _outstanding(filters: Mapping[str, Any] | None) -> tuple[str, dict[str, Any]
     return "invoices_outstanding", rest
 
 
+def _money_rows(db: Database, filters: Mapping[str, Any] | None, summary: str,
+                columns: tuple[tuple[str, str, str], ...], group: str, now: datetime | None) -> list[Row]:
+    """Outstanding grouped by `group`: `columns` are (name, SQL over summary `summary`'s rows, SQL over the
+    list's rows with `{direction}`), read from the summary when it answers `filters`, else from the list."""
+    names = tuple(name for name, _, _ in columns)
+    if keyed.answers(summary, filters):
+        got = keyed.select(db, summary, ", ".join(f"{sql} AS {name}" for name, sql, _ in columns), filters,
+                           group=group, order=group, now=now)
+        rows = [dict(zip(names, r, strict=True)) for r in got]
+    else:
+        dataset, rest = _outstanding(filters)
+        direction = "direction" if dataset == "invoices_outstanding" else f"'{dataset[:-13]}'"
+        rows = _grouped(db, dataset, rest, ", ".join(f"{sql.format(direction=direction)} AS {name}"
+                                                     for name, _, sql in columns), group, now)
+    for row in rows:
+        row["amount"] = row["amount"] or ""
+    return rows
+
+
+_COUNTED = (("invoices", "sum(invoices)", "count(*)"), ("amount", "decimal_sum(amount)", f"decimal_sum({EXACT})"))
+
+
 def totals_by_counterparty(db: Database, filters: Mapping[str, Any] | None = None, *,
                            now: datetime | None = None, limit: int | None = None) -> list[Row]:
     """Outstanding per direction, counterparty and currency: invoices and the exact amount (decimal
     text; empty when the source lists no amounts). A payable never adds to a receivable. From the
-    per-counterparty summary (cache/keyed.py) when it answers `filters`. `limit`: the largest first
-    (by invoices: amounts in different currencies do not compare), else every one by name."""
-    if keyed.answers(keyed.BY_PARTY.name, filters):
-        order = "invoices DESC, 1, counterparty, currency" if limit else "1, counterparty, currency"
-        got = keyed.select(db, keyed.BY_PARTY.name, "direction, counterparty, currency, sum(invoices) AS invoices, "
-                           "decimal_sum(amount) AS amount", filters, group="1, counterparty, currency",
-                           order=order + (f" LIMIT {int(limit)}" if limit else ""), now=now)
-        rows = [dict(zip(("direction", "counterparty", "currency", "invoices", "amount"), r, strict=True)) for r in got]
-    else:
-        dataset, rest = _outstanding(filters)
-        direction = "direction" if dataset == "invoices_outstanding" else f"'{dataset[:-13]}'"
-        rows = _grouped(db, dataset, rest,
-                        f"{direction} AS direction, counterparty, currency, count(*) AS invoices, "
-                        f"decimal_sum({EXACT}) AS amount", "1, counterparty, currency", now)
-        if limit:
-            rows = sorted(rows, key=lambda r: -r["invoices"])[:limit]
-    for row in rows:
-        row["amount"] = row["amount"] or ""
-    return rows
+    per-counterparty summary (cache/keyed.py) when it answers `filters`. `limit`: the most invoices
+    first (amounts in different currencies do not compare), else every one by name."""
+    rows = _money_rows(db, filters, keyed.BY_PARTY.name,
+                       (("direction", "direction", "{direction}"), ("counterparty", "counterparty", "counterparty"),
+                        ("currency", "currency", "currency"), *_COUNTED), "1, counterparty, currency", now)
+    return sorted(rows, key=lambda r: -r["invoices"])[:limit] if limit else rows
 
 
 def counterparties(db: Database, filters: Mapping[str, Any] | None = None, *, now: datetime | None = None) -> int:
@@ -300,21 +309,11 @@ def counterparties(db: Database, filters: Mapping[str, Any] | None = None, *, no
 def aging_buckets(db: Database, filters: Mapping[str, Any] | None = None, *,
                   now: datetime | None = None) -> list[Row]:
     """Outstanding per direction, aging bucket (cache/calendar.py, the one definition) and currency."""
-    if keyed.answers(keyed.BY_DUE.name, filters):
-        got = keyed.select(db, keyed.BY_DUE.name,
-                           f"direction, {aging_sql(f'({keyed.DAYS_OVERDUE})')} AS bucket, currency, "
-                           "sum(invoices) AS invoices, decimal_sum(amount) AS amount", filters,
-                           group="1, 2, currency", order="1, 2, currency", now=now)
-        rows = [dict(zip(("direction", "bucket", "currency", "invoices", "amount"), r, strict=True)) for r in got]
-    else:
-        dataset, rest = _outstanding(filters)
-        direction = "direction" if dataset == "invoices_outstanding" else f"'{dataset[:-13]}'"
-        rows = _grouped(db, dataset, rest,
-                        f"{direction} AS direction, {aging_sql()} AS bucket, currency, count(*) AS invoices, "
-                        f"decimal_sum({EXACT}) AS amount", "1, 2, currency", now)
+    rows = _money_rows(db, filters, keyed.BY_DUE.name,
+                       (("direction", "direction", "{direction}"),
+                        ("bucket", aging_sql(f"({keyed.DAYS_OVERDUE})"), aging_sql()),
+                        ("currency", "currency", "currency"), *_COUNTED), "1, 2, currency", now)
     order = {bucket: i for i, bucket in enumerate(AGING_BUCKETS)}
-    for row in rows:
-        row["amount"] = row["amount"] or ""
     return sorted(rows, key=lambda r: (r["direction"], order[r["bucket"]], r["currency"] or ""))
 
 
