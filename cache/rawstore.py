@@ -41,10 +41,10 @@ ENABLED = True  # bench/bench_sync.py turns it off to measure the size without i
 MIN_BYTES = 64  # below this, base64 and the header eat the gain (a dictionary makes even 100-byte records 2-3x smaller)
 _DICT_BYTES = 32 * 1024  # zlib's window: a longer dictionary is never used
 _SAMPLE = 64  # records of the first batch that train a table's dictionary
-# zlib level 5, not the default 6: on the large set's records 15-25 % less compression CPU (stock cards
-# 9.5 -> 8.0 us, ERP orders 15.1 -> 11.7 us) for 2-4 % more raw bytes; levels 1-4 cost 7-26 % more bytes
-# (the database must stay <= 0.5x its plain size, bench/bench_sync.py --db-size). `decode` reads any level.
-_LEVEL = 5
+# zlib level: 6. Level 5 costs 15-25 % less compression CPU (stock cards 9.5 -> 8.0 us, ERP orders 15.1 ->
+# 11.7 us) but stores 2-4 % more raw bytes, which put a fresh sync of the large set at 0.50x its plain size,
+# the bound (bench/bench_sync.py --db-size --fresh, 2026-11-29): not worth the margin.
+_LEVEL = 6
 
 _DICTS: dict[str, bytes] = {}  # dict id (content digest) -> dictionary; ids never change meaning
 
