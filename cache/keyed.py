@@ -47,6 +47,7 @@ from cache.decimals import decimal_sum
 
 DIRTY = "summary_dirty"
 ALL = "*"  # a dirty key meaning "every key"
+BULK = "@"  # summary `@<table>`, key `*`: every summary fed by <table> is marked `*` (`mark_all`)
 _EVENTS = {"ins": ("INSERT", ("NEW",)), "upd": ("UPDATE", ("OLD", "NEW")), "del": ("DELETE", ("OLD",))}
 
 
@@ -153,9 +154,11 @@ BY_ISSUE = Keyed(
              ("cargobase_invoices", "''")),
 )
 
-# Stock per card (warehouse and product), rolled up per warehouse and unit: the items, their quantities, those
-# at or below their reorder level and those without one. A reorder level or a product's code names no card.
-_CARD = "coalesce({r}warehouse_id, '') || '|' || coalesce({r}product_id, '')"
+# Stock per warehouse and product-id bucket, rolled up per warehouse and unit: the items, their quantities,
+# those at or below their reorder level and those without one. A reorder level or a product's code names no key.
+# The key is the warehouse and the last two characters of the product id: a write touches ~1/100 of a warehouse,
+# and a full sync marks at most 100 keys per warehouse (a key per card made the dirty list as long as the table).
+_CARD = "coalesce({r}warehouse_id, '') || '|' || substr(coalesce({r}product_id, ''), -2)"
 STOCK = Keyed(
     name="stock_by_warehouse", datasets=((STOCK_CARDS, ""),), key=_CARD.format(r=""),
     groups=(("warehouse_id", "warehouse_id"), ("warehouse", "warehouse"), ("unit", "unit")),
@@ -242,9 +245,16 @@ def _triggers(db: Database) -> list[tuple[str, str]]:
         for event, (verb, rows) in _EVENTS.items():
             if verb == "UPDATE" and not columns:
                 continue
-            inserts = " ".join(f"INSERT INTO {DIRTY} (summary, key) VALUES ('{name}', {key.format(r=f'{r}.')}) "
+            # Nothing to note once the summary is marked `*` (a sync's page did that: `mark_all`): one probe.
+            inserts = " ".join(f"INSERT INTO {DIRTY} (summary, key) SELECT '{name}', {key.format(r=f'{r}.')} "
+                               f"WHERE NOT EXISTS (SELECT 1 FROM {DIRTY} WHERE summary = '{name}' AND key = '{ALL}') "
                                "ON CONFLICT DO NOTHING;" for name, key in entries for r in rows)
-            when = (" WHEN " + " OR ".join(f'OLD."{c}" IS NOT NEW."{c}"' for c in columns)) if verb == "UPDATE" else ""
+            # Skipped whole while the table is marked written in bulk (a sync's page: `mark_all`, one probe);
+            # an UPDATE also when it changed no column a summary reads.
+            conditions = [f"NOT EXISTS (SELECT 1 FROM {DIRTY} WHERE summary = '{BULK}{table}' AND key = '{ALL}')"]
+            if verb == "UPDATE":
+                conditions.append("(" + " OR ".join(f'OLD."{c}" IS NOT NEW."{c}"' for c in columns) + ")")
+            when = " WHEN " + " AND ".join(conditions)
             name = f"ks_{table}_{event}"
             # ON CONFLICT DO NOTHING, not INSERT OR IGNORE: a trigger's OR clause yields to the writing
             # statement's (a sync's upsert would fail on a key already noted).
@@ -272,6 +282,17 @@ def _columns_read(db: Database) -> dict[str, set[str]]:
     finally:
         db.conn.set_authorizer(None)
     return seen
+
+
+def mark_all(db: Database, table: str) -> None:
+    """Mark every summary fed by `table` `*` (recount it whole at the next fold), in the caller's
+    transaction: a writer about to write many rows (a sync's page) calls this first, so its triggers
+    note nothing row by row (they find the table's `@<table>` mark). Counting a few hundred keys one by
+    one would cost more than one recount. A fold of any of those summaries takes the mark away."""
+    names = [k.name for k in KEYED.values() if table in dict(k.sources)]
+    if names and DIRTY in db.table_names():
+        db.conn.executemany(f"INSERT INTO {DIRTY} (summary, key) VALUES (?, '{ALL}') ON CONFLICT DO NOTHING",
+                            [(n,) for n in [*names, f"{BULK}{table}"]])
 
 
 # --- reading and folding --------------------------------------------------------------------------
@@ -366,8 +387,9 @@ def rows(db: Database, name: str, *, columns: str = "*", where: str = "", tail: 
 
 def dirty(db: Database, name: str | None = None) -> dict[str, int]:
     """Dirty keys per summary (`*` counts as one)."""
-    sql = f"SELECT summary, count(*) FROM {DIRTY} {'WHERE summary = ?' if name else ''} GROUP BY summary"
-    return dict(db.conn.execute(sql, [name] if name else []).fetchall())
+    sql = (f"SELECT summary, count(*) FROM {DIRTY} WHERE {'summary = ?' if name else 'summary NOT LIKE ?'} "
+           "GROUP BY summary")
+    return dict(db.conn.execute(sql, [name] if name else [f"{BULK}%"]).fetchall())
 
 
 def fold(db: Database, now: Any = None) -> dict[str, int]:
@@ -381,6 +403,8 @@ def fold(db: Database, now: Any = None) -> dict[str, int]:
         if not db.conn.execute(f"SELECT 1 FROM {DIRTY} WHERE summary = ? LIMIT 1", [k.name]).fetchone():
             continue
         with transaction(db):
+            # the tables' bulk marks go first: from now on their writes note keys for this summary again
+            db.conn.executemany(f"DELETE FROM {DIRTY} WHERE summary = ?", [(f"{BULK}{t}",) for t, _ in k.sources])
             count = db.conn.execute(f"SELECT count(*) FROM {DIRTY} WHERE summary = ?", [k.name]).fetchone()[0]
             keys = _dirty_keys(db, k.name)
             computed, bound = _computed(db, k, keys)

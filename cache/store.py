@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from cache import keyed
 from cache.db import iso, transaction, utcnow
 from cache.rawstore import encode, table_dictionary
 
@@ -54,6 +55,8 @@ def upsert_records(
     params = [_row_params(row, columns) for row in rows]
     key_positions = [columns.index(k) for k in keys]
     with transaction(db):
+        if len(params) >= keyed.MAX_KEYS:  # a sync's page: recount the summaries it feeds once (cache/keyed.py)
+            keyed.mark_all(db, table)
         if "raw" in columns:
             params = _compress_raw(db, table, params, columns.index("raw"))
         distinct = {tuple(p[i] for i in key_positions) for p in params}

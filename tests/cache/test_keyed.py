@@ -187,3 +187,22 @@ def test_a_kept_figure_read_from_summaries_is_rebuilt_after_a_write(synced: Data
     keyed.fold(synced, now)  # a fold changes no figure, but the kept one is rebuilt once, to the same value
     again, _ = summaries.read(synced, "test.payables", payables, today="2026-11-29")
     assert again == after
+
+
+def test_a_sync_page_marks_its_summaries_whole_and_its_rows_note_nothing(synced: Database, now: datetime) -> None:
+    from cache.store import upsert_records
+
+    keyed.fold(synced, now)
+    cards = [dict(r) for r in synced.query(f"SELECT * FROM qasida_stock_cards LIMIT {keyed.MAX_KEYS}")]
+    assert len(cards) == keyed.MAX_KEYS
+    upsert_records(synced, "qasida_stock_cards", [{**c, "quantity": (c["quantity"] or 0) + 1} for c in cards],
+                   "stock_card_id")
+    assert synced.execute(f"SELECT summary, key FROM {keyed.DIRTY} ORDER BY 1").fetchall() == [
+        ("@qasida_stock_cards", "*"), ("stock_by_warehouse", "*")]  # the summary, and the table's bulk mark
+    assert _read(synced, "stock_by_warehouse", now) == _recount(synced, "stock_by_warehouse", now)
+    upsert_records(synced, "qasida_stock_cards", [{**cards[0], "quantity": 0}], "stock_card_id")  # a webhook-sized write
+    assert keyed.dirty(synced) == {"stock_by_warehouse": 1}  # still "*": nothing more to note
+    keyed.fold(synced, now)  # takes the bulk mark away with the summary's "*"
+    upsert_records(synced, "qasida_stock_cards", [{**cards[0], "quantity": 5}], "stock_card_id")
+    assert synced.execute(f"SELECT key FROM {keyed.DIRTY}").fetchall() not in ([], [("*",)])
+    assert keyed.dirty(synced) == {"stock_by_warehouse": 1}
