@@ -203,7 +203,11 @@ def ensure(db: Database) -> list[str]:
     if DIRTY not in db.table_names():
         return []
     present = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type IN ('table', 'trigger')").fetchall())
-    wanted = dict(_triggers(db))
+    tables = tuple(sorted((n, sql) for n, sql in present.items() if not n.startswith(("ks_", "dv_"))))
+    if tables not in _WANTED:  # working the triggers out prepares every dataset: once per schema, not per session
+        _WANTED.clear()
+        _WANTED[tables] = dict(_triggers(db))
+    wanted = _WANTED[tables]
     stale_tables = [k for k in KEYED.values() if present.get(k.table) != k.create_sql()
                     or (k.rollup and present.get(k.rolled) != k.rolled_sql())]
     stale_triggers = [n for n, sql in wanted.items() if present.get(n) != sql]
@@ -226,6 +230,9 @@ def ensure(db: Database) -> list[str]:
         for name in stale_triggers:
             db.execute(wanted[name])
     return sorted({*(k.name for k in stale_tables), *stale_triggers, *dropped})
+
+
+_WANTED: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}  # tables' SQL -> the triggers they need
 
 
 def _triggers(db: Database) -> list[tuple[str, str]]:

@@ -44,6 +44,7 @@ from cache.ingest import BadEvent, Outcome, ingest_qargo, ingest_upwell, record_
 from cache.jsonguard import BadJson
 from cache.jsonguard import loads as guarded_loads
 from cache.schema import session
+from services.core.store import kept
 from services.settings import Settings, get_settings
 
 log = logging.getLogger("opsdash.webhooks")
@@ -200,11 +201,8 @@ async def _read_limited(request: Request) -> bytes:
 
 def _ingest(path: Path, source: str, body: bytes) -> Outcome:
     guarded_loads(body)  # BadJson before the vendor parser can meet a bomb (depth, range, surrogates)
-    db = connect(path)
-    try:
-        return _INGEST[source](db, body, None)
-    finally:
-        db.close()
+    # this worker thread's kept connection: a new one per delivery parsed the whole schema every time
+    return _INGEST[source](kept(path, connect, Database.close), body, None)
 
 
 def _reject(path: Path, source: str, reason: str) -> None:

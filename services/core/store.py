@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS service_tokens (
@@ -33,37 +34,46 @@ def _ensure_schema(conn: sqlite3.Connection) -> None:
 
 
 class _Kept(threading.local):
-    """This thread's open connection per database file, with the file's identity when it was opened."""
+    """This thread's open connection per (opener, database file), with the file's identity when opened."""
 
     def __init__(self) -> None:
-        self.conns: dict[Path, tuple[tuple[int, int, int], sqlite3.Connection]] = {}
+        self.conns: dict[tuple[Callable[[Path], Any], Path], tuple[tuple[int, int, int], Any]] = {}
 
 
 _KEPT = _Kept()
+_KEPT_PER_THREAD = 8  # connections a thread keeps open at most (one per file and opener)
+C = TypeVar("C")
+
+
+def kept(path: Path, opener: Callable[[Path], C], close: Callable[[C], None]) -> C:
+    """This thread's connection to `path` made by `opener`, opened once and kept between operations.
+
+    Opening a connection costs ~2-3 ms on the cache's file (SQLite parses its whole schema, with its
+    triggers, at the first statement): a sync asks the rate limiter before every page, the webhook
+    receiver writes once per delivery. A kept autocommit connection holds no lock between operations.
+    It is opened again when the file was deleted or replaced (another inode), or after a fork."""
+    identity = _identity(path)
+    key = (opener, path)
+    found = _KEPT.conns.get(key)
+    if found is not None and found[0] != identity:
+        del _KEPT.conns[key]
+        close(found[1])
+        found = None
+    if found is None:
+        while len(_KEPT.conns) >= _KEPT_PER_THREAD:  # the oldest file first (tests make many)
+            _, oldest = _KEPT.conns.pop(next(iter(_KEPT.conns)))
+            with suppress(Exception):
+                oldest.close()
+        conn = opener(path)
+        _KEPT.conns[key] = (_identity(path), conn)
+        return conn
+    return cast(C, found[1])
 
 
 @contextmanager
 def _connect(path: Path) -> Iterator[sqlite3.Connection]:
-    """This thread's connection to `path`, opened once and kept between operations.
-
-    Opening a connection costs ~2 ms on the cache's file (SQLite parses its whole schema, with a
-    trigger per table and event, at the first statement): a sync asks the rate limiter before every
-    page, so that was 2-3 s of a large Qasida sync (bench/bench_sync.py). A kept autocommit
-    connection holds no lock between operations. It is opened again when the file was deleted or
-    replaced (another inode), or after a fork."""
-    identity = _identity(path)
-    kept = _KEPT.conns.get(path)
-    if kept is not None and kept[0] != identity:
-        del _KEPT.conns[path]
-        kept[1].close()
-        kept = None
-    if kept is None:
-        conn = _open(path)
-        identity = _identity(path)
-        _KEPT.conns[path] = (identity, conn)
-    else:
-        conn = kept[1]
-    yield conn
+    """This thread's kept connection to the limiter's tables in `path` (see `kept`)."""
+    yield kept(path, _open, sqlite3.Connection.close)
 
 
 def _identity(path: Path) -> tuple[int, int, int]:
