@@ -44,10 +44,11 @@ from cache.datasets import (
 )
 from cache.db import transaction
 from cache.decimals import decimal_sum
+from cache.versions import BULK_PREFIX, VERSIONS_TABLE, bulk_mark
 
 DIRTY = "summary_dirty"
 ALL = "*"  # a dirty key meaning "every key"
-BULK = "@"  # summary `@<table>`, key `*`: every summary fed by <table> is marked `*` (`mark_all`)
+BULK = BULK_PREFIX  # summary `@<table>`, key `*`: <table> is being written in bulk (`mark_all`)
 _EVENTS = {"ins": ("INSERT", ("NEW",)), "upd": ("UPDATE", ("OLD", "NEW")), "del": ("DELETE", ("OLD",))}
 
 
@@ -258,7 +259,8 @@ def _triggers(db: Database) -> list[tuple[str, str]]:
                                "ON CONFLICT DO NOTHING;" for name, key in entries for r in rows)
             # Skipped whole while the table is marked written in bulk (a sync's page: `mark_all`, one probe);
             # an UPDATE also when it changed no column a summary reads.
-            conditions = [f"NOT EXISTS (SELECT 1 FROM {DIRTY} WHERE summary = '{BULK}{table}' AND key = '{ALL}')"]
+            mark, star = bulk_mark(table)
+            conditions = [f"NOT EXISTS (SELECT 1 FROM {DIRTY} WHERE summary = '{mark}' AND key = '{star}')"]
             if verb == "UPDATE":
                 conditions.append("(" + " OR ".join(f'OLD."{c}" IS NOT NEW."{c}"' for c in columns) + ")")
             when = " WHEN " + " AND ".join(conditions)
@@ -292,14 +294,23 @@ def _columns_read(db: Database) -> dict[str, set[str]]:
 
 
 def mark_all(db: Database, table: str) -> None:
-    """Mark every summary fed by `table` `*` (recount it whole at the next fold), in the caller's
-    transaction: a writer about to write many rows (a sync's page) calls this first, so its triggers
-    note nothing row by row (they find the table's `@<table>` mark). Counting a few hundred keys one by
-    one would cost more than one recount. A fold of any of those summaries takes the mark away."""
+    """Before writing many rows of `table` (a sync's page), in the writer's transaction: mark every summary
+    `table` feeds `*` (recounted whole at the next fold), bump the table's data version once, and mark the
+    table written in bulk, so its triggers (keys here, versions in cache/versions.py) stop at one probe
+    per row. Counting a few hundred keys one by one would cost more than one recount. The writer calls
+    `unmark_bulk` before its transaction ends: the bulk mark never outlives it."""
     names = [k.name for k in KEYED.values() if table in dict(k.sources)]
-    if names and DIRTY in db.table_names():
-        db.conn.executemany(f"INSERT INTO {DIRTY} (summary, key) VALUES (?, '{ALL}') ON CONFLICT DO NOTHING",
-                            [(n,) for n in [*names, f"{BULK}{table}"]])
+    if DIRTY not in db.table_names():
+        return
+    db.conn.executemany(f"INSERT INTO {DIRTY} (summary, key) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                        [*((n, ALL) for n in names), bulk_mark(table)])
+    db.conn.execute(f"UPDATE {VERSIONS_TABLE} SET version = version + 1 WHERE name = ?", [table])
+
+
+def unmark_bulk(db: Database, table: str) -> None:
+    """The end of a bulk write of `table` (see `mark_all`): its rows' triggers note again from here on."""
+    if DIRTY in db.table_names():
+        db.conn.execute(f"DELETE FROM {DIRTY} WHERE summary = ? AND key = ?", bulk_mark(table))
 
 
 # --- reading and folding --------------------------------------------------------------------------

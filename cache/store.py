@@ -55,13 +55,16 @@ def upsert_records(
     params = [_row_params(row, columns) for row in rows]
     key_positions = [columns.index(k) for k in keys]
     with transaction(db):
-        if len(params) >= keyed.MAX_KEYS:  # a sync's page: recount the summaries it feeds once (cache/keyed.py)
+        bulk = len(params) >= keyed.MAX_KEYS  # a sync's page: recount the summaries it feeds once (cache/keyed.py)
+        if bulk:
             keyed.mark_all(db, table)
         if "raw" in columns:
             params = _compress_raw(db, table, params, columns.index("raw"))
         distinct = {tuple(p[i] for i in key_positions) for p in params}
         existing = _count_existing(db, table, keys, distinct)
         db.conn.executemany(sql, params)
+        if bulk:
+            keyed.unmark_bulk(db, table)
     inserted = len(distinct) - existing
     return UpsertResult(inserted, len(rows) - inserted)
 

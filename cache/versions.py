@@ -38,32 +38,49 @@ def _versioned_tables(db: Database) -> list[str]:
     return [name for (name,) in rows.fetchall() if name not in _UNVERSIONED and not name.startswith("_")]
 
 
-def _trigger_sql(table: str, event: str) -> str:
+BULK_TABLE = "summary_dirty"  # cache/keyed.py's table; a row (`@<table>`, `*`) marks <table> written in bulk
+BULK_PREFIX = "@"
+
+
+def bulk_mark(table: str) -> tuple[str, str]:
+    """The (summary, key) row meaning "<table> is being written in bulk in this transaction": its writer
+    bumped the version once (cache/keyed.py `mark_all`), so the row triggers need not, row by row."""
+    return f"{BULK_PREFIX}{table}", "*"
+
+
+def _trigger_sql(table: str, event: str, bulk: bool) -> str:
     name = _q(f"dv_{table}_{event}")
-    return (f"CREATE TRIGGER {name} AFTER {_EVENTS[event]} ON {_q(table)} BEGIN "
+    summary, key = bulk_mark(table)
+    when = (f" WHEN NOT EXISTS (SELECT 1 FROM {BULK_TABLE} WHERE summary = '{_literal(summary)}' AND key = '{key}')"
+            if bulk else "")
+    return (f"CREATE TRIGGER {name} AFTER {_EVENTS[event]} ON {_q(table)}{when} BEGIN "
             f"UPDATE {VERSIONS_TABLE} SET version = version + 1 WHERE name = '{_literal(table)}'; END")
 
 
 def ensure_triggers(db: Database) -> list[str]:
-    """Create the missing version rows and triggers; returns the tables that got any. Read-only when
-    every table has them (the common case at each start)."""
+    """Create the missing version rows and triggers (and re-create those whose SQL changed); returns the
+    tables that got any. Read-only when every table has them (the common case at each start)."""
     if VERSIONS_TABLE not in db.table_names():
         return []
 
     def missing() -> dict[str, list[str]]:
-        have = {n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()}
+        have = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall())
         rows = {n for (n,) in db.execute(f"SELECT name FROM {VERSIONS_TABLE}").fetchall()}
-        wanted = {t: [e for e in _EVENTS if f"dv_{t}_{e}" not in have] for t in _versioned_tables(db)}
+        bulk = BULK_TABLE in db.table_names()
+        wanted = {t: [e for e in _EVENTS if have.get(f"dv_{t}_{e}") != _trigger_sql(t, e, bulk)]
+                  for t in _versioned_tables(db)}
         return {t: events for t, events in wanted.items() if events or t not in rows}
 
     if not missing():
         return []
     with transaction(db):
         todo = missing()  # again under the write lock: another process may have done it
+        bulk = BULK_TABLE in db.table_names()
         for table, events in todo.items():
             db.execute(f"INSERT OR IGNORE INTO {VERSIONS_TABLE} (name, version) VALUES (?, 0)", [table])
             for event in events:
-                db.execute(_trigger_sql(table, event))
+                db.execute(f"DROP TRIGGER IF EXISTS {_q(f'dv_{table}_{event}')}")
+                db.execute(_trigger_sql(table, event, bulk))
     return sorted(todo)
 
 

@@ -195,14 +195,21 @@ def test_a_sync_page_marks_its_summaries_whole_and_its_rows_note_nothing(synced:
     keyed.fold(synced, now)
     cards = [dict(r) for r in synced.query(f"SELECT * FROM qasida_stock_cards LIMIT {keyed.MAX_KEYS}")]
     assert len(cards) == keyed.MAX_KEYS
+    from cache.versions import table_versions
+
+    before = table_versions(synced)["qasida_stock_cards"]
     upsert_records(synced, "qasida_stock_cards", [{**c, "quantity": (c["quantity"] or 0) + 1} for c in cards],
                    "stock_card_id")
-    assert synced.execute(f"SELECT summary, key FROM {keyed.DIRTY} ORDER BY 1").fetchall() == [
-        ("@qasida_stock_cards", "*"), ("stock_by_warehouse", "*")]  # the summary, and the table's bulk mark
+    # the summary is to be recounted; the bulk mark did not outlive the page's transaction
+    assert synced.execute(f"SELECT summary, key FROM {keyed.DIRTY}").fetchall() == [("stock_by_warehouse", "*")]
+    after = table_versions(synced)["qasida_stock_cards"]
+    assert after > before  # bumped once for the page, not once per row
+    assert after - before < len(cards)
     assert _read(synced, "stock_by_warehouse", now) == _recount(synced, "stock_by_warehouse", now)
     upsert_records(synced, "qasida_stock_cards", [{**cards[0], "quantity": 0}], "stock_card_id")  # a webhook-sized write
     assert keyed.dirty(synced) == {"stock_by_warehouse": 1}  # still "*": nothing more to note
-    keyed.fold(synced, now)  # takes the bulk mark away with the summary's "*"
+    assert table_versions(synced)["qasida_stock_cards"] > after  # a single row bumps the version again
+    keyed.fold(synced, now)
     upsert_records(synced, "qasida_stock_cards", [{**cards[0], "quantity": 5}], "stock_card_id")
     assert synced.execute(f"SELECT key FROM {keyed.DIRTY}").fetchall() not in ([], [("*",)])
     assert keyed.dirty(synced) == {"stock_by_warehouse": 1}
