@@ -61,7 +61,7 @@ def figures(db: Database, now: datetime) -> None:
     kpis.orders_by_status(db, now, month)
     kpis.late_orders(db, now, month)
     kpis.orders_over_time(db, now, month)
-    kpis.orders_count(db, now, month)
+    keyed.count(db, "business_orders", month, now)
     details.warehouse_totals(db, {})
     kpis.stock_below_by_warehouse(db, now)
     keyed.count(db, "stock_levels", {}, now)

@@ -8,8 +8,9 @@ columns) and, per base table the dataset reads, how a written row names its key.
   0015_keyed_summaries), in the writer's own transaction: an UPDATE notes the key before and after, a
   DELETE the key it had. A write no key describes (a product's code, a reorder level for every
   warehouse) notes `*`: everything.
-- `fold` (the worker, every pass; `opsdash` commands after a sync) recomputes the dirty keys' rows from
-  the dataset and stores them in `summary_<name>`, then clears those keys, all in one transaction.
+- `fold` (the worker, after each sync job and every scheduler pass; a reorder-level save) recomputes the
+  dirty keys' rows from the dataset and stores them in `summary_<name>`, then clears those keys, all in one
+  transaction.
 - `rows` reads exactly, without writing: the stored rows of clean keys plus the dirty keys' rows
   computed now, in one read snapshot. A reader never sees a figure older than the data, whether or not
   the worker has folded yet; until then it pays for the dirty keys only.
@@ -44,11 +45,11 @@ from cache.datasets import (
 )
 from cache.db import transaction
 from cache.decimals import decimal_sum
-from cache.versions import BULK_PREFIX, VERSIONS_TABLE, bulk_mark
+from cache.queries import build_where
+from cache.versions import VERSIONS_TABLE, bulk_mark
 
 DIRTY = "summary_dirty"
 ALL = "*"  # a dirty key meaning "every key"
-BULK = BULK_PREFIX  # summary `@<table>`, key `*`: <table> is being written in bulk (`mark_all`)
 _EVENTS = {"ins": ("INSERT", ("NEW",)), "upd": ("UPDATE", ("OLD", "NEW")), "del": ("DELETE", ("OLD",))}
 
 
@@ -66,8 +67,8 @@ class Keyed:
     sources: tuple[tuple[str, str], ...]  # (base table, key SQL over {r}columns)
     # the dataset filters this summary answers (dataset column -> SQL over the summary's columns)
     filters: tuple[tuple[str, str], ...] = ()
-    # Rolled up: a second table of these group columns with the aggregates summed (counts only), kept per
-    # value of the first (e.g. per day), for summaries with about a row per key (one per order).
+    # Rolled up: a second table of these group columns with the aggregates summed (numbers only, never
+    # decimal text), kept per value of the first (a day, a warehouse), read as the kept rollup plus deltas.
     rollup: tuple[str, ...] = ()
     # The dataset's SQL narrowed to some keys (an SQL list) where an outer WHERE would not reach (a join's
     # inner side); None: the outer `key IN (...)` is pushed down by SQLite.
@@ -321,8 +322,8 @@ MAX_KEYS = 400  # more dirty keys than this are recomputed by one pass over ever
 
 def _computed(db: Database, k: Keyed, keys: Sequence[str] | None) -> tuple[str, dict[str, str]]:
     """SELECT of `k`'s rows computed from its datasets, for `keys` only (None: every key), and its
-    parameters. The keys are bound one by one (`IN (:k0, :k1)`), not read by a subquery: SQLite pushes a
-    plain IN term down into each arm of the datasets' UNION, where the key indexes find the rows."""
+    parameters. The keys are bound one by one (`IN (:k0, :k1)`): the summary's `narrow` writes that list into
+    each arm of a UNION (SQLite did not push an outer WHERE there); a one-arm dataset gets it pushed down."""
     params = {f"k{i}": key for i, key in enumerate(keys or ())}
     listed = ", ".join(":" + p for p in params)
     where = f"WHERE {k.key} IN ({listed})" if keys is not None else ""
@@ -345,9 +346,12 @@ def _dirty_keys(db: Database, name: str) -> list[str] | None:
 
 
 def answers(name: str, filters: Mapping[str, Any] | None) -> bool:
-    """Whether summary `name` can answer a question filtered by `filters` (dataset filters)."""
+    """Whether summary `name` can answer a question filtered by `filters` (dataset filters). The orders
+    summary keeps days: it answers date filters given as whole days (`2026-11-01`), not instants."""
     allowed = dict(KEYED[name].filters)
-    return all(f.partition("__")[0] in allowed for f in (filters or {}))
+    days = name != ORDERS.name or all(v is None or (isinstance(v, str) and len(v) == 10)
+                                      for f, v in (filters or {}).items() if f.startswith("order_date"))
+    return days and all(f.partition("__")[0] in allowed for f in (filters or {}))
 
 
 def select(db: Database, name: str, columns: str, filters: Mapping[str, Any] | None = None, *,
@@ -355,8 +359,6 @@ def select(db: Database, name: str, columns: str, filters: Mapping[str, Any] | N
            now: Any = None, rolled: bool = False) -> list[tuple[Any, ...]]:
     """`SELECT columns` over summary `name`'s rows (its rollup's, with `rolled`), filtered by dataset
     `filters` (only those `answers` says yes to), grouped and ordered: exact for the data as it is now."""
-    from cache.queries import build_where
-
     k = KEYED[name]
     view = Dataset(name=k.table, sql="", columns=tuple(c for c, _ in k.filters), order_by="",
                    expressions=k.filters)
@@ -405,9 +407,8 @@ def rows(db: Database, name: str, *, columns: str = "*", where: str = "", tail: 
 
 def dirty(db: Database, name: str | None = None) -> dict[str, int]:
     """Dirty keys per summary (`*` counts as one)."""
-    sql = (f"SELECT summary, count(*) FROM {DIRTY} WHERE {'summary = ?' if name else 'summary NOT LIKE ?'} "
-           "GROUP BY summary")
-    return dict(db.conn.execute(sql, [name] if name else [f"{BULK}%"]).fetchall())
+    sql = f"SELECT summary, count(*) FROM {DIRTY} {'WHERE summary = ?' if name else ''} GROUP BY summary"
+    return dict(db.conn.execute(sql, [name] if name else []).fetchall())
 
 
 def fold(db: Database, now: Any = None) -> dict[str, int]:
@@ -421,8 +422,6 @@ def fold(db: Database, now: Any = None) -> dict[str, int]:
         if not db.conn.execute(f"SELECT 1 FROM {DIRTY} WHERE summary = ? LIMIT 1", [k.name]).fetchone():
             continue
         with transaction(db):
-            # the tables' bulk marks go first: from now on their writes note keys for this summary again
-            db.conn.executemany(f"DELETE FROM {DIRTY} WHERE summary = ?", [(f"{BULK}{t}",) for t, _ in k.sources])
             count = db.conn.execute(f"SELECT count(*) FROM {DIRTY} WHERE summary = ?", [k.name]).fetchone()[0]
             keys = _dirty_keys(db, k.name)
             computed, bound = _computed(db, k, keys)
@@ -476,8 +475,11 @@ _COUNTED = {"receivables_outstanding": ("receivable",), "payables_outstanding": 
 
 def count(db: Database, dataset: str, filters: Mapping[str, Any] | None, now: Any = None) -> int | None:
     """Rows of `dataset` matching `filters`, from a summary; None when no summary answers that question."""
-    if dataset == "stock_levels" and answers(STOCK.name, filters):
-        return int(select(db, STOCK.name, "coalesce(sum(products), 0)", filters, now=now, rolled=True)[0][0])
+    for counted, k, total in (("stock_levels", STOCK, "products"), ("business_orders", ORDERS, "orders")):
+        if dataset == counted:
+            if not answers(k.name, filters):
+                return None
+            return int(select(db, k.name, f"coalesce(sum({total}), 0)", filters, now=now, rolled=True)[0][0])
     if dataset not in _COUNTED:
         return None
     pinned = dict(filters or {})

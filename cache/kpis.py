@@ -111,16 +111,9 @@ def overview(db: Database, now: datetime, orders: Filters | None = None,
 _STATUS = "coalesce(transport_status, erp_status, 'unknown')"
 
 
-def _orders_summarised(filters: Filters | None) -> bool:
-    """The orders summary (cache/keyed.py, per day) answers filters on sides and on whole days."""
-    days = all(v is None or (isinstance(v, str) and len(v) == 10) for f, v in (filters or {}).items()
-               if f.startswith("order_date"))
-    return days and keyed.answers(keyed.ORDERS.name, filters)
-
-
 def orders_by_status(db: Database, now: datetime, filters: Filters | None = None) -> dict[str, int]:
     """Business orders by status: the transport status when it has one, else the ERP status."""
-    if _orders_summarised(filters):
+    if keyed.answers(keyed.ORDERS.name, filters):
         rows = keyed.select(db, keyed.ORDERS.name, "status, sum(orders)", filters, group="1",
                             order="2 DESC, 1", now=now, rolled=True)
         return {status: int(n) for status, n in rows if n}
@@ -130,7 +123,7 @@ def orders_by_status(db: Database, now: datetime, filters: Filters | None = None
 
 def late_orders(db: Database, now: datetime, filters: Filters | None = None) -> int:
     late = {**(filters or {}), "late": 1}
-    if _orders_summarised(late):
+    if keyed.answers(keyed.ORDERS.name, late):
         return int(keyed.select(db, keyed.ORDERS.name, "coalesce(sum(orders), 0)", late, now=now, rolled=True)[0][0])
     return int(select(db, "business_orders", late, now, "count(*)")[0][0])
 
@@ -138,7 +131,7 @@ def late_orders(db: Database, now: datetime, filters: Filters | None = None) -> 
 def orders_over_time(db: Database, now: datetime, filters: Filters | None = None) -> pd.DataFrame:
     """Business orders per day and status (by order date)."""
     dated = {**(filters or {}), "order_date__ne": None}
-    if _orders_summarised(dated):
+    if keyed.answers(keyed.ORDERS.name, dated):
         rows = keyed.select(db, keyed.ORDERS.name, "day, status, sum(orders)", dated, group="1, 2",
                             order="1, 2", now=now, rolled=True)
     else:
@@ -147,32 +140,27 @@ def orders_over_time(db: Database, now: datetime, filters: Filters | None = None
     return pd.DataFrame(rows, columns=["day", "status", "orders"])
 
 
-def orders_count(db: Database, now: datetime, filters: Filters | None = None) -> int | None:
-    """Business orders matching `filters`, from the summary; None when it cannot answer them."""
-    if not _orders_summarised(filters):
-        return None
-    return int(keyed.select(db, keyed.ORDERS.name, "coalesce(sum(orders), 0)", filters, now=now, rolled=True)[0][0])
-
-
 # --- money ------------------------------------------------------------------------------------
 
 
 def outstanding(db: Database, now: datetime, direction: str, filters: Filters | None = None) -> Outstanding:
     """One pass over one direction's outstanding list, grouped by currency: from the per-due-day summary
     (cache/keyed.py) when it answers `filters`, else from the list itself."""
-    overdue = "days_overdue > 0"
-    columns = (f"currency, decimal_sum({{amount}}), decimal_sum(CASE WHEN {overdue} THEN {{amount}} END), "
-               f"{{overdue_count}}, decimal_sum(CASE WHEN {overdue} AND due_date >= :week_ago THEN {{amount}} END), "
+    columns = ("currency, decimal_sum({amount}), decimal_sum(CASE WHEN {overdue} THEN {amount} END), "
+               "{overdue_count}, decimal_sum(CASE WHEN {overdue} AND due_date >= :week_ago THEN {amount} END), "
                "{invoices}, {without_amount}")
     week_ago = {"week_ago": days_ago(7, now)}
     pinned = {**(filters or {}), "direction": direction}
     if keyed.answers(keyed.BY_DUE.name, pinned):
-        summed = columns.format(amount="amount", invoices="sum(invoices)", without_amount="sum(without_amount)",
+        overdue = f"({keyed.DAYS_OVERDUE}) > 0"
+        summed = columns.format(amount="amount", overdue=overdue, invoices="sum(invoices)",
+                                without_amount="sum(without_amount)",
                                 overdue_count=f"sum(CASE WHEN {overdue} THEN invoices - without_amount ELSE 0 END)")
-        rows = keyed.select(db, keyed.BY_DUE.name, summed.replace("days_overdue", f"({keyed.DAYS_OVERDUE})"),
-                            pinned, group="currency", order="currency", params=week_ago, now=now)
+        rows = keyed.select(db, keyed.BY_DUE.name, summed, pinned, group="currency", order="currency",
+                            params=week_ago, now=now)
     else:
-        counted = columns.format(amount=EXACT, invoices="count(*)",
+        overdue = "days_overdue > 0"
+        counted = columns.format(amount=EXACT, overdue=overdue, invoices="count(*)",
                                  without_amount="count(CASE WHEN amount_due IS NULL THEN 1 END)",
                                  overdue_count=f"count(CASE WHEN {overdue} AND amount_due IS NOT NULL THEN 1 END)")
         rows = select(db, _DATASET[direction], filters, now, counted, "GROUP BY currency ORDER BY currency", week_ago)

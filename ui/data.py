@@ -86,7 +86,7 @@ def dataset_page(
 ) -> Page:
     """One page of a contract dataset (cache/datasets.py), filtered and sorted in SQL; its total from a
     per-key summary (cache/keyed.py) when one answers the filters."""
-    total = kpis.orders_count(db, now(), filters) if name == "business_orders" else keyed.count(db, name, filters, now())
+    total = keyed.count(db, name, filters, now())
     return query_dataset(db, name, filters, limit=limit, offset=offset, order_by=order_by, total=total)
 
 

@@ -65,3 +65,25 @@ def test_empty_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     at = open_page(monkeypatch, tmp_path, "invoices", seeded=False)
     assert len(at.dataframe) == 0
     assert "No source of this data is configured" in at.info[0].value
+
+
+def test_the_counterparty_totals_show_the_largest_until_all_are_asked_for(monkeypatch: pytest.MonkeyPatch,
+                                                                          tmp_path: Path) -> None:
+    from cache.schema import session
+    from cache.store import upsert_records
+
+    at = open_page(monkeypatch, tmp_path, "invoices")
+    # 20 more customers, one with three open invoices: 23 counterparties in all, more than the 15 shown
+    extra = [{"invoice_id": f"x{i}", "number": f"X-{i}", "contact_name": f"Zeta {i:02d}", "currency": "EUR",
+              "total": 100, "amount_due": 100, "state": "outstanding", "due_date": "2025-06-01", "raw": "{}",
+              "synced_at": "2025-06-01T00:00:00.000Z"} for i in range(20)]
+    extra += [{**extra[0], "invoice_id": f"y{i}", "number": f"Y-{i}"} for i in range(2)]
+    with session(tmp_path / "cache.db") as db:
+        upsert_records(db, "quaderno_invoices", extra, "invoice_id")
+    at.run()
+    shown = at.dataframe[2].value
+    assert len(shown) == 15 and shown.iloc[0]["counterparty"] == "Zeta 00"
+    assert str(shown.iloc[0]["invoices"]) == "3" and shown.iloc[0]["amount"] == "3.00 EUR"
+    assert any("The 15 counterparties with the most open invoices, of 23" in c.value for c in at.caption)
+    at.toggle(key="invoices.receivable.all").set_value(True).run()
+    assert len(at.dataframe[2].value) == 23
