@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -28,7 +29,6 @@ CACHE_KIB = 64 * 1024
 
 _PRAGMAS = (
     f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
-    "PRAGMA journal_mode = WAL",
     # NORMAL is durable in WAL mode except for the last commits on power loss: fine for a cache.
     "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
@@ -45,9 +45,28 @@ def connect(path: str | Path) -> Database:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         _owner_only(Path(path))
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    for pragma in _PRAGMAS:
+    conn.execute(_PRAGMAS[0])
+    _wal(conn)
+    for pragma in _PRAGMAS[1:]:
         conn.execute(pragma)
     return Database(conn)
+
+
+_WAL_TRIES = 200  # x 50 ms: the busy timeout
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    """WAL mode (it persists in the file). Switching a new file to it takes an exclusive lock without
+    waiting on the busy handler, so two processes opening a new database together could see "database
+    is locked" (tests/cache/test_db.py): the switch is retried, a bounded number of times."""
+    for attempt in range(_WAL_TRIES):
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == _WAL_TRIES - 1:
+                raise
+            time.sleep(0.05)
 
 
 def _owner_only(path: Path) -> None:

@@ -55,6 +55,31 @@ def test_duplicate_keys_in_one_batch(db: Database) -> None:
     assert db.execute("SELECT status FROM qargo_orders WHERE order_id = 'o0'").fetchone()[0] == "B"
 
 
+def test_counts_after_deletes_and_hand_inserted_rowids(db: Database) -> None:
+    """New rows are counted as those above the largest rowid before the write: deleted rows (whose
+    keys come back as inserts) and a rowid set by hand far above the others do not change the counts."""
+    upsert_records(db, "qargo_orders", _orders(range(10), "NEW"), "order_id")
+    db.execute("DELETE FROM qargo_orders WHERE order_id IN ('o8', 'o9')")
+    db.execute("UPDATE qargo_orders SET rowid = 1000 WHERE order_id = 'o3'")
+    assert upsert_records(db, "qargo_orders", _orders(range(5, 12), "DONE"), "order_id") == UpsertResult(4, 3)
+    assert db.execute("SELECT count(*) FROM qargo_orders").fetchone()[0] == 12
+
+
+def test_counts_when_rows_bring_their_own_rowid(db: Database) -> None:
+    """A table whose key is its rowid (INTEGER PRIMARY KEY) gets keys anywhere: the keys are looked up."""
+    def run(run_id: int) -> dict[str, object]:
+        return {"run_id": run_id, "vendor": "qargo", "resource": "orders", "started_at": NOW, "status": "ok"}
+
+    upsert_records(db, "sync_runs", [run(50)], "run_id")
+    assert upsert_records(db, "sync_runs", [run(7), run(50), run(9)], "run_id") == UpsertResult(2, 1)
+
+
+def test_counts_in_a_table_without_rowid(db: Database) -> None:
+    db.execute("CREATE TABLE plain (k TEXT PRIMARY KEY, v INTEGER) WITHOUT ROWID")
+    upsert_records(db, "plain", [{"k": "a", "v": 1}], "k")
+    assert upsert_records(db, "plain", [{"k": "a", "v": 2}, {"k": "b", "v": 3}], "k") == UpsertResult(1, 1)
+
+
 def test_composite_key_and_insert_only(db: Database) -> None:
     def row(seen: object, status: str) -> dict[str, object]:
         return {"shipment_reference": "S1", "provider_invoice_number": "P1", "invoice_status": status,
