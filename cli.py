@@ -88,7 +88,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     """One sync pass over the named vendors (all configured pull vendors by default)."""
     from cache.schema import open_store
     from cache.sync.engine import run_all
-    from cache.worker import declared_resources
+    from cache.db import utcnow
+    from cache.worker import declared_resources, fold_summaries
     from services.clients import PULL_VENDORS, make_clients
     from services.settings import get_settings
 
@@ -109,6 +110,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     clients = make_clients(settings, wanted)
     try:
         results = run_all(db, clients, declared_resources(db, wanted))
+        fold_summaries(db, utcnow())  # as the worker does: the next viewer reads stored figures
     finally:
         for client in clients.values():
             client.close()

@@ -5,7 +5,7 @@ per-key summaries (cache/keyed.py) against a recount of the rows, at 0.5x, 1x an
     python bench/bench_keyed.py --db-dir /tmp/pages --factors 0.5 2 --repeats 7
 
 For each factor: one write of each kind a webhook or a small sync makes (an invoice's amount, a carrier
-invoice, a stock card, an ERP order's status), then
+invoice, a stock card, an ERP order's status), alone and then all together, then
 - read: the figures the Invoices, Stock and Overview pages show from the summaries (money per direction and
   currency, aging, the 15 largest counterparties, stock per warehouse, orders per status and day, late
   orders, the pagers' counts) before the worker
@@ -36,14 +36,17 @@ from cache import details, keyed, kpis
 from cache.db import transaction
 from cache.schema import session
 
+# (what writes it, the write): Quaderno invoices and stock cards only come from the worker's syncs, which fold
+# right after the job; carrier invoices (Upwell) and orders also come from the webhook receiver, which does not.
 WRITES = (
-    ("UPDATE quaderno_invoices SET amount_due = amount_due + 1 WHERE rowid = "
-    "(SELECT rowid FROM quaderno_invoices WHERE amount_due > 0 LIMIT 1 OFFSET :n)"),
-    "UPDATE carrier_invoices SET balance = balance + 1 WHERE rowid = (SELECT rowid FROM carrier_invoices LIMIT 1 OFFSET :n)",
-    ("UPDATE qasida_stock_cards SET quantity = quantity + 1 WHERE rowid = "
-    "(SELECT rowid FROM qasida_stock_cards LIMIT 1 OFFSET :n)"),
-    ("UPDATE qasida_customer_orders SET status = CASE status WHEN 'bench' THEN 'bench2' ELSE 'bench' END "
-    "WHERE rowid = (SELECT rowid FROM qasida_customer_orders LIMIT 1 OFFSET :n)"),
+    ("invoice (sync)", "UPDATE quaderno_invoices SET amount_due = amount_due + 1 WHERE rowid = "
+     "(SELECT rowid FROM quaderno_invoices WHERE amount_due > 0 LIMIT 1 OFFSET :n)"),
+    ("carrier invoice (webhook)",
+     "UPDATE carrier_invoices SET balance = balance + 1 WHERE rowid = (SELECT rowid FROM carrier_invoices LIMIT 1 OFFSET :n)"),
+    ("stock card (sync)", "UPDATE qasida_stock_cards SET quantity = quantity + 1 WHERE rowid = "
+     "(SELECT rowid FROM qasida_stock_cards LIMIT 1 OFFSET :n)"),
+    ("ERP order (sync)", "UPDATE qasida_customer_orders SET status = CASE status WHEN 'bench' THEN 'bench2' ELSE 'bench' END "
+     "WHERE rowid = (SELECT rowid FROM qasida_customer_orders LIMIT 1 OFFSET :n)"),
 )
 
 
@@ -86,9 +89,15 @@ def measure(path: Path, repeats: int) -> dict[str, float]:
 
 def _rounds(db: Database, now: datetime, repeats: int) -> dict[str, float]:
     reads, folds, recounts = [], [], []
+    alone: dict[str, list[float]] = {label: [] for label, _ in WRITES}
     for n in range(repeats):
+        for label, sql in WRITES:  # each kind of write alone, then folded
+            with transaction(db):
+                db.execute(sql, {"n": n * 37 + 11})
+            alone[label].append(timed(lambda: figures(db, now)))
+            keyed.fold(db, now)
         with transaction(db):
-            for sql in WRITES:
+            for _, sql in WRITES:
                 db.execute(sql, {"n": n * 37})
         reads.append(timed(lambda: figures(db, now)))
         folds.append(timed(lambda: keyed.fold(db, now)))
@@ -100,7 +109,8 @@ def _rounds(db: Database, now: datetime, repeats: int) -> dict[str, float]:
             keyed.answers = answers  # type: ignore[assignment]
     clean = statistics.median(timed(lambda: figures(db, now)) for _ in range(repeats))
     return {"read": statistics.median(reads), "fold": statistics.median(folds),
-            "recount": statistics.median(recounts), "clean": clean}
+            "recount": statistics.median(recounts), "clean": clean,
+            **{label: statistics.median(times) for label, times in alone.items()}}
 
 
 def main() -> None:
@@ -118,10 +128,12 @@ def main() -> None:
         print(f"large x{factor}: after one write of each kind, figures read {r['read']:.3f} s (clean {r['clean']:.3f} s), "
               f"fold {r['fold']:.3f} s; recount from the rows {r['recount']:.3f} s "
               f"(recount / read {r['recount'] / r['read']:.1f}x)", flush=True)
+        print("  after one write alone: " + ", ".join(f"{label} {r[label]:.3f} s" for label, _ in WRITES), flush=True)
     low, high = min(results), max(results)
     if low != high:
         print(f"flatness x{high} / x{low} (target <= 1.3): " + "   ".join(
-            f"{k} {results[high][k] / results[low][k]:.2f}" for k in ("read", "fold", "clean", "recount")))
+            f"{k} {results[high][k] / results[low][k]:.2f}"
+            for k in ("read", "fold", "clean", "recount", *(label for label, _ in WRITES))))
 
 
 if __name__ == "__main__":
