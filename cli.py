@@ -73,7 +73,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                    "--upwell-webhook-url", f"{dashboard}/webhooks/upwell"]
     env_lines = subprocess.run([*sandbox_cmd, "--print-env"], env=env, cwd=ROOT, capture_output=True,
                                text=True, check=True).stdout
-    env.update(line.split("=", 1) for line in env_lines.splitlines() if "=" in line)
+    env.update(line.partition("=")[::2] for line in env_lines.splitlines() if "=" in line)
     streamlit_cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(args.port),
                      "--server.address", "127.0.0.1", "--server.headless", "true",
                      "--server.fileWatcherType", "none", "--server.runOnSave", "false",
@@ -86,9 +86,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     """One sync pass over the named vendors (all configured pull vendors by default)."""
+    from cache.db import utcnow
     from cache.schema import open_store
     from cache.sync.engine import run_all
-    from cache.db import utcnow
     from cache.worker import declared_resources, fold_summaries
     from services.clients import PULL_VENDORS, make_clients
     from services.settings import get_settings
@@ -279,7 +279,8 @@ def _supervise(procs: list[subprocess.Popen[bytes]]) -> int:
         ended = [p for p in procs if p.poll() is not None]
         if ended:
             code = ended[0].returncode or 1
-            print(f"opsdash demo: a process exited ({ended[0].args[3]}, code {ended[0].returncode}); stopping",
+            name = ended[0].args[3] if isinstance(ended[0].args, list) else ended[0].args
+            print(f"opsdash demo: a process exited ({name!s}, code {ended[0].returncode}); stopping",
                   file=sys.stderr)
             break
         time.sleep(0.2)

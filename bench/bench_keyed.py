@@ -39,14 +39,14 @@ from cache.schema import session
 # (what writes it, the write): Quaderno invoices and stock cards only come from the worker's syncs, which fold
 # right after the job; carrier invoices (Upwell) and orders also come from the webhook receiver, which does not.
 WRITES = (
-    ("invoice (sync)", "UPDATE quaderno_invoices SET amount_due = amount_due + 1 WHERE rowid = "
-     "(SELECT rowid FROM quaderno_invoices WHERE amount_due > 0 LIMIT 1 OFFSET :n)"),
+    ("invoice (sync)", ("UPDATE quaderno_invoices SET amount_due = amount_due + 1 WHERE rowid = "
+                        "(SELECT rowid FROM quaderno_invoices WHERE amount_due > 0 LIMIT 1 OFFSET :n)")),
     ("carrier invoice (webhook)",
      "UPDATE carrier_invoices SET balance = balance + 1 WHERE rowid = (SELECT rowid FROM carrier_invoices LIMIT 1 OFFSET :n)"),
-    ("stock card (sync)", "UPDATE qasida_stock_cards SET quantity = quantity + 1 WHERE rowid = "
-     "(SELECT rowid FROM qasida_stock_cards LIMIT 1 OFFSET :n)"),
-    ("ERP order (sync)", "UPDATE qasida_customer_orders SET status = CASE status WHEN 'bench' THEN 'bench2' ELSE 'bench' END "
-     "WHERE rowid = (SELECT rowid FROM qasida_customer_orders LIMIT 1 OFFSET :n)"),
+    ("stock card (sync)", ("UPDATE qasida_stock_cards SET quantity = quantity + 1 WHERE rowid = "
+                           "(SELECT rowid FROM qasida_stock_cards LIMIT 1 OFFSET :n)")),
+    ("ERP order (sync)", ("UPDATE qasida_customer_orders SET status = CASE status WHEN 'bench' THEN 'bench2' "
+                          "ELSE 'bench' END WHERE rowid = (SELECT rowid FROM qasida_customer_orders LIMIT 1 OFFSET :n)")),
 )
 
 
