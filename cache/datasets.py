@@ -26,6 +26,7 @@ projection of a table of the same name (jobs, audit_log, ...) need no view: the 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlite_utils import Database
@@ -228,15 +229,19 @@ _KEY_EXPRESSIONS = {"party": "coalesce({party}, '')", "due": "coalesce(substr({d
                     "issue": "coalesce(substr({issue}, 1, 10), '')"}
 
 
-def _only(keys: tuple[str, str] | None, party: str, due: str, issue: str) -> str:
-    """` AND <key expression> IN <list>` for `keys` = (kind, SQL list); '' for every row."""
+def _only(keys: tuple[str, Mapping[str, str]] | None, source: str, party: str, due: str, issue: str) -> str:
+    """` AND <key expression> IN <list>` for `keys` = (kind, SQL list per source); '' for every row. An arm
+    whose source has no list takes no row (` AND 0`, which SQLite decides once, before reading)."""
     if keys is None:
         return ""
-    kind, listed = keys
+    kind, lists = keys
+    listed = lists.get(source)
+    if listed is None:
+        return " AND 0"
     return f" AND {_KEY_EXPRESSIONS[kind].format(party=party, due=due, issue=issue)} IN {listed}"
 
 
-def _qasida_open_items(table: str, issued: str = "", keys: tuple[str, str] | None = None) -> str:
+def _qasida_open_items(table: str, issued: str = "", keys: tuple[str, Mapping[str, str]] | None = None) -> str:
     """Qasida claims or liabilities (seeds/003 ~line 150 / ~line 3124): open, not settled, something
     left to pay. Counterparty names are joined from the customers at read time (issue 11, point 3)."""
     return f"""
@@ -247,39 +252,39 @@ def _qasida_open_items(table: str, issued: str = "", keys: tuple[str, str] | Non
                     THEN 'overdue' ELSE 'open' END AS status{issued.format(date="i.issue_date")}
         FROM {table} AS i LEFT JOIN qasida_customers AS c ON c.customer_id = i.customer_id
         WHERE i.settled_at IS NULL AND CAST(i.remains_to_be_paid AS NUMERIC) > 0{
-            _only(keys, "c.name", "i.due_date", "i.issue_date")}"""
+            _only(keys, "qasida", "c.name", "i.due_date", "i.issue_date")}"""
 
 
 _ISSUED = ", substr({date}, 1, 10) AS issue_date"  # the internal lists' extra column (cache/keyed.py)
 
 
-def _receivables(issued: str = "", keys: tuple[str, str] | None = None) -> str:
+def _receivables(issued: str = "", keys: tuple[str, Mapping[str, str]] | None = None) -> str:
     return f"""
         SELECT 'quaderno' AS source, number AS invoice_number, contact_name AS counterparty,
                currency, {minor_text('amount_due', 'currency')} AS amount_due,
                substr(due_date, 1, 10) AS due_date, {_days_overdue('due_date')} AS days_overdue,
                state AS status{issued.format(date="issue_date")}
         FROM quaderno_invoices
-        WHERE {quaderno_outstanding_sql()}{_only(keys, "contact_name", "due_date", "issue_date")}
+        WHERE {quaderno_outstanding_sql()}{_only(keys, "quaderno", "contact_name", "due_date", "issue_date")}
         UNION ALL {_qasida_open_items('qasida_claims', issued, keys)}"""
 
 
 # Upwell: invoices carriers send us (source_system_meta.type ACCOUNTS_PAYABLE, seeds/002 lines 35, 72).
 # Cargobase: freight invoices submitted to us for audit (seeds/004); their list has no amounts (nor issue dates).
-def _payables(issued: str = "", keys: tuple[str, str] | None = None) -> str:
+def _payables(issued: str = "", keys: tuple[str, Mapping[str, str]] | None = None) -> str:
     return f"""{_qasida_open_items('qasida_liabilities', issued, keys)}
         UNION ALL
         SELECT 'upwell', invoice_number, coalesce(carrier, carrier_id), currency,
                {minor_text('balance', 'currency')}, substr(due_date, 1, 10),
                {_days_overdue('due_date')}, status{issued.format(date="issue_date")}
         FROM carrier_invoices
-        WHERE {upwell_outstanding_sql()}{_only(keys, "coalesce(carrier, carrier_id)", "due_date", "issue_date")}
+        WHERE {upwell_outstanding_sql()}{_only(keys, "upwell", "coalesce(carrier, carrier_id)", "due_date", "issue_date")}
         -- one rule with the webhook ingest: not deleted, not ended, balance > 0
         UNION ALL
         SELECT 'cargobase', coalesce(nullif(provider_invoice_number, ''), invoice_reference,
                shipment_reference), provider_name, NULL, NULL, NULL, NULL, invoice_status{issued.format(date="NULL")}
         FROM cargobase_invoices
-        WHERE {cargobase_outstanding_sql()}{_only(keys, "provider_name", "NULL", "NULL")}"""
+        WHERE {cargobase_outstanding_sql()}{_only(keys, "cargobase", "provider_name", "NULL", "NULL")}"""
 
 
 # What counts as outstanding per vendor is the status table's rule (cache/statuses.py *_outstanding_sql), the
@@ -300,9 +305,10 @@ PAYABLES = Dataset(
     optional=(_optional_open_items("qasida_liabilities"),),
 )
 
-def outstanding_for_keys(name: str, kind: str, keys: str | None) -> str:
+def outstanding_for_keys(name: str, kind: str, keys: Mapping[str, str] | None) -> str:
     """The SQL of outstanding list `name` (receivables/payables, `_issued` for the internal ones) for the
-    rows whose `kind` key (party, due, issue) is in `keys` (an SQL list; None: every row)."""
+    rows whose `kind` key (party, due, issue) is in `keys` (an SQL list per source, e.g. {"upwell": "(:k0)"};
+    a source not in it takes no row; None: every row)."""
     issued = _ISSUED if name.endswith("_issued") else ""
     narrowed = None if keys is None else (kind, keys)
     return (_receivables if name.startswith("receivables") else _payables)(issued, narrowed)

@@ -70,9 +70,15 @@ class Keyed:
     # Rolled up: a second table of these group columns with the aggregates summed (numbers only, never
     # decimal text), kept per value of the first (a day, a warehouse), read as the kept rollup plus deltas.
     rollup: tuple[str, ...] = ()
-    # The dataset's SQL narrowed to some keys (an SQL list) where an outer WHERE would not reach (a join's
-    # inner side); None: the outer `key IN (...)` is pushed down by SQLite.
-    narrow: Callable[[str, str | None], str] | None = None  # (dataset name, keys) -> SQL
+    # The dataset's SQL narrowed to some keys where an outer WHERE would not reach (a union's arms, a join's
+    # inner side): (dataset name, an SQL list of keys, or with `scoped` one per source; None: every key) -> SQL.
+    # None: the outer `key IN (...)` is pushed down by SQLite.
+    narrow: Callable[[str, Any], str] | None = None
+    # Base table -> the value of the summary's `source` column its rows land under. With it, a write notes its
+    # key for its own source only (`<source>\x1f<key>`), and a reader or fold recomputes that key from that
+    # source's arm alone, keeping the other sources' stored rows: a webhook's carrier invoice does not send a
+    # reader through every open Quaderno invoice of a counterparty of the same name.
+    scoped: tuple[tuple[str, str], ...] = ()
 
     @property
     def table(self) -> str:
@@ -113,6 +119,9 @@ _DAY = "coalesce(substr({r}%s, 1, 10), '')"
 DAYS_OVERDUE = ("CASE WHEN nullif(due_date, '') IS NULL THEN days_delayed "
                 "ELSE max(0, CAST(julianday(:today) - julianday(due_date) AS INTEGER)) END")
 _OUTSTANDING = (("receivables_outstanding", "'receivable'"), ("payables_outstanding", "'payable'"))
+# The outstanding lists' `source` per base table (cache/datasets.py): their summaries are scoped by it.
+_SOURCES = (("quaderno_invoices", "quaderno"), ("qasida_claims", "qasida"), ("qasida_liabilities", "qasida"),
+            ("qasida_customers", "qasida"), ("carrier_invoices", "upwell"), ("cargobase_invoices", "cargobase"))
 _MONEY = (("invoices", "count(*)"), ("amount", f"decimal_sum({EXACT_AMOUNT})"),
           ("without_amount", "count(CASE WHEN amount_due IS NULL THEN 1 END)"))
 
@@ -127,6 +136,7 @@ BY_PARTY = Keyed(
     sources=(("quaderno_invoices", "coalesce({r}contact_name, '')"), ("qasida_claims", _QASIDA_NAME),
              ("qasida_liabilities", _QASIDA_NAME), ("carrier_invoices", "coalesce({r}carrier, {r}carrier_id, '')"),
              ("cargobase_invoices", "coalesce({r}provider_name, '')"), ("qasida_customers", "coalesce({r}name, '')")),
+    scoped=_SOURCES,
 )
 
 # Outstanding per due day (and, without a due date, the ERP's days delayed): aging buckets, overdue and
@@ -141,6 +151,7 @@ BY_DUE = Keyed(
     sources=(("quaderno_invoices", _DAY % "due_date"), ("qasida_claims", _DAY % "due_date"),
              ("qasida_liabilities", _DAY % "due_date"), ("carrier_invoices", _DAY % "due_date"),
              ("cargobase_invoices", "''")),
+    scoped=_SOURCES,
 )
 
 # Outstanding per issue day: "issued in the last 7 days" on the Overview's money cards.
@@ -154,6 +165,7 @@ BY_ISSUE = Keyed(
     sources=(("quaderno_invoices", _DAY % "issue_date"), ("qasida_claims", _DAY % "issue_date"),
              ("qasida_liabilities", _DAY % "issue_date"), ("carrier_invoices", _DAY % "issue_date"),
              ("cargobase_invoices", "''")),
+    scoped=_SOURCES,
 )
 
 # Stock per warehouse and product-id bucket, rolled up per warehouse and unit: the items, their quantities,
@@ -246,7 +258,7 @@ def _triggers(db: Database) -> list[tuple[str, str]]:
     for k in KEYED.values():
         for table, key in k.sources:
             if table in tables:
-                by_table.setdefault(table, []).append((k.name, key))
+                by_table.setdefault(table, []).append((k.name, _scoped_key(k, table, key)))
     read = _columns_read(db)
     out = []
     for table, entries in sorted(by_table.items()):
@@ -271,6 +283,15 @@ def _triggers(db: Database) -> list[tuple[str, str]]:
             sql = f'CREATE TRIGGER "{name}" AFTER {verb} ON {table}{when} BEGIN {inserts} END'
             out.append((name, sql))
     return out
+
+
+SEP = "\x1f"  # between a scoped key's source and the key (cache/keyed.py `Keyed.scoped`)
+
+
+def _scoped_key(k: Keyed, table: str, key: str) -> str:
+    """The key SQL a trigger notes for `table`: with the source in front when `k` is scoped."""
+    source = dict(k.scoped).get(table)
+    return key if source is None else f"'{source}' || char(31) || {key}"
 
 
 def _columns_read(db: Database) -> dict[str, set[str]]:
@@ -320,22 +341,39 @@ def unmark_bulk(db: Database, table: str) -> None:
 MAX_KEYS = 400  # more dirty keys than this are recomputed by one pass over everything (cheaper by then)
 
 
-def _computed(db: Database, k: Keyed, keys: Sequence[str] | None) -> tuple[str, dict[str, str]]:
-    """SELECT of `k`'s rows computed from its datasets, for `keys` only (None: every key), and its
-    parameters. The keys are bound one by one (`IN (:k0, :k1)`): the summary's `narrow` writes that list into
-    each arm of a UNION (SQLite did not push an outer WHERE there); a one-arm dataset gets it pushed down."""
-    params = {f"k{i}": key for i, key in enumerate(keys or ())}
+def _computed(db: Database, k: Keyed, keys: Sequence[str] | None) -> tuple[str, dict[str, str], str]:
+    """SELECT of `k`'s rows computed from its datasets for dirty `keys` only (None: every key), its
+    parameters, and the condition over the summary's own rows that these computed rows replace ('' for
+    all). The keys are bound one by one (`IN (:k0, :k1)`): the summary's `narrow` writes that list into
+    each arm of a UNION (SQLite did not push an outer WHERE there); a one-arm dataset gets it pushed down.
+    A scoped summary's key noted with its source (`upwell\x1fAcme`) is recomputed from that source only."""
+    params: dict[str, str] = {}
+    per_source: dict[str | None, list[str]] = {}
+    for i, entry in enumerate(keys or ()):
+        source, sep, key = entry.partition(SEP)
+        scoped = bool(sep) and bool(k.scoped)
+        params[f"k{i}"] = key if scoped else entry
+        per_source.setdefault(source if scoped else None, []).append(f":k{i}")
     listed = ", ".join(":" + p for p in params)
     where = f"WHERE {k.key} IN ({listed})" if keys is not None else ""
+    narrowed: Any = None if keys is None else f"({listed})"
+    replaced = "" if keys is None else f"key IN ({listed})"
+    if k.scoped and keys is not None:
+        every = per_source.get(None, [])
+        narrowed = {src: f"({', '.join([*every, *per_source.get(src, [])])})"
+                    for src in {s for _, s in k.scoped} if every or src in per_source}
+        replaced = " OR ".join([f"key IN ({', '.join(every)})"] * bool(every) + [
+            f"(source = '{src}' AND key IN ({', '.join(names)}))" for src, names in per_source.items() if src])
+        replaced = replaced or "0"
     arms = []
     for dataset, constant in k.datasets:
         groups = ", ".join(f"{sql.format(direction=constant)} AS {name}" for name, sql in k.groups)
         aggs = ", ".join(f"{sql} AS {name}" for name, sql in k.aggregates)
         ds = _dataset(dataset)
-        source = sql_for(db, ds) if k.narrow is None else k.narrow(ds.name, f"({listed})" if keys is not None else None)
-        arms.append(f"SELECT {k.key} AS key, {groups}, {aggs} FROM ({source}) "
+        source_sql = sql_for(db, ds) if k.narrow is None else k.narrow(ds.name, narrowed)
+        arms.append(f"SELECT {k.key} AS key, {groups}, {aggs} FROM ({source_sql}) "
                     f"{where} GROUP BY {', '.join(str(i + 1) for i in range(len(k.groups) + 1))}")
-    return f"SELECT {', '.join(k.columns)} FROM ({' UNION ALL '.join(arms)})", params
+    return f"SELECT {', '.join(k.columns)} FROM ({' UNION ALL '.join(arms)})", params, replaced
 
 
 def _dirty_keys(db: Database, name: str) -> list[str] | None:
@@ -378,8 +416,7 @@ def rows(db: Database, name: str, *, columns: str = "*", where: str = "", tail: 
     decimal_sum(db)
     with _snapshot(db.conn):
         keys = _dirty_keys(db, name)
-        computed, bound = _computed(db, k, keys)
-        listed = ", ".join(":" + p for p in bound)
+        computed, bound, replaced = _computed(db, k, keys)
         cols = ", ".join(k.columns)
         if rolled and keys is None:
             sql = k.sums(f"({computed})")
@@ -389,14 +426,14 @@ def rows(db: Database, name: str, *, columns: str = "*", where: str = "", tail: 
             negated = ", ".join([*k.rollup, *(f"-{c}" for c, _ in k.aggregates)])
             rows_now = ", ".join(k.rolled_columns)
             sql = k.sums(f"(SELECT {rows_now} FROM {k.rolled} UNION ALL SELECT {negated} FROM {k.table} "
-                         f"WHERE key IN ({listed}) UNION ALL SELECT {rows_now} FROM ({computed}))",
+                         f"WHERE {replaced} UNION ALL SELECT {rows_now} FROM ({computed}))",
                          having=f"sum({k.aggregates[0][0]}) != 0")
         elif keys is None:
             sql = computed
         elif not keys:
             sql = f"SELECT {cols} FROM {k.table}"
         else:
-            sql = f"SELECT {cols} FROM {k.table} WHERE key NOT IN ({listed}) UNION ALL {computed}"
+            sql = f"SELECT {cols} FROM {k.table} WHERE NOT ({replaced}) UNION ALL {computed}"
         cursor = db.conn.execute(f"SELECT {columns} FROM ({sql}) {('WHERE ' + where) if where else ''}{tail}",
                                  {**clock(now), **bound, **(params or {})})
         if not as_dicts:
@@ -424,21 +461,20 @@ def fold(db: Database, now: Any = None) -> dict[str, int]:
         with transaction(db):
             count = db.conn.execute(f"SELECT count(*) FROM {DIRTY} WHERE summary = ?", [k.name]).fetchone()[0]
             keys = _dirty_keys(db, k.name)
-            computed, bound = _computed(db, k, keys)
-            listed = ", ".join(":" + p for p in bound)
+            computed, bound, replaced = _computed(db, k, keys)
             parts: set[Any] = set()
             if k.rollup and keys:
-                parts |= _parts(db, k, listed, bound)
+                parts |= _parts(db, k, replaced, bound)
             if keys is None:
                 db.conn.execute(f"DELETE FROM {k.table}")
             else:
-                db.conn.execute(f"DELETE FROM {k.table} WHERE key IN ({listed})", bound)
+                db.conn.execute(f"DELETE FROM {k.table} WHERE {replaced}", bound)
             db.conn.execute(f"INSERT INTO {k.table} ({', '.join(k.columns)}) {computed}", {**clock(now), **bound})
             if k.rollup and keys is None:
                 db.conn.execute(f"DELETE FROM {k.rolled}")
                 db.conn.execute(f"INSERT INTO {k.rolled} {k.sums(k.table)}")
             elif k.rollup and keys:
-                parts |= _parts(db, k, listed, bound)
+                parts |= _parts(db, k, replaced, bound)
                 chosen = {"parts": json.dumps(sorted(parts))}
                 inside = f"{k.rollup[0]} IN (SELECT value FROM json_each(:parts))"
                 db.conn.execute(f"DELETE FROM {k.rolled} WHERE {inside}", chosen)
@@ -448,9 +484,9 @@ def fold(db: Database, now: Any = None) -> dict[str, int]:
     return done
 
 
-def _parts(db: Database, k: Keyed, listed: str, bound: Mapping[str, str]) -> set[Any]:
+def _parts(db: Database, k: Keyed, replaced: str, bound: Mapping[str, str]) -> set[Any]:
     """The rollup parts (e.g. days) the kept rows of these keys are in."""
-    sql = f"SELECT DISTINCT {k.rollup[0]} FROM {k.table} WHERE key IN ({listed})"
+    sql = f"SELECT DISTINCT {k.rollup[0]} FROM {k.table} WHERE {replaced}"
     return {part for (part,) in db.conn.execute(sql, bound)}
 
 
