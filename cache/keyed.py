@@ -345,26 +345,9 @@ def _computed(db: Database, k: Keyed, keys: Sequence[str] | None) -> tuple[str, 
     """SELECT of `k`'s rows computed from its datasets for dirty `keys` only (None: every key), its
     parameters, and the condition over the summary's own rows that these computed rows replace ('' for
     all). The keys are bound one by one (`IN (:k0, :k1)`): the summary's `narrow` writes that list into
-    each arm of a UNION (SQLite did not push an outer WHERE there); a one-arm dataset gets it pushed down.
-    A scoped summary's key noted with its source (`upwell\x1fAcme`) is recomputed from that source only."""
-    params: dict[str, str] = {}
-    per_source: dict[str | None, list[str]] = {}
-    for i, entry in enumerate(keys or ()):
-        source, sep, key = entry.partition(SEP)
-        scoped = bool(sep) and bool(k.scoped)
-        params[f"k{i}"] = key if scoped else entry
-        per_source.setdefault(source if scoped else None, []).append(f":k{i}")
-    listed = ", ".join(":" + p for p in params)
-    where = f"WHERE {k.key} IN ({listed})" if keys is not None else ""
-    narrowed: Any = None if keys is None else f"({listed})"
-    replaced = "" if keys is None else f"key IN ({listed})"
-    if k.scoped and keys is not None:
-        every = per_source.get(None, [])
-        narrowed = {src: f"({', '.join([*every, *per_source.get(src, [])])})"
-                    for src in {s for _, s in k.scoped} if every or src in per_source}
-        replaced = " OR ".join([f"key IN ({', '.join(every)})"] * bool(every) + [
-            f"(source = '{src}' AND key IN ({', '.join(names)}))" for src, names in per_source.items() if src])
-        replaced = replaced or "0"
+    each arm of a UNION (SQLite did not push an outer WHERE there); a one-arm dataset gets it pushed down."""
+    params, narrowed, replaced = _narrowing(k, keys)
+    where = f"WHERE {k.key} IN ({', '.join(':' + p for p in params)})" if keys is not None else ""
     arms = []
     for dataset, constant in k.datasets:
         groups = ", ".join(f"{sql.format(direction=constant)} AS {name}" for name, sql in k.groups)
@@ -374,6 +357,31 @@ def _computed(db: Database, k: Keyed, keys: Sequence[str] | None) -> tuple[str, 
         arms.append(f"SELECT {k.key} AS key, {groups}, {aggs} FROM ({source_sql}) "
                     f"{where} GROUP BY {', '.join(str(i + 1) for i in range(len(k.groups) + 1))}")
     return f"SELECT {', '.join(k.columns)} FROM ({' UNION ALL '.join(arms)})", params, replaced
+
+
+def _narrowing(k: Keyed, keys: Sequence[str] | None) -> tuple[dict[str, str], Any, str]:
+    """For dirty `keys`: the bound keys, what `narrow` gets (an SQL list; for a scoped summary one per
+    source, a source without a list taking no row), and the condition over the summary's stored rows that
+    the recomputed rows replace. A scoped key noted with its source (`upwell\x1fAcme`) is recomputed from
+    that source alone; a key without one, from every source."""
+    if keys is None:
+        return {}, None, ""
+    params: dict[str, str] = {}
+    by_source: dict[str | None, list[str]] = {}
+    for i, entry in enumerate(keys):
+        source, sep, key = entry.partition(SEP)
+        scoped = bool(sep and k.scoped)
+        params[f"k{i}"] = key if scoped else entry
+        by_source.setdefault(source if scoped else None, []).append(f":k{i}")
+    if not k.scoped:
+        listed = f"({', '.join(':' + p for p in params)})"
+        return params, listed, f"key IN {listed}"
+    every = by_source.pop(None, [])
+    narrowed = {src: f"({', '.join([*every, *by_source.get(src, [])])})"
+                for src in {s for _, s in k.scoped} if every or src in by_source}
+    replaced = [f"key IN ({', '.join(every)})"] if every else []
+    replaced += [f"(source = '{src}' AND key IN ({', '.join(names)}))" for src, names in by_source.items()]
+    return params, narrowed, " OR ".join(replaced) or "0"
 
 
 def _dirty_keys(db: Database, name: str) -> list[str] | None:
