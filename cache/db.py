@@ -27,8 +27,8 @@ from sqlite_utils import Database
 BUSY_TIMEOUT_MS = 10_000
 CACHE_KIB = 64 * 1024
 
+_BUSY = f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"  # first: the WAL switch and the rest wait on it
 _PRAGMAS = (
-    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
     # NORMAL is durable in WAL mode except for the last commits on power loss: fine for a cache.
     "PRAGMA synchronous = NORMAL",
     "PRAGMA foreign_keys = ON",
@@ -45,9 +45,9 @@ def connect(path: str | Path) -> Database:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         _owner_only(Path(path))
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    conn.execute(_PRAGMAS[0])
+    conn.execute(_BUSY)
     _wal(conn)
-    for pragma in _PRAGMAS[1:]:
+    for pragma in _PRAGMAS:
         conn.execute(pragma)
     return Database(conn)
 

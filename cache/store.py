@@ -116,9 +116,8 @@ def _last_rowid(db: Database, table: str) -> int | None:
 def _writes_rowid(db: Database, table: str, columns: list[str]) -> bool:
     """Whether `columns` include the table's INTEGER PRIMARY KEY (its rowid): a written rowid can be
     anywhere, so new rows are not the ones above the largest."""
-    alias = [c.name for c in db[table].columns if c.is_pk and c.type.upper() == "INTEGER"]
     pks = [c for c in db[table].columns if c.is_pk]
-    return len(pks) == 1 and bool(alias) and alias[0] in columns
+    return len(pks) == 1 and pks[0].type.upper() == "INTEGER" and pks[0].name in columns
 
 
 def _count_since(db: Database, table: str, last: int) -> int:

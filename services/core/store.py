@@ -37,7 +37,8 @@ class _Kept(threading.local):
     """This thread's open connection per (opener, database file), with the file's identity when opened."""
 
     def __init__(self) -> None:
-        self.conns: dict[tuple[Callable[[Path], Any], Path], tuple[tuple[int, int, int], Any]] = {}
+        # (opener, file) -> (the file's identity when opened, the connection, how to close it)
+        self.conns: dict[tuple[Callable[[Path], Any], Path], tuple[tuple[int, int, int], Any, Callable[[Any], None]]] = {}
 
 
 _KEPT = _Kept()
@@ -57,15 +58,15 @@ def kept(path: Path, opener: Callable[[Path], C], close: Callable[[C], None]) ->
     found = _KEPT.conns.get(key)
     if found is not None and found[0] != identity:
         del _KEPT.conns[key]
-        close(found[1])
+        found[2](found[1])
         found = None
     if found is None:
         while len(_KEPT.conns) >= _KEPT_PER_THREAD:  # the oldest file first (tests make many)
-            _, oldest = _KEPT.conns.pop(next(iter(_KEPT.conns)))
+            _, oldest, closer = _KEPT.conns.pop(next(iter(_KEPT.conns)))
             with suppress(Exception):
-                oldest.close()
+                closer(oldest)
         conn = opener(path)
-        _KEPT.conns[key] = (_identity(path), conn)
+        _KEPT.conns[key] = (_identity(path), conn, cast(Callable[[Any], None], close))
         return conn
     return cast(C, found[1])
 
