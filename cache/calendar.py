@@ -73,6 +73,14 @@ def today(now: datetime | None = None, tz: str | None = None) -> date:
     return moment.astimezone(zone(tz)).date()
 
 
+def business_date(moment: datetime, tz: str | None = None) -> date:
+    """The business date of a vendor timestamp (an ETA, a payment, an event): its calendar day in
+    OPSDASH_TIMEZONE, never its UTC date. An ETA at 23:30Z is the next day in Europe (issue 18, point 7).
+    A naive timestamp is taken as UTC, the vendors' documented zone."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(zone(tz)).date()
+
+
 def clock(now: datetime | None = None, tz: str | None = None) -> dict[str, str]:
     """The SQL parameters every dataset reads: `:now` (UTC ISO) and `:today` (business date)."""
     moment = now or utcnow()
