@@ -25,6 +25,7 @@ from sqlite_utils import Database
 
 from cache.db import iso, transaction, utcnow
 from services.qargo.visibility import OperationalVisibilityUpdate
+from services.types import INT_MAX, INT_MIN
 from services.upwell.events import EventValidationError, parse_event
 from services.upwell.models import CarrierInvoiceEvent, Operation
 
@@ -78,6 +79,7 @@ def ingest_upwell(db: Database, body: bytes, now: datetime | None = None) -> Out
     image = "old" if deleting else "new"
     version = invoice.updated_at or event.updated_at
     refuse_future(f"payload.{image}.updated_at" if invoice.updated_at else "updatedAt", version, moment)
+    _paid(event)  # checked before the stale test: a value out of range is a 400 whatever we hold
     with transaction(db):
         if _seen(db, "upwell", event.id, event.retry_of_id):
             return _record(db, "upwell", event.id, event.retry_of_id, Outcome.DUPLICATE, received,
@@ -104,9 +106,21 @@ def _upwell_stale(stored: datetime | None, version: datetime, deleting: bool) ->
     return stored > version if deleting else stored >= version
 
 
+def _paid(event: CarrierInvoiceEvent) -> int:
+    """`total_amount - balance` (no balance: nothing paid), refused (400) when it leaves SQLite's INTEGER
+    range: each operand fits, their difference may not (issue 22)."""
+    inv = event.invoice
+    paid = 0 if inv.balance is None else inv.total_amount - inv.balance
+    if not INT_MIN <= paid <= INT_MAX:
+        image = "old" if event.operation == Operation.DELETE else "new"
+        raise BadEvent(f"payload.{image}.balance: total_amount minus balance is out of range (-2^63 to 2^63-1)")
+    return paid
+
+
 def _apply_carrier_invoice(db: Database, event: CarrierInvoiceEvent, version: str, received: str) -> None:
     inv = event.invoice
     balance = inv.balance if inv.balance is not None else inv.total_amount
+    paid = _paid(event)
     # A DELETE, or an UPDATE that sets `deleted_at` (a soft delete, seeds/002 line 24), removes the
     # invoice from what we owe; an UPDATE that clears `deleted_at` restores it.
     deleted = event.operation == Operation.DELETE or inv.deleted_at is not None
@@ -114,7 +128,7 @@ def _apply_carrier_invoice(db: Database, event: CarrierInvoiceEvent, version: st
         "invoice_id": inv.id, "invoice_number": inv.invoice_number, "carrier_id": inv.carrier_id,
         "carrier": inv.carrier_id, "load_number": inv.load_number, "currency": inv.currency.upper(),
         "total_amount": inv.total_amount, "total_tax_amount": inv.total_tax_amount,
-        "paid_amount": inv.total_amount - balance, "balance": balance, "status": inv.status,
+        "paid_amount": paid, "balance": balance, "status": inv.status,
         "issue_date": _date(inv.issue_date), "due_date": _date(inv.due_date),
         "deleted_at": iso(inv.deleted_at or event.updated_at) if deleted else None,
         "last_event_id": event.id, "last_event_updated_at": version,

@@ -15,6 +15,14 @@ Money rules (the project's rule: exact, never float):
 * ``Money`` is the value object: integer minor units plus an ISO 4217 currency; ``Money.from_decimal`` converts
   a major-unit amount with the currency's exponent (JPY 0, KWD 3, most 2) and refuses to round.
 
+Bounds (issue 22): every number and timestamp from outside goes through ``to_decimal`` / ``to_integer`` /
+``to_datetime`` here, and each bounds the work before doing any: text longer than ``MAX_NUMBER_TEXT``
+characters is refused unread; a number may have at most ``MAX_DIGITS`` significant digits, at most
+``MAX_SCALE`` decimal places and a magnitude below 10^``MAX_MAGNITUDE`` (so ``"1e999999"`` is refused from its
+exponent, never expanded into a million digits); an integer must fit SQLite's 64-bit INTEGER. A moment must lie
+between ``MIN_MOMENT`` and ``MAX_MOMENT`` once converted to UTC (one day inside Python's datetime range, so
+it can be shown in any time zone), and an epoch is checked against the same range before conversion.
+
 Time rules: ``FlexibleDatetime`` accepts epoch seconds or milliseconds, ISO 8601 with or without a zone, and a
 bare date. A timestamp without a zone is taken as UTC: Upwell's envelope (seeds/002 line 6) and Qasida's dates
 (seeds/003) carry no offset, both vendors run their servers in UTC, and a local-time guess would depend on the
@@ -24,7 +32,7 @@ machine that parses the payload. Every datetime these types return is timezone-a
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any
@@ -34,6 +42,17 @@ from pydantic_core import PydanticCustomError
 
 # Epoch values above this are milliseconds: 1e11 seconds is the year 5138, 1e11 ms is 1973.
 _EPOCH_MS_THRESHOLD = 100_000_000_000
+
+# Bounds on every number and timestamp (module docstring, "Bounds").
+MAX_NUMBER_TEXT = 64  # characters of a number or timestamp written as text
+MAX_DIGITS = 34  # significant digits (IEEE decimal128 holds 34)
+MAX_SCALE = 18  # digits after the decimal point
+MAX_MAGNITUDE = 19  # |value| < 10^19: any SQLite INTEGER (|x| < 9.3e18) fits, and nothing much larger
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # SQLite INTEGER
+MIN_MOMENT = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+MAX_MOMENT = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+_MIN_EPOCH = Decimal((MIN_MOMENT - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(seconds=1))
+_MAX_EPOCH = Decimal((MAX_MOMENT - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(seconds=1))
 
 _TRUE_WORDS = {"y", "yes", "true", "t", "1", "a", "ano"}
 _FALSE_WORDS = {"n", "no", "false", "f", "0", "ne"}
@@ -67,11 +86,11 @@ def to_decimal(value: Any) -> Decimal:
     if isinstance(value, Decimal):
         return value
     if isinstance(value, int):
-        return Decimal(value)
+        return bounded(Decimal(_int64(value)))
     if isinstance(value, float):
         if not math.isfinite(value):
             raise _fail("decimal_type", "not a finite number")
-        return Decimal(repr(value))
+        return bounded(Decimal(repr(value)))
     if isinstance(value, str):
         return _decimal_from_text(value)
     raise _fail("decimal_type", "not a number")
@@ -79,26 +98,62 @@ def to_decimal(value: Any) -> Decimal:
 
 def _decimal_from_text(text: str) -> Decimal:
     cleaned = text.strip()
+    if len(cleaned) > MAX_NUMBER_TEXT:
+        raise _fail("number_range", f"out of range: a number of {len(cleaned)} characters "
+                                    f"(at most {MAX_NUMBER_TEXT})")
     try:
         parsed = Decimal(cleaned)
     except InvalidOperation:
         raise _fail("decimal_parsing", "not a decimal number") from None
     if not parsed.is_finite():
         raise _fail("decimal_parsing", "not a finite number")
-    return parsed
+    return bounded(parsed, cleaned)
+
+
+def bounded(number: Decimal, text: str | None = None) -> Decimal:
+    """`number` when it is within the bounds of the module docstring, else a "number_range" error.
+
+    Reads only the digit tuple and the exponent: no arithmetic, so ``1e999999`` costs what ``1`` costs."""
+    _sign, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int), "callers pass finite numbers"
+    shown = _shown(text if text is not None else str(number))
+    if number.is_zero():
+        return Decimal(0) if exponent > 0 or exponent < -MAX_SCALE else number  # 0e999999 is just 0
+    if len(digits) > MAX_DIGITS:
+        raise _fail("number_range", f"{shown} has {len(digits)} significant digits; at most {MAX_DIGITS}")
+    if exponent < -MAX_SCALE:
+        raise _fail("number_range", f"{shown} has more than {MAX_SCALE} decimal places")
+    if number.adjusted() >= MAX_MAGNITUDE:
+        raise _fail("number_range", f"{shown} is out of range (at most {MAX_MAGNITUDE} digits before the "
+                                    "decimal point)")
+    return number
+
+
+def _shown(text: str) -> str:
+    """A number quoted in a message, cut to 24 characters (a 100,000-digit value is not echoed back)."""
+    return repr(text if len(text) <= 24 else text[:21] + "...")
+
+
+def _int64(value: int) -> int:
+    if not INT_MIN <= value <= INT_MAX:
+        digits = len(str(abs(value))) if value.bit_length() < 4000 else "thousands of"
+        raise _fail("number_range", f"an integer of {digits} digits is out of range (-2^63 to 2^63-1)")
+    return value
 
 
 def to_integer(value: Any) -> int:
     """Parse an integral amount: ``250741``, ``"0"``, ``"6000.0"``; refuse fractions."""
     if type(value) is int:  # ids and counts sent as JSON integers: already what the Decimal round trip gives
-        return value
+        return _int64(value)
     try:
         number = to_decimal(value)
-    except PydanticCustomError:
+    except PydanticCustomError as exc:
+        if exc.type == "number_range":
+            raise
         raise _fail("not_integer", "not an integer") from None
     if number != number.to_integral_value():
         raise _fail("not_integer", "not an integer")
-    return int(number)
+    return _int64(int(number))  # bounded: at most 19 digits
 
 
 def to_bool(value: Any) -> bool:
@@ -121,30 +176,50 @@ def to_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
         return _aware(value)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return _aware(datetime(value.year, value.month, value.day))
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return _from_epoch(Decimal(str(value)))
+        return _from_epoch(value)
     if isinstance(value, str):
         return _datetime_from_text(value.strip())
     raise _fail("datetime_type", "not a date or time")
 
 
 def _datetime_from_text(text: str) -> datetime:
+    if len(text) > MAX_NUMBER_TEXT:
+        raise _fail("datetime_parsing", f"not a date or time: {len(text)} characters, at most {MAX_NUMBER_TEXT}")
     if text.lstrip("-").replace(".", "", 1).isdigit():
-        return _from_epoch(Decimal(text))
+        return _from_epoch(text)
     try:
-        return _aware(datetime.fromisoformat(text.replace(" ", "T", 1)))
+        moment = datetime.fromisoformat(text.replace(" ", "T", 1))
     except ValueError:
         raise _fail("datetime_parsing", "not an ISO date or time") from None
+    return _aware(moment)
 
 
-def _from_epoch(number: Decimal) -> datetime:
+def _from_epoch(value: Any) -> datetime:
+    """Epoch seconds or milliseconds, range-checked as a Decimal before any float or datetime sees it."""
+    try:
+        number = to_decimal(value)
+    except PydanticCustomError:
+        raise _fail("datetime_range", f"epoch {_shown(str(value))} is out of range") from None
     seconds = number / 1000 if abs(number) >= _EPOCH_MS_THRESHOLD else number
+    if not _MIN_EPOCH <= seconds <= _MAX_EPOCH:
+        raise _fail("datetime_range", f"epoch {_shown(str(value))} is out of range "
+                                      f"({MIN_MOMENT.date()} to {MAX_MOMENT.date()})")
     return datetime.fromtimestamp(float(seconds), tz=UTC)
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    """The moment with a zone (naive = UTC), checked to lie between MIN_MOMENT and MAX_MOMENT in UTC."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    try:
+        in_utc = aware.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is in the year 0 in UTC
+        in_utc = None
+    if in_utc is None or not MIN_MOMENT <= in_utc <= MAX_MOMENT:
+        raise _fail("datetime_range", f"{aware.isoformat()} is out of range once converted to UTC "
+                                      f"({MIN_MOMENT.date()} to {MAX_MOMENT.date()})")
+    return aware
 
 
 def to_date(value: Any) -> date:
