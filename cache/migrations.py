@@ -443,3 +443,15 @@ def carrier_invoice_key_indexes(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS carrier_invoices_party ON carrier_invoices(coalesce(coalesce(carrier, carrier_id), ''))",
         "CREATE INDEX IF NOT EXISTS carrier_invoices_issue_day ON carrier_invoices(coalesce(substr(issue_date, 1, 10), ''))",
     ])
+
+
+@MIGRATIONS(name="0021_upload_lines")
+def upload_lines(db: Database) -> None:
+    # Issue 22: one `order_uploads` row per order line of an upload job, whatever the attempts. `line`: the
+    # order's position in the job's batch (NULL on rows written before this migration, one per attempt);
+    # `attempt`: the job's fence when the row was last written (actions/orders.py).
+    _run(db, [
+        "ALTER TABLE order_uploads ADD COLUMN line INTEGER",
+        "ALTER TABLE order_uploads ADD COLUMN attempt INTEGER",
+        "CREATE UNIQUE INDEX order_uploads_line ON order_uploads(job_id, line) WHERE line IS NOT NULL",
+    ])
