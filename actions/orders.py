@@ -5,8 +5,11 @@ Why it can be repeated safely: each order's `order_identifier` comes from its bu
 second order (seeds/000 line 392). The job's dedupe key (a digest of the batch) also keeps a double click
 from queueing the same batch twice while it runs.
 
-Each order gets one `order_uploads` row per attempt (keyed by Qargo's upload_id) and one audit entry
-when its upload reaches a final status (or could not be sent).
+Each order line gets one `order_uploads` row whatever the attempts (keyed by job and line; the row carries
+the upload_id of its latest send) and one audit entry when its upload reaches a final status (or could not be
+sent). A job taken over after a crash (cache/jobs.py) polls the uploads its earlier attempt left in flight
+instead of sending them again, sends only lines never sent, and sends again a line whose send was cut off
+before Qargo's answer was stored (row status SENDING), noting so. Every row write is fenced like progress.
 """
 
 from __future__ import annotations
@@ -80,6 +83,9 @@ def cancel_order(db: Database, actor: Actor, order: OrderInput) -> int:
 
 # ----------------------------------------------------------------------------- the job
 
+Pending = dict[str, tuple[int, OrderInput]]  # upload_id -> (line, order), uploads not final yet
+SENDING = "SENDING"  # ours: the row is written, the POST may or may not have reached Qargo
+
 
 @handler(KIND)
 def _upload_job(worker: Worker, db: Database, job: jobs.Job) -> dict[str, Any]:
@@ -88,57 +94,90 @@ def _upload_job(worker: Worker, db: Database, job: jobs.Job) -> dict[str, Any]:
 
 def run_upload(db: Database, settings: Settings, job: jobs.Job, polling: Polling = Polling(),
                client: VendorClient | None = None) -> dict[str, Any]:
-    """Upload every order of the job, then poll until each is final; returns a summary."""
+    """Send every order line no attempt has sent yet, poll every upload not final (an earlier attempt's
+    too) and return a summary of the job's rows: one per order line, whatever the attempts."""
     orders = [OrderInput.model_validate(p) for p in job.payload["orders"]]
     own = client is None
     client = client or make_client(settings, "qargo")
     try:
-        pending = {}
-        for order in orders:
-            pending.update(_send(db, client, job, order))
-            jobs.progress(db, job.job_id, _final_count(db, job.job_id), len(orders), "sending orders to Qargo")
+        pending, unsent = _resume(db, job, orders)
+        for line in unsent:
+            pending.update(_send(db, client, job, line, orders[line]))
+            jobs.progress(db, job.job_id, _final_count(db, job.job_id), len(orders), "sending orders to Qargo",
+                          fence=job.fence)
         _poll(db, client, job, pending, len(orders), polling)
     finally:
         if own:
             client.close()
     result = summary(db, job.job_id)
-    jobs.progress(db, job.job_id, len(orders) - result["pending"], len(orders), message(result))
+    jobs.progress(db, job.job_id, len(orders) - result["pending"], len(orders), message(result), fence=job.fence)
     return result
 
 
-def _send(db: Database, client: VendorClient, job: jobs.Job, order: OrderInput) -> dict[str, OrderInput]:
-    """POST one order; returns {upload_id: order} while it is still processing at Qargo."""
+def _resume(db: Database, job: jobs.Job, orders: list[OrderInput]) -> tuple[Pending, list[int]]:
+    """What earlier attempts left: uploads Qargo accepted but that are not final (polled, not sent again),
+    and lines never sent or whose send was cut off before Qargo's answer was stored (sent: safe, below)."""
+    rows = {line: (upload_id, status) for line, upload_id, status in db.conn.execute(
+        "SELECT line, upload_id, status FROM order_uploads WHERE job_id = ? AND line IS NOT NULL", [job.job_id])}
+    pending: Pending = {}
+    unsent: list[int] = []
+    for line, order in enumerate(orders):
+        upload_id, status = rows.get(line, (None, SENDING))
+        if status == SENDING:
+            unsent.append(line)
+        elif status not in FINAL and upload_id is not None:
+            pending[upload_id] = (line, order)
+    return pending, unsent
+
+
+def _send(db: Database, client: VendorClient, job: jobs.Job, line: int, order: OrderInput) -> Pending:
+    """POST one order line; returns {upload_id: (line, order)} while it is still processing at Qargo.
+
+    The row is written (fenced) before the POST, so a holder that lost the job sends nothing more. A line
+    whose earlier send was cut off is sent again: Qargo deduplicates on order_identifier and identical
+    repeats are idempotent (seeds/000 line 392), and it cannot be looked up by identifier (line 394)."""
+    local = f"local-{job.job_id}-{line}"
+    note = _resend_note(db, job, line)
+    _record(db, job, line, order, local, SENDING, None, note)  # LeaseLost here: nothing sent
     try:
         answer = upload_order(client, order)
     except VendorError as exc:
-        upload_id = f"local-{job.job_id}-{order.order_identifier}"
-        _store(db, job, order, upload_id, "FAILED", None, str(exc))
-        _audit(db, job, order, "FAILED", upload_id, None, str(exc))
+        _record(db, job, line, order, local, "FAILED", None, _join(note, str(exc)))
         return {}
     status = str(answer.upload_status)
-    _store(db, job, order, answer.upload_id, status, answer.order_id, None)
-    if status in FINAL:
-        _audit(db, job, order, status, answer.upload_id, answer.order_id, None)
-        return {}
-    return {answer.upload_id: order}
+    _record(db, job, line, order, answer.upload_id, status, answer.order_id, note)
+    return {} if status in FINAL else {answer.upload_id: (line, order)}
 
 
-def _poll(db: Database, client: VendorClient, job: jobs.Job, pending: dict[str, OrderInput], total: int,
+def _resend_note(db: Database, job: jobs.Job, line: int) -> str | None:
+    row = db.conn.execute("SELECT attempt FROM order_uploads WHERE job_id = ? AND line = ? AND status = ?",
+                          [job.job_id, line, SENDING]).fetchone()
+    if row is None:
+        return None
+    return (f"sent again: attempt {row[0]} stopped before Qargo's answer was stored (a DUPLICATE here most "
+            "likely means that send created the order)")
+
+
+def _join(*parts: str | None) -> str | None:
+    return "; ".join(p for p in parts if p) or None
+
+
+def _poll(db: Database, client: VendorClient, job: jobs.Job, pending: Pending, total: int,
           polling: Polling) -> None:
     deadline = polling.clock() + polling.timeout
     while pending and polling.clock() < deadline:
         polling.sleep(polling.interval)
-        for upload_id, order in list(pending.items()):
+        for upload_id, (line, order) in list(pending.items()):
             answer, error = _status(client, upload_id)
             if answer is None or str(answer.upload_status) not in FINAL:
                 continue
             status = str(answer.upload_status)
-            _update(db, upload_id, status, answer.order_id, error)
-            _audit(db, job, order, status, upload_id, answer.order_id, error)
+            _record(db, job, line, order, upload_id, status, answer.order_id, error, keep_note=True)
             del pending[upload_id]
-            jobs.progress(db, job.job_id, _final_count(db, job.job_id), total, f"{order.order_identifier}: {status}")
+            jobs.progress(db, job.job_id, _final_count(db, job.job_id), total,
+                          f"{order.order_identifier}: {status}", fence=job.fence)
     for upload_id in pending:  # not final in time: left as is, with a note; the row shows the last status
-        _update(db, upload_id, None, None, f"still processing at Qargo after {polling.timeout:.0f} s; check later")
+        _note(db, job, upload_id, f"still processing at Qargo after {polling.timeout:.0f} s; check later")
 
 
 def _status(client: VendorClient, upload_id: str) -> tuple[OrderImport | None, str | None]:
@@ -156,24 +195,38 @@ def _status(client: VendorClient, upload_id: str) -> tuple[OrderImport | None, s
 # ----------------------------------------------------------------------------- storage
 
 
-def _store(db: Database, job: jobs.Job, order: OrderInput, upload_id: str, status: str,
-           order_id: str | None, error: str | None) -> None:
+def _record(db: Database, job: jobs.Job, line: int, order: OrderInput, upload_id: str, status: str,
+            order_id: str | None, error: str | None, keep_note: bool = False) -> None:
+    """Write the line's one row, fenced like progress (`jobs.LeaseLost`, nothing written, when this holder
+    lost the job); a final status is audited in the same transaction. `keep_note`: Qargo's error follows
+    the row's resend note instead of replacing it."""
     now = iso(utcnow())
     with transaction(db):
-        db.conn.execute(
-            "INSERT OR REPLACE INTO order_uploads (upload_id, order_identifier, operation, status, order_id, "
-            "error, payload_digest, requested_by, job_id, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [upload_id, order.order_identifier, str(order.operation), status, order_id, error,
-             audit.payload_digest(order.payload()), job.requested_by, job.job_id, now, now])
+        jobs.ensure_held(db, job.job_id, job.fence)
+        row = db.conn.execute("SELECT error FROM order_uploads WHERE job_id = ? AND line = ?",
+                              [job.job_id, line]).fetchone()
+        if row is None:
+            db.conn.execute(
+                "INSERT INTO order_uploads (upload_id, order_identifier, operation, status, order_id, error, "
+                "payload_digest, requested_by, job_id, line, attempt, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [upload_id, order.order_identifier, str(order.operation), status, order_id, error,
+                 audit.payload_digest(order.payload()), job.requested_by, job.job_id, line, job.fence, now, now])
+        else:
+            text = _join(row[0] if keep_note and row[0] and row[0].startswith("sent again") else None, error)
+            db.conn.execute(
+                "UPDATE order_uploads SET upload_id = ?, status = ?, order_id = coalesce(?, order_id), error = ?, "
+                "attempt = ?, updated_at = ? WHERE job_id = ? AND line = ?",
+                [upload_id, status, order_id, text, job.fence, now, job.job_id, line])
+        if status in FINAL:
+            _audit(db, job, order, status, upload_id, order_id, error)
 
 
-def _update(db: Database, upload_id: str, status: str | None, order_id: str | None, error: str | None) -> None:
+def _note(db: Database, job: jobs.Job, upload_id: str, text: str) -> None:
     with transaction(db):
-        db.conn.execute(
-            "UPDATE order_uploads SET status = coalesce(?, status), order_id = coalesce(?, order_id), "
-            "error = ?, updated_at = ? WHERE upload_id = ?",
-            [status, order_id, error, iso(utcnow()), upload_id])
+        jobs.ensure_held(db, job.job_id, job.fence)
+        db.conn.execute("UPDATE order_uploads SET error = ?, updated_at = ? WHERE upload_id = ?",
+                        [text, iso(utcnow()), upload_id])
 
 
 def _audit(db: Database, job: jobs.Job, order: OrderInput, status: str, upload_id: str,
@@ -192,10 +245,10 @@ def _final_count(db: Database, job_id: int) -> int:
 
 
 def uploads_for_job(db: Database, job_id: int) -> list[dict[str, Any]]:
-    """The job's `order_uploads` rows, in the order they were sent (for the page and the CLI)."""
+    """The job's `order_uploads` rows, one per order line in the batch's order (for the page and the CLI)."""
     cursor = db.conn.execute(
         "SELECT upload_id, order_identifier, operation, status, order_id, error, requested_by, job_id, "
-        "created_at, updated_at FROM order_uploads WHERE job_id = ? ORDER BY rowid", [job_id])
+        "created_at, updated_at FROM order_uploads WHERE job_id = ? ORDER BY line, rowid", [job_id])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor]
 

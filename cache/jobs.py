@@ -1,9 +1,10 @@
 """The jobs queue: pages enqueue actions, workers claim and run them, pages read progress.
 
 Life cycle: queued -> running -> done | failed (or queued -> cancelled). A running job holds a
-lease (`lease_until`) that `progress`/`heartbeat` extend; if its worker dies, the lease expires
-and `recover_stale` (also run by every `claim_next`) puts the job back in the queue, or fails it
-after `max_attempts`.
+lease (`lease_until`) that `progress`/`heartbeat` extend; if its worker dies, `recover_stale` (also run
+by every claim) puts the job back in the queue, or fails it after `max_attempts`: at once when its
+holder (`worker_id`, "host:pid:...") was a process on this host that no longer exists, else when the
+lease has expired (another host's process can only be judged by its lease).
 
 Concurrency: `claim_next` runs under `BEGIN IMMEDIATE` and moves exactly one queued row to
 running with `UPDATE ... WHERE status = 'queued' RETURNING`, so two workers (threads or
@@ -16,6 +17,7 @@ Fencing: every claim raises the job's `fence` by one and hands it to the claimer
 can neither extend the lease, report progress nor write a result. Callers pass `fence=job.fence`;
 without it, the fence this thread claimed the job with is used (so action handlers that call
 `progress(db, job.job_id, ...)` are fenced too), and a job this thread never claimed is unfenced.
+A handler's own rows are fenced the same way: `ensure_held` inside the row's write transaction.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from cache.db import iso, transaction, utcnow
+from cache.sync.runs import gone_here
 
 DEFAULT_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 3
@@ -159,6 +162,15 @@ def _lost(db: Database, job_id: int, what: str) -> LeaseLost:
                      f"{what} not written")
 
 
+def ensure_held(db: Database, job_id: int, fence: int) -> None:
+    """Call inside the write transaction of a handler's own row: `LeaseLost` (and the row is not written)
+    unless the job still runs under `fence`. The check and the write commit together."""
+    held = db.conn.execute("SELECT 1 FROM jobs WHERE job_id = ? AND fence = ? AND status = 'running'",
+                           [job_id, fence]).fetchone()
+    if held is None:
+        raise _lost(db, job_id, "row")
+
+
 def heartbeat(db: Database, job_id: int, *, lease: timedelta = DEFAULT_LEASE,
               now: datetime | None = None, fence: int | None = None) -> None:
     """Extend a running job's lease; call more often than the lease length. `LeaseLost` if not ours."""
@@ -217,9 +229,11 @@ def cancel(db: Database, job_id: int, now: datetime | None = None) -> bool:
 
 
 def recover_stale(db: Database, *, now: datetime | None = None, max_attempts: int = MAX_ATTEMPTS) -> int:
-    """Re-queue running jobs whose lease expired (their worker died); fail those out of attempts."""
+    """Re-queue running jobs whose holder is gone (a dead process on this host, or an expired lease); fail
+    those out of attempts."""
     moment = iso(now or utcnow())
     with transaction(db):
+        _expire_dead_holders(db, moment)
         failed = db.conn.execute(
             "UPDATE jobs SET status = 'failed', finished_at = ?, lease_until = NULL, "
             "error = 'the worker stopped responding ' || attempts || ' times; queue the action again' "
@@ -227,9 +241,23 @@ def recover_stale(db: Database, *, now: datetime | None = None, max_attempts: in
             [moment, moment, max_attempts]).rowcount
         requeued = db.conn.execute(
             "UPDATE jobs SET status = 'queued', worker_id = NULL, lease_until = NULL, "
-            "message = 'worker lease expired; queued again' "
-            "WHERE status = 'running' AND lease_until < ?", [moment]).rowcount
+            "message = CASE WHEN lease_until = ? THEN 'the process running it (' || worker_id || ') is gone; "
+            "queued again' ELSE 'worker lease expired; queued again' END "
+            "WHERE status = 'running' AND lease_until < ?", [_BEFORE_ANY_TIME, moment]).rowcount
     return failed + requeued
+
+
+def _expire_dead_holders(db: Database, moment: str) -> None:
+    """A running job whose holder process died on this host needs no 5-minute wait: end its lease now."""
+    running = db.conn.execute("SELECT job_id, worker_id FROM jobs WHERE status = 'running' "
+                              "AND lease_until >= ?", [moment]).fetchall()
+    for job_id, worker_id in running:
+        if gone_here(worker_id):
+            db.conn.execute("UPDATE jobs SET lease_until = ? WHERE job_id = ? AND status = 'running'",
+                            [_BEFORE_ANY_TIME, job_id])
+
+
+_BEFORE_ANY_TIME = "0000-00-00T00:00:00.000Z"  # sorts before every iso() timestamp
 
 
 def get(db: Database, job_id: int) -> Job | None:

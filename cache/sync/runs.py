@@ -82,9 +82,17 @@ def sweep(db: Database, now: datetime) -> int:
 def _abandoned(holder: str | None, lease_until: str | None, now: datetime) -> bool:
     if lease_until is None or lease_until < iso(now):
         return True
-    host, _, pid = (holder or "").rpartition(":")
+    return gone_here(holder)
+
+
+def gone_here(holder: str | None) -> bool:
+    """True when `holder` ("host:pid", or "host:pid:more" like a job's worker id) names a process on this
+    host that no longer exists. Another machine's holder (or our own process) is never called gone: only
+    its lease can tell. The one rule for sync runs and jobs (cache/jobs.py `recover_stale`)."""
+    host, _, rest = (holder or "").partition(":")
+    pid = rest.partition(":")[0]
     if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
-        return False  # another machine's (or our own thread's) run: only its lease can tell
+        return False
     return not _alive(int(pid))
 
 
