@@ -25,9 +25,9 @@ from services.cargobase import resources as cargobase
 from services.cargobase.client import make_client
 from services.cargobase.models import InvoicePage
 from services.settings import Settings
+from tests.vendor_docs import seed_lines
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "004_b52ade3132037b87.txt"
-LINES = SEED.read_text(encoding="utf-8").splitlines()
+LINES = seed_lines("004")  # seeds/004, transcribed in tests/fixtures/vendor_docs (lines 32-40, 62-70)
 
 
 def documented_values() -> dict[str, str]:

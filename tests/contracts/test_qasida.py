@@ -1,7 +1,7 @@
 """Qasida contract: the vendor's document (seeds/003), not our sandbox, is the reference.
 
-Built only from /work/shared/seeds/003: each list the sync reads is located by the line of its parameter
-table; its example response is served as the vendor's answer, parsed by the client and mapped, and compared
+Built only from seeds/003 (transcribed in tests/fixtures/vendor_docs): each list the sync reads is located
+by the line of its parameter table; its example response is served as the vendor's answer, parsed by the client and mapped, and compared
 with the row computed by hand from that example. Every parameter the client sends must be one of the list's
 documented parameters (same name, in the query, where the document lists them), and the required ones must
 be there. Then sandbox round trips: a claim or liability settled at the vendor is settled in the cache after
@@ -33,9 +33,9 @@ from services.qasida import resources as qr
 from services.qasida.client import QasidaClient, make_client
 from services.settings import Settings
 from tests.conftest import StartSandbox
+from tests.vendor_docs import seed_lines
 
-SEED = next(Path("/work/shared/seeds").glob("003_*.txt"))
-LINES = SEED.read_text(encoding="utf-8").splitlines()
+LINES = seed_lines("003")  # seeds/003, the lists below transcribed in tests/fixtures/vendor_docs
 _ROW = re.compile(r"^\}?\| (\w+)( required)? \| ")
 
 

@@ -28,10 +28,11 @@ from services.quaderno import resources as qr
 from services.quaderno.client import make_client
 from services.quaderno.models import Invoice
 from services.settings import Settings
+from tests.vendor_docs import seed_lines, spec_path
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-SEED = (SHARED / "seeds" / "001_39b4fda2ac1f3a3f.txt").read_text(encoding="utf-8").splitlines()
-EXTRACTED = SHARED / "vendor-specs" / "quaderno" / "extracted"
+# seeds/001 and the recordings, transcribed in tests/fixtures/vendor_docs (seed lines 88-93, 1124-1136, 1491).
+SEED = seed_lines("001")
+EXTRACTED = spec_path("vendor-specs/quaderno/extracted")
 
 
 def recorded_invoices() -> dict[tuple[str, int], dict[str, Any]]:

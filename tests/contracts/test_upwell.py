@@ -21,10 +21,10 @@ from cache.ingest import BadEvent, Outcome, ingest_upwell
 from cache.schema import migrate
 from cache.statuses import upwell_ended, upwell_outstanding, upwell_outstanding_sql
 from services.upwell.models import Operation
+from tests.vendor_docs import seed_lines, upwell_partial_example
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-SEED = (SHARED / "seeds" / "002_802ce0a553dd818d.txt").read_text(encoding="utf-8").splitlines()
-PARTIAL = (SHARED / "vendor-specs" / "upwell" / "onCarrierInvoiceEvent.docs-example.partial.txt").read_text()
+SEED = seed_lines("002")  # seeds/002, transcribed in tests/fixtures/vendor_docs (lines 4-93, 95-148)
+PARTIAL = upwell_partial_example()  # vendor-specs/upwell/onCarrierInvoiceEvent.docs-example.partial.txt
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
 
