@@ -126,11 +126,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import threading
 
     import actions  # noqa: F401 - registers the action job handlers
-    import ui.data  # registers the pages' summaries: the worker rebuilds them after syncs
-    import ui.details  # noqa: F401
+    import cache.page_summaries  # noqa: F401 - registers the pages' summaries (rebuilt after syncs), below ui/
     from cache.worker import Worker
     from services.settings import get_settings
 
+    if args.once:
+        count = Worker(get_settings()).run_once()
+        print(f"opsdash worker: one pass, {count} jobs run", flush=True)
+        return 0
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -140,8 +143,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_webhooks(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    """The receiver alone, with read timeouts and connection caps (cache/webhook_server.py)."""
+    from cache.webhook_server import serve as serve_webhooks
     from cache.webhooks import WebhookConfigError, webhook_app
 
     try:
@@ -151,7 +154,7 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
         return 2
     print(f"opsdash webhooks: POST /webhooks/upwell and /webhooks/qargo on http://{args.host}:{args.port}",
           flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    serve_webhooks(app, args.host, args.port)
     return 0
 
 
@@ -346,6 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_sync)
 
     p = sub.add_parser("worker", help="run scheduled syncs and queued jobs (when the dashboard's is off)")
+    p.add_argument("--once", action="store_true",
+                   help="one pass: queue what is due, run every queued job, then exit (e.g. from cron)")
     p.set_defaults(handler=cmd_worker)
 
     p = sub.add_parser("webhooks", help="serve the webhook receiver alone")

@@ -11,8 +11,9 @@ authorizer while it runs, so no list of dependencies is kept by hand.
 
 Writers keep them fresh: the worker's scheduler calls `refresh`, which rebuilds every summary read
 in the last day whose data changed, so the first viewer after a sync does not pay for the rebuild
-either. A summary whose builder is not registered in this process (the standalone `opsdash worker`
-does not import the pages' loaders) is rebuilt by its next reader instead.
+either. The pages' builders are registered by cache/page_summaries.py, which both the UI and the
+standalone `opsdash worker` import; a summary whose builder is not registered in this process is rebuilt
+by its next reader instead.
 
 Stored rows (`summaries`, migration 0011_perf): `key` (name + arguments), `version` (the token
 `t1=5;t2=9;today=2026-11-29;code=<digest of the sources>`), the pickled `value` (our own objects, in our own file), `read_at`.

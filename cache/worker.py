@@ -126,6 +126,23 @@ class Worker:
             db.close()
 
 
+    def run_once(self) -> int:
+        """One scheduler pass, then every job queued until the queue is empty (`opsdash worker --once`,
+        e.g. from cron); returns how many jobs ran."""
+        db = connect(self.settings.opsdash_db)
+        migrate(db)
+        count = 0
+        try:
+            # the second pass rebuilds the summaries the first pass's jobs changed and folds their keys; what
+            # it queues (nothing is due again so soon but periodic work) runs too
+            for _ in range(2):
+                self._schedule_safely(db)
+                while self.run_next(db) is not None:
+                    count += 1
+        finally:
+            db.close()
+        return count
+
     def _schedule_safely(self, db: Database) -> None:
         try:
             self.schedule_due(db)

@@ -15,9 +15,10 @@ Write a new loader with the decorator:
 Arguments and results must be picklable (dataclasses, lists, pandas frames). Call `clear()`
 after a write the user should see at once (ui.actions does).
 
-The data loaders below use `@versioned` (ui/versioned.py) instead of the TTL: their results are kept
-per data version (in SQLite too, for every viewer and process) and rebuilt only when a table they read
-was written; `@loader` stays for views that depend on the clock (freshness, rate budgets).
+The data loaders below are `versioned(...)` (ui/versioned.py) builders of cache/page_summaries.py instead
+of the TTL: their results are kept per data version (in SQLite too, for every viewer and process) and rebuilt
+only when a table they read was written (the standalone worker rebuilds them too, without this module);
+`@loader` stays for views that depend on the clock (freshness, rate budgets).
 """
 
 from __future__ import annotations
@@ -32,16 +33,16 @@ import streamlit as st
 from sqlite_utils import Database
 
 from cache import freshness as fresh
-from cache import health, jobs, keyed, kpis, reorder
+from cache import health, jobs, kpis
+from cache import page_summaries as ps
 from cache.db import utcnow
-from cache.queries import Page, query_dataset
 from cache.schema import session
 from services.settings import get_settings
 from ui.versioned import versioned
 
 READ_TTL_S = 30  # loaders of clock-dependent views (freshness "3 min ago"); data loaders are
 # @versioned (ui/versioned.py): recomputed only when the tables they read were written
-PAGE_SIZE = 50
+PAGE_SIZE = ps.PAGE_SIZE
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -79,15 +80,9 @@ def now() -> datetime:
     return utcnow()
 
 
-@versioned
-def dataset_page(
-    db: Database, name: str, filters: Mapping[str, Any] | None = None, *,
-    limit: int = PAGE_SIZE, offset: int = 0, order_by: str | None = None,
-) -> Page:
-    """One page of a contract dataset (cache/datasets.py), filtered and sorted in SQL; its total from a
-    per-key summary (cache/keyed.py) when one answers the filters."""
-    total = keyed.count(db, name, filters, now())
-    return query_dataset(db, name, filters, limit=limit, offset=offset, order_by=order_by, total=total)
+# The summaries' builders live below the UI (cache/page_summaries.py), so the standalone worker rebuilds
+# them without importing streamlit; here they are only cached per data version for the pages.
+dataset_page = versioned(ps.dataset_page)
 
 
 @loader
@@ -118,59 +113,25 @@ def overview_kpis(orders: Mapping[str, Any], invoices: Mapping[str, Any]) -> kpi
                          stock_kpis(), tax_id_kpis(), sum(by_status.values()))
 
 
-@versioned
-def order_kpis(db: Database, orders: Mapping[str, Any]) -> tuple[dict[str, int], int]:
-    return kpis.orders_by_status(db, now(), orders), kpis.late_orders(db, now(), orders)
-
-
-@versioned
-def money_kpis(db: Database, invoices: Mapping[str, Any], direction: str) -> kpis.Outstanding:
-    return kpis.outstanding(db, now(), direction, invoices)
-
-
-@versioned
-def stock_kpis(db: Database) -> kpis.StockSummary:
-    return kpis.stock_summary(db, now())
-
-
-@versioned
-def tax_id_kpis(db: Database) -> dict[str, int]:
-    return kpis.tax_ids(db)
-
-
-@versioned
-def orders_over_time(db: Database, orders: Mapping[str, Any]) -> pd.DataFrame:
-    return kpis.orders_over_time(db, now(), orders)
-
-
-@versioned
-def outstanding_aging(db: Database, invoices: Mapping[str, Any], direction: str = "receivable") -> pd.DataFrame:
-    """Aging of one direction (receivable | payable), the one bucket definition of cache/calendar.py."""
-    return kpis.aging(db, now(), invoices, direction)
+order_kpis = versioned(ps.order_kpis)
+money_kpis = versioned(ps.money_kpis)
+stock_kpis = versioned(ps.stock_kpis)
+tax_id_kpis = versioned(ps.tax_id_kpis)
+orders_over_time = versioned(ps.orders_over_time)
+outstanding_aging = versioned(ps.outstanding_aging)
 
 
 def receivables_aging(invoices: Mapping[str, Any]) -> pd.DataFrame:
     return outstanding_aging(invoices, "receivable")
 
 
-@versioned
-def stock_below(db: Database) -> pd.DataFrame:
-    return kpis.stock_below_by_warehouse(db, now())
+stock_below = versioned(ps.stock_below)
 
 
 # --- Stock: reorder levels (ours) -----------------------------------------------------------------
 
-@versioned
-def reorder_levels(db: Database) -> list[dict[str, Any]]:
-    """Every reorder level as the CSV shows it (cache/reorder.py)."""
-    return reorder.rows(db)
-
-
-@versioned
-def warehouse_choices(db: Database) -> list[str]:
-    """Warehouse numbers (else names) the editor offers; '' = every warehouse."""
-    rows = db.conn.execute("SELECT coalesce(code, name, warehouse_id) FROM qasida_warehouses ORDER BY 1")
-    return ["", *(r[0] for r in rows)]
+reorder_levels = versioned(ps.reorder_levels)
+warehouse_choices = versioned(ps.warehouse_choices)
 
 
 # --- Sync & health ------------------------------------------------------------------------------

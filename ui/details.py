@@ -1,11 +1,11 @@
 """Glue for the Orders, Invoices, Tax and Stock pages: cached detail/aggregate loaders and a
 paged table whose rows can be selected to open details.
 
-Loaders wrap `cache.details` with `ui.versioned.versioned` (rebuilt only when the tables they read
-were written; own connection per call). `selectable_table` is a readable table (ui/tables.py) plus
-`on_select="rerun"`: it returns the selected row (raw values, money still in minor units) or None; the
-selection is kept by the record's id, never its position (see there). `small_table` shows a few detail
-rows the same way.
+Loaders wrap the builders of `cache.page_summaries` (over `cache.details`) with `ui.versioned.versioned`
+(rebuilt only when the tables they read were written; own connection per call). `selectable_table` is a
+readable table (ui/tables.py) plus `on_select="rerun"`: it returns the selected row (raw values, money still
+in minor units) or None; the selection is kept by the record's id, never its position (see there).
+`small_table` shows a few detail rows the same way.
 """
 
 from __future__ import annotations
@@ -15,50 +15,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import streamlit as st
-from sqlite_utils import Database
 
-from cache import details
-from cache.queries import Page, Row, query_dataset
+from cache import page_summaries as ps
+from cache.queries import Page, Row
 from ui import data, downloads, safe, tables, widgets
 from ui.versioned import versioned
 
-
-@versioned
-def order_details(db: Database, source: str, order_id: str) -> details.OrderDetails:
-    return details.order_details(db, source, order_id)
-
-
-@versioned
-def invoice_details(db: Database, source: str, invoice_number: str) -> details.InvoiceDetails:
-    return details.invoice_details(db, source, invoice_number)
-
-
-@versioned
-def counterparty_totals(db: Database, query: Mapping[str, Any], limit: int | None = None) -> list[Row]:
-    """Outstanding per counterparty and currency; `limit`: the ones with most invoices first."""
-    return details.totals_by_counterparty(db, query, limit=limit)
-
-
-@versioned
-def counterparty_count(db: Database, query: Mapping[str, Any]) -> int:
-    return details.counterparties(db, query)
-
-
-@versioned
-def aging(db: Database, query: Mapping[str, Any]) -> list[Row]:
-    return details.aging_buckets(db, query)
-
-
-@versioned
-def warehouse_totals(db: Database, query: Mapping[str, Any]) -> list[Row]:
-    return details.warehouse_totals(db, query)
-
-
-@versioned
-def explained_page(db: Database, name: str, offset: int = 0) -> Page:
-    """A page of `tax_calculations` or `tax_id_validations` with an `explanation` column."""
-    page = query_dataset(db, name, limit=data.PAGE_SIZE, offset=offset)
-    return Page(details.with_explanations(page.rows, name), page.total, (*page.columns, "explanation"))
+# Builders below the UI (cache/page_summaries.py: the standalone worker rebuilds them too), cached here.
+order_details = versioned(ps.order_details)
+invoice_details = versioned(ps.invoice_details)
+counterparty_totals = versioned(ps.counterparty_totals)
+counterparty_count = versioned(ps.counterparty_count)
+aging = versioned(ps.aging)
+warehouse_totals = versioned(ps.warehouse_totals)
+explained_page = versioned(ps.explained_page)
 
 
 def load_page(name: str, query: Mapping[str, Any], key: str, order_by: str | None = None) -> Page:
