@@ -1,4 +1,5 @@
-"""Qargo contract, from the vendor's own material only (../shared/vendor-specs/qargo, seeds/000).
+"""Qargo contract, from the vendor's own material only (vendor-specs/qargo, seeds/000; transcribed in
+tests/fixtures/vendor_docs).
 
 - every status value of the OpenAPI's VisibilityOrderStatus has a meaning (cache/statuses.py);
 - every request our client makes is a documented path and verb, with documented parameter names in
@@ -18,7 +19,6 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 from openapi_schema_validator import OAS31Validator, oas31_format_checker
 from pydantic import SecretStr
 from sqlite_utils import Database
@@ -33,8 +33,8 @@ from services.qargo import resources as qr
 from services.qargo.client import make_client
 from services.qargo.models import Charge, OrderInput, OrderStatus
 from services.settings import Settings
+from tests import vendor_docs
 
-SPECS = Path(__file__).resolve().parents[3] / "shared" / "vendor-specs" / "qargo"
 ORDER_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
@@ -49,14 +49,12 @@ def db(tmp_path: Path) -> Iterator[Database]:
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with open(SPECS / "qargo-tms-openapi-v1.2.0-2026.yml", encoding="utf-8") as fh:
-        return dict(yaml.load(fh, Loader=loader))
+    return vendor_docs.qargo_openapi("2026")  # trimmed copy of vendor-specs/qargo/...-2026.yml
 
 
 @pytest.fixture(scope="module")
 def spec_2025() -> dict[str, Any]:
-    return dict(json.loads((SPECS / "qargo-tms-openapi-v1.2.0-2025-09.json").read_text(encoding="utf-8")))
+    return vendor_docs.qargo_openapi("2025-09")  # trimmed copy of vendor-specs/qargo/...-2025-09.json
 
 
 def valid(document: dict[str, Any], schema: dict[str, Any], body: Any) -> list[str]:
@@ -98,16 +96,8 @@ class Recorder:
 
 
 def postman_upload_body() -> dict[str, Any]:
-    collection = json.loads((SPECS / "qargo-postman-collection-example.json").read_text(encoding="utf-8"))
-    stack = list(collection["item"])
-    while stack:
-        item = stack.pop(0)
-        stack.extend(item.get("item", []))
-        request = item.get("request") or {}
-        raw_url = request.get("url", {}).get("raw", "") if isinstance(request.get("url"), dict) else ""
-        if request.get("method") == "POST" and raw_url.endswith("/v1/orders/order/upload"):
-            return dict(json.loads(request["body"]["raw"]))
-    raise AssertionError("no upload example in the Postman collection")
+    """The Postman collection's POST /v1/orders/order/upload example body (tests/fixtures/vendor_docs)."""
+    return vendor_docs.postman_upload_body()
 
 
 CALLS: dict[str, Callable[[Any], Any]] = {
