@@ -8,7 +8,6 @@ import json
 import time
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,8 +15,9 @@ import pytest
 
 from sandbox.context import Limits, SandboxConfig
 from tests.conftest import StartSandbox
+from tests.vendor_docs import spec_path
 
-RECORDED = Path(__file__).resolve().parents[3] / "shared" / "vendor-specs" / "quaderno" / "extracted"
+RECORDED = spec_path("vendor-specs/quaderno/extracted")  # copies, tests/fixtures/vendor_docs
 KEY = "sk_sandbox_quaderno"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,8 +22,9 @@ from services.core import (
 )
 from services.core.auth import TokenHeader
 from services.core.errors import parse_field_errors, redact
+from tests.vendor_docs import spec_path
 
-QUADERNO = Path(__file__).resolve().parents[3] / "shared" / "vendor-specs" / "quaderno" / "extracted"
+QUADERNO = spec_path("vendor-specs/quaderno/extracted")  # copies, tests/fixtures/vendor_docs
 
 
 def response(status: int, body: Any = None, headers: dict[str, str] | None = None) -> httpx.Response:

@@ -6,7 +6,6 @@ import itertools
 import json
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,8 +24,9 @@ from services.core import (
     VendorSpec,
 )
 from services.core.auth import TokenHeader
+from tests.vendor_docs import spec_path
 
-QUADERNO = Path(__file__).resolve().parents[3] / "shared" / "vendor-specs" / "quaderno" / "extracted"
+QUADERNO = spec_path("vendor-specs/quaderno/extracted")  # copies, tests/fixtures/vendor_docs
 BASE = "https://v.example/api"
 
 

@@ -31,9 +31,9 @@ from services.quaderno import resources as qr
 from services.quaderno.client import NotConfigured, make_client
 from services.quaderno.models import Credit, Invoice
 from services.settings import Settings
+from tests.vendor_docs import spec_path
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-EXTRACTED = SHARED / "vendor-specs" / "quaderno" / "extracted"
+EXTRACTED = spec_path("vendor-specs/quaderno/extracted")  # copies, tests/fixtures/vendor_docs
 RECORDED_BASE = "http://quaderno.lvh.me:3000/api"
 
 

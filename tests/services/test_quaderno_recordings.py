@@ -13,9 +13,9 @@ import pytest
 from pydantic import BaseModel, TypeAdapter
 
 from services.quaderno import models as q
+from tests.vendor_docs import spec_path
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-EXTRACTED = SHARED / "vendor-specs" / "quaderno" / "extracted"
+EXTRACTED = spec_path("vendor-specs/quaderno/extracted")  # copies, tests/fixtures/vendor_docs
 RECORDINGS = sorted(EXTRACTED.glob("*.json"))
 
 # (method, path after /api/ without .json and ids) -> model of a 2xx body

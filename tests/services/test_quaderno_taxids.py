@@ -18,9 +18,9 @@ from services.core import MalformedResponse, VendorClient
 from services.quaderno import resources as qr
 from services.quaderno.client import make_client
 from services.settings import Settings
+from tests.vendor_docs import spec_path
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-EXTRACTED = SHARED / "vendor-specs" / "quaderno" / "extracted"
+EXTRACTED = spec_path("vendor-specs/quaderno/extracted")  # copies, tests/fixtures/vendor_docs
 
 
 def recorded_body(name: str) -> Any:

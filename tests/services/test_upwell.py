@@ -5,16 +5,15 @@ from __future__ import annotations
 import copy
 import json
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from services.upwell import CarrierInvoiceEvent, EventValidationError, parse_event
 from services.upwell.models import Operation
+from tests.vendor_docs import spec_path
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-PARTIAL = SHARED / "vendor-specs" / "upwell" / "onCarrierInvoiceEvent.docs-example.partial.txt"
+PARTIAL = spec_path("vendor-specs/upwell/onCarrierInvoiceEvent.docs-example.partial.txt")  # copy, tests/fixtures
 
 # The stored copy stops inside payload.old.source_system_meta; the rest is completed from the same page's
 # schema (the truncation note in the file) and the untruncated example of seeds/002 lines 71-93.
