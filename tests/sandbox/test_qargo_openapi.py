@@ -4,16 +4,14 @@ The schema is looked up from the path, verb and status, so a wrong path fails to
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 from openapi_schema_validator import OAS31Validator, oas31_format_checker
 
 from sandbox.context import SandboxConfig
+from tests import vendor_docs
 from tests.sandbox.test_qargo import (
     advance,
     api,
@@ -23,19 +21,15 @@ from tests.sandbox.test_qargo import (
     upload_and_settle,
 )
 
-SPECS = Path(__file__).resolve().parents[3] / "shared" / "vendor-specs" / "qargo"
-
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with open(SPECS / "qargo-tms-openapi-v1.2.0-2026.yml", encoding="utf-8") as fh:
-        return dict(yaml.load(fh, Loader=loader))
+    return vendor_docs.qargo_openapi("2026")  # trimmed copy, tests/fixtures/vendor_docs
 
 
 @pytest.fixture(scope="module")
 def spec_2025() -> dict[str, Any]:
-    return dict(json.loads((SPECS / "qargo-tms-openapi-v1.2.0-2025-09.json").read_text(encoding="utf-8")))
+    return vendor_docs.qargo_openapi("2025-09")
 
 
 def check(document: dict[str, Any], schema: dict[str, Any], body: Any) -> None:

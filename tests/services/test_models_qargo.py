@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from openapi_schema_validator import OAS31Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from services.qargo import models as m
+from tests import vendor_docs
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-QARGO = SHARED / "vendor-specs" / "qargo"
 ORDER_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 STOP_ID = "8b4f3c1e-1d2a-4c5b-9e6f-7a8b9c0d1e2f"
 
@@ -39,13 +35,12 @@ class Spec:
 
 @pytest.fixture(scope="module")
 def spec() -> Spec:
-    text = (QARGO / "qargo-tms-openapi-v1.2.0-2026.yml").read_text()
-    return Spec(yaml.load(text, Loader=yaml.CSafeLoader), "urn:qargo-2026")
+    return Spec(vendor_docs.qargo_openapi("2026"), "urn:qargo-2026")  # trimmed copy, tests/fixtures/vendor_docs
 
 
 @pytest.fixture(scope="module")
 def spec_2025() -> Spec:
-    return Spec(json.loads((QARGO / "qargo-tms-openapi-v1.2.0-2025-09.json").read_text()), "urn:qargo-2025")
+    return Spec(vendor_docs.qargo_openapi("2025-09"), "urn:qargo-2025")
 
 
 def _stop(name: str, day: date, reference: str) -> m.StopInput:
