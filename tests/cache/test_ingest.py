@@ -19,14 +19,14 @@ from cache.webhooks import webhook_app
 from sandbox.server import free_port, serving
 from services.qargo.visibility import OperationalVisibilityUpdate
 from services.settings import Settings
+from tests.vendor_docs import seed_lines
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-SEED_002 = Path("/work/shared/seeds/002_802ce0a553dd818d.txt")
 
 
 def seed_event() -> dict[str, Any]:
     """The document's own example envelope (seeds/002 lines 4-93)."""
-    lines = SEED_002.read_text().splitlines()
+    lines = seed_lines("002")  # transcribed in tests/fixtures/vendor_docs
     return json.loads("\n".join(lines[3:93]))
 
 
