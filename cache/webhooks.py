@@ -6,9 +6,12 @@ limit, validation that names the bad field, and idempotent storage (cache/ingest
 write runs in a worker thread and takes milliseconds, so the sender never waits on us.
 
 What a hostile or broken sender can cost us, and what it gets back:
-- bad or missing credentials: a 401 and nothing written (a flood must not cost storage); past
-  `AuthFailures.budget` failures in a window from one address, a 429 with `Retry-After`, sent after
+- bad or missing credentials: a 401 and nothing written (a flood must not cost storage); an address
+  locked out by its failures, or any untrusted address while failures in total are over budget, a
+  429 with `Retry-After` WITHOUT its credentials being checked (cache/webhook_limits.py), sent after
   a pause (1 s) so a flooding connection slows itself down (the pause holds no thread);
+- a body that does not arrive within `BODY_TIMEOUT` seconds: 408 (header timeouts, idle keep-alive and
+  the connection caps are the server's: cache/webhook_server.py);
 - a body over `MAX_BODY_BYTES`: 413; a body that is not strict UTF-8, nests deeper than
   `cache.jsonguard.MAX_DEPTH`, holds a number outside SQLite's 64-bit range or a lone surrogate, or
   is not a valid event: a 400 naming what and where. Never a 5xx or a traceback for input;
@@ -25,9 +28,6 @@ import base64
 import hmac
 import logging
 import sqlite3
-import threading
-import time
-from collections import OrderedDict, deque
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -35,7 +35,7 @@ from pathlib import Path
 from sqlite_utils import Database
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -44,15 +44,21 @@ from cache.ingest import BadEvent, Outcome, ingest_qargo, ingest_upwell, record_
 from cache.jsonguard import BadJson
 from cache.jsonguard import loads as guarded_loads
 from cache.schema import session
+from cache.webhook_limits import AuthFailures, RefusalLog
 from services.core.store import kept
 from services.settings import Settings, get_settings
 
 log = logging.getLogger("opsdash.webhooks")
 
 MAX_BODY_BYTES = 256 * 1024  # a carrier invoice event is a few KiB; anything near this is not one of ours
+BODY_TIMEOUT = 30.0  # seconds for the whole body to arrive: a few KiB takes milliseconds from a real sender
 Ingest = Callable[[Database, bytes, datetime | None], Outcome]
 _INGEST: dict[str, Ingest] = {"upwell": ingest_upwell, "qargo": ingest_qargo}
 _BASIC = {"WWW-Authenticate": 'Basic realm="opsdash webhooks"'}
+
+
+__all__ = ["BODY_TIMEOUT", "MAX_BODY_BYTES", "AuthFailures", "RefusalLog", "WebhookConfigError", "credentials",
+           "webhook_app", "webhook_routes"]
 
 
 class BodyTooLarge(Exception):
@@ -63,48 +69,6 @@ class WebhookConfigError(RuntimeError):
     """The webhook credentials are unusable; the message says which setting to fix."""
 
 
-class AuthFailures:
-    """A small in-memory limiter of failed authentications per client address.
-
-    `budget` failures per `window` seconds are answered 401; beyond that, 429 with the seconds until
-    the oldest failure leaves the window. Only failures count: a sender with the right credentials is
-    never slowed by a flood from the same address (it would not be: the credentials are checked
-    first). At most `max_addresses` are tracked (least recently failing dropped), so a flood from
-    many addresses cannot grow memory without bound."""
-
-    def __init__(self, budget: int = 10, window: float = 60.0, max_addresses: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic, pause: float = 1.0) -> None:
-        self.budget, self.window, self.max_addresses, self.clock = budget, window, max_addresses, clock
-        self.pause = pause  # seconds an over-budget failure waits before its 429: holds no thread
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
-        self._over: set[str] = set()  # addresses over budget now (logged once)
-        self._lock = threading.Lock()
-        self.refused = 0  # unauthenticated requests answered, for tests and benches
-
-    def fail(self, address: str) -> float | None:
-        """Count a failure; the seconds to wait when the address is over budget, else None."""
-        now = self.clock()
-        with self._lock:
-            self.refused += 1
-            times = self._failures.pop(address, None) or deque()
-            while times and times[0] <= now - self.window:
-                times.popleft()
-            times.append(now)
-            if len(times) > self.budget:
-                times.popleft()  # keep `budget` entries: memory per address stays bounded
-                self._failures[address] = times
-                if address not in self._over:  # one line per address and episode, not one per request
-                    self._over.add(address)
-                    log.warning("webhooks: %d failed authentications from %s within %.0f s; answering 429 "
-                                "until they stop", self.budget + 1, address, self.window)
-                return max(1.0, times[0] + self.window - now)
-            self._over.discard(address)
-            self._failures[address] = times
-            while len(self._failures) > self.max_addresses:
-                self._over.discard(self._failures.popitem(last=False)[0])
-            return None
-
-
 def credentials(settings: Settings) -> tuple[str, str] | None:
     """The configured (user, password); None when neither is set (Upwell not configured).
 
@@ -113,10 +77,10 @@ def credentials(settings: Settings) -> tuple[str, str] | None:
     password = None if secret is None else secret.get_secret_value()
     if user is None and password is None:
         return None
-    if not (user or "").strip() or not password:
-        missing = [name for name, value in (("OPSDASH_WEBHOOK_USER", (user or "").strip()),
-                                            ("OPSDASH_WEBHOOK_PASSWORD", password)) if not value]
-        raise WebhookConfigError(f"webhook receiver: {' and '.join(missing)} is empty or unset; "
+    if not (user or "").strip() or not (password or "").strip():  # blanks only is as empty as empty
+        missing = [name for name, value in (("OPSDASH_WEBHOOK_USER", user), ("OPSDASH_WEBHOOK_PASSWORD", password))
+                   if not (value or "").strip()]
+        raise WebhookConfigError(f"webhook receiver: {' and '.join(missing)} is empty, blank or unset; "
                                  "set both to non-empty values (the sender uses the same pair)")
     assert user is not None and password is not None
     return user, password
@@ -148,10 +112,23 @@ def webhook_app(settings: Settings | None = None, limiter: AuthFailures | None =
 
 def _endpoint(db_path: Path, source: str, expected: str, limiter: AuthFailures) -> Callable[[Request], object]:
     async def endpoint(request: Request) -> Response:
+        address = request.client.host if request.client else "unknown"
+        wait = limiter.locked(address)  # before the credentials: a locked-out guesser learns nothing
+        if wait is not None:
+            return await _too_many(limiter, wait)
         if not _authorized(request, expected):
-            return await _refuse(request, limiter)
+            limiter.fail(address)  # nothing is written for a failed authentication: a flood costs no storage
+            return JSONResponse({"error": "authentication required"}, status_code=401, headers=_BASIC)
+        limiter.succeed(address)
         try:
-            body = await _read_limited(request)
+            async with asyncio.timeout(BODY_TIMEOUT):
+                body = await _read_limited(request)
+        except TimeoutError:
+            limiter.refusals.note("body read timeout", address)
+            return JSONResponse({"error": f"the body did not arrive within {BODY_TIMEOUT:.0f} s"}, status_code=408,
+                                headers={"Connection": "close"})
+        except ClientDisconnect:  # the sender hung up mid-body (or the server's read timeout closed it)
+            return Response(status_code=400)
         except BodyTooLarge:
             await run_in_threadpool(_reject, db_path, source, "body too large")
             return JSONResponse({"error": f"body larger than {MAX_BODY_BYTES} bytes"}, status_code=413)
@@ -169,14 +146,9 @@ def _endpoint(db_path: Path, source: str, expected: str, limiter: AuthFailures) 
     return endpoint
 
 
-async def _refuse(request: Request, limiter: AuthFailures) -> Response:
-    """Nothing is written for a failed authentication: a flood must not cost storage."""
-    address = request.client.host if request.client else "unknown"
-    wait = limiter.fail(address)
-    if wait is None:
-        return JSONResponse({"error": "authentication required"}, status_code=401, headers=_BASIC)
+async def _too_many(limiter: AuthFailures, wait: float) -> Response:
     await asyncio.sleep(limiter.pause)  # a flooding connection slows itself down
-    return JSONResponse({"error": "too many failed authentications from this address; retry later"},
+    return JSONResponse({"error": "too many failed authentications; retry later"},
                         status_code=429, headers={"Retry-After": str(int(wait + 0.999)), **_BASIC})
 
 

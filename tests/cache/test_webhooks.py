@@ -154,31 +154,50 @@ def test_secret_never_stored(receiver) -> None:
     assert AUTH[1] not in dump and "wrong" not in dump
 
 
-def test_repeated_failures_from_one_address_get_429_with_retry_after_and_cost_nothing(tmp_path: Path) -> None:
+def test_a_locked_out_address_is_refused_even_with_the_right_password(tmp_path: Path) -> None:
+    """Issue 22: the lockout answered the right password while "locked out", so guessing went on."""
     db = tmp_path / "hooks.db"
     settings = Settings(opsdash_db=db, opsdash_webhook_user=AUTH[0], opsdash_webhook_password=SecretStr(AUTH[1]))
     limiter = AuthFailures(budget=3, window=60.0, pause=0.01)
     with serving(webhook_app(settings, limiter=limiter), "127.0.0.1", free_port()) as url:
         statuses = [post(url, "upwell", upwell_event(f"x{i}"), auth=("hooks", "guess")).status_code for i in range(5)]
         last = post(url, "upwell", upwell_event("x9"), auth=None)
-        good = post(url, "upwell", upwell_event("e1"))  # the right credentials still pass at once
+        right = post(url, "upwell", upwell_event("e1"))  # the right password, from the locked-out address
     assert statuses == [401, 401, 401, 429, 429]
     assert last.status_code == 429 and 1 <= int(last.headers["retry-after"]) <= 60
-    assert good.json() == {"outcome": "accepted"}
-    assert rows(db, "SELECT event_id, outcome FROM webhook_events") == [{"event_id": "e1", "outcome": "accepted"}]
-    assert limiter.refused == 6
+    assert right.status_code == 429  # the guesser learns nothing while locked out
+    assert rows(db, "SELECT count(*) AS n FROM webhook_events") == [{"n": 0}]
+    assert limiter.refused == 7
 
 
-def test_limiter_forgets_failures_after_its_window(caplog: pytest.LogCaptureFixture) -> None:
+def test_limiter_forgets_failures_after_its_window_and_logs_once_per_minute(caplog: pytest.LogCaptureFixture) -> None:
     now = [0.0]
     limiter = AuthFailures(budget=2, window=10.0, clock=lambda: now[0])
-    assert [limiter.fail("a"), limiter.fail("a")] == [None, None]
-    assert limiter.fail("a") == 10.0 and limiter.fail("b") is None
-    assert limiter.fail("a") is not None
-    now[0] = 20.5
-    assert limiter.fail("a") is None
+    assert limiter.locked("a") is None
+    limiter.fail("a"), limiter.fail("a")
+    assert limiter.locked("a") == 10.0 and limiter.locked("b") is None
+    now[0] = 5.0
+    assert limiter.locked("a") == 5.0  # the oldest failure (t=0) leaves the window at t=10
+    now[0] = 10.5
+    assert limiter.locked("a") is None  # one failure (t=0) left the window: one more guess allowed
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert warnings == ["webhooks: 3 failed authentications from a within 10 s; answering 429 until they stop"]
+    assert warnings == ["webhooks: refused 1 request (wrong credentials) in the last 60 s; latest: a",
+                        "webhooks: refused 1 request (address locked out) in the last 60 s; latest: a"]
+
+
+def test_failures_in_total_lock_out_every_untrusted_address_but_not_the_real_sender() -> None:
+    """Guesses spread over many addresses: at most `total_budget` per window, whatever the addresses."""
+    now = [0.0]
+    limiter = AuthFailures(budget=10, total_budget=5, window=60.0, clock=lambda: now[0])
+    limiter.succeed("10.0.0.1")  # the real sender delivered earlier
+    for n in range(5):
+        assert limiter.locked(f"192.0.2.{n}") is None
+        limiter.fail(f"192.0.2.{n}")
+    assert limiter.locked("192.0.2.99") == 60.0  # a fresh address: refused unchecked
+    assert limiter.locked("192.0.2.0") == 60.0
+    assert limiter.locked("10.0.0.1") is None  # trusted: its credentials are still checked
+    now[0] = 60.5
+    assert limiter.locked("192.0.2.99") is None
 
 
 @pytest.mark.parametrize(("user", "password", "names"), [
