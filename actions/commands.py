@@ -41,7 +41,7 @@ def upload_orders(path: Path, settings: Settings, out: TextIO = sys.stdout, err:
     db = open_store(settings)
     try:
         job_id = orders.submit_upload(db, local_actor(), batch.inputs)
-        job = run_inline(db, job_id, partial(orders.run_upload, db, settings))
+        job = run_inline(db, job_id, partial(orders.run_upload, db, settings), say=partial(print, file=err))
         for row in orders.uploads_for_job(db, job_id):
             print(f"{row['order_identifier']}  {row['status']:<20} {row['order_id'] or '-'}  {row['error'] or ''}",
                   file=out)
@@ -76,7 +76,7 @@ def validate_tax_ids(path: Path, settings: Settings, out: TextIO = sys.stdout, e
     db = open_store(settings)
     try:
         job_id = taxids.submit_validation_batch(db, local_actor(), rows)
-        job = run_inline(db, job_id, partial(taxids.run_batch, db, settings))
+        job = run_inline(db, job_id, partial(taxids.run_batch, db, settings), say=partial(print, file=err))
         _print_results(db, job_id, out)
     except PermissionDenied as exc:
         print(exc, file=err)

@@ -51,8 +51,8 @@ def run_inline(
     while True:
         job = claim(db, job_id, holder_id())
         if job is not None:
-            if told:
-                say(f"job {job_id}: taken over here (attempt {job.attempts})")
+            if told or job.attempts > 1:  # e.g. "the process running it (host:4711:inline) is gone"
+                say(f"job {job_id}: {job.message or 'queued again'}; taken over here (attempt {job.attempts})")
             ended = _execute(db, job, execute)
             if ended is not None:
                 return ended

@@ -260,7 +260,9 @@ def summary(db: Database, job_id: int) -> dict[str, Any]:
         by_status[row["status"]] = by_status.get(row["status"], 0) + 1
     failed = [{k: r[k] for k in ("order_identifier", "status", "error")} for r in rows if r["status"] in FAILED]
     pending = sum(1 for r in rows if r["status"] not in FINAL)
-    return {"total": len(rows), "by_status": by_status, "failed": failed, "pending": pending}
+    resent = sum(1 for r in rows if r["status"] == "DUPLICATE" and (r["error"] or "").startswith("sent again"))
+    return {"total": len(rows), "by_status": by_status, "failed": failed, "pending": pending,
+            "resent_duplicates": resent}
 
 
 def message(result: dict[str, Any]) -> str:
@@ -271,6 +273,9 @@ def message(result: dict[str, Any]) -> str:
     if duplicates:
         text += (f", {duplicates} duplicate{'s' if duplicates != 1 else ''} "
                  "(already in Qargo with the same order identifier: nothing changed)")
+    if result.get("resent_duplicates"):  # its first send was cut off by a crash: most likely that send created it
+        text += (f" of which {result['resent_duplicates']} sent again after an interrupted send "
+                 "(most likely created by that send)")
     if result["failed"]:
         text += f", {len(result['failed'])} failed"
     if result["pending"]:

@@ -48,3 +48,21 @@ def test_an_inline_run_that_keeps_its_lease_writes_its_result(tmp_path: Path) ->
 
         finished = run_inline(db, job_id, works)
     assert (finished.status, finished.result, seen["fence"]) == ("done", {"sent": 2}, 1)
+
+
+def test_a_cli_waiting_on_a_job_held_elsewhere_says_whom_it_waits_for(tmp_path: Path) -> None:
+    said: list[str] = []
+    with session(tmp_path / "c.db") as db:
+        job_id = jobs.enqueue(db, "upload_orders", {}, "ops@example.com")
+        held = jobs.claim(db, job_id, "other-host:4711:worker")
+        assert held is not None
+        jobs.progress(db, job_id, 3, 12, "sending orders to Qargo", fence=held.fence)
+
+        def the_holder_finishes(_: float) -> None:
+            jobs.finish(db, job_id, result="its result", fence=held.fence)
+
+        finished = run_inline(db, job_id, lambda job: "not run here", sleep=the_holder_finishes, say=said.append)
+    assert (finished.status, finished.result) == ("done", "its result")
+    assert len(said) == 1 and said[0].startswith(
+        f"job {job_id} is running (held by other-host:4711:worker, attempt 1, 3 of 12 done, lease until 20")
+    assert "waiting for it to end, up to 900 s" in said[0]

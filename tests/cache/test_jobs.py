@@ -155,3 +155,31 @@ def test_an_unclaimed_job_can_still_be_finished_without_a_fence(db: Database) ->
     job_id = jobs.enqueue(db, "x", {}, "u", now=NOW)
     jobs.finish(db, job_id, error="refused before it ran", now=NOW)
     assert jobs.get(db, job_id).status == "failed"  # type: ignore[union-attr]
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended (reaped): no process on this host has it now."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait(timeout=30)
+    return proc.pid
+
+
+def test_a_job_whose_holder_died_on_this_host_is_taken_at_once_not_after_its_lease(db: Database) -> None:
+    import socket
+
+    job_id = jobs.enqueue(db, "upload_orders", {}, "ops@x", now=NOW)
+    dead = f"{socket.gethostname()}:{_dead_pid()}:inline"
+    assert jobs.claim(db, job_id, dead, now=NOW) is not None  # lease until 12:05
+    taken = jobs.claim_next(db, "w2", now=NOW + timedelta(seconds=1))
+    assert taken is not None and (taken.job_id, taken.attempts, taken.fence) == (job_id, 2, 2)
+    assert taken.message == f"the process running it ({dead}) is gone; queued again"
+
+
+def test_a_job_held_on_another_host_waits_for_its_lease(db: Database) -> None:
+    job_id = jobs.enqueue(db, "upload_orders", {}, "ops@x", now=NOW)
+    assert jobs.claim(db, job_id, f"elsewhere.example:{_dead_pid()}:1", now=NOW) is not None
+    assert jobs.claim_next(db, "w2", now=NOW + timedelta(minutes=4)) is None  # its process can't be checked
+    assert jobs.claim_next(db, "w2", now=NOW + timedelta(minutes=5, seconds=1)).job_id == job_id  # type: ignore[union-attr]
