@@ -11,10 +11,18 @@ URL (httpx does) never reaches a log, the database or the page.
 
 Webhook body: `{"text": ..., "opsdash": {...}}`. Slack and Teams incoming webhooks render `text`
 and ignore other keys; a generic receiver gets the structured `opsdash` object as well.
+
+Text from outside (a vendor's invoice number or customer name inside an alert's subject) is text in
+every channel, as on every page (ui/safe.py): `header_text` folds line breaks and control characters
+of an e-mail header into spaces (a CR/LF would start a new header; Python refuses it), and
+`slack_text` escapes `&`, `<` and `>`, Slack's control characters, so `<https://evil|click>` or
+`<!channel>` arrive as the characters they are (api.slack.com "Escaping text"; Teams renders the
+same text as plain markdown-ish text and shows the entities' characters).
 """
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from collections.abc import Callable, Iterable
@@ -134,7 +142,8 @@ class WebhookChannel:
 
     def send(self, message: Message) -> None:
         url = self.url.get_secret_value()
-        body = {"text": f"*{message.subject}*\n{message.body}", "opsdash": message.data}
+        body = {"text": f"*{slack_text(header_text(message.subject))}*\n{slack_text(message.body)}",
+                "opsdash": message.data}
         try:
             with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
                 response = client.post(url, json=body)
@@ -148,9 +157,24 @@ class WebhookChannel:
                               retriable=retriable)
 
 
+_HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f]+")
+_SLACK_CONTROL = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def header_text(value: str) -> str:
+    """One line for an e-mail header: line breaks and control characters become one space."""
+    return _HEADER_BREAKS.sub(" ", value).strip()
+
+
+def slack_text(value: str) -> str:
+    """Text Slack shows as it is: its three control characters escaped (links, mentions inert)."""
+    return "".join(_SLACK_CONTROL.get(ch, ch) for ch in value)
+
+
 def _email(message: Message, sender: str, to: tuple[str, ...]) -> EmailMessage:
     email = EmailMessage(policy=_POLICY)
-    email["Subject"], email["From"], email["To"] = message.subject, sender, ", ".join(to)
+    email["Subject"] = header_text(message.subject)
+    email["From"], email["To"] = header_text(sender), header_text(", ".join(to))
     email.set_content(message.body)
     for item in message.attachments:
         maintype, _, subtype = item.content_type.partition("/")

@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     # required unless OPSDASH_SMTP_STARTTLS=false. Quiet hours "22:00-07:00" and a daily digest
     # time "08:00" are read in OPSDASH_TIMEZONE; unset means "send at once".
     opsdash_smtp_host: str | None = None
-    opsdash_smtp_port: int = 587
+    opsdash_smtp_port: int = Field(default=587, ge=1, le=65535)
     opsdash_smtp_user: str | None = None
     opsdash_smtp_password: SecretStr | None = None
     opsdash_smtp_starttls: bool = True

@@ -30,6 +30,7 @@ from cache import calendar
 from cache.db import connect, iso, transaction, utcnow
 from services.notify import Attachment, Channel, Message, NotifyError, backoff, configured_channels
 from services.settings import Settings
+from services.settings_check import clock_time, quiet_hours
 
 log = logging.getLogger("opsdash.alerts")
 UNHELD = ("report", "test")
@@ -46,24 +47,14 @@ def business_zone(settings: Settings | None = None) -> tzinfo:
     return calendar.zone(getattr(settings, "opsdash_timezone", None))
 
 
-def parse_time(text: str, setting: str) -> time:
-    try:
-        hours, minutes = (int(p) for p in text.strip().split(":"))
-        return time(hours, minutes)
-    except ValueError:
-        raise ValueError(f"{setting}={text!r} is not a time HH:MM") from None
+parse_time = clock_time  # the one reading of an HH:MM setting (services/settings_check.py)
 
 
 def policy(settings: Settings, channel: str) -> Policy:
     prefix = "opsdash_smtp" if channel == "email" else "opsdash_alert_webhook"
     quiet_text, digest_text = getattr(settings, f"{prefix}_quiet_hours"), getattr(settings, f"{prefix}_digest_at")
-    quiet = None
-    if quiet_text:
-        start, sep, end = quiet_text.partition("-")
-        if not sep:
-            raise ValueError(f"{prefix.upper()}_QUIET_HOURS={quiet_text!r}: expected START-END, e.g. 22:00-07:00")
-        quiet = (parse_time(start, f"{prefix.upper()}_QUIET_HOURS"), parse_time(end, f"{prefix.upper()}_QUIET_HOURS"))
-    digest = parse_time(digest_text, f"{prefix.upper()}_DIGEST_AT") if digest_text else None
+    quiet = quiet_hours(quiet_text, f"{prefix.upper()}_QUIET_HOURS") if quiet_text else None
+    digest = clock_time(digest_text, f"{prefix.upper()}_DIGEST_AT") if digest_text else None
     return Policy(quiet, digest)
 
 
@@ -216,6 +207,10 @@ def _send(db: Database, name: str, channel: Channel, batch: list[Pending], now: 
         channel.send(combine(batch))
     except NotifyError as exc:
         _failed(db, name, ids, marks, str(exc), now)
+        return False
+    except Exception as exc:  # noqa: BLE001 - a message the channel cannot even build is a failure to show,
+        # never an exception that ends every pass while the channel reads "OK" (issue 22)
+        _failed(db, name, ids, marks, f"{name}: could not send this message ({type(exc).__name__}: {exc})", now)
         return False
     with transaction(db):
         db.conn.execute(f"UPDATE alert_deliveries SET status = 'sent', sent_at = ?, attempts = attempts + 1 "
