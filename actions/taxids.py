@@ -5,8 +5,14 @@ Outcomes in `tax_id_validations.result`:
 - malformed   fails our offline format / check-digit test (python-stdnum): NO vendor call, `offline_ok` = 0;
               our verdict, not the authority's, so it never counts as "invalid";
 - invalid     well formed, and the tax authority says it does not know the number (its answer);
-- unavailable the country's service is down or Quaderno could not be reached: never recorded as invalid,
-              and `pending_retries` lists these numbers to check again later (seeds/001 lines 1161-1172).
+- unavailable the authority's service is down (`valid` null, seeds/001 lines 1161-1172), or Quaderno did not
+              answer (5xx, timeout, no connection, rate limited): never recorded as invalid, and
+              `pending_retries` lists these numbers to check again later;
+- refused     Quaderno refused the request (400/422, seeds/001 lines 97, 106): stored with Quaderno's message,
+              not retried (asking again the same way gets the same answer).
+A 401/403 (seeds/001 lines 88-93: the API key or its user's rights) is a configuration error, not an answer
+about the number: nothing is stored for it, it is recorded for the Vendors page (cache/config_errors.py) and
+raised (a batch stops there and says so); it is not retried hourly.
 """
 
 from __future__ import annotations
@@ -21,11 +27,12 @@ from typing import Any
 from sqlite_utils import Database
 
 from actions.roles import Actor, require
-from cache import audit, jobs
+from cache import audit, config_errors, jobs
 from cache.db import iso, transaction, utcnow
 from cache.worker import Worker, handler, scheduled
 from services.clients import make_client
-from services.core import VendorClient, VendorError
+from services.core import ValidationError, VendorClient, VendorError
+from services.quaderno.models import ErrorBody
 from services.quaderno.resources import validate_tax_id_online
 from services.settings import Settings, get_settings
 from services.taxid import check_tax_id
@@ -88,11 +95,24 @@ def _validate(db: Database, who: str, row: TaxIdRow, get_client: Any, job_id: in
     iso_country = _ISO_OF_VAT_PREFIX.get(offline.country, offline.country)
     try:
         valid = validate_tax_id_online(get_client(), iso_country, offline.number)
-    except VendorError as exc:  # Quaderno unreachable is "we do not know", never "invalid"
-        return _record(db, who, row, offline.country, offline.number, True, "unavailable",
-                       f"could not ask Quaderno ({exc}); retry later", job_id, called=True)
+    except VendorError as exc:
+        if config_errors.is_config_error(exc):
+            config_errors.record(db, "quaderno", exc, "validating tax IDs")
+            raise
+        result, message = failure(exc)
+        return _record(db, who, row, offline.country, offline.number, True, result, message, job_id, called=True)
+    config_errors.clear(db, "quaderno")
     result, message = _outcome(valid)
     return _record(db, who, row, offline.country, offline.number, True, result, message, job_id, called=True)
+
+
+def failure(exc: VendorError) -> tuple[str, str]:
+    """A Quaderno error that is not a configuration error: its refusal (400/422, with its message), or no
+    answer ("unavailable": 5xx, timeout, connection, rate limited; never "invalid")."""
+    if isinstance(exc, ValidationError):
+        return "refused", f"Quaderno refused the request: {ErrorBody.from_text(exc.body).message}"
+    return "unavailable", f"could not ask Quaderno ({exc}); retry later"
+
 
 
 def _outcome(valid: bool | None) -> tuple[str, str]:
@@ -220,14 +240,20 @@ def run_batch(db: Database, settings: Settings, job: jobs.Job, client: VendorCli
         return holder[0]
 
     try:
-        results = _run_rows(db, job, rows, get_client)
+        results, stopped = _run_rows(db, job, rows, get_client)
     finally:
         if holder and client is None:
             holder[0].close()
-    return tally(results)
+    counts = tally(results)
+    if stopped is not None:
+        counts["not_checked"] = len(rows) - len(results)
+        counts["stopped"] = f"Quaderno configuration error: {stopped} (see the Vendors page)"
+    return counts
 
 
-def _run_rows(db: Database, job: jobs.Job, rows: Sequence[TaxIdRow], get_client: Any) -> list[Validation]:
+def _run_rows(db: Database, job: jobs.Job, rows: Sequence[TaxIdRow],
+              get_client: Any) -> tuple[list[Validation], VendorError | None]:
+    """The rows' validations; stops at a configuration error (401/403), returned second."""
     who = job.requested_by or "unknown"
     seen: dict[tuple[str, str], Validation] = {}
     results: list[Validation] = []
@@ -237,14 +263,19 @@ def _run_rows(db: Database, job: jobs.Job, rows: Sequence[TaxIdRow], get_client:
         if key in seen and seen[key].result != "unavailable":
             results.append(replace(seen[key], vendor_called=False))  # the same number twice: asked once
         else:
-            seen[key] = _validate(db, who, row, get_client, job.job_id)
+            try:
+                seen[key] = _validate(db, who, row, get_client, job.job_id)
+            except VendorError as exc:  # only configuration errors leave _validate
+                jobs.progress(db, job.job_id, done, len(rows), f"stopped: {exc}")
+                return results, exc
             results.append(seen[key])
         jobs.progress(db, job.job_id, done + 1, len(rows), f"{row.country} {row.tax_id}: {results[-1].result}")
-    return results
+    return results, None
 
 
 def tally(results: Iterable[Validation]) -> dict[str, Any]:
-    counts = {"valid": 0, "invalid": 0, "unavailable": 0, "malformed": 0, "vendor_calls": 0, "total": 0}
+    counts: dict[str, Any] = {"valid": 0, "invalid": 0, "unavailable": 0, "malformed": 0, "refused": 0,
+                              "vendor_calls": 0, "total": 0}
     for v in results:
         counts["total"] += 1
         counts[v.result] += 1

@@ -464,7 +464,7 @@ LOCAL = (
     _table("tax_calculations", "tax_calculations",
            ("id", "calculated_at", "requested_by", "from_country", "to_country", "to_postal_code",
             "tax_code", "transaction_type", "currency", "amount", "rate", "tax_amount", "tax_name",
-            "status", "notice"),
+            "status", "notice", "tax_amount_computed"),
            "id DESC"),
     _table("tax_id_validations", "tax_id_validations",
            ("id", "country", "tax_id", "name", "offline_ok", "result", "message", "checked_at",

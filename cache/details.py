@@ -347,12 +347,21 @@ _VALIDATION_WORDS = {
                  "authority was not asked): check it for typos",
     # seeds/001 lines 1161-1172: a null answer means the authority's service did not answer.
     "unavailable": "the tax authority's service did not answer: the number is unknown, not invalid; check again later",
+    # seeds/001 lines 97, 106: 400/422, Quaderno refused the request itself (its message is in `message`).
+    "refused": "Quaderno refused the request (see the message): not an answer about the number; not retried",
 }
 
 
 def explain_tax(status: str | None, notice: str | None = None) -> str:
     """A calculation's outcome in words (Quaderno's own reasons, services/quaderno/models.py)."""
     return TaxCalculation.model_validate({"status": status, "notice": notice}).reason
+
+
+def tax_amount_note(tax_amount: Any, computed: Any) -> str:
+    """Why a tax amount is not Quaderno's own: computed by opsdash (issue 18 point 3), or unknown."""
+    if tax_amount is None:
+        return "; tax unknown: Quaderno sent no tax amount and no rate"
+    return "; tax computed by opsdash (Quaderno sent the rate without the amount)" if computed else ""
 
 
 def explain_validation(result: str | None, offline_ok: Any = None) -> str:
@@ -365,5 +374,6 @@ def explain_validation(result: str | None, offline_ok: Any = None) -> str:
 def with_explanations(rows: list[Row], kind: str) -> list[Row]:
     """Rows of `tax_calculations` or `tax_id_validations` plus an `explanation` column."""
     if kind == "tax_calculations":
-        return [row | {"explanation": explain_tax(row.get("status"), row.get("notice"))} for row in rows]
+        return [row | {"explanation": explain_tax(row.get("status"), row.get("notice"))
+                       + tax_amount_note(row.get("tax_amount"), row.get("tax_amount_computed"))} for row in rows]
     return [row | {"explanation": explain_validation(row.get("result"), row.get("offline_ok"))} for row in rows]

@@ -445,6 +445,62 @@ def carrier_invoice_key_indexes(db: Database) -> None:
     ])
 
 
+@MIGRATIONS(name="0019_quaderno_removed_and_open_checks")
+def quaderno_removed_and_open_checks(db: Database) -> None:
+    # Issue 18 points 3, 5, 9. `removed_at`: when a re-read of an invoice answered 410 Gone ("the record
+    # requested has been removed from our servers", seeds/001 lines 103-105) or 404 Not Found (line 94); such
+    # an invoice is no longer outstanding (cache/statuses.py). When it was last checked is `synced_at` (every
+    # read of the invoice, listing or by id, rewrites the row). `tax_amount_computed`: 1 when Quaderno answered a
+    # taxable rate without `tax_amount` (recording validate_tax_rate__0) and opsdash computed the amount; NULL
+    # `tax_amount` stays "unknown". `vendor_config_errors`: the last 401/403 a staff action met per vendor,
+    # shown on the Vendors page until a call succeeds again (never the credential itself).
+    _run(db, [
+        "ALTER TABLE quaderno_invoices ADD COLUMN removed_at TEXT",
+        "ALTER TABLE tax_calculations ADD COLUMN tax_amount_computed INTEGER NOT NULL DEFAULT 0",
+        """CREATE TABLE vendor_config_errors (
+            vendor TEXT PRIMARY KEY, status INTEGER, message TEXT NOT NULL, action TEXT,
+            seen_at TEXT NOT NULL) STRICT""",
+    ])
+    _recompute_tax_amounts(db)
+    # Issue 18 point 9: a 422 from Quaderno is its refusal, with its message ('refused': not retried), not
+    # "unavailable". SQLite cannot alter a CHECK: rebuild the table as 0010_ui did (views re-created by migrate).
+    views = db.execute("SELECT name FROM sqlite_master WHERE type = 'view' AND sql LIKE '%tax_id_validations%'")
+    _run(db, [f'DROP VIEW IF EXISTS "{name}"' for (name,) in views.fetchall()])
+    _run(db, [
+        """CREATE TABLE tax_id_validations_new (
+            id INTEGER PRIMARY KEY, country TEXT NOT NULL, tax_id TEXT NOT NULL, name TEXT,
+            offline_ok INTEGER NOT NULL,
+            result TEXT NOT NULL CHECK (result IN ('valid', 'invalid', 'malformed', 'unavailable', 'refused')),
+            message TEXT, checked_at TEXT NOT NULL, checked_by TEXT, job_id INTEGER) STRICT""",
+        """INSERT INTO tax_id_validations_new (id, country, tax_id, name, offline_ok, result, message, checked_at,
+            checked_by, job_id)
+            SELECT id, country, tax_id, name, offline_ok, result, message, checked_at, checked_by, job_id
+            FROM tax_id_validations""",
+        "DROP TABLE tax_id_validations",
+        "ALTER TABLE tax_id_validations_new RENAME TO tax_id_validations",
+        "CREATE INDEX tax_id_validations_id ON tax_id_validations(country, tax_id, checked_at)",
+    ])
+
+
+def _recompute_tax_amounts(db: Database) -> None:
+    """Rows stored before 0019 from an answer that collects tax but sent no `tax_amount` (stored as 0): the
+    amount computed as a new calculation would be (services/quaderno/models.py), flagged; NULL without a rate."""
+    import json
+
+    from services.quaderno.models import TaxCalculation  # imported when this runs
+    from services.types import Money
+
+    rows = db.execute("SELECT id, amount, currency, raw FROM tax_calculations WHERE json_extract(raw, "
+                      "'$.tax_amount') IS NULL AND amount IS NOT NULL AND currency IS NOT NULL").fetchall()
+    for row_id, amount, currency, raw in rows:
+        answer = TaxCalculation.model_validate(json.loads(raw or "{}"))
+        if not answer.collects_tax:
+            continue
+        tax = answer.computed_tax_minor(Money(amount_minor=amount, currency=currency).amount, currency)
+        db.execute("UPDATE tax_calculations SET tax_amount = ?, tax_amount_computed = ? WHERE id = ?",
+                   [tax, int(tax is not None), row_id])
+
+
 @MIGRATIONS(name="0021_upload_lines")
 def upload_lines(db: Database) -> None:
     # Issue 22: one `order_uploads` row per order line of an upload job, whatever the attempts. `line`: the

@@ -106,14 +106,16 @@ QUADERNO_OPEN_STATES = frozenset(s for s, m in QUADERNO_MEANING.items() if m is 
 QUADERNO_STATES = tuple(QUADERNO_MEANING)
 
 
-def quaderno_outstanding(state: str | None, amount_due: int | None) -> bool:
-    """Outstanding = an open state (outstanding, late) AND something still due (issue 9 point 6)."""
-    return (state or "").lower() in QUADERNO_OPEN_STATES and (amount_due or 0) > 0
+def quaderno_outstanding(state: str | None, amount_due: int | None, removed_at: str | None = None) -> bool:
+    """Outstanding = an open state (outstanding, late) AND something still due (issue 9 point 6) AND not
+    removed at the vendor: a re-read answering 410 Gone or 404 (seeds/001 lines 94, 103) sets `removed_at`."""
+    return removed_at is None and (state or "").lower() in QUADERNO_OPEN_STATES and (amount_due or 0) > 0
 
 
 def quaderno_outstanding_sql(prefix: str = "") -> str:
     """The same rule over quaderno_invoices (`amount_due` is the exact remaining due in cents)."""
-    return f"{prefix}state IN {sql_list(QUADERNO_OPEN_STATES)} AND coalesce({prefix}amount_due, 0) > 0"
+    return (f"{prefix}state IN {sql_list(QUADERNO_OPEN_STATES)} AND coalesce({prefix}amount_due, 0) > 0 "
+            f"AND {prefix}removed_at IS NULL")
 
 
 # Upwell carrier invoice statuses (seeds/002). The document shows only RECEIVED (line 15) and the

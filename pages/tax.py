@@ -22,13 +22,15 @@ VALIDATION_COLUMNS = ("checked_at", "country", "tax_id", "name", "result", "expl
                       "checked_by")
 FORM_LABELS = {"to_country": "To country", "from_country": "From country", "tax_code": "Tax code",
                "amount": "Amount"}
-RESULT_SHOW = {"valid": st.success, "invalid": st.error, "malformed": st.warning, "unavailable": st.info}
+RESULT_SHOW = {"valid": st.success, "invalid": st.error, "malformed": st.warning, "unavailable": st.info,
+               "refused": st.warning}
 RESULT_WORDS = {"valid": "valid — registered with the tax authority",
                 "invalid": "invalid — the tax authority does not know this number",
                 "malformed": "malformed — not a well-formed number for that country (checked offline; "
                              "the tax authority was not asked)",
                 "unavailable": "unavailable — the tax authority's service did not answer; opsdash checks "
-                               "again within the hour"}
+                               "again within the hour",
+                "refused": "refused — Quaderno refused the request (its message follows); not retried"}
 LAST_CALC, LAST_CHECK = "tax.last_calculation", "tax.last_validation"
 
 st.title("Tax")
@@ -88,9 +90,13 @@ def last_calculation() -> None:
     if result is None:
         return
     rate, tax, total = st.columns(3)
-    rate.metric("Rate", fmt.percent(result.rate, 2) if result.rate is not None else fmt.BLANK)
-    tax.metric("Tax", fmt.money(result.tax.amount, result.tax.currency))
-    total.metric("Total", fmt.money(result.total.amount, result.total.currency))
+    rate.metric("Rate", fmt.rate(result.rate))
+    tax.metric("Tax", fmt.money(result.tax.amount, result.tax.currency) if result.tax else "unknown",
+               help="Quaderno sent the rate without the amount: computed by opsdash (amount × rate × taxable "
+                    "part, rounded half up to the cent)" if result.tax_computed else None)
+    total.metric("Total", fmt.money(result.total.amount, result.total.currency) if result.total else "unknown")
+    if result.tax_computed:
+        st.caption(f"Tax {result.tax_note}: Quaderno's answer had a rate but no tax amount.")
     st.info(f"Why: {safe.text(result.reason or fmt.words(result.status)) or 'Quaderno gave no reason'}"
             + (f" ({safe.text(result.tax_name)})" if result.tax_name else ""), icon=":material/info:")
 

@@ -114,8 +114,20 @@ def number(value: Any, decimals: int | None = None) -> str:
 
 
 def percent(value: Any, decimals: int = 1) -> str:
+    """A share we computed (e.g. 12.3 %), rounded to `decimals`. A vendor's tax rate is `rate`, never this."""
     exact = _decimal(value)
     return BLANK if exact is None else f"{number(exact, decimals)} %"
+
+
+def rate(value: Any) -> str:
+    """A tax rate as the vendor gives it, every digit kept: 8.875 -> "8.875 %" (seeds/001 line 1140), 20.0 ->
+    "20.0 %" (recording validate_tax_rate__0), 21 -> "21 %". The one function for vendor rates."""
+    exact = _decimal(value)
+    if exact is None:
+        return BLANK
+    exponent = exact.as_tuple().exponent
+    places = max(0, -exponent) if isinstance(exponent, int) else 0
+    return f"{number(exact, places)} %"
 
 
 def money_decimal(amount: Any, currency: str | None, minor: bool = False) -> Decimal | None:

@@ -29,7 +29,7 @@ from actions.order_file import (
 from actions.roles import PermissionDenied
 from cache import audit
 from cache.schema import session
-from services.core import VendorError
+from services.core import AuthError, VendorError
 from ui import auth, data, safe
 from ui import format as fmt
 
@@ -44,6 +44,10 @@ def attempt(action: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
             result = action(db, auth.current_actor(), *args, **kwargs)
     except PermissionDenied as exc:
         st.error(f"Not allowed: {exc}.", icon=":material/lock:")
+        return None
+    except AuthError as exc:  # 401/403: the key or its user's rights; shown on the Vendors page too
+        st.error(f"Configuration problem at {exc.vendor}: {safe.text(exc)}. Nothing was stored; see the Vendors "
+                 "page.", icon=":material/key_off:")
         return None
     except VendorError as exc:
         st.error(f"The vendor call failed: {safe.text(exc)}", icon=":material/cloud_off:")

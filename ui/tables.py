@@ -30,7 +30,8 @@ NUMBERS = frozenset({"invoices", "items", "orders", "quantity", "reserved", "ava
                      "pages", "inserted", "updated", "done", "events", "count", "reorder_level", "days_of_cover",
                      "no_level", "below", "rows", "attempts", "duplicates", "rejected", "accepted", "tokens",
                      "capacity", "calls_last_minute", "items_below_level", "deliveries", "products", "no_level_set", "transport_orders", "weight_kg", "volume_m3", "days_delayed", "line_no", "loading_meters"})
-PERCENT = frozenset({"rate", "tax_rate", "share"})
+PERCENT = frozenset({"share"})
+RATES = frozenset({"rate", "tax_rate"})  # vendor tax rates: every digit as sent (fmt.rate)
 FLAGS = frozenset({"late", "below_threshold", "below_reorder_level", "runs_out_before_next_delivery",
                    "offline_ok", "set", "configured", "deleted", "overdue_flag", "gone_from_vendor", "approved"})
 WORDS = frozenset({"status", "state", "result", "kind", "operation", "direction", "last_event_type",
@@ -54,7 +55,7 @@ LINK_TEXT = {"upload": "Open its upload"}
 
 
 def kind(column: str) -> str:
-    """money | number | flag | words | vendor | date | time | link | text, from the column's name."""
+    """money | number | flag | rate | percent | words | vendor | date | time | link | text, from the column's name."""
     name = column.lower()
     if name in MONEY:
         return "money"
@@ -62,6 +63,8 @@ def kind(column: str) -> str:
         return "flag"
     if name in NUMBERS:
         return "number"
+    if name in RATES:
+        return "rate"
     if name in PERCENT:
         return "percent"
     if name in WORDS:
@@ -112,7 +115,7 @@ def cell(column: str, row: Mapping[str, Any], *, minor: bool = True, as_kind: st
 
 
 _FORMATTERS: dict[str, Callable[[Any], Any]] = {
-    "number": fmt.number, "percent": fmt.percent, "date": fmt.day, "time": fmt.when, "words": fmt.words,
+    "number": fmt.number, "percent": fmt.percent, "rate": fmt.rate, "date": fmt.day, "time": fmt.when, "words": fmt.words,
     "vendor": lambda v: VENDORS.get(str(v).lower(), str(v)), "flag": lambda v: v in (True, 1, "1", "true"),
     "text": lambda v: v if isinstance(v, str) else fmt.text(v), "link": str,
 }
@@ -153,7 +156,7 @@ def config(columns: Sequence[str], helps: Mapping[str, str] | None = None,
             out[column] = st.column_config.CheckboxColumn(text, help=help_)
         elif k == "link":
             out[column] = st.column_config.LinkColumn(text, help=help_, display_text=LINK_TEXT.get(column, "Open"))
-        elif k in ("money", "number", "percent"):
+        elif k in ("money", "number", "percent", "rate"):
             out[column] = st.column_config.TextColumn(text, help=help_, alignment="right")
         else:
             out[column] = st.column_config.TextColumn(text, help=help_)

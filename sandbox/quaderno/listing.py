@@ -35,6 +35,11 @@ class Kind:
     render: Callable[[int, str], dict[str, Any]]  # (index, origin) -> body
     state: Callable[[int], str] | None = None  # cheap predicates for filters, by index
     contact: Callable[[int], int] | None = None
+    gone: Callable[[int], int | None] = lambda index: None  # 410/404 for a removed document, by index
+
+    def gone_status(self, doc_id: int) -> int | None:
+        index = doc_id - self.base
+        return self.gone(index) if 1 <= index <= self.generated else None
 
     def last_id(self, book: Book) -> int:
         extra = book.extra.get(self.name, {})
@@ -43,7 +48,7 @@ class Kind:
     def get(self, book: Book, doc_id: int, origin: str) -> dict[str, Any] | None:
         index = doc_id - self.base
         if 1 <= index <= self.generated:
-            return self.render(index, origin)
+            return None if self.gone(index) else self.render(index, origin)
         return book.extra.get(self.name, {}).get(doc_id)
 
     def matches(self, book: Book, doc_id: int, filters: Filters) -> bool:
@@ -53,6 +58,8 @@ class Kind:
             return (filters.state is None or doc.get("state") == filters.state) and (
                 filters.contact is None or doc.get("contact", {}).get("id") == filters.contact
             )
+        if self.gone(index):
+            return False
         if filters.state is not None and (self.state is None or self.state(index) != filters.state):
             return False
         return filters.contact is None or (
@@ -85,6 +92,7 @@ def kinds(book: Book) -> dict[str, Kind]:
             book.invoice,
             state=lambda k: book.invoice_state(k, now()),
             contact=lambda k: CONTACT_BASE + book.customer_of(k).id,
+            gone=book.removed,
         ),
         "credits": Kind(
             "credits",

@@ -222,11 +222,18 @@ def one_decimal(rate: Decimal) -> Decimal:
     return rate if rate.as_tuple().exponent < 0 else rate.quantize(Decimal("0.1"))  # type: ignore[operator]
 
 
+def recorded_without_amounts(q: Query) -> bool:
+    """A sale within France answers as recorded (vendor-specs/quaderno validate_tax_rate__0: FR to FR,
+    "status": "taxable", "rate": 20.0, "subtotal"/"tax_amount"/"total_amount": null), whatever the amount:
+    the shape a client must not read as zero tax."""
+    return q.from_country == "FR" and q.to_country == "FR"
+
+
 def _answer(
     q: Query, j: Jurisdiction | None, status: str, rate: Decimal, part: Decimal, notes: str | None = None
 ) -> dict[str, Any]:
     subtotal = tax = total = None
-    if q.amount is not None:
+    if q.amount is not None and not recorded_without_amounts(q):
         subtotal, tax, total = amounts(q.amount, rate, part, q.tax_behavior)
     us = q.to_country == "US"
     return {

@@ -175,7 +175,7 @@ def _lister(state: State, kind: Kind) -> Handler:
         filters = Filters(state=_text(request, "state"), contact=_int(request, "contact"))
         ids, more = kind.page(state.book, before, limit, filters)
         base = origin(request)
-        body = [kind.get(state.book, doc_id, base) for doc_id in ids]
+        body = [doc for doc_id in ids if (doc := kind.get(state.book, doc_id, base)) is not None]  # removed: not listed
         headers = {"X-Pages-HasMore": "true" if more else "false"}
         if more:
             headers["X-Pages-NextPage"] = str(request.url.include_query_params(created_before=ids[-1]))
@@ -188,6 +188,8 @@ def _getter(state: State, kind: Kind) -> Handler:
     async def get(request: Request) -> Response:
         raw = str(request.path_params["doc_id"]).removesuffix(".json")
         doc = kind.get(state.book, int(raw), origin(request)) if raw.isdigit() else None
+        if doc is None and raw.isdigit() and kind.gone_status(int(raw)) == 410:
+            return error(410, "The record requested has been removed from our servers")  # seeds/001 l.103
         if doc is None:
             return error(404, "The specified record could not be found")
         return render(doc)

@@ -8,7 +8,8 @@ exact ``Decimal`` percentages. Timestamps such as ``created_at`` are epoch secon
 
 from __future__ import annotations
 
-from decimal import Decimal
+import json
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -25,6 +26,7 @@ from services.types import (
     OptText,
     Text,
     VendorModel,
+    currency_exponent,
     lenient,
 )
 
@@ -57,6 +59,10 @@ class InvoiceState(StrEnum):
     ARCHIVED = "archived"
 
 
+HUNDRED = Decimal(100)
+TAX_ROUNDING = ROUND_HALF_UP  # seeds/001 is silent on rounding: our reading (docs/vendor-readings.md)
+
+
 class TaxCalculation(VendorModel):
     """``GET /tax_rates/calculate`` (seeds/001 lines 1120-1160; recording validate_tax_rate__0)."""
 
@@ -78,6 +84,29 @@ class TaxCalculation(VendorModel):
     total_amount: OptDecimal = None
     notes: OptText = None
     notice: OptText = None  # older API versions explain the outcome here instead of ``status``
+
+    @property
+    def collects_tax(self) -> bool:
+        """False when the status says no tax is collected (non_taxable, not_registered, reverse_charge);
+        True for `taxable` and for an answer without a status (older versions: the rate decides)."""
+        return self.status is None or self.status == TaxStatus.TAXABLE
+
+    def computed_tax_minor(self, amount: Decimal, currency: str) -> int | None:
+        """The tax on `amount` (major units) in minor units, for an answer that collects tax but carries no
+        `tax_amount` (the recorded `validate_tax_rate__0`: taxable, rate 20.0, tax_amount null). `rate` and
+        `taxable_part` are percentages (seeds/001 lines 1140-1141: 8.875 and 100); a missing `taxable_part`
+        is the whole amount. Exclusive: amount x rate/100 x part/100; inclusive (the amount holds the tax):
+        amount x e / (1 + e) with e = rate/100 x part/100. The document says nothing on rounding; amounts are
+        whole cents (seeds/001 line 380), so the result is rounded once, half up, to the currency's minor
+        unit (TAX_ROUNDING; docs/vendor-readings.md). None when the rate is unknown."""
+        if self.rate is None:
+            return None
+        part = self.taxable_part if self.taxable_part is not None else HUNDRED
+        effective = self.rate * part / (HUNDRED * HUNDRED)
+        tax = amount * effective
+        if (self.tax_behavior or "").lower() == "inclusive":
+            tax = tax / (1 + effective)
+        return int(tax.scaleb(currency_exponent(currency)).quantize(Decimal(1), rounding=TAX_ROUNDING))
 
     @property
     def reason(self) -> str:
@@ -273,6 +302,14 @@ class ErrorBody(VendorModel):
             return cls(error=str(body) if body else None)
         fields = {k: _as_list(v) for k, v in body.items() if k != "error"}
         return cls(error=body.get("error"), fields=fields)
+
+    @classmethod
+    def from_text(cls, text: str) -> ErrorBody:
+        """From an error's body text (`VendorError.body`), JSON or not."""
+        try:
+            return cls.from_body(json.loads(text) if text else None)
+        except ValueError:
+            return cls.from_body(text)
 
     @property
     def message(self) -> str:

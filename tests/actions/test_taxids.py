@@ -75,7 +75,7 @@ def test_csv_batch_runs_as_a_job_with_progress(
     assert errors == ["row 7: country and tax_id are both required"]
     job_id = taxids.submit_validation_batch(db, OPERATOR, rows)
     job = run_inline(db, job_id, partial(taxids.run_batch, db, settings))
-    assert job.result == {"total": 4, "valid": 2, "invalid": 0, "unavailable": 1, "malformed": 1,
+    assert job.result == {"total": 4, "valid": 2, "invalid": 0, "unavailable": 1, "malformed": 1, "refused": 0,
                           "vendor_calls": 2}
     assert (job.done, job.total) == (4, 4)
     assert count_requests("quaderno") == 2  # the repeat and the malformed number cost nothing
