@@ -14,12 +14,23 @@ Production settings are passed on Streamlit's command line as well as kept in
 `.streamlit/config.toml`, so they hold whatever the working directory: no file watcher (it walked
 the repo's `.venv` and took half the CPU of a view), no rerun on save, no full garbage collection after
 every script run, headless, no usage stats.
+
+The rest of `.streamlit/config.toml` (theme, upload limit) is read by Streamlit only from the working
+directory, so an installed copy run elsewhere would lose it: the package carries it as
+`ui/streamlit-config.toml` (in the repository a symlink to `.streamlit/config.toml`, one file) and
+`streamlit_env` passes it as `STREAMLIT_*` variables, unless the working directory has a
+`.streamlit/config.toml` of its own (a team's file wins, as in Streamlit). Everything is found relative
+to this module, never the working directory, which stays the caller's (opsdash.toml, secrets.toml).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sys
+import tomllib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -37,6 +48,11 @@ PRODUCTION_FLAGS = (
     "--runner.postScriptGC", "false",
     "--browser.gatherUsageStats", "false",
 )
+
+
+STREAMLIT_CONFIG = ROOT / "ui" / "streamlit-config.toml"
+# Streamlit options that take several values: as a variable, separated by spaces (click's `multiple`)
+_MULTIPLE = frozenset({"server.folderWatchBlacklist"})
 
 
 class UnusableConfiguration(Exception):
@@ -98,13 +114,48 @@ def streamlit_command(host: str, port: int) -> list[str]:
             "--server.address", host, "--server.port", str(port), *PRODUCTION_FLAGS]
 
 
+def streamlit_env(cwd: Path | None = None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Our Streamlit config as `STREAMLIT_*` variables, for a working directory without its own
+    `.streamlit/config.toml`; a variable already set is left alone."""
+    cwd = Path.cwd() if cwd is None else cwd
+    environ = os.environ if environ is None else environ
+    if (cwd / ".streamlit" / "config.toml").is_file():
+        return {}
+    options = dict(_options(tomllib.loads(STREAMLIT_CONFIG.read_text(encoding="utf-8"))))
+    variables = {streamlit_variable(key): _option_text(key, value) for key, value in options.items()}
+    return {name: value for name, value in variables.items() if name not in environ}
+
+
+def streamlit_variable(key: str) -> str:
+    """`theme.light.primaryColor` -> `STREAMLIT_THEME_LIGHT_PRIMARY_COLOR` (Streamlit's ConfigOption.env_var)."""
+    name = key.replace(".", "_")
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return "STREAMLIT_" + re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).upper()
+
+
+def _options(table: Mapping[str, object], prefix: str = "") -> Iterator[tuple[str, object]]:
+    for name, value in table.items():
+        if isinstance(value, dict):
+            yield from _options(value, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}", value
+
+
+def _option_text(key: str, value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):  # a list option (e.g. chart colours) is read as JSON by Streamlit
+        return " ".join(map(str, value)) if key in _MULTIPLE else json.dumps(value)
+    return str(value)
+
+
 def serve(settings: Settings, host: str, port: int) -> None:
     """Check the configuration, then replace this process with Streamlit (signals from a service
     manager reach the server directly). Raises `UnusableConfiguration` without starting anything."""
     found = problems(settings)
     if found:
         raise UnusableConfiguration(found)
-    env = {**os.environ, "OPSDASH_DB": str(Path(settings.opsdash_db).expanduser().resolve())}
+    env = {**os.environ, **streamlit_env(), "OPSDASH_DB": str(Path(settings.opsdash_db).expanduser().resolve())}
     Path(env["OPSDASH_DB"]).parent.mkdir(parents=True, exist_ok=True)
     command = streamlit_command(host, port)
     os.execve(command[0], command, env)

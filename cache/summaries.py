@@ -78,7 +78,9 @@ def code_fingerprint() -> str:
     any change to the code that builds or reads a summary gives new keys."""
     root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
-    for path in sorted([*root.glob("*.py"), *(p for d in ("cache", "ui", "pages") for p in (root / d).rglob("*.py"))]):
+    # our top-level modules by name: installed, `root` is site-packages, beside every other package's modules
+    top = [root / f"{name}.py" for name in ("app", "dashboard", "cli", "serve") if (root / f"{name}.py").exists()]
+    for path in sorted([*top, *(p for d in ("cache", "ui", "pages") for p in (root / d).rglob("*.py"))]):
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]

@@ -11,3 +11,18 @@
 
 Only this package, `pages/`, `dashboard.py` and `app.py` import streamlit.
 """
+
+import logging
+
+
+class _NoRuntimeNoise(logging.Filter):
+    """Streamlit warns "No runtime found, using MemoryCacheStorageManager" once per cached function when a
+    module defining one is imported before its runtime exists (app.py imports ui.data before `st.App` starts
+    the runtime; tests and benches have none): 21 lines on every start, telling nothing (issue 19). The
+    functions still use the runtime's cache once it runs; only that message is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("No runtime found")
+
+
+logging.getLogger("streamlit.runtime.caching.cache_data_api").addFilter(_NoRuntimeNoise())
