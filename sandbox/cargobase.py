@@ -12,6 +12,10 @@
   `unsubmitted` drafts are visible to providers only (line 41): the sandbox's user is the shipper.
 - A page beyond the end is DRF's 404 {"detail": "Invalid page."}; the `expire_cursor` fault answers that
   to the next request carrying `page`.
+- The `shrink_while_paging` fault (n) makes the list shrink while it is paged, as a busy audit team does
+  (issue 18 point 4): after each page that has a next one, the n newest invoices on the pages already
+  served that can leave this listing leave it -- under `status=awaiting_audit` they are audited (approved),
+  in any other listing invoices in a final status drop out (their 24 h ran out). The rest slide up a page.
 - `tick` audits waiting invoices (awaiting_audit -> approved / declined / canceled) and lets providers
   resubmit some declined ones, stamping `modified` with the business clock.
 """
@@ -66,9 +70,10 @@ class Record:
     submitted: datetime
     status: str
     modified: datetime
+    dropped: bool = False  # left the list early (the shrink_while_paging fault)
 
     def listed(self, now: datetime) -> bool:
-        return not (self.status in TERMINAL and now - self.modified > DROP_AFTER)
+        return not self.dropped and not (self.status in TERMINAL and now - self.modified > DROP_AFTER)
 
 
 def generate(world: World) -> list[Record]:
@@ -205,9 +210,26 @@ class Cargobase:
             return JSONResponse({"detail": "Invalid page."}, 404)
         rows = [] if status == "unsubmitted" else self.selected(status, window)
         try:
-            return JSONResponse(self.page(request, rows))
+            body = self.page(request, rows)
         except InvalidPage:
             return JSONResponse({"detail": "Invalid page."}, 404)
+        if body["next"] is not None:
+            self.shrink(rows[: body["record_end"]], status)
+        return JSONResponse(body)
+
+    def shrink(self, served: list[Record], status: str | None) -> None:
+        """The `shrink_while_paging` fault: the newest invoices already served that can leave this listing
+        (newest first) leave it before the next page is asked for."""
+        n = self.ctx.switch("cargobase").faults.shrink_while_paging
+        if n <= 0:
+            return
+        now = self.ctx.clock.now()
+        if status == "awaiting_audit":
+            for r in served[:n]:
+                r.status, r.modified = "approved", now
+            return
+        for r in [r for r in served if r.status in TERMINAL][:n]:
+            r.dropped = True
 
     def page(self, request: Request, rows: list[Record]) -> dict[str, Any]:
         size = page_size_of(request.query_params.get("page_size"))

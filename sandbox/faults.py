@@ -27,6 +27,7 @@ class Faults:
     malformed_rate: float = 0.0  # share of 200 answers whose JSON body is cut short
     drop_rate: float = 0.0  # share of answers whose connection drops mid-body
     expire_cursor: bool = False  # the next request carrying a cursor/page token gets the vendor's error
+    shrink_while_paging: int = 0  # Cargobase: after each page with a next one, this many invoices already read leave
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> Faults:

@@ -3,7 +3,8 @@
 A `SyncResource` is data: vendor, resource name (as in `cache.freshness.SOURCES`), table, key, how
 to fetch pages from a cursor state, how to map a vendor record to a row, and the incremental mode:
 
-- "full":         every run reads everything; `after_full_pass` may stamp records the vendor dropped.
+- "full":         every run reads everything; `after_full_pass` may stamp records the vendor dropped,
+                  unless the last batch says `verified = False` (its read may have skipped records).
 - "since":        the vendor filters by change time (Qasida `since`); the next run asks from the
                   SERVER's time at the start of the last successful run, never the local clock.
 - "newest_first": the vendor lists newest first (Quaderno `created_before`); a run stops at the newest
@@ -175,7 +176,9 @@ def _interrupted(db: Database, run_id: int, exc: BaseException, now: datetime) -
 def _pull(db: Database, client: Any, res: SyncResource, cp: _Checkpoint, state: SyncState,
           result: RunResult, moment: datetime, progress: _Progress) -> None:
     synced_at = iso(moment)
+    vouched = True
     for batch in _bounded(res.fetch(client, state), res.max_pages):
+        vouched = getattr(batch, "verified", None) is not False  # a read's own verdict (Cargobase)
         if "server_time" not in cp.run:
             cp.run["server_time"] = _server_time(batch) or synced_at
         records, reached_known = _until_known(res, state, batch.records)
@@ -192,16 +195,18 @@ def _pull(db: Database, client: Any, res: SyncResource, cp: _Checkpoint, state: 
             progress.page(db, result)
         if reached_known or cp.resume is None:
             break
-    _complete(db, res, cp, state)
+    _complete(db, res, cp, state, vouched)
 
 
-def _complete(db: Database, res: SyncResource, cp: _Checkpoint, state: SyncState) -> None:
+def _complete(db: Database, res: SyncResource, cp: _Checkpoint, state: SyncState, vouched: bool = True) -> None:
+    """`vouched` False: the fetch's last batch said its read may have skipped records (a list that
+    changed while paged), so `after_full_pass` (which marks unseen rows gone) does not run."""
     cp.resume = None
     cp.since = cp.run.get("server_time") or cp.since
     cp.newest = cp.run.get("newest") or cp.newest
     if state.full:
         cp.last_full = cp.run.get("started")
-        if res.after_full_pass:
+        if res.after_full_pass and vouched:
             res.after_full_pass(db, cp.run["started"])
     cp.run = {}
     cp.save(db, res)

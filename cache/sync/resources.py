@@ -7,7 +7,8 @@ Names are `cache.freshness.SOURCES`' (vendor, resource). Modes:
   the last successful run; warehouses (a handful) are read whole.
 - Cargobase (seeds/004) has no change filter and drops finished invoices after 24 h: every run
   reads the whole list, stamps `last_seen_at`, and stamps `gone_from_vendor_at` on rows it no
-  longer saw (kept as history).
+  longer saw (kept as history), only after a read whose footer `count` held and matched what it saw
+  (cache/sync/vendors/cargobase.py: a list that shrank while paged is read again).
 - Qargo has no order list: orders arrive by webhook or upload, and a status poll reads the orders
   the cache knows that are still moving (`qargo_orders`), as do charges and documents.
 

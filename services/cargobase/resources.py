@@ -4,6 +4,10 @@
 lines 44-52, 74); results are newest first. When a page stops existing while we walk (the list
 shrank: DRF answers 404 "Invalid page."), the listing restarts once from the first page, so an
 invoice may come twice: upsert by `shipment_reference`.
+
+Each page carries its footer's `count` (seeds/004 line 47: "Total number of Invoices available to the
+user, across all pages"): a listing whose pages disagree on it changed while it was read, so invoices may
+have slid to a page already read (cache/sync/vendors/cargobase.py reads it again before marking any gone).
 """
 
 from __future__ import annotations
@@ -25,6 +29,27 @@ log = logging.getLogger("services.cargobase")
 PATH = "/invoices/"
 DEFAULT_PAGE_SIZE = 200  # the vendor's default is 50 (seeds/004 line 74): fewer, larger pages
 Checkpoint = PageRequest | Mapping[str, Any] | None
+
+
+@dataclasses.dataclass(frozen=True)
+class InvoiceListPage(Page):
+    """A page of `Invoice`s with the footer's `count` (seeds/004 line 47); None when the footer lacks it."""
+
+    count: int | None = None
+
+
+def _footer_count(response: httpx.Response) -> int | None:
+    try:
+        value = response.json().get("count")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _listed(page: Page) -> InvoiceListPage:
+    return InvoiceListPage(records=[_invoice(r) for r in page.records], response=page.response,
+                           request=page.request, next=page.next, number=page.number,
+                           count=_footer_count(page.response))
 
 
 def _invoice(data: Any) -> Invoice:
@@ -57,13 +82,18 @@ def _filters(
     return params
 
 
-def _is_later_page(request: PageRequest) -> bool:
+def first_page(page_size: int = DEFAULT_PAGE_SIZE, **filters: Any) -> PageRequest:
+    """The request of a listing's first page (a checkpoint that restarts the listing)."""
+    return PageRequest(PATH, _filters(filters.get("status"), filters.get("submit_date"), page_size))
+
+
+def is_later_page(request: PageRequest) -> bool:
     return "page" in request.params or "page" in httpx.URL(request.url).params
 
 
 def _restarting(
-    fetch: Callable[[PageRequest | None], Iterator[Page]], start: PageRequest | None
-) -> Iterator[Page]:
+    fetch: Callable[[PageRequest | None], Iterator[InvoiceListPage]], start: PageRequest | None
+) -> Iterator[InvoiceListPage]:
     """`fetch(start)`, restarted once from the first page if a later page has gone (404)."""
     request = start
     try:
@@ -71,7 +101,7 @@ def _restarting(
             request = page.next
             yield page
     except NotFoundError:
-        if request is None or not _is_later_page(request):
+        if request is None or not is_later_page(request):
             raise  # the first page itself is missing: a wrong CARGOBASE_BASE_URL, not a shrunk list
         log.warning("Cargobase: page %s no longer exists; restarting the listing", request.url)
     else:
@@ -86,13 +116,13 @@ def invoices(
     submit_date: date | str | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     start: Checkpoint = None,
-) -> Iterator[Page]:
-    """Pages of `Invoice`, newest first; store `page.checkpoint()` to resume with `start=`."""
+) -> Iterator[InvoiceListPage]:
+    """`InvoiceListPage`s of `Invoice`, newest first; store `page.checkpoint()` to resume with `start=`."""
     params = _filters(status, submit_date, page_size)
 
-    def fetch(begin: PageRequest | None) -> Iterator[Page]:
+    def fetch(begin: PageRequest | None) -> Iterator[InvoiceListPage]:
         for page in client.paginate(PATH, params, NextUrl(), start=begin):
-            yield dataclasses.replace(page, records=[_invoice(r) for r in page.records])
+            yield _listed(page)
 
     return _restarting(fetch, _start(start))
 
