@@ -1,4 +1,5 @@
-"""The `opsdash` command: a thin skin over the library (ARCHITECTURE.md, "CLI (contract)")."""
+"""The `opsdash` command: a thin skin over the library. `opsdash COMMAND --help` tells more; the README's
+"Command line" section lists every command."""
 
 from __future__ import annotations
 
@@ -52,9 +53,17 @@ def _install_example_alerts(path: str) -> None:
         install_examples(db)
 
 
+def demo_database() -> Path:
+    """The demo's database when OPSDASH_DB is unset: a per-user data folder, never inside the installed
+    package ($XDG_DATA_HOME/opsdash/demo.db, by default ~/.local/share/opsdash/demo.db)."""
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "opsdash" / "demo.db"
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Sandbox + dashboard (with its webhook receiver and worker), one Ctrl-C stops both."""
     from sandbox.server import free_port
+    from serve import streamlit_command, streamlit_env
 
     sandbox_port = args.sandbox_port or free_port()
     dashboard = f"http://127.0.0.1:{args.port}"
@@ -63,7 +72,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         # fresh webhook credentials for this run, shared by sender and receiver through the environment only
         "OPSDASH_WEBHOOK_USER": "demo",
         "OPSDASH_WEBHOOK_PASSWORD": secrets.token_urlsafe(24),
-        "OPSDASH_DB": os.environ.get("OPSDASH_DB", str(ROOT / "data" / "demo.db")),
+        "OPSDASH_DB": str(Path(os.environ.get("OPSDASH_DB") or demo_database()).expanduser().resolve()),
     }
     Path(env["OPSDASH_DB"]).parent.mkdir(parents=True, exist_ok=True)
     _install_example_alerts(env["OPSDASH_DB"])  # two rules that fire on the demo data; channels stay off
@@ -74,13 +83,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     env_lines = subprocess.run([*sandbox_cmd, "--print-env"], env=env, cwd=ROOT, capture_output=True,
                                text=True, check=True).stdout
     env.update(line.partition("=")[::2] for line in env_lines.splitlines() if "=" in line)
-    streamlit_cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(args.port),
-                     "--server.address", "127.0.0.1", "--server.headless", "true",
-                     "--server.fileWatcherType", "none", "--server.runOnSave", "false",
-                     "--runner.postScriptGC", "false", "--browser.gatherUsageStats", "false"]
-    procs = [subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True) for cmd in (sandbox_cmd, streamlit_cmd)]
-    print(f"opsdash demo: dashboard on {dashboard} (sandbox on 127.0.0.1:{sandbox_port}); Ctrl-C stops both",
-          flush=True)
+    # the sandbox runs from beside this module (`-m cli`, also installed); the dashboard from the caller's
+    # folder (its opsdash.toml, .streamlit/), finding app.py beside this module (serve.streamlit_command)
+    procs = [subprocess.Popen(sandbox_cmd, env=env, cwd=ROOT, start_new_session=True),
+             subprocess.Popen(streamlit_command("127.0.0.1", args.port), env={**env, **streamlit_env()},
+                              start_new_session=True)]
+    print(f"opsdash demo: dashboard on {dashboard} (sandbox on 127.0.0.1:{sandbox_port}, database "
+          f"{env['OPSDASH_DB']}); Ctrl-C stops both", flush=True)
     return _supervise(procs)
 
 
