@@ -2,7 +2,7 @@
 
 The sandbox's data is synced into a temporary database the way production does it (Quaderno, Qasida
 and Cargobase pulled; Upwell events pushed through the webhook ingest), plus our reorder levels and a
-few Qargo transport orders. The expected figures are then computed from each record's `raw` vendor
+few Qargo transport orders: once per session, each test reading a copy (tests/cache/synced_data.py). The expected figures are then computed from each record's `raw` vendor
 JSON with plain Python and Decimal, never through the dataset SQL under test.
 """
 
@@ -11,76 +11,39 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlite_utils import Database
 
-from actions.reorder import import_levels
-from actions.roles import Actor
 from cache import kpis
-from cache.ingest import ingest_upwell
 from cache.queries import CURRENCY_EXPONENTS
 from cache.rawstore import decode
 from cache.statuses import QARGO_JOURNEY_ENDED, UPWELL_ENDED
-from cache.sync.engine import run_all
-from cache.sync.resources import clients_for, resources_for
-from sandbox.context import SandboxConfig
-from sandbox.server import client_env
-from services.settings import Settings, get_settings
+from services.settings import get_settings
+from tests.cache.synced_data import SyncedTemplate
 
-VENDORS = ("quaderno", "qasida", "cargobase")
 Money = dict[str, Decimal]
 
 
 @pytest.fixture(scope="module")
-def now() -> datetime:
-    return datetime.now(UTC)
+def now(synced_template: SyncedTemplate) -> datetime:
+    """The clock the synced data set was made at (tests/cache/synced_data.py)."""
+    return synced_template.now
 
 
 @pytest.fixture
-def synced(db: Database, relaxed_sandbox: SandboxConfig, db_path: Path, now: datetime,
-           monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+def synced(synced_template: SyncedTemplate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    """A copy of the data set synced once per session (tests/cache/conftest.py `synced_template`)."""
     monkeypatch.setenv("OPSDASH_TIMEZONE", "UTC")
     get_settings.cache_clear()
-    env = client_env(relaxed_sandbox)
-    settings = Settings(**{k.lower(): v for k, v in env.items()}, opsdash_db=db_path)
-    clients = clients_for(settings, VENDORS)
-    try:
-        # Twice: Qasida's claims and liabilities read customers that the first pass brings in.
-        for _ in range(2):
-            assert [r.error for r in run_all(db, clients, resources_for(db, VENDORS)) if not r.ok] == []
-    finally:
-        for client in clients.values():
-            client.close()
-    with httpx.Client(base_url=relaxed_sandbox.base_url, timeout=30) as admin:
-        events = admin.post("/_admin/upwell/emit", json={"count": 80}).json()["events"]
-    for delivery in events:
-        ingest_upwell(db, json.dumps(delivery["event"]).encode(), now)
-    _transport_orders(db, now)
-    codes = [r[0] for r in db.execute("SELECT code FROM qasida_products ORDER BY code LIMIT 6")]
-    csv = "product_code,warehouse,reorder_level\n" + "".join(f"{c},,{50 * (i + 1)}\n" for i, c in enumerate(codes))
-    import_levels(db, Actor("test", "operator"), csv.encode())
+    db = synced_template.copy(tmp_path / "cache.db")
     yield db
+    db.close()
     get_settings.cache_clear()
-
-
-def _transport_orders(db: Database, now: datetime) -> None:
-    """Qargo orders arrive by webhook or upload: three carry ERP order numbers, one carries none."""
-    numbers = [r[0] for r in db.execute("SELECT number FROM qasida_customer_orders ORDER BY number LIMIT 2")]
-    day = now.date()
-    rows = [("T1", numbers[0], "IN_TRANSIT", day - timedelta(days=1)),
-            ("T2", numbers[0], "COMPLETED", day - timedelta(days=2)),
-            ("T3", numbers[1], "PLANNED", day + timedelta(days=3)),
-            ("T4", "NOT-IN-ERP", "TO_PLAN", day - timedelta(days=5))]
-    for order_id, reference, status, delivery in rows:
-        db.execute("INSERT INTO qargo_orders (order_id, reference, status, pickup_date, delivery_date, synced_at) "
-                   "VALUES (?, ?, ?, ?, ?, ?)", [order_id, reference, status, (delivery - timedelta(days=1)).isoformat(),
-                                                 delivery.isoformat(), now.isoformat()])
 
 
 def _raw(db: Database, sql: str) -> Iterator[tuple[dict[str, Any], tuple[Any, ...]]]:
