@@ -25,7 +25,7 @@ from sandbox.qasida.finance import Finance, OpenItems
 from sandbox.qasida.sales import NOT_FULFILLED, RESERVED, Sales
 from sandbox.qasida.stock import Stock
 from sandbox.qasida.table import Predicate
-from sandbox.qasida.web import Problem, Query, endpoint, invalid, page, page_request
+from sandbox.qasida.web import Query, endpoint, invalid, page, page_request
 
 
 class Qasida:
@@ -38,10 +38,10 @@ class Qasida:
 
     # -- catalogue -------------------------------------------------------------------------------
     async def stock_cards(self, request: Request, q: Query) -> dict[str, Any]:
+        # The stock card list takes `since` and `reservationType`, no `warehouseId` (seeds/003 lines 6028-6032):
+        # like the ERP, an undocumented parameter is ignored, so every warehouse's cards come back.
         number, size = page_request(q, self.ctx)
-        warehouse, since = q.integer("warehouseId"), q.since()
-        domain = self.stock.warehouse_range(warehouse) if warehouse is not None else None
-        ids = self.stock.cards.select(("cards", warehouse), since, None, domain)
+        ids = self.stock.cards.select(("cards", None), q.since(), None, None)
         return page(request, ids, number, size, self.stock.card)
 
     async def warehouses(self, request: Request, q: Query) -> dict[str, Any]:
@@ -97,13 +97,13 @@ class Qasida:
         return page(request, ids, number, size, items.row)
 
     async def payment_status(self, request: Request, q: Query) -> dict[str, Any]:
-        number = q.text("invoiceNumber")
-        if number is None:
-            raise invalid("invoiceNumber", "The invoiceNumber field is required.")
-        i = self.finance.invoice_index(number)
-        if i is None:
-            raise Problem(404, "Not Found", f"Invoice {number} was not found.")
-        return self.finance.payment_status(i)
+        """`variableSymbol` (required) and the paging parameters (seeds/003 lines 1116-1119); a paged list of
+        the invoices carrying that symbol (lines 1120-1143), empty when none does."""
+        number, size = page_request(q, self.ctx)
+        symbol = q.text("variableSymbol")
+        if symbol is None:
+            raise invalid("variableSymbol", "The variableSymbol field is required.")
+        return page(request, self.finance.invoices_with_symbol(symbol), number, size, self.finance.payment_status)
 
     # -- world -----------------------------------------------------------------------------------
     async def tick(self) -> None:

@@ -30,6 +30,12 @@ _TERMS_DAYS = (14, 30, 30, 45)
 LIABILITY_ID_BASE = 5_000_000  # purchase invoice ids, apart from the sales invoices' (= order ids)
 
 
+def variable_symbol(document_number: str) -> str:
+    """The payment reference of a document: the last 10 digits of its number (one rule for the open-item
+    rows and the payment status, so `GetPaymentStatus?variableSymbol=` finds the claim it came from)."""
+    return "".join(ch for ch in document_number if ch.isdigit())[-10:]
+
+
 class OpenItems:
     """Shared behaviour of the two lists: payments in an overlay, open/delay, rows, per-customer index."""
 
@@ -111,7 +117,7 @@ class OpenItems:
             "invoicedAmount": money(total), "currency": self.customer(j).currency,
             "remainsToBePaid": money(total - paid), "daysDelayed": self.days_delayed(j),
             "dueDate": zulu(self.due(j)), "issueDate": zulu(self.issued(j)),
-            "variableSymbol": "".join(ch for ch in number if ch.isdigit())[-10:],
+            "variableSymbol": variable_symbol(number),
             "lastPayment": zulu(last) if last else None,
         }
 
@@ -225,6 +231,14 @@ class Finance:
             return None  # cancelled or not yet invoiced
         return i
 
+    def invoices_with_symbol(self, symbol: str) -> list[int]:
+        """The order indexes i of the sales invoices whose variable symbol is `symbol` (0 or 1 here)."""
+        if not (symbol.isdigit() and len(symbol) >= 7):
+            return []
+        i = int(symbol[-7:])
+        number = self.world.invoice_number(i) if i >= 1 else ""
+        return [i] if number and variable_symbol(number) == symbol and self.invoice_index(number) else []
+
     def payment_status(self, i: int) -> dict[str, Any]:
         """The invoice's payment state, shaped like the doc's customerInvoicePayments item."""
         customer, total = self.world.order_customer(i), self.sales.total_cents(i)
@@ -237,7 +251,7 @@ class Finance:
             last = due - timedelta(days=mix(self.world.seed, _CLAIM, i, 2) % 10)
         return {
             "id": i, "invoiceNumber": self.world.invoice_number(i), "issueDate": naive(self.world.order_date(i)),
-            "paymentDueDate": naive(due), "variableSymbol": self.world.invoice_number(i).replace("-", "")[3:],
+            "paymentDueDate": naive(due), "variableSymbol": variable_symbol(self.world.invoice_number(i)),
             "customerId": customer.id, "mandantId": self.sales.mandant, "paymentMethod": "TRANSFER",
             "customerName": customer.name, "customerIco": str(10_000_000 + customer.id),
             "customerInternalCode": customer.code, "totalSum": money(total), "notPaidSum": money(total - paid),

@@ -217,7 +217,8 @@ Liability = OpenItem
 
 
 class PaymentStatus(VendorModel):
-    """``/api/finance/v1/Invoice/GetPaymentStatus`` (seeds/003 lines 1119-1140): totals and what is unpaid."""
+    """A row of ``/api/finance/v1/Invoice/GetPaymentStatus`` (seeds/003 lines 1120-1143, one item of its paged
+    ``data``; asked by ``variableSymbol``, line 1119): totals and what is unpaid."""
 
     id: OptInt = None
     invoice_number: OptText = Field(default=None, alias="invoiceNumber")

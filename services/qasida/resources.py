@@ -8,7 +8,8 @@ of the FIRST page as the next `since`: the ERP's clock, never ours (docs/qasida-
 
 Every parameter is sent under the document's own name: claims and liabilities take `customerId`
 (required), `allClaims`/`allLiabilities` and `onlyDelayed` (default false) and no `since`; customer
-orders take `since`, `warehouseId`, `onlyNotFulfilled`, `onlyReserved` (seeds/003 lines 1190-1197).
+orders take `since`, `warehouseId`, `onlyNotFulfilled`, `onlyReserved` (seeds/003 lines 1190-1197); stock
+cards `since` only (lines 6028-6032: no `warehouseId`); the payment status `variableSymbol` (line 1119).
 """
 
 from __future__ import annotations
@@ -124,13 +125,12 @@ def stock_cards(
     client: QasidaClient,
     *,
     since: datetime | str | None = None,
-    warehouse_id: int | None = None,
     page_size: int = DEFAULT_PAGE_SIZE,
     start: PageRequest | None = None,
 ) -> Iterator[Page]:
-    """Pages of `StockCard`, one per (warehouse, product)."""
-    params = {"since": _since(since), "warehouseId": warehouse_id}
-    return _pages(client, "stock_cards", StockCard, params, page_size, start)
+    """Pages of `StockCard`, one per (warehouse, product), every warehouse: the list takes `since` and
+    `reservationType` only (seeds/003 lines 6028-6032), no `warehouseId`; filter by `StockCard.warehouse_id`."""
+    return _pages(client, "stock_cards", StockCard, {"since": _since(since)}, page_size, start)
 
 
 def warehouses(
@@ -213,10 +213,25 @@ def liabilities(
     return _pages(client, "liabilities", OpenItem, params, page_size, start, read_ahead=False)
 
 
-def payment_status(client: QasidaClient, invoice_number: str) -> PaymentStatus:
-    """One invoice's totals and what is unpaid; `NotFoundError` for an unknown number."""
-    body = client.get_json(client.paths["payment_status"], params={"invoiceNumber": invoice_number})
-    return _parse(client, PaymentStatus, body)
+def payment_statuses(
+    client: QasidaClient,
+    variable_symbol: str,
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    start: PageRequest | None = None,
+) -> Iterator[Page]:
+    """Pages of `PaymentStatus`: the invoices whose variable symbol (payment reference) is `variable_symbol`.
+    The document's parameters are `variableSymbol` (required) and the paging ones (seeds/003 lines 1116-1119);
+    the answer is a paged list (lines 1120-1143), not one invoice: several may share a symbol, or none."""
+    if not variable_symbol.strip():
+        raise ValueError("a Qasida payment status needs a variable symbol (variableSymbol, seeds/003 line 1119)")
+    params = {"variableSymbol": variable_symbol.strip()}
+    return _pages(client, "payment_status", PaymentStatus, params, page_size, start, read_ahead=False)
+
+
+def payment_status(client: QasidaClient, variable_symbol: str) -> list[PaymentStatus]:
+    """Every invoice carrying `variable_symbol`, with its totals and what is unpaid ([] when none does)."""
+    return list(records(payment_statuses(client, variable_symbol)))
 
 
 def records(pages: Iterator[Page]) -> Iterator[Any]:
@@ -267,6 +282,7 @@ __all__ = [
     "iter_warehouses",
     "liabilities",
     "payment_status",
+    "payment_statuses",
     "products",
     "server_time",
     "stock_cards",

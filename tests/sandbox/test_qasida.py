@@ -146,13 +146,14 @@ def test_order_filters(qasida: httpx.Client) -> None:
     assert len(fetch_all(qasida, ORDERS, PageSize=1000, onlyReserved="false")) == 400  # doc: false = all
 
 
-def test_stock_warehouse_filter_and_quantities(qasida: httpx.Client) -> None:
-    rows = fetch_all(qasida, STOCK, PageSize=50, warehouseId=2)
-    assert len(rows) == 120 and {r["warehouseId"] for r in rows} == {2}
+def test_stock_cards_ignore_the_undocumented_warehouse_id_and_quantities(qasida: httpx.Client) -> None:
+    rows = fetch_all(qasida, STOCK, PageSize=100)
+    assert len(rows) == 480 and {r["warehouseId"] for r in rows} == {1, 2, 3, 4}
     for r in rows:
         assert isinstance(r["quantity"], str)  # the doc's <string> quantity (seeds/003 line 6303)
         assert r["availableQuantity"] == int(float(r["quantity"])) - r["reserveQuantity"] >= 0
-    assert qasida.get(STOCK, params={"warehouseId": 99}).json()["data"] == []
+    # The list takes `since` and `reservationType`, no `warehouseId` (seeds/003 lines 6028-6032): ignored.
+    assert qasida.get(STOCK, params={"warehouseId": 2, "PageSize": 1000}).json()["data"] == rows
 
 
 def every_item(admin: httpx.Client, kind: str) -> list[dict[str, Any]]:
@@ -224,15 +225,19 @@ def test_wire_inconsistencies_from_the_doc(qasida: httpx.Client, admin: httpx.Cl
     assert claim["dueDate"].endswith("Z")
 
 
-def test_invoice_payment_status(qasida: httpx.Client, admin: httpx.Client) -> None:
+def test_invoice_payment_status_by_variable_symbol(qasida: httpx.Client, admin: httpx.Client) -> None:
+    """`variableSymbol` (required) and paging in, a paged list out (seeds/003 lines 1116-1143)."""
     claim = next(i for i in every_item(admin, "claims") if i["remainsToBePaid"] > 0)
-    status = qasida.get(PAYMENT, params={"invoiceNumber": claim["documentNumber"]})
+    status = qasida.get(PAYMENT, params={"variableSymbol": claim["variableSymbol"]})
     assert status.status_code == 200
     body = status.json()
-    assert body["invoiceNumber"] == claim["documentNumber"] and body["currency"] == claim["currency"]
-    assert body["notPaidSum"] == claim["remainsToBePaid"] and body["isPaid"] is False
-    assert qasida.get(PAYMENT, params={"invoiceNumber": "INV-1999-0000001"}).status_code == 404
-    assert qasida.get(PAYMENT).status_code == 400
+    assert set(body) == {"data", "pageNumber", "pageSize", "nextPage", "previousPage"} and len(body["data"]) == 1
+    (row,) = body["data"]
+    assert row["invoiceNumber"] == claim["documentNumber"] and row["variableSymbol"] == claim["variableSymbol"]
+    assert row["notPaidSum"] == claim["remainsToBePaid"] and row["currency"] == claim["currency"]
+    assert qasida.get(PAYMENT, params={"variableSymbol": "0000000000"}).json()["data"] == []
+    assert qasida.get(PAYMENT, params={"invoiceNumber": claim["documentNumber"]}).status_code == 400
+    assert qasida.get(PAYMENT).json()["errors"] == {"variableSymbol": ["The variableSymbol field is required."]}
 
 
 def test_expired_paging_fault_hits_a_later_page_once(qasida: httpx.Client, admin: httpx.Client) -> None:
