@@ -16,6 +16,7 @@ Exceptions (all carry `vendor`, `status`, `request_id`, `message`, a redacted `b
     VendorError
      ├── VendorConnectionError      no HTTP answer (refused, reset, DNS, TLS)
      │    └── VendorTimeout         no answer within the timeouts
+     ├── VendorReadError            an answer whose body broke off mid-way (the connection, not the URL)
      ├── AuthError                  401, or 403 (Cargobase's bad token; Qargo's missing permission)
      │    └── PermissionDenied      403 where the vendor means a permission (Quaderno "hidden for administrators")
      ├── NotFoundError              404, 410
@@ -46,6 +47,7 @@ from services.core.errors import (
     ValidationError,
     VendorConnectionError,
     VendorError,
+    VendorReadError,
     VendorTimeout,
     error_for_response,
 )
@@ -91,6 +93,7 @@ __all__ = [
     "VendorClient",
     "VendorConnectionError",
     "VendorError",
+    "VendorReadError",
     "VendorSpec",
     "VendorTimeout",
     "error_for_response",

@@ -30,6 +30,7 @@ from services.core.errors import (
     body_excerpt,
     connection_error,
     error_for_response,
+    read_error,
 )
 from services.core.pagination import Page, PageRequest, Paginator, iter_records, paginate
 from services.core.ratelimit import RateLimiter
@@ -65,6 +66,14 @@ class VendorSpec:
     @property
     def base_url_hint(self) -> str:
         return f"check {self.name.upper()}_BASE_URL"
+
+
+class _BodyCut(Exception):
+    """The connection broke while the body of an answer was read (status `status`, `received` bytes in)."""
+
+    def __init__(self, exc: httpx.TransportError, status: int, received: int) -> None:
+        super().__init__(str(exc))
+        self.exc, self.status, self.received = exc, status, received
 
 
 class _Truncated(MalformedResponse):
@@ -117,6 +126,10 @@ class VendorClient:
         for _ in range(self.spec.retry.max_attempts + 1):  # + the one 401 refresh
             try:
                 response, used = self._send(method, url, params, json, headers)
+            except _BodyCut as cut:
+                self._after_body_cut(cut, safe, attempt, where)
+                attempt += 1
+                continue
             except httpx.TransportError as exc:
                 self._after_transport_error(exc, safe, attempt, where)
                 attempt += 1
@@ -212,14 +225,28 @@ class VendorClient:
         if self.spec.limiter is not None:
             self.spec.limiter.acquire()
         used = self.spec.auth.headers(self._http)
-        response = self._http.request(
+        request = self._http.build_request(
             method,
             url,
             params=dict(params) if params else None,
             json=json,
             headers={**(headers or {}), **used},
         )
+        response = self._http.send(request, stream=True)  # headers first: a failure after them is a read error
+        try:
+            response.read()
+        except httpx.TransportError as exc:
+            response.close()
+            raise _BodyCut(exc, response.status_code, response.num_bytes_downloaded) from exc
         return response, used
+
+    def _after_body_cut(self, cut: _BodyCut, safe: bool, attempt: int, where: str) -> None:
+        """The request reached the vendor (it answered): resent only when that is safe."""
+        if not safe or attempt >= self.spec.retry.max_attempts:
+            tried = (f"{attempt} times in a row" if attempt > 1 else
+                     "once" if safe else f"once (not resent: {where.split()[0]} is not safe to repeat)")
+            raise read_error(self.name, cut.exc, where, cut.status, cut.received, tried) from cut.exc
+        self._pause(self.spec.retry.backoff(attempt), where, "body cut mid-way", attempt)
 
     def _after_transport_error(self, exc: httpx.TransportError, safe: bool, attempt: int, where: str) -> None:
         if not (safe or isinstance(exc, _NOT_SENT)) or attempt >= self.spec.retry.max_attempts:

@@ -55,6 +55,11 @@ class VendorTimeout(VendorConnectionError):
     """The vendor did not answer within the client's timeouts."""
 
 
+class VendorReadError(VendorError):
+    """The vendor answered (status and headers arrived) but the connection broke while the body was being
+    read: the answer was cut off on the way. Not "could not reach": the base URL is fine."""
+
+
 class AuthError(VendorError):
     """The vendor rejected the credentials (401, or 403 where the vendor means it that way)."""
 
@@ -230,6 +235,15 @@ def _validation_error(
     detail = "; ".join(f"{k or 'request'}: {', '.join(v)}" for k, v in fields.items()) or said
     message = f"{vendor} rejected the request (HTTP {status}){_said(detail)}. Fix the input and try again"
     return ValidationError(message, fields=fields, **common)
+
+
+def read_error(vendor: str, exc: httpx.TransportError, where: str, status: int, received: int,
+               tried: str) -> VendorReadError:
+    """A body cut mid-way (`VendorReadError`); the httpx message is left out like in `connection_error`."""
+    return VendorReadError(
+        f"{vendor} answered {where} (HTTP {status}) but the connection broke after {received} bytes of the body "
+        f"({type(exc).__name__}), {tried}: the answer was cut off on the way (network, proxy or the vendor); "
+        "try again later", vendor=vendor, status=status)
 
 
 def connection_error(vendor: str, exc: httpx.TransportError, where: str, base_url_hint: str) -> VendorError:

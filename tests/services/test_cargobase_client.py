@@ -25,7 +25,7 @@ from services.core import (
     ServerError,
     ValidationError,
     VendorClient,
-    VendorConnectionError,
+    VendorReadError,
 )
 from services.settings import Settings
 
@@ -136,7 +136,7 @@ Outcome = type[Exception] | None  # None: the walk succeeds (after retries)
         ({"error_rate": 0.25}, None),
         ({"error_rate": 1.0}, ServerError),
         ({"drop_rate": 0.25}, None),
-        ({"drop_rate": 1.0}, VendorConnectionError),
+        ({"drop_rate": 1.0}, VendorReadError),  # the answer broke off mid-body: not "could not reach"
         ({"malformed_rate": 1.0}, MalformedResponse),
         ({"storm": True, "storm_retry_after": 3}, RateLimited),
         ({"latency_ms": 30}, None),

@@ -32,7 +32,7 @@ from services.core import (
     ServerError,
     Timeouts,
     VendorClient,
-    VendorConnectionError,
+    VendorReadError,
     VendorTimeout,
 )
 from services.qargo import resources as q
@@ -355,7 +355,7 @@ def _arm(admin: httpx.Client, **faults: Any) -> None:
         ({"error_rate": 0.25}, None),
         ({"error_rate": 1.0}, ServerError),
         ({"drop_rate": 0.3}, None),
-        ({"drop_rate": 1.0}, VendorConnectionError),
+        ({"drop_rate": 1.0}, VendorReadError),
         ({"malformed_rate": 1.0}, MalformedResponse),
         ({"storm": True, "storm_retry_after": 2}, RateLimited),
         ({"latency_ms": 50}, None),

@@ -24,7 +24,7 @@ from services.core import (
     ServerError,
     ValidationError,
     VendorClient,
-    VendorConnectionError,
+    VendorReadError,
 )
 from services.core.ratelimit import SqliteWindowLimiter
 from services.quaderno import resources as qr
@@ -413,7 +413,7 @@ def test_dropped_connections_are_retried_or_reported(client: VendorClient, admin
     fault(admin, drop_rate=0.4)
     assert qr.calculate_tax(client, to_country="FR").rate == Decimal(20)
     fault(admin, drop_rate=1.0)
-    with pytest.raises(VendorConnectionError):
+    with pytest.raises(VendorReadError):
         qr.calculate_tax(client, to_country="FR")
 
 
