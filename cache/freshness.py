@@ -52,6 +52,7 @@ SOURCES: tuple[SourceSpec, ...] = (
     _spec("qasida", "products", "Qasida products", 24 * 60),
     _spec("qasida", "customers", "Qasida customers", 24 * 60),
     _spec("qasida", "customer_orders", "Qasida customer orders", 30),
+    _spec("qasida", "not_fulfilled_orders", "Qasida customer orders not fulfilled (ERP lateness)", 30),
     _spec("qasida", "claims", "Qasida claims", 6 * 60),
     _spec("qasida", "liabilities", "Qasida liabilities", 6 * 60),
     # Cargobase drops finished invoices after 24 h: a sync must run well within that window.

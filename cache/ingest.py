@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlite_utils import Database
 
+from cache.calendar import business_date
 from cache.db import iso, transaction, utcnow
 from services.qargo.visibility import OperationalVisibilityUpdate
 from services.types import INT_MAX, INT_MIN
@@ -209,31 +210,45 @@ def _apply_order(db: Database, update: OperationalVisibilityUpdate, version: dat
     if current and current[0] and parse_version(current[0]) >= version:
         return Outcome.STALE
     last = max(update.events, key=lambda e: e.timestamp).update
-    pickup, delivery = _stop_dates(order.stops)
+    delivery = _last_delivery(order.stops)
+    # No planned date here: the visibility stop carries estimates and actuals only (OpenAPI VisibilityStop,
+    # eta_start_time/eta_end_time/actual_*; qargo-tms-openapi-v1.2.0-2026.yml lines 26506-26539). The plan is
+    # the status endpoint's `date` (cache/sync/mappers.py `qargo_order`); writing an ETA there made the
+    # planned date flip with every delivery and hid an order whose ETA kept slipping (issue 18 point 1).
+    # `customer_reference_number` is nullable, `order_name` required (VisibilityOrder, lines 26349-26360): a
+    # null reference stays NULL here, so COALESCE keeps the ERP number we know (issue 18 point 2).
     row = {
-        "order_id": order.id, "reference": order.customer_reference_number or order.order_name,
+        "order_id": order.id, "reference": order.customer_reference_number,
         "customer": order.customer.name if order.customer else None, "status": update.latest_order_status,
-        "pickup_date": pickup, "delivery_date": delivery,
+        "eta_date": eta_date(delivery), "delivered_at": _actual_end(delivery),
         "last_event_at": version_text(version), "last_event_type": last.type, "updated_at": received,
         "raw": order.model_dump_json(by_alias=True), "synced_at": received,
     }
     # Keep what a sync or an upload knew (identifier, dates) when an event lacks it: COALESCE.
     updates = ", ".join(f"{c} = COALESCE(excluded.{c}, {c})" for c in row if c != "order_id")
-    db.execute(f"INSERT INTO qargo_orders ({', '.join(row)}, created_at) VALUES "
-               f"({', '.join('?' for _ in row)}, ?) ON CONFLICT(order_id) DO UPDATE SET {updates}",
-               [*row.values(), received])
+    created = {"created_at": received, "created_date": business_date(parse_version(received)).isoformat()}
+    db.execute(f"INSERT INTO qargo_orders ({', '.join(row)}, {', '.join(created)}) VALUES "
+               f"({', '.join('?' for _ in (*row, *created))}) ON CONFLICT(order_id) DO UPDATE SET {updates}",
+               [*row.values(), *created.values()])
     return Outcome.ACCEPTED
 
 
-def _stop_dates(stops: list[Any]) -> tuple[str | None, str | None]:
-    """Planned (ETA) or actual dates of the first pickup and the last delivery stop, when the event has them."""
-    def when(stop: Any) -> str | None:
-        moment = stop.eta_end_time or stop.eta_start_time or stop.actual_end_timestamp or stop.actual_start_timestamp
-        return moment.date().isoformat() if moment else None
+def _last_delivery(stops: list[Any]) -> Any | None:
+    deliveries = [s for s in stops if (s.stop_type or "").upper() == "DELIVERY"]
+    return deliveries[-1] if deliveries else None
 
-    pickups = [when(s) for s in stops if (s.stop_type or "").upper() == "PICKUP"]
-    deliveries = [when(s) for s in stops if (s.stop_type or "").upper() == "DELIVERY"]
-    return (pickups[0] if pickups else None), (deliveries[-1] if deliveries else None)
+
+def eta_date(stop: Any | None) -> str | None:
+    """The business date (OPSDASH_TIMEZONE, cache/calendar.py) of the estimated arrival at a delivery stop:
+    `eta_start_time` ("Estimated arrival time (ETA) at the stop in UTC", OpenAPI line 26512), else
+    `eta_end_time` (the estimated departure, line 26521). Never its UTC date: 23:30Z is the next day in Europe."""
+    moment = (stop.eta_start_time or stop.eta_end_time) if stop is not None else None
+    return business_date(moment).isoformat() if moment else None
+
+
+def _actual_end(stop: Any | None) -> str | None:
+    moment = (stop.actual_end_timestamp or stop.actual_start_timestamp) if stop is not None else None
+    return iso(moment) if moment else None
 
 
 def _seen(db: Database, source: str, event_id: str, retry_of_id: str | None) -> bool:

@@ -39,7 +39,9 @@ from cache.datasets import (
     STOCK_CARDS,
     Dataset,
     business_order_days_sql,
+    expected_late_on,
     get_dataset,
+    late_on,
     outstanding_for_keys,
     sql_for,
 )
@@ -186,17 +188,19 @@ STOCK = Keyed(
 )
 
 # Business orders per order number (an ERP order and its transport orders), rolled up per day, status, side
-# and the day the order becomes late: orders per status and day, late orders, the pagers' counts.
+# and the date-independent forms of lateness (cache/datasets.py): the day the order becomes late (either side)
+# and the day until which an ETA after the plan makes it expected late. Late and expected late are worked out
+# from them when read, by the datasets' own rules (`late_on`, `expected_late_on`).
 ORDERS = Keyed(
     name="orders_by_day", datasets=((BUSINESS_ORDER_DAYS, ""),), key="coalesce(order_number, '')",
     narrow=lambda _, keys: business_order_days_sql(keys),
     groups=(("day", "coalesce(substr(order_date, 1, 10), '')"),
             ("status", "coalesce(transport_status, erp_status, 'unknown')"), ("matched", "matched"),
-            ("late_from", "late_from")),
+            ("late_from", "late_from"), ("expected_until", "expected_until")),
     aggregates=(("orders", "count(*)"),),
-    rollup=("day", "status", "matched", "late_from"),
-    filters=(("order_date", "nullif(day, '')"), ("matched", "matched"),
-             ("late", "CASE WHEN late_from < :today THEN 1 ELSE 0 END")),
+    rollup=("day", "status", "matched", "late_from", "expected_until"),
+    filters=(("order_date", "nullif(day, '')"), ("matched", "matched"), ("late", late_on("late_from")),
+             ("expected_late", expected_late_on("expected_until", "late_from"))),
     sources=(("qasida_customer_orders", "coalesce({r}number, '')"),
              ("qargo_orders", "coalesce(nullif({r}reference, ''), '')")),
 )

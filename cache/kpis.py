@@ -77,6 +77,7 @@ class Overview:
     stock: StockSummary
     tax_ids: dict[str, int] = field(default_factory=dict)  # latest result per ID: valid/invalid/...
     business_orders: int = 0
+    expected_late_orders: int = 0  # not late yet, but an ETA after the planned date (cache/datasets.py)
 
     @property
     def below_threshold(self) -> int:  # the earlier name of the stock KPI
@@ -103,7 +104,7 @@ def overview(db: Database, now: datetime, orders: Filters | None = None,
     by_status = orders_by_status(db, now, orders)
     return Overview(by_status, late_orders(db, now, orders), outstanding(db, now, "receivable", invoices),
                     outstanding(db, now, "payable", invoices), stock_summary(db, now, stock), tax_ids(db),
-                    sum(by_status.values()))
+                    sum(by_status.values()), expected_late_orders(db, now, orders))
 
 
 # --- orders -----------------------------------------------------------------------------------
@@ -122,10 +123,21 @@ def orders_by_status(db: Database, now: datetime, filters: Filters | None = None
 
 
 def late_orders(db: Database, now: datetime, filters: Filters | None = None) -> int:
-    late = {**(filters or {}), "late": 1}
-    if keyed.answers(keyed.ORDERS.name, late):
-        return int(keyed.select(db, keyed.ORDERS.name, "coalesce(sum(orders), 0)", late, now=now, rolled=True)[0][0])
-    return int(select(db, "business_orders", late, now, "count(*)")[0][0])
+    """Business orders late on either side (cache/datasets.py `late_on`: transport plan or ERP promise passed)."""
+    return _orders_where(db, now, filters, "late")
+
+
+def expected_late_orders(db: Database, now: datetime, filters: Filters | None = None) -> int:
+    """Business orders not late yet whose transport ETA is after the planned date (`expected_late_on`)."""
+    return _orders_where(db, now, filters, "expected_late")
+
+
+def _orders_where(db: Database, now: datetime, filters: Filters | None, flag: str) -> int:
+    flagged = {**(filters or {}), flag: 1}
+    if keyed.answers(keyed.ORDERS.name, flagged):
+        return int(keyed.select(db, keyed.ORDERS.name, "coalesce(sum(orders), 0)", flagged, now=now,
+                                rolled=True)[0][0])
+    return int(select(db, "business_orders", flagged, now, "count(*)")[0][0])
 
 
 def orders_over_time(db: Database, now: datetime, filters: Filters | None = None) -> pd.DataFrame:

@@ -16,6 +16,7 @@ transaction half-way).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -445,6 +446,28 @@ def carrier_invoice_key_indexes(db: Database) -> None:
     ])
 
 
+@MIGRATIONS(name="0018_order_plans_and_etas")
+def order_plans_and_etas(db: Database) -> None:
+    # Issue 18 points 1, 7, 11. The planned delivery date (`delivery_date`) comes only from Qargo's order/status
+    # endpoints (`OrderStatusStopOutput.date`, "Requested date of the stop"); the visibility webhook's ETA gets
+    # its own column, as a business date (cache/calendar.py `business_date`). `created_date`: the business date
+    # of `created_at` (an order dated by when it was created). `not_fulfilled`: 1 while Qasida lists the customer
+    # order under `onlyNotFulfilled=true` (seeds/003 line 1196; `not_fulfilled_seen_at`: the read that listed it),
+    # 0 once a complete read of that list lacks it, NULL until one has run. Existing rows: `created_date` from `created_at` in the business zone now; a
+    # delivery date an earlier webhook wrote from an ETA is rewritten by the next status poll.
+    from cache.calendar import business_date  # the calendar reads settings: imported when this runs
+
+    _run(db, [
+        "ALTER TABLE qargo_orders ADD COLUMN eta_date TEXT",
+        "ALTER TABLE qargo_orders ADD COLUMN created_date TEXT",
+        "ALTER TABLE qasida_customer_orders ADD COLUMN not_fulfilled INTEGER",
+        "ALTER TABLE qasida_customer_orders ADD COLUMN not_fulfilled_seen_at TEXT",
+    ])
+    rows = db.execute("SELECT order_id, created_at FROM qargo_orders WHERE created_at IS NOT NULL").fetchall()
+    db.conn.executemany("UPDATE qargo_orders SET created_date = ? WHERE order_id = ?",
+                        [(business_date(datetime.fromisoformat(at)).isoformat(), oid) for oid, at in rows])
+
+
 @MIGRATIONS(name="0019_quaderno_removed_and_open_checks")
 def quaderno_removed_and_open_checks(db: Database) -> None:
     # Issue 18 points 3, 5, 9. `removed_at`: when a re-read of an invoice answered 410 Gone ("the record
@@ -511,3 +534,4 @@ def upload_lines(db: Database) -> None:
         "ALTER TABLE order_uploads ADD COLUMN attempt INTEGER",
         "CREATE UNIQUE INDEX order_uploads_line ON order_uploads(job_id, line) WHERE line IS NOT NULL",
     ])
+

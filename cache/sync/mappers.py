@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from cache.calendar import business_date
 from cache.db import iso
 from cache.statuses import cargobase_status
 from services.cargobase.models import Invoice as CargobaseInvoice
@@ -147,6 +148,12 @@ def qasida_customer_order(o: CustomerOrder) -> Row:
     }
 
 
+def qasida_not_fulfilled_order(o: CustomerOrder) -> Row:
+    """A row of the list read with `onlyNotFulfilled=true` ("Return only not fulfilled orders", seeds/003 line
+    1196): the vendor says this order is not fulfilled yet. The document lists no field that says so."""
+    return {**qasida_customer_order(o), "not_fulfilled": 1}
+
+
 def exact_minor(amount: Decimal | None, currency: str | None) -> int | None:
     """Minor units when the amount fits its currency exactly; else None (unknown), never a failed run: Qasida
     may send more decimals than the currency has, or a placeholder currency (its own examples say "string").
@@ -215,16 +222,39 @@ _RESOURCE_TYPES = {"driver": "driver", "tractor": "vehicle", "truck": "vehicle",
                    "trailer": "trailer", "full_trailer": "trailer", "chassis": "trailer", "container": "trailer"}
 
 
-def qargo_order(order: OrderWithStatus) -> Row:
-    """Status polling's row. Leaves out what only webhooks know (last_event_*, delivered_at, source)."""
+def qargo_order(order: OrderWithStatus, known_reference: str | None = None) -> Row:
+    """Status polling's row. Leaves out what only webhooks know (last_event_*, delivered_at, eta_date, source).
+
+    The planned dates are the stops' `date`, "Requested date of the stop" (OpenAPI OrderStatusStopOutput,
+    qargo-tms-openapi-v1.2.0-2026.yml line 17042): calendar dates without a zone (the spec's "Date and time
+    formats"), stored as sent. `customer_reference_number` is nullable (OrderWithStatus, line 17295): a null
+    keeps `known_reference`, the number we hold (issue 18 point 2). `created_date` is the business date of
+    `created_timestamp` (UTC), never its UTC date (issue 18 point 7)."""
     pickup, delivery = order.first_pickup_stop, order.last_delivery_stop
+    created = order.created_timestamp
     return {
         "order_id": order.id, "order_identifier": order.order_identifier,
-        "reference": order.customer_reference_number, "customer": order.customer.name if order.customer else None,
+        "reference": order.customer_reference_number or known_reference,
+        "customer": order.customer.name if order.customer else None,
         "status": text(order.status), "pickup_date": day(pickup.date) if pickup else None,
         "delivery_date": day(delivery.date) if delivery else None,
-        "created_at": ts(order.created_timestamp), "raw": raw(order),
+        "created_at": ts(created), "created_date": business_date(created).isoformat() if created else None,
+        "raw": raw(order),
     }
+
+
+@dataclass(frozen=True)
+class Polled:
+    """A polled order with the reference the cache held for it (a null from the vendor never erases it)."""
+
+    order: OrderWithStatus
+    known_reference: str | None = None
+
+
+def qargo_polled_order(item: Polled | OrderWithStatus) -> Row:
+    if isinstance(item, Polled):
+        return qargo_order(item.order, item.known_reference)
+    return qargo_order(item)
 
 
 def qargo_charge(item: Owned) -> Row:

@@ -169,10 +169,13 @@ def test_a_documented_visibility_event_maps_to_the_hand_computed_row(spec: dict[
     body = visibility_body()
     assert valid(spec, spec["components"]["schemas"]["OperationalVisibilityUpdate"], body) == []
     assert ingest_qargo(db, json.dumps(body).encode(), NOW) == Outcome.ACCEPTED
-    [row] = db.query("SELECT order_id, reference, customer, status, pickup_date, delivery_date, last_event_at, "
-                     "last_event_type FROM qargo_orders")
+    [row] = db.query("SELECT order_id, reference, customer, status, pickup_date, delivery_date, eta_date, "
+                     "last_event_at, last_event_type FROM qargo_orders")
+    # The visibility stop has no planned date (VisibilityStop: eta_*/actual_* only): the plan comes from the
+    # status endpoint's `date`, so the event leaves both planned dates unknown. The ETA is its own column: the
+    # delivery stop's eta_start_time 2025-01-02T08:00:00Z, the 2nd in UTC and Europe/Berlin (issue 18 point 1).
     assert row == {"order_id": ORDER_ID, "reference": "SO-0000042", "customer": "Qargo", "status": "IN_TRANSIT",
-                   "pickup_date": "2024-12-31", "delivery_date": "2025-01-02",
+                   "pickup_date": None, "delivery_date": None, "eta_date": "2025-01-02",
                    "last_event_at": "2024-12-31T14:30:00.000000Z", "last_event_type": "Order"}
 
 

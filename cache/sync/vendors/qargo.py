@@ -4,6 +4,7 @@ longest unheard-of first, within `QARGO_POLL_SHARE` of the 2 requests/s budget."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -45,9 +46,11 @@ def moving_orders(db: Database, limit: int | None = None) -> list[str]:
     return [row[0] for row in db.execute(sql).fetchall()]
 
 
-def polled(one: Callable[[Any, str], list[Any]], interval: timedelta) -> NeedsDb:
-    """`one(client, order_id)` for the moving orders, oldest-heard first, within the poll budget.
-    A resumed run re-reads the list (polled orders moved to its end) and polls what is left of the budget."""
+def polled(one: Callable[[Any, str], list[Any]], interval: timedelta,
+           finish: Callable[[Database, list[Any]], list[Any]] | None = None) -> NeedsDb:
+    """`one(client, order_id)` for the moving orders, oldest-heard first, within the poll budget; `finish`
+    completes a batch's records from the cache. A resumed run re-reads the list (polled orders moved to its
+    end) and polls what is left of the budget."""
     def factory(db: Database) -> Fetch:
         def fetch(client: Any, state: SyncState) -> Iterator[ListBatch]:
             done = int((state.resume or {}).get("polled", 0))
@@ -56,8 +59,8 @@ def polled(one: Callable[[Any, str], list[Any]], interval: timedelta) -> NeedsDb
                 chunk = todo[start:start + ORDER_BATCH]
                 done += len(chunk)
                 more = start + ORDER_BATCH < len(todo)
-                yield ListBatch([r for i in chunk for r in one_or_none(one, client, i)],
-                                {"polled": done} if more else None)
+                records = [r for i in chunk for r in one_or_none(one, client, i)]
+                yield ListBatch(finish(db, records) if finish else records, {"polled": done} if more else None)
         return fetch
     return NeedsDb(factory)
 
@@ -72,6 +75,15 @@ def _resource_type(db: Database) -> dict[str, str]:
 
 def _order_status(client: Any, order_id: str) -> list[Any]:
     return [qargo.order_status(client, order_id)]
+
+
+def _known_references(db: Database, orders: list[Any]) -> list[mappers.Polled]:
+    """Each polled order with the reference the cache holds: the status endpoint's
+    `customer_reference_number` is nullable, and a null must not erase the ERP number (issue 18 point 2)."""
+    ids = [o.id for o in orders if not o.customer_reference_number]
+    known = dict(db.execute("SELECT order_id, reference FROM qargo_orders WHERE order_id IN "
+                            "(SELECT value FROM json_each(?))", [json.dumps(ids)]).fetchall()) if ids else {}
+    return [mappers.Polled(o, known.get(o.id)) for o in orders]
 
 
 def _charges(client: Any, order_id: str) -> list[Any]:
@@ -104,7 +116,7 @@ def declarations() -> tuple[SyncResource, ...]:
     hourly, every = timedelta(hours=1), timedelta(minutes=15)
     return (
         SyncResource("qargo", "orders", "qargo_orders", "order_id",
-                     polled(_order_status, every), mappers.qargo_order, interval=every),
+                     polled(_order_status, every, _known_references), mappers.qargo_polled_order, interval=every),
         SyncResource("qargo", "charges", "qargo_charges", "charge_id",
                      polled(_charges, hourly), mappers.qargo_charge, interval=hourly),
         SyncResource("qargo", "documents", "qargo_documents", "document_id",
