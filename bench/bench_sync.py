@@ -52,9 +52,10 @@ class Env:
 
 
 @contextlib.contextmanager
-def sandbox_env(scale: str, limits: Limits) -> Iterator[Env]:
-    """A sandbox at `scale` with `limits`, and settings on a fresh cache file."""
-    with running(SandboxConfig(scale=scale, limits=limits)) as config, tempfile.TemporaryDirectory() as tmp:  # type: ignore[arg-type]
+def sandbox_env(scale: str, limits: Limits, factor: float = 1.0) -> Iterator[Env]:
+    """A sandbox at `scale` (times `factor`) with `limits`, and settings on a fresh cache file."""
+    config_ = SandboxConfig(scale=scale, limits=limits, factor=factor)  # type: ignore[arg-type]
+    with running(config_) as config, tempfile.TemporaryDirectory() as tmp:
         db_path = Path(tmp) / "bench.db"
         db = connect(db_path)
         migrate(db)

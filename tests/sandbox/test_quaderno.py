@@ -299,3 +299,30 @@ def test_a_deregistered_number_is_invalid_at_the_authority_though_its_check_digi
     for customer, expected in ((gone, False), (kept, True)):
         query = {"country": customer.vat_number[:2], "tax_id": customer.vat_number[2:]}
         assert api.get("/tax_ids/validate.json", params=query).json() == {"valid": expected}
+
+
+def test_a_sale_within_france_answers_as_recorded_without_amounts(api: httpx.Client) -> None:
+    """vendor-specs/quaderno validate_tax_rate__0: FR to FR, taxable, rate 20.0, amounts null (even with an
+    amount): the shape a client must not read as zero tax (issue 18 point 3)."""
+    body = exact(api.get("/tax_rates/calculate.json", params={"from_country": "FR", "to_country": "FR",
+                                                                "tax_code": "standard", "amount": "100.00"}))
+    assert (body["status"], body["rate"], body["taxable_part"]) == ("taxable", Decimal("20.0"), Decimal("100.0"))
+    assert (body["subtotal"], body["tax_amount"], body["total_amount"]) == (None, None, None)
+
+
+def test_removed_invoices_answer_410_or_404_and_leave_the_listings(start_sandbox: StartSandbox) -> None:
+    """seeds/001 lines 94, 103: every 97th invoice is removed 20 minutes into the sandbox's life; read by id it
+    answers 410 Gone (odd multiples) or 404 (even ones), and no listing shows it (issue 18 point 5)."""
+    config = start_sandbox(limits=Limits.relaxed())
+    with quaderno(config) as api, httpx.Client(base_url=config.base_url, timeout=10) as admin:
+        first, second = 1_900_000 + 97, 1_900_000 + 194
+        assert api.get(f"/invoices/{first}.json").status_code == 200
+        admin.post("/_admin/clock", json={"advance_seconds": 21 * 60})
+        gone, missing = api.get(f"/invoices/{first}.json"), api.get(f"/invoices/{second}.json")
+        assert (gone.status_code, gone.json()) == (410, {"error": "The record requested has been removed from our servers"})
+        assert missing.status_code == 404
+        listed = api.get("/invoices.json", params={"limit": 100, "created_before": first + 50}).json()
+        assert first not in [d["id"] for d in listed] and len(listed) == 99
+        for state in ("outstanding", "late", "paid", "uncollectible"):
+            page = api.get("/invoices.json", params={"limit": 100, "state": state, "created_before": first + 1})
+            assert first not in [d["id"] for d in page.json()]
