@@ -13,7 +13,6 @@ without an identity provider. Exit codes: 0 done; 1 the test found a failing cha
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -28,7 +27,7 @@ from services.settings import Settings
 
 
 def cli_actor() -> Actor:
-    return Actor(local_actor().name, os.environ.get("OPSDASH_LOCAL_ROLE", "").strip().lower() or "admin")
+    return local_actor(default_role="admin")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,8 +4,9 @@ viewer   read pages, export data
 operator + actions: upload orders, validate tax IDs, calculate tax, approve charges
 admin    + settings and refresh schedules
 
-Single-user local mode (no identity provider): the person at the keyboard is an operator named by
-`OPSDASH_LOCAL_USER` (default "local"); see `local_actor`. With an identity provider (st.login), map the
+Single-user local mode (no identity provider): the person at the keyboard is named by
+`OPSDASH_LOCAL_USER` (default "local") with the role `OPSDASH_LOCAL_ROLE` (default operator); see
+`local_actor`. The CLI and the UI read the same two settings, so a viewer kiosk is a viewer in both. With an identity provider (st.login), map the
 claim (usually the e-mail) through `actor_for(claim)`: the role table is `OPSDASH_ROLES`, a JSON object
 such as `{"alice@example.com": "admin", "bob@example.com": "operator"}`; anyone not listed is a viewer.
 """
@@ -20,8 +21,8 @@ from dataclasses import dataclass
 ROLES = ("viewer", "operator", "admin")  # ordered: each role holds every right of the ones before it
 PERMISSIONS = {"read": "viewer", "export": "viewer", "actions": "operator", "settings": "admin",
                "refresh_schedules": "admin"}
-LOCAL_USER_ENV, ROLES_ENV = "OPSDASH_LOCAL_USER", "OPSDASH_ROLES"
-DEFAULT_LOCAL_USER = "local"
+LOCAL_USER_ENV, LOCAL_ROLE_ENV, ROLES_ENV = "OPSDASH_LOCAL_USER", "OPSDASH_LOCAL_ROLE", "OPSDASH_ROLES"
+DEFAULT_LOCAL_USER, DEFAULT_LOCAL_ROLE = "local", "operator"
 
 
 class PermissionDenied(PermissionError):
@@ -62,10 +63,30 @@ def require(actor: Actor, role: str, action: str = "this action") -> None:
             f"{actor.name} is a {actor.role}: {action} needs the {role} role; ask an admin to grant it")
 
 
-def local_actor(environ: Mapping[str, str] = os.environ) -> Actor:
-    """The single local user when no identity provider is configured: an operator."""
+def local_role(environ: Mapping[str, str] = os.environ, default: str = DEFAULT_LOCAL_ROLE) -> str:
+    """`OPSDASH_LOCAL_ROLE` (case-blind), `default` when unset; ValueError naming the setting otherwise."""
+    role = environ.get(LOCAL_ROLE_ENV, "").strip().lower() or default
+    if role not in ROLES:
+        raise ValueError(f"{LOCAL_ROLE_ENV}={role!r} is not a role: use one of {', '.join(ROLES)}")
+    return role
+
+
+def local_actor(environ: Mapping[str, str] = os.environ, default_role: str = DEFAULT_LOCAL_ROLE) -> Actor:
+    """The single local user when no identity provider is configured: `OPSDASH_LOCAL_USER` with the role
+    `OPSDASH_LOCAL_ROLE` (an operator when unset)."""
     name = environ.get(LOCAL_USER_ENV, "").strip() or DEFAULT_LOCAL_USER
-    return Actor(name, "operator")
+    return Actor(name, local_role(environ, default_role))
+
+
+def problems(environ: Mapping[str, str] = os.environ) -> list[str]:
+    """The role settings' problems, one line each (checked at start by `opsdash`, with the other settings)."""
+    found = []
+    for check in (local_role, role_table):
+        try:
+            check(environ)
+        except ValueError as exc:
+            found.append(str(exc))
+    return found
 
 
 def role_table(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
@@ -80,8 +101,9 @@ def role_table(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
                          '{"alice@example.com": "admin"}') from None
     if not isinstance(table, dict):
         raise ValueError(f"{ROLES_ENV} must be a JSON object of claim -> role")  # noqa: TRY004
-    for role in table.values():
-        rank(str(role))  # refuses unknown roles with their name
+    unknown = sorted({str(role) for role in table.values()} - set(ROLES))
+    if unknown:
+        raise ValueError(f"{ROLES_ENV} names unknown roles {unknown} (known: {', '.join(ROLES)})")
     return {str(k).strip().lower(): str(v) for k, v in table.items()}
 
 

@@ -87,5 +87,5 @@ def test_cli_refuses_with_every_problem_and_exit_2(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 2
     assert "no vendor configured" in done.stderr
-    assert "OPSDASH_WEBHOOK_PASSWORD is missing or empty" in done.stderr
+    assert "\n  - OPSDASH_WEBHOOK_PASSWORD is empty, blank or unset" in done.stderr  # the start-up check's line
     assert "Traceback" not in done.stderr

@@ -17,10 +17,9 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from actions.roles import ROLES, Actor, actor_for, can, local_actor
+from actions import roles
+from actions.roles import Actor, actor_for, can, local_actor
 
-LOCAL_ROLE_ENV = "OPSDASH_LOCAL_ROLE"
-DEFAULT_LOCAL_ROLE = "operator"
 ANONYMOUS = Actor("anonymous", "viewer")
 
 
@@ -33,14 +32,11 @@ def login_configured() -> bool:
 
 
 def local_role(environ: Mapping[str, str] = os.environ) -> str:
-    role = environ.get(LOCAL_ROLE_ENV, "").strip().lower() or DEFAULT_LOCAL_ROLE
-    if role not in ROLES:
-        raise ValueError(f"{LOCAL_ROLE_ENV}={role!r} is not a role: use one of {', '.join(ROLES)}")
-    return role
+    return roles.local_role(environ)  # one rule for the UI and the CLI
 
 
 def local(environ: Mapping[str, str] = os.environ) -> Actor:
-    return Actor(local_actor(environ).name, local_role(environ))
+    return local_actor(environ)
 
 
 def current_actor() -> Actor:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.roles import Actor, PermissionDenied, actor_for, can, local_actor, require, role_for
+from actions.roles import Actor, PermissionDenied, actor_for, can, local_actor, problems, require, role_for
 
 
 def test_roles_are_ordered() -> None:
@@ -28,6 +28,17 @@ def test_local_mode_is_an_operator_named_by_env() -> None:
     assert local_actor({}) == Actor("local", "operator")
     assert local_actor({"OPSDASH_LOCAL_USER": "maria"}) == Actor("maria", "operator")
     assert actor_for(None, {}) == Actor("local", "operator")
+
+
+def test_local_role_is_read_by_every_caller_the_cli_included() -> None:
+    """Issue 22: the CLI ignored OPSDASH_LOCAL_ROLE=viewer (local_actor was always an operator)."""
+    assert local_actor({"OPSDASH_LOCAL_ROLE": " Viewer "}) == Actor("local", "viewer")
+    assert local_actor({}, default_role="admin") == Actor("local", "admin")
+    with pytest.raises(ValueError, match="OPSDASH_LOCAL_ROLE='boss' is not a role"):
+        local_actor({"OPSDASH_LOCAL_ROLE": "boss"})
+    assert problems({"OPSDASH_LOCAL_ROLE": "boss", "OPSDASH_ROLES": '{"a@x": "king"}'}) == [
+        "OPSDASH_LOCAL_ROLE='boss' is not a role: use one of viewer, operator, admin",
+        "OPSDASH_ROLES names unknown roles ['king'] (known: viewer, operator, admin)"]
 
 
 def test_role_table_maps_claims_case_insensitively() -> None:

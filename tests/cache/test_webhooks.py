@@ -219,20 +219,26 @@ def test_no_credentials_at_all_mounts_no_routes_in_the_dashboard_but_the_receive
         webhook_app(settings)
 
 
-def test_cli_receiver_refuses_to_start_with_an_empty_password(tmp_path, monkeypatch, capsys) -> None:
+@pytest.mark.parametrize("password", ["", "   ", "\t"])  # issue 22: `opsdash webhooks` took a blank one
+def test_cli_receiver_refuses_to_start_with_an_empty_or_blank_password(tmp_path, monkeypatch, capsys,
+                                                                       password) -> None:
     import cli
     from services.settings import get_settings
 
     monkeypatch.setenv("OPSDASH_DB", str(tmp_path / "h.db"))
     monkeypatch.setenv("OPSDASH_WEBHOOK_USER", "hooks")
-    monkeypatch.setenv("OPSDASH_WEBHOOK_PASSWORD", "")
+    monkeypatch.setenv("OPSDASH_WEBHOOK_PASSWORD", password)
     get_settings.cache_clear()
     try:
         assert cli.main(["webhooks", "--port", "1"]) == 2
     finally:
         get_settings.cache_clear()
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "OPSDASH_WEBHOOK_PASSWORD" in err[0]
+    assert len(err) == 2 and err[1].startswith("  - OPSDASH_WEBHOOK_PASSWORD is empty, blank or unset")
+    settings = Settings(opsdash_db=tmp_path / "h.db", opsdash_webhook_user="hooks",
+                        opsdash_webhook_password=SecretStr(password))
+    with pytest.raises(WebhookConfigError, match="OPSDASH_WEBHOOK_PASSWORD is empty, blank or unset"):
+        webhook_app(settings)  # the receiver refuses it by itself too
 
 
 DEEP = b'{"a":' * 30_000 + b"1" + b"}" * 30_000  # RecursionError in json.loads before the guard
