@@ -3,7 +3,7 @@
 The acting user is the local single user (actions.roles.local_actor: `OPSDASH_LOCAL_USER`, an
 operator). Exit codes: 0 all good; 1 some rows or orders failed (upload-orders) or some rows could not be
 read (validate-tax-ids: an invalid or unavailable number is a result, not a failure); 2 unusable file or
-vendor not configured.
+vendor not configured. A long wait (a vendor's Retry-After, another holder of the job) is said on stderr.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from sqlite_utils import Database
 
 from actions import orders, taxids
 from actions.inline import run_inline
-from actions.order_file import FileRejected, detect_format, parse_orders
+from actions.order_file import FileRejected, detect_format, parse_orders, read_order_file
 from actions.roles import PermissionDenied, local_actor
 from cache.jobs import Job
 from cache.schema import open_store
+from services.core.retry import tell_waits
 from services.settings import Settings
 
 
@@ -29,7 +30,8 @@ def upload_orders(path: Path, settings: Settings, out: TextIO = sys.stdout, err:
         print("qargo is not configured: set QARGO_BASE_URL", file=err)
         return 2
     try:
-        batch = parse_orders(path.read_bytes(), detect_format(path.name))
+        fmt = detect_format(path.name)
+        batch = parse_orders(read_order_file(path), fmt)  # size bounded before reading
     except (OSError, FileRejected) as exc:
         print(f"{path}: {exc}", file=err)
         return 2
@@ -38,7 +40,7 @@ def upload_orders(path: Path, settings: Settings, out: TextIO = sys.stdout, err:
     print(f"{len(batch.orders)} valid orders, {len(batch.errors)} errors", file=out)
     if not batch.orders:
         return 1
-    db = open_store(settings)
+    db, quiet = open_store(settings), tell_waits(partial(print, file=err, flush=True))
     try:
         job_id = orders.submit_upload(db, local_actor(), batch.inputs)
         job = run_inline(db, job_id, partial(orders.run_upload, db, settings), say=partial(print, file=err))
@@ -49,6 +51,7 @@ def upload_orders(path: Path, settings: Settings, out: TextIO = sys.stdout, err:
         print(exc, file=err)
         return 2
     finally:
+        quiet()
         db.close()
     return _upload_exit(job, bool(batch.errors), out, err)
 
@@ -73,7 +76,7 @@ def validate_tax_ids(path: Path, settings: Settings, out: TextIO = sys.stdout, e
     if not rows:
         print("no tax IDs to validate", file=err)
         return 1 if errors else 0
-    db = open_store(settings)
+    db, quiet = open_store(settings), tell_waits(partial(print, file=err, flush=True))
     try:
         job_id = taxids.submit_validation_batch(db, local_actor(), rows)
         job = run_inline(db, job_id, partial(taxids.run_batch, db, settings), say=partial(print, file=err))
@@ -82,6 +85,7 @@ def validate_tax_ids(path: Path, settings: Settings, out: TextIO = sys.stdout, e
         print(exc, file=err)
         return 2
     finally:
+        quiet()
         db.close()
     if job.error:
         print(f"validation job failed: {job.error}", file=err)

@@ -34,7 +34,7 @@ from services.core.errors import (
 )
 from services.core.pagination import Page, PageRequest, Paginator, iter_records, paginate
 from services.core.ratelimit import RateLimiter
-from services.core.retry import RetryPolicy, default_idempotent
+from services.core.retry import RetryPolicy, announce_wait, default_idempotent
 
 log = logging.getLogger("services.core")
 
@@ -261,7 +261,8 @@ class VendorClient:
         too_long = wait is not None and wait > policy.max_wait
         if not (safe and policy.is_retryable(status)) or too_long or attempt >= policy.max_attempts:
             raise self._error(response, wait)
-        self._pause(wait if wait is not None else policy.backoff(attempt), where, f"HTTP {status}", attempt)
+        reason = f"HTTP {status}" + (f", the vendor asked to wait {wait:.0f} s" if wait is not None else "")
+        self._pause(wait if wait is not None else policy.backoff(attempt), where, reason, attempt)
 
     def _error(self, response: httpx.Response, wait: float | None) -> VendorError:
         auth = self.spec.auth
@@ -285,6 +286,8 @@ class VendorClient:
             self.spec.retry.max_attempts - 1,
             delay,
         )
+        announce_wait(self.name, delay, f"{where} answered {reason}; then retry {attempt} of "
+                      f"{self.spec.retry.max_attempts - 1} (Ctrl-C stops)", self.spec.retry.clock())
         self.spec.retry.sleep(delay)
 
     def _check_url(self, url: str) -> str:

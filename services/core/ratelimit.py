@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Protocol
 
 from services.core.errors import RateLimited
+from services.core.retry import announce_wait
 from services.core.store import immediate
 
 
@@ -81,6 +82,8 @@ class _Waiter:
                     vendor=self.name,
                     retry_after=wait,
                 )
+            announce_wait(self.name, wait, "the shared rate limit is exhausted, or the vendor asked every caller "
+                          "to hold off (429 with Retry-After)", time.time())
             self.sleep(wait)
             waited += wait
         return waited

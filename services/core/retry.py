@@ -5,6 +5,8 @@ Quaderno's official client also treats 403/503 as rate limiting) and 5xx. A serv
 (`Retry-After` seconds or HTTP date; Quaderno's `X-RateLimit-Reset`) is honoured exactly; one that
 exceeds `max_wait` is not slept through: the client raises `RateLimited` instead.
 `sleep`, `clock` and `random` are injectable so tests assert the exact schedule without sleeping.
+A wait of `ANNOUNCE_SECONDS` or more is told to whoever registered with `tell_waits` (the CLI prints it:
+what is waited for, how long, until when), besides the log.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import random as _random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import httpx
@@ -23,6 +26,26 @@ import httpx
 EPOCH_THRESHOLD = 1_000_000_000
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+ANNOUNCE_SECONDS = 5.0  # a person watching a command is told of a wait this long, not left guessing
+
+Listener = Callable[[str], None]
+_listeners: list[Listener] = []
+
+
+def tell_waits(listener: Listener) -> Callable[[], None]:
+    """Have `listener` told of every long wait (retry or shared rate limit) in this process; returns the
+    function that stops it."""
+    _listeners.append(listener)
+    return lambda: _listeners.remove(listener) if listener in _listeners else None
+
+
+def announce_wait(vendor: str, seconds: float, what: str, now: float) -> None:
+    """"quaderno: waiting 45 s, until 07:12:03 UTC, because ...": only for waits of ANNOUNCE_SECONDS or more."""
+    if seconds < ANNOUNCE_SECONDS or not _listeners:
+        return
+    until = datetime.fromtimestamp(now + seconds, UTC).strftime("%H:%M:%S")
+    for listener in tuple(_listeners):  # a copy: a listener may stop itself
+        listener(f"{vendor}: waiting {seconds:.0f} s, until {until} UTC: {what}")
 
 
 @dataclass(frozen=True)

@@ -223,3 +223,19 @@ def test_parse_retry_after(value: str | None, wait: float | None) -> None:
 )
 def test_parse_ratelimit_reset(value: str, wait: float | None) -> None:
     assert parse_ratelimit_reset(value, 1689939300.0) == wait
+
+
+def test_a_long_server_wait_is_told_to_whoever_listens_a_short_one_is_not(fake: FakeTime) -> None:
+    from services.core.retry import tell_waits
+
+    said: list[str] = []
+    stop = tell_waits(said.append)
+    try:
+        script = Script(httpx.Response(429, headers={"Retry-After": "45"}),
+                        httpx.Response(503, headers={"Retry-After": "2"}), OK)
+        assert client(script, fake).get_json("/x") == {"ok": True}
+    finally:
+        stop()
+    assert fake.sleeps == [45.0, 2.0]
+    assert said == [("Quaderno: waiting 45 s, until 22:14:05 UTC: GET /api/x answered HTTP 429, the vendor asked "
+                     "to wait 45 s; then retry 1 of 4 (Ctrl-C stops)")]
