@@ -52,8 +52,11 @@ def dataset_page(
 # --- Overview --------------------------------------------------------------------------------------------
 
 @summary
-def order_kpis(db: Database, orders: Mapping[str, Any]) -> tuple[dict[str, int], int]:
-    return kpis.orders_by_status(db, utcnow(), orders), kpis.late_orders(db, utcnow(), orders)
+def order_kpis(db: Database, orders: Mapping[str, Any]) -> tuple[dict[str, int], int, int]:
+    """Business orders by status, late, and expected late (not late yet, ETA after the plan)."""
+    moment = utcnow()
+    return (kpis.orders_by_status(db, moment, orders), kpis.late_orders(db, moment, orders),
+            kpis.expected_late_orders(db, moment, orders))
 
 
 @summary

@@ -1,7 +1,7 @@
 """Overview: the headline a manager reads on one laptop screen, the detail one tab away (never a vendor call).
 
-Six KPI cards (orders with their trend against the previous period), receivables and payables per currency
-in one table (never added together), one freshness line; then the charts in tabs. Orders are business
+Six KPI cards (orders with their trend against the previous period, late with expected late beside it),
+receivables and payables per currency in one table (never added together), one freshness line; then the charts in tabs. Orders are business
 orders (an ERP order and its transport order count once); stock items without a reorder level are counted
 as such, never as "fine". The pieces are in ui/overview.py and ui/charts.py."""
 

@@ -108,9 +108,9 @@ def overview_kpis(orders: Mapping[str, Any], invoices: Mapping[str, Any]) -> kpi
     """`orders` filters the business orders (cache/datasets.py BUSINESS_ORDERS), `invoices` both
     outstanding lists; receivables and payables come back apart. Four summaries, each rebuilt only when
     its own tables change: a carrier invoice's webhook does not recount the orders or the stock."""
-    by_status, late = order_kpis(orders)
+    by_status, late, expected_late = order_kpis(orders)
     return kpis.Overview(by_status, late, money_kpis(invoices, "receivable"), money_kpis(invoices, "payable"),
-                         stock_kpis(), tax_id_kpis(), sum(by_status.values()))
+                         stock_kpis(), tax_id_kpis(), sum(by_status.values()), expected_late)
 
 
 order_kpis = versioned(ps.order_kpis)

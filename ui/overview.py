@@ -27,7 +27,8 @@ def previous_period(query: Mapping[str, Any], start: date, end: date, column: st
 
 
 def kpi_cards(kpi: Any, previous_orders: int | None) -> None:
-    """Six cards: orders (trend vs the previous period), late, overdue both ways, stock, tax IDs."""
+    """Six cards: orders (trend vs the previous period), late (with expected late), overdue both ways, stock,
+    tax IDs."""
     cards = st.columns(3)
     delta = None if previous_orders is None else kpi.business_orders - previous_orders
     cards[0].metric("Business orders", fmt.number(kpi.business_orders),
@@ -35,8 +36,15 @@ def kpi_cards(kpi: Any, previous_orders: int | None) -> None:
                     delta_description="vs the previous period", delta_color="normal" if delta else "off",
                     help="An ERP customer order and its transport order(s) count once. The change compares "
                          "with the period of the same length just before.", border=True)
+    expected = kpi.expected_late_orders
+    # Expected late is a warning next to the late figure, never added to it: not late yet, ETA after the plan.
     cards[1].metric("Late orders", fmt.number(kpi.late_orders), border=True,
-                    help="Past their planned delivery date (business date) and not yet delivered or closed.")
+                    delta=f"{fmt.number(expected)} expected late", delta_color="orange" if expected else "off",
+                    delta_arrow="off",
+                    help="Late: transport past its planned delivery date (business date) and not yet delivered or "
+                         "closed, or ERP past its promised delivery date and not yet fulfilled; the Orders page "
+                         "says which side. Expected late: not late yet, still moving, but the carrier's ETA is "
+                         "after the planned delivery date.")
     unset = kpi.stock.no_level
     # Items without a level are unknown, never "fine": the card says how many next to its figure.
     cards[2].metric("Stock below reorder level", fmt.number(kpi.stock.below_reorder_level), border=True,
