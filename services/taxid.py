@@ -4,17 +4,31 @@ A typo caught here costs no API call (Quaderno allows 100 calls per 15 s, seeds/
 person can act on. Passing this check only means the number is well formed: whether it is *registered* is
 Quaderno's answer (``true``/``false``/``null``).
 
+The check refuses only what is certainly malformed (issue 18 point 8). Quaderno validates "VAT/GST numbers
+from the EU, United Kingdom, Switzerland, Québec (Canada), Australia, and New Zealand" (seeds/001 line
+1129; "EU VAT numbers, ABN, and NZBN", line 775). A number is refused when every form its country's numbers
+take fails: EU and UK VAT numbers; Swiss VAT numbers and UIDs (``CHE-116.281.710``, with or without
+``MWST``/``TVA``/``IVA``); Québec QST numbers (10 digits, ``TQ`` and 4 digits, unchecked: their check digit
+is not published) or Canadian business numbers; Australian ABNs; New Zealand GST (IRD) numbers or NZBNs.
+A number of any other country goes to Quaderno unchecked; only a country that is not two letters (the
+document's ``country`` is "2-letter ISO 3166-1", line 1166) or an empty number is refused here.
+
 Country codes: ISO 3166 (``GR``) and VAT prefixes (``EL`` for Greece, ``XI`` for Northern Ireland) are both
 accepted. Numbers may carry the country prefix or not, and spaces, dots, dashes and slashes.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from stdnum import get_cc_module
-from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
+from stdnum import ean, get_cc_module
+from stdnum.au import abn
+from stdnum.ca import bn
+from stdnum.ch import uid
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
+from stdnum.nz import ird
 
 # VAT prefix -> python-stdnum country module. XI numbers are UK VAT numbers (stdnum's gb module strips "XI").
 _MODULE_ALIASES = {"EL": "gr", "XI": "gb", "UK": "gb"}
@@ -56,7 +70,45 @@ _EXPECTED = {
     "SI": "8 digits",
     "SK": "10 digits",
     "XI": "9 or 12 digits",
+    "CH": "CHE and 9 digits, optionally followed by MWST, TVA or IVA",
+    "CA": "a Québec QST number (10 digits, TQ and 4 digits) or a business number (9 digits)",
+    "AU": "an ABN of 11 digits",
+    "NZ": "a GST (IRD) number of 8 or 9 digits or an NZBN of 13 digits",
 }
+EU_AND_UK = frozenset(_PREFIXED - {"CH"})  # the stdnum VAT module of the country is the whole story
+
+
+class _Qst:
+    """Québec QST numbers: 10 digits, then ``TQ`` and a 4-digit file number (Revenu Québec). No check digit
+    is checked: its rule is not published, and a wrong guess would refuse a number Quaderno validates."""
+
+    @staticmethod
+    def compact(number: str) -> str:
+        return "".join(ch for ch in number.upper() if ch.isalnum())
+
+    @staticmethod
+    def validate(number: str) -> str:
+        if not re.fullmatch(r"\d{10}(TQ\d{4})?", number):
+            raise InvalidFormat()
+        return number
+
+
+class _Nzbn:
+    """New Zealand Business Numbers: 13 digits with a GS1 (EAN-13) check digit."""
+
+    @staticmethod
+    def compact(number: str) -> str:
+        return str(ean.compact(number))
+
+    @staticmethod
+    def validate(number: str) -> str:
+        if len(number) != 13:
+            raise InvalidLength()
+        return str(ean.validate(number))
+
+
+# Where a country's numbers take more than one form, each form; a number is malformed only if all refuse it.
+_FORMS: dict[str, tuple[Any, ...]] = {"CH": (None, uid), "CA": (_Qst, bn), "AU": (abn,), "NZ": (ird, _Nzbn)}
 
 
 @dataclass(frozen=True)
@@ -65,27 +117,49 @@ class OfflineResult:
 
     country: str
     number: str
-    ok: bool
+    ok: bool  # False only when certainly malformed: then no vendor call
     message: str
+    checked: bool = True  # False: no offline rule for this country; Quaderno decides
+
+
+UNCHECKED = "no offline check for this country's numbers: Quaderno decides"
 
 
 def check_tax_id(country: str, number: str) -> OfflineResult:
-    """Check format and check digit of a VAT number for ``country`` without any network call."""
+    """Check format and check digit of a tax ID for ``country`` without any network call."""
     prefix = _vat_prefix(country)
-    module = _module(prefix)
-    if module is None:
+    if len(prefix) != 2 or not prefix.isalpha():
         shown = country.strip() or "(empty)"
-        return OfflineResult(
-            country.strip().upper(), number.strip(), False, f"{shown} is not a country we can check"
-        )
+        return OfflineResult(prefix, number.strip(), False, f"{shown} is not a 2-letter country code")
     if not number or not number.strip():
         return OfflineResult(prefix, "", False, "no tax ID given")
+    if prefix in _FORMS:
+        return _check_forms(prefix, number, _FORMS[prefix])
+    module = _module(prefix) if prefix in EU_AND_UK else None
+    if module is None:
+        return OfflineResult(prefix, number.strip(), True, UNCHECKED, checked=False)
     compact = _compact(module, prefix, number)
     try:
         module.validate(compact)
     except ValidationError as exc:
         return OfflineResult(prefix, _with_prefix(prefix, compact), False, _explain(exc, prefix, compact))
     return OfflineResult(prefix, _with_prefix(prefix, compact), True, "format and check digit are valid")
+
+
+def _check_forms(prefix: str, number: str, forms: tuple[Any, ...]) -> OfflineResult:
+    """Valid in the first form that takes it; malformed, explained by the first form, when none does."""
+    failures: list[tuple[ValidationError, str]] = []
+    for form in forms:
+        module = form or _module(prefix)
+        compact = _compact(module, prefix, number)
+        try:
+            module.validate(compact)
+        except ValidationError as exc:
+            failures.append((exc, compact))
+            continue
+        return OfflineResult(prefix, compact, True, "format and check digit are valid")
+    first, compact = failures[0]
+    return OfflineResult(prefix, compact, False, _explain(first, prefix, compact))
 
 
 def _vat_prefix(country: str) -> str:
@@ -125,6 +199,8 @@ def _with_prefix(prefix: str, compact: str) -> str:
 
 
 def _explain(exc: ValidationError, prefix: str, compact: str) -> str:
+    if prefix in _FORMS and not isinstance(exc, InvalidChecksum):
+        return f"{prefix} tax IDs are {_EXPECTED[prefix]}; got {compact!r}"
     if isinstance(exc, InvalidChecksum):
         return "check digit does not match: a typo?"
     if isinstance(exc, InvalidLength):

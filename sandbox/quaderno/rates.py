@@ -9,12 +9,16 @@ Amounts are computed with Decimal and rounded half-up to cents.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from stdnum import get_cc_module
+from stdnum import ean, get_cc_module
+from stdnum.ca import bn
+from stdnum.ch import uid
+from stdnum.nz import ird
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -173,6 +177,19 @@ def tax_id_valid(country: str, tax_id: str | None) -> bool:
         return False
     module = get_cc_module(country.lower(), "vat")
     return bool(module and module.is_valid(tax_id))
+
+
+def tax_id_validates(country: str, tax_id: str) -> bool:
+    """What `GET /tax_ids/validate` answers: besides EU and UK VAT numbers, Quaderno validates Swiss, Québec,
+    Australian and New Zealand numbers (seeds/001 line 1129): a Swiss UID without its VAT suffix, a Québec
+    QST number (10 digits, TQ, 4 digits) or business number, an ABN, a GST (IRD) number or an NZBN."""
+    compact = "".join(ch for ch in tax_id.upper() if ch.isalnum())
+    extra: dict[str, tuple[Any, ...]] = {"CH": (uid,), "CA": (bn,), "NZ": (ird, ean)}
+    if country == "CA" and re.fullmatch(r"\d{10}TQ\d{4}", compact):
+        return True
+    if any(module.is_valid(compact) for module in extra.get(country, ())):
+        return True
+    return tax_id_valid(country, tax_id)
 
 
 def is_reverse_charge(q: Query) -> bool:

@@ -131,7 +131,7 @@ class TaxHandlers:
         number = tax_id.upper().replace(" ", "")
         number = number if number.startswith(country) else f"{country}{number}"
         valid = None if country in self.state.down else (
-            rates.tax_id_valid(country, tax_id) and number not in self.state.deregistered)
+            rates.tax_id_validates(country, tax_id) and number not in self.state.deregistered)
         return render({"valid": valid})
 
     async def tax_ids(self, request: Request) -> Response:
