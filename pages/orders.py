@@ -8,18 +8,18 @@ from actions.charges import decide_charges
 from services.qargo.order_input import Entity, OrderInput
 from ui import auth, data, filters, operations, tables, widgets
 from ui import details as ui
+from ui import orders as lateness
 
-COLUMNS = ("order_number", "customer", "erp_status", "transport_status", "order_date", "delivery_date", "late",
-           "transport_orders", "matched")
+COLUMNS = lateness.COLUMNS  # planned delivery beside the ETA, late and which side, expected late
 IDS = ("order_number", "erp_order_id", "transport_order_ids")
 SORTS = {"Newest first": "-order_date", "Oldest first": "order_date", "Customer": "customer",
-         "Delivery date": "delivery_date", "Order number": "order_number"}
+         "Planned delivery": "delivery_date", "ETA": "eta_date", "Order number": "order_number"}
 
 st.title("Orders")
 st.caption("Dates come from the sidebar. An ERP order (Qasida) and the transport order(s) carrying it (Qargo) "
            "are one row; orders found on one side only are shown once each. Select a row to open its details.")
 
-status_col, customer_col, reference_col, sort_col = st.columns(4)
+status_col, customer_col, reference_col, late_col, sort_col = st.columns(5)
 status = status_col.text_input("Transport status contains", key="orders.status")
 customer = customer_col.text_input("Customer contains", key="orders.customer")
 reference = reference_col.text_input("Order number contains", key="orders.reference")
@@ -27,7 +27,8 @@ sort = sort_col.selectbox("Sort", list(SORTS), key="orders.sort")
 
 typed = {"transport_status__contains": status, "customer__contains": customer, "order_number__contains": reference}
 query = filters.to_query(filters.current(), "business_orders", date_column="order_date")
-query |= {k: v.strip() for k, v in typed.items() if v.strip()}
+query |= {k: v.strip() for k, v in typed.items() if v.strip()} | lateness.lateness_filter(late_col)
+lateness.caption()
 
 sources = data.dataset_freshness("business_orders")
 widgets.freshness_badges(sources)

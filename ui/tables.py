@@ -32,7 +32,7 @@ NUMBERS = frozenset({"invoices", "items", "orders", "quantity", "reserved", "ava
                      "capacity", "calls_last_minute", "items_below_level", "deliveries", "products", "no_level_set", "transport_orders", "weight_kg", "volume_m3", "days_delayed", "line_no", "loading_meters"})
 PERCENT = frozenset({"share"})
 RATES = frozenset({"rate", "tax_rate"})  # vendor tax rates: every digit as sent (fmt.rate)
-FLAGS = frozenset({"late", "below_threshold", "below_reorder_level", "runs_out_before_next_delivery",
+FLAGS = frozenset({"late", "expected_late", "below_threshold", "below_reorder_level", "runs_out_before_next_delivery",
                    "offline_ok", "set", "configured", "deleted", "overdue_flag", "gone_from_vendor", "approved"})
 WORDS = frozenset({"status", "state", "result", "kind", "operation", "direction", "last_event_type",
                    "event_type", "transport_status", "erp_status", "audit_status", "phase", "bucket", "type", "resource",
@@ -48,7 +48,9 @@ LABELS = {"order_identifier": "Order identifier", "vendor_reference": "Vendor re
           "below_reorder_level": "Below reorder level", "items_below_level": "Items below level",
           "no_level_set": "No level set", "runs_out_before_next_delivery": "Runs out before delivery",
           "offline_ok": "Format OK", "weight_kg": "Weight (kg)", "volume_m3": "Volume (m³)", "url": "Link",
-          "at": "When", "source": "Source", "tokens": "Tokens left"}
+          "at": "When", "source": "Source", "tokens": "Tokens left",
+          "delivery_date": "Planned delivery", "eta_date": "ETA", "late_side": "Late side",
+          "expected_late": "Expected late"}
 
 
 LINK_TEXT = {"upload": "Open its upload"}
