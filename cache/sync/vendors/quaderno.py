@@ -29,8 +29,8 @@ from cache.db import iso, utcnow
 from cache.statuses import QUADERNO_OPEN_STATES, sql_list
 from cache.sync import mappers
 from cache.sync.engine import Fetch, SyncResource, SyncState
-from cache.sync.fetch import ListBatch, NeedsDb, paged
-from services.core import NotFoundError
+from cache.sync.fetch import ListBatch, NeedsDb, expired_cursor, paged
+from services.core import NotFoundError, ValidationError, VendorError
 from services.quaderno import resources as quaderno
 from services.quaderno.client import RATE_LIMIT_CALLS, RATE_LIMIT_WINDOW
 from services.quaderno.models import Invoice
@@ -132,8 +132,29 @@ class _Run:
     seen: set[int] = field(default_factory=set)
 
     def listing(self, low: int, high: int, state: str) -> Iterator[list[Any]]:
-        """Pages of `state` from `high` down; stops once a page reaches `low` (or the budget ends)."""
-        for page in quaderno.invoices(self.client, state=state, limit=OPEN_PAGE_SIZE, created_before=high + 1):
+        """Pages of `state` from `high` down; stops once a page reaches `low` (or the budget ends). A cursor
+        Quaderno no longer pages from (422 naming created_before, seeds/001 line 107: cache/sync/fetch.py
+        `expired_cursor`) restarts the listing once from its first page, as the invoice listing does; a
+        second one fails the run as Quaderno's doing, never as bad input."""
+        try:
+            yield from self._pages(low, high + 1, state)
+            return
+        except ValidationError as exc:
+            if not expired_cursor(exc):
+                raise
+            log.warning("sync: Quaderno expired a page cursor of the open %s invoices; restarting from the first "
+                        "page", state)
+        try:
+            yield from self._pages(low, None, state)
+        except ValidationError as exc:
+            if not expired_cursor(exc):
+                raise
+            raise VendorError(f"Quaderno expired the page cursor of the open {state} invoices twice in a row "
+                              "(HTTP 422 on created_before): nothing was concluded from the unread pages; the next "
+                              "run reads them again", vendor=exc.vendor, status=exc.status) from exc
+
+    def _pages(self, low: int, before: int | None, state: str) -> Iterator[list[Any]]:
+        for page in quaderno.invoices(self.client, state=state, limit=OPEN_PAGE_SIZE, created_before=before):
             self.calls += 1
             self.seen.update(r.id for r in page.records)
             yield list(page.records)
