@@ -11,10 +11,16 @@
 
 Time: an upload completes after 3 s of business time (`ctx.clock`), seen by the next status read
 or tick; order statuses move one step per tick, and every change is POSTed to
-`ctx.config.qargo_webhook` as an OperationalVisibilityUpdate.
+`ctx.config.qargo_webhook` as an OperationalVisibilityUpdate (delivery stops carry an ETA that slips past
+the plan for some orders; some deliveries carry a null customer_reference_number). GET
+/_admin/qargo/visibility lists every body delivered.
 """
 
 from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from sandbox.context import SandboxContext, VendorApp
 from sandbox.qargo.auth import Auth
@@ -36,7 +42,12 @@ def build(ctx: SandboxContext) -> VendorApp:
         progress.step()
         await visibility.flush()
 
-    return VendorApp(routes=list(api.routes()), tick=tick)
+    async def delivered(request: Request) -> JSONResponse:
+        """Every visibility body delivered so far, oldest first: what the vendor sent, for tests to count from."""
+        return JSONResponse({"delivered": list(visibility.sent)})
+
+    return VendorApp(routes=list(api.routes()), tick=tick,
+                     admin_routes=[Route("/visibility", delivered, methods=["GET"])])
 
 
 __all__ = ["build"]

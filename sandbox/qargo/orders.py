@@ -51,6 +51,10 @@ class Order:
     status: str = "TO_PLAN"
     fingerprint: str = ""  # canonical upload payload, for idempotent repeats
     approvals: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    # The carrier's estimate against the plan (visibility `eta_start_time`): days after the planned delivery
+    # day, at `eta_hour`:30 UTC. A slipping order's estimate moves a day later with each step it takes.
+    eta_slip: int = 0
+    eta_hour: int = 9
 
     def next_status(self) -> str | None:
         if self.status in TERMINAL or self.status not in CHAIN:
@@ -131,7 +135,16 @@ def _generate(world: World, seed: int, i: int, count: int) -> Order:
     order = Order(order_id, f"pre/{i}", preexisting_identifier(world, i, count), customer, world.order_number(erp),
                   [consignment], ordered)
     order.status = "CANCELLED" if rng.random() < 0.05 else _status_by_age(world.anchor - ordered)
+    order.eta_slip, order.eta_hour = eta_plan(world, i)
     return order
+
+
+def eta_plan(world: World, i: int) -> tuple[int, int]:
+    """(days the ETA is after the plan, UTC hour of the ETA) for pre-existing order i, from its own stream: one
+    order in three slips, and one ETA in three is at 22:30Z (the next day in Europe, issue 18 point 7)."""
+    rng = world.rng("qargo", "eta", i)
+    slip = rng.choice((0, 0, 1, 0, 2, 0))
+    return slip, rng.choice((8, 14, 22))
 
 
 def _status_by_age(age: timedelta) -> str:
