@@ -47,6 +47,9 @@ PRODUCTION_FLAGS = (
     # summaries in memory (bench_concurrency); Python's own generational collector still runs.
     "--runner.postScriptGC", "false",
     "--browser.gatherUsageStats", "false",
+    # A page's exception reaches the browser as a generic message, never a stack trace with our paths,
+    # SQL or a vendor's reply (issue 22); the server log keeps the traceback.
+    "--client.showErrorDetails", "none",
 )
 
 

@@ -10,7 +10,7 @@ from actions import alerts
 from cache.alerts.rules import CHANNELS, KINDS
 from services.settings import get_settings
 from ui import alerts as view
-from ui import auth, operations, tables
+from ui import auth, operations, safe, tables
 
 st.title("Alerts")
 st.caption("Rules are checked by the worker after every sync and webhook, from the cache. One alert per "
@@ -24,7 +24,8 @@ if rows:
     for row in rows[:10]:
         if row["link"]:
             target, query = view.link_target(row["link"])
-            st.page_link(target, label=row["title"], icon=":material/open_in_new:", query_params=query)
+            # a title carries vendor words (an invoice number, a customer): a link label renders markdown
+            st.page_link(target, label=safe.text(row["title"]), icon=":material/open_in_new:", query_params=query)
     if view.unread() and st.button("Mark all read", key="alerts.read", icon=":material/done_all:"):
         operations.attempt(alerts.mark_read)
         st.rerun()
@@ -55,7 +56,7 @@ if auth.can_admin():
                 st.error(f"Nothing was stored: {exc}")
             else:
                 if operations.attempt(alerts.add_rule, name, kind, parsed, channels, resolved):
-                    st.toast(f"Rule {name!r} added; the worker checks it on its next pass.")
+                    st.toast(f"Rule {safe.text(name)} added; the worker checks it on its next pass.")
                     st.rerun()
     if rules:
         names = [r.name for r in rules]
@@ -64,11 +65,11 @@ if auth.can_admin():
         if test_col.button("Test: show matches and send a test message", key="alerts.test"):
             result = operations.attempt(alerts.test_rule, chosen, get_settings())
             if result is not None:
-                st.write(f"{len(result.findings)} matching now" + (f" ({result.error})" if result.error else ""))
+                st.text(f"{len(result.findings)} matching now" + (f" ({result.error})" if result.error else ""))
                 tables.show([{"key": f.key, "title": f.title} for f in result.findings], ("key", "title"),
                             "alerts.matches")
                 for channel, outcome in (result.sent or {"inbox": "the only channel of this rule"}).items():
-                    st.write(f"{channel.title()}: {outcome}")
+                    st.text(f"{channel.title()}: {outcome}")  # a mail server's or webhook's words
         if remove_col.button("Remove rule", key="alerts.remove") and operations.attempt(alerts.remove_rule, chosen):
             st.rerun()
 else:

@@ -66,7 +66,8 @@ def test_serve_runs_streamlit_with_production_flags(tmp_path: Path, monkeypatch:
     flags = dict(zip(argv[5::2], argv[6::2], strict=True))
     assert flags == {"--server.address": "127.0.0.1", "--server.port": "8600", "--server.headless": "true",
                      "--server.fileWatcherType": "none", "--server.runOnSave": "false",
-                     "--runner.postScriptGC": "false", "--browser.gatherUsageStats": "false"}
+                     "--runner.postScriptGC": "false", "--browser.gatherUsageStats": "false",
+                     "--client.showErrorDetails": "none"}  # issue 22: no stack traces to browsers
     assert env["OPSDASH_DB"] == str(tmp_path / "data" / "ops.db")
 
 
@@ -77,6 +78,7 @@ def test_config_toml_keeps_production_settings() -> None:
     assert (server["fileWatcherType"], server["runOnSave"], server["headless"]) == ("none", False, True)
     assert ".venv" in server["folderWatchBlacklist"]
     assert tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["runner"]["postScriptGC"] is False
+    assert tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["client"]["showErrorDetails"] == "none"
 
 
 def test_cli_refuses_with_every_problem_and_exit_2(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from cache.db import connect, iso, utcnow
 from cache.schema import migrate
 from services.settings import get_settings
 from tests.pages.conftest import ROOT, SETTINGS_ENV, day, run_page
+from ui import safe
 
 OVERDUE = {"A-1": -45, "A-2": -31, "A-3": -30, "A-4": 5}  # days from today: two are past 30 days overdue
 
@@ -119,7 +120,7 @@ def test_an_admin_tests_and_removes_a_rule(alerts_db: Path, monkeypatch: pytest.
     at = run_page("pages/alerts.py")
     next(b for b in at.button if b.key == "alerts.test").click().run()
     assert not at.exception, at.exception
-    assert {"2 matching now", "Email: off (not configured)"} <= {m.value for m in at.markdown}
+    assert {"2 matching now", "Email: off (not configured)"} <= {t.value for t in at.text}  # as text, not markdown
     assert sorted(_table(at, "key")["key"]) == ["quaderno:A-1", "quaderno:A-2"]
     next(b for b in at.button if b.key == "alerts.remove").click().run()
     assert not at.exception, at.exception
@@ -128,3 +129,20 @@ def test_an_admin_tests_and_removes_a_rule(alerts_db: Path, monkeypatch: pytest.
     assert [a for (a,) in db.execute("SELECT action FROM audit_log ORDER BY id")] == [
         "alerts.test_rule", "alerts.remove_rule"]
     db.close()
+
+
+HOSTILE = "Acme [click](https://evil.example) ![x](http://host/px.png) :red[ALARM] <img src=x>"
+
+
+def test_vendor_text_in_an_alert_title_is_text_in_the_inbox_links(alerts_db: Path) -> None:
+    """Issue 22: the inbox's record links rendered a vendor's words as markdown (a live link, an image)."""
+    db = connect(alerts_db)
+    db.execute("UPDATE quaderno_invoices SET contact_name = ?", [HOSTILE])
+    db.close()
+    _alerting(alerts_db)
+    at = run_page("pages/alerts.py")
+    assert not at.exception, at.exception
+    labels = sorted(link.proto.label for link in at.get("page_link") if "evil" in link.proto.label)
+    assert labels == [safe.text(f"{HOSTILE}: invoice A-{n} is {days} days overdue (10.00 EUR)")
+                      for n, days in ((1, 45), (2, 31))]
+    assert labels[0].startswith(r"Acme \[click\]\(https\:\/\/evil\.example\) \!\[x\]")  # escaped, shown as sent

@@ -102,6 +102,12 @@ def hostile_db(seeded_db: Path) -> Path:
     db = connect(seeded_db)  # an order status the pages show as a label (Overview): a vendor word too
     try:
         db.execute("UPDATE qasida_customer_orders SET status = status || ? WHERE status = 'shipped'", [HOSTILE])
+        # an open alert whose title and detail carry a vendor's words (issue 22: the Alerts inbox's links)
+        db.execute("INSERT INTO alert_rules (rule_id, name, kind, created_at, updated_at) VALUES "
+                   "(900, 'Overdue', 'receivable_overdue', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')")
+        db.execute("INSERT INTO alerts (rule_id, key, status, title, detail, link, opened_at, last_seen_at) VALUES "
+                   "(900, 'quaderno:X', 'open', ?, ?, 'pages/invoices.py?invoice=X', '2026-11-20T00:00:00Z', "
+                   "'2026-11-20T00:00:00Z')", [f"Acme{HOSTILE}: invoice X is overdue", f"detail{HOSTILE}"])
     finally:
         db.close()
     return seeded_db
