@@ -5,6 +5,11 @@ columns of `COLUMNS`. Every problem comes back as a `RowError` (row number as th
 header is row 1, so the first order is row 2; JSON rows count from 1) and the good rows are kept, so staff
 can fix the bad ones and upload the rest.
 
+Bounds (issue 22): a file over `MAX_BYTES` is refused before it is read (`read_order_file`), an XLSX is
+checked and streamed by cache/xlsx_reader.py (expansion, rows, `MAX_COLUMNS` columns), a cell longer than
+`MAX_CELL_CHARS` or holding a control character (NUL...) is a row error naming its column, and numbers go
+through the bounded parser of services/types.py (`1e999999` is refused from its exponent, in microseconds).
+
 The order identifier is derived from the order's business key (customer code + ERP order number + pickup
 date): the same order always gets the same identifier, so a double click, a reload or a retry updates or
 repeats it at Qargo instead of creating a second one (seeds/000 line 392).
@@ -19,12 +24,16 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pydantic_core import PydanticCustomError
+
 from actions.countries import is_country
+from actions.files import read_at_most
 from cache import jsonguard
+from cache.xlsx_reader import XlsxRefused, sheet_rows
 from services.qargo.order_input import (
     ConsignmentInput,
     Entity,
@@ -36,9 +45,14 @@ from services.qargo.order_input import (
     Product,
     StopInput,
 )
+from services.types import to_decimal
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5_000
+MAX_SHEET_ROWS = 2 * MAX_ROWS + 1  # physical XLSX rows, blank ones included, header row too
+MAX_COLUMNS = 64  # the template has 22; columns beyond are not read
+MAX_CELL_CHARS = 1_000  # the longest template field (planning instructions) is a few lines
+_CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r"}
 ORDER_JSON_DEPTH = 8  # an array of flat objects nests 2 levels; deeper is not an order file
 FORMATS = ("csv", "xlsx", "json")
 _STOP = ("name", "address", "postal_code", "city", "country", "date")
@@ -105,6 +119,16 @@ def detect_format(name: str) -> str:
     return suffix
 
 
+def read_order_file(path: Path) -> bytes:
+    """The bytes of an order file, reading at most `MAX_BYTES` + 1: a 3 GB file or /dev/zero is refused
+    after one bounded read, never loaded (issue 22)."""
+    data = read_at_most(path, MAX_BYTES)
+    if len(data) > MAX_BYTES:
+        raise FileRejected(f"the file has more than {MAX_BYTES // (1024 * 1024)} MB; the limit is "
+                           f"{MAX_BYTES // (1024 * 1024)} MB: split it into smaller batches")
+    return data
+
+
 def read_rows(data: bytes, fmt: str) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
     """(columns, [(row number, {column: value})]); `FileRejected` for an oversized or unreadable file."""
     if len(data) > MAX_BYTES:
@@ -124,11 +148,11 @@ def _csv_rows(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise FileRejected("the CSV is not UTF-8 text: save it as 'CSV UTF-8'") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
         lines = list(reader)
     except csv.Error as exc:
-        raise FileRejected(f"the CSV is malformed: {exc}") from None
+        raise FileRejected(f"the CSV is malformed at line {reader.line_num}: {exc}") from None
     if not lines:
         raise FileRejected("the file is empty: it needs a header row with the template columns")
     header = [h.strip().lower() for h in lines[0]]
@@ -146,23 +170,28 @@ def _extra(values: list[str], header: list[str]) -> dict[str, Any]:
 
 
 def _xlsx_rows(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
-    from openpyxl import load_workbook
-
     try:
-        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a file that is not a workbook
-        raise FileRejected(f"the file is not a readable .xlsx workbook ({type(exc).__name__})") from None
-    lines = sheet.iter_rows(values_only=True)
-    header = [str(h or "").strip().lower() for h in next(lines, ())]
+        return _xlsx_sheet(sheet_rows(data, max_rows=MAX_SHEET_ROWS, max_cols=MAX_COLUMNS))
+    except XlsxRefused as exc:
+        raise FileRejected(str(exc)) from None
+
+
+def _xlsx_sheet(lines: Iterator[tuple[int, tuple[Any, ...]]]) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
+    first = next(lines, None)
+    header = [_cell_text(h).strip().lower() for h in (first[1] if first else ())]
     if not any(header):
         raise FileRejected("the workbook's first sheet is empty: it needs a header row with the template columns")
     rows: list[tuple[int, dict[str, Any]]] = []
-    for number, values in enumerate(lines, start=2):
+    for number, values in lines:
         if len(rows) > MAX_ROWS:
             break  # enough to refuse the file without reading a huge sheet
         if any(v not in (None, "") for v in values):
             rows.append((number, {h: ("" if v is None else v) for h, v in zip(header, values, strict=False)}))
     return header, rows
+
+
+def _cell_text(value: Any) -> str:
+    return "" if value is None else str(value)[: MAX_CELL_CHARS + 1]
 
 
 def _json_rows(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
@@ -188,6 +217,8 @@ def parse_orders(data: bytes, fmt: str) -> ParsedBatch:
     if missing and fmt != "json":
         return ParsedBatch(errors=[RowError(None, c, "required column is missing (see the template)")
                                    for c in missing])
+    if not rows:
+        return ParsedBatch(errors=[RowError(None, None, "the file has no orders: only a header, or only blank rows")])
     batch, seen = ParsedBatch(), dict[str, int]()
     for number, row in rows:
         order, errors = validate_row(number, row)
@@ -207,6 +238,9 @@ def validate_row(number: int, row: Mapping[str, Any]) -> tuple[OrderInput | None
     if row.get("__extra__"):
         errors.append(RowError(number, None, "the row has more values than the header has columns"))
     text = {c: _text(row.get(c)) for c in COLUMNS}
+    errors += [RowError(number, c, problem) for c in COLUMNS if (problem := _bad_text(text[c]))]
+    if errors:
+        return None, errors  # an over-long or binary value is not looked at further
     errors += [RowError(number, c, "is required") for c in REQUIRED if not text[c]]
     dates = {c: _date(number, c, row.get(c), errors) for c in ("pickup_date", "delivery_date") if text[c]}
     for c in ("pickup_country", "delivery_country"):
@@ -230,6 +264,24 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+def _bad_text(text: str) -> str | None:
+    """Why a value cannot go to Qargo as it is: too long, or a control character such as NUL."""
+    if len(text) > MAX_CELL_CHARS:
+        return f"is {len(text):,} characters long; at most {MAX_CELL_CHARS:,}"
+    bad = next((ch for ch in text if ch in _CONTROL), None)
+    if bad is not None:
+        return f"holds a control character (U+{ord(bad):04X}) at position {text.index(bad) + 1}: remove it"
+    return None
+
+
+def _number(value: str) -> Decimal | str:
+    """A bounded decimal (services/types.py), or why the text is not one."""
+    try:
+        return to_decimal(value)
+    except PydanticCustomError as exc:
+        return exc.message() if exc.type == "number_range" else f"{value!r} is not a number"
+
+
 def _date(number: int, column: str, value: Any, errors: list[RowError]) -> date | None:
     if isinstance(value, datetime):  # XLSX date cells
         return value.date()
@@ -243,10 +295,9 @@ def _date(number: int, column: str, value: Any, errors: list[RowError]) -> date 
 
 
 def _quantity(number: int, value: str, errors: list[RowError]) -> int | None:
-    try:
-        quantity = Decimal(value)
-    except InvalidOperation:
-        errors.append(RowError(number, "goods_quantity", f"{value!r} is not a number"))
+    quantity = _number(value)
+    if isinstance(quantity, str):
+        errors.append(RowError(number, "goods_quantity", quantity))
         return None
     if quantity != quantity.to_integral_value() or quantity <= 0:
         errors.append(RowError(number, "goods_quantity", f"{value} must be a whole number above 0"))
@@ -258,12 +309,11 @@ def _measure(number: int, column: str, value: str, errors: list[RowError]) -> fl
     """Weights and volumes: JSON numbers in Qargo's schema (they are not money)."""
     if not value:
         return None
-    try:
-        measure = Decimal(value)
-    except InvalidOperation:
-        errors.append(RowError(number, column, f"{value!r} is not a number"))
+    measure = _number(value)
+    if isinstance(measure, str):
+        errors.append(RowError(number, column, measure))
         return None
-    if not measure.is_finite() or measure < 0:
+    if measure < 0:
         errors.append(RowError(number, column, f"{value} must not be negative"))
         return None
     return float(measure)

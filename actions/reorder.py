@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
+from actions.files import read_at_most
 from actions.roles import Actor, require
 from cache import audit, keyed, reorder
 
@@ -25,6 +27,11 @@ def import_levels(db: Database, actor: Actor, data: bytes, source: str = "file",
                  f"{count} levels imported", now=now)
     keyed.fold(db, now)  # a level names no stock card: recount the stock summary now, not in every reader
     return count
+
+
+def import_file(db: Database, actor: Actor, path: Path, now: datetime | None = None) -> int:
+    """`import_levels` of a file on disk, read with its size bounded first (`actions.files`)."""
+    return import_levels(db, actor, read_at_most(path, reorder.MAX_BYTES), source=path.name, now=now)
 
 
 def save_levels(db: Database, actor: Actor, edited: Sequence[Mapping[str, Any]],

@@ -50,7 +50,7 @@ Target = BinaryIO | str | os.PathLike[str]
 # Integer minor-unit columns; they count as money only in a row that also has `currency`.
 MONEY_NAMES = frozenset({"amount_due", "total_amount", "total_tax_amount", "paid_amount", "balance",
                          "remains_to_be_paid", "amount", "tax_amount", "total"})
-_DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
+DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 _MAX_SCALE = max(CURRENCY_EXPONENTS.values())
 _EXACT_DOUBLE = 2**53
@@ -71,7 +71,7 @@ def money_columns(columns: Sequence[str]) -> tuple[str, ...]:
 
 def neutralise(value: Any) -> Any:
     """Prefix `'` to text a spreadsheet would run as a formula; numbers pass unchanged."""
-    if not isinstance(value, str) or not value.startswith(_DANGEROUS_START):
+    if not isinstance(value, str) or not value.startswith(DANGEROUS_START):
         return value
     if _PLAIN_NUMBER.fullmatch(value):
         return value

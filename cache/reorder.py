@@ -12,6 +12,11 @@ ERP; blank = every warehouse. An import is all or nothing: every bad row is repo
 number and nothing is written when any is bad. Rows in the file are added or replace the level
 already kept for the same product and warehouse; levels not in the file stay.
 
+Bounds (issue 22): numbers go through the bounded parser of services/types.py (`1e999999` is refused,
+never stored as infinity); a value longer than `MAX_CELL_CHARS` or holding a control character (NUL...)
+is refused with its line and column; the export neutralises text a spreadsheet would run as a formula
+(`cache.export.neutralise`, the `'` prefix), and the import takes that prefix off again.
+
 Writes here are plain cache writes; the role check and the audit entry are in actions/reorder.py.
 """
 
@@ -22,16 +27,20 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from pydantic_core import PydanticCustomError
 from sqlite_utils import Database
 
 from cache.db import iso, transaction, utcnow
+from cache.export import DANGEROUS_START, neutralise
+from services.types import to_decimal
 
 HEADER = ("product_code", "warehouse", "reorder_level", "lead_time_days")
 REQUIRED = HEADER[:3]
 MAX_BYTES = 5 * 1024 * 1024
+MAX_CELL_CHARS = 200  # a product code or warehouse name; a level is a short number
+_CONTROL = {chr(c) for c in range(32)}
 
 
 @dataclass(frozen=True)
@@ -66,21 +75,35 @@ def _number(text: str, what: str, *, required: bool) -> tuple[float | None, str 
     if not text:
         return None, (f"{what} is missing" if required else None)
     try:
-        value = Decimal(text)
-    except InvalidOperation:
+        value = to_decimal(text)  # bounded: digits, decimals and magnitude checked before any arithmetic
+    except PydanticCustomError as exc:
+        if exc.type == "number_range":
+            return None, f"{what}: {exc.message()}"
         return None, f"{what} {text!r} is not a number"
-    if not value.is_finite() or value < 0:
+    if value < 0:
         return None, f"{what} {text!r} must be zero or more"
-    return float(value), None  # a quantity (REAL column), not money
+    return float(value), None  # a quantity (REAL column), not money; below 10^19, so finite
+
+
+def _text(raw: Mapping[str, Any], column: str) -> tuple[str, str | None]:
+    """A text cell, stripped, and what is wrong with it: too long or a control character (NUL...)."""
+    text = str(raw.get(column) or "").strip()
+    if len(text) > MAX_CELL_CHARS:
+        return "", f"{column} is {len(text):,} characters long; at most {MAX_CELL_CHARS}"
+    bad = next((ch for ch in text if ch in _CONTROL), None)
+    if bad is not None:
+        return "", f"{column} holds a control character (U+{ord(bad):04X}): remove it"
+    if text[:1] == "'" and text[1:2] in DANGEROUS_START:
+        text = text[1:]  # the export's formula guard, read back
+    return text, None
 
 
 def parse_row(raw: Mapping[str, Any], known: Mapping[str, str]) -> tuple[Level | None, list[str]]:
     """One row (CSV or the Stock page's editor) as a `Level`, or what is wrong with it."""
-    problems: list[str] = []
-    code = str(raw.get("product_code") or "").strip()
-    if not code:
+    (code, bad_code), (warehouse, bad_warehouse) = _text(raw, "product_code"), _text(raw, "warehouse")
+    problems = [p for p in (bad_code, bad_warehouse) if p]
+    if not code and not bad_code:
         problems.append("product_code is missing")
-    warehouse = str(raw.get("warehouse") or "").strip()
     warehouse_id = known.get(warehouse.casefold(), "") if warehouse else ""
     if warehouse and not warehouse_id:
         problems.append(f"warehouse {warehouse!r} is not a known warehouse number or name")
@@ -103,8 +126,7 @@ def parse_csv(text: str, known: Mapping[str, str]) -> list[Level]:
     levels: list[Level] = []
     problems: list[str] = []
     seen: dict[tuple[str, str], int] = {}
-    for row in reader:
-        line = reader.line_num
+    for line, row in _lines(reader):
         if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
             continue  # a blank line
         level, wrong = parse_row(row, known)
@@ -117,6 +139,16 @@ def parse_csv(text: str, known: Mapping[str, str]) -> list[Level]:
     if problems:
         raise ReorderLevelError(problems)
     return levels
+
+
+def _lines(reader: csv.DictReader[str]) -> Iterable[tuple[int, dict[str, Any]]]:
+    """(line number, row); a malformed CSV (a field over 131,072 characters, a NUL in Python < 3.11)
+    is one problem naming its line, not a traceback."""
+    try:
+        for row in reader:
+            yield reader.line_num, row
+    except csv.Error as exc:
+        raise ReorderLevelError([f"line {reader.line_num + 1}: the CSV is malformed ({exc})"]) from None
 
 
 def read_file(data: bytes) -> str:
@@ -174,8 +206,8 @@ def export_csv(db: Database) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(HEADER)
     for row in rows(db):
-        writer.writerow([row["product_code"], row["warehouse"], _plain(row["reorder_level"]),
-                         _plain(row["lead_time_days"])])
+        writer.writerow([neutralise(row["product_code"]), neutralise(row["warehouse"]),
+                         _plain(row["reorder_level"]), _plain(row["lead_time_days"])])
     return buffer.getvalue()
 
 
