@@ -205,7 +205,7 @@ def cmd_validate_tax_ids(args: argparse.Namespace) -> int:
 
 def cmd_reorder_levels(args: argparse.Namespace) -> int:
     """`import FILE` (all or nothing, every bad line reported) or `export` (CSV to stdout); cache/reorder.py."""
-    from actions.reorder import export_levels, import_levels
+    from actions.reorder import export_levels, import_file
     from actions.roles import PermissionDenied, local_actor
     from cache.reorder import ReorderLevelError
     from cache.schema import open_store
@@ -219,7 +219,7 @@ def cmd_reorder_levels(args: argparse.Namespace) -> int:
         if not args.file:
             print("reorder-levels import needs a FILE (CSV: product_code,warehouse,reorder_level)", file=sys.stderr)
             return 2
-        count = import_levels(db, local_actor(), Path(args.file).read_bytes(), source=Path(args.file).name)
+        count = import_file(db, local_actor(), Path(args.file))  # size bounded before reading
     except (ReorderLevelError, PermissionDenied, OSError) as exc:
         print(f"reorder-levels {args.verb} failed: {exc}", file=sys.stderr)
         return 2
