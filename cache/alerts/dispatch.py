@@ -21,7 +21,7 @@ import logging
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlite_utils import Database
@@ -66,9 +66,18 @@ def in_quiet_hours(local: datetime, quiet: tuple[time, time] | None) -> bool:
 
 
 def last_digest_time(local: datetime, at: time) -> datetime:
-    """The latest daily `at` at or before `local` (an aware local datetime)."""
-    today = local.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
-    return today if today <= local else today - timedelta(days=1)
+    """The latest daily `at` at or before `local` (an aware local datetime), compared as instants. A time
+    the clock skips (inside the spring-forward gap) is the instant it would have been without the jump
+    (PEP 495 fold=0: 02:30 in a 02:00-03:00 gap is 03:30 after it), a repeated one its first occurrence:
+    every day has exactly one."""
+    today = local_at(local, at)
+    return today if today.astimezone(UTC) <= local.astimezone(UTC) else local_at(local - timedelta(days=1), at)
+
+
+def local_at(day: datetime, at: time) -> datetime:
+    """`at` on `day`'s date in `day`'s zone, as a real instant (a skipped wall time resolved as above)."""
+    wall = day.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0, fold=0)
+    return wall.astimezone(UTC).astimezone(day.tzinfo)
 
 
 # ----------------------------------------------------------------------------- the outbox
@@ -137,11 +146,14 @@ def _dispatch_channel(db: Database, settings: Settings, name: str, channel: Chan
         return f"not sent: {exc}"
     if not _claim(db, name, now):
         return "another process is sending"
+    done = ""
     try:
-        return _send_due(db, settings, name, channel, rule, state, now)
-    finally:  # a success leaves no wait; a failure has set its backoff
-        db.conn.execute("UPDATE alert_channels SET next_attempt_at = NULL WHERE channel = ? AND next_attempt_at = ?",
-                        [name, iso(now + LEASE)])
+        done = _send_due(db, settings, name, channel, rule, state, now)
+        return done
+    finally:  # a success leaves no wait; a failure keeps the backoff it set (even one as long as the lease)
+        if done != "failed":
+            db.conn.execute("UPDATE alert_channels SET next_attempt_at = NULL WHERE channel = ? "
+                            "AND next_attempt_at = ?", [name, iso(now + LEASE)])
 
 
 LEASE = timedelta(minutes=2)  # a sender that died mid-send holds its channel this long at most

@@ -20,7 +20,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from cache import calendar
-from cache.alerts.dispatch import business_zone, last_digest_time, parse_time
+from cache.alerts.dispatch import business_zone, last_digest_time, local_at, parse_time
 from cache.alerts.rules import WEEKDAYS, Rule
 from cache.datasets import DATASETS
 from cache.export import export, money_value
@@ -55,11 +55,11 @@ def _columns(dataset: str) -> tuple[str, ...]:
 
 
 def is_due(rule: Rule, now: datetime, settings: Settings | None = None) -> bool:
-    local = now.astimezone(business_zone(settings))
-    scheduled = last_digest_time(local, parse_time(rule.params["at"], "at"))
+    local, at = now.astimezone(business_zone(settings)), parse_time(rule.params["at"], "at")
+    scheduled = last_digest_time(local, at)
     if rule.params.get("every") == "weekly":
         back = (scheduled.weekday() - WEEKDAYS.index(rule.params.get("weekday") or "mon")) % 7
-        scheduled -= timedelta(days=back)
+        scheduled = local_at(scheduled - timedelta(days=back), at)  # that day's `at`, a skipped time resolved
     since = datetime.fromisoformat(rule.last_report_at or rule.created_at)
     return scheduled > since
 
