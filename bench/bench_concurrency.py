@@ -49,9 +49,11 @@ def main() -> None:
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--factor", type=float, default=1.0,
+                        help="when --db does not exist: fill it with the large set times F (default 1)")
     args = parser.parse_args()
     if not args.db.exists():
-        fill(args.db, 1.0)
+        fill(args.db, args.factor)
     port = free_port()
     env = {**os.environ, "OPSDASH_DB": str(args.db), "OPSDASH_INPROCESS_WORKER": "false"}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",

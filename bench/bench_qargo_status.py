@@ -10,6 +10,7 @@ N / 2 s, their ratio (target <= 1.10) and the 429 answers the sandbox gave (targ
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import time
@@ -72,4 +73,6 @@ def main(n: int) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 200))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("n", nargs="?", type=int, default=200, metavar="N", help="orders to refresh (default 200)")
+    sys.exit(main(parser.parse_args().n))

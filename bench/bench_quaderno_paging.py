@@ -16,6 +16,7 @@ answers (target 0).
 
 from __future__ import annotations
 
+import argparse
 import math
 import statistics
 import sys
@@ -96,4 +97,7 @@ def main(n: int) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 25_000))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("n", nargs="?", type=int, default=25_000, metavar="N",
+                        help="invoices to page, 100 a page (default 25,000)")
+    sys.exit(main(parser.parse_args().n))

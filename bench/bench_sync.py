@@ -221,15 +221,15 @@ def main() -> None:
     parser.add_argument("--quaderno-pages", type=int, default=300)
     parser.add_argument("--vendors", nargs="*", default=["quaderno", "qasida", "cargobase"])
     parser.add_argument("--db-size", action="store_true", help="database size per 100k invoices, then exit")
-    parser.add_argument("--factor", type=float, default=1.0, help="with --db-size: the large set times F")
+    parser.add_argument("--factor", type=float, default=1.0, help="the large set times F (e.g. 0.01 for a quick run)")
     parser.add_argument("--fresh", action="store_true", help="with --db-size: also a fresh sync, compressed as it goes")
     parser.add_argument("--detail", action="store_true", help="per resource: records, wall and CPU")
     args = parser.parse_args()
     if args.db_size:
         report_db_size(args.factor, args.fresh)
         return
-    with sandbox_env("large", Limits()) as env:
-        print(f"sandbox large, documented limits, at {env.config.base_url}")
+    with sandbox_env("large", Limits(), args.factor) as env:
+        print(f"sandbox large x{args.factor}, documented limits, at {env.config.base_url}")
         if "quaderno" in args.vendors:
             report_quaderno(env, args.quaderno_pages)
         if "qasida" in args.vendors:

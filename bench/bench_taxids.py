@@ -8,6 +8,7 @@ in-batch deduplication saves nothing here: every well-formed number costs exactl
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 import tempfile
@@ -79,5 +80,9 @@ def report(result: dict[str, int], elapsed: float, served: dict[str, int]) -> No
 
 
 if __name__ == "__main__":
-    main(*(int(sys.argv[1]),) if len(sys.argv) > 1 else (),
-         **({"malformed_share": float(sys.argv[2])} if len(sys.argv) > 2 else {}))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("count", nargs="?", type=int, default=500, help="tax IDs in the batch (default 500)")
+    parser.add_argument("malformed_share", nargs="?", type=float, default=0.2,
+                        help="share of malformed numbers (default 0.2)")
+    args = parser.parse_args()
+    main(args.count, args.malformed_share)

@@ -6,6 +6,7 @@ re-sync of the same rows (every row an update), each in one transaction, as the 
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import time
@@ -46,7 +47,9 @@ def measure(label: str, rows: list[dict[str, object]], db_path: Path) -> float:
 
 
 def main() -> int:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("rows", nargs="?", type=int, default=100_000, help="rows per load (default 100,000)")
+    n = parser.parse_args().rows
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
         db = connect(path)

@@ -9,6 +9,7 @@ every event stored once (zero lost, zero duplicated). A tenth of the deliveries 
 
 from __future__ import annotations
 
+import argparse
 import base64
 import http.client
 import json
@@ -57,8 +58,11 @@ def deliver(url: str, body: bytes) -> int:
 
 
 def main() -> None:
-    events = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
-    concurrency = int(sys.argv[2]) if len(sys.argv) > 2 else 8
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("events", nargs="?", type=int, default=2000, help="Upwell events (default 2,000)")
+    parser.add_argument("concurrency", nargs="?", type=int, default=8, help="client threads (default 8)")
+    args = parser.parse_args()
+    events, concurrency = args.events, args.concurrency
     db = Path(tempfile.mkdtemp()) / "hooks.db"
     port = free_port()
     env = {**os.environ, "OPSDASH_DB": str(db), "OPSDASH_WEBHOOK_USER": AUTH[0], "OPSDASH_WEBHOOK_PASSWORD": AUTH[1]}
