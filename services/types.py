@@ -234,6 +234,16 @@ def to_date(value: Any) -> date:
     return to_datetime(value).date()
 
 
+def to_date_or_datetime(value: Any) -> date | datetime:
+    """A bare calendar date (YYYY-MM-DD) stays a date; anything with a time of day is an aware datetime, whose
+    date the cache decides in the business zone (cache/calendar.py `business_date`), never here as UTC."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and len(value.strip()) == 10:
+        return to_date(value)
+    return to_datetime(value)
+
+
 def _blank_to_none(parse: Any) -> Any:
     """Wrap a parser so that None and empty strings mean "no value" (Qasida sends "" for unset dates)."""
 
@@ -264,6 +274,8 @@ FlexibleDatetime = Annotated[datetime, BeforeValidator(to_datetime)]
 OptDatetime = Annotated[datetime | None, BeforeValidator(_blank_to_none(to_datetime))]
 FlexibleDate = Annotated[date, BeforeValidator(to_date)]
 OptDate = Annotated[date | None, BeforeValidator(_blank_to_none(to_date))]
+# A field documented as a date whose format the document leaves open: a timestamp keeps its time of day.
+OptDateOrTime = Annotated[datetime | date | None, BeforeValidator(_blank_to_none(to_date_or_datetime))]
 Text = Annotated[str, BeforeValidator(_text)]
 OptText = Annotated[str | None, BeforeValidator(_text)]
 

@@ -54,9 +54,12 @@ def ts(moment: datetime | None) -> str | None:
 
 
 def day(value: date | datetime | None) -> str | None:
+    """A vendor's calendar date as it is; a vendor timestamp as its business date (OPSDASH_TIMEZONE,
+    `cache.calendar.business_date`), never its UTC date: a due time of 23:30Z is the next day in Europe
+    (issue 18 point 7; e.g. Qasida's `dueDate` "2019-08-24T14:15:22Z", seeds/003 line 165)."""
     if value is None:
         return None
-    return (value.date() if isinstance(value, datetime) else value).isoformat()
+    return (business_date(value) if isinstance(value, datetime) else value).isoformat()
 
 
 def text(value: Any) -> str | None:
@@ -182,8 +185,9 @@ def decimal_text(amount: Decimal | None) -> str | None:
 
 def qasida_open_item(item: Owned) -> Row:
     """A claim or liability (`OpenItem`) of the customer whose list it came from (`Owned.owner_id`): the rows
-    carry no customer (seeds/003 lines 157-168). Money stays exact decimal text; dates are calendar days
-    (the vendor's UTC date part), the last payment a timestamp. A row seen in an open list is open."""
+    carry no customer (seeds/003 lines 157-168). Money stays exact decimal text; `dueDate`/`issueDate` are
+    timestamps (lines 165-166), stored as their business date (`day`), the last payment a timestamp. A row
+    seen in an open list is open."""
     entry: OpenItem = item.record
     if entry.key is None or entry.remains_to_be_paid is None or not entry.currency:
         raise ValueError(

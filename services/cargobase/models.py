@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import AliasChoices, BeforeValidator, Field
 
-from services.types import OptDate, OptDatetime, OptInt, OptText, VendorModel
+from services.types import OptDateOrTime, OptDatetime, OptInt, OptText, VendorModel
 
 
 class InvoiceStatus(StrEnum):
@@ -58,7 +58,9 @@ class Invoice(VendorModel):
     provider_invoice_number: OptText = None
     freight_mode: OptText = None
     primary_tracking_number: OptText = None
-    submit_date: OptDate = None
+    # "The initial date the invoice was submitted" (seeds/004 line 29), format not given: a bare date stays a
+    # date; a timestamp keeps its time, and the cache stores its business date (cache/sync/mappers.py `day`).
+    submit_date: OptDateOrTime = None
     modified: OptDatetime = None  # "Date and Time in UTC" (seeds/004 line 30)
 
 

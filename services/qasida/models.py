@@ -218,18 +218,19 @@ Liability = OpenItem
 
 class PaymentStatus(VendorModel):
     """A row of ``/api/finance/v1/Invoice/GetPaymentStatus`` (seeds/003 lines 1120-1143, one item of its paged
-    ``data``; asked by ``variableSymbol``, line 1119): totals and what is unpaid."""
+    ``data``; asked by ``variableSymbol``, line 1119): totals and what is unpaid. Its dates are typed
+    ``string`` there (the example holds "string"): unreadable text is unknown, not a broken answer."""
 
     id: OptInt = None
     invoice_number: OptText = Field(default=None, alias="invoiceNumber")
-    issue_date: OptDatetime = Field(default=None, alias="issueDate")
-    payment_due_date: OptDatetime = Field(default=None, alias="paymentDueDate")
+    issue_date: TextDatetime = Field(default=None, alias="issueDate")
+    payment_due_date: TextDatetime = Field(default=None, alias="paymentDueDate")
     variable_symbol: OptText = Field(default=None, alias="variableSymbol")
     customer_id: OptInt = Field(default=None, alias="customerId")
     customer_name: OptText = Field(default=None, alias="customerName")
     total_sum: OptDecimal = Field(default=None, alias="totalSum")
     not_paid_sum: OptDecimal = Field(default=None, alias="notPaidSum")
-    last_payment_date: OptDatetime = Field(default=None, alias="lastPaymentDate")
+    last_payment_date: TextDatetime = Field(default=None, alias="lastPaymentDate")
     invoice_type: OptText = Field(default=None, alias="invoiceType")
 
     @property
