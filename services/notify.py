@@ -22,8 +22,10 @@ same text as plain markdown-ish text and shows the entities' characters).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import smtplib
+import socket
 import ssl
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 from typing import Any, Protocol
+from urllib.parse import urlparse
 
 import httpx
 from pydantic import SecretStr
@@ -137,11 +140,17 @@ class WebhookChannel:
     name = "webhook"
 
     def __init__(self, url: SecretStr, *, timeout: float = TIMEOUT_S,
-                 transport: httpx.BaseTransport | None = None) -> None:
-        self.url, self.timeout, self.transport = url, timeout, transport
+                 transport: httpx.BaseTransport | None = None, allow_link_local: bool = False) -> None:
+        self.url, self.timeout, self.transport, self.allow_link_local = url, timeout, transport, allow_link_local
 
     def send(self, message: Message) -> None:
         url = self.url.get_secret_value()
+        if not self.allow_link_local:
+            target = link_local_target(url, resolve=self.transport is None)
+            if target:
+                raise NotifyError(self.name, f"refused: the webhook URL points at {target}; set "
+                                  "OPSDASH_ALERT_WEBHOOK_ALLOW_LINK_LOCAL=true if that is really meant",
+                                  retriable=False)
         body = {"text": f"*{slack_text(header_text(message.subject))}*\n{slack_text(message.body)}",
                 "opsdash": message.data}
         try:
@@ -155,6 +164,45 @@ class WebhookChannel:
             hint = "" if retriable else ": check OPSDASH_ALERT_WEBHOOK_URL"
             raise NotifyError(self.name, f"the webhook answered HTTP {response.status_code}{hint}",
                               retriable=retriable)
+
+
+# Cloud instance-metadata endpoints reachable from a VM (AWS, GCP, Azure, Alibaba, Oracle): the alert webhook
+# must not be turned into a way to read instance credentials. 169.254.0.0/16 and fe80::/10 are link-local.
+METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata.goog", "metadata", "instance-data",
+                            "instance-data.ec2.internal"})
+METADATA_ADDRESSES = frozenset({ipaddress.ip_address("100.100.100.200"), ipaddress.ip_address("fd00:ec2::254")})
+
+
+def link_local_target(url: str, *, resolve: bool = False) -> str | None:
+    """"a link-local address" / "a cloud metadata address" when `url`'s host is one (by name or literal,
+    or, with `resolve`, by any address the name resolves to); None otherwise. Private and loopback
+    addresses are not refused. A name that does not resolve is left to the request to report."""
+    host = (urlparse(url.strip()).hostname or "").rstrip(".").lower()
+    if host in METADATA_HOSTS:
+        return "a cloud metadata address"
+    addresses = [host]
+    if resolve:
+        try:
+            addresses += [str(info[4][0]) for info in socket.getaddrinfo(host, None)]
+        except (OSError, UnicodeError):
+            pass
+    for text in addresses:
+        kind = _address_kind(text)
+        if kind:
+            return kind
+    return None
+
+
+def _address_kind(text: str) -> str | None:
+    try:
+        address = ipaddress.ip_address(text.split("%")[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    if address in METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    return "a link-local address (e.g. 169.254.169.254, cloud metadata)" if address.is_link_local else None
 
 
 _HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f]+")
@@ -199,5 +247,6 @@ def configured_channels(settings: Settings, tls_context: ssl.SSLContext | None =
             password=settings.opsdash_smtp_password, starttls=settings.opsdash_smtp_starttls,
             tls_context=tls_context)
     if settings.opsdash_alert_webhook_url:
-        channels["webhook"] = WebhookChannel(settings.opsdash_alert_webhook_url)
+        channels["webhook"] = WebhookChannel(settings.opsdash_alert_webhook_url,
+                                             allow_link_local=settings.opsdash_alert_webhook_allow_link_local)
     return channels

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     opsdash_alert_webhook_url: SecretStr | None = None
     opsdash_alert_webhook_quiet_hours: str | None = None
     opsdash_alert_webhook_digest_at: str | None = None
+    # A webhook URL on a link-local or cloud-metadata address (169.254.169.254, fe80::/10,
+    # metadata.google.internal ...) is refused unless this is true (docs/hardening.md). Private and
+    # loopback addresses are allowed: a chat server on the office network is a normal target.
+    opsdash_alert_webhook_allow_link_local: bool = False
 
     # The business calendar (cache/calendar.py): an IANA zone name; unset = the machine's zone.
     opsdash_timezone: str | None = None

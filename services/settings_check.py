@@ -27,6 +27,7 @@ from pydantic import SecretStr, ValidationError
 from pydantic_core import ErrorDetails
 from pydantic_settings import SettingsError
 
+from services.notify import link_local_target
 from services.settings import TOML_FILES, Settings, get_settings
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -154,6 +155,11 @@ def _url_problems(settings: Settings) -> Iterable[str]:
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             shown = "" if isinstance(value, SecretStr) else f" (got {url[:60]!r})"
             yield f"{field.upper()} is not an http(s) URL such as https://host/path{shown}"
+        elif field == "opsdash_alert_webhook_url" and not settings.opsdash_alert_webhook_allow_link_local:
+            target = link_local_target(url)  # by name or literal here; send() also checks what it resolves to
+            if target:
+                yield (f"OPSDASH_ALERT_WEBHOOK_URL points at {target}: refused unless "
+                       "OPSDASH_ALERT_WEBHOOK_ALLOW_LINK_LOCAL=true")
 
 
 def _qasida_problems(settings: Settings) -> Iterable[str]:
