@@ -2,7 +2,7 @@
 
 Lists are paged (`PageNumber`/`PageSize`, seeds/003 lines 150-173) and yielded one `Page` at a time
 with typed records, so a sync can store `page.checkpoint()` after each page; a listing ends on a null
-`nextPage` or an empty page, never on a short one (services/qasida/paging.py). Incremental reads take
+`nextPage` or an empty page, never on a short one (services/core/pagination.py). Incremental reads take
 `since` (records changed at or after it) where the document has it; use `server_time(page.response)`
 of the FIRST page as the next `since`: the ERP's clock, never ours (docs/qasida-paths.md).
 
