@@ -32,6 +32,7 @@ LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 PROSE_PATH = re.compile(r"(?<![\w/.:-])(\.?[A-Za-z_][\w-]*(?:/[\w.-]+)+/?)")
+MD_NAME = re.compile(r"(?<![\w/.-])([\w.-]+\.md)\b")  # a bare document name: beside the doc or at the top
 PATHLIKE = re.compile(r"^\.?[A-Za-z0-9_][\w.-]*(/[\w.-]+)*/?$")
 COMMAND = re.compile(r"(?:^|[\s/`(])opsdash ([a-z][a-z-]*)((?:[ \t]+[^\s|;&)`]+)*)")
 
@@ -80,6 +81,13 @@ def _cited_paths(text: str) -> set[str]:
 @pytest.mark.parametrize("doc", DOCS, ids=_ids)
 def test_code_and_prose_paths_exist(doc: Path) -> None:
     assert sorted(p for p in _cited_paths(doc.read_text()) if not (ROOT / p).exists()) == []
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=_ids)
+def test_named_documents_exist(doc: Path) -> None:
+    """`ARCHITECTURE.md` alone (docs/deploy.md cited it twice; it is not in the repository)."""
+    names = set(MD_NAME.findall(FENCE.sub("", doc.read_text())))
+    assert sorted(n for n in names if not (doc.parent / n).exists() and not (ROOT / n).exists()) == []
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:
