@@ -69,8 +69,9 @@ def _resources(db: Database) -> list[str]:
     return [row[0] for row in db.execute("SELECT resource_id FROM qargo_resources").fetchall()]
 
 
-def _resource_type(db: Database) -> dict[str, str]:
-    return dict(db.execute("SELECT resource_id, resource_type FROM qargo_resources").fetchall())
+def _resource_type(db: Database, resource_id: str) -> str | None:
+    row = db.execute("SELECT resource_type FROM qargo_resources WHERE resource_id = ?", [resource_id]).fetchone()
+    return row[0] if row else None
 
 
 def _order_status(client: Any, order_id: str) -> list[Any]:
@@ -95,10 +96,10 @@ def _documents(client: Any, order_id: str) -> list[Any]:
 
 
 def _unavailabilities(db: Database) -> Fetch:
-    kinds = _resource_type(db)
-
     def one(client: Any, resource_id: str) -> list[Any]:
-        owner = kinds.get(resource_id)
+        # Read at fetch time, not when the resource list was bound: on the first sync the resources pass
+        # (declared before this one) has only just stored the types (issue 22).
+        owner = _resource_type(db, resource_id)
         return [mappers.Owned(resource_id, u, owner) for u in qargo.unavailabilities(client, resource_id)]
     return per_id(_resources, one, ORDER_BATCH).factory(db)
 
