@@ -91,3 +91,32 @@ def test_cli_refuses_with_every_problem_and_exit_2(tmp_path: Path) -> None:
     assert "no vendor configured" in done.stderr
     assert "\n  - OPSDASH_WEBHOOK_PASSWORD is empty, blank or unset" in done.stderr  # the start-up check's line
     assert "Traceback" not in done.stderr
+
+
+def test_the_packaged_streamlit_config_is_the_checkouts() -> None:
+    """ui/streamlit-config.toml (what the wheel carries) is .streamlit/config.toml, one file."""
+    assert serve.STREAMLIT_CONFIG.read_bytes() == (ROOT / ".streamlit" / "config.toml").read_bytes()
+
+
+def test_streamlit_env_carries_the_config_to_another_folder(tmp_path: Path) -> None:
+    import tomllib
+
+    from streamlit import config as st_config
+
+    env = serve.streamlit_env(tmp_path, {"STREAMLIT_THEME_BASE_RADIUS": "0"})
+    assert env["STREAMLIT_SERVER_MAX_UPLOAD_SIZE"] == "5"
+    assert env["STREAMLIT_RUNNER_POST_SCRIPT_GC"] == "false"
+    assert env["STREAMLIT_THEME_LIGHT_PRIMARY_COLOR"] == "#1d5fbf"
+    assert env["STREAMLIT_THEME_DARK_CHART_CATEGORICAL_COLORS"].startswith('["#6ea8fe", "#ffb454"')
+    assert env["STREAMLIT_SERVER_FOLDER_WATCH_BLACKLIST"] == ".venv data tests bench"
+    assert "STREAMLIT_THEME_BASE_RADIUS" not in env  # set already: left alone
+    options, ours = st_config._config_options_template, dict(serve._options(tomllib.loads(
+        serve.STREAMLIT_CONFIG.read_text())))
+    assert {options[key].env_var for key in ours} == {*env, "STREAMLIT_THEME_BASE_RADIUS"}  # Streamlit's own names
+    assert {key for key in ours if options[key].multiple} == set(serve._MULTIPLE)
+
+
+def test_a_folder_with_its_own_streamlit_config_keeps_it(tmp_path: Path) -> None:
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "config.toml").write_text("[theme]\nbase = 'dark'\n")
+    assert serve.streamlit_env(tmp_path, {}) == {}
