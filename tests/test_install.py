@@ -10,6 +10,7 @@ checkout's editable install is not carried over), and the project from a wheel b
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -24,6 +25,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from bench.st_client import open_page  # a headless Streamlit websocket client
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTING_PREFIXES = ("QARGO_", "QUADERNO_", "QASIDA_", "CARGOBASE_", "UPWELL_", "OPSDASH_", "STREAMLIT_")
@@ -179,6 +182,10 @@ def test_serve_and_demo_serve_the_dashboard(installed: Installed, sandbox: dict[
     try:
         _wait_ok(f"http://127.0.0.1:{port}/_stcore/health", server, 90, installed.cwd / "serve.log")
         assert "<html" in httpx.get(f"http://127.0.0.1:{port}/", timeout=10).text.lower()
+        # the pages run from the install (ui/, pages/ beside app.py), over Streamlit's websocket
+        for page in ("", "orders"):
+            view = asyncio.run(open_page(f"http://127.0.0.1:{port}", page, timeout=60))
+            assert view.exception is None and view.elements > 3, (page, view)
     finally:
         _stop(server)
     installed.outputs.append((installed.cwd / "serve.log").read_text())
