@@ -5,8 +5,10 @@ The open set (`quaderno/open_invoices`, every 15 minutes) keeps "a paid invoice 
 within one hour" at a small share of the 100 calls per 15 s (line 60). Each run re-reads a SLICE of the
 stored open invoices with the documented `state` filter (line 1491): the slice starts at the open
 invoice checked longest ago and runs down by id, sized so every open invoice is read about every
-48 minutes (`CHECK_WITHIN` / `SPREAD`), never more than `BUDGET_SHARE` of the hourly budget per run.
-A row read less than `MIN_AGE` ago is not re-read, so a run right after a full read costs nothing.
+48 minutes (`CHECK_WITHIN` / `SPREAD`), or every one that would pass the hour before the next run, never
+more than `BUDGET_SHARE` of the hourly budget per run. A row read less than `MIN_AGE` ago, or by a full pass
+of `quaderno/invoices` that ended less than `MIN_AGE` ago, is not re-read: a run right after a full read
+costs nothing.
 When an invoice was last checked is its `synced_at`: every read of it, listed or by id, rewrites it.
 A stored open invoice inside a slice that neither state lists any more is read by id; an answer of
 410 Gone ("removed from our servers", line 103) or 404 (line 94) records it as removed at the vendor
@@ -15,6 +17,7 @@ A stored open invoice inside a slice that neither state lists any more is read b
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Iterator
@@ -27,6 +30,7 @@ from sqlite_utils import Database
 from cache import audit
 from cache.db import iso, utcnow
 from cache.statuses import QUADERNO_OPEN_STATES, sql_list
+from cache.store import get_checkpoint
 from cache.sync import mappers
 from cache.sync.engine import Fetch, SyncResource, SyncState
 from cache.sync.fetch import ListBatch, NeedsDb, expired_cursor, paged
@@ -84,16 +88,38 @@ def stored_open(db: Database) -> list[OpenRow]:
     return [OpenRow(int(i), s, c) for i, s, c in db.execute(sql).fetchall() if str(i).isdigit()]
 
 
-def rows_per_run(open_count: int) -> int:
-    """Open invoices one run re-reads: its share of the hour, at least one page, at most the budget."""
-    share = math.ceil(open_count * SPREAD * (RUN_EVERY / CHECK_WITHIN))
+def rows_per_run(open_count: int, overdue: int = 0) -> int:
+    """Open invoices one run re-reads: its share of the hour, or every one due to pass the hour before the
+    next run (`overdue`) if more, at least one page, at most the budget."""
+    share = max(overdue, math.ceil(open_count * SPREAD * (RUN_EVERY / CHECK_WITHIN)))
     return max(OPEN_PAGE_SIZE, min(share, RUN_CALLS * OPEN_PAGE_SIZE // 2))
 
 
-def slices(rows: list[OpenRow], now: datetime, wanted: int) -> list[tuple[int, int]]:
-    """Id ranges (low, high), oldest-checked first: each starts at the eligible row read longest ago and
-    takes the open rows below it by id, until `wanted` rows are covered."""
+def overdue(rows: list[OpenRow], now: datetime) -> int:
+    """Rows that would be older than CHECK_WITHIN at the next run if this one skipped them."""
+    limit = iso(now - (CHECK_WITHIN - RUN_EVERY))
+    return sum(1 for r in rows if r.checked <= limit)
+
+
+def fresh_after(db: Database, now: datetime) -> str:
+    """Rows checked after this time are not re-read: MIN_AGE ago, or, when a full pass of
+    `quaderno/invoices` finished less than MIN_AGE ago, before that pass started (the engine stamps its
+    rows with the pass's start, and a large pass lasts minutes): never right after a full read."""
     cutoff = iso(now - MIN_AGE)
+    stored = get_checkpoint(db, "quaderno", "invoices")
+    started = json.loads(stored["cursor"]).get("last_full") if stored and stored["cursor"] else None
+    if not started:
+        return cutoff
+    found = db.execute("SELECT max(finished_at) FROM sync_runs WHERE vendor = 'quaderno' AND resource = 'invoices' "
+                       "AND started_at = ? AND status = 'ok'", [started]).fetchone()
+    if found and found[0] and found[0] >= cutoff:
+        return min(cutoff, iso(datetime.fromisoformat(started) - timedelta(microseconds=1000)))
+    return cutoff
+
+
+def slices(rows: list[OpenRow], cutoff: str, wanted: int) -> list[tuple[int, int]]:
+    """Id ranges (low, high), oldest-checked first: each starts at the row read longest ago (and at or before
+    `cutoff`) and takes the open rows below it by id, until `wanted` rows are covered."""
     by_id = sorted(rows, key=lambda r: -r.id)
     position = {r.id: n for n, r in enumerate(by_id)}
     eligible = sorted((r for r in rows if r.checked <= cutoff), key=lambda r: (r.checked, -r.id))
@@ -133,7 +159,7 @@ class _Run:
 
     def listing(self, low: int, high: int, state: str) -> Iterator[list[Any]]:
         """Pages of `state` from `high` down; stops once a page reaches `low` (or the budget ends). A cursor
-        Quaderno no longer pages from (422 naming created_before, seeds/001 line 107: cache/sync/fetch.py
+        Quaderno no longer pages from (422 naming created_before, seeds/001 lines 107-108: cache/sync/fetch.py
         `expired_cursor`) restarts the listing once from its first page, as the invoice listing does; a
         second one fails the run as Quaderno's doing, never as bad input."""
         try:
@@ -203,7 +229,8 @@ class _Run:
 
 
 def _batches(run: _Run, now: datetime) -> Iterator[list[Any]]:
-    for low, high in slices(run.rows, now, rows_per_run(len(run.rows))):
+    wanted = rows_per_run(len(run.rows), overdue(run.rows, now))
+    for low, high in slices(run.rows, fresh_after(run.db, now), wanted):
         if run.calls >= RUN_CALLS:
             return
         yield from run.slice(low, high)

@@ -5,6 +5,7 @@ lists (issue 9 point 6); 410/404 on that re-read mark the invoice removed (issue
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import httpx
 from sqlite_utils import Database
 
 from cache.db import iso, utcnow
-from cache.store import upsert_records
+from cache.store import set_checkpoint, upsert_records
 from cache.sync.engine import run_all, run_resource
 from cache.sync.resources import resources_for
 from cache.sync.vendors import quaderno as qopen
@@ -186,15 +187,42 @@ def test_a_run_reads_a_slice_oldest_checked_first(db: Database, tmp_path: Path) 
     `outstanding` (none in that range), no read by id."""
     docs = [invoice(i, "late", 100) for i in range(1, 1001)]
     store(db, *docs)
-    db.execute("UPDATE quaderno_invoices SET synced_at = ?", ["2026-11-20T11:00:00.000Z"])
-    db.execute("UPDATE quaderno_invoices SET synced_at = ? WHERE CAST(invoice_id AS INTEGER) <= 400", [S])
+    recent, older = iso(utcnow() - timedelta(minutes=20)), iso(utcnow() - timedelta(minutes=40))
+    db.execute("UPDATE quaderno_invoices SET synced_at = ?", [recent])
+    db.execute("UPDATE quaderno_invoices SET synced_at = ? WHERE CAST(invoice_id AS INTEGER) <= 400", [older])
     server = Server(docs)
     assert run(db, tmp_path, server).ok
     lists = [(r.url.params["state"], r.url.params["created_before"]) for r in server.requests]
     assert lists == [("late", "401"), ("late", "301"), ("late", "201"), ("late", "101"), ("outstanding", "401")]
     checked = {int(r[0]) for r in db.execute("SELECT invoice_id FROM quaderno_invoices WHERE synced_at > ?",
-                                             ["2026-11-20T11:00:00.000Z"])}
+                                             [recent])}
     assert checked == set(range(1, 401))
+
+
+def test_invoices_about_to_pass_the_hour_are_all_read(db: Database, tmp_path: Path) -> None:
+    """1,000 open invoices last read 50 minutes ago: 50 > 60 - 15, so skipping them would leave them unread
+    for over an hour at the next run; this run reads all 1,000 (10 pages of `late`, 1 of `outstanding`), not
+    its share of 313."""
+    docs = [invoice(i, "late", 100) for i in range(1, 1001)]
+    store(db, *docs)
+    db.execute("UPDATE quaderno_invoices SET synced_at = ?", [iso(utcnow() - timedelta(minutes=50))])
+    server = Server(docs)
+    assert run(db, tmp_path, server).ok
+    assert [r.url.params["state"] for r in server.requests] == ["late"] * 10 + ["outstanding"]
+
+
+def test_never_right_after_a_long_full_read(db: Database, tmp_path: Path) -> None:
+    """A full pass of `quaderno/invoices` stamps its rows with its START; one that ran 8 minutes and just ended
+    leaves rows 8 minutes old, yet none is read again."""
+    store(db, *[invoice(i, "outstanding", 100) for i in range(1, 51)])
+    started = iso(utcnow() - timedelta(minutes=8))
+    db.execute("UPDATE quaderno_invoices SET synced_at = ?", [started])
+    set_checkpoint(db, "quaderno", "invoices", json.dumps({"last_full": started}))
+    db.execute("INSERT INTO sync_runs (vendor, resource, started_at, finished_at, status) VALUES ('quaderno', "
+               "'invoices', ?, ?, 'ok')", [started, iso(utcnow() - timedelta(seconds=30))])
+    server = Server([invoice(i, "outstanding", 100) for i in range(1, 51)])
+    assert run(db, tmp_path, server).ok
+    assert server.requests == []
 
 
 def test_rows_per_run_stays_within_five_percent_of_the_hourly_budget() -> None:
