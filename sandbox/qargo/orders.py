@@ -134,17 +134,19 @@ def _generate(world: World, seed: int, i: int, count: int) -> Order:
     consignment = Consignment(stable_uuid(seed, "consignment", i), pickup, delivery, goods)
     order = Order(order_id, f"pre/{i}", preexisting_identifier(world, i, count), customer, world.order_number(erp),
                   [consignment], ordered)
-    order.status = "CANCELLED" if rng.random() < 0.05 else _status_by_age(world.anchor - ordered)
     order.eta_slip, order.eta_hour = eta_plan(world, i)
+    # A slipping order is that many days behind its plan: still on the road after its planned delivery (late).
+    behind = world.anchor - ordered - timedelta(days=order.eta_slip)
+    order.status = "CANCELLED" if rng.random() < 0.05 else _status_by_age(behind)
     return order
 
 
 def eta_plan(world: World, i: int) -> tuple[int, int]:
     """(days the ETA is after the plan, UTC hour of the ETA) for pre-existing order i, from its own stream: one
-    order in three slips, and one ETA in three is at 22:30Z (the next day in Europe, issue 18 point 7)."""
+    order in two slips by 1-3 days, and one ETA in two is at 23:30Z (the next day in Europe, issue 18 point 7)."""
     rng = world.rng("qargo", "eta", i)
-    slip = rng.choice((0, 0, 1, 0, 2, 0))
-    return slip, rng.choice((8, 14, 22))
+    slip = rng.choice((0, 0, 0, 1, 2, 3))
+    return slip, rng.choice((8, 23))
 
 
 def _status_by_age(age: timedelta) -> str:

@@ -18,6 +18,7 @@ from sandbox.qargo.common import iso, stable_uuid
 from sandbox.qargo.orders import TERMINAL, Order, OrderBook
 from sandbox.qargo.render import stop_status
 
+ON_THE_ROAD = frozenset({"TO_PLAN", "PLANNED", "DEPARTED", "IN_TRANSIT"})
 OUTBOX_LIMIT = 10_000  # undeliverable events beyond this are dropped, oldest first
 
 
@@ -97,14 +98,16 @@ class Progress:
         rng = self.ctx.world.rng("qargo", "tick", self.ticks)
         for order_id in self.book.uploaded:
             self._advance(self.book.orders[order_id], cancel=False)
-        wanted, moved = max(1, self.book.count // 20), 0
-        for _ in range(wanted * 4):  # bounded: terminal picks are skipped
-            if moved >= wanted or self.book.count == 0:
-                break
-            order = self.book.preexisting(rng.randint(1, self.book.count))
-            if order.status not in TERMINAL:
-                self._advance(order, cancel=rng.random() < 0.1)
-                moved += 1
+        # Among the orders still moving (a pick of a finished one would be wasted, and the dashboard, which learns
+        # of orders from these events, would seldom hear of one still on the road: issue 18's shapes).
+        # Half the picks from the orders still on the road (before COMPLETED), half from any unfinished one.
+        live = [i for i in range(1, self.book.count + 1) if self.book.preexisting(i).status not in TERMINAL]
+        road = [i for i in live if self.book.preexisting(i).status in ON_THE_ROAD]
+        wanted = max(1, self.book.count // 20)
+        picks = rng.sample(road, min(len(road), (wanted + 1) // 2))
+        rest = [i for i in live if i not in picks]
+        for i in picks + rng.sample(rest, min(len(rest), wanted - len(picks))):
+            self._advance(self.book.preexisting(i), cancel=rng.random() < 0.1)
 
     def _advance(self, order: Order, cancel: bool) -> None:
         nxt = "CANCELLED" if cancel and order.status == "TO_PLAN" else order.next_status()
