@@ -92,7 +92,10 @@ def validate_tax_ids(path: Path, settings: Settings, out: TextIO = sys.stdout, e
         return 1
     counts = job.result or {}
     print(", ".join(f"{counts.get(k, 0)} {k}" for k in
-                    ("total", "valid", "invalid", "unavailable", "malformed", "vendor_calls")), file=out)
+                    ("total", "valid", "invalid", "unavailable", "malformed", "refused", "vendor_calls")), file=out)
+    if counts.get("stopped"):  # a 401/403: the rest was not checked (actions/taxids.py)
+        print(f"{counts['stopped']}; {counts.get('not_checked', 0)} not checked", file=err)
+        return 1
     return 1 if errors else 0
 
 

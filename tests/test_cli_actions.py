@@ -66,6 +66,6 @@ def test_validate_tax_ids_prints_summary_and_stores(relaxed_sandbox: SandboxConf
     done = opsdash(relaxed_sandbox, tmp_path / "c.db", "validate-tax-ids", str(path))
     assert done.returncode == 0, done.stderr
     # malformed (our offline check) and invalid (the authority's answer) are counted apart
-    assert "4 total, 1 valid, 1 invalid, 1 unavailable, 1 malformed, 3 vendor_calls" in done.stdout
+    assert "4 total, 1 valid, 1 invalid, 1 unavailable, 1 malformed, 0 refused, 3 vendor_calls" in done.stdout
     export = opsdash(relaxed_sandbox, tmp_path / "c.db", "validate-tax-ids", str(tmp_path / "missing.csv"))
     assert export.returncode == 2 and "missing.csv" in export.stderr

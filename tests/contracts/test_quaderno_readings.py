@@ -16,6 +16,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import pytest
 from sqlite_utils import Database
 
 from actions import taxids
+from actions.inline import run_inline
 from actions.roles import Actor
 from actions.tax import TaxParams, calculate
 from cache import config_errors
@@ -190,6 +192,21 @@ def test_401_is_a_configuration_error_shown_on_vendors_not_retried(db: Database,
     with client_answering(tmp_path, (200, {"valid": True})) as client:
         taxids.validate_one(db, OPERATOR, "DE", VALID_DE, client=client)
     assert config_errors.current(db) == []  # a call that works clears it
+
+
+def test_a_batch_stops_at_a_configuration_error_and_says_so(db: Database, tmp_path: Path) -> None:
+    """Two well-formed numbers, Quaderno answers 401 (wrong_token__0): one call, nothing stored, both unchecked."""
+    calls: list[httpx.Request] = []
+
+    def vendor(request: httpx.Request) -> Answer:
+        calls.append(request)
+        return WRONG_TOKEN
+    rows = [taxids.TaxIdRow("DE", VALID_DE), taxids.TaxIdRow("DE", "DE136695976")]
+    job_id = taxids.submit_validation_batch(db, OPERATOR, rows)
+    with client_answering(tmp_path, vendor) as client:
+        job = run_inline(db, job_id, partial(taxids.run_batch, db, Settings(), client=client))  # type: ignore[call-arg]
+    assert job.result["not_checked"] == 2 and "configuration error" in job.result["stopped"]
+    assert len(calls) == 1 and latest(db) == [] and taxids.pending_retries(db) == []
 
 
 def test_403_is_a_configuration_error_too(db: Database, tmp_path: Path) -> None:
