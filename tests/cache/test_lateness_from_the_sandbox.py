@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlite_utils import Database
 
 from cache import kpis
@@ -54,7 +55,7 @@ def demo(start_sandbox: StartSandbox, db: Database, db_path: Path,
     monkeypatch.setenv("OPSDASH_TIMEZONE", ZONE)
     get_settings.cache_clear()
     config = start_sandbox(limits=Limits.relaxed(), seed=SEED)
-    settings = Settings(opsdash_db=db_path, opsdash_webhook_user=HOOK[0], opsdash_webhook_password=HOOK[1])
+    settings = Settings(opsdash_db=db_path, opsdash_webhook_user=HOOK[0], opsdash_webhook_password=SecretStr(HOOK[1]))
     port = free_port("127.0.0.1")
     with serving(webhook_app(settings), "127.0.0.1", port), httpx.Client(base_url=config.base_url,
                                                                           timeout=60) as admin:
@@ -62,8 +63,8 @@ def demo(start_sandbox: StartSandbox, db: Database, db_path: Path,
         assert admin.put("/_admin/webhooks", json={"qargo": target}).status_code == 200
         assert admin.post("/_admin/tick", params={"count": 6}).status_code == 200  # each tick flushes its events
         admin.put("/_admin/webhooks", json={"qargo": {"url": None}})
-    env = client_env(config)
-    client_settings = Settings(**{k.lower(): v for k, v in env.items()}, opsdash_db=db_path)
+    values: dict[str, Any] = {k.lower(): v for k, v in client_env(config).items()}
+    client_settings = Settings(**values, opsdash_db=db_path)
     clients = clients_for(client_settings, ("qasida", "qargo"))
     wanted = {("qasida", "customer_orders"), ("qasida", "not_fulfilled_orders"), ("qargo", "orders")}
     try:
