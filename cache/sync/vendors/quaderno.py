@@ -49,6 +49,10 @@ MIN_AGE = timedelta(minutes=5)  # read this recently (a full pass, the last slic
 BUDGET_SHARE = 0.05  # of Quaderno's hourly calls, at most, per hour of open-set runs
 HOURLY_CALLS = RATE_LIMIT_CALLS * 3600 / RATE_LIMIT_WINDOW  # our limiter's pace: 23,225 calls per hour
 RUN_CALLS = int(HOURLY_CALLS * BUDGET_SHARE * RUN_EVERY / CHECK_WITHIN)  # 290 per 15-minute run
+# A slice of N rows costs about N / 100 listing pages, plus a partial page per state and slice and a read by id
+# per invoice that left the open set: the rows a run may take keep RUN_SLACK calls for those.
+RUN_SLACK = 20
+MAX_ROWS = (RUN_CALLS - RUN_SLACK) * OPEN_PAGE_SIZE  # 27,000 rows per run: 108,000 per hour
 SYSTEM_ACTOR = "sync"
 
 
@@ -92,7 +96,7 @@ def rows_per_run(open_count: int, overdue: int = 0) -> int:
     """Open invoices one run re-reads: its share of the hour, or every one due to pass the hour before the
     next run (`overdue`) if more, at least one page, at most the budget."""
     share = max(overdue, math.ceil(open_count * SPREAD * (RUN_EVERY / CHECK_WITHIN)))
-    return max(OPEN_PAGE_SIZE, min(share, RUN_CALLS * OPEN_PAGE_SIZE // 2))
+    return max(OPEN_PAGE_SIZE, min(share, MAX_ROWS))
 
 
 def overdue(rows: list[OpenRow], now: datetime) -> int:
