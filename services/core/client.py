@@ -277,7 +277,10 @@ class VendorClient:
         )
 
     def _pause(self, delay: float, where: str, reason: str, attempt: int) -> None:
-        log.warning(
+        told = announce_wait(self.name, delay, f"{where} answered {reason}; then retry {attempt} of "
+                             f"{self.spec.retry.max_attempts - 1} (Ctrl-C stops)", self.spec.retry.clock())
+        log.log(
+            logging.INFO if told else logging.WARNING,  # a listener printed it already: not twice on stderr
             "%s: %s failed (%s); retry %d of %d in %.2f s",
             self.name,
             where,
@@ -286,8 +289,6 @@ class VendorClient:
             self.spec.retry.max_attempts - 1,
             delay,
         )
-        announce_wait(self.name, delay, f"{where} answered {reason}; then retry {attempt} of "
-                      f"{self.spec.retry.max_attempts - 1} (Ctrl-C stops)", self.spec.retry.clock())
         self.spec.retry.sleep(delay)
 
     def _check_url(self, url: str) -> str:

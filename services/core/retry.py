@@ -39,13 +39,15 @@ def tell_waits(listener: Listener) -> Callable[[], None]:
     return lambda: _listeners.remove(listener) if listener in _listeners else None
 
 
-def announce_wait(vendor: str, seconds: float, what: str, now: float) -> None:
-    """"quaderno: waiting 45 s, until 07:12:03 UTC, because ...": only for waits of ANNOUNCE_SECONDS or more."""
+def announce_wait(vendor: str, seconds: float, what: str, now: float) -> bool:
+    """"quaderno: waiting 45 s, until 07:12:03 UTC: ...", only for waits of ANNOUNCE_SECONDS or more;
+    True when some listener was told."""
     if seconds < ANNOUNCE_SECONDS or not _listeners:
-        return
+        return False
     until = datetime.fromtimestamp(now + seconds, UTC).strftime("%H:%M:%S")
     for listener in tuple(_listeners):  # a copy: a listener may stop itself
         listener(f"{vendor}: waiting {seconds:.0f} s, until {until} UTC: {what}")
+    return True
 
 
 @dataclass(frozen=True)

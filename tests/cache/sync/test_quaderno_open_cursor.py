@@ -11,7 +11,7 @@ from sqlite_utils import Database
 
 from tests.cache.sync.test_quaderno_open import Server, invoice, run, state_of, store
 
-# seeds/001 line 107: 422 Unprocessable Entity, "cannot process for the record in question"
+# seeds/001 lines 107-108: 422 Unprocessable Entity, "cannot process for the record in question"
 EXPIRED = httpx.Response(422, json={"error": "created_before 4 does not reference a record that can be paged from"})
 
 
