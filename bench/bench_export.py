@@ -90,7 +90,8 @@ def main(n: int) -> int:
         print(f"{n:,} rows of {DATASET}; data in memory {baseline / MB:.1f} MB; "
               f"memory target {MEMORY_TARGET_RATIO:g}x = {MEMORY_TARGET_RATIO * baseline / MB:.1f} MB")
         # every format is reported, also after one missed its target (a generator in all() stopped there)
-        ok = all([report(db, fmt, Path(tmp) / f"out.{fmt}", baseline) for fmt in FORMATS])
+        results = [report(db, fmt, Path(tmp) / f"out.{fmt}", baseline) for fmt in FORMATS]
+        ok = all(results)
         db.close()
     return 0 if ok else 1
 
