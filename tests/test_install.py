@@ -4,7 +4,8 @@ fresh virtualenv, every command run from an unrelated folder.
 The new virtualenv gets the third-party dependencies of the running one through a `.pth` line naming its
 site-packages (no download; a `.pth` line adds the folder without running the `.pth` files in it, so the
 checkout's editable install is not carried over), and the project from a wheel built by `pip wheel` exactly as
-`pip install .` builds it. The test first proves the checkout is not importable there. Servers listen on
+`pip install .` builds it (in an isolated build environment: setuptools>=68 comes from the index or pip's
+cache, as for the README's own install). The test first proves the checkout is not importable there. Servers listen on
 127.0.0.1, are polled with a deadline and stopped by process group.
 """
 
