@@ -44,8 +44,9 @@ ENDED = {"COMPLETED", "INVOICE_READY", "INVOICE_CREATED", "INVOICED", "INVOICE_P
 
 
 def berlin_day(stamp: str) -> str:
-    """The calendar day of a UTC ISO timestamp in Europe/Berlin."""
-    return datetime.fromisoformat(stamp).astimezone(ZoneInfo(ZONE)).date().isoformat()
+    """The calendar day in Europe/Berlin of an ISO timestamp; one without a zone is UTC (the vendors' zone)."""
+    moment = datetime.fromisoformat(stamp)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(ZoneInfo(ZONE)).date().isoformat()
 
 
 @pytest.fixture
@@ -131,11 +132,11 @@ def hand_count(config: SandboxConfig, today: str) -> tuple[set[str], set[str], d
             transport_late.add(number)
         elif plan and moving and etas.get(oid, "") > plan:
             expected_t.add(number)
-    # ERP: promised `fulfillmentDate` passed while the order is on Qasida's not-fulfilled list.
+    # ERP: promised `fulfillmentDate` (its Berlin day) passed while the order is on Qasida's not-fulfilled list.
     open_numbers = {o["orderNumber"] for o in qasida_orders(config, onlyNotFulfilled="true")}
     erp_late = {o["orderNumber"] for o in qasida_orders(config)
                 if o["orderNumber"] in open_numbers and o.get("fulfillmentDate")
-                and o["fulfillmentDate"][:10] < today}
+                and berlin_day(o["fulfillmentDate"]) < today}
     late = transport_late | erp_late
     facts = {"transport_late": transport_late, "erp_late": erp_late, "bodies": bodies, "etas": etas}
     return late, expected_t - late, facts
