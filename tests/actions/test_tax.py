@@ -42,3 +42,14 @@ def test_bad_input_and_viewer_send_nothing(db: Database, settings: Settings, cou
         calculate(db, VIEWER, TaxParams("DE", Decimal(1), "EUR"), settings=settings)
     assert count_requests("quaderno") == 0
     assert db.conn.execute("SELECT count(*) FROM tax_calculations").fetchone()[0] == 0
+
+
+def test_a_sandbox_answer_without_tax_amount_is_computed_by_opsdash(db: Database, settings: Settings) -> None:
+    """The sandbox answers FR to FR as recorded (validate_tax_rate__0: taxable, 20.0 %, tax_amount null):
+    100.00 EUR x 20.0 % x 100.0 % = 20.00 EUR, flagged (issue 18 point 3)."""
+    params = TaxParams("FR", Decimal("100.00"), "EUR", from_country="FR")
+    result = calculate(db, OPERATOR, params, settings=settings)
+    assert result.tax is not None and result.total is not None
+    assert (result.rate, result.tax.amount_minor, result.total.amount_minor, result.tax_computed) == (
+        Decimal("20.0"), 2000, 12000, True)
+    assert db.conn.execute("SELECT tax_amount, tax_amount_computed FROM tax_calculations").fetchall() == [(2000, 1)]
