@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -151,9 +152,13 @@ def test_sync_export_and_a_worker_pass(installed: Installed, sandbox: dict[str, 
     assert exported.returncode == 0, exported.stderr
     lines = (installed.cwd / "open.csv").read_text().splitlines()
     assert len(lines) > 1 and f"{len(lines) - 1} rows of invoices_outstanding exported" in exported.stderr
-    worker = installed.run("worker", "--once", env=sandbox | {"OPSDASH_DB": str(installed.cwd / "worker.db")})
+    worker_env = sandbox | {"OPSDASH_DB": str(installed.cwd / "worker.db")}
+    worker = installed.run("worker", "--once", env=worker_env)
     assert worker.returncode == 0, worker.stdout + worker.stderr
-    assert "opsdash worker: one pass," in worker.stdout
+    ran = re.search(r"opsdash worker: one pass, (\d+) jobs run", worker.stdout)
+    assert ran and int(ran[1]) >= 4, worker.stdout  # a sync job per due resource of the four pull vendors
+    exported = installed.run("export", "invoices_outstanding", "--format", "csv", "--output", "-", env=worker_env)
+    assert exported.returncode == 0 and len(exported.stdout.splitlines()) > 1, exported.stderr
 
 
 def test_the_webhook_receiver_answers(installed: Installed) -> None:
