@@ -57,11 +57,12 @@ def test_the_channel_refuses_to_send_there_unless_allowed() -> None:
 
 
 def test_the_start_check_names_the_setting_and_never_the_url(tmp_path: Path) -> None:
-    def webhook_problems(**extra: object) -> list[str]:
+    def webhook_problems(allow: bool = False) -> list[str]:
         settings = Settings(opsdash_db=tmp_path / "c.db",  # type: ignore[arg-type]
-                            opsdash_alert_webhook_url=SecretStr("http://169.254.169.254/hook/SECRET"), **extra)
+                            opsdash_alert_webhook_url=SecretStr("http://169.254.169.254/hook/SECRET"),
+                            opsdash_alert_webhook_allow_link_local=allow)
         return [p for p in problems(settings) if "WEBHOOK" in p]
 
     assert webhook_problems() == ["OPSDASH_ALERT_WEBHOOK_URL points at " + LINK_LOCAL + ": refused unless "
                                   "OPSDASH_ALERT_WEBHOOK_ALLOW_LINK_LOCAL=true"]
-    assert webhook_problems(opsdash_alert_webhook_allow_link_local=True) == []
+    assert webhook_problems(allow=True) == []
