@@ -36,7 +36,10 @@ def workbook(sheet_data: bytes, shared: bytes | None = None, dimension: str = "A
                    'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
                    'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
                    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
-                   'officedocument.spreadsheetml.sheet.main+xml"/></Types>')
+                   'officedocument.spreadsheetml.sheet.main+xml"/>'
+                   + ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+                      'officedocument.spreadsheetml.sharedStrings+xml"/>' if shared else "")
+                   + "</Types>")
         z.writestr("_rels/.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
                    f'relationships"><Relationship Id="rId1" Type="{REL}/officeDocument" '
                    'Target="xl/workbook.xml"/></Relationships>')
