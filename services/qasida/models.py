@@ -19,6 +19,7 @@ from pydantic import BeforeValidator, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from services.types import (
+    IntLike,
     OptBool,
     OptDatetime,
     OptDecimal,
@@ -74,7 +75,7 @@ class StockCard(VendorModel):
     The doc has no reorder level or last-change field on stock cards: reorder levels are opsdash's own data.
     """
 
-    id: int
+    id: IntLike  # bounded to SQLite's INTEGER (services/types.py)
     warehouse_id: OptInt = Field(default=None, alias="warehouseId")
     warehouse_number: OptText = Field(default=None, alias="warehouseNumber")
     warehouse_name: OptText = Field(default=None, alias="warehouseName")
@@ -100,7 +101,7 @@ class StockCard(VendorModel):
 class Warehouse(VendorModel):
     """``/api/stock/v1/Warehouse/GetAll`` (seeds/003 lines 7711-7741)."""
 
-    id: int
+    id: IntLike  # bounded to SQLite's INTEGER (services/types.py)
     number: OptText = None
     name: OptText = None
     type: OptText = None
@@ -112,7 +113,7 @@ class Warehouse(VendorModel):
 class Product(VendorModel):
     """``/api/eshop/v1/Product/GetAll`` (seeds/003 lines 4211-4270); flags are "string" in the doc."""
 
-    id: int = Field(alias="productId")
+    id: IntLike = Field(alias="productId")
     code: OptText = Field(default=None, alias="productCode")
     name: OptText = Field(default=None, alias="productName")
     product_type: OptText = Field(default=None, alias="productType")
@@ -139,7 +140,7 @@ class Customer(VendorModel):
     ``dic`` is the VAT number (Czech "DIČ"), ``ico`` the company registration number ("IČO").
     """
 
-    id: int
+    id: IntLike  # bounded to SQLite's INTEGER (services/types.py)
     internal_code: OptText = Field(default=None, alias="internalCode")
     name: OptText = None
     ico: OptText = None
@@ -169,7 +170,7 @@ class CustomerOrderItem(VendorModel):
 class CustomerOrder(VendorModel):
     """``/api/sales/v1/CustomerOrder/GetAll`` (seeds/003 lines 1197-1262)."""
 
-    id: int
+    id: IntLike  # bounded to SQLite's INTEGER (services/types.py)
     order_number: OptText = Field(default=None, alias="orderNumber")
     order_status: OptText = Field(default=None, alias="orderStatus")
     workflow_status_code: OptText = Field(default=None, alias="workflowStatusCode")

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import Field
 
 from services.types import (
+    IntLike,
     Money,
     OptBool,
     OptDate,
@@ -225,7 +226,7 @@ class Payment(VendorModel):
 class Invoice(VendorModel):
     """A sales invoice (``/invoices``; also ``POST /transactions`` with ``type: "Invoice"``)."""
 
-    id: int
+    id: IntLike  # bounded to SQLite's INTEGER (services/types.py)
     number: OptText = None
     type: OptText = None
     state: lenient(InvoiceState) | None = None  # type: ignore[valid-type]
