@@ -1,9 +1,10 @@
 """`opsdash upload-orders FILE` and `opsdash validate-tax-ids FILE`: the job runs in this process.
 
-The acting user is the local single user (actions.roles.local_actor: `OPSDASH_LOCAL_USER`, an
-operator). Exit codes: 0 all good; 1 some rows or orders failed (upload-orders) or some rows could not be
-read (validate-tax-ids: an invalid or unavailable number is a result, not a failure); 2 unusable file or
-vendor not configured. A long wait (a vendor's Retry-After, another holder of the job) is said on stderr.
+The acting user is the local single user (actions.roles.local_actor: `OPSDASH_LOCAL_USER` with the role
+`OPSDASH_LOCAL_ROLE`, an operator by default; `opsdash` refuses a viewer before reading the file).
+Exit codes: 0 all good; 1 some rows or orders failed (upload-orders) or some rows could not be read
+(validate-tax-ids: an invalid or unavailable number is a result, not a failure); 2 unusable file, vendor
+not configured, or a viewer. A long wait (a vendor's Retry-After, another holder of the job) is said on stderr.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ the module runs in a few seconds; every wait is a socket timeout or a poll with 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -24,7 +25,7 @@ import uvicorn
 from pydantic import SecretStr
 
 from cache.webhook_limits import RefusalLog
-from cache.webhook_server import Limits, config
+from cache.webhook_server import GuardedServer, Limits, config
 from cache.webhooks import webhook_app
 from sandbox.server import free_port
 from services.settings import Settings
@@ -161,3 +162,27 @@ def test_idle_keep_alive_connections_are_closed(tmp_path: Path, refusals: Refusa
         started = time.monotonic()
         answer = read_all(sock)  # a 401, then the connection stays idle until closed
         assert answer.startswith(b"HTTP/1.1 401 ") and time.monotonic() - started < 3
+
+
+def test_running_out_of_descriptors_is_one_counted_line_not_a_traceback_per_accept(
+        tmp_path: Path, refusals: RefusalLog, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 22: every failed accept logged a traceback (163 MB in 60 s). Should it still happen, it is counted."""
+    settings = Settings(opsdash_db=tmp_path / "hooks.db", opsdash_webhook_user=AUTH[0],
+                        opsdash_webhook_password=SecretStr(AUTH[1]))
+    cfg = config(webhook_app(settings), "127.0.0.1", free_port(), FAST, refusals)
+    cfg.load()
+
+    async def run() -> None:
+        server = GuardedServer(cfg)
+        server.lifespan = cfg.lifespan_class(cfg)  # as uvicorn.Server._serve does before startup
+        await server.startup()
+        loop = asyncio.get_running_loop()
+        for _ in range(100):
+            loop.call_exception_handler({"message": "socket.accept() out of system resource",
+                                         "exception": OSError(24, "Too many open files")})
+        server.should_exit = True
+        await server.shutdown()
+
+    asyncio.run(run())
+    assert refusals.counts == {"out of file descriptors": 100}
+    assert [r.name for r in caplog.records if r.levelno >= logging.WARNING] == ["opsdash.webhooks"]
