@@ -22,6 +22,7 @@ connection; uvicorn's access log is off.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections import Counter
 from dataclasses import dataclass
@@ -139,12 +140,31 @@ def config(app: Any, host: str, port: int, limits: Limits | None = None,
                           lifespan="off")
 
 
+class _CountInvalid(logging.Filter):
+    """Uvicorn warns once per malformed request ("Invalid HTTP request received."): counted instead."""
+
+    def __init__(self, refusals: RefusalLog) -> None:
+        super().__init__()
+        self.refusals = refusals
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("Invalid HTTP request"):
+            self.refusals.note("invalid HTTP request", "a malformed request line or headers")
+            return False
+        return True
+
+
 class GuardedServer(uvicorn.Server):
     """Should the process still run out of descriptors (other files, a lower limit), asyncio logs every
-    failed accept with a traceback (163 MB in 60 s in issue 22): counted here, one line a minute."""
+    failed accept with a traceback (163 MB in 60 s in issue 22); uvicorn warns once per malformed request.
+    Both are counted here instead, one line a minute per kind."""
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         refusals: RefusalLog = self.config.http_protocol_class.refusals  # type: ignore[attr-defined]
+        uvicorn_log = logging.getLogger("uvicorn.error")
+        for old in [f for f in uvicorn_log.filters if isinstance(f, _CountInvalid)]:
+            uvicorn_log.removeFilter(old)
+        uvicorn_log.addFilter(_CountInvalid(refusals))
         loop = asyncio.get_running_loop()
 
         def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

@@ -14,7 +14,9 @@ How to show vendor text, in order of preference:
 3. inside a sentence of ours that is rendered as markdown: `f"... {safe.text(value)} ..."`, which
    escapes every markdown character so the value reads exactly as sent and does nothing else.
 Links the app makes itself (an order page, a document download) are built from our own URL and an
-id, never from a vendor URL given as markdown.
+id, never from a vendor URL given as markdown; their labels (`st.page_link`, the Alerts inbox) render
+markdown too, so a label carrying vendor words goes through `text` as well. The alert channels follow
+the same rule in their own formats (services/notify.py: `header_text` for e-mail headers, `slack_text`).
 
 Charts: plotly renders a subset of HTML (`<a href>`, `<b>`, `<br>`...) in axis labels, legends and
 hovers, so a warehouse named `<a href="https://evil.example">WH</a>` would be a live link on a bar

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from pydantic import SecretStr
 
 from cache.webhook_limits import RefusalLog
@@ -46,7 +45,7 @@ def receiver(tmp_path: Path, limits: Limits, refusals: RefusalLog) -> Iterator[i
     settings = Settings(opsdash_db=tmp_path / "hooks.db", opsdash_webhook_user=AUTH[0],
                         opsdash_webhook_password=SecretStr(AUTH[1]))
     port = free_port()
-    server = uvicorn.Server(config(webhook_app(settings), "127.0.0.1", port, limits, refusals))
+    server = GuardedServer(config(webhook_app(settings), "127.0.0.1", port, limits, refusals))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -186,3 +185,17 @@ def test_running_out_of_descriptors_is_one_counted_line_not_a_traceback_per_acce
     asyncio.run(run())
     assert refusals.counts == {"out of file descriptors": 100}
     assert [r.name for r in caplog.records if r.levelno >= logging.WARNING] == ["opsdash.webhooks"]
+
+
+def test_malformed_requests_are_counted_not_logged_each(tmp_path: Path, refusals: RefusalLog,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
+    with receiver(tmp_path, FAST, refusals) as port:
+        for _ in range(30):
+            with connect(port) as sock:
+                sock.sendall(b"\x16\x03\x01 not http at all\r\n\r\n")
+                assert read_all(sock).startswith(b"HTTP/1.1 400 ")
+    assert refusals.counts == {"invalid HTTP request": 30}
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert lines == [("webhooks: refused 1 request (invalid HTTP request) in the last 60 s; latest: a malformed "
+                      "request line or headers")]
