@@ -3,10 +3,7 @@ order number), ERP and transport status side by side; select a row for its detai
 
 import streamlit as st
 
-from actions import orders as order_actions
-from actions.charges import decide_charges
-from services.qargo.order_input import Entity, OrderInput
-from ui import auth, data, filters, operations, tables, widgets
+from ui import auth, data, filters, operations, order_forms, tables, widgets
 from ui import details as ui
 from ui import orders as lateness
 
@@ -58,12 +55,10 @@ if not transports:
     st.stop()
 order_id = transports[0] if len(transports) == 1 else st.selectbox("Transport order", transports,
                                                                     key="orders.transport")
-row = {"source": "qargo", "order_id": order_id}
 details = ui.order_details("qargo", order_id)
 if details.order is None:
     st.warning("This transport order is no longer in the cache: the next sync may have removed it.")
     st.stop()
-row["reference"] = details.order.get("reference")
 
 stops, goods, charges, documents, uploads, timeline = st.tabs(
     ["Stops", "Goods", "Charges", "Documents", "Uploads", "Status timeline"])
@@ -88,38 +83,7 @@ with timeline:
 if not auth.may_act():
     st.stop()  # viewers get no action buttons (and the action functions refuse them anyway)
 st.subheader("Actions")
-identifier = details.order.get("order_identifier")
-customer = Entity(code=details.order.get("customer_code") or None, name=details.order.get("customer") or None)
 change_col, cancel_col, charge_col = st.columns(3)
-with change_col, st.form(f"orders.update.{order_id}"):  # keyed by the order: never another order's values
-    st.markdown("**Update**")
-    instructions = st.text_input("Planning instructions", key=f"orders.instructions.{order_id}")
-    reference = st.text_input("Customer reference", value=row.get("reference") or "",
-                              key=f"orders.new_reference.{order_id}")
-    if st.form_submit_button("Send update", disabled=not identifier):
-        change = OrderInput(operation="UPDATE", order_identifier=identifier, customer=customer, consignments=[],
-                            planning_instructions=instructions or None, customer_reference_number=reference or None)
-        if operations.attempt(order_actions.update_order, change) is not None:
-            st.success("Update queued: its progress shows in the Uploads tab.")
-with cancel_col:
-    st.markdown("**Cancel**")
-    st.warning("Cancelling is irreversible: Qargo keeps a cancelled order cancelled.", icon=":material/warning:")
-    sure = st.checkbox(f"Yes, cancel {picked['order_number'] or 'this order'}", key=f"orders.cancel_sure.{order_id}")
-    if st.button("Cancel order", disabled=not (sure and identifier), type="primary",
-                 key=f"orders.cancel.{order_id}"):
-        gone = OrderInput(operation="DELETE", order_identifier=identifier, customer=customer, consignments=[])
-        if operations.attempt(order_actions.cancel_order, gone) is not None:
-            st.success("Cancellation queued.")
-    if not identifier:
-        st.caption("This order has no order identifier in the cache: change it in Qargo.")
-with charge_col:
-    st.markdown("**Charges**")
-    labels = operations.charge_labels(details.charges)
-    chosen = st.multiselect("Charges", list(labels), format_func=labels.get, key=f"orders.charges_picked.{order_id}",
-                            placeholder="Choose charges" if labels else "No charges synced for this order")
-    decision = st.radio("Decision", ["Approve", "Reject"], horizontal=True, key=f"orders.decision.{order_id}")
-    sure = st.checkbox(f"Yes, {decision.lower()} {len(chosen)} charges", key=f"orders.charges_sure.{order_id}")
-    if st.button("Send decision", disabled=not (sure and chosen), key=f"orders.decide.{order_id}"):
-        decided = operations.attempt(decide_charges, row["order_id"], chosen, decision == "Approve")
-        if decided is not None:
-            st.success(f"{decision}d {len(chosen)} charges at Qargo.")
+order_forms.update(change_col, details.order, order_id)
+order_forms.cancel(cancel_col, details.order, order_id, picked["order_number"])
+order_forms.charges(charge_col, details.charges, order_id)
