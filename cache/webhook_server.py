@@ -113,9 +113,12 @@ class GuardedH11Protocol(H11Protocol):
         if self.transport.is_closing():
             return
         self.refusals.note(f"{phase} read timeout", self._address)
-        answered = self.cycle is not None and self.cycle.response_started
-        if not answered and (phase == "body" or self.conn.trailing_data[0]):
-            self.transport.write(TIMEOUT_408)  # a sender that said nothing at all gets nothing either
+        if phase == "headers":  # a sender that said nothing at all gets nothing either
+            speak = bool(self.conn.trailing_data[0])
+        else:  # the app may have answered already (a 401 before reading the body)
+            speak = self.cycle is None or not self.cycle.response_started
+        if speak:
+            self.transport.write(TIMEOUT_408)
         self.transport.close()
 
     def _cancel(self) -> None:

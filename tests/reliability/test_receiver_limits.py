@@ -199,3 +199,17 @@ def test_malformed_requests_are_counted_not_logged_each(tmp_path: Path, refusals
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert lines == [("webhooks: refused 1 request (invalid HTTP request) in the last 60 s; latest: a malformed "
                       "request line or headers")]
+
+
+def test_a_second_request_that_stalls_on_a_kept_connection_gets_408(tmp_path: Path, refusals: RefusalLog) -> None:
+    with receiver(tmp_path, FAST, refusals) as port, connect(port) as sock:
+        sock.sendall(b"POST /webhooks/upwell HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+        first = b""
+        while not first.endswith(b'"authentication required"}'):  # the whole 401 (bounded by the socket timeout)
+            chunk = sock.recv(4096)
+            assert chunk, first
+            first += chunk
+        sock.sendall(b"POST /webhooks/upwell HTTP/1.1\r\nHo")  # the next request, then nothing
+        second = read_all(sock)
+    assert first.startswith(b"HTTP/1.1 401 ") and second.startswith(b"HTTP/1.1 408 ")
+    assert refusals.counts["headers read timeout"] == 1
