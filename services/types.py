@@ -79,12 +79,12 @@ def _fail(kind: str, message: str) -> PydanticCustomError:
 
 def to_decimal(value: Any) -> Decimal:
     """Parse a vendor amount into an exact Decimal (see the module docstring for floats)."""
-    if type(value) is Decimal:  # the common case first (Qasida's bodies are read with parse_float=Decimal)
-        return value
+    if isinstance(value, Decimal):  # the common case first (Qasida's bodies are read with parse_float=Decimal)
+        if not value.is_finite():
+            raise _fail("decimal_type", "not a finite number")
+        return bounded(value)  # a JSON 1e999999 read as a Decimal is as dangerous as the text
     if isinstance(value, bool):
         raise _fail("decimal_type", "not a number: got a boolean")
-    if isinstance(value, Decimal):
-        return value
     if isinstance(value, int):
         return bounded(Decimal(_int64(value)))
     if isinstance(value, float):

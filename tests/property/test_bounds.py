@@ -82,6 +82,17 @@ def test_a_decimal_is_exact_or_refused_quickly(text: str) -> None:
 
 
 @BOUNDED
+@given(text=NUMBER_TEXT)
+def test_a_decimal_object_is_bounded_like_its_text(text: str) -> None:
+    # Qasida's bodies are read with parse_float=Decimal: a JSON 1e999999 arrives as Decimal("1E+999999")
+    from_text, from_decimal = quick(to_decimal, text), quick(to_decimal, Decimal(text))
+    if isinstance(from_text, Decimal):
+        assert from_decimal == from_text
+    else:
+        assert isinstance(from_decimal, PydanticCustomError) and from_decimal.type == from_text.type
+
+
+@BOUNDED
 @given(value=st.one_of(NUMBER_TEXT, INTS))
 def test_an_integer_fits_sqlite_or_is_refused_quickly(value: Any) -> None:
     result = quick(to_integer, value)
