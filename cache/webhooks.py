@@ -13,8 +13,10 @@ What a hostile or broken sender can cost us, and what it gets back:
 - a body that does not arrive within `BODY_TIMEOUT` seconds: 408 (header timeouts, idle keep-alive and
   the connection caps are the server's: cache/webhook_server.py);
 - a body over `MAX_BODY_BYTES`: 413; a body that is not strict UTF-8, nests deeper than
-  `cache.jsonguard.MAX_DEPTH`, holds a number outside SQLite's 64-bit range or a lone surrogate, or
-  is not a valid event: a 400 naming what and where. Never a 5xx or a traceback for input;
+  `cache.jsonguard.MAX_DEPTH`, holds a number outside SQLite's 64-bit range or a lone surrogate, a
+  value past the bounds of services/types.py (digits, exponent, a moment out of range once in UTC),
+  or is not a valid event: a 400 naming what and where, on a connection that stays open. Parsing is
+  bounded, so a hostile body holds the interpreter for milliseconds. Never a 5xx or a traceback for input;
 - a locked or busy database: 503 with `Retry-After`, so the sender redelivers (ingestion is
   idempotent, a redelivery is harmless).
 Credentials are checked at start: an empty user or password is a configuration error, not a
