@@ -14,10 +14,11 @@ name, so a service manager's log says what to fix.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -50,16 +51,56 @@ def load() -> Settings:
     found = list(_toml_problems())
     if found:
         raise BadConfiguration(found)
+    found, unreadable = _json_problems(os.environ)
     try:
-        settings = get_settings()
+        # a JSON setting that is not JSON stops pydantic-settings at once: read the others without it
+        settings = _settings_without(unreadable) if unreadable else get_settings()
     except ValidationError as exc:
-        raise BadConfiguration([_validation_line(error) for error in exc.errors()]) from None
-    except SettingsError as exc:  # a JSON setting that is not JSON: pydantic-settings names the field
-        raise BadConfiguration([_settings_error_line(exc)]) from None
-    found = problems(settings)
+        found += [_validation_line(error) for error in exc.errors()]
+        refused = [str(e["loc"][0]) for e in exc.errors() if e.get("loc")]
+        found += _other_problems([*unreadable, *(n for n in os.environ if n.lower() in refused)])
+    except SettingsError as exc:  # not found above (a TOML value, say): pydantic-settings names the field
+        found.append(_settings_error_line(exc))
+    else:
+        found += problems(settings)
     if found:
         raise BadConfiguration(found)
     return settings
+
+
+def _other_problems(refused: list[str]) -> list[str]:
+    """The problems of the settings the model did take, read with the refused ones left out (their
+    defaults stand in); nothing more when a refused value came from a file rather than the environment."""
+    try:
+        return problems(_settings_without(refused))
+    except (ValidationError, SettingsError):
+        return []
+
+
+JSON_SETTINGS = ("QASIDA_PATHS",)  # the settings given as a JSON object
+
+
+def _json_problems(environ: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """(problem lines, the environment names holding them) for JSON settings that are not a JSON object."""
+    found, names = [], []
+    for name in (n for n in environ if n.upper() in JSON_SETTINGS):
+        try:
+            ok = isinstance(json.loads(environ[name]), dict)
+        except ValueError:
+            ok = False
+        if not ok:
+            found.append(f"{name.upper()}: not a JSON object; expected e.g. " + _JSON_EXAMPLE)
+            names.append(name)
+    return found, names
+
+
+def _settings_without(names: list[str]) -> Settings:
+    """The settings read with `names` left out of the environment (only to find the other problems)."""
+    saved = {name: os.environ.pop(name) for name in names}
+    try:
+        return Settings()
+    finally:
+        os.environ.update(saved)
 
 
 def problems(settings: Settings) -> list[str]:
@@ -108,10 +149,13 @@ def _validation_line(error: ErrorDetails) -> str:
     return f"{field.upper()}: {error['msg']}{given}"
 
 
+_JSON_EXAMPLE = '{"stock_cards": "/api/stock/v2/StockCard/GetAll"}'
+
+
 def _settings_error_line(exc: SettingsError) -> str:
     found = re.search(r'field "(\w+)"', str(exc))
     field = found.group(1).upper() if found else "a setting"
-    return f"{field}: not valid JSON; expected an object such as " + '{"stock_cards": "/api/stock/v2/StockCard/GetAll"}'
+    return f"{field}: not valid JSON; expected an object such as " + _JSON_EXAMPLE
 
 
 def _database_problems(path: Path) -> Iterable[str]:

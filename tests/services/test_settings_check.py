@@ -4,6 +4,7 @@ setting, never a traceback (issue 22: 8 of 22 bad configurations tracebacked; se
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -32,9 +33,10 @@ BAD = [
     ({"QARGO_POLL_SHARE": "2"}, "QARGO_POLL_SHARE", "less than or equal to 1"),
     ({"QUADERNO_BASE_URL": "not a url"}, "QUADERNO_BASE_URL", "http(s) URL"),
     ({"QASIDA_BASE_URL": "localhost:8000"}, "QASIDA_BASE_URL", "http(s) URL"),
-    ({"QASIDA_PATHS": "{bad"}, "QASIDA_PATHS", "not valid JSON"),
+    ({"QASIDA_PATHS": "{bad"}, "QASIDA_PATHS", "not a JSON object"),
     ({"QASIDA_PATHS": '{"stock": "/api/x"}'}, "QASIDA_PATHS", "unknown resources ['stock']"),
-    ({"QASIDA_PATHS": "[1, 2]"}, "QASIDA_PATHS", "valid dictionary"),
+    ({"QASIDA_PATHS": "[1, 2]"}, "QASIDA_PATHS", "not a JSON object"),
+    ({"QASIDA_PATHS": '{"stock_cards": 5}'}, "QASIDA_PATHS", "valid string"),
     ({"QASIDA_MANDANT_IN": "body"}, "QASIDA_MANDANT_IN", "'query' or 'header'"),
     ({"QASIDA_OPEN_ITEMS_BUDGET": "0"}, "QASIDA_OPEN_ITEMS_BUDGET", "greater than or equal to 1"),
     ({"QASIDA_OPEN_ITEMS_BUDGET": "many"}, "QASIDA_OPEN_ITEMS_BUDGET", "valid integer"),
@@ -109,6 +111,15 @@ def test_every_problem_is_listed_at_once(clean: Path, monkeypatch, capsys) -> No
     lines = capsys.readouterr().err.strip().splitlines()[1:]
     assert [line.split()[1].split("=")[0] for line in lines] == ["OPSDASH_DB", "QARGO_BASE_URL", "OPSDASH_TIMEZONE",
                                                                  "OPSDASH_LOCAL_ROLE"]
+
+
+def test_a_setting_that_is_not_json_does_not_hide_the_others(clean: Path, monkeypatch, capsys) -> None:
+    apply({"QASIDA_PATHS": "{bad", "QARGO_POLL_SHARE": "abc", "OPSDASH_TIMEZONE": "Mars"}, clean, monkeypatch)
+    assert cli.main(["sync"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()[1:]
+    assert [line.split()[1].split("=")[0].rstrip(":") for line in lines] == ["QASIDA_PATHS", "QARGO_POLL_SHARE",
+                                                                             "OPSDASH_TIMEZONE"]
+    assert os.environ["QASIDA_PATHS"] == "{bad"  # read around, put back
 
 
 def test_a_broken_toml_file_is_named(clean: Path, monkeypatch, capsys) -> None:
