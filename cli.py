@@ -405,8 +405,56 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The role a command needs, asked before it reads its file (the action checks again: actions/roles.py).
+COMMAND_ROLES = {("upload-orders", None): ("operator", "uploading orders to Qargo"),
+                 ("validate-tax-ids", None): ("operator", "validating tax IDs"),
+                 ("reorder-levels", "import"): ("operator", "setting reorder levels")}
+
+
+def startup_problems(args: argparse.Namespace) -> list[str]:
+    """Every setting checked before any command runs (services/settings_check.py), then the command's role."""
+    from actions.roles import PermissionDenied, local_actor, problems, require
+    from services.settings_check import BadConfiguration, load
+
+    found = problems()
+    try:
+        load()
+    except BadConfiguration as exc:
+        found = [*exc.problems, *found]
+    if args.command == "serve":
+        found += _serve_problems(found)
+    needed = COMMAND_ROLES.get((args.command, getattr(args, "verb", None)))
+    if needed and not found:
+        try:
+            require(local_actor(), *needed)
+        except PermissionDenied as exc:
+            found.append(f"{exc} (OPSDASH_LOCAL_ROLE)")
+    return found
+
+
+def _serve_problems(found: list[str]) -> list[str]:
+    """What `opsdash serve` needs besides sound settings (serve.problems), for settings not named already."""
+    from serve import problems as serve_problems
+    from services.settings import get_settings
+
+    try:
+        settings = get_settings()
+    except Exception:  # noqa: BLE001 - the settings model refused them: those problems are listed already
+        return []
+    named = {line.split()[0].split("=")[0].rstrip(":") for line in found if line.strip()}
+    return [p for p in serve_problems(settings) if p.split()[0].split("=")[0].rstrip(":") not in named]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command != "sandbox":  # the sandbox reads no setting of ours
+        found = startup_problems(args)
+        if found:
+            print(f"opsdash {args.command}: not started; fix {'this' if len(found) == 1 else 'these'} first "
+                  "(environment, opsdash.toml or .streamlit/secrets.toml):", file=sys.stderr)
+            for problem in found:
+                print(f"  - {problem}", file=sys.stderr)
+            return 2
     handler: Handler = args.handler
     return handler(args)
 
