@@ -206,6 +206,8 @@ class _Run:
         found: list[Any] = []
         removed: list[Removed] = []
         for invoice_id in sorted(ids, reverse=True):
+            if self.calls >= RUN_CALLS:
+                break  # the rest keep their old check time: the oldest, a later run starts there
             self.calls += 1
             try:
                 found.append(quaderno.get_invoice(self.client, invoice_id))

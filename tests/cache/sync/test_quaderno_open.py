@@ -235,3 +235,15 @@ def test_rows_per_run_stays_within_five_percent_of_the_hourly_budget() -> None:
     assert qopen.rows_per_run(62_000) == 19_375
     assert qopen.rows_per_run(62_000, overdue=40_000) == 27_000
     assert qopen.rows_per_run(10) == 100
+
+
+def test_reads_by_id_stay_within_the_run_budget(db: Database, tmp_path: Path, monkeypatch: Any) -> None:
+    """Six stored open invoices gone from the listings, a run budget of 4 calls: 2 listings (late,
+    outstanding) and 2 reads by id, newest first; the other four wait for a later run."""
+    monkeypatch.setattr(qopen, "RUN_CALLS", 4)
+    store(db, *[invoice(i, "late", 100) for i in range(1, 7)])
+    server = Server([], gone={i: 410 for i in range(1, 7)})
+    assert run(db, tmp_path, server).ok
+    assert [r.url.path.rsplit("/", 1)[1] for r in server.requests[2:]] == ["6", "5"]
+    removed = [r[0] for r in db.execute("SELECT invoice_id FROM quaderno_invoices WHERE removed_at IS NOT NULL")]
+    assert sorted(removed) == ["5", "6"]
