@@ -18,6 +18,7 @@ import streamlit as st
 from sqlite_utils import Database
 
 from actions import orders
+from actions.isolated import TooCostly, run_apart
 from actions.order_file import (
     FileRejected,
     ParsedBatch,
@@ -81,11 +82,14 @@ def set_submitted(key: str, job_id: int | None) -> None:
 
 
 def read_order_file(name: str, content: bytes) -> ParsedBatch:
-    """Parse an uploaded batch; a refused file comes back as one file-level error."""
+    """Parse an uploaded batch in its own process (actions/isolated.py: other sessions are not held up, and
+    time and memory are capped); a refused file comes back as one file-level error."""
     try:
-        return parse_orders(content, detect_format(name))
+        return run_apart(parse_orders, content, detect_format(name))
     except FileRejected as exc:
         return ParsedBatch(errors=[RowError(None, None, str(exc))])
+    except TooCostly as exc:
+        return ParsedBatch(errors=[RowError(None, None, f"the file could not be read: {exc}; split it")])
 
 
 def error_rows(errors: Sequence[RowError]) -> list[dict[str, Any]]:
