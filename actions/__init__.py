@@ -5,6 +5,8 @@ Importing this package registers the job handlers ("upload_orders", "validate_ta
 
 - roles       Actor, require, PermissionDenied, local_actor, actor_for
 - order_file  parse_orders (CSV/XLSX/JSON -> OrderInput + RowErrors), template(fmt)
+- files       read_at_most: a file read with its size bounded first (uploads from the CLI)
+- isolated    run_apart: a parser in its own process, time and memory capped (uploads on the page)
 - orders      submit_upload, update_order, cancel_order, run_upload (the job), summary
 - taxids      validate_one, parse_csv, submit_validation_batch, submit_all_customers, pending_retries
 - tax         calculate(db, actor, TaxParams)
