@@ -263,13 +263,20 @@ def _child(kind: str, path: Path, db: Path, timeout: float, checkout: str | None
 
 
 def main() -> None:
-    what = sys.argv[1] if len(sys.argv) > 1 else "all"
-    timeout = float(sys.argv[2]) if len(sys.argv) > 2 else 60.0
-    checkout = sys.argv[3] if len(sys.argv) > 3 else None
-    if what in ("bodies", "all"):
+    import argparse
+
+    parser = argparse.ArgumentParser(description="The issue 22 probe: hostile webhook bodies and files, "
+                                                 "what each costs and what it gets back.")
+    parser.add_argument("what", nargs="?", choices=("bodies", "files", "all"), default="all")
+    parser.add_argument("timeout", nargs="?", type=float, default=60.0,
+                        help="seconds a file's parsing process may take (default 60)")
+    parser.add_argument("checkout", nargs="?", default=None,
+                        help="a directory put first on the parsing processes' path (probe older code)")
+    args = parser.parse_args()
+    if args.what in ("bodies", "all"):
         probe_bodies()
-    if what in ("files", "all"):
-        probe_files(timeout, checkout)
+    if args.what in ("files", "all"):
+        probe_files(args.timeout, args.checkout)
 
 
 if __name__ == "__main__":

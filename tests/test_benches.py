@@ -23,6 +23,7 @@ SMALLEST: dict[str, tuple[list[str], str]] = {
     "bench_alerts.py": (["--invoices", "50"], "first evaluation"),
     "bench_chaos.py": (["100", "2", "--flood-deliveries", "30", "--flooders", "2"], "absorbed: up to"),
     "bench_export.py": (["300"], "parquet"),
+    "bench_hostile.py": (["bodies"], "upwell createdAt"),
     "bench_qargo_status.py": (["3"], "429 answers"),
     "bench_quaderno_paging.py": (["100"], "429 answers"),
     "bench_resync.py": (["--scale", "small", "--factor", "0.01", "--open-hours", "0"], "incremental vendors:"),
