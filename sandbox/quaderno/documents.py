@@ -26,7 +26,7 @@ INVOICE_BASE, CREDIT_BASE, CONTACT_BASE = 1_900_000, 2_900_000, 1_100_000
 PAYMENT_BASE, PARTIAL_BASE, ITEM_BASE = 5_000_000, 6_000_000, 7_000_000
 _EXCHANGE = {"EUR": "1.0", "GBP": "1.1689", "USD": "0.921", "PLN": "0.2317", "DKK": "0.1341", "SEK": "0.0874"}
 _TERMS = (14, 30, 30, 60)
-REMOVED_EVERY = 97  # Book.removed
+REMOVED_EVERY = 97  # at least; Book.removed
 REMOVED_AFTER = timedelta(minutes=20)
 # Fields the sandbox never fills, with their recorded empty values (immutable ones only).
 _CONSTANT: dict[str, Any] = {
@@ -83,12 +83,18 @@ class Book:
 
     def removed(self, k: int) -> int | None:
         """410 Gone or 404 Not Found for an invoice removed from Quaderno's servers (seeds/001 lines 94,
-        103): every REMOVED_EVERY-th invoice, REMOVED_AFTER into the sandbox's life (business time), so a
-        client first stores it and then meets the answer when it reads the invoice again. Alternately 410
-        and 404, so both shapes are served. Removed invoices are in no listing."""
-        if k % REMOVED_EVERY or self.clock.now() < self.started + REMOVED_AFTER:
+        103): one invoice in `removed_every` (1 in 97 on the small set, 1 in 2,000 on the large one: a few
+        hundred at once would be a burst no account has), REMOVED_AFTER into the sandbox's life (business
+        time), so a client first stores it and then meets the answer when it reads the invoice again.
+        Alternately 410 and 404, so both shapes are served. Removed invoices are in no listing."""
+        every = self.removed_every
+        if k % every or self.clock.now() < self.started + REMOVED_AFTER:
             return None
-        return 410 if (k // REMOVED_EVERY) % 2 else 404
+        return 410 if (k // every) % 2 else 404
+
+    @property
+    def removed_every(self) -> int:
+        return max(REMOVED_EVERY, self.n_invoices // 100)
 
     # --- invoices -------------------------------------------------------------------------
     def order_of(self, k: int) -> int:
