@@ -6,7 +6,7 @@ frame's values (the data version, in effect: a loader returns the same frame unt
 and the options, and hands every session the same figure object. `st.plotly_chart` only reads the
 figure (it serialises its `to_dict()`), so sharing it is safe; never mutate a figure returned here.
 
-The figure's spec (`to_dict()`) is also kept in SQLite (cache/summaries.py, content-addressed), so a
+The figure's spec (`to_dict()`) is also kept in SQLite (figures/summaries.py, content-addressed), so a
 new server process or a new session after a restart shows the chart without building it again: it
 gets a `SpecFigure`, a figure whose `to_dict()` is the stored spec (enough for `st.plotly_chart`;
 anything else should build its own figure).
@@ -31,9 +31,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from cache import summaries
-from cache.schema import session
+from figures import summaries
 from services.settings import get_settings
+from store.schema import session
 
 FIGURE_TTL_S = 3600
 FIGURE_ENTRIES = 128

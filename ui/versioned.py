@@ -6,7 +6,7 @@ recomputes, and new data shows on the next rerun.
 
     kpi = receivables_kpis({"source__in": ["quaderno"]})   # `db` is supplied here
 
-A call reads the current token of its summary (`cache.summaries.current`: one small SELECT plus
+A call reads the current token of its summary (`figures.summaries.current`: one small SELECT plus
 the table versions) and looks the result up in Streamlit's memory under that token, so a warm
 rerun costs about a millisecond per loader whatever the size of the data. When the data changed
 (or nobody built it yet) the summary is read from SQLite, where the worker keeps it current, or
@@ -30,10 +30,10 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import streamlit as st
 from sqlite_utils import Database
 
-from cache import summaries
-from cache.db import BUSY_TIMEOUT_MS
-from cache.schema import session
+from figures import summaries
 from services.settings import get_settings
+from store.db import BUSY_TIMEOUT_MS
+from store.schema import session
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -50,7 +50,6 @@ def versioned(fn: Callable[Concatenate[Database, P], T]) -> Callable[P, T]:
     """`fn(db, *args)` -> cached `fn(*args)`, rebuilt only when the tables it reads were written."""
     name = f"{fn.__module__}.{fn.__qualname__}"
     summaries.register(name, fn)
-    summaries.install_worker_hook()
 
     def stored(path: str, key: str, token: str, *args: Any, **kwargs: Any) -> T:
         with session(path) as db:
