@@ -61,6 +61,10 @@ def explain(exc: Exception) -> tuple[str, str]:
     if isinstance(exc, VendorError):
         refused = exc.status is not None and 400 <= exc.status < 500
         return ("refused" if refused else "failed"), f"{exc.vendor or 'The vendor'} answered: {safe.text(exc)}"
+    problems = getattr(exc, "problems", None)  # a list of named bad rows (figures.reorder.ReorderLevelError)
+    if isinstance(problems, list) and problems:
+        return "refused", "Nothing was saved. Fix these rows and save again: " + "; ".join(
+            safe.text(p) for p in problems) + "."
     return "refused", f"Nothing was sent: {safe.text(exc)}"
 
 
