@@ -121,7 +121,8 @@ class Outcome:
     """A change's state in words: `state` is done | refused (Qargo's words) | failed (not sent) | running."""
 
     state: str
-    text: str
+    text: str  # ours
+    detail: str | None = None  # the vendor's words (or an error's), shown after ours as text, never markdown
 
 
 DONE_WORDS = {Operation.UPDATE: "Qargo updated the order", Operation.DELETE: "Qargo cancelled the order"}
@@ -133,14 +134,14 @@ def outcome(db: Database, job_id: int, operation: Operation) -> Outcome:
     job = jobs.get(db, job_id)
     if not rows or rows[-1]["status"] not in FINAL:
         if job is not None and job.status in ("failed", "error", "cancelled"):
-            return Outcome("failed", f"Not sent: {job.error or job.status}")
+            return Outcome("failed", "Not sent", job.error or job.status)
         return Outcome("running", "Sent to Qargo; Qargo is still processing it.")
     row = rows[-1]
     if row["status"] == "FAILED":  # ours: the upload could not be sent (actions/orders.py)
-        return Outcome("failed", f"Not sent, Qargo could not be reached: {row['error'] or 'no reason given'}")
+        return Outcome("failed", "Not sent, Qargo could not be reached", row["error"] or "no reason given")
     if row["status"] in FAILED:
         verb = "update" if operation == Operation.UPDATE else "cancellation"
-        return Outcome("refused", f"Qargo refused the {verb}: {row['error'] or row['status']}")
+        return Outcome("refused", f"Qargo refused the {verb}", row["error"] or row["status"])
     if row["status"] == "DUPLICATE":  # seeds/000 line 392: an identical repeat changes nothing
         return Outcome("done", "Qargo already had these values: nothing changed.")
-    return Outcome("done", f"{DONE_WORDS[operation]} ({row['order_identifier']}).")
+    return Outcome("done", DONE_WORDS[operation], row["order_identifier"])

@@ -20,7 +20,7 @@ from services.qargo.order_input import Operation
 from store.schema import session
 from ui import data, operations, outcomes, safe
 
-DECIDED = frozenset({"APPROVED", "REJECTED"})
+DECIDED = frozenset({"APPROVED", "REJECTED", "REJECTED_INTERNAL"})  # ChargeApprovalStatus: no decision left
 
 
 def update(column: Any, order: Mapping[str, Any], order_id: str) -> None:
@@ -95,7 +95,7 @@ def _follow(key: str, operation: Operation) -> None:
         if job_id is not None and _running(key):
             with session(data.db_path()) as db:
                 found = changes.outcome(db, int(job_id), operation)
-            outcomes.keep(key, found.state, safe.text(found.text))
+            outcomes.keep(key, found.state, found.text + (f": {safe.text(found.detail)}" if found.detail else "."))
             if found.state != "running":
                 data.clear()
                 st.rerun(scope="app")  # the order's tables show Qargo's answer too
