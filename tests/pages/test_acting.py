@@ -10,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pandas as pd
 import pytest
 from sqlite_utils import Database
 
@@ -17,7 +18,7 @@ from actions import order_changes
 from services.qargo.models import Charge
 from store.schema import session
 from tests.pages.test_orders import fresh_settings, open_page  # noqa: F401
-from ui import data, operations, order_forms
+from ui import data, operations, order_forms, reorder_editor
 
 SELECT_O1 = {"orders.selected": ("REF-A1", None, "O1")}  # PLANNED, charges CH1 (REQUESTED) and CH2 (APPROVED)
 
@@ -124,3 +125,19 @@ def test_an_empty_payables_list_says_nothing_is_outstanding(monkeypatch: pytest.
 def test_stock_without_matches_names_its_own_filters(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     at = open_page(monkeypatch, tmp_path, "stock", synced=True, state={"stock.show": "Runs out before next delivery"})
     assert at.info[0].value == "No rows match the filters. Clear the warehouse, product or Show filters above."
+
+
+def test_an_incomplete_reorder_row_is_named_and_nothing_is_saved(monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    """What the editor returns is replaced (AppTest cannot type into a data editor); the page's code runs."""
+    edited = pd.DataFrame([{"product_code": "BOLT", "warehouse": "", "reorder_level": 80, "lead_time_days": None},
+                           {"product_code": "NUT", "warehouse": "", "reorder_level": None, "lead_time_days": 3}])
+    monkeypatch.setattr(reorder_editor.st, "data_editor", lambda *args, **kwargs: edited)
+    at = open_page(monkeypatch, tmp_path, "stock")
+    at.button(key="stock.levels_save").click().run()
+    assert [e.value for e in at.error] == [
+        "Nothing was saved. Fix these rows and save again: row 2 \\(NUT\\)\\: reorder\\_level is missing."]
+    assert not at.success
+    edited.loc[1, "reorder_level"] = 0  # a level of 0 is a level
+    at.button(key="stock.levels_save").click().run()
+    assert [s.value for s in at.success] == ["Saved 2 reorder levels: the table now holds exactly these."]
