@@ -15,12 +15,10 @@ from typing import Any
 import streamlit as st
 
 from actions import order_changes as changes
-from actions.charges import decide_charges
+from actions.charges import DECIDED, decide_charges, still_open
 from services.qargo.order_input import Operation
 from store.schema import session
 from ui import data, operations, outcomes, safe
-
-DECIDED = frozenset({"APPROVED", "REJECTED", "REJECTED_INTERNAL"})  # ChargeApprovalStatus: no decision left
 
 
 def update(column: Any, order: Mapping[str, Any], order_id: str) -> None:
@@ -67,7 +65,11 @@ def _identifier_caption(order_id: str) -> None:
 
 
 def _send(key: str, order_id: str, status: str | None, operation: Operation) -> None:
-    """Button callback: build the change from Qargo's export and queue it; the confirm box is cleared."""
+    """Button callback: build the change from Qargo's export and queue it; the confirm box is cleared. A second
+    click sent before the page redrew finds the first one running (or done) and does nothing."""
+    found = outcomes.current(key)
+    if found is not None and (found.state == "running" or (found.state == "done" and operation == Operation.DELETE)):
+        return
     change = changes.Change()
     if operation == Operation.UPDATE:
         change = changes.Change(
@@ -126,7 +128,10 @@ def _count(n: int) -> str:
 
 def _decide(key: str, order_id: str, labels: Mapping[str, str]) -> None:
     """Button callback: decide at Qargo, then clear the choice and the confirm box (no second decision)."""
-    chosen = list(st.session_state.get(f"orders.charges_picked.{order_id}") or [])
+    with session(data.db_path()) as db:  # a second click sent before the page redrew: nothing left to decide
+        chosen = still_open(db, order_id, list(st.session_state.get(f"orders.charges_picked.{order_id}") or []))
+    if not chosen:
+        return
     approve = st.session_state.get(f"orders.decision.{order_id}", "Approve") == "Approve"
     st.session_state[f"orders.charges_picked.{order_id}"] = []
     st.session_state[f"orders.charges_sure.{order_id}"] = False

@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from actions import order_changes as changes
 from actions import orders
+from actions.charges import still_open
 from actions.inline import run_inline
 from actions.orders import Polling
 from actions.roles import PermissionDenied
@@ -114,3 +115,10 @@ class _NoIdentifier:
 def test_an_order_without_identifier_at_qargo_is_refused_with_the_reason() -> None:
     with pytest.raises(ValueError, match="has no order identifier"):
         changes.prepare(_NoIdentifier(), "O1", Operation.UPDATE)  # type: ignore[arg-type]
+
+
+def test_a_second_decision_finds_nothing_left_to_decide(db: Database) -> None:
+    """A second click sent before the page redrew: the first decision is mirrored at once (actions/charges.py)."""
+    db.execute("INSERT INTO qargo_charges (charge_id, order_id, approval_status, synced_at) VALUES "
+               "('A', 'O', 'APPROVED', 'x'), ('B', 'O', 'REQUESTED', 'x'), ('C', 'O', NULL, 'x')")
+    assert still_open(db, "O", ["A", "B", "C"]) == ["B", "C"]
