@@ -28,7 +28,7 @@ from services.settings import Settings, get_settings
 from store import calendar
 from store.datasets import DATASETS
 from store.db import iso
-from store.queries import iter_dataset
+from store.queries import CURRENCY_EXPONENTS, iter_dataset
 
 
 class DataUnavailable(Exception):
@@ -78,8 +78,9 @@ def _money_ok(row: dict[str, Any], params: dict[str, Any]) -> bool:
 
 
 def _amount(row: dict[str, Any]) -> str:
-    amount = money_value(row.get("amount_due"), row.get("currency"))
-    return "" if amount is None else f" ({amount:,} {row.get('currency') or ''}".rstrip() + ")"
+    amount, code = money_value(row.get("amount_due"), row.get("currency")), str(row.get("currency") or "")
+    places = CURRENCY_EXPONENTS.get(code.upper(), 2)  # "5,798.10 EUR", never "5,798.1" (Decimal: exact)
+    return "" if amount is None else f" ({amount:,.{places}f} {code}".rstrip() + ")"
 
 
 def _day(value: Any) -> str:
