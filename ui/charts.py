@@ -101,7 +101,9 @@ def per_unit(frame: pd.DataFrame, columns: Mapping[str, str], title: str) -> go.
     fig.update_traces(hovertemplate="%{x}<br>%{customdata[1]}: %{customdata[0]}<extra></extra>")
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))  # "kg", not "unit=kg"
     fig.update_yaxes(matches=None, showticklabels=True, tickformat=",.0f", title_text=None)
-    return style(fig, title)
+    fig = style(fig, title)
+    # slanted warehouse names under three panels ran into the legend (issue 21 screenshots): legend lower
+    return fig.update_layout(legend_y=-0.55, margin_b=140)
 
 
 @figures.memoized
