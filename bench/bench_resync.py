@@ -3,7 +3,7 @@ for Quaderno, what "a paid invoice leaves outstanding within one hour" costs per
 hourly call budget).
 
 Run: `python bench/bench_resync.py [--scale large|small] [--factor F] [--vendors quaderno qasida cargobase]
-[--open-hours H]`.
+[--open-hours H] [--walk-hours H]`.
 The sandbox runs with relaxed limits; our clients keep their own limiters, so a large Quaderno
 full sync still takes ~165 s (1,070 pages at 100 per 15.5 s). Cargobase has no change filter
 (seeds/004): every run reads its live list whole, so its ratio is 100 % by design; it is printed
@@ -14,6 +14,15 @@ would for `--open-hours` hours (default 2): before each 15-minute run the cache'
 sandbox's business clock move on 15 minutes (customers pay meanwhile). Printed per hour: requests, their
 share of the hourly budget (100 calls per 15 s, seeds/001 line 60: 24,000; our limiter's 100 per 15.5 s:
 23,225), and the oldest check of any open invoice after each run (target <= 60 minutes).
+
+Qasida's claims and liabilities are read per customer (no change filter, seeds/003 lines 150-155, 3124-3129),
+each run within a request cap (sync/vendors/qasida.py). Its full sync is therefore the first pass plus the
+claims/liabilities runs that complete the initial walk (every customer read once), each run within its cap: the
+idle re-sync right after it must read nothing of them. The walk's own cost, what knowing a claim was settled
+costs, is then run as the worker would for `--walk-hours` hours (default 1: 12 runs of 5 minutes, cache and
+sandbox clock aged before each) and printed per hour against its own target: <= 5 % of Qasida's hourly budget
+(no documented limit: our client's 20 requests per second, 72,000 an hour), and the oldest customer check
+after each run (target <= 180 minutes, qasida.CHECK_WITHIN).
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from sandbox.context import Limits
 from store.db import connect, utcnow
 from sync.engine import run_all
 from sync.resources import clients_for, resources_for
+from sync.vendors import qasida as qwalk
 from sync.vendors import quaderno as qopen
 
 TARGET = 0.05
@@ -47,11 +57,79 @@ OLDEST_SQL = ("SELECT count(*), min(synced_at) FROM quaderno_invoices WHERE stat
 def measure(env: Env, vendor: str) -> tuple[int, int]:
     """(requests of the full sync, requests of an idle re-sync)."""
     counts = []
-    for _ in range(2):
+    for n in range(2):
         httpx.post(f"{env.config.base_url}/_admin/stats/reset", timeout=10)
         sync(env, vendor)
+        if vendor == "qasida" and n == 0:
+            walk_runs = complete_walk(env)
+            print(f"qasida    initial walk completed in {walk_runs} further claims/liabilities runs")
         counts.append(requests(env, vendor))
     return counts[0], counts[1]
+
+
+WALK_UNCHECKED = ("SELECT count(*) FROM qasida_customers c WHERE NOT EXISTS (SELECT 1 FROM qasida_open_item_checks k "
+                  "WHERE k.customer_id = c.customer_id AND k.kind = ? AND k.checked_at IS NOT NULL)")
+
+
+def walk_run(env: Env) -> None:
+    """One run of Qasida's claims and liabilities, as the worker runs them."""
+    db = connect(env.db_path)
+    clients = clients_for(env.settings, ("qasida",))
+    resources = [r for r in resources_for(db, ("qasida",)) if r.name in qwalk.OPEN_ITEM_TABLES]
+    results = run_all(db, clients, resources)
+    for client in clients.values():
+        client.close()
+    db.close()
+    failed = [r.summary() for r in results if not r.ok]
+    if failed:
+        raise SystemExit(f"qasida walk failed: {failed}")
+
+
+def complete_walk(env: Env) -> int:
+    """Runs of claims and liabilities until every customer has been read once for both (each within its cap)."""
+    runs = 0
+    while True:
+        db = connect(env.db_path)
+        left = sum(db.execute(WALK_UNCHECKED, [k]).fetchone()[0] for k in qwalk.OPEN_ITEM_TABLES)
+        db.close()
+        if not left:
+            return runs
+        walk_run(env)
+        runs += 1
+
+
+WALK_AGE_SQL = ("UPDATE qasida_open_item_checks SET checked_at = strftime('%Y-%m-%dT%H:%M:%fZ', checked_at, ?) "
+                "WHERE checked_at IS NOT NULL")
+
+
+def report_walk_hours(env: Env, hours: int) -> None:
+    minutes = qwalk.RUN_EVERY.total_seconds() / 60
+    per_hour = int(timedelta(hours=1) / qwalk.RUN_EVERY)
+    bound = qwalk.CHECK_WITHIN.total_seconds() / 60
+    print(f"qasida open-items walk (what knowing a claim was settled costs), {per_hour} runs per hour "
+          f"({minutes:.0f} min), cache and sandbox clock aged before each:")
+    for hour in range(1, hours + 1):
+        calls, worst = [], 0.0
+        for _ in range(per_hour):
+            db = connect(env.db_path)
+            db.execute(WALK_AGE_SQL, [f"-{minutes:.0f} minutes"])
+            db.conn.commit()
+            db.close()
+            httpx.post(f"{env.config.base_url}/_admin/clock", json={"advance_seconds": minutes * 60}, timeout=10)
+            httpx.post(f"{env.config.base_url}/_admin/stats/reset", timeout=10)
+            walk_run(env)
+            calls.append(requests(env, "qasida"))
+            db = connect(env.db_path)
+            oldest = db.execute("SELECT min(checked_at) FROM qasida_open_item_checks").fetchone()[0]
+            customers = db.execute("SELECT count(*) FROM qasida_customers").fetchone()[0]
+            db.close()
+            worst = max(worst, (utcnow() - _parse(oldest)) / timedelta(minutes=1) if oldest else 0.0)
+        total = sum(calls)
+        verdict = "OK" if total <= TARGET * qwalk.HOURLY_CALLS and worst <= bound else "ABOVE TARGET"
+        print(f"  hour {hour}: {customers:,} customers x 2 lists; requests per run {calls} = {total} per hour = "
+              f"{total / qwalk.HOURLY_CALLS:.2%} of {qwalk.HOURLY_CALLS:,} (our 20/s ceiling; none documented), "
+              f"target <= {TARGET:.0%}; oldest customer check after a run {worst:.0f} min "
+              f"(target <= {bound:.0f}) {verdict}")
 
 
 def open_run(env: Env) -> tuple[int, int, float]:
@@ -100,6 +178,7 @@ def main() -> None:
     parser.add_argument("--factor", type=float, default=1.0, help="the scale's counts times F (e.g. 2)")
     parser.add_argument("--vendors", nargs="*", default=["quaderno", "qasida", "cargobase"])
     parser.add_argument("--open-hours", type=int, default=2, help="hours of Quaderno open-set runs (0: none)")
+    parser.add_argument("--walk-hours", type=int, default=1, help="hours of Qasida open-items runs (0: none)")
     args = parser.parse_args()
     totals = [0, 0]
     with sandbox_env(args.scale, Limits.relaxed(), args.factor) as env:
@@ -112,6 +191,8 @@ def main() -> None:
                 totals = [totals[0] + full, totals[1] + idle]
             if vendor == "quaderno" and args.open_hours:
                 report_open_hours(env, args.open_hours)
+            if vendor == "qasida" and args.walk_hours:
+                report_walk_hours(env, args.walk_hours)
     if totals[0]:
         ratio = totals[1] / totals[0]
         verdict = "OK" if ratio <= TARGET else "ABOVE TARGET"
