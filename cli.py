@@ -95,10 +95,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     """One sync pass over the named vendors (all configured pull vendors by default)."""
-    from cache.db import utcnow
+    import cache.page_summaries  # noqa: F401 - registers the pages' figures, refreshed after the sync
+    from cache import stored
     from cache.schema import open_store
     from cache.sync.engine import run_all
-    from cache.worker import declared_resources, fold_summaries
+    from cache.worker import declared_resources
     from services.clients import PULL_VENDORS, make_clients
     from services.core.retry import tell_waits
     from services.settings import get_settings
@@ -121,7 +122,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     tell_waits(lambda text: print(text, file=sys.stderr, flush=True))  # a long Retry-After is said, not silent
     try:
         results = run_all(db, clients, declared_resources(db, wanted))
-        fold_summaries(db, utcnow())  # as the worker does: the next viewer reads stored figures
+        stored.refresh(db, stored.business_today())  # as the worker does: the next viewer reads them stored
     finally:
         for client in clients.values():
             client.close()
@@ -137,7 +138,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import threading
 
     import actions  # noqa: F401 - registers the action job handlers
-    import cache.page_summaries  # noqa: F401 - registers the pages' summaries (rebuilt after syncs), below ui/
+    import cache.page_summaries  # noqa: F401 - registers the pages' figures (refreshed after writes), below ui/
     from cache.worker import Worker
     from services.settings import get_settings
 

@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from actions.roles import Actor, require
 from cache import audit
+from cache.changes import note_write
 from cache.db import transaction
 from services.clients import make_client
 from services.core import VendorClient, VendorError
@@ -50,6 +51,7 @@ def _mirror(db: Database, order_id: str, ids: Sequence[str], charges: Sequence[C
     """The status Qargo answered for each charge (our decision if the answer omits one)."""
     answered = {str(c.id): str(c.approval_status) for c in charges if c.id and c.approval_status is not None}
     with transaction(db):
+        note_write(db, "qargo_charges")
         for charge_id in ids:
             db.conn.execute(
                 "UPDATE qargo_charges SET approval_status = ? WHERE charge_id = ? AND order_id = ?",

@@ -23,6 +23,7 @@ from sqlite_utils import Database
 from actions.countries import is_country
 from actions.roles import Actor, require
 from cache import audit, config_errors
+from cache.changes import note_write
 from cache.db import iso, transaction, utcnow
 from services.clients import make_client
 from services.core import ValidationError, VendorClient, VendorError
@@ -136,6 +137,7 @@ def _store(db: Database, actor: Actor, params: TaxParams, answer: TaxCalculation
     raw = answer.model_dump(mode="json", by_alias=True, exclude_none=True)
     tax_minor = money.tax.amount_minor if money.tax is not None else None
     with transaction(db):
+        note_write(db, "tax_calculations")
         cursor = db.conn.execute(
             "INSERT INTO tax_calculations (calculated_at, requested_by, from_country, to_country, to_postal_code, "
             "tax_code, transaction_type, currency, amount, rate, tax_amount, tax_amount_computed, tax_name, status, "

@@ -28,6 +28,7 @@ from sqlite_utils import Database
 
 from actions.roles import Actor, require
 from cache import audit, config_errors, jobs
+from cache.changes import note_write
 from cache.db import iso, transaction, utcnow
 from cache.worker import Worker, handler, scheduled
 from services.clients import make_client
@@ -127,6 +128,7 @@ def _record(db: Database, who: str, row: TaxIdRow, country: str, number: str, of
             message: str, job_id: int | None, *, called: bool) -> Validation:
     checked = Validation(country, number, row.name, offline_ok, result, message, iso(utcnow()), who, called)
     with transaction(db):
+        note_write(db, "tax_id_validations")
         db.conn.execute(
             "INSERT INTO tax_id_validations (country, tax_id, name, offline_ok, result, message, checked_at, "
             "checked_by, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

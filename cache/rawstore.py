@@ -10,7 +10,7 @@ Stored form, in the same STRICT TEXT column (no table rebuild, no new column in 
 form, so rows written before this module, small records (kept plain: compression would not pay)
 and hand edits all read the same way.
 
-Tables whose `raw` a dataset's SQL reads (found with an authorizer, as `cache.versions` finds the
+Tables whose `raw` a dataset's SQL reads (found with an authorizer, as cache/stored.py finds the
 tables a dataset reads) keep the keys that SQL extracts in plain JSON next to the compressed record:
 `{"productCode": "SKU-1", "warehouseId": 44, "~z": "<dict id>:<base64>"}`, so
 `json_extract(raw, '$.productCode')` reads the same value. When the SQL does anything else with
@@ -32,9 +32,17 @@ from typing import Any
 import orjson
 from sqlite_utils import Database
 
+from cache.changes import note_write
 from cache.datasets import DATASETS
 from cache.db import transaction
-from cache.versions import named_tables
+
+_NAMED = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+
+
+def named_tables(sql: str) -> set[str]:
+    """Table names after FROM/JOIN in `sql` (a cautious superset: CTE names are included)."""
+    return set(_NAMED.findall(sql))
+
 
 PREFIX = "z:"
 ENABLED = True  # bench/bench_sync.py turns it off to measure the size without it
@@ -267,4 +275,5 @@ def _compress_table(db: Database, table: str, batch: int) -> int:
         changed = [(encode(raw, *found), rowid) for rowid, raw in rows if raw and not is_packed(raw)]
         with transaction(db):
             db.conn.executemany(f"UPDATE {name} SET raw = ? WHERE rowid = ?", changed)
+            note_write(db, table)
         count += len(changed)

@@ -12,11 +12,9 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from cache import keyed
 from cache.datasets import ensure_views
 from cache.db import connect, transaction
 from cache.migrations import MIGRATIONS
-from cache.versions import ensure_triggers
 from services.settings import Settings
 
 
@@ -32,11 +30,6 @@ def migrate(db: Database) -> list[str]:
             pending = [m.name for m in MIGRATIONS.pending(db)]
             MIGRATIONS.apply(db)
     ensure_views(db)
-    keyed.ensure(db)  # per-key summaries' tables and dirty-key triggers (cache/keyed.py)
-    # data versions (cache/versions.py): also for tables a migration or `keyed.ensure` just (re)created. The
-    # keyed tables are versioned too: a loader that read only a summary's stored rows depends on its dirty
-    # keys (a write marks one) and its rows (a fold), not on the base tables it never read.
-    ensure_triggers(db)
     return pending
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from cache.changes import note_write
 from cache.db import transaction
 from cache.sync.engine import Batch, Fetch, SyncState
 from services.core import NotFoundError, PageRequest, ValidationError
@@ -118,6 +119,7 @@ def drop_unseen(table: str) -> Callable[[Database, str], None]:
     def after(db: Database, run_start: str) -> None:
         with transaction(db):
             db.execute(f"DELETE FROM {table} WHERE synced_at < ?", [run_start])  # table: a literal below
+            note_write(db, table)
     return after
 
 
