@@ -16,9 +16,9 @@ from streamlit.runtime.pages_manager import PagesManager
 import actions  # noqa: F401 - registers the action job handlers with the in-process worker
 import ui.data  # registers the pages' summaries, so the in-process worker rebuilds them after syncs
 import ui.details  # noqa: F401
-from cache.webhooks import webhook_routes
-from cache.worker import start_inprocess_worker
+from jobs.worker import start_inprocess_worker
 from services.settings import get_settings
+from webhooks.webhooks import webhook_routes
 
 
 @contextlib.asynccontextmanager

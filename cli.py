@@ -45,9 +45,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def _install_example_alerts(path: str) -> None:
-    """The demo's example alert rules (cache/alerts/rules.py EXAMPLES), unless the database has rules already."""
-    from cache.alerts.rules import install_examples
-    from cache.schema import session
+    """The demo's example alert rules (alerts/rules.py EXAMPLES), unless the database has rules already."""
+    from alerts.rules import install_examples
+    from store.schema import session
 
     with session(path) as db:
         install_examples(db)
@@ -95,14 +95,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     """One sync pass over the named vendors (all configured pull vendors by default)."""
-    import cache.page_summaries  # noqa: F401 - registers the pages' figures, refreshed after the sync
-    from cache import stored
-    from cache.schema import open_store
-    from cache.sync.engine import run_all
-    from cache.worker import declared_resources
+    import figures.page_summaries  # noqa: F401 - registers the pages' figures, refreshed after the sync
+    from figures import stored
+    from jobs.worker import declared_resources
     from services.clients import PULL_VENDORS, make_clients
     from services.core.retry import tell_waits
     from services.settings import get_settings
+    from store.schema import open_store
+    from sync.engine import run_all
 
     unknown = [v for v in args.vendors if v not in VENDOR_NAMES]
     if unknown:
@@ -138,8 +138,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import threading
 
     import actions  # noqa: F401 - registers the action job handlers
-    import cache.page_summaries  # noqa: F401 - registers the pages' figures (refreshed after writes), below ui/
-    from cache.worker import Worker
+    import figures.page_summaries  # noqa: F401 - registers the pages' figures (refreshed after writes), below ui/
+    from jobs.worker import Worker
     from services.settings import get_settings
 
     if args.once:
@@ -155,9 +155,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_webhooks(args: argparse.Namespace) -> int:
-    """The receiver alone, with read timeouts and connection caps (cache/webhook_server.py)."""
-    from cache.webhook_server import serve as serve_webhooks
-    from cache.webhooks import WebhookConfigError, webhook_app
+    """The receiver alone, with read timeouts and connection caps (webhooks/webhook_server.py)."""
+    from webhooks.webhook_server import serve as serve_webhooks
+    from webhooks.webhooks import WebhookConfigError, webhook_app
 
     try:
         app = webhook_app()
@@ -205,12 +205,12 @@ def cmd_validate_tax_ids(args: argparse.Namespace) -> int:
 
 
 def cmd_reorder_levels(args: argparse.Namespace) -> int:
-    """`import FILE` (all or nothing, every bad line reported) or `export` (CSV to stdout); cache/reorder.py."""
+    """`import FILE` (all or nothing, every bad line reported) or `export` (CSV to stdout); figures/reorder.py."""
     from actions.reorder import export_levels, import_file
     from actions.roles import PermissionDenied, local_actor
-    from cache.reorder import ReorderLevelError
-    from cache.schema import open_store
+    from figures.reorder import ReorderLevelError
     from services.settings import get_settings
+    from store.schema import open_store
 
     db = open_store(get_settings())
     try:
@@ -240,10 +240,10 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Stream one dataset to a file or stdout (binary-safe); the row count goes to stderr."""
-    from cache.datasets import DATASETS
-    from cache.export import export
-    from cache.schema import open_store
+    from exports.export import export
     from services.settings import get_settings
+    from store.datasets import DATASETS
+    from store.schema import open_store
 
     if args.dataset not in DATASETS:
         print(f"unknown dataset: {args.dataset} (known: {' '.join(sorted(DATASETS))})", file=sys.stderr)

@@ -1,6 +1,6 @@
 """Alert rules as staff manage them: admins add and remove rules (audited); anyone may read the inbox.
 
-Importing this module registers the worker's alert pass (cache/alerts/hook.py).
+Importing this module registers the worker's alert pass (jobs/alerts_pass.py).
 
 - add_rule(db, actor, name, kind, params, channels, notify_resolved)   admin, audited `alerts.add_rule`
 - remove_rule(db, actor, name_or_id)                                    admin, audited `alerts.remove_rule`
@@ -17,16 +17,16 @@ from typing import Any
 
 from sqlite_utils import Database
 
-import cache.alerts.hook  # noqa: F401 - registers the worker's alert pass
+import jobs.alerts_pass  # noqa: F401 - registers the worker's alert pass
 from actions.roles import Actor, require
-from cache import audit
-from cache.alerts import state
-from cache.alerts.conditions import DataUnavailable, Finding
-from cache.alerts.engine import preview
-from cache.alerts.rules import Rule, delete_rule, find_rule, insert_rule, list_rules
-from cache.db import utcnow
+from alerts import state
+from alerts.conditions import DataUnavailable, Finding
+from alerts.engine import preview
+from alerts.rules import Rule, delete_rule, find_rule, insert_rule, list_rules
 from services.notify import Message, NotifyError, configured_channels
 from services.settings import Settings
+from store import audit
+from store.db import utcnow
 
 
 def add_rule(db: Database, actor: Actor, name: str, kind: str, params: Mapping[str, Any],

@@ -21,9 +21,9 @@ from sqlite_utils import Database
 
 from actions import alerts
 from actions.roles import Actor, PermissionDenied, local_actor
-from cache.alerts.rules import KINDS
-from cache.schema import open_store
+from alerts.rules import KINDS
 from services.settings import Settings
+from store.schema import open_store
 
 
 def cli_actor() -> Actor:

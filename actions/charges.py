@@ -11,14 +11,14 @@ from collections.abc import Sequence
 from sqlite_utils import Database
 
 from actions.roles import Actor, require
-from cache import audit
-from cache.changes import note_write
-from cache.db import transaction
 from services.clients import make_client
 from services.core import VendorClient, VendorError
 from services.qargo.models import Charge
 from services.qargo.resources import approve_charges
 from services.settings import Settings, get_settings
+from store import audit
+from store.changes import note_write
+from store.db import transaction
 
 
 def decide_charges(db: Database, actor: Actor, order_id: str, charge_ids: Sequence[str], approve: bool, *,

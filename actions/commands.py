@@ -20,10 +20,10 @@ from actions import orders, taxids
 from actions.inline import run_inline
 from actions.order_file import FileRejected, detect_format, parse_orders, read_order_file
 from actions.roles import PermissionDenied, local_actor
-from cache.jobs import Job
-from cache.schema import open_store
+from jobs.jobs import Job
 from services.core.retry import tell_waits
 from services.settings import Settings
+from store.schema import open_store
 
 
 def upload_orders(path: Path, settings: Settings, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:

@@ -20,12 +20,13 @@ from typing import Any
 from sqlite_utils import Database
 
 from actions.roles import Actor, require
-from cache import audit, jobs
-from cache.worker import Worker, handler
+from jobs import jobs
+from jobs.worker import Worker, handler
 from services.clients import make_client
 from services.core import VendorClient
 from services.qargo.resources import download_document
 from services.settings import Settings
+from store import audit
 
 KIND = "fetch_document"
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")

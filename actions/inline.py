@@ -4,7 +4,7 @@ The job still goes through the `jobs` table, so the dashboard shows it and a sec
 dedupe key gets the same job. When another process holds it, we wait for that run instead of racing it,
 and say so (`say`: who holds it, until when its lease runs); on every poll we try to take it, so a job
 whose holder died on this host (a killed CLI or worker) is taken at once, and one whose lease ran out
-as soon as it did (cache/jobs.py `recover_stale`).
+as soon as it did (jobs/jobs.py `recover_stale`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from cache import jobs
+from jobs import jobs
 
 WAIT_TIMEOUT = 900.0
 POLL_SECONDS = 1.0

@@ -5,7 +5,7 @@ parsing in a page's script thread holds the others back. `run_apart(parse, *args
 Python process instead (`python -m actions.isolated`, fed a pickle on stdin): the page waits, nobody else
 does. The child may use at most `MEMORY_BYTES` of address space and `SECONDS` of wall time; past either the
 parent gets `TooCostly` and the child is gone. The parsers are bounded themselves (actions/order_file.py,
-cache/xlsx_reader.py): this is the second fence.
+exports/xlsx_reader.py): this is the second fence.
 
 A plain subprocess, not multiprocessing: a spawned multiprocessing child re-runs the parent's main script,
 which under Streamlit, pytest or a script without a `__main__` guard is not ours to re-run.

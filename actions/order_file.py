@@ -6,7 +6,7 @@ header is row 1, so the first order is row 2; JSON rows count from 1) and the go
 can fix the bad ones and upload the rest.
 
 Bounds (issue 22): a file over `MAX_BYTES` is refused before it is read (`read_order_file`), an XLSX is
-checked and streamed by cache/xlsx_reader.py (expansion, rows, `MAX_COLUMNS` columns), a cell longer than
+checked and streamed by exports/xlsx_reader.py (expansion, rows, `MAX_COLUMNS` columns), a cell longer than
 `MAX_CELL_CHARS` or holding a control character (NUL...) is a row error naming its column, and numbers go
 through the bounded parser of services/types.py (`1e999999` is refused from its exponent, in microseconds).
 
@@ -32,8 +32,7 @@ from pydantic_core import PydanticCustomError
 
 from actions.countries import is_country
 from actions.files import read_at_most
-from cache import jsonguard
-from cache.xlsx_reader import XlsxRefused, sheet_rows
+from exports.xlsx_reader import XlsxRefused, sheet_rows
 from services.qargo.order_input import (
     ConsignmentInput,
     Entity,
@@ -46,6 +45,7 @@ from services.qargo.order_input import (
     StopInput,
 )
 from services.types import to_decimal
+from store import jsonguard
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5_000
@@ -195,7 +195,7 @@ def _cell_text(value: Any) -> str:
 
 
 def _json_rows(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
-    try:  # depth, 64-bit number range, strict UTF-8, no lone surrogates (cache/jsonguard.py)
+    try:  # depth, 64-bit number range, strict UTF-8, no lone surrogates (store/jsonguard.py)
         body = jsonguard.loads(data, max_depth=ORDER_JSON_DEPTH, what="the JSON")
     except jsonguard.BadJson as exc:
         raise FileRejected(str(exc)) from None

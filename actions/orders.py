@@ -7,7 +7,7 @@ from queueing the same batch twice while it runs.
 
 Each order line gets one `order_uploads` row whatever the attempts (keyed by job and line; the row carries
 the upload_id of its latest send) and one audit entry when its upload reaches a final status (or could not be
-sent). A job taken over after a crash (cache/jobs.py) polls the uploads its earlier attempt left in flight
+sent). A job taken over after a crash (jobs/jobs.py) polls the uploads its earlier attempt left in flight
 instead of sending them again, sends only lines never sent, and sends again a line whose send was cut off
 before Qargo's answer was stored (row status SENDING), noting so. Every row write is fenced like progress.
 """
@@ -24,15 +24,16 @@ from urllib.parse import quote
 from sqlite_utils import Database
 
 from actions.roles import Actor, require
-from cache import audit, jobs
-from cache.db import iso, transaction, utcnow
-from cache.worker import Worker, handler
+from jobs import jobs
+from jobs.worker import Worker, handler
 from services.clients import make_client
 from services.core import VendorClient, VendorError
 from services.qargo.models import OrderImport
 from services.qargo.order_input import Operation, OrderInput
 from services.qargo.resources import UPLOAD, upload_order
 from services.settings import Settings
+from store import audit
+from store.db import iso, transaction, utcnow
 
 log = logging.getLogger("opsdash.actions.orders")
 

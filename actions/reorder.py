@@ -1,5 +1,5 @@
 """Reorder levels as a staff action: operators set them (CSV import or the Stock page's editor),
-every change is audited; anyone may export them. The rules and the storage are cache/reorder.py."""
+every change is audited; anyone may export them. The rules and the storage are figures/reorder.py."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from sqlite_utils import Database
 
 from actions.files import read_at_most
 from actions.roles import Actor, require
-from cache import audit, reorder
+from figures import reorder
+from store import audit
 
 
 def import_levels(db: Database, actor: Actor, data: bytes, source: str = "file",

@@ -22,15 +22,15 @@ from sqlite_utils import Database
 
 from actions.countries import is_country
 from actions.roles import Actor, require
-from cache import audit, config_errors
-from cache.changes import note_write
-from cache.db import iso, transaction, utcnow
 from services.clients import make_client
 from services.core import ValidationError, VendorClient, VendorError
 from services.quaderno.models import ErrorBody, TaxCalculation
 from services.quaderno.resources import calculate_tax
 from services.settings import Settings, get_settings
 from services.types import Money
+from store import audit, config_errors
+from store.changes import note_write
+from store.db import iso, transaction, utcnow
 
 TAX_CODES = ("consulting", "eservice", "ebook", "saas", "standard", "reduced", "exempt")  # seeds/001 l.1130
 

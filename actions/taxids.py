@@ -11,7 +11,7 @@ Outcomes in `tax_id_validations.result`:
 - refused     Quaderno refused the request (400/422, seeds/001 lines 97, 106): stored with Quaderno's message,
               not retried (asking again the same way gets the same answer).
 A 401/403 (seeds/001 lines 88-93: the API key or its user's rights) is a configuration error, not an answer
-about the number: nothing is stored for it, it is recorded for the Vendors page (cache/config_errors.py) and
+about the number: nothing is stored for it, it is recorded for the Vendors page (store/config_errors.py) and
 raised (a batch stops there and says so); it is not retried hourly.
 """
 
@@ -27,16 +27,17 @@ from typing import Any
 from sqlite_utils import Database
 
 from actions.roles import Actor, require
-from cache import audit, config_errors, jobs
-from cache.changes import note_write
-from cache.db import iso, transaction, utcnow
-from cache.worker import Worker, handler, scheduled
+from jobs import jobs
+from jobs.worker import Worker, handler, scheduled
 from services.clients import make_client
 from services.core import ValidationError, VendorClient, VendorError
 from services.quaderno.models import ErrorBody
 from services.quaderno.resources import validate_tax_id_online
 from services.settings import Settings, get_settings
 from services.taxid import check_tax_id
+from store import audit, config_errors
+from store.changes import note_write
+from store.db import iso, transaction, utcnow
 
 KIND = "validate_tax_ids"
 MAX_BYTES = 5 * 1024 * 1024

@@ -22,11 +22,11 @@ from pydantic import SecretStr
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cache.alerts.engine import evaluate_due
-from cache.alerts.rules import insert_rule
-from cache.db import connect, iso, transaction
-from cache.schema import migrate
+from alerts.engine import evaluate_due
+from alerts.rules import insert_rule
 from services.settings import Settings
+from store.db import connect, iso, transaction
+from store.schema import migrate
 
 
 def fill(db, count: int, now: datetime) -> None:  # type: ignore[no-untyped-def]

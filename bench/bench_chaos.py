@@ -208,7 +208,7 @@ def run_senders(work: list[tuple[Any, ...]]) -> None:
 
 
 # The flood comes from another address than the real sender (127.0.0.2, still loopback), as an attacker's
-# would: the receiver locks out failing addresses (cache/webhook_limits.py), and from one shared address the
+# would: the receiver locks out failing addresses (webhooks/webhook_limits.py), and from one shared address the
 # lockout would refuse the real sender too, which is not what a deployment sees.
 FLOOD_ADDRESS = "127.0.0.2"
 

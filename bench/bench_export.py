@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT))
 import pyarrow as pa
 from sqlite_utils import Database
 
-from cache.db import connect
-from cache.export import FORMATS, export
-from cache.queries import iter_dataset
-from cache.schema import migrate
+from exports.export import FORMATS, export
+from store.db import connect
+from store.queries import iter_dataset
+from store.schema import migrate
 
 DATASET = "invoices_outstanding"
 NOW = datetime(2025, 3, 10, tzinfo=UTC)

@@ -36,11 +36,11 @@ sys.path.append(str(ROOT))  # after PYTHONPATH: `PYTHONPATH=CHECKOUT ... bodies`
 
 from pydantic import SecretStr
 
-from cache.webhooks import webhook_app
 from sandbox.server import free_port, serving
 from services.settings import Settings
-from tests.cache.test_webhooks import AUTH, qargo_event, upwell_event
 from tests.reliability.test_hostile_bodies import HOSTILE
+from tests.webhooks.test_webhooks import AUTH, qargo_event, upwell_event
+from webhooks.webhooks import webhook_app
 
 HEADERS = {"content-type": "application/json",
            "authorization": "Basic " + base64.b64encode(f"{AUTH[0]}:{AUTH[1]}".encode()).decode()}
@@ -116,10 +116,9 @@ def _probe_one(port: int, number: int, source: str, raw: bytes, field: str) -> N
 
 CHILD = """
 import json, sys, time
-from pathlib import Path
 from actions import order_file, reorder
 from actions.roles import Actor
-from cache.schema import session
+from store.schema import session
 # before issue 22 there was no read_order_file / import_file: the CLI called path.read_bytes()
 read = getattr(order_file, "read_order_file", lambda path: path.read_bytes())
 import_file = getattr(reorder, "import_file", lambda db, actor, path: reorder.import_levels(db, actor, path.read_bytes()))

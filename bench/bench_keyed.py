@@ -1,5 +1,5 @@
 """After one write, what it costs to show the figures again (issue 12, "summaries kept at write time"):
-per-key summaries (cache/keyed.py) against a recount of the rows, at 0.5x, 1x and 2x the large data set.
+per-key summaries (store/keyed.py) against a recount of the rows, at 0.5x, 1x and 2x the large data set.
 
     python bench/bench_keyed.py --db-dir /tmp/pages          # the databases bench_pages.py fills
     python bench/bench_keyed.py --db-dir /tmp/pages --factors 0.5 2 --repeats 7
@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlite_utils import Database
 
-from cache import details, keyed, kpis
-from cache.db import transaction
-from cache.schema import session
+from figures import details, kpis
+from store.db import transaction
+from store.schema import session
 
 # (what writes it, the write): Quaderno invoices and stock cards only come from the worker's syncs, which fold
 # right after the job; carrier invoices (Upwell) and orders also come from the webhook receiver, which does not.
@@ -77,7 +77,7 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 # Upwell pushes carrier invoices by webhook; the sandbox fill (bench_pages.py) only syncs, so its databases
-# have none. They get CARRIER_INVOICES x factor here, as the receiver stores them (cache/ingest.py), rolled back.
+# have none. They get CARRIER_INVOICES x factor here, as the receiver stores them (webhooks/ingest.py), rolled back.
 CARRIER_INVOICES = 40_000
 CARRIERS = 300
 _CARRIER_FILL = f"""

@@ -5,7 +5,7 @@
     python bench/bench_pages.py --factors 1 --repeats 9
 
 For each factor, per page (AppTest, in this process):
-- first view: the very first run on a fresh database builds the page's summaries (cache/summaries.py);
+- first view: the very first run on a fresh database builds the page's summaries (figures/summaries.py);
   in production the worker rebuilds them after each sync, so a viewer does not pay this;
 - uncached: Streamlit's read cache and figure cache emptied, summaries current (a new server process,
   or the first rerun after new data once the worker has refreshed), median of 3: target <= 0.3 s at 2x;
@@ -37,12 +37,12 @@ UNCACHED_TARGET, WARM_TARGET, FLAT_TARGET, FIRST_KPI_TARGET = 0.3, 0.1, 1.3, 1.5
 
 
 def fill(db: Path, factor: float = 1.0) -> None:
-    from cache.schema import session
-    from cache.sync.engine import run_all
-    from cache.sync.resources import clients_for, resources_for
     from sandbox.context import Limits, SandboxConfig
     from sandbox.server import client_env, running
     from services.settings import Settings
+    from store.schema import session
+    from sync.engine import run_all
+    from sync.resources import clients_for, resources_for
 
     with running(SandboxConfig(scale="large", factor=factor, limits=Limits.relaxed())) as config:
         env = {k.lower(): v for k, v in client_env(config).items()}
@@ -57,7 +57,7 @@ def fill(db: Path, factor: float = 1.0) -> None:
 
 
 def counts(db: Path) -> dict[str, int]:
-    from cache.schema import session
+    from store.schema import session
 
     with session(db) as conn:
         return {name: conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]

@@ -9,7 +9,7 @@ full sync still takes ~165 s (1,070 pages at 100 per 15.5 s). Cargobase has no c
 (seeds/004): every run reads its live list whole, so its ratio is 100 % by design; it is printed
 apart and left out of the total.
 
-Quaderno's open set (`quaderno/open_invoices`, cache/sync/vendors/quaderno.py) is then run as the worker
+Quaderno's open set (`quaderno/open_invoices`, sync/vendors/quaderno.py) is then run as the worker
 would for `--open-hours` hours (default 2): before each 15-minute run the cache's check times and the
 sandbox's business clock move on 15 minutes (customers pay meanwhile). Printed per hour: requests, their
 share of the hourly budget (100 calls per 15 s, seeds/001 line 60: 24,000; our limiter's 100 per 15.5 s:
@@ -30,11 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import httpx
 from bench_sync import Env, requests, sandbox_env, sync
 
-from cache.db import connect, utcnow
-from cache.sync.engine import run_all
-from cache.sync.resources import clients_for, resources_for
-from cache.sync.vendors import quaderno as qopen
 from sandbox.context import Limits
+from store.db import connect, utcnow
+from sync.engine import run_all
+from sync.resources import clients_for, resources_for
+from sync.vendors import quaderno as qopen
 
 TARGET = 0.05
 DOCUMENTED_HOURLY = 100 * 3600 // 15  # seeds/001 line 60

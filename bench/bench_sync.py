@@ -8,7 +8,7 @@ Run: `python bench/bench_sync.py [--quaderno-pages N] [--vendors quaderno qasida
 
 `--db-size [--factor F]`: database size per 100k invoices (issue 12). One relaxed-limit sync of the large
 set with raw JSON stored plain (the previous figure), then the same file with its raw JSON compressed
-(cache/rawstore.py) and VACUUMed; printed side by side with the ratio (target <= 0.5), and every dataset
+(store/rawstore.py) and VACUUMed; printed side by side with the ratio (target <= 0.5), and every dataset
 read from both files compared row by row (exports read these columns, so they must be identical).
 """
 
@@ -31,13 +31,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx
 
-from cache.db import connect
-from cache.schema import migrate
-from cache.sync.engine import SyncResource, SyncState, run_all, with_fetch
-from cache.sync.resources import clients_for, resources_for
 from sandbox.context import Limits, SandboxConfig
 from sandbox.server import client_env, running
 from services.settings import Settings
+from store.db import connect
+from store.schema import migrate
+from sync.engine import SyncResource, SyncState, run_all, with_fetch
+from sync.resources import clients_for, resources_for
 
 QUADERNO_CALLS, QUADERNO_WINDOW = 100, 15.0  # seeds/001 line 60
 QASIDA_TARGET = 5_000  # records/s
@@ -160,8 +160,8 @@ def _digests(path: Path) -> dict[str, str]:
     import json
     from datetime import UTC, datetime
 
-    from cache.datasets import DATASETS
-    from cache.queries import iter_dataset
+    from store.datasets import DATASETS
+    from store.queries import iter_dataset
 
     moment, out = datetime(2026, 11, 29, 12, 0, tzinfo=UTC), {}
     db = connect(path)
@@ -179,7 +179,7 @@ def report_db_size(factor: float, fresh: bool = False) -> None:
 
     from bench_pages import fill  # the same relaxed-limit fill as the page benchmark
 
-    from cache import rawstore
+    from store import rawstore
 
     with tempfile.TemporaryDirectory() as tmp:
         plain, packed = Path(tmp) / "plain.db", Path(tmp) / "packed.db"

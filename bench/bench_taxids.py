@@ -21,13 +21,13 @@ sys.path.insert(0, str(ROOT))
 import httpx
 
 from actions.taxids import KIND, TaxIdRow, run_batch
-from cache import jobs
-from cache.db import connect
-from cache.schema import migrate
+from jobs import jobs
 from sandbox.context import SandboxConfig
 from sandbox.server import client_env, running
 from sandbox.world import World
 from services.settings import Settings
+from store.db import connect
+from store.schema import migrate
 
 CALLS, WINDOW, TARGET_RATIO = 100, 15.0, 1.1
 

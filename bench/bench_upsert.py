@@ -1,4 +1,4 @@
-"""Upsert throughput of `cache.store.upsert_records`: prints rows/s and the ratio to the target.
+"""Upsert throughput of `store.store.upsert_records`: prints rows/s and the ratio to the target.
 
 Run: `python bench/bench_upsert.py [ROWS]`. Target: 50,000 rows/s on a first load and on a
 re-sync of the same rows (every row an update), each in one transaction, as the sync engine does.
@@ -15,9 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cache.db import connect
-from cache.schema import migrate
-from cache.store import upsert_records
+from store.db import connect
+from store.schema import migrate
+from store.store import upsert_records
 
 TARGET_ROWS_PER_S = 50_000
 

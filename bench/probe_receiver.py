@@ -47,7 +47,7 @@ def event(n: int) -> bytes:
                        "payload": {"new": image, "old": None}}).encode()
 
 
-PLAIN = ("import sys, uvicorn; from cache.webhooks import webhook_app; "
+PLAIN = ("import sys, uvicorn; from webhooks.webhooks import webhook_app; "
          "uvicorn.run(webhook_app(), host='127.0.0.1', port=int(sys.argv[1]), log_level='warning')")
 
 

@@ -7,7 +7,7 @@ except for the admin's rule forms (actions.alerts: admin-only, audited) and "mar
 import streamlit as st
 
 from actions import alerts
-from cache.alerts.rules import CHANNELS, KINDS
+from alerts.rules import CHANNELS, KINDS
 from services.settings import get_settings
 from ui import alerts as view
 from ui import auth, operations, safe, tables

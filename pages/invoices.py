@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cache.calendar import AGING_BUCKETS
+from store.calendar import AGING_BUCKETS
 from ui import charts, data, figures, filters, widgets
 from ui import details as ui
 from ui import format as fmt

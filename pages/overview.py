@@ -7,7 +7,7 @@ as such, never as "fine". The pieces are in ui/overview.py and ui/charts.py."""
 
 import streamlit as st
 
-from cache.calendar import AGING_BUCKETS
+from store.calendar import AGING_BUCKETS
 from ui import data, filters, widgets
 from ui import format as fmt
 from ui import overview as ov

@@ -98,5 +98,5 @@ if budgets:
 else:
     st.caption("No vendor has been called from this database yet.")
 
-st.subheader("Alert channels")  # cache/alerts/dispatch.py: a failing channel retries with backoff, keeps its messages
+st.subheader("Alert channels")  # alerts/dispatch.py: a failing channel retries with backoff, keeps its messages
 tables.show(alert_view.channels(), alert_view.CHANNEL_COLUMNS, "sync.alert_channels")

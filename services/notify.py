@@ -1,7 +1,7 @@
 """Alert channels: e-mail over SMTP (STARTTLS) and a generic JSON webhook (Slack, Teams, anything).
 
 A channel sends one `Message` and either returns or raises `NotifyError`; it never retries by
-itself and never sleeps. Retrying is the caller's job (cache/alerts/dispatch.py keeps the message
+itself and never sleeps. Retrying is the caller's job (alerts/dispatch.py keeps the message
 pending and tries again after `backoff(failures)`), so a dead mail server costs the worker at most
 one connection timeout, never a sleep.
 

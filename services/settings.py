@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     # loopback addresses are allowed: a chat server on the office network is a normal target.
     opsdash_alert_webhook_allow_link_local: bool = False
 
-    # The business calendar (cache/calendar.py): an IANA zone name; unset = the machine's zone.
+    # The business calendar (store/calendar.py): an IANA zone name; unset = the machine's zone.
     opsdash_timezone: str | None = None
     # Number, money and date formatting (e.g. "de_DE"); unset = plain ISO dates and "1234.50".
     opsdash_locale: str | None = None

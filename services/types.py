@@ -236,7 +236,7 @@ def to_date(value: Any) -> date:
 
 def to_date_or_datetime(value: Any) -> date | datetime:
     """A bare calendar date (YYYY-MM-DD) stays a date; anything with a time of day is an aware datetime, whose
-    date the cache decides in the business zone (cache/calendar.py `business_date`), never here as UTC."""
+    date the cache decides in the business zone (store/calendar.py `business_date`), never here as UTC."""
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if isinstance(value, str) and len(value.strip()) == 10:

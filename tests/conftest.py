@@ -1,16 +1,24 @@
-"""Shared fixtures: sandboxes on 127.0.0.1 served from a background thread."""
+"""Shared fixtures: sandboxes on 127.0.0.1 served from a background thread; a migrated temporary database per
+test and the sandbox data set synced once (the store, figures, sync, webhooks, jobs, alerts and exports tests)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlite_utils import Database
 
 from sandbox.context import Limits, SandboxConfig
 from sandbox.server import running
+from services.settings import get_settings
+from store.db import connect
+from store.schema import migrate
+from tests.synced_data import SyncedTemplate, build
 
 StartSandbox = Callable[..., SandboxConfig]
 
@@ -43,3 +51,36 @@ def admin(relaxed_sandbox: SandboxConfig) -> Iterator[httpx.Client]:
         yield client
         client.delete("/_admin/faults")
         client.post("/_admin/stats/reset")
+
+
+NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    path = tmp_path / "cache.db"
+    db = connect(path)
+    migrate(db)
+    db.close()
+    return path
+
+
+@pytest.fixture
+def db(db_path: Path) -> Iterator[Database]:
+    conn = connect(db_path)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def synced_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SyncedTemplate]:
+    """The sandbox's data synced once per session into a file tests copy (tests/synced_data.py)."""
+    path = tmp_path_factory.mktemp("synced") / "template.db"
+    with pytest.MonkeyPatch.context() as patch, running(SandboxConfig(limits=Limits.relaxed())) as sandbox:
+        patch.setenv("OPSDASH_TIMEZONE", "UTC")
+        get_settings.cache_clear()
+        try:
+            template = build(path, sandbox, datetime.now(UTC))
+        finally:
+            get_settings.cache_clear()
+    yield template

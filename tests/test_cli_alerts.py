@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cache.db import connect, iso
-from cache.schema import migrate
+from store.db import connect, iso
+from store.schema import migrate
 from tests.services.notify_servers import http_receiver
 
 ROOT = Path(__file__).resolve().parents[1]

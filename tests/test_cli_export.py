@@ -15,10 +15,10 @@ import openpyxl
 import pyarrow.parquet as pq
 import pytest
 
-from cache.db import connect
-from cache.queries import minor_to_decimal
-from cache.schema import migrate
-from tests.cache.test_export import INVOICES, seed
+from store.db import connect
+from store.queries import minor_to_decimal
+from store.schema import migrate
+from tests.exports.test_export import INVOICES, seed
 
 ROOT = Path(__file__).resolve().parents[1]
 # invoice number -> exact amount, as every format must carry it

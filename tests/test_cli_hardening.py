@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import cli
-from cache.schema import session
 from services.settings import get_settings
+from store.schema import session
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def test_export_to_a_pipe_closed_early_is_quiet(env: Path) -> None:
     import subprocess
     import sys
 
-    from cache.schema import session as open_session
+    from store.schema import session as open_session
 
     with open_session(env / "cache.db") as db:
         db.conn.executemany("INSERT INTO qargo_orders (order_id, reference, status, synced_at) VALUES (?, ?, 'PLANNED', "

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import cli
-from cache.schema import session
 from services.settings import get_settings
+from store.schema import session
 
 OPERATOR_ACTIONS = [
     (["upload-orders", "orders.csv"], "uploading orders to Qargo"),

@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cache import keyed, kpis
-from cache.db import connect, utcnow
+from figures import kpis
 from sandbox.context import SandboxConfig
+from store.db import connect, utcnow
 from tests.reliability.conftest import env_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_a_sync_from_the_command_line_leaves_the_summaries_stored(relaxed_sandbox: SandboxConfig,
                                                                    tmp_path: Path) -> None:
-    """Like the worker, `opsdash sync` folds the keys it wrote into the per-key summaries (cache/keyed.py), so
+    """Like the worker, `opsdash sync` folds the keys it wrote into the per-key summaries (store/keyed.py), so
     the first viewer after a cron-run sync reads stored figures instead of recounting every invoice."""
     path = tmp_path / "cache.db"
     done = subprocess.run([sys.executable, "-m", "cli", "sync", "quaderno"], cwd=ROOT, capture_output=True,

@@ -4,7 +4,7 @@ docs/qasida-paths.md a missing file).
 In README.md and docs/*.md:
 - every relative link `[text](path)` names a file or folder of the repository;
 - every `code` span, and every path in the prose, that looks like a repository path (its first part is a top-level file or folder of the
-  repository, e.g. `cache/summaries.py`, `bench/`, `.streamlit/config.toml`) exists; `path.py:42` and
+  repository, e.g. `figures/summaries.py`, `bench/`, `.streamlit/config.toml`) exists; `path.py:42` and
   `path.py::name` cite the file; a glob (`large_x{F}.db`, `*.py`) or a placeholder is not a path;
 - every `opsdash COMMAND` in code (spans and blocks) is a command of cli.py, and each `--option` written right
   after it is one of that command's options.
@@ -119,10 +119,10 @@ def test_the_cli_help_cites_only_existing_files() -> None:
 
 def test_the_checks_find_what_they_look_for() -> None:
     """The patterns on a made-up doc: a missing path, command and option are found, real ones pass."""
-    text = ("See [gone](docs/nowhere.md), `cache/nothing.py:12`, `cache/summaries.py::read`, `quaderno/open`,\n"
+    text = ("See [gone](docs/nowhere.md), `store/nothing.py:12`, `figures/summaries.py::read`, `quaderno/open`,\n"
             "and (services/qasida/paging.py), seeds/003 line 5, `.streamlit/secrets.toml`, `/webhooks/upwell`.\n"
             "```bash\nopsdash demo --port 1 && opsdash nosuch\n```\n`opsdash worker --twice`\n")
     assert [t for t in LINK.findall(text) if not (ROOT / t).exists()] == ["docs/nowhere.md"]
-    assert sorted(_cited_paths(text)) == ["cache/nothing.py", "cache/summaries.py", "services/qasida/paging.py"]
+    assert sorted(_cited_paths(text)) == ["figures/summaries.py", "services/qasida/paging.py", "store/nothing.py"]
     found = [(n, r.strip()) for code in _code(text) for n, r in COMMAND.findall(code)]
     assert found == [("demo", "--port 1"), ("nosuch", ""), ("worker", "--twice")]

@@ -110,8 +110,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
 
 
 def test_the_checkout_is_not_what_runs(installed: Installed) -> None:
-    probe = ("import app, cli, dashboard, serve, ui, cache, pages\n"
-             "for m in (app, cli, dashboard, serve, ui, cache, pages): print(m.__file__ or list(m.__path__)[0])")
+    rooms = "app, cli, dashboard, serve, ui, pages, actions, jobs, alerts, exports, sync, webhooks, figures, store"
+    probe = (f"import {rooms}\n"
+             f"for m in ({rooms}): print(m.__file__ or list(m.__path__)[0])")
     done = subprocess.run([str(installed.bin / "python"), "-c", probe], cwd=installed.cwd, env=installed.env,
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr

@@ -37,7 +37,7 @@ SEED_EXCERPTS: dict[str, tuple[str, list[tuple[int, int, str]]]] = {
         (1491, 1491, "List all invoices: the `state` filter (test_quaderno.py)"),
     ]),
     "002": ("002_802ce0a553dd818d.txt", [
-        (4, 93, "the example onCarrierInvoiceEvent envelope (contracts/test_upwell.py, cache/test_ingest.py)"),
+        (4, 93, "the example onCarrierInvoiceEvent envelope (contracts/test_upwell.py, webhooks/test_ingest.py)"),
         (95, 148, "the Body section up to 'Response', with the operation options (contracts/test_upwell.py)"),
     ]),
     "003": ("003_31bfca6c8f340d0f.txt", [

@@ -2,7 +2,7 @@
 
 - `ui.filters`: the sidebar date range and source filter, rendered once by `dashboard.py` on every
   page and read by pages with `filters.current()`; `filters.to_query(...)` turns them into
-  `cache.queries` filters for a dataset.
+  `store.queries` filters for a dataset.
 - `ui.data`: cached loaders (`st.cache_data`, TTL `READ_TTL_S`); each call opens its own SQLite
   connection. `dataset_page`, `dataset_freshness`, and the `@loader` decorator for new loaders.
 - `ui.widgets`: freshness badges / stale banner, empty-state explainers, the paged `table`

@@ -1,9 +1,9 @@
-"""Writes a page asks for. They only enqueue jobs: the worker (cache/worker.py) does the work."""
+"""Writes a page asks for. They only enqueue jobs: the worker (jobs/worker.py) does the work."""
 
 from __future__ import annotations
 
-from cache import jobs
-from cache.schema import session
+from jobs import jobs
+from store.schema import session
 from ui import data
 
 

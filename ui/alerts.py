@@ -1,6 +1,6 @@
 """Alerts in the UI: cached loaders for the inbox, the rules and the channels, and the sidebar badge.
 
-Reads only: the worker evaluates rules and sends messages (cache/alerts); a page view never does.
+Reads only: the worker evaluates rules and sends messages (alerts); a page view never does.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Any
 import streamlit as st
 from sqlite_utils import Database
 
-from cache.alerts import dispatch, state
-from cache.alerts.rules import KINDS, Rule, list_rules
+from alerts import dispatch, state
+from alerts.rules import KINDS, Rule, list_rules
 from services.settings import get_settings
 from ui import format as fmt
 from ui.data import loader

@@ -129,7 +129,7 @@ def currency_options(*frames: pd.DataFrame) -> list[str]:
 
 
 def money_rows(receivables: Any, payables: Any) -> list[dict[str, Any]]:
-    """Receivables and payables per currency in one compact table (a `cache.kpis.Outstanding` each)."""
+    """Receivables and payables per currency in one compact table (a `figures.kpis.Outstanding` each)."""
     currencies = sorted(set(receivables.outstanding) | set(payables.outstanding))
     return [{"currency": c,
              "receivable": fmt.money(receivables.outstanding.get(c), c, code=False),

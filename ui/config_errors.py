@@ -1,10 +1,10 @@
-"""The Vendors page's configuration errors (cache/config_errors.py), read through a cached loader."""
+"""The Vendors page's configuration errors (store/config_errors.py), read through a cached loader."""
 
 from __future__ import annotations
 
 from sqlite_utils import Database
 
-from cache import config_errors
+from store import config_errors
 from ui.data import loader
 from ui.tables import VENDORS
 

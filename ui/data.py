@@ -1,7 +1,7 @@
 """Cached loaders: every rerun reads SQLite through these, never a vendor.
 
-Each loader call opens its own connection (`cache.db.session`) and closes it: a sqlite3
-connection must not be shared across Streamlit's session threads (cache/db.py). Results are kept
+Each loader call opens its own connection (`store.db.session`) and closes it: a sqlite3
+connection must not be shared across Streamlit's session threads (store/db.py). Results are kept
 by `st.cache_data` for `READ_TTL_S` seconds, keyed by the database path and the arguments, so a
 test (or a settings change) pointing at another database never sees stale results.
 
@@ -15,7 +15,7 @@ Write a new loader with the decorator:
 Arguments and results must be picklable (dataclasses, lists, pandas frames). Call `clear()`
 after a write the user should see at once (ui.actions does).
 
-The data loaders below are `versioned(...)` (ui/versioned.py) builders of cache/page_summaries.py instead
+The data loaders below are `versioned(...)` (ui/versioned.py) builders of figures/page_summaries.py instead
 of the TTL: their results are kept per data version (in SQLite too, for every viewer and process) and rebuilt
 only when a table they read was written (the standalone worker rebuilds them too, without this module);
 `@loader` stays for views that depend on the clock (freshness, rate budgets).
@@ -32,12 +32,14 @@ import pandas as pd
 import streamlit as st
 from sqlite_utils import Database
 
-from cache import freshness as fresh
-from cache import health, jobs, kpis
-from cache import page_summaries as ps
-from cache.db import utcnow
-from cache.schema import session
+from figures import freshness as fresh
+from figures import kpis
+from figures import page_summaries as ps
+from jobs import jobs
 from services.settings import get_settings
+from store import health
+from store.db import utcnow
+from store.schema import session
 from ui.versioned import versioned
 
 READ_TTL_S = 30  # loaders of clock-dependent views (freshness "3 min ago"); data loaders are
@@ -76,11 +78,11 @@ def clear() -> None:
 
 
 def now() -> datetime:
-    """The current instant; datasets turn it into the business date (cache/calendar.py)."""
+    """The current instant; datasets turn it into the business date (store/calendar.py)."""
     return utcnow()
 
 
-# The summaries' builders live below the UI (cache/page_summaries.py), so the standalone worker rebuilds
+# The summaries' builders live below the UI (figures/page_summaries.py), so the standalone worker rebuilds
 # them without importing streamlit; here they are only cached per data version for the pages.
 dataset_page = versioned(ps.dataset_page)
 
@@ -105,7 +107,7 @@ def job(job_id: int) -> jobs.Job | None:
 # --- Overview -----------------------------------------------------------------------------------
 
 def overview_kpis(orders: Mapping[str, Any], invoices: Mapping[str, Any]) -> kpis.Overview:
-    """`orders` filters the business orders (cache/datasets.py BUSINESS_ORDERS), `invoices` both
+    """`orders` filters the business orders (store/datasets.py BUSINESS_ORDERS), `invoices` both
     outstanding lists; receivables and payables come back apart. Four summaries, each rebuilt only when
     its own tables change: a carrier invoice's webhook does not recount the orders or the stock."""
     by_status, late, expected_late = order_kpis(orders)

@@ -1,7 +1,7 @@
 """Glue for the Orders, Invoices, Tax and Stock pages: cached detail/aggregate loaders and a
 paged table whose rows can be selected to open details.
 
-Loaders wrap the builders of `cache.page_summaries` (over `cache.details`) with `ui.versioned.versioned`
+Loaders wrap the builders of `figures.page_summaries` (over `figures.details`) with `ui.versioned.versioned`
 (rebuilt only when the tables they read were written; own connection per call). `selectable_table` is a
 readable table (ui/tables.py) plus `on_select="rerun"`: it returns the selected row (raw values, money still
 in minor units) or None; the selection is kept by the record's id, never its position (see there).
@@ -16,12 +16,12 @@ from typing import Any
 
 import streamlit as st
 
-from cache import page_summaries as ps
-from cache.queries import Page, Row
+from figures import page_summaries as ps
+from store.queries import Page, Row
 from ui import data, downloads, safe, tables, widgets
 from ui.versioned import versioned
 
-# Builders below the UI (cache/page_summaries.py: the standalone worker rebuilds them too), cached here.
+# Builders below the UI (figures/page_summaries.py: the standalone worker rebuilds them too), cached here.
 order_details = versioned(ps.order_details)
 invoice_details = versioned(ps.invoice_details)
 counterparty_totals = versioned(ps.counterparty_totals)

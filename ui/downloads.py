@@ -1,7 +1,7 @@
 """Downloads of what the user is looking at: the whole filtered dataset, or the rows on screen.
 
 Both files are built only on click (`st.download_button` takes a callable), so a rerun never builds a
-file nobody asked for. The whole dataset is streamed by `cache.export.export` with the page's filters,
+file nobody asked for. The whole dataset is streamed by `exports.export.export` with the page's filters,
 exactly as `opsdash export DATASET --filter ...` writes it (tests/pages/test_downloads.py holds them
 equal); money stays exact. File names say what is inside and when: `receivables_EUR_2026-11-29T1042.xlsx`
 (dataset, a hint of the filters, the local time of the click).
@@ -17,8 +17,8 @@ from typing import Any
 
 import streamlit as st
 
-from cache.export import FORMATS, export, export_bytes
-from cache.schema import session
+from exports.export import FORMATS, export, export_bytes
+from store.schema import session
 from ui import format as fmt
 
 MIME = {"csv": "text/csv", "json": "application/json", "parquet": "application/vnd.apache.parquet",
@@ -35,7 +35,7 @@ def builder(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt_: str
 
 
 def dataset_bytes(db_path: str, dataset: str, query: Mapping[str, Any] | None, fmt_: str) -> bytes:
-    """The whole filtered dataset as a file, streamed in batches by cache/export.py."""
+    """The whole filtered dataset as a file, streamed in batches by exports/export.py."""
     buffer = io.BytesIO()
     with session(db_path) as db:
         export(db, dataset, fmt_, buffer, dict(query or {}))

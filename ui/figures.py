@@ -6,7 +6,7 @@ frame's values (the data version, in effect: a loader returns the same frame unt
 and the options, and hands every session the same figure object. `st.plotly_chart` only reads the
 figure (it serialises its `to_dict()`), so sharing it is safe; never mutate a figure returned here.
 
-The figure's spec (`to_dict()`) is also kept in SQLite (cache/stored.py, content-addressed, JSON), so a
+The figure's spec (`to_dict()`) is also kept in SQLite (figures/stored.py, content-addressed, JSON), so a
 new server process or a new session after a restart shows the chart without building it again: it
 gets a `SpecFigure`, a figure whose `to_dict()` is the stored spec (enough for `st.plotly_chart`;
 anything else should build its own figure).
@@ -31,9 +31,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from cache import stored
-from cache.schema import session
+from figures import stored
 from services.settings import get_settings
+from store.schema import session
 
 FIGURE_TTL_S = 3600
 FIGURE_ENTRIES = 128
@@ -56,7 +56,7 @@ def cached(build: Callable[..., Any], frame: Any, *args: Any, **options: Any) ->
 
 
 def kept(build: Callable[..., Any], data: Any, *args: Any) -> Any:
-    """`build(data, *args)` for any JSON-like result (cache/codec.py) (e.g. a big table's formatted rows), built once per
+    """`build(data, *args)` for any JSON-like result (figures/codec.py) (e.g. a big table's formatted rows), built once per
     (builder, data, arguments), shared in memory and kept in SQLite for new processes, like a figure."""
     name = f"{getattr(build, '__module__', '')}.{getattr(build, '__qualname__', repr(build))}"
     return _kept(name, digest(data), json.dumps(list(args), default=str), build, data, args)

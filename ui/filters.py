@@ -17,9 +17,9 @@ from typing import Any
 
 import streamlit as st
 
-from cache import calendar
-from cache.datasets import get_dataset
 from services.settings import VENDORS
+from store import calendar
+from store.datasets import get_dataset
 
 KEY_DATES = "filters.dates"
 KEY_SOURCES = "filters.sources"
@@ -28,7 +28,7 @@ KEY_SOURCES = "filters.sources"
 DEFAULT_PAST = timedelta(days=90)
 DEFAULT_FUTURE = timedelta(days=30)
 SOURCES: tuple[str, ...] = VENDORS
-# Which business orders (cache/datasets.py BUSINESS_ORDERS.matched) a selected source keeps.
+# Which business orders (store/datasets.py BUSINESS_ORDERS.matched) a selected source keeps.
 _SIDES = {"qasida": ("both", "erp only"), "qargo": ("both", "transport only")}
 
 
@@ -64,7 +64,7 @@ def current() -> Filters:
 
 
 def to_query(flt: Filters, dataset: str, date_column: str | None = None) -> dict[str, Any]:
-    """`cache.queries` filters for `dataset`: its `source` column (if any) and `date_column`.
+    """`store.queries` filters for `dataset`: its `source` column (if any) and `date_column`.
 
     Dates compare as ISO text: `>= start` and `< end + 1 day`, so timestamps on the end day count."""
     query: dict[str, Any] = {}

@@ -23,7 +23,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, format_timedelta
 from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 
-from cache.queries import CURRENCY_EXPONENTS
+from store.queries import CURRENCY_EXPONENTS
 
 BLANK = "—"
 LOCALE_ENV, TIMEZONE_ENV = "OPSDASH_LOCALE", "OPSDASH_TIMEZONE"
@@ -300,7 +300,7 @@ def d3_money(currency: str | None = None) -> str:
 def freshness_line(sources: Any, now: datetime | None = None) -> str:
     """One line for a page head: "Data as of 10:42 · 3 min ago · all sources fresh" or what is wrong.
 
-    `sources`: `cache.freshness.Freshness` items (label, state, last_success_at, sentence)."""
+    `sources`: `figures.freshness.Freshness` items (label, state, last_success_at, sentence)."""
     synced = [s for s in sources if s.last_success_at]
     problems = [s for s in sources if s.state in ("stale", "failing", "interrupted")]
     oldest = min((s.last_success_at for s in synced), default=None)

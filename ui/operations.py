@@ -28,9 +28,9 @@ from actions.order_file import (
     validate_row,
 )
 from actions.roles import PermissionDenied
-from cache import audit
-from cache.schema import session
 from services.core import AuthError, VendorError
+from store import audit
+from store.schema import session
 from ui import auth, data, safe
 from ui import format as fmt
 

@@ -1,5 +1,5 @@
 """The Orders page's lateness pieces (issue 18 points 1 and 11): the planned date beside the ETA, which side
-makes an order late, and a filter for late and expected-late orders. The rules are cache/datasets.py's."""
+makes an order late, and a filter for late and expected-late orders. The rules are store/datasets.py's."""
 
 from __future__ import annotations
 

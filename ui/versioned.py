@@ -1,4 +1,4 @@
-"""Loaders of stored figures (issue 19, cache/stored.py): a rerun with no new data never recomputes, and
+"""Loaders of stored figures (issue 19, figures/stored.py): a rerun with no new data never recomputes, and
 a page says how old what it shows is ("as of HH:MM:SS").
 
     @versioned
@@ -6,7 +6,7 @@ a page says how old what it shows is ("as of HH:MM:SS").
 
     kpi = receivables_kpis({"source__in": ["quaderno"]})   # `db` is supplied here
 
-A call asks SQLite whether the stored figure may be shown (`cache.stored.servable`: its inputs unchanged, or
+A call asks SQLite whether the stored figure may be shown (`figures.stored.servable`: its inputs unchanged, or
 a live worker that will refresh it within its pass) and looks the result up in Streamlit's memory under the
 figure's stamp, so a warm rerun costs about a millisecond per loader whatever the size of the data. When
 it may not be shown (no live worker and new data, or never built) the reader builds it once and stores it
@@ -30,10 +30,10 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import streamlit as st
 from sqlite_utils import Database
 
-from cache import stored
-from cache.db import BUSY_TIMEOUT_MS
-from cache.schema import session
+from figures import stored
 from services.settings import get_settings
+from store.db import BUSY_TIMEOUT_MS
+from store.schema import session
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -47,7 +47,7 @@ def db_path() -> str:
 
 
 def versioned(fn: Callable[Concatenate[Database, P], T]) -> Callable[P, T]:
-    """`fn(db, *args)` -> cached `fn(*args)`, served stored (cache/stored.py) and rebuilt when out of date."""
+    """`fn(db, *args)` -> cached `fn(*args)`, served stored (figures/stored.py) and rebuilt when out of date."""
     name = f"{fn.__module__}.{fn.__qualname__}"
     stored.register(name, fn)
 

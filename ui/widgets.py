@@ -25,11 +25,11 @@ from typing import Any
 import plotly.express as px
 import streamlit as st
 
-from cache.calendar import AGING_BUCKETS
-from cache.freshness import Freshness
-from cache.jobs import Job
-from cache.queries import Page, Row, format_minor
+from figures.freshness import Freshness
+from jobs.jobs import Job
 from services.settings import VENDORS, Settings
+from store.calendar import AGING_BUCKETS
+from store.queries import Page, Row, format_minor
 from ui import data, downloads, safe, versioned
 from ui import format as fmt
 
@@ -169,7 +169,7 @@ def money_text(amount: int | Decimal | str, currency: str) -> str:
 
 
 def aging_chart(aging: Any) -> Any:
-    """Bars per aging bucket (cache/calendar.py), one facet per currency (currencies are never added)."""
+    """Bars per aging bucket (store/calendar.py), one facet per currency (currencies are never added)."""
     # Plot scale only (plotly needs numbers); the hover and the table show the exact text.
     frame = aging[aging["amount"] != ""]
     frame = frame.assign(value=frame["amount"].astype(float))
@@ -180,7 +180,7 @@ def aging_chart(aging: Any) -> Any:
 
 
 def outstanding_cards(totals: Any) -> None:
-    """The KPI cards of one direction (a `cache.kpis.Outstanding`): outstanding and overdue per currency."""
+    """The KPI cards of one direction (a `figures.kpis.Outstanding`): outstanding and overdue per currency."""
     st.metric("Overdue invoices", totals.overdue_count, help="Open invoices past their due date.")
     cols = grid(len(totals.outstanding), per_row=3)
     for col, (currency, amount) in zip(cols, totals.outstanding.items(), strict=False):

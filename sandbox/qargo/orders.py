@@ -16,7 +16,7 @@ from sandbox.world import Customer, World
 
 # Order lifecycle; the visibility vocabulary (vendor-specs README) has these and more.
 # Statuses from the OpenAPI's VisibilityOrderStatus; an invoiced order is still posted to the ledger
-# (INVOICE_POSTED), so INVOICED is not the end (cache/statuses.py QARGO_FINAL).
+# (INVOICE_POSTED), so INVOICED is not the end (store/statuses.py QARGO_FINAL).
 CHAIN = ("TO_PLAN", "PLANNED", "DEPARTED", "IN_TRANSIT", "COMPLETED", "INVOICE_READY", "INVOICED", "INVOICE_POSTED")
 TERMINAL = frozenset({"INVOICE_POSTED", "CANCELLED"})
 CANCELLABLE = frozenset({"TO_PLAN", "PLANNED"})

@@ -17,7 +17,7 @@ from sandbox.world import World
 TENANT_ID = "ten_opsdash"
 _TAX_RATES = {"DE": 19, "NL": 21, "BE": 21, "IT": 22, "AT": 20, "PL": 23, "DK": 25, "SE": 25, "PT": 23, "GB": 20}
 # Upwell's status is a free string (seeds/002 line 15 shows RECEIVED); receivers must keep unknown values.
-# A disputed invoice may be voided with its balance left as it was: an ended status (cache/statuses.py
+# A disputed invoice may be voided with its balance left as it was: an ended status (store/statuses.py
 # UPWELL_ENDED) that the dashboard must not count as owed.
 _NEXT_STATUS = {"RECEIVED": ("APPROVED", "DISPUTED"), "DISPUTED": ("APPROVED", "VOIDED"),
                 "APPROVED": ("PARTIALLY_PAID", "PAID"), "PARTIALLY_PAID": ("PAID",)}

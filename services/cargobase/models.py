@@ -59,7 +59,7 @@ class Invoice(VendorModel):
     freight_mode: OptText = None
     primary_tracking_number: OptText = None
     # "The initial date the invoice was submitted" (seeds/004 line 29), format not given: a bare date stays a
-    # date; a timestamp keeps its time, and the cache stores its business date (cache/sync/mappers.py `day`).
+    # date; a timestamp keeps its time, and the cache stores its business date (sync/mappers.py `day`).
     submit_date: OptDateOrTime = None
     modified: OptDatetime = None  # "Date and Time in UTC" (seeds/004 line 30)
 

@@ -7,7 +7,7 @@ invoice may come twice: upsert by `shipment_reference`.
 
 Each page carries its footer's `count` (seeds/004 line 47: "Total number of Invoices available to the
 user, across all pages"): a listing whose pages disagree on it changed while it was read, so invoices may
-have slid to a page already read (cache/sync/vendors/cargobase.py reads it again before marking any gone).
+have slid to a page already read (sync/vendors/cargobase.py reads it again before marking any gone).
 """
 
 from __future__ import annotations

@@ -88,7 +88,7 @@ def _identity(path: Path) -> tuple[int, int, int]:
 
 def _open(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with suppress(FileExistsError):  # the token cache lives here: owner-only, as cache.db.connect makes it
+    with suppress(FileExistsError):  # the token cache lives here: owner-only, as store.db.connect makes it
         os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
     conn = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
     try:

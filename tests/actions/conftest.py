@@ -12,11 +12,11 @@ from sqlite_utils import Database
 import actions  # noqa: F401  (registers the job handlers)
 from actions.orders import Polling
 from actions.roles import Actor
-from cache.db import connect
-from cache.schema import migrate
 from sandbox.context import SandboxConfig
 from sandbox.server import client_env
 from services.settings import Settings
+from store.db import connect
+from store.schema import migrate
 
 OPERATOR = Actor("ops@example.com", "operator")
 VIEWER = Actor("viewer@example.com", "viewer")

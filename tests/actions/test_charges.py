@@ -13,10 +13,10 @@ from actions.inline import run_inline
 from actions.order_file import parse_orders
 from actions.orders import Polling
 from actions.roles import PermissionDenied
-from cache import audit
 from services.clients import make_client
 from services.qargo.resources import order_charges
 from services.settings import Settings
+from store import audit
 from tests.actions.conftest import OPERATOR, VIEWER, CountRequests
 from tests.actions.test_orders import batch_csv
 

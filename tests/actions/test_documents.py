@@ -11,10 +11,10 @@ from sqlite_utils import Database
 from actions import documents
 from actions.inline import run_inline
 from actions.orders import Polling
-from cache import audit
 from services.clients import make_client
 from services.qargo.resources import download_document, order_documents
 from services.settings import Settings
+from store import audit
 from tests.actions.conftest import OPERATOR, VIEWER, CountRequests
 from tests.actions.test_charges import an_order
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from actions.inline import run_inline
-from cache import jobs
-from cache.schema import session
+from jobs import jobs
+from store.schema import session
 
 
 def test_a_stalled_inline_run_loses_to_the_worker_that_took_its_job(tmp_path: Path) -> None:

@@ -12,10 +12,11 @@ from actions.inline import run_inline
 from actions.order_file import COLUMNS, FileRejected, parse_orders, template
 from actions.orders import Polling
 from actions.roles import PermissionDenied
-from cache import audit, jobs
+from jobs import jobs
 from services.clients import make_client
 from services.qargo.resources import get_order
 from services.settings import Settings
+from store import audit
 from tests.actions.conftest import OPERATOR, VIEWER, CountRequests
 
 

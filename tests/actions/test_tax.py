@@ -10,8 +10,8 @@ from sqlite_utils import Database
 
 from actions.roles import PermissionDenied
 from actions.tax import TaxParams, calculate
-from cache import audit
 from services.settings import Settings
+from store import audit
 from tests.actions.conftest import OPERATOR, VIEWER, CountRequests
 
 

@@ -11,9 +11,9 @@ from sqlite_utils import Database
 from actions import taxids
 from actions.inline import run_inline
 from actions.roles import PermissionDenied
-from cache import audit
 from services.clients import make_client
 from services.settings import Settings
+from store import audit
 from tests.actions.conftest import OPERATOR, VIEWER, CountRequests
 
 VALID_DE = "DE856138800"  # sandbox world customer C00003
@@ -108,8 +108,8 @@ def test_unavailable_numbers_are_queued_again_at_most_hourly(tmp_path) -> None: 
     from pydantic import SecretStr
 
     from actions.taxids import KIND, retry_unavailable
-    from cache.schema import session
     from services.settings import Settings
+    from store.schema import session
 
     settings = Settings(opsdash_db=tmp_path / "t.db", quaderno_base_url="http://127.0.0.1:9/api",
                         quaderno_api_key=SecretStr("k"))
@@ -139,9 +139,9 @@ def test_an_empty_field_is_a_form_error_and_nothing_is_stored(
 
 def test_migration_0010_turns_earlier_offline_failures_into_malformed(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A database from before 0010: offline failures were stored as 'invalid' with offline_ok = 0."""
-    from cache.db import connect
-    from cache.migrations import MIGRATIONS
-    from cache.schema import migrate
+    from store.db import connect
+    from store.migrations import MIGRATIONS
+    from store.schema import migrate
 
     conn = connect(tmp_path / "old.db")
     MIGRATIONS.apply(conn, stop_before="0010_ui")

@@ -11,7 +11,7 @@ from sqlite_utils import Database
 from actions import orders
 from actions.order_file import parse_orders
 from actions.orders import Polling
-from cache import jobs
+from jobs import jobs
 from services.clients import make_client
 from services.core import VendorClient
 from services.settings import Settings

@@ -13,18 +13,18 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from cache.statuses import (
+from services.cargobase import resources as cargobase
+from services.cargobase.client import make_client
+from services.cargobase.models import InvoicePage
+from services.settings import Settings
+from store.statuses import (
     CARGOBASE_MEANING,
     InvoiceMeaning,
     cargobase_meaning,
     cargobase_outstanding_sql,
     cargobase_status,
 )
-from cache.sync import mappers
-from services.cargobase import resources as cargobase
-from services.cargobase.client import make_client
-from services.cargobase.models import InvoicePage
-from services.settings import Settings
+from sync import mappers
 from tests.vendor_docs import seed_lines
 
 LINES = seed_lines("004")  # seeds/004, transcribed in tests/fixtures/vendor_docs (lines 32-40, 62-70)

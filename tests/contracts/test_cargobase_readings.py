@@ -22,12 +22,12 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from cache.sync import mappers
-from cache.sync.engine import SyncState
-from cache.sync.vendors import cargobase as cargobase_sync
 from services.cargobase.client import make_client
 from services.cargobase.models import Invoice
 from services.settings import Settings, get_settings
+from sync import mappers
+from sync.engine import SyncState
+from sync.vendors import cargobase as cargobase_sync
 
 # seeds/004 lines 22-30: the documented fields, with values of ours (the document gives none).
 RECORD: dict[str, Any] = {

@@ -26,16 +26,16 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
-from cache.db import connect, iso
-from cache.ingest import Outcome, ingest_upwell
-from cache.queries import iter_dataset
-from cache.schema import migrate
-from cache.store import upsert_records
-from cache.sync import mappers
 from services.cargobase.models import Invoice as CargobaseInvoice
 from services.qasida.models import OpenItem
 from services.quaderno.models import Invoice as QuadernoInvoice
 from services.settings import get_settings
+from store.db import connect, iso
+from store.queries import iter_dataset
+from store.schema import migrate
+from store.store import upsert_records
+from sync import mappers
+from webhooks.ingest import Outcome, ingest_upwell
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

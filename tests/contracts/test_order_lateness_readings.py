@@ -33,20 +33,20 @@ import pytest
 from pydantic import SecretStr
 from sqlite_utils import Database
 
-from cache import kpis
-from cache.calendar import clock
-from cache.datasets import BUSINESS_ORDERS
-from cache.db import connect
-from cache.ingest import Outcome, ingest_qargo
-from cache.schema import migrate
-from cache.store import upsert_records
-from cache.sync import mappers
-from cache.sync.engine import run_resource
-from cache.sync.resources import resources_for
+from figures import kpis
 from services.qargo.models import OrderWithStatus
 from services.qasida.client import make_client
 from services.qasida.models import CustomerOrder
 from services.settings import Settings, get_settings
+from store.calendar import clock
+from store.datasets import BUSINESS_ORDERS
+from store.db import connect
+from store.schema import migrate
+from store.store import upsert_records
+from sync import mappers
+from sync.engine import run_resource
+from sync.resources import resources_for
+from webhooks.ingest import Outcome, ingest_qargo
 
 ORDER_ID = "7c0d1f6e-0000-4000-8000-000000000001"  # OrderWithStatus.id is a uuid (yml); value by hand
 NUMBER = "SO-0000042"  # our ERP order number in customer_reference_number (value by hand)
@@ -84,7 +84,7 @@ def visibility(eta: str | None, at: str, reference: str | None = NUMBER, status:
 
 
 def poll(db: Database, answer: dict[str, Any]) -> None:
-    """What the status poll stores (cache/sync/vendors/qargo.py): the mapped row, with the number we hold."""
+    """What the status poll stores (sync/vendors/qargo.py): the mapped row, with the number we hold."""
     known = db.execute("SELECT reference FROM qargo_orders WHERE order_id = ?", [ORDER_ID]).fetchone()
     order = OrderWithStatus.model_validate(answer)
     row = mappers.qargo_polled_order(mappers.Polled(order, known[0] if known else None))

@@ -1,7 +1,7 @@
 """Qargo contract, from the vendor's own material only (vendor-specs/qargo, seeds/000; transcribed in
 tests/fixtures/vendor_docs).
 
-- every status value of the OpenAPI's VisibilityOrderStatus has a meaning (cache/statuses.py);
+- every status value of the OpenAPI's VisibilityOrderStatus has a meaning (store/statuses.py);
 - every request our client makes is a documented path and verb, with documented parameter names in
   their documented place, and documented request bodies;
 - a visibility event built from the schema (and valid against it) maps to the row a person computes;
@@ -23,17 +23,17 @@ from openapi_schema_validator import OAS31Validator, oas31_format_checker
 from pydantic import SecretStr
 from sqlite_utils import Database
 
-from cache.db import connect
-from cache.ingest import Outcome, ingest_qargo
-from cache.schema import migrate
-from cache.statuses import QARGO_FINAL, QARGO_JOURNEY_ENDED, QARGO_ORDER_PHASE, OrderPhase, qargo_phase
-from cache.sync import mappers
 from services.core import VendorError
 from services.qargo import resources as qr
 from services.qargo.client import make_client
 from services.qargo.models import Charge, OrderInput, OrderStatus
 from services.settings import Settings
+from store.db import connect
+from store.schema import migrate
+from store.statuses import QARGO_FINAL, QARGO_JOURNEY_ENDED, QARGO_ORDER_PHASE, OrderPhase, qargo_phase
+from sync import mappers
 from tests import vendor_docs
+from webhooks.ingest import Outcome, ingest_qargo
 
 ORDER_ID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)

@@ -22,16 +22,16 @@ import httpx
 import pytest
 from sqlite_utils import Database
 
-from cache.db import connect
-from cache.schema import migrate
-from cache.sync import mappers
-from cache.sync.engine import run_resource
-from cache.sync.mappers import Owned
-from cache.sync.resources import resources_for
 from sandbox.server import client_env
 from services.qasida import resources as qr
 from services.qasida.client import QasidaClient, make_client
 from services.settings import Settings
+from store.db import connect
+from store.schema import migrate
+from sync import mappers
+from sync.engine import run_resource
+from sync.mappers import Owned
+from sync.resources import resources_for
 from tests.conftest import StartSandbox
 from tests.vendor_docs import seed_lines
 

@@ -22,11 +22,11 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from cache.sync import mappers
 from services.qasida import resources as qr
 from services.qasida.client import make_client
 from services.qasida.models import CustomerOrder, OpenItem
 from services.settings import Settings, get_settings
+from sync import mappers
 
 # seeds/003 lines 1120-1143: the payment status example, verbatim.
 PAYMENT_STATUS_EXAMPLE: dict[str, Any] = {

@@ -16,18 +16,18 @@ import pytest
 from pydantic import SecretStr
 
 from actions.tax import TaxParams
-from cache.statuses import (
-    QUADERNO_MEANING,
-    QUADERNO_OPEN_STATES,
-    InvoiceMeaning,
-    quaderno_outstanding,
-)
-from cache.sync import mappers
 from services.core import PermissionDenied
 from services.quaderno import resources as qr
 from services.quaderno.client import make_client
 from services.quaderno.models import Invoice
 from services.settings import Settings
+from store.statuses import (
+    QUADERNO_MEANING,
+    QUADERNO_OPEN_STATES,
+    InvoiceMeaning,
+    quaderno_outstanding,
+)
+from sync import mappers
 from tests.vendor_docs import seed_lines, spec_path
 
 # seeds/001 and the recordings, transcribed in tests/fixtures/vendor_docs (seed lines 88-93, 1124-1136, 1491).

@@ -28,19 +28,19 @@ from actions import taxids
 from actions.inline import run_inline
 from actions.roles import Actor
 from actions.tax import TaxParams, calculate
-from cache import config_errors
-from cache.db import connect
-from cache.details import with_explanations
-from cache.export import export
-from cache.schema import migrate
-from cache.statuses import quaderno_outstanding
-from cache.store import upsert_records
-from cache.sync.engine import run_resource
-from cache.sync.resources import resources_for
+from exports.export import export
+from figures.details import with_explanations
 from services.core import AuthError, ValidationError, VendorError
 from services.quaderno.client import make_client
 from services.quaderno.models import TaxCalculation
 from services.settings import Settings
+from store import config_errors
+from store.db import connect
+from store.schema import migrate
+from store.statuses import quaderno_outstanding
+from store.store import upsert_records
+from sync.engine import run_resource
+from sync.resources import resources_for
 from ui import format as fmt
 from ui import tables
 

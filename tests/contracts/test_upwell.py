@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from sqlite_utils import Database
 
-from cache.db import connect
-from cache.ingest import BadEvent, Outcome, ingest_upwell
-from cache.schema import migrate
-from cache.statuses import upwell_ended, upwell_outstanding, upwell_outstanding_sql
 from services.upwell.models import Operation
+from store.db import connect
+from store.schema import migrate
+from store.statuses import upwell_ended, upwell_outstanding, upwell_outstanding_sql
 from tests.vendor_docs import seed_lines, upwell_partial_example
+from webhooks.ingest import BadEvent, Outcome, ingest_upwell
 
 SEED = seed_lines("002")  # seeds/002, transcribed in tests/fixtures/vendor_docs (lines 4-93, 95-148)
 PARTIAL = upwell_partial_example()  # vendor-specs/upwell/onCarrierInvoiceEvent.docs-example.partial.txt

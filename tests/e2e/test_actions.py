@@ -106,8 +106,8 @@ def test_a_tax_calculation_shows_at_once_in_the_history(demo: Demo, page) -> Non
 def test_outstanding_invoices_download_as_xlsx(demo: Demo, page) -> None:  # type: ignore[no-untyped-def]
     from openpyxl import load_workbook
 
-    from cache import jobs
-    from cache.schema import session
+    from jobs import jobs
+    from store.schema import session
 
     with session(str(demo.db)) as db:  # what "Refresh now" does: the demo's worker syncs the invoices
         for vendor in ("quaderno", "qasida"):

@@ -86,7 +86,7 @@ def test_the_overview_renders_its_kpis_from_summaries(served: tuple[str, Path], 
     page.locator("[data-testid='stMetric']").first.wait_for(timeout=60_000)
     assert page.locator("[data-testid='stException']").count() == 0
     with contextlib.closing(sqlite3.connect(db)) as conn:  # the page's figures were kept for every viewer
-        kept = conn.execute("SELECT count(*) FROM summaries WHERE name LIKE 'cache.page_summaries.%'").fetchone()[0]
+        kept = conn.execute("SELECT count(*) FROM summaries WHERE name LIKE 'figures.page_summaries.%'").fetchone()[0]
     assert kept > 0
 
 

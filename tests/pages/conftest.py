@@ -20,9 +20,9 @@ import streamlit as st
 from sqlite_utils import Database
 from streamlit.testing.v1 import AppTest
 
-from cache.db import connect, iso
-from cache.schema import migrate
 from services.settings import get_settings
+from store.db import connect, iso
+from store.schema import migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime.now(UTC)

@@ -10,11 +10,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cache.alerts.engine import evaluate_due
-from cache.alerts.rules import insert_rule
-from cache.db import connect, iso, utcnow
-from cache.schema import migrate
+from alerts.engine import evaluate_due
+from alerts.rules import insert_rule
 from services.settings import get_settings
+from store.db import connect, iso, utcnow
+from store.schema import migrate
 from tests.pages.conftest import ROOT, SETTINGS_ENV, day, run_page
 from ui import safe
 

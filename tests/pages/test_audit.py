@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cache import audit
-from cache.db import connect
+from store import audit
+from store.db import connect
 from tests.pages.conftest import run_page
 
 

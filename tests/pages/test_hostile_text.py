@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from google.protobuf.json_format import MessageToDict
 
-from cache.db import connect
+from store.db import connect
 from tests.pages.conftest import ROOT, run_page
 from ui import safe
 

@@ -69,8 +69,8 @@ def test_empty_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def test_the_counterparty_totals_show_the_largest_until_all_are_asked_for(monkeypatch: pytest.MonkeyPatch,
                                                                           tmp_path: Path) -> None:
-    from cache.schema import session
-    from cache.store import upsert_records
+    from store.schema import session
+    from store.store import upsert_records
 
     at = open_page(monkeypatch, tmp_path, "invoices")
     # 20 more customers, one with three open invoices: 23 counterparties in all, more than the 15 shown

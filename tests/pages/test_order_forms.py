@@ -21,4 +21,5 @@ def test_the_action_forms_of_the_selected_order_are_keyed_by_it(monkeypatch: pyt
     assert not at.button(key="orders.cancel.O1").disabled
     assert at.text_input(key="orders.new_reference.O1").value == "REF-A1"  # the order's reference, as stored
     assert at.button(key="orders.decide.O1").disabled  # no charge chosen yet
-    assert len(at.multiselect(key="orders.charges_picked.O1").options) == 2
+    # only the charge awaiting a decision can be chosen: a decided one is never decided again (issue 21)
+    assert at.multiselect(key="orders.charges_picked.O1").options == ["Fuel · 12.50 EUR · requested"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cache.db import connect
+from store.db import connect
 from tests.pages.conftest import LATE_ORDERS, day, run_page
 from ui import format as fmt
 

@@ -12,11 +12,11 @@ import pytest
 from sqlite_utils import Database
 from streamlit.testing.v1 import AppTest
 
-from cache.db import iso, utcnow
-from cache.freshness import SOURCES
-from cache.schema import session
+from figures.freshness import SOURCES
 from services.settings import get_settings
-from tests.cache.test_details import seed_details
+from store.db import iso, utcnow
+from store.schema import session
+from tests.figures.test_details import seed_details
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDOR_URLS = ("QARGO_BASE_URL", "QUADERNO_BASE_URL", "QASIDA_BASE_URL", "CARGOBASE_BASE_URL")

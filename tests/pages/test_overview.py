@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from cache.db import connect
-from cache.kpis import aging, overview, stock_below_by_warehouse
-from cache.queries import query_dataset
+from figures.kpis import aging, overview, stock_below_by_warehouse
+from store.db import connect
+from store.queries import query_dataset
 from tests.pages.conftest import (
     AGING,
     BELOW_BY_WAREHOUSE,

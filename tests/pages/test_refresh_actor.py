@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cache import jobs
-from cache.db import connect
+from jobs import jobs
+from store.db import connect
 from tests.pages.conftest import run_page
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cache import jobs
-from cache.db import connect
-from cache.health import rate_budgets
+from jobs import jobs
+from store.db import connect
+from store.health import rate_budgets
 from tests.pages.conftest import NOW, run_page
 
 

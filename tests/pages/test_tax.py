@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cache.schema import session
 from services.settings import get_settings
+from store.schema import session
 from tests.pages.conftest import ROOT
 from tests.pages.test_orders import fresh_settings, open_page  # noqa: F401
 

@@ -11,8 +11,8 @@ import pytest
 import streamlit as st
 from sqlite_utils import Database
 
-from cache.schema import session
-from cache.store import upsert_records
+from store.schema import session
+from store.store import upsert_records
 from ui import figures, versioned
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)

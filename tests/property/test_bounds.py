@@ -24,12 +24,12 @@ from pydantic_core import PydanticCustomError
 from starlette.testclient import TestClient
 
 from actions.order_file import parse_orders
-from cache import reorder
-from cache.webhooks import AuthFailures, webhook_app
+from figures import reorder
 from services.settings import Settings
 from services.types import INT_MAX, INT_MIN, MAX_MOMENT, MIN_MOMENT, to_datetime, to_decimal, to_integer
-from tests.cache.test_webhooks import qargo_event, upwell_event
 from tests.reliability.test_hostile_files import one_order_csv
+from tests.webhooks.test_webhooks import qargo_event, upwell_event
+from webhooks.webhooks import AuthFailures, webhook_app
 
 BOUNDED = settings(max_examples=150, deadline=None, derandomize=True,
                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -16,10 +16,10 @@ from unittest import mock
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from cache.webhook_limits import AuthFailures
 from services.notify import header_text, slack_text
 from services.settings import Settings, get_settings
 from services.settings_check import BadConfiguration, load
+from webhooks.webhook_limits import AuthFailures
 
 BOUNDED = settings(max_examples=120, deadline=None, derandomize=True,
                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

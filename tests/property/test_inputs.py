@@ -22,10 +22,10 @@ from starlette.testclient import TestClient
 
 from actions.order_file import FORMATS, FileRejected, ParsedBatch, parse_orders
 from actions.taxids import TaxIdRow, parse_csv
-from cache.export import ExportTargetError, export_rows
-from cache.webhooks import AuthFailures, webhook_app
+from exports.export import ExportTargetError, export_rows
 from services.settings import Settings
-from tests.cache.test_webhooks import qargo_event, upwell_event
+from tests.webhooks.test_webhooks import qargo_event, upwell_event
+from webhooks.webhooks import AuthFailures, webhook_app
 
 BOUNDED = settings(max_examples=120, deadline=None, derandomize=True,
                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -12,12 +12,12 @@ from typing import Any
 
 import httpx
 
-from cache import jobs
-from cache.schema import session
-from cache.sync.engine import run_all
-from cache.sync.resources import clients_for, resources_for
+from jobs import jobs
 from sandbox.context import SandboxConfig
 from sandbox.server import free_port
+from store.schema import session
+from sync.engine import run_all
+from sync.resources import clients_for, resources_for
 from tests.reliability.conftest import env_for, settings_for, wait_for
 
 VOLATILE = {"synced_at", "first_seen_at", "last_seen_at", "gone_from_vendor_at", "raw", "checked_at",
@@ -164,9 +164,9 @@ def _listening(port: int) -> bool:
 WORKER = """
 import sys, time
 from datetime import timedelta
-from cache.db import connect
-from cache.schema import migrate
-from cache.worker import Worker
+from store.db import connect
+from store.schema import migrate
+from jobs.worker import Worker
 from services.settings import get_settings
 worker = Worker(get_settings(), worker_id=sys.argv[1], lease=timedelta(seconds=float(sys.argv[2])))
 db = connect(get_settings().opsdash_db)

@@ -3,7 +3,7 @@ loses and invents nothing, and the next (clean) sync leaves the cache equal to a
 
 Per vendor, the resources that read the vendor's lists directly (the per-record and per-customer walks,
 Qargo unavailabilities and Qasida open items, take seconds each and are covered by
-tests/cache/sync/test_sync_sandbox.py): Qargo resources and accounting sync tasks, every Quaderno
+tests/sync/test_sync_sandbox.py): Qargo resources and accounting sync tasks, every Quaderno
 resource, Qasida warehouses/products/customers/stock/customer orders, Cargobase invoices.
 """
 
@@ -17,10 +17,10 @@ import httpx
 import pytest
 from sqlite_utils import Database
 
-from cache.schema import session
-from cache.sync.engine import RunResult, SyncResource, run_all
-from cache.sync.resources import clients_for, resources_for
 from sandbox.context import SandboxConfig
+from store.schema import session
+from sync.engine import RunResult, SyncResource, run_all
+from sync.resources import clients_for, resources_for
 from tests.reliability.conftest import settings_for
 
 VENDORS = ("qargo", "quaderno", "qasida", "cargobase")

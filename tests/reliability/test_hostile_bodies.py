@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from cache.schema import session
-from cache.webhooks import webhook_app
 from sandbox.server import free_port, serving
 from services.settings import Settings
 from services.upwell.events import EventValidationError, parse_event
-from tests.cache.test_webhooks import AUTH, qargo_event, upwell_event
+from store.schema import session
+from tests.webhooks.test_webhooks import AUTH, qargo_event, upwell_event
+from webhooks.webhooks import webhook_app
 
 HEADERS = {"content-type": "application/json",
            "authorization": "Basic " + base64.b64encode(f"{AUTH[0]}:{AUTH[1]}".encode()).decode()}

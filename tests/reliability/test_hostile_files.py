@@ -17,10 +17,10 @@ from actions.commands import upload_orders
 from actions.order_file import COLUMNS, MAX_CELL_CHARS, FileRejected, parse_orders, read_order_file, template
 from actions.reorder import export_levels, import_file, import_levels
 from actions.roles import Actor
-from cache import reorder
-from cache.schema import session
-from cache.xlsx_reader import MAX_EXPANDED, XlsxRefused, check_archive
+from exports.xlsx_reader import MAX_EXPANDED, XlsxRefused, check_archive
+from figures import reorder
 from services.settings import Settings
+from store.schema import session
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

@@ -1,4 +1,4 @@
-"""`opsdash webhooks` against slow and greedy clients on real sockets (issue 22; cache/webhook_server.py).
+"""`opsdash webhooks` against slow and greedy clients on real sockets (issue 22; webhooks/webhook_server.py).
 
 Uvicorn alone read headers for ever: 1,100 clients that connected and trickled held every descriptor and
 stalled real deliveries 53.8 s. Here every slow client is cut at its deadline, the connection caps answer
@@ -23,11 +23,11 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from cache.webhook_limits import RefusalLog
-from cache.webhook_server import GuardedServer, Limits, config
-from cache.webhooks import webhook_app
 from sandbox.server import free_port
 from services.settings import Settings
+from webhooks.webhook_limits import RefusalLog
+from webhooks.webhook_server import GuardedServer, Limits, config
+from webhooks.webhooks import webhook_app
 
 AUTH = ("hooks", "slow-client-test-password")
 BASIC = base64.b64encode(f"{AUTH[0]}:{AUTH[1]}".encode()).decode()

@@ -17,8 +17,8 @@ import pytest
 from actions import orders
 from actions.order_file import COLUMNS, parse_orders, template
 from actions.roles import local_actor
-from cache.schema import session
 from sandbox.context import SandboxConfig
+from store.schema import session
 from tests.reliability.conftest import ROOT, env_for, wait_for
 
 LINES = 12

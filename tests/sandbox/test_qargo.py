@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from cache.statuses import QARGO_ORDER_PHASE
 from sandbox.context import Limits, SandboxConfig
 from sandbox.qargo.common import stable_uuid
 from sandbox.world import SIZES, World
+from store.statuses import QARGO_ORDER_PHASE
 from tests.conftest import StartSandbox
 
 

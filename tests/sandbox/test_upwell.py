@@ -14,12 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-from cache.db import connect
-from cache.ingest import ingest_upwell
-from cache.schema import migrate
-from cache.statuses import UPWELL_ENDED, upwell_outstanding_sql
 from sandbox.context import WebhookTarget
+from store.db import connect
+from store.schema import migrate
+from store.statuses import UPWELL_ENDED, upwell_outstanding_sql
 from tests.conftest import StartSandbox
+from webhooks.ingest import ingest_upwell
 
 ENVELOPE_KEYS = {"id", "createdAt", "updatedAt", "scheduledAt", "processedAt", "status", "operation", "payload",
                  "table", "webhookSubscriptionId", "resourceId", "retryOfId", "retries"}
@@ -172,7 +172,7 @@ def test_emission_is_deterministic_for_a_seed(start_sandbox: StartSandbox) -> No
 def test_deletes_soft_deletes_and_ended_statuses_leave_outstanding(start_sandbox: StartSandbox, tmp_path: Path) -> None:
     """Everything the sandbox sends, applied by the receiver's ingest, leaves exactly the invoices a
     person reads as owed from the last image of each: not deleted (DELETE or `deleted_at`), not in an
-    ended status, a balance above zero (issue 9 point 3; cache/statuses.py)."""
+    ended status, a balance above zero (issue 9 point 3; store/statuses.py)."""
     with httpx.Client(base_url=f"{start_sandbox().base_url}/_admin", timeout=30) as client:
         sent = [d["event"] for d in emit(client, 400)]
     db = connect(tmp_path / "c.db")

@@ -1,5 +1,5 @@
 """services.types.OptDateOrTime: a bare date stays a date, a timestamp keeps its time (issue 18 point 7):
-the cache, not the wire, decides a timestamp's date, in OPSDASH_TIMEZONE (cache/calendar.py)."""
+the cache, not the wire, decides a timestamp's date, in OPSDASH_TIMEZONE (store/calendar.py)."""
 
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from cache.db import connect
-from cache.schema import migrate
+from store.db import connect
+from store.schema import migrate
 from ui import downloads
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -35,7 +35,7 @@ def test_a_flag_column_of_counts_is_a_number() -> None:
 def _selection_app() -> None:
     import streamlit as st
 
-    from cache.queries import Page
+    from store.queries import Page
     from ui import details
 
     rows = st.session_state["rows"]

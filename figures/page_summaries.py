@@ -1,0 +1,142 @@
+"""The figures the pages read, defined below the UI (issue 19): builders `fn(db, *args)` of stored
+figures (figures/stored.py), registered when this module is imported. Each calls the one SQL of its figure
+(figures/kpis.py, figures/details.py, store/queries.py); nothing here computes a figure a second way.
+
+Both readers import this module: `ui/data.py` and `ui/details.py` wrap each builder with
+`ui.versioned.versioned` (served stored, with its "as of" time), and the standalone worker (`opsdash
+worker`, jobs/worker.py) imports it to refresh the figures viewers looked at lately after writes, without
+importing `ui` or streamlit. A figure's stored name is `figures.page_summaries.<fn>` whoever registers it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import pandas as pd
+from sqlite_utils import Database
+
+from figures import details, kpis, reorder, stored
+from store.db import utcnow
+from store.queries import Page, Row, query_dataset
+
+PAGE_SIZE = 50  # rows per page of a table (and of an explained page)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def summary(fn: F) -> F:
+    """Register `fn` as the builder of the figures named after it (the name `versioned` uses too)."""
+    stored.register(name_of(fn), fn)
+    return fn
+
+
+def name_of(fn: Callable[..., Any]) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
+# --- Any table: one page of a contract dataset ---------------------------------------------------------
+
+@summary
+def dataset_page(
+    db: Database, name: str, filters: Mapping[str, Any] | None = None, *,
+    limit: int = PAGE_SIZE, offset: int = 0, order_by: str | None = None,
+) -> Page:
+    """One page of a contract dataset (store/datasets.py), filtered, sorted and counted in SQL."""
+    return query_dataset(db, name, filters, limit=limit, offset=offset, order_by=order_by)
+
+
+# --- Overview --------------------------------------------------------------------------------------------
+
+@summary
+def order_kpis(db: Database, orders: Mapping[str, Any]) -> tuple[dict[str, int], int, int]:
+    """Business orders by status, late, and expected late (not late yet, ETA after the plan)."""
+    moment = utcnow()
+    return (kpis.orders_by_status(db, moment, orders), kpis.late_orders(db, moment, orders),
+            kpis.expected_late_orders(db, moment, orders))
+
+
+@summary
+def money_kpis(db: Database, invoices: Mapping[str, Any], direction: str) -> kpis.Outstanding:
+    return kpis.outstanding(db, utcnow(), direction, invoices)
+
+
+@summary
+def stock_kpis(db: Database) -> kpis.StockSummary:
+    return kpis.stock_summary(db, utcnow())
+
+
+@summary
+def tax_id_kpis(db: Database) -> dict[str, int]:
+    return kpis.tax_ids(db)
+
+
+@summary
+def orders_over_time(db: Database, orders: Mapping[str, Any]) -> pd.DataFrame:
+    return kpis.orders_over_time(db, utcnow(), orders)
+
+
+@summary
+def outstanding_aging(db: Database, invoices: Mapping[str, Any], direction: str = "receivable") -> pd.DataFrame:
+    """Aging of one direction (receivable | payable), the one bucket definition of store/calendar.py."""
+    return kpis.aging(db, utcnow(), invoices, direction)
+
+
+@summary
+def stock_below(db: Database) -> pd.DataFrame:
+    return kpis.stock_below_by_warehouse(db, utcnow())
+
+
+# --- Stock: reorder levels (ours) -------------------------------------------------------------------------
+
+@summary
+def reorder_levels(db: Database) -> list[dict[str, Any]]:
+    """Every reorder level as the CSV shows it (figures/reorder.py)."""
+    return reorder.rows(db)
+
+
+@summary
+def warehouse_choices(db: Database) -> list[str]:
+    """Warehouse numbers (else names) the editor offers; '' = every warehouse."""
+    rows = db.conn.execute("SELECT coalesce(code, name, warehouse_id) FROM qasida_warehouses ORDER BY 1")
+    return ["", *(r[0] for r in rows)]
+
+
+# --- Orders, Invoices, Tax, Stock: details and aggregates (figures/details.py) -----------------------------
+
+@summary
+def order_details(db: Database, source: str, order_id: str) -> details.OrderDetails:
+    return details.order_details(db, source, order_id)
+
+
+@summary
+def invoice_details(db: Database, source: str, invoice_number: str) -> details.InvoiceDetails:
+    return details.invoice_details(db, source, invoice_number)
+
+
+@summary
+def counterparty_totals(db: Database, query: Mapping[str, Any], limit: int | None = None) -> list[Row]:
+    """Outstanding per counterparty and currency; `limit`: the ones with most invoices first."""
+    return details.totals_by_counterparty(db, query, limit=limit)
+
+
+@summary
+def counterparty_count(db: Database, query: Mapping[str, Any]) -> int:
+    return details.counterparties(db, query)
+
+
+@summary
+def aging(db: Database, query: Mapping[str, Any]) -> list[Row]:
+    return details.aging_buckets(db, query)
+
+
+@summary
+def warehouse_totals(db: Database, query: Mapping[str, Any]) -> list[Row]:
+    return details.warehouse_totals(db, query)
+
+
+@summary
+def explained_page(db: Database, name: str, offset: int = 0) -> Page:
+    """A page of `tax_calculations` or `tax_id_validations` with an `explanation` column."""
+    page = query_dataset(db, name, limit=PAGE_SIZE, offset=offset)
+    return Page(details.with_explanations(page.rows, name), page.total, (*page.columns, "explanation"))

@@ -1,0 +1,117 @@
+"""Connections to the SQLite cache: one per call or thread, WAL, explicit write transactions.
+
+Why a fresh connection per caller: a sqlite3 connection is not safe to share across threads, and
+Streamlit serves each session from its own thread. Opening a connection is cheap (well under a
+millisecond); holding one in `st.cache_resource` is the anti-pattern STYLE.md names.
+
+Transactions: connections run with `isolation_level=None`, so a statement outside a transaction
+commits on its own and no hidden `BEGIN` is ever issued. Writers that touch several rows use
+`transaction(db)`, which starts with `BEGIN IMMEDIATE`: the write lock is taken up front, so two
+writers queue on `busy_timeout` instead of failing with "database is locked" when a read
+transaction later tries to upgrade.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+BUSY_TIMEOUT_MS = 10_000
+CACHE_KIB = 64 * 1024
+
+_BUSY = f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"  # first: the WAL switch and the rest wait on it
+_PRAGMAS = (
+    # NORMAL is durable in WAL mode except for the last commits on power loss: fine for a cache.
+    "PRAGMA synchronous = NORMAL",
+    "PRAGMA foreign_keys = ON",
+    # Up to 64 MiB of page cache per connection (SQLite's default is 2 MiB), taken only as pages are read:
+    # with the default, a sync's inserts into each index of a 100k-row table miss the cache and every
+    # extra index cost ~40 % of the insert rate (bench/bench_upsert.py); with it an index costs ~nothing.
+    f"PRAGMA cache_size = -{CACHE_KIB}",
+)
+
+
+def connect(path: str | Path) -> Database:
+    """A new connection for this caller; close it (or use `session`) when done."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _owner_only(Path(path))
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn.execute(_BUSY)
+    _wal(conn)
+    for pragma in _PRAGMAS:
+        conn.execute(pragma)
+    return Database(conn)
+
+
+_WAL_TRIES = 200  # x 50 ms: the busy timeout
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    """WAL mode (it persists in the file). Switching a new file to it takes an exclusive lock without
+    waiting on the busy handler, so two processes opening a new database together could see "database
+    is locked" (tests/store/test_db.py): the switch is retried, a bounded number of times."""
+    for attempt in range(_WAL_TRIES):
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == _WAL_TRIES - 1:
+                raise
+            time.sleep(0.05)
+
+
+def _owner_only(path: Path) -> None:
+    """The cache holds the Qargo access token (1 h) and business data: create it 0600, before SQLite does.
+
+    SQLite creates the `-wal` and `-shm` files with the database file's permissions, so they are 0600
+    too. A file we own that others can read (made by an earlier version) is tightened the same way."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        info = path.stat()
+        if info.st_uid == os.getuid() and info.st_mode & 0o077 and stat.S_ISREG(info.st_mode):
+            for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                with suppress(FileNotFoundError):
+                    name.chmod(0o600)
+        return
+    os.close(fd)
+
+
+@contextmanager
+def transaction(db: Database) -> Iterator[Database]:
+    """A write transaction (`BEGIN IMMEDIATE`); nested use becomes a savepoint."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
+
+
+def iso(moment: datetime) -> str:
+    """The one timestamp format of our own tables: UTC, milliseconds, `Z` suffix.
+
+    One format everywhere keeps text comparisons (`lease_until < ?`) and SQLite's date
+    functions (which accept the `Z`) correct."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware UTC datetime")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
