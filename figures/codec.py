@@ -103,7 +103,7 @@ def _dataclass(name: str, fields: dict[str, Any]) -> Any:
     module, _, qualname = name.partition(":")
     if not module.startswith(_OURS):
         raise ValueError(f"stored figure names a class outside the application: {name}")
-    cls = getattr(importlib.import_module(module), qualname)
-    if not dataclasses.is_dataclass(cls):
+    cls: Any = getattr(importlib.import_module(module), qualname)
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
         raise ValueError(f"stored figure names a class that is not a dataclass: {name}")
     return cls(**{k: _decode(v) for k, v in fields.items()})

@@ -67,8 +67,8 @@ def versioned(fn: Callable[Concatenate[Database, P], T]) -> Callable[P, T]:
         if stamp is None:  # out of date without a live worker, or never built: one session builds it
             with _building(path, key), session(path) as db:
                 value, stamp = stored.read(db, name, fn, args, kwargs, today=today)
-            _shown(stamp)
             if stamp.token.startswith("live:"):  # not storable (reads tables whose writers do not note)
+                _shown(stamp)
                 return value  # type: ignore[no-any-return]
         elif _due_for_touch(path, key):
             with session(path, migrated=False) as db:
