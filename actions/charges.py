@@ -47,6 +47,19 @@ def decide_charges(db: Database, actor: Actor, order_id: str, charge_ids: Sequen
     return charges
 
 
+DECIDED = ("APPROVED", "REJECTED", "REJECTED_INTERNAL")  # ChargeApprovalStatus values with no decision left
+
+
+def still_open(db: Database, order_id: str, charge_ids: Sequence[str]) -> list[str]:
+    """The charges of `charge_ids` with no decision in the cache yet (a decision is mirrored at once, so a second
+    click that arrives before the page redraws finds nothing left to decide)."""
+    marks = ", ".join("?" for _ in DECIDED)
+    decided = {r[0] for r in db.conn.execute(
+        f"SELECT charge_id FROM qargo_charges WHERE order_id = ? AND upper(approval_status) IN ({marks})",
+        [order_id, *DECIDED])}
+    return [c for c in charge_ids if c not in decided]
+
+
 def _mirror(db: Database, order_id: str, ids: Sequence[str], charges: Sequence[Charge], decision: str) -> None:
     """The status Qargo answered for each charge (our decision if the answer omits one)."""
     answered = {str(c.id): str(c.approval_status) for c in charges if c.id and c.approval_status is not None}

@@ -36,15 +36,17 @@ def import_file(db: Database, actor: Actor, path: Path, now: datetime | None = N
 
 def save_levels(db: Database, actor: Actor, edited: Sequence[Mapping[str, Any]],
                 now: datetime | None = None) -> int:
-    """Save the Stock page's edited table as the whole set of levels (all or nothing)."""
+    """Save the Stock page's edited table as the whole set of levels (all or nothing); returns how many were
+    saved. A row with anything in it but not complete is named in `ReorderLevelError` and nothing is saved."""
     require(actor, "operator", "setting reorder levels")
     known = reorder.warehouses(db)
     levels, problems = [], []
     for number, row in enumerate(edited, start=1):
-        if not any(str(v or "").strip() for k, v in row.items() if k in reorder.HEADER):
-            continue  # an empty row the editor added
+        if not any(v is not None and str(v).strip() for k, v in row.items() if k in reorder.HEADER):
+            continue  # an empty row the editor added (a level of 0 is not empty)
         level, wrong = reorder.parse_row(row, known)
-        problems += [f"row {number}: {p}" for p in wrong]
+        named = f"row {number} ({row.get('product_code')})" if row.get("product_code") else f"row {number}"
+        problems += [f"{named}: {p}" for p in wrong]  # an incomplete row is named, never dropped
         if level is not None:
             levels.append(level)
     keys = [(lv.product_code, lv.warehouse_id) for lv in levels]

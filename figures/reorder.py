@@ -99,6 +99,12 @@ def _text(raw: Mapping[str, Any], column: str) -> tuple[str, str | None]:
     return text, None
 
 
+def _cell(raw: Mapping[str, Any], name: str) -> str:
+    """A cell as text; a level of 0 from the Stock page's editor is 0, not missing (issue 21)."""
+    value = raw.get(name)
+    return "" if value is None else str(value)
+
+
 def parse_row(raw: Mapping[str, Any], known: Mapping[str, str]) -> tuple[Level | None, list[str]]:
     """One row (CSV or the Stock page's editor) as a `Level`, or what is wrong with it."""
     (code, bad_code), (warehouse, bad_warehouse) = _text(raw, "product_code"), _text(raw, "warehouse")
@@ -108,8 +114,8 @@ def parse_row(raw: Mapping[str, Any], known: Mapping[str, str]) -> tuple[Level |
     warehouse_id = known.get(warehouse.casefold(), "") if warehouse else ""
     if warehouse and not warehouse_id:
         problems.append(f"warehouse {warehouse!r} is not a known warehouse number or name")
-    level, problem = _number(str(raw.get("reorder_level") or ""), "reorder_level", required=True)
-    lead, lead_problem = _number(str(raw.get("lead_time_days") or ""), "lead_time_days", required=False)
+    level, problem = _number(_cell(raw, "reorder_level"), "reorder_level", required=True)
+    lead, lead_problem = _number(_cell(raw, "lead_time_days"), "lead_time_days", required=False)
     problems += [p for p in (problem, lead_problem) if p]
     if problems or level is None:
         return None, problems

@@ -14,6 +14,10 @@ CAPTIONS = {
     "payable": "ERP liabilities (Qasida), carrier invoices (Upwell) and freight invoices awaiting audit "
                "(Cargobase: amount not in the list).",
 }
+WIDEN = "Clear the counterparty, currency or overdue filters above, or the source filter in the sidebar."
+NOTHING = {"receivable": "Nothing outstanding: every synced sales invoice and claim is paid or settled.",
+           "payable": "Nothing outstanding: every synced liability and carrier or freight invoice is paid or "
+                      "settled."}
 
 st.title("Invoices")
 direction = st.segmented_control("Direction", ["receivable", "payable"], default="receivable",
@@ -37,7 +41,7 @@ key = f"invoices.{direction}"
 page = ui.load_page(dataset, query, key=key)
 widgets.as_of_caption()
 if not page.total:
-    widgets.empty_state(sources, filtered=bool(query))
+    widgets.empty_state(sources, filtered=bool(query), widen=WIDEN, nothing=NOTHING[direction])
     st.stop()
 row = ui.selectable_table(page, key, dataset=dataset, query=query)
 if any(r["source"] == "cargobase" for r in page.rows):

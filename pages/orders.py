@@ -3,7 +3,7 @@ order number), ERP and transport status side by side; select a row for its detai
 
 import streamlit as st
 
-from ui import auth, data, filters, operations, order_forms, tables, widgets
+from ui import auth, data, filters, operations, order_forms, panels, tables, widgets
 from ui import details as ui
 from ui import orders as lateness
 
@@ -63,21 +63,20 @@ if details.order is None:
 
 stops, goods, charges, documents, uploads, timeline = st.tabs(
     ["Stops", "Goods", "Charges", "Documents", "Uploads", "Status timeline"])
-with stops:
+with stops, panels.guarded("Stops"):
     ui.small_table(operations.stop_rows(details.stops), "orders.stops", "Qargo sent no stops for this order.")
-with goods:
+with goods, panels.guarded("Goods"):
     ui.small_table(details.goods, "orders.goods", "Qargo sent no goods for this order.")
-with charges:
+with charges, panels.guarded("Charges"):
     ui.small_table(details.charges, "orders.charges", "No charges synced for this order.")
-with documents:
-    if details.documents:  # a job fetches the file from Qargo, then it downloads from here
-        operations.document_downloads(details.documents, f"orders.documents.{order_id}")
-    else:
+with documents, panels.guarded("Documents"):  # a job fetches the file from Qargo, then it downloads from here
+    operations.document_downloads(details.documents, f"orders.documents.{order_id}")
+    if not details.documents:
         st.caption("No documents synced for this order.")
-with uploads:
+with uploads, panels.guarded("Uploads"):
     ui.small_table(operations.upload_rows_linked(details.uploads), "orders.uploads",
                    "This order was never uploaded from opsdash.")
-with timeline:
+with timeline, panels.guarded("Status timeline"):
     ui.small_table(details.timeline, "orders.timeline",
                    "No status events received yet: they arrive by Qargo's visibility webhook.")
 
@@ -85,6 +84,7 @@ if not auth.may_act():
     st.stop()  # viewers get no action buttons (and the action functions refuse them anyway)
 st.subheader("Actions")
 change_col, cancel_col, charge_col = st.columns(3)
-order_forms.update(change_col, details.order, order_id)
-order_forms.cancel(cancel_col, details.order, order_id, picked["order_number"])
-order_forms.charges(charge_col, details.charges, order_id)
+with panels.guarded("Actions"):
+    order_forms.update(change_col, details.order, order_id)
+    order_forms.cancel(cancel_col, details.order, order_id, picked["order_number"])
+    order_forms.charges(charge_col, details.charges, order_id)

@@ -3,8 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from actions.reorder import save_levels
-from ui import auth, charts, data, operations, widgets
+from ui import auth, charts, data, reorder_editor, widgets
 from ui import details as ui
 from ui import format as fmt
 
@@ -45,26 +44,15 @@ if below:
 if page.total:
     ui.show_page(page, "stock_levels", query, "stock", COLUMNS)
 else:
-    widgets.empty_state(sources, filtered=bool(query))
+    widgets.empty_state(sources, filtered=bool(query), widen="Clear the warehouse, product or Show filters above.",
+                        nothing="The ERP's stock cards were synced and list no item.")
 
 st.subheader("Reorder levels")
 st.caption("Per ERP product code; warehouse blank = every warehouse, a row for one warehouse wins. "
            "Lead time (days) is how long a reorder takes to arrive. Also: `opsdash reorder-levels import FILE`.")
 levels = pd.DataFrame(data.reorder_levels(), columns=[*EDITOR_COLUMNS, "updated_at", "updated_by"])
 if auth.may_act():
-    edited = st.data_editor(
-        levels[list(EDITOR_COLUMNS)], num_rows="dynamic", hide_index=True, key="stock.levels_editor",
-        column_config={
-            "product_code": st.column_config.TextColumn("Product code", required=True),
-            "warehouse": st.column_config.SelectboxColumn("Warehouse", options=data.warehouse_choices()),
-            "reorder_level": st.column_config.NumberColumn("Reorder level", min_value=0, required=True),
-            "lead_time_days": st.column_config.NumberColumn("Lead time (days)", min_value=0),
-        })
-    if st.button("Save reorder levels", key="stock.levels_save"):
-        rows = edited.astype(object).where(edited.notna(), None).to_dict("records")
-        saved = operations.attempt(save_levels, rows)
-        if saved is not None:
-            st.success(f"{fmt.number(saved)} reorder levels saved.")
+    reorder_editor.edit(levels[list(EDITOR_COLUMNS)])
 else:
     ui.small_table(levels.to_dict("records"), "stock.levels", "No reorder levels set yet.")
     auth.viewer_notice("setting reorder levels")

@@ -351,9 +351,10 @@ CARRIER_INVOICES = Dataset(
 # lines, matched on the product and the order's warehouse; an order naming no warehouse counts
 # against every warehouse, the cautious reading). Unknown (NULL) without order lines, or when the
 # product had no demand. Runs out before the next delivery = cover shorter than the lead time
-# operators keep next to the level (NULL when either is unknown).
+# operators keep next to the level (NULL when either is unknown). The order's warehouse and the card's
+# product code are columns the mappers fill (sync/mappers.py): no dataset reads `raw` (issue 19).
 _DEMAND = """
-    SELECT l.product_id, CAST(json_extract(o.raw, '$.warehouseId') AS TEXT) AS warehouse_id,
+    SELECT l.product_id, o.warehouse_id,
            total(l.quantity) / 30.0 AS daily
     FROM qasida_customer_orders AS o JOIN qasida_customer_order_lines AS l ON l.order_id = o.order_id
     -- the 30 days up to today; bare comparisons (no substr) so the order_date index is used
@@ -363,7 +364,7 @@ _AVAILABLE = "coalesce(s.available, s.quantity - coalesce(s.reserved, 0))"
 _LEVEL = "coalesce(rw.reorder_level, ra.reorder_level)"
 _LEAD = "coalesce(rw.lead_time_days, ra.lead_time_days)"
 _KNOWN = "EXISTS (SELECT 1 FROM qasida_customer_order_lines)"
-_CODE = "coalesce(p.code, json_extract(s.raw, '$.productCode'))"
+_CODE = "coalesce(p.code, s.product_code)"
 
 _BELOW = "CASE WHEN reorder_level IS NULL THEN NULL WHEN available <= reorder_level THEN 1 ELSE 0 END"
 _CARDS = f"""

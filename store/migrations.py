@@ -537,11 +537,62 @@ def upload_lines(db: Database) -> None:
 
 
 
+@MIGRATIONS(name="0023_raw_fields_as_columns")
+def raw_fields_as_columns(db: Database) -> None:
+    # Issue 19: no dataset reads `raw` any more. The two fields days of cover and the stock codes read from it
+    # become columns the mappers fill (sync/mappers.py), back-filled here from the stored raw exactly as the
+    # dataset SQL read it (`CAST(json_extract(raw, '$.warehouseId') AS TEXT)`, `json_extract(raw,
+    # '$.productCode')`); and raw has one stored form (store/rawstore.py): the plain-key envelope
+    # `{"productCode": ..., "~z": "<dict id>:<base64>"}` the old writer kept for that SQL becomes
+    # `z:<dict id>:<base64>`, the same compressed bytes.
+    _run(db, [
+        "ALTER TABLE qasida_stock_cards ADD COLUMN product_code TEXT",
+        "ALTER TABLE qasida_customer_orders ADD COLUMN warehouse_id TEXT",
+    ])
+    for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"):
+        if "raw" in db[table].columns_dict:
+            _unwrap_raw_envelopes(db, table)
+    _fill_from_raw(db, "qasida_stock_cards", "product_code", "$.productCode")
+    _fill_from_raw(db, "qasida_customer_orders", "warehouse_id", "$.warehouseId")
+
+
+def _unwrap_raw_envelopes(db: Database, table: str) -> None:
+    """Envelope rows (`{..., "~z": "<dict id>:<base64>"}`, written before 0023) as `z:<dict id>:<base64>`. Only
+    a JSON object whose `~z` names a dictionary of raw_dicts is one; any other row stays as it is."""
+    import json
+
+    dicts = {d for (d,) in db.execute("SELECT dict_id FROM raw_dicts")}
+    name = '"' + table.replace('"', '""') + '"'
+    changed = []
+    for rowid, raw in db.execute(f"""SELECT rowid, raw FROM {name} WHERE raw LIKE '{{%' AND instr(raw, '"~z":"') > 0"""):
+        try:
+            packed = json.loads(raw).get("~z")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(packed, str) and packed.partition(":")[0] in dicts:
+            changed.append(("z:" + packed, rowid))
+    db.conn.executemany(f"UPDATE {name} SET raw = ? WHERE rowid = ?", changed)
+
+
+def _fill_from_raw(db: Database, table: str, column: str, path: str, batch: int = 2_000) -> None:
+    """`column` set to the text at `path` of each row's decoded raw (plain or `z:`; NULL when the key is
+    missing or the raw is not JSON), in rowid batches so a large table is never held in memory at once."""
+    from store.rawstore import decode  # imported when this runs (it imports store.db)
+
+    last = 0
+    sql = (f"UPDATE {table} SET {column} = CASE WHEN json_valid(?1) THEN CAST(json_extract(?1, '{path}') AS TEXT) "
+           "END WHERE rowid = ?2")
+    while rows := db.execute(f"SELECT rowid, raw FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                             [last, batch]).fetchall():
+        last = rows[-1][0]
+        db.conn.executemany(sql, [(decode(db, raw), rowid) for rowid, raw in rows])
+
+
 @MIGRATIONS(name="0022_one_way_to_keep_a_figure")
 def one_way_to_keep_a_figure(db: Database) -> None:
-    # Issue 19: one way to keep a figure (cache/stored.py). Writers note their writes in code
-    # (cache/changes.py `note_write`, same `data_versions` counters), so the data-version triggers (dv_*)
-    # and the per-key summaries (cache/keyed.py: ks_* triggers, summary_dirty, summary_* tables) go; stored
+    # Issue 19: one way to keep a figure (figures/stored.py). Writers note their writes in code
+    # (store/changes.py `note_write`, same `data_versions` counters), so the data-version triggers (dv_*)
+    # and the per-key summaries (store/keyed.py: ks_* triggers, summary_dirty, summary_* tables) go; stored
     # results are JSON in `figures` instead of pickles in `summaries`; `figure_worker` holds the worker's beat.
     triggers = db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND (name LIKE 'dv\\_%' ESCAPE '\\' "
                           "OR name LIKE 'ks\\_%' ESCAPE '\\')").fetchall()

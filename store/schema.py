@@ -1,6 +1,6 @@
 """The schema of the cache: migrations applied, dataset views installed, migrated connections.
 
-Kept apart from `store.db` (connections and transactions), which every other cache module
+Kept apart from `store.db` (connections and transactions), which every other module of the store
 imports, so that no module imports one that imports it back.
 """
 

@@ -5,8 +5,10 @@ Rules every mapper follows:
   charges, whose amounts stay the exact decimal text Qargo sends (2025-09 spec, `ChargeWithApproval`);
 - our timestamps: UTC ISO via `store.db.iso`; calendar dates as YYYY-MM-DD;
 - quantities (REAL columns) are floats: they are not money;
-- `raw` is the vendor record as JSON; `synced_at` (and any `SyncResource.stamp` column) is the
-  engine's, never set here, so every row of a run carries the run's one clock.
+- `raw` is the vendor record as JSON, kept (compressed, store/rawstore.py) for audit and re-mapping only:
+  dataset SQL never reads it, so every field a dataset reads is a column written here;
+- `synced_at` (and any `SyncResource.stamp` column) is the engine's, never set here, so every row of
+  a run carries the run's one clock.
 Records that need an owner the vendor does not repeat in them (a resource's unavailabilities, an
 order's charges and documents, a Qasida claim's or liability's customer) arrive wrapped in `Owned`.
 """
@@ -131,7 +133,8 @@ def qasida_product(p: Product) -> Row:
 def qasida_stock_card(c: StockCard) -> Row:
     return {
         "stock_card_id": str(c.id), "warehouse_id": text(c.warehouse_id), "warehouse": c.warehouse_name,
-        "product_id": text(c.product_id), "product": c.product_name, "unit": c.unit,
+        "product_id": text(c.product_id), "product": c.product_name, "product_code": c.product_code,
+        "unit": c.unit,
         "quantity": quantity(c.quantity), "reserved": quantity(c.reserve_quantity),
         "available": quantity(c.available), "raw": raw(c),
     }
@@ -147,6 +150,7 @@ def qasida_customer_order(o: CustomerOrder) -> Row:
         "order_id": str(o.id), "number": o.order_number, "customer_id": text(o.customer_id),
         "customer": o.customer_name, "status": o.order_status or o.workflow_status_code,
         "order_date": day(o.issue_date), "delivery_date": day(o.fulfillment_date),
+        "warehouse_id": text(o.warehouse_id),  # the demand's warehouse (store/datasets.py, days of cover)
         "currency": o.currency, "total": exact_minor(o.price, o.currency), "raw": raw(o),
     }
 

@@ -1,4 +1,4 @@
-"""Streamlit glue between the pages and the cache (STYLE.md: pages -> ui -> cache -> services).
+"""Streamlit glue between the pages and the rooms below them (README "Layout": the floors).
 
 - `ui.filters`: the sidebar date range and source filter, rendered once by `dashboard.py` on every
   page and read by pages with `filters.current()`; `filters.to_query(...)` turns them into

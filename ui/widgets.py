@@ -63,8 +63,14 @@ def freshness_badges(sources: Sequence[Freshness]) -> None:
                    + " — see Sync & health to refresh.", icon=":material/schedule:")
 
 
-def empty_state(sources: Sequence[Freshness], *, filtered: bool) -> None:
-    """Explain why nothing is shown, and what to do about it."""
+SIDEBAR_FILTERS = "Widen the date range or clear the source filter in the sidebar."
+SYNCED_BUT_EMPTY = "The sources below were synced and hold no row here."
+
+
+def empty_state(sources: Sequence[Freshness], *, filtered: bool, widen: str = SIDEBAR_FILTERS,
+                nothing: str = SYNCED_BUT_EMPTY) -> None:
+    """Explain why nothing is shown, and what to do about it: `widen` names the filters this page has (Stock has
+    no date range), `nothing` says what an empty synced list means there ("nothing outstanding", issue 21)."""
     states = {s.state for s in sources}
     if sources and states == {"not configured"}:
         st.info("No source of this data is configured. " + _sentences(sources)
@@ -77,10 +83,9 @@ def empty_state(sources: Sequence[Freshness], *, filtered: bool) -> None:
                 + " The worker syncs on a schedule; Refresh now on Sync & health starts one.",
                 icon=":material/hourglass_empty:")
     elif filtered:
-        st.info("No rows match the filters. Widen the date range or clear the source filter in "
-                "the sidebar.", icon=":material/filter_alt_off:")
+        st.info(f"No rows match the filters. {widen}", icon=":material/filter_alt_off:")
     else:
-        st.info("No rows yet.", icon=":material/inbox:")
+        st.info(nothing + (" " + _sentences(sources) if sources else ""), icon=":material/inbox:")
 
 
 def _sentences(sources: Sequence[Freshness], state: str | None = None) -> str:

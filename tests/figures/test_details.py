@@ -53,7 +53,7 @@ def _seed_orders(db: Database) -> None:
     ], "order_id")
     upsert_records(db, "qasida_customer_orders", [
         {"order_id": "C1", "number": "SO-1", "customer": "Acme", "status": "open", "order_date": "2025-03-08",
-         "raw": json.dumps({"warehouseId": "w1"}), "synced_at": S}], "order_id")
+         "warehouse_id": "w1", "raw": json.dumps({"warehouseId": "w1"}), "synced_at": S}], "order_id")
     upsert_records(db, "qasida_customer_order_lines", [
         {"order_id": "C1", "line_no": 1, "product_id": "p1", "quantity": 300.0, "synced_at": S}],
         ("order_id", "line_no"))

@@ -108,7 +108,7 @@ def test_the_stock_page_editor_saves_the_whole_table(db: Database) -> None:
         {"product_code": None, "warehouse": None, "reorder_level": None, "lead_time_days": None}])  # blank row
     assert saved == 1
     assert [(r["warehouse"], r["reorder_level"]) for r in reorder.rows(db)] == [("", 25.0)]  # Praha row removed
-    with pytest.raises(reorder.ReorderLevelError, match="row 1: reorder_level is missing"):
+    with pytest.raises(reorder.ReorderLevelError, match=r"row 1 \(NUT\): reorder_level is missing"):
         save_levels(db, OPERATOR, [{"product_code": "NUT", "warehouse": "", "reorder_level": None}])
     assert db.conn.execute("SELECT action FROM audit_log ORDER BY id").fetchall()[-1] == ("reorder_levels.edit",)
 

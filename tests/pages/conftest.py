@@ -81,7 +81,7 @@ def seed(db: Database) -> None:
     ])
     db["qasida_customer_orders"].insert_all([
         {"order_id": "S1", "number": "SO-1", "customer": "Gamma", "status": "open", "order_date": day(-3),
-         "raw": '{"warehouseId": "W1"}', **synced},
+         "warehouse_id": "W1", "raw": '{"warehouseId": "W1"}', **synced},
         {"order_id": "S2", "number": "SO-2", "customer": "Gamma", "status": "shipped",
          "order_date": day(-10), "raw": "{}", **synced},
     ])

@@ -14,6 +14,7 @@ import pytest
 from sqlite_utils import Database
 
 from actions.charges import _mirror
+from actions.order_changes import _remember_identifier
 from actions.taxids import TaxIdRow, _record
 from figures import reorder
 from store import changes
@@ -80,6 +81,7 @@ WRITE_PATHS: dict[str, Callable[[Database], object]] = {
     "tax id": lambda db: _record(db, "test", TaxIdRow("DE", "DE1"), "DE", "DE1", True, "valid", "ok", None,
                                  called=False),
     "charges": lambda db: _mirror(db, "o1", ["ch1"], [], "approved"),
+    "order identifier": lambda db: _remember_identifier(db, "o1", "ORD-1"),
 }
 
 

@@ -195,10 +195,10 @@ def test_stock_against_our_reorder_levels(db: Database) -> None:
 def test_days_of_cover_from_the_last_30_days_of_erp_demand(db: Database) -> None:
     _seed_stock(db)
     upsert_records(db, "qasida_customer_orders", [
-        {"order_id": "o1", "number": "SO-1", "order_date": "2025-03-01", "raw": '{"warehouseId": 1}', "synced_at": S},
-        {"order_id": "o2", "number": "SO-2", "order_date": "2025-01-01", "raw": '{"warehouseId": 1}', "synced_at": S},
-        {"order_id": "o3", "number": "SO-3", "order_date": "2025-03-09", "raw": '{"warehouseId": 2}', "synced_at": S},
-        {"order_id": "o4", "number": "SO-4", "order_date": "2025-03-10", "raw": "{}", "synced_at": S},  # no warehouse
+        {"order_id": "o1", "number": "SO-1", "order_date": "2025-03-01", "warehouse_id": "1", "synced_at": S},
+        {"order_id": "o2", "number": "SO-2", "order_date": "2025-01-01", "warehouse_id": "1", "synced_at": S},
+        {"order_id": "o3", "number": "SO-3", "order_date": "2025-03-09", "warehouse_id": "2", "synced_at": S},
+        {"order_id": "o4", "number": "SO-4", "order_date": "2025-03-10", "synced_at": S},  # no warehouse
     ], "order_id")
     upsert_records(db, "qasida_customer_order_lines", [
         {"order_id": "o1", "line_no": 1, "product_id": "p1", "quantity": 30.0, "synced_at": S},  # Nut in Brno: 1/day

@@ -172,58 +172,29 @@ def test_a_later_batch_uses_the_tables_first_dictionary(db: Database) -> None:
     assert json.loads(decode(db, text) or "")["number"] == "INV-0000025"
 
 
-def test_keys_a_dataset_reads_in_sql_stay_readable_by_sql(db: Database) -> None:
-    from store.rawstore import decode, sql_raw_usage
+def test_every_table_stores_raw_in_the_one_compressed_form(db: Database) -> None:
+    """Issue 19: the tables whose fields a dataset reads (stock cards: product code and warehouse) store raw
+    like any other (`z:`), no plain keys beside it; the fields are columns."""
+    from store.rawstore import PREFIX, decode
 
-    readers, keys = sql_raw_usage(db)
-    assert all(table in db.table_names() for table in readers)
-    rows = [{"stock_card_id": f"s{i}", "product": "P", "synced_at": NOW,
+    rows = [{"stock_card_id": f"s{i}", "product": "P", "product_code": f"SKU-{i:06d}", "synced_at": NOW,
              "raw": {"productCode": f"SKU-{i:06d}", "warehouseId": 44, "productName": "Light Drum " * 20,
                      "quantity": "295.000", "unitPrice": 1276.24}} for i in range(6)]
     upsert_records(db, "qasida_stock_cards", rows, "stock_card_id")
     text = db.execute("SELECT raw FROM qasida_stock_cards WHERE stock_card_id = 's3'").fetchone()[0]
+    assert text.startswith(PREFIX) and "productCode" not in text and "~z" not in text
     assert decode(db, text) == json.dumps(rows[3]["raw"], sort_keys=True)
-    for key in keys or ():  # every key the dataset SQL extracts reads the same as from the plain record
-        extracted = db.execute("SELECT json_extract(raw, ?) FROM qasida_stock_cards WHERE stock_card_id = 's3'",
-                               [f"$.{key}"]).fetchone()[0]
-        assert extracted == {"productCode": "SKU-000003", "warehouseId": 44}.get(key)
-    if keys is not None and "qasida_stock_cards" in readers:
-        assert len(text) < len(json.dumps(rows[3]["raw"])) / 2
+    assert len(text) < len(json.dumps(rows[3]["raw"])) / 2
 
 
-def test_a_float_in_a_kept_key_keeps_the_record_plain() -> None:
-    from store.rawstore import encode
-
-    text = json.dumps({"productCode": 1.10, "name": "x" * 300})
-    assert encode(text, "d", b"x" * 100, frozenset({"productCode"})) == text
-
-
-@pytest.mark.parametrize("kept", [
-    '"productCode": 18446744073709551616',  # beyond 64 bits: orjson reads a float, json an int
-    '"productCode": -9223372036854775809',
-    '"productCode": "SKU-\\ud800"',  # a lone surrogate: orjson refuses it, json reads it
-    '"productCode": NaN',  # not JSON, but what json.dumps writes for a float NaN
-    '"productCode": 12, "warehouseId": null',
-    '"productCode": 2.5',
-])
-def test_kept_keys_are_read_as_json_reads_them(kept: str) -> None:
-    """The fast reader (orjson) never changes what is stored: the same text as with `json` alone."""
+def test_encode_has_no_plain_key_form() -> None:
     from store import rawstore
 
-    text = "{" + kept + ', "name": "' + "Light Drum " * 30 + '"}'
-    keep = frozenset({"productCode", "warehouseId"})
-    try:
-        record = json.loads(text)
-        plain = {k: record[k] for k in sorted(keep) if k in record}
-        expected = (None if any(type(v) not in (str, int, bool, type(None)) for v in plain.values())
-                    else [(k, json.dumps(v)) for k, v in plain.items()])
-    except ValueError:
-        expected = None
-    assert rawstore._parsed_values(text, keep) == expected
     zdict = b"Light Drum " * 50
-    stored = rawstore.encode(text, "test-kept", zdict, keep)
-    assert (stored == text) == (expected is None)
-    rawstore._DICTS.setdefault("test-kept", zdict)  # what table_dictionary registers
+    text = json.dumps({"productCode": 1.10, "name": "Light Drum " * 30})
+    stored = rawstore.encode(text, "test-one-form", zdict)
+    assert stored.startswith("z:test-one-form:")
+    rawstore._DICTS.setdefault("test-one-form", zdict)  # what table_dictionary registers
     assert rawstore.decode(None, stored) == text
 
 
@@ -268,7 +239,7 @@ def test_datasets_read_the_same_from_compressed_raw(db: Database) -> None:
     from store.queries import iter_dataset
 
     rows = [{"stock_card_id": f"s{i}", "product_id": f"p{i}", "product": "P", "warehouse_id": "44",
-             "warehouse": "Berlin", "quantity": 3.0, "synced_at": NOW,
+             "warehouse": "Berlin", "quantity": 3.0, "product_code": f"SKU-{i:06d}", "synced_at": NOW,
              "raw": {"productCode": f"SKU-{i:06d}", "warehouseId": 44, "productName": "Light Drum " * 20}}
             for i in range(6)]
 

@@ -72,7 +72,8 @@ def test_quaderno_contact_row(db: Database) -> None:
 def test_qasida_stock_card_row(db: Database) -> None:
     card = StockCard.model_validate({
         "id": 1, "quantity": "295.500", "reserveQuantity": 5, "warehouseId": 1, "warehouseName": "Amsterdam DC 1",
-        "productId": 7, "productName": "Heavy Drum 1", "unit1Shortcut": "kg", "minimumQuantity": 20,
+        "productId": 7, "productCode": "SKU-000007", "productName": "Heavy Drum 1", "unit1Shortcut": "kg",
+        "minimumQuantity": 20,
         "availableQuantity": None})
     row = mappers.qasida_stock_card(card)
     stored = fits(db, "qasida_stock_cards", row, "stock_card_id")
@@ -82,6 +83,7 @@ def test_qasida_stock_card_row(db: Database) -> None:
         "product": "Heavy Drum 1", "unit": "kg", "quantity": 295.5, "reserved": 5.0, "available": 290.5,
         "reorder_threshold": None}  # the ERP has no reorder level (issue 9 point 4): never read from it
     assert "reorder_threshold" not in row
+    assert stored["product_code"] == "SKU-000007"  # a column, so stock_levels never reads raw (issue 19)
 
 
 def test_qasida_catalogue_rows(db: Database) -> None:
@@ -102,8 +104,9 @@ def test_qasida_customer_order_total_in_minor_units(db: Database) -> None:
     order = CustomerOrder.model_validate({
         "id": 1, "orderNumber": "SO-0000001", "orderStatus": "FULFILLED", "issueDate": "2025-11-21T14:54:00",
         "fulfillmentDate": "2025-11-26T14:54:00", "currency": "GBP", "customerId": 52,
-        "clientCustomerName": "Meridian Paper AG", "price": 43072.86})
+        "clientCustomerName": "Meridian Paper AG", "price": 43072.86, "warehouseId": 3})
     stored = fits(db, "qasida_customer_orders", mappers.qasida_customer_order(order), "order_id")
+    assert stored["warehouse_id"] == "3"  # the demand's warehouse, a column (issue 19)
     assert {k: stored[k] for k in ("order_id", "number", "customer_id", "customer", "status", "order_date",
                                    "delivery_date", "currency", "total")} == {
         "order_id": "1", "number": "SO-0000001", "customer_id": "52", "customer": "Meridian Paper AG",
