@@ -40,6 +40,8 @@ T = TypeVar("T")
 
 MEMORY_TTL_S = 3600  # old tokens' entries leave memory after this; current ones are re-read from SQLite
 MEMORY_ENTRIES = 256  # per loader
+LIVE_TTL_S = 5  # a figure over tables whose writers do not note (jobs, sync runs) is re-read after this
+_LIVE: set[tuple[str, str]] = set()  # (database, figure) pairs found not storable
 
 
 def db_path() -> str:
@@ -56,18 +58,30 @@ def versioned(fn: Callable[Concatenate[Database, P], T]) -> Callable[P, T]:
             value, _ = stored.read(db, name, fn, args, kwargs, today=stored.business_today())
         return value  # type: ignore[no-any-return]
 
+    def live(path: str, key: str, *args: Any, **kwargs: Any) -> T:
+        with session(path) as db:
+            value, stamp = stored.read(db, name, fn, args, kwargs, today=stored.business_today())
+        _shown(stamp)
+        return value  # type: ignore[no-any-return]
+
     kept.__module__, kept.__qualname__ = fn.__module__, f"{fn.__qualname__}.versioned"
+    live.__module__, live.__qualname__ = fn.__module__, f"{fn.__qualname__}.live"
     in_memory = st.cache_data(ttl=MEMORY_TTL_S, max_entries=MEMORY_ENTRIES, show_spinner=False)(kept)
+    # figures over tables whose writers do not note (jobs, sync runs): kept in memory for LIVE_TTL_S only
+    live_memory = st.cache_data(ttl=LIVE_TTL_S, max_entries=MEMORY_ENTRIES, show_spinner=False)(live)
 
     @functools.wraps(fn)
     def call(*args: P.args, **kwargs: P.kwargs) -> T:
         path, today = db_path(), stored.business_today()
         key = stored.key_of(name, args, kwargs)
+        if (path, key) in _LIVE:
+            return live_memory(path, key, *args, **kwargs)
         stamp = current_stamp(path, key, today)
         if stamp is None:  # out of date without a live worker, or never built: one session builds it
             with _building(path, key), session(path) as db:
                 value, stamp = stored.read(db, name, fn, args, kwargs, today=today)
             if stamp.token.startswith("live:"):  # not storable (reads tables whose writers do not note)
+                _LIVE.add((path, key))
                 _shown(stamp)
                 return value  # type: ignore[no-any-return]
         elif _due_for_touch(path, key):
