@@ -133,7 +133,8 @@ def qasida_product(p: Product) -> Row:
 def qasida_stock_card(c: StockCard) -> Row:
     return {
         "stock_card_id": str(c.id), "warehouse_id": text(c.warehouse_id), "warehouse": c.warehouse_name,
-        "product_id": text(c.product_id), "product": c.product_name, "product_code": c.product_code,
+        "product_id": text(c.product_id), "product": c.product_name,
+        "product_code": c.product_code,  # seeds/003 line 6050; stock_levels' code when the product is not synced
         "unit": c.unit,
         "quantity": quantity(c.quantity), "reserved": quantity(c.reserve_quantity),
         "available": quantity(c.available), "raw": raw(c),
@@ -150,7 +151,7 @@ def qasida_customer_order(o: CustomerOrder) -> Row:
         "order_id": str(o.id), "number": o.order_number, "customer_id": text(o.customer_id),
         "customer": o.customer_name, "status": o.order_status or o.workflow_status_code,
         "order_date": day(o.issue_date), "delivery_date": day(o.fulfillment_date),
-        "warehouse_id": text(o.warehouse_id),  # the demand's warehouse (store/datasets.py, days of cover)
+        "warehouse_id": text(o.warehouse_id),  # seeds/003 line 1206; the demand's warehouse (days of cover)
         "currency": o.currency, "total": exact_minor(o.price, o.currency), "raw": raw(o),
     }
 

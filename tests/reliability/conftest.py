@@ -23,6 +23,11 @@ from services.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 
 
+
+# Columns that record when we read a row, not what the vendor said: two equal syncs differ in them.
+VOLATILE = frozenset({"synced_at", "first_seen_at", "last_seen_at", "gone_from_vendor_at", "raw", "checked_at",
+                      "last_checked_at", "not_fulfilled_seen_at"})
+
 def settings_for(config: SandboxConfig, db_path: Path, **extra: Any) -> Settings:
     env = {k.lower(): v for k, v in client_env(config).items()}
     return Settings(**env, opsdash_db=db_path, **extra)

@@ -18,10 +18,7 @@ from sandbox.server import free_port
 from store.schema import session
 from sync.engine import run_all
 from sync.resources import clients_for, resources_for
-from tests.reliability.conftest import env_for, settings_for, wait_for
-
-VOLATILE = {"synced_at", "first_seen_at", "last_seen_at", "gone_from_vendor_at", "raw", "checked_at",
-            "last_checked_at", "not_fulfilled_seen_at"}
+from tests.reliability.conftest import VOLATILE, env_for, settings_for, wait_for
 
 
 def sync_qasida(config: SandboxConfig, path: Path) -> list[Any]:

@@ -21,7 +21,7 @@ from sandbox.context import SandboxConfig
 from store.schema import session
 from sync.engine import RunResult, SyncResource, run_all
 from sync.resources import clients_for, resources_for
-from tests.reliability.conftest import settings_for
+from tests.reliability.conftest import VOLATILE, settings_for
 
 VENDORS = ("qargo", "quaderno", "qasida", "cargobase")
 SLOW = {("qargo", "unavailabilities"), ("qasida", "claims"), ("qasida", "liabilities"),
@@ -35,7 +35,6 @@ FAULTS = {
     # Retry-After above the client's max_wait: the run fails at once instead of sleeping through it.
     "429-storm": {"storm": True, "storm_retry_after": 120},
 }
-VOLATILE = {"synced_at", "first_seen_at", "last_seen_at", "gone_from_vendor_at", "raw"}
 
 
 def chosen(db: Database, vendor: str) -> list[SyncResource]:

@@ -108,14 +108,14 @@ def _old_database(path: Path) -> tuple[Database, dict[tuple[str, str], str]]:
     assert stored["qasida_customer_orders", "o3"].startswith("z:")
     assert stored["qasida_stock_cards", "s1"].startswith('{"productCode":"NUT","~z":"oldcards:')
     for card, product, available in (("s1", "Nut", 5.0), ("s2", "Bolt", 60.0)):
-        db["qasida_stock_cards"].insert({
+        db.table("qasida_stock_cards").insert({
             "stock_card_id": card, "warehouse_id": "1", "warehouse": "Brno", "product_id": f"p-{product}",
             "product": product, "quantity": available, "reserved": 0.0, "available": available,
             "raw": stored["qasida_stock_cards", card], "synced_at": S})
     for order, day in (("o1", "2025-03-09"), ("o2", "2025-03-08"), ("o3", "2025-03-07")):
-        db["qasida_customer_orders"].insert({"order_id": order, "number": order.upper(), "order_date": day,
+        db.table("qasida_customer_orders").insert({"order_id": order, "number": order.upper(), "order_date": day,
                                              "raw": stored["qasida_customer_orders", order], "synced_at": S})
-    db["qasida_customer_order_lines"].insert_all([
+    db.table("qasida_customer_order_lines").insert_all([
         {"order_id": "o1", "line_no": 1, "product_id": "p-Nut", "quantity": 30.0, "synced_at": S},    # Brno: 1/day
         {"order_id": "o1", "line_no": 2, "product_id": "p-Bolt", "quantity": 60.0, "synced_at": S},   # Brno: 2/day
         {"order_id": "o2", "line_no": 1, "product_id": "p-Bolt", "quantity": 30.0, "synced_at": S},   # anywhere: 1/day
@@ -148,7 +148,8 @@ def test_a_database_written_by_the_old_code_converts_and_reads_the_same_figures(
         assert got == [("Bolt", "BOLT", 60.0, 1, 20.0, 0), ("Nut", "NUT", 10.0, 1, 5.0, 0)]
         stock = kpis.overview(db, TODAY).stock
         assert (stock.below_reorder_level, stock.no_level) == (2, 0)
-        assert order_details(db, "qasida", "o1").order["warehouse_id"] == "1"
+        order = order_details(db, "qasida", "o1").order
+        assert order is not None and order["warehouse_id"] == "1"
     finally:
         db.close()
 
@@ -158,7 +159,7 @@ def test_the_migration_leaves_a_record_that_only_looks_like_an_envelope(tmp_path
     try:
         MIGRATIONS.apply(db, stop_before="0023_raw_fields_as_columns")
         odd = '{"productCode": "X", "~z": "not-a-dictionary:AAAA"}'  # a vendor key named ~z, no such dictionary
-        db["qasida_stock_cards"].insert({"stock_card_id": "s1", "raw": odd, "synced_at": S})
+        db.table("qasida_stock_cards").insert({"stock_card_id": "s1", "raw": odd, "synced_at": S})
         migrate(db)
         assert db.execute("SELECT raw, product_code FROM qasida_stock_cards").fetchone() == (odd, "X")
     finally:

@@ -1,4 +1,5 @@
-"""The worker's scheduler pass evaluates the rules and sends in the background, without waiting for it."""
+"""The worker's scheduler pass (jobs/alerts_pass.py) evaluates the rules and sends in the background, without
+waiting for it. Here, not in tests/jobs/, for the alerts' fixtures (alerts.db, the calendar in UTC)."""
 
 from __future__ import annotations
 
