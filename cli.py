@@ -27,7 +27,7 @@ def _sandbox_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         limits=Limits.relaxed() if args.relax_limits else Limits(),
         qargo_webhook=WebhookTarget(args.qargo_webhook_url, user, password),
         upwell_webhook=WebhookTarget(args.upwell_webhook_url, user, password),
-        tick_seconds=args.tick_seconds,
+        tick_seconds=args.tick_seconds, living=args.living, state_path=args.state,
     )
 
 
@@ -60,6 +60,20 @@ def demo_database() -> Path:
     return Path(data_home) / "opsdash" / "demo.db"
 
 
+def _demo_world(db: Path, fresh: bool) -> Path:
+    """The sandbox's saved world beside the demo database (sandbox/living.py). `--fresh` removes both, so the
+    demo starts a new world; otherwise the sandbox resumes the saved one and the database stays true to it."""
+    state = db.with_name(db.name + ".sandbox.json")
+    if fresh:
+        for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"), state):
+            path.unlink(missing_ok=True)
+        print(f"opsdash demo: --fresh: removed {db} and its saved sandbox world", flush=True)
+    elif db.exists() and not state.exists():  # a database from before worlds were saved: it cannot be resumed
+        print(f"opsdash demo: {db} has no saved sandbox world beside it; its figures may not match the new "
+              "world (start with --fresh for a clean demo)", file=sys.stderr, flush=True)
+    return state
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Sandbox + dashboard (with its webhook receiver and worker), one Ctrl-C stops both."""
     from sandbox.server import free_port
@@ -75,9 +89,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "OPSDASH_DB": str(Path(os.environ.get("OPSDASH_DB") or demo_database()).expanduser().resolve()),
     }
     Path(env["OPSDASH_DB"]).parent.mkdir(parents=True, exist_ok=True)
+    state = _demo_world(Path(env["OPSDASH_DB"]), args.fresh)
     _install_example_alerts(env["OPSDASH_DB"])  # two rules that fire on the demo data; channels stay off
     sandbox_cmd = [sys.executable, "-m", "cli", "sandbox", "--port", str(sandbox_port), "--seed", str(args.seed),
                    "--scale", args.scale, "--factor", str(args.factor), "--tick-seconds", "5",
+                   "--living", "--state", str(state),
                    "--qargo-webhook-url", f"{dashboard}/webhooks/qargo",
                    "--upwell-webhook-url", f"{dashboard}/webhooks/upwell"]
     env_lines = subprocess.run([*sandbox_cmd, "--print-env"], env=env, cwd=ROOT, capture_output=True,
@@ -340,6 +356,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="start the vendor sandbox and the dashboard against it")
     p.add_argument("--port", type=int, default=8501, help="dashboard port (default 8501)")
     p.add_argument("--sandbox-port", type=int, default=0, help="sandbox port (default: a free one)")
+    p.add_argument("--fresh", action="store_true",
+                   help="start a new world: remove the demo database and its saved sandbox world")
     _add_sandbox_options(p)
     p.set_defaults(handler=cmd_demo)
 
@@ -353,6 +371,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--qargo-webhook-url", default=None, help="where Qargo visibility events are POSTed")
     p.add_argument("--upwell-webhook-url", default=None, help="where Upwell carrier invoice events are POSTed")
     p.add_argument("--relax-limits", action="store_true", help="lift the vendors' rate limits (tests only)")
+    p.add_argument("--living", action="store_true",
+                   help="keep a steady state: new orders, invoices and stock arrive as others settle")
+    p.add_argument("--state", default=None, metavar="FILE",
+                   help="keep the world's seed, anchor and ticks in FILE and resume from it on restart")
     p.set_defaults(handler=cmd_sandbox)
 
     p = sub.add_parser("sync", help="one sync pass; non-zero exit if any resource failed")

@@ -11,26 +11,35 @@ import streamlit as st
 
 from ui import alerts, auth, filters
 
-st.set_page_config(page_title="opsdash", page_icon=":material/local_shipping:", layout="wide")
-
 HERE = Path(__file__).parent
-# (file, title, icon); the first is the default page.
-PAGES = [
-    ("pages/overview.py", "Overview", ":material/dashboard:"),
-    ("pages/orders.py", "Orders", ":material/local_shipping:"),
-    ("pages/invoices.py", "Invoices", ":material/receipt_long:"),
-    ("pages/tax.py", "Tax", ":material/account_balance:"),
-    ("pages/stock.py", "Stock", ":material/inventory_2:"),
-    ("pages/sync.py", "Sync & health", ":material/sync:"),
-    ("pages/vendors.py", "Vendors", ":material/hub:"),
-    ("pages/upload.py", "Upload orders", ":material/upload_file:"),
-    ("pages/audit.py", "Audit log", ":material/history:"),
-    ("pages/alerts.py", "Alerts", ":material/notifications:"),
-]
+# The favicon is our own file, served by this server: a ":material/…" icon made the browser fetch it from a font
+# host (issue 21: no third-party request from any page).
+st.set_page_config(page_title="opsdash", page_icon=str(HERE / "ui" / "favicon.png"), layout="wide")
 
-pages = [st.Page(path, title=title, icon=icon, default=i == 0)
-         for i, (path, title, icon) in enumerate(p for p in PAGES if (HERE / p[0]).exists())]
+# (file, title); the first is the default page. No icons in the menu: a material icon is a ligature, so its
+# name ("dashboard", "history") became part of each link's accessible name (issue 21).
+PAGES = [
+    ("pages/overview.py", "Overview"),
+    ("pages/orders.py", "Orders"),
+    ("pages/invoices.py", "Invoices"),
+    ("pages/tax.py", "Tax"),
+    ("pages/stock.py", "Stock"),
+    ("pages/sync.py", "Sync & health"),
+    ("pages/vendors.py", "Vendors"),
+    ("pages/upload.py", "Upload orders"),
+    ("pages/audit.py", "Audit log"),
+    ("pages/alerts.py", "Alerts"),
+]
+# A visible focus ring on the menu's links and every button for keyboard users (Streamlit draws none on links).
+FOCUS_CSS = """<style>
+[data-testid="stSidebarNav"] a:focus-visible, [data-testid="stSidebarNavLink"]:focus-visible,
+button:focus-visible, a:focus-visible { outline: 3px solid #1f6fd1; outline-offset: 2px; border-radius: 4px; }
+</style>"""
+
+pages = [st.Page(path, title=title, default=i == 0)
+         for i, (path, title) in enumerate(p for p in PAGES if (HERE / p[0]).exists())]
 page = st.navigation(pages)
+st.html(FOCUS_CSS)
 auth.sidebar()
 alerts.sidebar_badge()  # unread alerts, a link to the Alerts page
 filters.sidebar()

@@ -102,6 +102,14 @@ def warehouse_choices(db: Database) -> list[str]:
     return ["", *(r[0] for r in rows)]
 
 
+@summary
+def warehouse_names(db: Database) -> dict[str, str]:
+    """Warehouse number -> the name staff read ("WH001" -> "Amsterdam DC 1"), for editors that store numbers."""
+    rows = db.conn.execute("SELECT coalesce(code, name, warehouse_id), coalesce(name, code, warehouse_id) "
+                           "FROM qasida_warehouses ORDER BY 1")
+    return {str(code): str(name) for code, name in rows}
+
+
 # --- Orders, Invoices, Tax, Stock: details and aggregates (figures/details.py) -----------------------------
 
 @summary

@@ -6,6 +6,8 @@
     /_admin/stats[/{vendor}]       GET; POST /_admin/stats/reset
     /_admin/tick                   POST  run every vendor's tick once (advance statuses, emit events)
     /_admin/clock                  POST {"advance_seconds": n}  move business time forward
+    /_admin/run                    POST {"seconds": n, "pace": 5}  live n business seconds: the clock moves
+                                   `pace` seconds, then every vendor ticks, until n have passed (sandbox/living.py)
     /_admin/webhooks               PUT {"qargo": {url,user,password}, "upwell": {...}}
     /_admin/<vendor>/...           vendor-specific admin routes (e.g. Upwell emission)
 Upwell has no pull API: it only pushes `onCarrierInvoiceEvent` envelopes to a webhook URL.
@@ -34,6 +36,7 @@ from sandbox.context import (
     WebhookTarget,
 )
 from sandbox.faults import FaultMiddleware, Faults, FaultSwitch, Stats
+from sandbox.living import PACE_SECONDS, SAVE_EVERY, Muted, load_state, save_state
 from sandbox.world import World
 
 log = logging.getLogger("opsdash.sandbox")
@@ -43,9 +46,15 @@ ALL_VENDORS = ("qargo", "quaderno", "qasida", "cargobase", "upwell")
 
 def create_app(config: SandboxConfig | None = None) -> Starlette:
     config = config or SandboxConfig()
+    saved = load_state(config)
+    if saved:  # a resumed world: its own seed, scale and anchor, whatever the command line says
+        config.seed, config.scale, config.factor = saved["seed"], saved["scale"], saved["factor"]  # type: ignore[assignment]
+    world = World(seed=config.seed, scale=config.scale, factor=config.factor)
+    if saved:
+        world.anchor = saved["anchor"]
     ctx = SandboxContext(
         config=config,
-        world=World(seed=config.seed, scale=config.scale, factor=config.factor),
+        world=world,
         clock=Clock(),
         switches={v: FaultSwitch(config.faults.get(v), seed=config.seed) for v in ALL_VENDORS},
         stats={v: Stats() for v in ALL_VENDORS},
@@ -58,16 +67,23 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
         if name in VENDOR_PREFIXES:
             inner = Starlette(routes=vendor.routes)
             routes.append(Mount(VENDOR_PREFIXES[name], app=FaultMiddleware(inner, ctx.switch(name), ctx.stats[name])))
-    app = Starlette(routes=routes, lifespan=_lifespan(ctx, vendors))
-    app.state.ctx = ctx
+    app = Starlette(routes=routes, lifespan=_lifespan(ctx, vendors, saved["ticks"] if saved else 0))
+    app.state.ctx, app.state.vendors = ctx, vendors
     return app
 
 
-def _lifespan(ctx: SandboxContext, vendors: dict[str, VendorApp]) -> Any:
+def _lifespan(ctx: SandboxContext, vendors: dict[str, VendorApp], replay: int) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if replay:
+            log.warning("sandbox: resuming the saved world (%d ticks to replay)", replay)
+            with Muted(ctx.config):
+                for _ in range(replay):
+                    await _tick_all(ctx, vendors)
+        save_state(ctx)  # a new world's anchor is kept from its first second
         task = asyncio.create_task(_ticker(ctx, vendors)) if ctx.config.tick_seconds > 0 else None
         yield
+        save_state(ctx)
         if task:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -79,10 +95,13 @@ def _lifespan(ctx: SandboxContext, vendors: dict[str, VendorApp]) -> Any:
 async def _ticker(ctx: SandboxContext, vendors: dict[str, VendorApp]) -> None:
     while True:
         await asyncio.sleep(ctx.config.tick_seconds)
-        await _tick_all(vendors)
+        await _tick_all(ctx, vendors)
 
 
-async def _tick_all(vendors: dict[str, VendorApp]) -> None:
+async def _tick_all(ctx: SandboxContext, vendors: dict[str, VendorApp]) -> None:
+    ctx.ticks += 1
+    if ctx.ticks % SAVE_EVERY == 0:
+        save_state(ctx)
     for name, vendor in vendors.items():
         if vendor.tick is None:
             continue
@@ -141,8 +160,18 @@ def _control_routes(ctx: SandboxContext, vendors: dict[str, VendorApp]) -> list[
     async def tick(request: Request) -> Response:
         count = int(request.query_params.get("count", "1"))
         for _ in range(max(1, min(count, 1000))):
-            await _tick_all(vendors)
+            await _tick_all(ctx, vendors)
         return JSONResponse({"ok": True, "now": ctx.clock.now().isoformat()})
+
+    async def run(request: Request) -> Response:
+        body = await request.json()
+        seconds, pace = float(body.get("seconds", 0)), float(body.get("pace", PACE_SECONDS))
+        if pace <= 0 or not 0 <= seconds / pace <= 100_000:
+            return JSONResponse({"error": "seconds/pace must be between 0 and 100000 ticks"}, status_code=400)
+        for _ in range(int(seconds // pace)):
+            ctx.clock.advance(pace)
+            await _tick_all(ctx, vendors)
+        return JSONResponse({"now": ctx.clock.now().isoformat(), "ticks": ctx.ticks})
 
     async def clock(request: Request) -> Response:
         body = await request.json()
@@ -160,5 +189,6 @@ def _control_routes(ctx: SandboxContext, vendors: dict[str, VendorApp]) -> list[
         Route("/_admin/health", health),
         Route("/_admin/tick", tick, methods=["POST"]),
         Route("/_admin/clock", clock, methods=["POST"]),
+        Route("/_admin/run", run, methods=["POST"]),
         Route("/_admin/webhooks", webhooks, methods=["PUT"]),
     ]

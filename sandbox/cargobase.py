@@ -44,6 +44,7 @@ LABELS = {
     "unsubmitted": "Unsubmitted",
 }
 TERMINAL = frozenset({"approved", "canceled", "removed"})
+_OPEN = frozenset({"awaiting_audit", "declined"})
 DROP_AFTER = timedelta(hours=24)
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 500
 HISTORY_DAYS = 90
@@ -173,6 +174,7 @@ class Cargobase:
     def __init__(self, ctx: SandboxContext) -> None:
         self.ctx = ctx
         self.records = generate(ctx.world)
+        self._open = [r for r in self.records if r.status in _OPEN]  # what a tick may change, oldest first
         self.ticks = 0
 
     def authorised(self, request: Request) -> Response | None:
@@ -259,13 +261,24 @@ class Cargobase:
         self.ticks += 1
         rng = self.ctx.world.rng("cargobase", "tick", self.ticks)
         now = self.ctx.clock.now()
-        for r in self.records:
+        waiting = len([r for r in self._open if r.status == "awaiting_audit"])
+        # Only open records draw from the stream, so walking them alone draws as walking every record would.
+        for r in self._open:
             if r.status == "awaiting_audit" and rng.random() < 0.3:
                 draw = rng.random()
                 r.status = "approved" if draw < 0.75 else "declined" if draw < 0.9 else "canceled"
                 r.modified = now
             elif r.status == "declined" and rng.random() < 0.05:
                 r.status, r.modified = "awaiting_audit", now
+        self._open = [r for r in self._open if r.status in _OPEN]
+        if self.ctx.config.living:  # as many newly submitted as left the queue (sandbox/living.py)
+            gone = waiting - len([r for r in self._open if r.status == "awaiting_audit"])
+            start = self.records[-1].k if self.records else 0
+            arrivals = [Record(start + n, now, "awaiting_audit", now) for n in range(1, gone + 1)]
+            self.records.extend(arrivals)
+            self._open.extend(arrivals)
+            if self.ticks % 100 == 0:  # ended invoices past DROP_AFTER are never listed again: let them go
+                self.records = [r for r in self.records if r.status not in TERMINAL or r.listed(now)]
 
 
 def build(ctx: SandboxContext) -> VendorApp:

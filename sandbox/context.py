@@ -75,6 +75,10 @@ class SandboxConfig:
     qargo_webhook: WebhookTarget = field(default_factory=WebhookTarget)
     upwell_webhook: WebhookTarget = field(default_factory=WebhookTarget)
     tick_seconds: float = 0.0  # 0: the world only moves through POST /_admin/tick
+    # A living world (the demo): orders, invoices and stock arrive as fast as they settle (sandbox/living.py).
+    # Off by default, so a test that counts what a tick changed sees only the changes it asked for.
+    living: bool = False
+    state_path: str | None = None  # where the world's seed, anchor and tick count are kept (resume on restart)
     faults: dict[str, Faults] = field(default_factory=dict)
 
     @property
@@ -102,6 +106,7 @@ class SandboxContext:
     clock: Clock
     switches: dict[str, FaultSwitch]
     stats: dict[str, Stats]
+    ticks: int = 0  # world ticks run so far (replayed on a resumed start: sandbox/living.py)
 
     _http: httpx.AsyncClient | None = None
 

@@ -46,7 +46,7 @@ def channels(db: Database) -> list[dict[str, Any]]:
 
 def rule_rows(items: list[Rule]) -> list[dict[str, Any]]:
     return [{"name": r.name, "kind": r.kind, "condition": r.spec.summary, "parameters": parameters(r),
-             "channels": ", ".join(("inbox", *r.channels)), "resolved_message": "yes" if r.notify_resolved else "no",
+             "channels": ", ".join(("inbox", *r.channels)), "resolved_message": fmt.yes_no(r.notify_resolved),
              "last_evaluated_at": r.last_evaluated_at, "problem": r.last_error} for r in items]
 
 
@@ -58,7 +58,8 @@ def parameters(rule: Rule) -> str:
 
 
 def kind_label(kind: str) -> str:
-    return f"{kind}: {KINDS[kind].summary}"
+    """The condition in words, never its CLI name (`receivable_overdue`, issue 21)."""
+    return KINDS[kind].summary
 
 
 def kind_help(kind: str) -> str:

@@ -134,6 +134,7 @@ stock_below = versioned(ps.stock_below)
 
 reorder_levels = versioned(ps.reorder_levels)
 warehouse_choices = versioned(ps.warehouse_choices)
+warehouse_names = versioned(ps.warehouse_names)
 
 
 # --- Sync & health ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import streamlit as st
 from services.settings import VENDORS
 from store import calendar
 from store.datasets import get_dataset
+from ui.tables import VENDORS as VENDOR_NAMES
 
 KEY_DATES = "filters.dates"
 KEY_SOURCES = "filters.sources"
@@ -51,8 +52,13 @@ def sidebar() -> Filters:
     with st.sidebar:
         st.subheader("Filters")
         st.date_input("Dates", key=KEY_DATES, help="Order dates on Orders and Overview.")
-        st.multiselect("Sources", SOURCES, key=KEY_SOURCES, placeholder="All sources")
+        st.multiselect("Sources", SOURCES, key=KEY_SOURCES, placeholder="All sources", format_func=source_name)
     return current()
+
+
+def source_name(source: str) -> str:
+    """A vendor as staff name it ("Qargo"), never its setting's name ("qargo"): one table, ui/tables.py VENDORS."""
+    return VENDOR_NAMES.get(source, source)
 
 
 def current() -> Filters:

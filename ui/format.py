@@ -279,6 +279,11 @@ def yes_no(value: Any) -> str:
     return "Yes" if value in (True, 1, "1", "true", "True", "yes") else "No"
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """"1 order", "2 orders", "1,204 orders": the number grouped, the noun agreeing (issue 21: no "1 orders")."""
+    return f"{number(n)} {noun if n == 1 else plural or noun + 's'}"
+
+
 def text(value: Any) -> str:
     return BLANK if is_blank(value) else str(value)
 

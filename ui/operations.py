@@ -208,7 +208,27 @@ def job_from_query(value: Any) -> int | None:
 
 
 def audit_entries(db: Database, **query: Any) -> list[dict[str, Any]]:
-    return [vars(e) for e in audit.search(db, **query)]
+    """The entries, each target in words (issue 21): an order by its number, never its UUID."""
+    entries = [vars(e) for e in audit.search(db, **query)]
+    ids = {m.group(0) for e in entries for m in _UUID.finditer(str(e.get("target") or ""))}
+    names = _order_names(db, sorted(ids)) if ids else {}
+    return [e | {"target": _UUID.sub(lambda m: names.get(m.group(0), m.group(0)), str(e.get("target") or ""))
+                 if e.get("target") else e.get("target")} for e in entries]
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _order_names(db: Database, ids: list[str]) -> dict[str, str]:
+    """Qargo order id -> "order TMS-SO-0000391" (its identifier, else the ERP number); a document id -> "of order
+    TMS-SO-0000391" (targets read "document <id>")."""
+    marks = ", ".join("?" for _ in ids)
+    rows = db.conn.execute(
+        f"SELECT o.order_id, coalesce(o.order_identifier, o.reference) FROM qargo_orders o WHERE o.order_id IN ({marks}) "
+        f"UNION ALL SELECT d.document_id, 'of ' || coalesce(o.order_identifier, o.reference) FROM qargo_documents d "
+        f"JOIN qargo_orders o ON o.order_id = d.order_id WHERE d.document_id IN ({marks})", [*ids, *ids]).fetchall()
+    return {i: name.replace("of ", "of order ", 1) if name.startswith("of ") else f"order {name}"
+            for i, name in rows if name}
 
 
 # ----------------------------------------------------------------------------- documents

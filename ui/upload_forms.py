@@ -20,6 +20,7 @@ from actions import orders
 from actions.order_file import FORMATS, template
 from services.qargo.order_input import OrderInput
 from ui import downloads, operations, tables, widgets
+from ui import format as fmt
 
 KEY = "upload"
 STOP_FIELDS = (("name", "Name"), ("address", "Address"), ("postal_code", "Postal code"), ("city", "City"),
@@ -116,8 +117,9 @@ def confirm(job: Any | None) -> None:
     ready = operations.pending(KEY)
     if not ready or job is not None:
         return
-    st.success(f"{len(ready)} orders are valid and ready. Nothing has been sent yet.", icon=":material/fact_check:")
-    if st.button(f"Confirm: upload {len(ready)} orders to Qargo", type="primary", key=f"{KEY}.confirm"):
+    valid = f"{fmt.count(len(ready), 'order')} {'is' if len(ready) == 1 else 'are'} valid and ready"
+    st.success(f"{valid}. Nothing has been sent yet.", icon=":material/fact_check:")
+    if st.button(f"Confirm: upload {fmt.count(len(ready), 'order')} to Qargo", type="primary", key=f"{KEY}.confirm"):
         submitted = operations.attempt(orders.submit_upload, [OrderInput.model_validate(p) for p in ready])
         if submitted is not None:
             operations.set_submitted(KEY, submitted)

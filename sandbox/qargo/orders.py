@@ -71,6 +71,24 @@ class OrderBook:
         self.by_identifier: dict[str, str] = {}  # uploaded orders; pre-existing ones via _preexisting_idents
         self.uploaded: list[str] = []
         self._idents: dict[str, int] | None = None
+        self.arrived = 0  # orders that arrived after the start (a living world: sandbox/living.py)
+
+    @property
+    def total(self) -> int:
+        """Pre-existing orders plus arrivals: indexes 1..total (arrivals are count+1..)."""
+        return self.count + self.arrived
+
+    def arrive(self, ordered: datetime, now: datetime) -> Order:
+        """A new transport order for the next new ERP order, ordered at `ordered`, entered now (TO_PLAN)."""
+        self.arrived += 1
+        i = self.total
+        order = _generate(self.world, self.seed, i, self.count, ordered=ordered)
+        order.status, order.created = "TO_PLAN", now
+        self.orders[order.id] = order
+        self._index[order.id] = i
+        if self._idents is not None:
+            self._idents[order.identifier] = i
+        return order
 
     def get(self, order_id: str) -> Order | None:
         if order_id in self.orders:
@@ -117,11 +135,11 @@ def preexisting_identifier(world: World, i: int, count: int) -> str:
     return f"TMS-{world.order_number(erp_index(world, i, count))}"
 
 
-def _generate(world: World, seed: int, i: int, count: int) -> Order:
+def _generate(world: World, seed: int, i: int, count: int, ordered: datetime | None = None) -> Order:
     erp = erp_index(world, i, count)
     rng = world.rng("qargo", "order", i)
     customer = world.order_customer(erp)
-    ordered = world.order_date(erp)
+    ordered = ordered or world.order_date(erp)
     pickup_day = (ordered + timedelta(days=1)).date()
     order_id = stable_uuid(seed, "order", i)
     warehouse = world.warehouses[rng.randrange(len(world.warehouses))]

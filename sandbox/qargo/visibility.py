@@ -7,6 +7,7 @@ de-duplicate on it (a failed delivery is retried on the next tick with the same 
 
 from __future__ import annotations
 
+import random
 import uuid
 import zlib
 from collections import deque
@@ -92,6 +93,7 @@ class Progress:
     def __init__(self, ctx: SandboxContext, book: OrderBook, visibility: Visibility) -> None:
         self.ctx, self.book, self.visibility = ctx, book, visibility
         self.ticks = 0
+        self._live: list[int] | None = None  # indexes not yet ended, as of the last step (a living world grows)
 
     def step(self) -> None:
         self.ticks += 1
@@ -101,13 +103,31 @@ class Progress:
         # Among the orders still moving (a pick of a finished one would be wasted, and the dashboard, which learns
         # of orders from these events, would seldom hear of one still on the road: issue 18's shapes).
         # Half the picks from the orders still on the road (before COMPLETED), half from any unfinished one.
-        live = [i for i in range(1, self.book.count + 1) if self.book.preexisting(i).status not in TERMINAL]
+        known = self._live if self._live is not None else range(1, self.book.total + 1)
+        live = self._live = [i for i in known if self.book.preexisting(i).status not in TERMINAL]
         road = [i for i in live if self.book.preexisting(i).status in ON_THE_ROAD]
         wanted = max(1, self.book.count // 20)
         picks = rng.sample(road, min(len(road), (wanted + 1) // 2))
         rest = [i for i in live if i not in picks]
+        ended = 0
         for i in picks + rng.sample(rest, min(len(rest), wanted - len(picks))):
-            self._advance(self.book.preexisting(i), cancel=rng.random() < 0.1)
+            order = self.book.preexisting(i)
+            self._advance(order, cancel=rng.random() < 0.1)
+            ended += order.status in TERMINAL
+        if self.ctx.config.living:
+            self._arrivals(rng, ended)
+
+    def _arrivals(self, rng: random.Random, count: int) -> None:
+        """As many new orders as ended (a steady state). One in three is keyed in 1-6 days after its ERP order,
+        so its planned days may already be past: the late and expected-late figures stay alive."""
+        now = self.ctx.clock.now()
+        for _ in range(count):
+            backdated = rng.random() < 1 / 3
+            ordered = now - timedelta(days=rng.uniform(1, 6)) if backdated else now
+            order = self.book.arrive(ordered, now)
+            if self._live is not None:
+                self._live.append(self.book.total)
+            self.visibility.order_status(order, order.status)
 
     def _advance(self, order: Order, cancel: bool) -> None:
         nxt = "CANCELLED" if cancel and order.status == "TO_PLAN" else order.next_status()

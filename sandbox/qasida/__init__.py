@@ -110,8 +110,8 @@ class Qasida:
         """Move a few stock levels, order statuses and payments; their lastChange becomes now."""
         self.ticks += 1
         rng, now = self.ctx.world.rng("qasida", "tick", self.ticks), self.ctx.clock.now()
-        self.stock.tick(rng, now)
-        self.sales.tick(rng, now)
+        self.stock.tick(rng, now, living=self.ctx.config.living)
+        self.sales.tick(rng, now, living=self.ctx.config.living)
         self.finance.tick(rng, now)
 
     def routes(self) -> list[BaseRoute]:

@@ -44,6 +44,8 @@ class OpenItems:
     def __init__(self, ctx: SandboxContext, n: int) -> None:
         self.world, self.clock, self.seed = ctx.world, ctx.clock, ctx.world.seed
         self.table = Table(n, ctx.world.anchor, lambda j: 0)
+        self.arrivals: dict[int, datetime] = {}  # items issued after the start: index -> issue time
+        self._initial = n
 
     # -- what a subclass says about item j ---------------------------------------------------------
     def customer(self, j: int) -> Customer:
@@ -78,7 +80,9 @@ class OpenItems:
     def paid(self, j: int) -> tuple[int, datetime | None]:
         """(paid cents, last payment time)."""
         over = self.table.overlay.get(j)
-        return (over["paid"], over["lastPayment"]) if over else self._base_paid(j)
+        if over:
+            return over["paid"], over["lastPayment"]
+        return (0, None) if j in self.arrivals else self._base_paid(j)
 
     def remains(self, j: int) -> int:
         return self.total_cents(j) - self.paid(j)[0]
@@ -125,16 +129,33 @@ class OpenItems:
     def pay(self, j: int, cents: int, now: datetime) -> None:
         self.table.touch(j, now, paid=self.paid(j)[0] + min(cents, self.remains(j)), lastPayment=now)
 
-    def tick(self, rng: random.Random, now: datetime, moves: int = 2) -> list[int]:
-        """A few open items are paid, fully or in part."""
+    def arrive(self, when: datetime) -> int:
+        """A newly issued item (a living world, sandbox/living.py): index n+1, unpaid, issued `when`."""
+        self.table.n += 1
+        j = self.table.n
+        self.arrivals[j] = when
+        self.table.touch(j, when, paid=0, lastPayment=None)
+        if "by_customer" in self.__dict__:
+            self.by_customer.setdefault(self.customer(j).id, []).append(j)
+        return j
+
+    def tick(self, rng: random.Random, now: datetime, moves: int = 2, living: bool = False) -> list[int]:
+        """A few open items are paid, fully or in part. Living: picks among the newest items (3x the start's
+        count), a customer already late pays this time only one time in ten, and every item paid off is
+        replaced by a newly issued one."""
         changed: list[int] = []
+        start = max(1, self.table.n - 3 * self._initial) if living else 1
         for _ in range(moves * 10):
-            j = rng.randint(1, self.table.n)
+            j = rng.randint(start, self.table.n)
             remains = self.remains(j)
             if remains <= 0 or j in changed:
                 continue
+            if living and self.days_delayed(j) > 0 and rng.random() >= 0.1:
+                continue
             self.pay(j, remains if rng.random() < 0.5 else max(1, remains // 2), now)
             changed.append(j)
+            if living and self.remains(j) <= 0:
+                self.arrive(now)
             if len(changed) == moves:
                 break
         return changed
@@ -160,7 +181,7 @@ class Claims(OpenItems):
         return self.sales.total_cents(self.order_of(j))
 
     def issued(self, j: int) -> datetime:
-        return self.world.order_date(self.order_of(j))
+        return self.arrivals.get(j) or self.world.order_date(self.order_of(j))
 
     def invoice_id(self, j: int) -> int:
         return self.order_of(j)
@@ -197,6 +218,8 @@ class Liabilities(OpenItems):
         return 5_000 + mix(self.seed, _LIABILITY, j, 1) % 2_000_000
 
     def issued(self, j: int) -> datetime:
+        if j in self.arrivals:
+            return self.arrivals[j]
         return self.world.anchor - timedelta(days=mix(self.seed, _LIABILITY, j, 2) % 120, hours=9)
 
     def invoice_id(self, j: int) -> int:
@@ -214,6 +237,7 @@ class Finance:
         self.world, self.sales = ctx.world, sales
         self.n_orders = ctx.world.sizes["erp_orders"]
         self.claims, self.liabilities = Claims(ctx, sales), Liabilities(ctx)
+        self.living = ctx.config.living
         self.offset = self.claims.offset
 
     def is_supplier(self, customer_id: int) -> bool:
@@ -260,5 +284,5 @@ class Finance:
         }
 
     def tick(self, rng: random.Random, now: datetime) -> None:
-        self.claims.tick(rng, now)
-        self.liabilities.tick(rng, now, moves=1)
+        self.claims.tick(rng, now, living=self.living)
+        self.liabilities.tick(rng, now, moves=1, living=self.living)

@@ -41,6 +41,7 @@ class Sales:
         self.customers = Table(ctx.world.sizes["customers"], anchor,
                                lambda c: _DAY + mix(self.seed, _CUSTOMER, c) % (400 * _DAY))
         self.orders = Table(self.n_orders, anchor, self._order_age)
+        self.arrivals: dict[int, datetime] = {}  # orders placed after the start (sandbox/living.py)
         # Set by the app to the finance side's answer: a customer that we also owe (liability list).
         self.is_supplier: Callable[[int], bool] = lambda customer_id: False
 
@@ -111,9 +112,17 @@ class Sales:
         return 1 + mix(self.seed, _ORDER, i, 2) % self.world.sizes["warehouses"]
 
     # -- order record ----------------------------------------------------------------------------
+    def arrive(self, when: datetime) -> int:
+        """A new customer order (index n+1), placed `when`, in status NEW."""
+        self.n_orders += 1
+        self.orders.n = self.n_orders
+        self.arrivals[self.n_orders] = when
+        self.orders.touch(self.n_orders, when, status="NEW")
+        return self.n_orders
+
     def order(self, i: int) -> dict[str, Any]:
         customer, status = self.world.order_customer(i), self.status(i)
-        issued = self.world.order_date(i)
+        issued = self.arrivals.get(i) or self.world.order_date(i)
         items = self.items(i)
         return {
             "id": i, "orderNumber": self.world.order_number(i), "orderStatus": WORKFLOW[status][1],
@@ -130,8 +139,9 @@ class Sales:
         }
 
     # -- tick ------------------------------------------------------------------------------------
-    def tick(self, rng: random.Random, now: datetime, moves: int = 3) -> list[int]:
-        """Advance a few recent open orders one workflow step (now and then cancel one)."""
+    def tick(self, rng: random.Random, now: datetime, moves: int = 3, living: bool = False) -> list[int]:
+        """Advance a few recent open orders one workflow step (now and then cancel one). Living: a new order
+        arrives for every one that reached its end (invoiced or cancelled)."""
         window = max(1, self.n_orders * 21 // 365)
         changed: list[int] = []
         for _ in range(moves * 10):
@@ -143,6 +153,9 @@ class Sales:
                 changed.append(i)
             if len(changed) == moves:
                 break
+        if living:
+            for _ in [i for i in changed if self.status(i) not in _NEXT]:
+                self.arrive(now)
         return changed
 
     def mark_paid(self, i: int, now: datetime) -> None:

@@ -114,13 +114,19 @@ class Stock:
         }
 
     # -- tick ------------------------------------------------------------------------------------
-    def tick(self, rng: random.Random, now: datetime, moves: int = 5) -> list[int]:
-        """Move a few stock levels (goods in, picks, reservations); returns the changed card ids."""
+    def tick(self, rng: random.Random, now: datetime, moves: int = 5, living: bool = False) -> list[int]:
+        """Move a few stock levels (goods in, picks, reservations); returns the changed card ids.
+        Living (sandbox/living.py): picks twice as often as goods in, and a card below its product's reorder
+        threshold (the world's buyer's rule; the ERP has no level) is replenished one time in four."""
         changed = []
         for _ in range(moves):
             i = rng.randint(1, self.cards.n)
             quantity, reserve = self.levels(i)
-            quantity = max(0, quantity + rng.choice((-1, 1)) * rng.randint(1, 30))
+            step = rng.choice((-1, -1, 1) if living else (-1, 1)) * rng.randint(1, 30)
+            threshold = self.world.products[(i - 1) % self.n_products].reorder_threshold
+            if living and quantity < threshold and rng.random() < 0.25:
+                step = 2 * threshold  # goods in: a replenishment order arrived
+            quantity = max(0, quantity + step)
             reserve = min(quantity, max(0, reserve + rng.randint(-5, 5)))
             self.cards.touch(i, now, quantity=quantity, reserve=reserve)
             changed.append(i)

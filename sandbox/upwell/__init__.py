@@ -30,7 +30,8 @@ def build(ctx: SandboxContext) -> VendorApp:
     async def tick() -> None:
         nonlocal ticks
         ticks += 1
-        await emitter.emit(EVENTS_PER_TICK, (tick_injection(ticks),))
+        rng = ctx.world.rng("upwell", "tick", ticks) if ctx.config.living else None
+        await emitter.emit(EVENTS_PER_TICK, (tick_injection(ticks),), rng=rng)
 
     return VendorApp(routes=[], tick=tick, admin_routes=_admin_routes(emitter))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import random
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,7 @@ class Emitter:
     def __init__(self, ctx: SandboxContext) -> None:
         self.ctx = ctx
         self.invoices = CarrierInvoices(ctx.world)
+        self.invoices.living = ctx.config.living
         self.rng = ctx.world.rng("upwell", "events")
         self.seq = 0
         self.sent: deque[Delivery] = deque(maxlen=_LOG_SIZE)
@@ -54,10 +56,14 @@ class Emitter:
         self.unacknowledged: list[tuple[dict[str, Any], int]] = []  # (event, attempts)
         self._lock = asyncio.Lock()
 
-    async def emit(self, count: int, inject: tuple[str, ...] = ()) -> list[Delivery]:
-        """Redeliver unacknowledged events, send `count` new ones, then the requested injections."""
+    async def emit(self, count: int, inject: tuple[str, ...] = (), rng: random.Random | None = None) -> list[Delivery]:
+        """Redeliver unacknowledged events, send `count` new ones, then the requested injections. With `rng`
+        (a tick's own stream), what happens after the redeliveries depends on the world alone, not on how the
+        receiver answered: a resumed world replays the same invoices (sandbox/living.py)."""
         async with self._lock:  # a batch (and an out-of-order pair) is never interleaved with another
             out = await self._redeliver()
+            if rng is not None:
+                self.rng = rng
             for _ in range(count):
                 event = self._next_event()
                 if event is not None:

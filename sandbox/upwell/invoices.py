@@ -36,9 +36,14 @@ class CarrierInvoices:
         self.limit = world.sizes["upwell_invoices"]
         self.created = 0
         self.live: dict[str, dict[str, Any]] = {}
+        self.living = False
 
     def can_create(self) -> bool:
-        return self.created < self.limit
+        """Up to the scale's count; in a living world (sandbox/living.py) also whenever fewer than half that
+        many are still open, so carriers keep invoicing as invoices are paid."""
+        if self.created < self.limit:
+            return True
+        return self.living and sum(row["status"] in _NEXT_STATUS for row in self.live.values()) < self.limit // 2
 
     def create(self, rng: random.Random, now: datetime) -> dict[str, Any]:
         self.created += 1
@@ -46,7 +51,16 @@ class CarrierInvoices:
         i = 1 + (k * 7919) % self.world.sizes["erp_orders"]  # spread over the ERP's orders
         row = _row(self.world, rng, k, i, now)
         self.live[row["id"]] = row
+        if self.living and len(self.live) > 2 * self.limit:
+            self._forget_settled()
         return copy.deepcopy(row)
+
+    def _forget_settled(self) -> None:
+        """A living world keeps at most twice the scale's count: settled invoices go first, oldest first
+        (the receiver has them; Upwell would not restate a paid invoice years on)."""
+        settled = [k for k, row in self.live.items() if row["status"] not in _NEXT_STATUS]
+        for k in settled[: len(self.live) - 2 * self.limit]:
+            del self.live[k]
 
     def pick(self, rng: random.Random, changeable: bool = False) -> str | None:
         ids = sorted(k for k, row in self.live.items() if not changeable or row["status"] in _NEXT_STATUS)

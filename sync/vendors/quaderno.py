@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,6 +37,7 @@ from store.store import get_checkpoint
 from sync import mappers
 from sync.engine import Fetch, SyncResource, SyncState
 from sync.fetch import ListBatch, NeedsDb, expired_cursor, paged
+from sync.recheck import Recheck
 
 log = logging.getLogger("opsdash.sync")
 
@@ -54,6 +54,7 @@ RUN_CALLS = int(HOURLY_CALLS * BUDGET_SHARE * RUN_EVERY / CHECK_WITHIN)  # 290 p
 RUN_SLACK = 20
 MAX_ROWS = (RUN_CALLS - RUN_SLACK) * OPEN_PAGE_SIZE  # 27,000 rows per run: 108,000 per hour
 SYSTEM_ACTOR = "sync"
+RULE = Recheck(RUN_EVERY, CHECK_WITHIN, SPREAD, MIN_AGE, cap=MAX_ROWS, floor=OPEN_PAGE_SIZE)
 
 
 def _document_id(record: Any) -> str:
@@ -94,22 +95,20 @@ def stored_open(db: Database) -> list[OpenRow]:
 
 def rows_per_run(open_count: int, overdue: int = 0) -> int:
     """Open invoices one run re-reads: its share of the hour, or every one due to pass the hour before the
-    next run (`overdue`) if more, at least one page, at most the budget."""
-    share = max(overdue, math.ceil(open_count * SPREAD * (RUN_EVERY / CHECK_WITHIN)))
-    return max(OPEN_PAGE_SIZE, min(share, MAX_ROWS))
+    next run (`overdue`) if more, at least one page, at most the budget (sync/recheck.py: the shared rule)."""
+    return RULE.per_run(open_count, overdue)
 
 
 def overdue(rows: list[OpenRow], now: datetime) -> int:
     """Rows that would be older than CHECK_WITHIN at the next run if this one skipped them."""
-    limit = iso(now - (CHECK_WITHIN - RUN_EVERY))
-    return sum(1 for r in rows if r.checked <= limit)
+    return RULE.overdue((r.checked for r in rows), now)
 
 
 def fresh_after(db: Database, now: datetime) -> str:
     """Rows checked after this time are not re-read: MIN_AGE ago, or, when a full pass of
     `quaderno/invoices` finished less than MIN_AGE ago, before that pass started (the engine stamps its
     rows with the pass's start, and a large pass lasts minutes): never right after a full read."""
-    cutoff = iso(now - MIN_AGE)
+    cutoff = RULE.fresh_cutoff(now)
     stored = get_checkpoint(db, "quaderno", "invoices")
     started = json.loads(stored["cursor"]).get("last_full") if stored and stored["cursor"] else None
     if not started:

@@ -34,7 +34,7 @@ def problems(at: AppTest) -> str:
 
 def test_a_valid_batch_is_queued_once_only_after_confirmation(seeded_db: Path) -> None:
     at = upload(f"{HEADER}\n{ROW}\n".encode())
-    assert "1 orders are valid" in at.success[0].value
+    assert "1 order is valid" in at.success[0].value
     assert count(seeded_db, "SELECT count(*) FROM jobs WHERE kind = 'upload_orders'") == 0  # not before confirming
     at.button(key="upload.confirm").click().run()
     assert not at.exception
@@ -161,7 +161,7 @@ def test_batch_errors_carry_the_spreadsheet_row_number(seeded_db: Path) -> None:
     at = upload(f"{HEADER}\n{ROW}\n{ROW.replace(',BE,', ',XX,').replace('SO-1001', 'SO-1002')}\n".encode())
     errors = next(d.value for d in at.dataframe if "problem" in d.value.columns)
     assert list(errors["row"]) == ["3"]  # the header is row 1, the good order row 2
-    assert "1 orders are valid" in at.success[0].value
+    assert "1 order is valid" in at.success[0].value
 
 
 def test_after_confirming_the_page_no_longer_offers_to_confirm(seeded_db: Path) -> None:

@@ -41,3 +41,14 @@ def test_only_admins_see_which_settings_are_set(audited: Path, monkeypatch: pyte
     settings = at.dataframe[-1].value
     assert bool(settings.set[settings.setting == "QARGO_BASE_URL"].iloc[0]) is True
     assert "127.0.0.1" not in settings.to_string()  # never the values
+
+
+def test_an_order_is_named_by_its_number_not_its_uuid(seeded_db: Path) -> None:
+    """Issue 21: the audit log says which order, in the words staff use; the id stays in the export."""
+    order_id = "0b9c2f4e-5d6a-4b7c-8d9e-0f1a2b3c4d5e"
+    db = connect(seeded_db)
+    db["qargo_orders"].insert({"order_id": order_id, "order_identifier": "TMS-SO-0000391", "synced_at": "2026-12-01"})
+    audit.record(db, "carol", "qargo.approve_charges", order_id, {"charges": []}, "approved 1")
+    db.close()
+    at = run_page("pages/audit.py", before={"audit.actor": "carol"})
+    assert list(at.dataframe[0].value["target"]) == ["order TMS-SO-0000391"]

@@ -22,7 +22,7 @@ def test_levels_and_warehouse_totals(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert metrics == {"Items below reorder level": "2", "Items with no reorder level set": "1"}
     editor = at.dataframe[1].value  # the reorder-level editor (operator in local mode)
     assert list(editor["product_code"]) == ["BOLT", "OIL", "OIL"]
-    assert list(editor["warehouse"]) == ["", "", "2"]
+    assert list(editor["warehouse"]) == ["", "", "WH-B"]  # its name, as the table says; the level keeps "2"
     totals = at.dataframe[2].value
     wh_a = totals[totals["warehouse"] == "WH-A"].iloc[0]
     assert (int(wh_a["items_below_level"]), str(wh_a["no_level_set"])) == (1, "1")  # display-formatted
