@@ -165,6 +165,7 @@ def open_item_batches(db: Database, client: Any, kind: str, clock: Callable[[], 
 def _mark_skipped(db: Database, kind: str, customer: str, now: str) -> None:
     """Its turn is over (it goes to the back of the rotation), nothing is settled."""
     with transaction(db):
+        note_write(db, "qasida_open_item_checks")
         db.execute(
             """INSERT INTO qasida_open_item_checks (kind, customer_id, checked_at) VALUES (?, ?, ?)
                ON CONFLICT (kind, customer_id) DO UPDATE SET checked_at = excluded.checked_at, resume = NULL,

@@ -79,7 +79,7 @@ def test_values_are_stored_as_json_with_their_inputs(db: Database) -> None:
 
 
 def test_the_codec_gives_back_equal_objects_and_refuses_foreign_classes() -> None:
-    money = Outstanding("receivable", {"EUR": Decimal("12.345")}, {}, {"JPY": Decimal("5000")}, 1, {},
+    money = Outstanding("receivable", {"EUR": Decimal("12.345")}, {}, {"JPY": Decimal(5000)}, 1, {},
                         invoices=2, overdue_long={"EUR": Decimal("0.10")})
     frame = pd.DataFrame({"bucket": ["0-30", "31-60"], "amount": ["1.50", ""], "invoices": [2, 3]},
                          dtype=object).astype({"invoices": int})

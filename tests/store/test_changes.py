@@ -21,7 +21,7 @@ from store import changes
 from store.db import transaction
 from store.store import mark_gone, upsert_records
 from sync.fetch import drop_unseen
-from sync.vendors.qasida import fulfilled_unless_listed, settle_unseen, store_order_lines
+from sync.vendors.qasida import _mark_skipped, fulfilled_unless_listed, settle_unseen, store_order_lines
 from tests.webhooks.test_ingest import qargo_body, seed_event
 from webhooks.ingest import ingest_qargo, ingest_upwell
 
@@ -82,6 +82,7 @@ WRITE_PATHS: dict[str, Callable[[Database], object]] = {
                                  called=False),
     "charges": lambda db: _mirror(db, "o1", ["ch1"], [], "approved"),
     "order identifier": lambda db: _remember_identifier(db, "o1", "ORD-1"),
+    "open items skipped": lambda db: _mark_skipped(db, "claims", "cust-1", "2026-11-21T00:00:00.000Z"),
 }
 
 
