@@ -221,6 +221,9 @@ def _record(db: Database, job: jobs.Job, line: int, order: OrderInput, upload_id
                 [upload_id, status, order_id, text, job.fence, now, job.job_id, line])
         if status in FINAL:
             _audit(db, job, order, status, upload_id, order_id, error)
+        if order_id and status in ("COMPLETED", "DUPLICATE"):  # the order keeps the identifier we gave it
+            db.conn.execute("UPDATE qargo_orders SET order_identifier = coalesce(order_identifier, ?) "
+                            "WHERE order_id = ?", [order.order_identifier, order_id])
 
 
 def _note(db: Database, job: jobs.Job, upload_id: str, text: str) -> None:

@@ -14,20 +14,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from babel.dates import format_date
 from sqlite_utils import Database
 
 from alerts.rules import Rule
 from exports.export import money_value
 from figures.freshness import SOURCES, Freshness, freshness
-from services.settings import Settings
+from services.settings import Settings, get_settings
 from store import calendar
 from store.datasets import DATASETS
 from store.db import iso
-from store.queries import iter_dataset
+from store.queries import CURRENCY_EXPONENTS, iter_dataset
 
 
 class DataUnavailable(Exception):
@@ -77,8 +78,24 @@ def _money_ok(row: dict[str, Any], params: dict[str, Any]) -> bool:
 
 
 def _amount(row: dict[str, Any]) -> str:
-    amount = money_value(row.get("amount_due"), row.get("currency"))
-    return "" if amount is None else f" ({amount:,} {row.get('currency') or ''}".rstrip() + ")"
+    amount, code = money_value(row.get("amount_due"), row.get("currency")), str(row.get("currency") or "")
+    places = CURRENCY_EXPONENTS.get(code.upper(), 2)  # "5,798.10 EUR", never "5,798.1" (Decimal: exact)
+    return "" if amount is None else f" ({amount:,.{places}f} {code}".rstrip() + ")"
+
+
+def _day(value: Any) -> str:
+    """A due date as staff read it, in the business locale: "23 Nov" (issue 21), the year when not this one."""
+    try:
+        day = date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return str(value)
+    pattern = "d MMM" if day.year == calendar.today().year else "d MMM y"
+    return format_date(day, pattern, locale=get_settings().opsdash_locale or "en_GB")
+
+
+def _vendor(source: Any) -> str:
+    """"qasida" -> "Qasida": the five vendor names are their setting names capitalised."""
+    return str(source or "").capitalize()
 
 
 def _party(params: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +107,7 @@ def _receivable_overdue(db: Database, params: dict[str, Any], now: datetime, _: 
     rows = _rows(db, "receivables_outstanding", {"days_overdue__gt": params["days"], **_party(params)}, now)
     return [Finding(f"{r['source']}:{r['invoice_number']}",
                     f"{r['counterparty']}: invoice {r['invoice_number']} is {r['days_overdue']} days overdue"
-                    f"{_amount(r)}", f"due {r['due_date']}, {r['source']}", "pages/invoices.py")
+                    f"{_amount(r)}", f"overdue since {_day(r['due_date'])} · {_vendor(r['source'])}", "pages/invoices.py")
             for r in rows if _money_ok(r, params)]
 
 
@@ -99,8 +116,8 @@ def _payable_due(db: Database, params: dict[str, Any], now: datetime, _: Setting
     limit = (calendar.today(now) + timedelta(days=params["days"])).isoformat()  # the business date
     rows = _rows(db, "payables_outstanding", {"due_date__lte": limit, **_party(params)}, now)
     return [Finding(f"{r['source']}:{r['invoice_number']}",
-                    f"{r['counterparty']}: invoice {r['invoice_number']} is due {r['due_date']}{_amount(r)}",
-                    f"{r['source']}, status {r['status']}", "pages/invoices.py")
+                    f"{r['counterparty']}: invoice {r['invoice_number']} is due {_day(r['due_date'])}{_amount(r)}",
+                    f"{_vendor(r['source'])} · {str(r['status'] or '').replace('_', ' ')}", "pages/invoices.py")
             for r in rows if r.get("due_date") and _money_ok(r, params)]
 
 

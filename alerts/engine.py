@@ -19,7 +19,7 @@ from alerts import reports
 from alerts.conditions import DataUnavailable, Finding, findings
 from alerts.dispatch import enqueue
 from alerts.rules import Rule, list_rules, mark_evaluated, mark_reported
-from alerts.state import Alert, Change, reconcile
+from alerts.state import Alert, Change, mark_read, reconcile
 from services.notify import Message
 from services.settings import Settings
 from store.datasets import DATASETS
@@ -91,6 +91,8 @@ def evaluate(db: Database, rule: Rule, settings: Settings, now: datetime) -> Out
     try:
         with transaction(db):  # alert state and its messages change together, or not at all
             change = reconcile(db, rule, findings(db, rule, now, settings), now)
+            if rule.last_evaluated_at is None:
+                first_start_digest(db, change, now)
             announce(db, settings, rule, change, now)
             mark_evaluated(db, rule.rule_id, now, sig, None)
     except DataUnavailable as exc:
@@ -101,6 +103,14 @@ def evaluate(db: Database, rule: Rule, settings: Settings, now: datetime) -> Out
         mark_evaluated(db, rule.rule_id, now, None, f"{type(exc).__name__}: {exc}")
         return Outcome(rule.name, error=str(exc))
     return Outcome(rule.name, len(change.opened), len(change.resolved))
+
+
+def first_start_digest(db: Database, change: Change, now: datetime) -> None:
+    """What was already true when a rule first ran is one digest, not N unread alerts (issue 21: 167 unread at
+    the demo's first start): the channels get the one message `announce` sends for every evaluation, and the
+    inbox keeps every alert open but only the first unread."""
+    if len(change.opened) > 1:
+        mark_read(db, now, [a.alert_id for a in change.opened[1:]])
 
 
 def evaluate_due(db: Database, settings: Settings, now: datetime) -> list[Outcome]:

@@ -259,9 +259,9 @@ class _XlsxWriter:
 
     def __init__(self, columns: tuple[str, ...], out: BinaryIO) -> None:
         self._columns, self._money = columns, money_columns(columns)
-        self._xlsx = XlsxWriter(out)
+        # the header frozen, filtered and sized for a person scrolling the sheet (exports/xlsx.py, issue 21)
+        self._xlsx = XlsxWriter(out, header=[name for c in columns for name in self._names(c)])
         self._styles: dict[str, int] = {}  # currency -> style of its money number format
-        self._xlsx.write_rows([[name for c in columns for name in self._names(c)]])
 
     def _names(self, column: str) -> tuple[str, ...]:
         return (column, f"{column}_minor") if column in self._money else (column,)

@@ -86,7 +86,10 @@ def _cell(ref: str, value: Any) -> str:
 class XlsxWriter:
     """Write rows into one sheet of an XLSX file on `out`; call `close()` to finish the file."""
 
-    def __init__(self, out: BinaryIO | IO[bytes], compresslevel: int = 1) -> None:
+    def __init__(self, out: BinaryIO | IO[bytes], compresslevel: int = 1,
+                 header: Sequence[str] | None = None) -> None:
+        """With `header` (a sheet for people, issue 21): that row first, frozen while scrolling, with an
+        autofilter over the data and each column as wide as its header (10 to 40 characters)."""
         self._zip = zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel)
         for name, xml in _STATIC.items():
             self._zip.writestr(name, _xml(xml))
@@ -94,11 +97,14 @@ class XlsxWriter:
             f'<workbook {_NS} xmlns:r="{_REL}"><sheets>'
             '<sheet name="export" sheetId="1" r:id="rId1"/></sheets></workbook>'))
         self._sheet = self._zip.open("xl/worksheets/sheet1.xml", "w")
-        self._sheet.write(_xml(f"<worksheet {_NS}><sheetData>"))
+        self._header = list(header or ())
+        self._sheet.write(_xml(f"<worksheet {_NS}>{_frozen_header(self._header)}<sheetData>"))
         self._formats: dict[str, int] = {}
         self._letters: list[str] = []
         self._pending: list[str] = []
         self._rows = 0
+        if self._header:
+            self.write_rows([self._header])
 
     def style(self, number_format: str) -> int:
         """The style index of a number format, registered on first use."""
@@ -132,10 +138,22 @@ class XlsxWriter:
 
     def close(self) -> None:
         self._flush()
-        self._sheet.write(b"</sheetData></worksheet>")
+        last = f"{column_letter(len(self._header) - 1)}{max(self._rows, 1)}" if self._header else ""
+        self._sheet.write(b"</sheetData>" + (f'<autoFilter ref="A1:{last}"/>'.encode() if last else b"")
+                          + b"</worksheet>")
         self._sheet.close()
         self._zip.writestr("xl/styles.xml", _xml(_styles(self._formats)))
         self._zip.close()
+
+
+def _frozen_header(header: Sequence[str]) -> str:
+    """The sheet view with row 1 frozen, and column widths from the header's text (ECMA-376 18.3.1.87, 18.3.1.13)."""
+    if not header:
+        return ""
+    cols = "".join(f'<col min="{i}" max="{i}" width="{min(40, max(10, len(name) + 4))}" customWidth="1"/>'
+                   for i, name in enumerate(header, 1))
+    return ('<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+            f'state="frozen"/></sheetView></sheetViews><cols>{cols}</cols>')
 
 
 def _styles(formats: dict[str, int]) -> str:

@@ -18,8 +18,8 @@ if may_act:
         forms.last_calculation()
     with validate_tab:
         forms.validation_forms()
-    if operations.submitted("taxids") is not None:
-        forms.validation_progress(operations.submitted("taxids"))
+    if (job_id := operations.submitted("taxids")) is not None:
+        forms.validation_progress(job_id)
 else:
     auth.viewer_notice("calculating tax and validating tax IDs")
 

@@ -90,5 +90,5 @@ def sidebar_badge() -> None:
     """The unread count under the page list; a link to the Alerts page when there is something new."""
     count = unread()
     if count:
-        st.sidebar.page_link(PAGE, label=f"{count} unread alert{'s' if count != 1 else ''}",
-                             icon=":material/notifications_active:")
+        # no icon: a material icon's name ("notifications_active") was read out as part of the link
+        st.sidebar.page_link(PAGE, label=f"{fmt.count(count, 'unread alert')}")

@@ -57,7 +57,7 @@ def sidebar() -> None:
     """The signed-in user and role, and the sign-in/out button when a provider is configured."""
     actor = current_actor()
     with st.sidebar:
-        st.caption(f":material/person: **{actor.name}** · {actor.role}"
+        st.caption(f"User **{actor.name}** · {actor.role}"
                    + ("" if login_configured() else " (local mode)"))
         if login_configured():
             if st.user.is_logged_in:

@@ -25,7 +25,7 @@ MIME = {"csv": "text/csv", "json": "application/json", "parquet": "application/v
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 LABELS = {"csv": "CSV", "xlsx": "XLSX", "parquet": "Parquet", "json": "JSON"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9.+-]+")
-_SKIP_HINT = ("__gte", "__lt", "__lte", "__gt")  # date bounds: the timestamp already says "when"
+_BOUNDS = {"__gte": "from", "__gt": "after", "__lte": "to", "__lt": "before"}  # date ranges, named in the file
 
 
 def builder(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt_: str) -> Callable[[], bytes]:
@@ -43,14 +43,18 @@ def dataset_bytes(db_path: str, dataset: str, query: Mapping[str, Any] | None, f
 
 
 def filter_hint(query: Mapping[str, Any] | None) -> str:
-    """A short, file-name-safe summary of the filter values: {"currency": "EUR"} -> "EUR"."""
+    """Every filter, file-name-safe: {"currency": "EUR"} -> "EUR"; a range bound names its column and side,
+    {"due_date__gte": "2026-01-01"} -> "due-date-from-2026-01-01" (issue 21: the name says every filter)."""
     parts: list[str] = []
     for column, value in (query or {}).items():
-        if column.endswith(_SKIP_HINT):
-            continue
+        bound = next((side for suffix, side in _BOUNDS.items() if column.endswith(suffix)), None)
         values = value if isinstance(value, (list, tuple)) else [value]
-        parts.extend(_UNSAFE.sub("-", str(v)).strip("-") for v in values)
-    return "_".join(p for p in parts if p)[:40]
+        safe = [_UNSAFE.sub("-", str(v)).strip("-") for v in values]
+        if bound:
+            name = column.rsplit("__", 1)[0].replace("_", "-")
+            safe = [f"{name}-{bound}-{v[:10]}" for v in safe if v]
+        parts.extend(safe)
+    return "_".join(p for p in parts if p)[:150]
 
 
 def file_name(dataset: str, query: Mapping[str, Any] | None, fmt_: str, now: datetime | None = None,

@@ -33,7 +33,8 @@ NUMBERS = frozenset({"invoices", "items", "orders", "quantity", "reserved", "ava
 PERCENT = frozenset({"share"})
 RATES = frozenset({"rate", "tax_rate"})  # vendor tax rates: every digit as sent (fmt.rate)
 FLAGS = frozenset({"late", "expected_late", "below_threshold", "below_reorder_level", "runs_out_before_next_delivery",
-                   "offline_ok", "set", "configured", "deleted", "overdue_flag", "gone_from_vendor", "approved"})
+                   "offline_ok", "set", "configured", "deleted", "overdue_flag", "gone_from_vendor", "approved",
+                   "is_unread"})
 WORDS = frozenset({"status", "state", "result", "kind", "operation", "direction", "last_event_type",
                    "event_type", "transport_status", "erp_status", "audit_status", "phase", "bucket", "type", "resource",
                    "resource_type", "outcome", "action_result", "matched"})
@@ -50,7 +51,7 @@ LABELS = {"order_identifier": "Order identifier", "vendor_reference": "Vendor re
           "offline_ok": "Format OK", "weight_kg": "Weight (kg)", "volume_m3": "Volume (m³)", "url": "Link",
           "at": "When", "source": "Source", "tokens": "Tokens left",
           "delivery_date": "Planned delivery", "eta_date": "ETA", "late_side": "Late side",
-          "expected_late": "Expected late"}
+          "expected_late": "Expected late", "is_unread": "Unread"}
 
 
 LINK_TEXT = {"upload": "Open its upload"}

@@ -122,3 +122,18 @@ def test_a_second_decision_finds_nothing_left_to_decide(db: Database) -> None:
     db.execute("INSERT INTO qargo_charges (charge_id, order_id, approval_status, synced_at) VALUES "
                "('A', 'O', 'APPROVED', 'x'), ('B', 'O', 'REQUESTED', 'x'), ('C', 'O', NULL, 'x')")
     assert still_open(db, "O", ["A", "B", "C"]) == ["B", "C"]
+
+
+def test_an_upload_that_completes_gives_the_cached_order_its_identifier(
+        db: Database, settings: Settings, fast_polling: Polling) -> None:
+    """The visibility webhook may store the order first, without an identifier (issue 21: "no order identifier
+    in the cache" for orders opsdash uploaded); the upload's final answer fills it in."""
+    order_id = created_order(db, settings, fast_polling)
+    identifier = orders.uploads_for_job(db, 1)[0]["order_identifier"]
+    db.execute("INSERT INTO qargo_orders (order_id, status, synced_at) VALUES (?, 'TO_PLAN', 'x')", [order_id])
+    job_id = changes.request_change(db, OPERATOR, order_id, "TO_PLAN", Operation.UPDATE,
+                                    changes.Change(planning_instructions="gate 4"), settings=settings)
+    db.execute("UPDATE qargo_orders SET order_identifier = NULL WHERE order_id = ?", [order_id])  # as a webhook left it
+    run(db, settings, fast_polling, job_id)
+    assert db.execute("SELECT order_identifier FROM qargo_orders WHERE order_id = ?", [order_id]).fetchone() == (
+        identifier,)

@@ -216,3 +216,11 @@ def test_day_limits_follow_the_business_date(db: Database, settings: Settings, m
     carrier_invoice(db, "P8", 8)  # due on the 18th: within 7 days of the 11th, not of the 10th
     assert set(findings(db, add(db, "payable_due", days=7), late, settings)) == {"upwell:P8"}
     assert set(findings(db, add(db, "payable_due", name="noon", days=7), NOW, settings)) == set()
+
+
+def test_titles_and_details_in_words(db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 21: a local date ("overdue since 28 Feb"), the vendor's name, never its setting name or ISO date."""
+    monkeypatch.setattr("alerts.conditions.calendar.today", lambda *a: NOW.date())
+    receivable(db, "B", -10, 100001)
+    found = findings(db, add(db, "receivable_overdue", days=5), NOW, settings)["quaderno:B"]
+    assert found.detail == "overdue since 28 Feb · Quaderno"

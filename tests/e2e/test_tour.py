@@ -21,7 +21,7 @@ from tests.e2e.conftest import Demo
 pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).parent / "artifacts"
 PAGES = ("", "orders", "invoices", "tax", "stock", "sync", "vendors", "upload", "audit", "alerts")  # "" = Overview
-VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 THEMES = ("light", "dark")
 SETTLE_S = 30
 
@@ -35,6 +35,18 @@ FORBIDDEN = {
     "ungrouped number": re.compile(r"(?<![\w#/:.,\-–])\d{5,}(?![\w\-/:])"),
 }
 SNAKE = re.compile(r"^[a-z]+(?:_[a-z0-9]+)+$")
+# Raw ids where staff read (issue 21): the tour lists every one it finds, and the list must be empty.
+RAW_IDS = {
+    "UUID": re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"),
+    "API path": re.compile(r"(?<![\w.])/(?:v1|api)/[\w/{}.-]+"),
+    "vendor setting name": re.compile(r"(?<![\w./@-])(?:qargo|quaderno|qasida|cargobase|upwell)(?![\w.@/-])"),
+    "warehouse number": re.compile(r"\bWH\d{3}\b"),
+    "code name": re.compile(r"(?<![\w./@-])[a-z]+(?:_[a-z0-9]+)+(?![\w.@/-])"),
+    # a setting's name (OPSDASH_TIMEZONE, QARGO_CLIENT_ID) is what staff type, so it may show
+    "raw status": re.compile(r"\b(?!(?:OPSDASH|QARGO|QUADERNO|QASIDA|CARGOBASE|UPWELL)_)"
+                             r"(?:REQUESTED|APPROVED|REJECTED|[A-Z]{2,}(?:_[A-Z]+)+)\b"),
+    "wrong plural": re.compile(r"(?<![\d.,])1 (?:orders|invoices|items|rules|alerts|rows|levels|products)\b"),
+}
 
 
 def data_arrived(db: Path) -> bool:
@@ -72,6 +84,7 @@ def settled(page) -> str:  # type: ignore[no-untyped-def]
 def visible_text(page) -> str:  # type: ignore[no-untyped-def]
     """The main area's text plus every data grid's accessible cells (grids are drawn on a canvas)."""
     main = page.locator("[data-testid='stMain']").first.inner_text()
+    main += "\n" + page.locator("[data-testid='stSidebar']").first.inner_text()  # the Sources picker, the menu
     grids = page.evaluate("""() => Array.from(document.querySelectorAll(
         "[data-testid='stDataFrame'] [role='columnheader'], [data-testid='stDataFrame'] [role='gridcell']"))
         .map(e => e.textContent).join('\\n')""")
@@ -100,9 +113,16 @@ def shoot(page, path: Path, viewport: dict[str, int]) -> None:  # type: ignore[n
     page.set_viewport_size(viewport)
 
 
+def raw_ids(text: str) -> list[str]:
+    """Every raw id in `text`, with its surroundings (what the tour reports)."""
+    return [f"raw id ({what}): {m.group(0)!r} in …{text[max(0, m.start() - 40):m.end() + 40]!r}…"
+            for what, pattern in RAW_IDS.items() for m in pattern.finditer(text)]
+
+
 def problems(text: str, names: list[str]) -> list[str]:
     found = [f"{what}: {m.group(0)!r} in …{text[max(0, m.start() - 40):m.end() + 40]!r}…"
              for what, pattern in FORBIDDEN.items() for m in pattern.finditer(text)]
+    found += raw_ids(text)
     found += [f"snake_case column header {h!r}" for h in names if SNAKE.match(h)]
     return found
 

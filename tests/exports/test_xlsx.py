@@ -97,3 +97,16 @@ def test_parts_are_a_standard_package() -> None:
     assert names == {"[Content_Types].xml", "_rels/.rels", "xl/workbook.xml",
                      "xl/_rels/workbook.xml.rels", "xl/styles.xml", "xl/worksheets/sheet1.xml"}
     assert openpyxl.load_workbook(io.BytesIO(write([["x"]])[0])).sheetnames == ["export"]
+
+
+def test_a_sheet_for_people_has_a_frozen_filtered_header_and_widths() -> None:
+    """Issue 21: the header stays on screen, every column filters, widths follow the header's text."""
+    out = io.BytesIO()
+    writer = XlsxWriter(out, header=["Invoice number", "Amount due", "A very long column header indeed, yes"])
+    writer.write_rows([["INV-1", 5, "x"], ["INV-2", 7, "y"]])
+    writer.close()
+    sheet = read(out.getvalue())
+    assert next(sheet.iter_rows(values_only=True)) == ("Invoice number", "Amount due",
+                                                   "A very long column header indeed, yes")
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:C3"
+    assert [sheet.column_dimensions[c].width for c in "ABC"] == [18, 14, 40]  # len + 4, at most 40

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -70,7 +71,7 @@ def test_inbox_lists_open_alerts_with_a_link_and_a_sidebar_badge(alerts_db: Path
     assert all(r == "Overdue 30" for r in inbox["rule"])
     channels = _table(at, "pending")
     assert list(channels["state"]) == ["Off (set OPSDASH_SMTP_HOST)", "Off (set OPSDASH_ALERT_WEBHOOK_URL)"]
-    assert _badge() == ["2 unread alerts"]
+    assert _badge() == ["1 unread alert"]  # both were true at the rule's first run: one digest (issue 21)
 
 
 def test_mark_all_read_clears_the_badge(alerts_db: Path) -> None:
@@ -146,3 +147,13 @@ def test_vendor_text_in_an_alert_title_is_text_in_the_inbox_links(alerts_db: Pat
     assert labels == [safe.text(f"{HOSTILE}: invoice A-{n} is {days} days overdue (10.00 EUR)")
                       for n, days in ((1, 45), (2, 31))]
     assert labels[0].startswith(r"Acme \[click\]\(https\:\/\/evil\.example\) \!\[x\]")  # escaped, shown as sent
+
+
+def test_a_match_after_the_first_run_is_unread_again(alerts_db: Path) -> None:
+    """Issue 21: only the first run's matches are folded into one unread; later ones each count."""
+    _alerting(alerts_db)
+    db = connect(alerts_db)
+    db.execute("UPDATE alerts SET status = 'resolved' WHERE key LIKE '%A-2'")  # as if it cleared
+    evaluate_due(db, get_settings(), utcnow() + timedelta(hours=1))
+    db.close()
+    assert run_page("pages/alerts.py") and _badge() == ["2 unread alerts"]

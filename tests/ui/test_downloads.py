@@ -68,7 +68,7 @@ def test_file_names_carry_dataset_filter_and_local_time(monkeypatch: pytest.Monk
     at = datetime(2026, 11, 29, 9, 42, tzinfo=UTC)
     query = {"currency": "EUR", "due_date__gte": "2026-01-01", "source__in": ["quaderno", "qasida"]}
     assert downloads.file_name("receivables", query, "xlsx", at) == \
-        "receivables_EUR_quaderno_qasida_2026-11-29T1042.xlsx"
+        "receivables_EUR_due-date-from-2026-01-01_quaderno_qasida_2026-11-29T1042.xlsx"
     assert downloads.file_name("receivables", {}, "csv", at, shown=True) == "receivables_shown_2026-11-29T1042.csv"
     assert downloads.filter_hint({"counterparty__contains": "ACME / Co"}) == "ACME-Co"
 
