@@ -111,11 +111,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     """One sync pass over the named vendors (all configured pull vendors by default)."""
-    from jobs.worker import declared_resources, fold_summaries
+    import figures.page_summaries  # noqa: F401 - registers the pages' figures, refreshed after the sync
+    from figures import stored
+    from jobs.worker import declared_resources
     from services.clients import PULL_VENDORS, make_clients
     from services.core.retry import tell_waits
     from services.settings import get_settings
-    from store.db import utcnow
     from store.schema import open_store
     from sync.engine import run_all
 
@@ -137,7 +138,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     tell_waits(lambda text: print(text, file=sys.stderr, flush=True))  # a long Retry-After is said, not silent
     try:
         results = run_all(db, clients, declared_resources(db, wanted))
-        fold_summaries(db, utcnow())  # as the worker does: the next viewer reads stored figures
+        stored.refresh(db, stored.business_today())  # as the worker does: the next viewer reads them stored
     finally:
         for client in clients.values():
             client.close()
@@ -153,7 +154,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import threading
 
     import actions  # noqa: F401 - registers the action job handlers
-    import figures.page_summaries  # noqa: F401 - registers the pages' summaries (rebuilt after syncs), below ui/
+    import figures.page_summaries  # noqa: F401 - registers the pages' figures (refreshed after writes), below ui/
     from jobs.worker import Worker
     from services.settings import get_settings
 

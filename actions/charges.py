@@ -17,6 +17,7 @@ from services.qargo.models import Charge
 from services.qargo.resources import approve_charges
 from services.settings import Settings, get_settings
 from store import audit
+from store.changes import note_write
 from store.db import transaction
 
 
@@ -63,6 +64,7 @@ def _mirror(db: Database, order_id: str, ids: Sequence[str], charges: Sequence[C
     """The status Qargo answered for each charge (our decision if the answer omits one)."""
     answered = {str(c.id): str(c.approval_status) for c in charges if c.id and c.approval_status is not None}
     with transaction(db):
+        note_write(db, "qargo_charges")
         for charge_id in ids:
             db.conn.execute(
                 "UPDATE qargo_charges SET approval_status = ? WHERE charge_id = ? AND order_id = ?",

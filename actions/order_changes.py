@@ -30,6 +30,7 @@ from services.core import VendorClient, VendorError
 from services.qargo.order_input import Operation, OrderInput
 from services.qargo.resources import order_export
 from services.settings import Settings, get_settings
+from store.changes import note_write
 from store.db import transaction
 
 CANCELLED = "CANCELLED"
@@ -112,6 +113,7 @@ def request_change(db: Database, actor: Actor, order_id: str, status: str | None
 def _remember_identifier(db: Database, order_id: str, identifier: str) -> None:
     """Keep the identifier the export told us, so the page names it from now on (issue 21)."""
     with transaction(db):
+        note_write(db, "qargo_orders")
         db.conn.execute("UPDATE qargo_orders SET order_identifier = coalesce(order_identifier, ?) WHERE order_id = ?",
                         [identifier, order_id])
 

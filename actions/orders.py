@@ -33,6 +33,7 @@ from services.qargo.order_input import Operation, OrderInput
 from services.qargo.resources import UPLOAD, upload_order
 from services.settings import Settings
 from store import audit
+from store.changes import note_write
 from store.db import iso, transaction, utcnow
 
 log = logging.getLogger("opsdash.actions.orders")
@@ -222,6 +223,7 @@ def _record(db: Database, job: jobs.Job, line: int, order: OrderInput, upload_id
         if status in FINAL:
             _audit(db, job, order, status, upload_id, order_id, error)
         if order_id and status in ("COMPLETED", "DUPLICATE"):  # the order keeps the identifier we gave it
+            note_write(db, "qargo_orders")
             db.conn.execute("UPDATE qargo_orders SET order_identifier = coalesce(order_identifier, ?) "
                             "WHERE order_id = ?", [order.order_identifier, order_id])
 

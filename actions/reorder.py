@@ -13,7 +13,7 @@ from sqlite_utils import Database
 from actions.files import read_at_most
 from actions.roles import Actor, require
 from figures import reorder
-from store import audit, keyed
+from store import audit
 
 
 def import_levels(db: Database, actor: Actor, data: bytes, source: str = "file",
@@ -26,7 +26,6 @@ def import_levels(db: Database, actor: Actor, data: bytes, source: str = "file",
     count = reorder.upsert(db, levels, actor.name, now)
     audit.record(db, actor.name, "reorder_levels.import", source, [vars(lv) for lv in levels],
                  f"{count} levels imported", now=now)
-    keyed.fold(db, now)  # a level names no stock card: recount the stock summary now, not in every reader
     return count
 
 
@@ -57,7 +56,6 @@ def save_levels(db: Database, actor: Actor, edited: Sequence[Mapping[str, Any]],
     count = reorder.replace_all(db, levels, actor.name, now)
     audit.record(db, actor.name, "reorder_levels.edit", "stock page", [vars(lv) for lv in levels],
                  f"{count} levels kept", now=now)
-    keyed.fold(db, now)  # a level names no stock card: recount the stock summary now, not in every reader
     return count
 
 

@@ -29,6 +29,7 @@ from services.quaderno.resources import calculate_tax
 from services.settings import Settings, get_settings
 from services.types import Money
 from store import audit, config_errors
+from store.changes import note_write
 from store.db import iso, transaction, utcnow
 
 TAX_CODES = ("consulting", "eservice", "ebook", "saas", "standard", "reduced", "exempt")  # seeds/001 l.1130
@@ -136,6 +137,7 @@ def _store(db: Database, actor: Actor, params: TaxParams, answer: TaxCalculation
     raw = answer.model_dump(mode="json", by_alias=True, exclude_none=True)
     tax_minor = money.tax.amount_minor if money.tax is not None else None
     with transaction(db):
+        note_write(db, "tax_calculations")
         cursor = db.conn.execute(
             "INSERT INTO tax_calculations (calculated_at, requested_by, from_country, to_country, to_postal_code, "
             "tax_code, transaction_type, currency, amount, rate, tax_amount, tax_amount_computed, tax_name, status, "

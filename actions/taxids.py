@@ -36,6 +36,7 @@ from services.quaderno.resources import validate_tax_id_online
 from services.settings import Settings, get_settings
 from services.taxid import check_tax_id
 from store import audit, config_errors
+from store.changes import note_write
 from store.db import iso, transaction, utcnow
 
 KIND = "validate_tax_ids"
@@ -128,6 +129,7 @@ def _record(db: Database, who: str, row: TaxIdRow, country: str, number: str, of
             message: str, job_id: int | None, *, called: bool) -> Validation:
     checked = Validation(country, number, row.name, offline_ok, result, message, iso(utcnow()), who, called)
     with transaction(db):
+        note_write(db, "tax_id_validations")
         db.conn.execute(
             "INSERT INTO tax_id_validations (country, tax_id, name, offline_ok, result, message, checked_at, "
             "checked_by, job_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

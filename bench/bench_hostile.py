@@ -116,7 +116,6 @@ def _probe_one(port: int, number: int, source: str, raw: bytes, field: str) -> N
 
 CHILD = """
 import json, sys, time
-from pathlib import Path
 from actions import order_file, reorder
 from actions.roles import Actor
 from store.schema import session

@@ -5,7 +5,7 @@
     python bench/bench_pages.py --factors 1 --repeats 9
 
 For each factor, per page (AppTest, in this process):
-- first view: the very first run on a fresh database builds the page's summaries (figures/summaries.py);
+- first view: the very first run on a fresh database builds the page's figures (figures/stored.py);
   in production the worker rebuilds them after each sync, so a viewer does not pay this;
 - uncached: Streamlit's read cache and figure cache emptied, summaries current (a new server process,
   or the first rerun after new data once the worker has refreshed), median of 3: target <= 0.3 s at 2x;

@@ -22,7 +22,6 @@ from sqlite_utils import Database
 
 from figures.kpis import decimal_sum
 from services.quaderno.models import TaxCalculation
-from store import keyed
 from store.calendar import AGING_BUCKETS, aging_sql, clock
 from store.datasets import EXACT_AMOUNT as EXACT
 from store.datasets import get_dataset, sql_for
@@ -263,73 +262,48 @@ def _outstanding(filters: Mapping[str, Any] | None) -> tuple[str, dict[str, Any]
     return "invoices_outstanding", rest
 
 
-def _money_rows(db: Database, filters: Mapping[str, Any] | None, summary: str,
-                columns: tuple[tuple[str, str, str], ...], group: str, now: datetime | None) -> list[Row]:
-    """Outstanding grouped by `group`: `columns` are (name, SQL over summary `summary`'s rows, SQL over the
-    list's rows with `{direction}`), read from the summary when it answers `filters`, else from the list."""
-    names = tuple(name for name, _, _ in columns)
-    if keyed.answers(summary, filters):
-        got = keyed.select(db, summary, ", ".join(f"{sql} AS {name}" for name, sql, _ in columns), filters,
-                           group=group, order=group, now=now)
-        rows = [dict(zip(names, r, strict=True)) for r in got]
-    else:
-        dataset, rest = _outstanding(filters)
-        direction = "direction" if dataset == "invoices_outstanding" else f"'{dataset[:-13]}'"
-        rows = _grouped(db, dataset, rest, ", ".join(f"{sql.format(direction=direction)} AS {name}"
-                                                     for name, _, sql in columns), group, now)
+def _money_rows(db: Database, filters: Mapping[str, Any] | None, columns: tuple[tuple[str, str], ...],
+                group: str, now: datetime | None) -> list[Row]:
+    """Outstanding grouped by `group`: `columns` are (name, SQL over the list's rows with `{direction}`)."""
+    dataset, rest = _outstanding(filters)
+    direction = "direction" if dataset == "invoices_outstanding" else f"'{dataset[:-13]}'"
+    rows = _grouped(db, dataset, rest, ", ".join(f"{sql.format(direction=direction)} AS {name}"
+                                                 for name, sql in columns), group, now)
     for row in rows:
         row["amount"] = row["amount"] or ""
     return rows
 
 
-_COUNTED = (("invoices", "sum(invoices)", "count(*)"), ("amount", "decimal_sum(amount)", f"decimal_sum({EXACT})"))
+_COUNTED = (("invoices", "count(*)"), ("amount", f"decimal_sum({EXACT})"))
 
 
 def totals_by_counterparty(db: Database, filters: Mapping[str, Any] | None = None, *,
                            now: datetime | None = None, limit: int | None = None) -> list[Row]:
     """Outstanding per direction, counterparty and currency: invoices and the exact amount (decimal
-    text; empty when the source lists no amounts). A payable never adds to a receivable. From the
-    per-counterparty summary (store/keyed.py) when it answers `filters`. `limit`: the most invoices
-    first (amounts in different currencies do not compare), else every one by name."""
-    rows = _money_rows(db, filters, keyed.BY_PARTY.name,
-                       (("direction", "direction", "{direction}"), ("counterparty", "counterparty", "counterparty"),
-                        ("currency", "currency", "currency"), *_COUNTED), "1, counterparty, currency", now)
+    text; empty when the source lists no amounts). A payable never adds to a receivable. `limit`: the most
+    invoices first (amounts in different currencies do not compare), else every one by name."""
+    rows = _money_rows(db, filters, (("direction", "{direction}"), ("counterparty", "counterparty"),
+                                     ("currency", "currency"), *_COUNTED), "1, counterparty, currency", now)
     return sorted(rows, key=lambda r: -r["invoices"])[:limit] if limit else rows
 
 
 def counterparties(db: Database, filters: Mapping[str, Any] | None = None, *, now: datetime | None = None) -> int:
     """How many (direction, counterparty, currency) rows `totals_by_counterparty` has in all."""
-    if keyed.answers(keyed.BY_PARTY.name, filters):
-        got = keyed.select(db, keyed.BY_PARTY.name, "count(DISTINCT direction || '|' || coalesce(counterparty, '') "
-                           "|| '|' || coalesce(currency, ''))", filters, now=now)
-        return int(got[0][0])
     return len(totals_by_counterparty(db, filters, now=now))
 
 
 def aging_buckets(db: Database, filters: Mapping[str, Any] | None = None, *,
                   now: datetime | None = None) -> list[Row]:
     """Outstanding per direction, aging bucket (store/calendar.py, the one definition) and currency."""
-    rows = _money_rows(db, filters, keyed.BY_DUE.name,
-                       (("direction", "direction", "{direction}"),
-                        ("bucket", aging_sql(f"({keyed.DAYS_OVERDUE})"), aging_sql()),
-                        ("currency", "currency", "currency"), *_COUNTED), "1, 2, currency", now)
+    rows = _money_rows(db, filters, (("direction", "{direction}"), ("bucket", aging_sql()), ("currency", "currency"),
+                                     *_COUNTED), "1, 2, currency", now)
     order = {bucket: i for i, bucket in enumerate(AGING_BUCKETS)}
     return sorted(rows, key=lambda r: (r["direction"], order[r["bucket"]], r["currency"] or ""))
 
 
-_STOCK_TOTALS = ("warehouse", "unit", "products", "quantity", "reserved", "available", "items_below_level",
-                 "no_level_set")
-
-
 def warehouse_totals(db: Database, filters: Mapping[str, Any] | None = None) -> list[Row]:
     """Stock per warehouse and unit (kilograms and pieces do not add up), with how many items are at or
-    below their reorder level and how many have no level set: from the per-warehouse summary
-    (store/keyed.py) when it answers `filters`."""
-    if keyed.answers(keyed.STOCK.name, filters):
-        got = keyed.select(db, keyed.STOCK.name, "warehouse, unit, sum(products), total(quantity), total(reserved), "
-                           "total(available), sum(items_below_level), sum(no_level_set)", filters,
-                           group="warehouse, unit", order="warehouse, unit", rolled=True)
-        return [dict(zip(_STOCK_TOTALS, r, strict=True)) for r in got]
+    below their reorder level and how many have no level set."""
     return _grouped(db, "stock_levels", filters,
                     "warehouse, unit, count(*) AS products, total(quantity) AS quantity, "
                     "total(reserved) AS reserved, total(available) AS available, "

@@ -31,7 +31,6 @@ from typing import Any
 import pandas as pd
 from sqlite_utils import Database
 
-from store import keyed
 from store.calendar import AGING_BUCKETS, aging_sql, clock, days_ago
 from store.datasets import EXACT_AMOUNT as EXACT
 from store.datasets import get_dataset, sql_for
@@ -58,6 +57,7 @@ class Outstanding:
     overdue_7d: Money  # part of `overdue` that fell due in the last 7 days
     invoices: int = 0
     without_amount: int = 0  # listed without an amount (Cargobase): counted, never summed
+    overdue_long: Money = field(default_factory=dict)  # part of `overdue` more than LONG_OVERDUE_DAYS overdue
 
 
 @dataclass(frozen=True)
@@ -114,10 +114,6 @@ _STATUS = "coalesce(transport_status, erp_status, 'unknown')"
 
 def orders_by_status(db: Database, now: datetime, filters: Filters | None = None) -> dict[str, int]:
     """Business orders by status: the transport status when it has one, else the ERP status."""
-    if keyed.answers(keyed.ORDERS.name, filters):
-        rows = keyed.select(db, keyed.ORDERS.name, "status, sum(orders)", filters, group="1",
-                            order="2 DESC, 1", now=now, rolled=True)
-        return {status: int(n) for status, n in rows if n}
     rows = select(db, "business_orders", filters, now, f"{_STATUS}, count(*)", "GROUP BY 1 ORDER BY 2 DESC, 1")
     return dict(rows)
 
@@ -134,21 +130,14 @@ def expected_late_orders(db: Database, now: datetime, filters: Filters | None = 
 
 def _orders_where(db: Database, now: datetime, filters: Filters | None, flag: str) -> int:
     flagged = {**(filters or {}), flag: 1}
-    if keyed.answers(keyed.ORDERS.name, flagged):
-        return int(keyed.select(db, keyed.ORDERS.name, "coalesce(sum(orders), 0)", flagged, now=now,
-                                rolled=True)[0][0])
     return int(select(db, "business_orders", flagged, now, "count(*)")[0][0])
 
 
 def orders_over_time(db: Database, now: datetime, filters: Filters | None = None) -> pd.DataFrame:
     """Business orders per day and status (by order date)."""
     dated = {**(filters or {}), "order_date__ne": None}
-    if keyed.answers(keyed.ORDERS.name, dated):
-        rows = keyed.select(db, keyed.ORDERS.name, "day, status, sum(orders)", dated, group="1, 2",
-                            order="1, 2", now=now, rolled=True)
-    else:
-        rows = select(db, "business_orders", dated, now,
-                      f"substr(order_date, 1, 10), {_STATUS}, count(*)", "GROUP BY 1, 2 ORDER BY 1, 2")
+    rows = select(db, "business_orders", dated, now,
+                  f"substr(order_date, 1, 10), {_STATUS}, count(*)", "GROUP BY 1, 2 ORDER BY 1, 2")
     return pd.DataFrame(rows, columns=["day", "status", "orders"])
 
 
@@ -156,33 +145,28 @@ def orders_over_time(db: Database, now: datetime, filters: Filters | None = None
 
 
 def outstanding(db: Database, now: datetime, direction: str, filters: Filters | None = None) -> Outstanding:
-    """One pass over one direction's outstanding list, grouped by currency: from the per-due-day summary
-    (store/keyed.py) when it answers `filters`, else from the list itself."""
-    columns = ("currency, decimal_sum({amount}), decimal_sum(CASE WHEN {overdue} THEN {amount} END), "
-               "{overdue_count}, decimal_sum(CASE WHEN {overdue} AND due_date >= :week_ago THEN {amount} END), "
-               "{invoices}, {without_amount}")
-    week_ago = {"week_ago": days_ago(7, now)}
-    pinned = {**(filters or {}), "direction": direction}
-    if keyed.answers(keyed.BY_DUE.name, pinned):
-        overdue = f"({keyed.DAYS_OVERDUE}) > 0"
-        summed = columns.format(amount="amount", overdue=overdue, invoices="sum(invoices)",
-                                without_amount="sum(without_amount)",
-                                overdue_count=f"sum(CASE WHEN {overdue} THEN invoices - without_amount ELSE 0 END)")
-        rows = keyed.select(db, keyed.BY_DUE.name, summed, pinned, group="currency", order="currency",
-                            params=week_ago, now=now)
-    else:
-        overdue = "days_overdue > 0"
-        counted = columns.format(amount=EXACT, overdue=overdue, invoices="count(*)",
-                                 without_amount="count(CASE WHEN amount_due IS NULL THEN 1 END)",
-                                 overdue_count=f"count(CASE WHEN {overdue} AND amount_due IS NOT NULL THEN 1 END)")
-        rows = select(db, _DATASET[direction], filters, now, counted, "GROUP BY currency ORDER BY currency", week_ago)
+    """One pass over one direction's outstanding list, grouped by currency (one SQL: every money figure of a
+    direction is a column of it). Overdue is the list's `days_overdue` (store/datasets.py, the one rule)."""
+    rows = select(db, _DATASET[direction], filters, now, _OUTSTANDING_SQL, "GROUP BY currency ORDER BY currency",
+                  {"week_ago": days_ago(7, now), "long_overdue": LONG_OVERDUE_DAYS})
     return Outstanding(
         direction=direction, outstanding=_money([(r[0], r[1]) for r in rows]),
         issued_7d=issued_since(db, now, direction, days_ago(7, now), filters),
         overdue=_money([(r[0], r[2]) for r in rows]), overdue_count=sum(r[3] for r in rows),
         overdue_7d=_money([(r[0], r[4]) for r in rows]), invoices=sum(r[5] for r in rows),
-        without_amount=sum(r[6] for r in rows),
+        without_amount=sum(r[6] for r in rows), overdue_long=_money([(r[0], r[7]) for r in rows]),
     )
+
+
+LONG_OVERDUE_DAYS = 60  # "overdue more than 60 days" (Overview money cards)
+# Per currency: outstanding, overdue, overdue count (amounts known), fell due in the last 7 days, invoices,
+# listed without an amount, overdue more than LONG_OVERDUE_DAYS.
+_OUTSTANDING_SQL = (
+    f"currency, decimal_sum({EXACT}), decimal_sum(CASE WHEN days_overdue > 0 THEN {EXACT} END), "
+    "count(CASE WHEN days_overdue > 0 AND amount_due IS NOT NULL THEN 1 END), "
+    f"decimal_sum(CASE WHEN days_overdue > 0 AND due_date >= :week_ago THEN {EXACT} END), count(*), "
+    "count(CASE WHEN amount_due IS NULL THEN 1 END), "
+    f"decimal_sum(CASE WHEN days_overdue > :long_overdue THEN {EXACT} END)")
 
 
 def receivables(db: Database, now: datetime, filters: Filters | None = None) -> Outstanding:
@@ -207,12 +191,7 @@ _ISSUED = {
 
 
 def issued_since(db: Database, now: datetime, direction: str, since: str, filters: Filters | None = None) -> Money:
-    """Open amounts (of the filtered list) on invoices issued on or after `since`: from the per-issue-day
-    summary (store/keyed.py) when it answers `filters`."""
-    pinned = {**(filters or {}), "direction": direction}
-    if keyed.answers(keyed.BY_ISSUE.name, pinned):
-        return _money(keyed.select(db, keyed.BY_ISSUE.name, "currency, decimal_sum(amount)",
-                                   {**pinned, "issue_date__gte": since}, group="currency", now=now))
+    """Open amounts (of the filtered list) on invoices issued on or after `since`."""
     ds = get_dataset(_DATASET[direction])
     where, params = build_where(ds, filters or {})
     joined = (f"SELECT o.*, i.issued FROM ({sql_for(db, ds)}) AS o JOIN ({_ISSUED[direction]}) AS i "
@@ -227,15 +206,9 @@ def aging(db: Database, now: datetime, filters: Filters | None = None,
     """Open amounts of one direction by aging bucket (store/calendar.py), source and currency.
 
     Rows without an amount (Cargobase) are counted in `invoices` with an empty amount."""
-    pinned = {**(filters or {}), "direction": direction}
-    if keyed.answers(keyed.BY_DUE.name, pinned):
-        rows = keyed.select(db, keyed.BY_DUE.name,
-                            f"source, currency, {aging_sql(f'({keyed.DAYS_OVERDUE})')} AS bucket, "
-                            "decimal_sum(amount), sum(invoices)", pinned, group="1, 2, 3", order="1, 2, 3", now=now)
-    else:
-        rows = select(db, _DATASET[direction], filters, now,
-                      f"source, currency, {aging_sql()} AS bucket, decimal_sum({EXACT}), count(*)",
-                      "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
+    rows = select(db, _DATASET[direction], filters, now,
+                  f"source, currency, {aging_sql()} AS bucket, decimal_sum({EXACT}), count(*)",
+                  "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
     rows = [(source, currency, bucket, amount or "", count, direction) for source, currency, bucket, amount, count in rows]
     frame = pd.DataFrame(rows, columns=["source", "currency", "bucket", "amount", "invoices", "direction"], dtype=object)
     return frame.astype({"invoices": int})
@@ -245,16 +218,9 @@ def aging(db: Database, now: datetime, filters: Filters | None = None,
 
 
 def stock_summary(db: Database, now: datetime, filters: Filters | None = None) -> StockSummary:
-    """Items, below their level and without one from the per-warehouse summary (store/keyed.py) when it
-    answers `filters`; "runs out before the next delivery" from the stock list (it moves with the
-    30-day demand window, so no per-key summary keeps it)."""
+    """Items, below their level, without one, and running out before the next delivery: one pass over
+    the stock list."""
     runs_out = "count(CASE WHEN runs_out_before_next_delivery = 1 THEN 1 END)"
-    if keyed.answers(keyed.STOCK.name, filters):
-        items, below, no_level = keyed.select(db, keyed.STOCK.name, "coalesce(sum(products), 0), "
-                                              "coalesce(sum(items_below_level), 0), coalesce(sum(no_level_set), 0)",
-                                              filters, now=now, rolled=True)[0]
-        return StockSummary(int(items), int(below), int(no_level), int(select(db, "stock_levels", filters, now,
-                                                                               runs_out)[0][0]))
     row = select(db, "stock_levels", filters, now,
                  "count(*), count(CASE WHEN below_reorder_level = 1 THEN 1 END), "
                  f"count(CASE WHEN reorder_level IS NULL THEN 1 END), {runs_out}")[0]
@@ -268,13 +234,9 @@ def below_threshold(db: Database, now: datetime, filters: Filters | None = None)
 
 def stock_below_by_warehouse(db: Database, now: datetime, filters: Filters | None = None) -> pd.DataFrame:
     """Per warehouse: items below their level, and items with no level set (shown, never "fine")."""
-    if keyed.answers(keyed.STOCK.name, filters):
-        rows = keyed.select(db, keyed.STOCK.name, "coalesce(warehouse, warehouse_id), sum(items_below_level), "
-                            "sum(no_level_set)", filters, group="1", order="2 DESC, 1", now=now, rolled=True)
-    else:
-        rows = select(db, "stock_levels", filters, now,
-                      "coalesce(warehouse, warehouse_id), count(CASE WHEN below_reorder_level = 1 THEN 1 END), "
-                      "count(CASE WHEN reorder_level IS NULL THEN 1 END)", "GROUP BY 1 ORDER BY 2 DESC, 1")
+    rows = select(db, "stock_levels", filters, now,
+                  "coalesce(warehouse, warehouse_id), count(CASE WHEN below_reorder_level = 1 THEN 1 END), "
+                  "count(CASE WHEN reorder_level IS NULL THEN 1 END)", "GROUP BY 1 ORDER BY 2 DESC, 1")
     return pd.DataFrame(rows, columns=["warehouse", "items", "no_level"])
 
 

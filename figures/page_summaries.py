@@ -1,11 +1,11 @@
-"""The summaries the pages read, defined below the UI (issue 19): builders `fn(db, *args)` of
-`figures.summaries`, registered when this module is imported.
+"""The figures the pages read, defined below the UI (issue 19): builders `fn(db, *args)` of stored
+figures (figures/stored.py), registered when this module is imported. Each calls the one SQL of its figure
+(figures/kpis.py, figures/details.py, store/queries.py); nothing here computes a figure a second way.
 
-Both readers of a summary import this module: `ui/data.py` and `ui/details.py` wrap each builder with
-`ui.versioned.versioned` (cached per data version for the pages), and the standalone worker
-(`opsdash worker`, jobs/worker.py) imports it to rebuild, after a sync, the summaries viewers looked
-at lately, without importing `ui` or streamlit. A summary's stored name is `figures.page_summaries.<fn>`
-whoever registers it, so the dashboard and the worker agree on it.
+Both readers import this module: `ui/data.py` and `ui/details.py` wrap each builder with
+`ui.versioned.versioned` (served stored, with its "as of" time), and the standalone worker (`opsdash
+worker`, jobs/worker.py) imports it to refresh the figures viewers looked at lately after writes, without
+importing `ui` or streamlit. A figure's stored name is `figures.page_summaries.<fn>` whoever registers it.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from typing import Any, TypeVar
 import pandas as pd
 from sqlite_utils import Database
 
-from figures import details, kpis, reorder, summaries
-from store import keyed
+from figures import details, kpis, reorder, stored
 from store.db import utcnow
 from store.queries import Page, Row, query_dataset
 
@@ -27,8 +26,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def summary(fn: F) -> F:
-    """Register `fn` as the builder of the summaries named after it (the name `versioned` uses too)."""
-    summaries.register(name_of(fn), fn)
+    """Register `fn` as the builder of the figures named after it (the name `versioned` uses too)."""
+    stored.register(name_of(fn), fn)
     return fn
 
 
@@ -43,10 +42,8 @@ def dataset_page(
     db: Database, name: str, filters: Mapping[str, Any] | None = None, *,
     limit: int = PAGE_SIZE, offset: int = 0, order_by: str | None = None,
 ) -> Page:
-    """One page of a contract dataset (store/datasets.py), filtered and sorted in SQL; its total from a
-    per-key summary (store/keyed.py) when one answers the filters."""
-    total = keyed.count(db, name, filters, utcnow())
-    return query_dataset(db, name, filters, limit=limit, offset=offset, order_by=order_by, total=total)
+    """One page of a contract dataset (store/datasets.py), filtered, sorted and counted in SQL."""
+    return query_dataset(db, name, filters, limit=limit, offset=offset, order_by=order_by)
 
 
 # --- Overview --------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from sqlite_utils import Database
 
 from figures.cells import DANGEROUS_START, neutralise
 from services.types import to_decimal
+from store.changes import note_write
 from store.db import iso, transaction, utcnow
 
 HEADER = ("product_code", "warehouse", "reorder_level", "lead_time_days")
@@ -171,6 +172,7 @@ def upsert(db: Database, levels: Iterable[Level], actor: str, now: datetime | No
     at = iso(now or utcnow())
     rows = [[lv.product_code, lv.warehouse_id, lv.reorder_level, lv.lead_time_days, at, actor] for lv in levels]
     with transaction(db):
+        note_write(db, "reorder_levels")
         db.conn.executemany(
             "INSERT INTO reorder_levels (product_code, warehouse_id, reorder_level, lead_time_days, updated_at, "
             "updated_by) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (product_code, warehouse_id) DO UPDATE SET "
@@ -183,6 +185,7 @@ def replace_all(db: Database, levels: Iterable[Level], actor: str, now: datetime
     """The Stock page's editor saves the whole table: what was removed there goes here too."""
     wanted = list(levels)
     with transaction(db):
+        note_write(db, "reorder_levels")
         db.conn.execute("DELETE FROM reorder_levels")
         upsert(db, wanted, actor, now)
     return len(wanted)

@@ -24,11 +24,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from figures import summaries
+from figures import stored
 from jobs import jobs
 from services.clients import PULL_VENDORS, make_clients
 from services.settings import Settings
-from store import keyed
 from store.db import connect, iso, utcnow
 from store.schema import migrate
 from sync import runs
@@ -40,6 +39,8 @@ Handler = Callable[["Worker", Database, jobs.Job], Any]
 HANDLERS: dict[str, Handler] = {}
 Scheduled = Callable[[Database, Settings, datetime], Any]
 SCHEDULED: list[Scheduled] = []  # periodic work besides syncs (e.g. re-checking unverifiable tax IDs)
+REFRESH_EVERY_S = 5.0  # the worker refreshes stored figures at least this often (and after each job)
+REFRESH_BUDGET_S = 30.0  # per refresh: jobs wait meanwhile; what is left waits for the next one
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:
@@ -58,7 +59,7 @@ def scheduled(fn: Scheduled) -> Scheduled:
     return fn
 
 
-scheduled(summaries.refresh_in_worker)  # rebuild the stored summaries syncs and webhooks changed (figures/)
+
 
 
 def declared_resources(db: Database, vendors: list[str] | None = None) -> list[SyncResource]:
@@ -116,16 +117,21 @@ class Worker:
         except jobs.LeaseLost as lost:
             log.warning("job %s (%s): %s", job.job_id, job.kind, lost)
 
-    def run(self, stop: threading.Event, idle_seconds: float = 1.0, schedule_every: float = 15.0) -> None:
+    def run(self, stop: threading.Event, idle_seconds: float = 1.0, schedule_every: float = 15.0,
+            refresh_every: float = REFRESH_EVERY_S) -> None:
         db = connect(self.settings.opsdash_db)
         migrate(db)
-        next_schedule = 0.0
+        next_schedule = next_refresh = 0.0
         try:
             while not stop.is_set():
                 if time.monotonic() >= next_schedule:
                     self._schedule_safely(db)
                     next_schedule = time.monotonic() + schedule_every
-                if self.run_next(db) is None:
+                job = self.run_next(db)
+                if job is not None or time.monotonic() >= next_refresh:  # after each job, and every few s
+                    refresh_figures(db, self.clock)
+                    next_refresh = time.monotonic() + refresh_every
+                if job is None:
                     stop.wait(idle_seconds)
         finally:
             db.close()
@@ -138,8 +144,8 @@ class Worker:
         migrate(db)
         count = 0
         try:
-            # the second pass rebuilds the summaries the first pass's jobs changed and folds their keys; what
-            # it queues (nothing is due again so soon but periodic work) runs too
+            # the second pass runs what the first pass queued besides syncs (periodic work); the figures the
+            # jobs changed are refreshed after each pass
             for _ in range(2):
                 self._schedule_safely(db)
                 while self.run_next(db) is not None:
@@ -153,18 +159,23 @@ class Worker:
             self.schedule_due(db)
         except Exception:  # the scheduler must not take the job loop down with it
             log.exception("could not schedule syncs")
-        fold_summaries(db, self.clock())
+        refresh_figures(db, self.clock)
 
 
-def fold_summaries(db: Database, now: datetime) -> None:
-    """Store the per-key summaries' dirty keys (store/keyed.py): readers are exact without it, and pay
-    only for the keys written since the last fold."""
+def refresh_figures(db: Database, clock: Callable[[], datetime] = utcnow) -> int:
+    """Beat (readers leave refreshing to a live worker), then bring the stored figures whose inputs were
+    written up to date (figures/stored.py); returns how many were rebuilt."""
     try:
-        folded = keyed.fold(db, now)
-        if folded:
-            log.info("folded summary keys %s", folded)
-    except sqlite3.Error:  # e.g. a sync holding the write lock: the next pass folds them
-        log.warning("could not fold summaries this pass", exc_info=True)
+        now = clock()
+        stored.beat(db, now)
+        rebuilt = stored.refresh(db, stored.business_today(now), now, budget_s=REFRESH_BUDGET_S)
+        stored.beat(db, clock())
+    except sqlite3.Error:  # e.g. a sync holding the write lock: the next pass refreshes them
+        log.warning("could not refresh figures this pass", exc_info=True)
+        return 0
+    if rebuilt:
+        log.info("refreshed %d figures", rebuilt)
+    return rebuilt
 
 
 @handler("sync")
@@ -186,7 +197,6 @@ def _sync_job(worker: Worker, db: Database, job: jobs.Job) -> list[RunResult]:
         jobs.progress(db, job.job_id, len(selected), len(selected), "done", lease=worker.lease, fence=job.fence)
     finally:
         clients[vendor].close()
-    fold_summaries(db, worker.clock())  # the first viewer after a sync reads stored figures
     return results
 
 

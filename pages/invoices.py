@@ -39,6 +39,7 @@ sources = data.dataset_freshness(dataset)
 widgets.freshness_badges(sources)
 key = f"invoices.{direction}"
 page = ui.load_page(dataset, query, key=key)
+widgets.as_of_caption()
 if not page.total:
     widgets.empty_state(sources, filtered=bool(query), widen=WIDEN, nothing=NOTHING[direction])
     st.stop()

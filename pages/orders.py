@@ -30,6 +30,7 @@ lateness.caption()
 sources = data.dataset_freshness("business_orders")
 widgets.freshness_badges(sources)
 page = ui.load_page("business_orders", query, key="orders", order_by=SORTS[sort])
+widgets.as_of_caption()
 if not page.total:
     widgets.empty_state(sources, filtered=bool(query))
     st.stop()

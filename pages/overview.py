@@ -23,6 +23,7 @@ st.caption(f"Orders dated {fmt.day(flt.start)} – {fmt.day(flt.end)}; invoices 
 kpi = data.overview_kpis(orders_q, invoices_q)
 previous = data.dataset_page("business_orders", ov.previous_period(orders_q, flt.start, flt.end), limit=1).total
 ov.kpi_cards(kpi, previous)
+widgets.as_of_caption()
 
 st.subheader("Money outstanding")
 ov.money_table(kpi)

@@ -31,6 +31,7 @@ sources = data.dataset_freshness("stock_levels")
 widgets.freshness_badges(sources)
 page = ui.load_page("stock_levels", query, key="stock")
 totals = ui.warehouse_totals(query) if page.total else []
+widgets.as_of_caption()
 below = sum(t["items_below_level"] or 0 for t in totals)
 no_level = sum(t["no_level_set"] or 0 for t in totals)
 cols = st.columns(2)

@@ -26,7 +26,6 @@ projection of a table of the same name (jobs, audit_log, ...) need no view: the 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlite_utils import Database
@@ -100,8 +99,7 @@ def minor_text(amount: str, currency: str) -> str:
 
 # --- orders -----------------------------------------------------------------------------------
 # One rule for "late" and one for "expected late" (issue 18 points 1 and 11), each written once over a
-# date-independent stored form, so the per-key summary (store/keyed.py) keeps the form and applies the
-# same rule when read:
+# date-independent form:
 # - `late_from`: the planned day after which an order is late: a Qargo order's planned delivery
 #   (`delivery_date`, the status endpoint's requested date) while its journey has not ended
 #   (store/statuses.py QARGO_JOURNEY_ENDED); an ERP customer order's promised date (`fulfillmentDate`,
@@ -181,24 +179,19 @@ ORDERS = Dataset(
 
 
 # The transport side of a business order: Qargo orders grouped by the order number they carry.
-def _transport(only: str = "") -> str:
+def _transport() -> str:
     return f"""
     SELECT reference, min(customer) AS customer, group_concat(DISTINCT status) AS status,
            count(*) AS orders, min({_late_from()}) AS late_from, max({_expected_until()}) AS expected_until,
            min(coalesce(pickup_date, created_date)) AS order_date,
            max(delivery_date) AS delivery_date, max(eta_date) AS eta_date, group_concat(order_id) AS order_ids
-    FROM qargo_orders WHERE nullif(reference, '') IS NOT NULL {only.format(col="reference")} GROUP BY reference"""
+    FROM qargo_orders WHERE nullif(reference, '') IS NOT NULL GROUP BY reference"""
 
 
-def _business_orders(late_from: bool, keys: str | None = None) -> str:
-    """The business orders' SQL; `late_from`: with `late_from` and `expected_until` last (the per-key
-    summary's, not the contract's); `keys`: only the orders whose number is in that SQL list (store/keyed.py),
-    narrowed on both sides of the join, where the number indexes find them. Late combines both sides."""
+def _business_orders() -> str:
+    """The business orders' SQL. Late combines both sides."""
     erp, moving_t = _erp_late_from("e."), _late_from()
     both = _earliest("t.late_from", erp)
-    extra = ((f", {both} AS late_from, t.expected_until AS expected_until", ", t.late_from, t.expected_until",
-              f", {moving_t}, {_expected_until()}") if late_from else ("", "", ""))
-    only = f"AND coalesce({{col}}, '') IN {keys}" if keys else ""
     return f"""
         SELECT e.number AS order_number, coalesce(e.customer, t.customer) AS customer,
                e.status AS erp_status, t.status AS transport_status, coalesce(t.orders, 0) AS transport_orders,
@@ -207,25 +200,19 @@ def _business_orders(late_from: bool, keys: str | None = None) -> str:
                e.order_id AS erp_order_id, t.order_ids AS transport_order_ids,
                CASE WHEN t.reference IS NULL THEN 'erp only' ELSE 'both' END AS matched,
                t.eta_date AS eta_date, {expected_late_on("t.expected_until", both)} AS expected_late,
-               {_late_side("t.late_from", erp)} AS late_side{extra[0]}
-        FROM qasida_customer_orders AS e LEFT JOIN ({_transport(only)}) AS t ON t.reference = e.number
-        {only.format(col="e.number").replace("AND", "WHERE", 1)}
+               {_late_side("t.late_from", erp)} AS late_side
+        FROM qasida_customer_orders AS e LEFT JOIN ({_transport()}) AS t ON t.reference = e.number
         UNION ALL
         SELECT t.reference, t.customer, NULL, t.status, t.orders, t.order_date, t.delivery_date,
                {late_on("t.late_from")}, NULL, t.order_ids, 'transport only', t.eta_date,
-               {expected_late_on("t.expected_until", "t.late_from")}, {_late_side("t.late_from", "NULL")}{extra[1]}
-        FROM ({_transport(only)}) AS t
+               {expected_late_on("t.expected_until", "t.late_from")}, {_late_side("t.late_from", "NULL")}
+        FROM ({_transport()}) AS t
         WHERE NOT EXISTS (SELECT 1 FROM qasida_customer_orders AS e WHERE e.number = t.reference)
         UNION ALL
         SELECT NULL, customer, NULL, status, 1, coalesce(pickup_date, created_date),
                delivery_date, {_late()}, NULL, order_id, 'transport only', eta_date,
-               {expected_late_on(_expected_until(), moving_t)}, {_late_side(moving_t, "NULL")}{extra[2]}
-        FROM qargo_orders WHERE nullif(reference, '') IS NULL {only.format(col="NULL")}""".rstrip()
-
-
-def business_order_days_sql(keys: str | None) -> str:
-    """BUSINESS_ORDER_DAYS' SQL for the orders numbered in `keys` (an SQL list; None: every order)."""
-    return _business_orders(late_from=True, keys=keys)
+               {expected_late_on(_expected_until(), moving_t)}, {_late_side(moving_t, "NULL")}
+        FROM qargo_orders WHERE nullif(reference, '') IS NULL""".rstrip()
 
 
 _BUSINESS_ORDER_COLUMNS = ("order_number", "customer", "erp_status", "transport_status", "transport_orders",
@@ -242,21 +229,12 @@ _BUSINESS_ORDER_COLUMNS = ("order_number", "customer", "erp_status", "transport_
 # `eta_date` the latest ETA day of its transport orders.
 BUSINESS_ORDERS = Dataset(
     name="business_orders",
-    sql=_business_orders(late_from=False),
+    sql=_business_orders(),
     columns=_BUSINESS_ORDER_COLUMNS,
     order_by="order_date DESC, order_number",
     sources=(("qasida", "customer_orders"), ("qasida", "not_fulfilled_orders"), ("qargo", "orders")),
 )
 
-# The same rows with `late_from` and `expected_until`, for the orders summary (store/keyed.py): not a
-# contract dataset, not exported.
-BUSINESS_ORDER_DAYS = Dataset(
-    name="business_order_days",
-    sql=_business_orders(late_from=True),
-    columns=(*_BUSINESS_ORDER_COLUMNS, "late_from", "expected_until"),
-    order_by="order_date DESC, order_number",
-    sources=BUSINESS_ORDERS.sources,
-)
 
 # --- outstanding invoices: receivables apart from payables ----------------------------------
 
@@ -281,25 +259,7 @@ def _optional_open_items(table: str) -> tuple[str, tuple[str, ...], str]:
     return (table, _OPEN_ITEM_COLUMNS, empty)
 
 
-# The per-key summaries (store/keyed.py) recompute a few keys at a time: each arm of an outstanding list then
-# takes only the rows of those keys, by the same expression the list shows and an index can find.
-_KEY_EXPRESSIONS = {"party": "coalesce({party}, '')", "due": "coalesce(substr({due}, 1, 10), '')",
-                    "issue": "coalesce(substr({issue}, 1, 10), '')"}
-
-
-def _only(keys: tuple[str, Mapping[str, str]] | None, source: str, party: str, due: str, issue: str) -> str:
-    """` AND <key expression> IN <list>` for `keys` = (kind, SQL list per source); '' for every row. An arm
-    whose source has no list takes no row (` AND 0`, which SQLite decides once, before reading)."""
-    if keys is None:
-        return ""
-    kind, lists = keys
-    listed = lists.get(source)
-    if listed is None:
-        return " AND 0"
-    return f" AND {_KEY_EXPRESSIONS[kind].format(party=party, due=due, issue=issue)} IN {listed}"
-
-
-def _qasida_open_items(table: str, issued: str = "", keys: tuple[str, Mapping[str, str]] | None = None) -> str:
+def _qasida_open_items(table: str) -> str:
     """Qasida claims or liabilities (seeds/003 ~line 150 / ~line 3124): open, not settled, something
     left to pay. Counterparty names are joined from the customers at read time (issue 11, point 3)."""
     return f"""
@@ -307,42 +267,38 @@ def _qasida_open_items(table: str, issued: str = "", keys: tuple[str, Mapping[st
                i.currency, i.remains_to_be_paid AS amount_due, substr(i.due_date, 1, 10) AS due_date,
                coalesce({_days_overdue('i.due_date')}, i.days_delayed) AS days_overdue,
                CASE WHEN substr(i.due_date, 1, 10) < :today OR (i.due_date IS NULL AND i.days_delayed > 0)
-                    THEN 'overdue' ELSE 'open' END AS status{issued.format(date="i.issue_date")}
+                    THEN 'overdue' ELSE 'open' END AS status
         FROM {table} AS i LEFT JOIN qasida_customers AS c ON c.customer_id = i.customer_id
-        WHERE i.settled_at IS NULL AND CAST(i.remains_to_be_paid AS NUMERIC) > 0{
-            _only(keys, "qasida", "c.name", "i.due_date", "i.issue_date")}"""
+        WHERE i.settled_at IS NULL AND CAST(i.remains_to_be_paid AS NUMERIC) > 0"""
 
 
-_ISSUED = ", substr({date}, 1, 10) AS issue_date"  # the internal lists' extra column (store/keyed.py)
-
-
-def _receivables(issued: str = "", keys: tuple[str, Mapping[str, str]] | None = None) -> str:
+def _receivables() -> str:
     return f"""
         SELECT 'quaderno' AS source, number AS invoice_number, contact_name AS counterparty,
                currency, {minor_text('amount_due', 'currency')} AS amount_due,
                substr(due_date, 1, 10) AS due_date, {_days_overdue('due_date')} AS days_overdue,
-               state AS status{issued.format(date="issue_date")}
+               state AS status
         FROM quaderno_invoices
-        WHERE {quaderno_outstanding_sql()}{_only(keys, "quaderno", "contact_name", "due_date", "issue_date")}
-        UNION ALL {_qasida_open_items('qasida_claims', issued, keys)}"""
+        WHERE {quaderno_outstanding_sql()}
+        UNION ALL {_qasida_open_items('qasida_claims')}"""
 
 
 # Upwell: invoices carriers send us (source_system_meta.type ACCOUNTS_PAYABLE, seeds/002 lines 35, 72).
 # Cargobase: freight invoices submitted to us for audit (seeds/004); their list has no amounts (nor issue dates).
-def _payables(issued: str = "", keys: tuple[str, Mapping[str, str]] | None = None) -> str:
-    return f"""{_qasida_open_items('qasida_liabilities', issued, keys)}
+def _payables() -> str:
+    return f"""{_qasida_open_items('qasida_liabilities')}
         UNION ALL
         SELECT 'upwell', invoice_number, coalesce(carrier, carrier_id), currency,
                {minor_text('balance', 'currency')}, substr(due_date, 1, 10),
-               {_days_overdue('due_date')}, status{issued.format(date="issue_date")}
+               {_days_overdue('due_date')}, status
         FROM carrier_invoices
-        WHERE {upwell_outstanding_sql()}{_only(keys, "upwell", "coalesce(carrier, carrier_id)", "due_date", "issue_date")}
+        WHERE {upwell_outstanding_sql()}
         -- one rule with the webhook ingest: not deleted, not ended, balance > 0
         UNION ALL
         SELECT 'cargobase', coalesce(nullif(provider_invoice_number, ''), invoice_reference,
-               shipment_reference), provider_name, NULL, NULL, NULL, NULL, invoice_status{issued.format(date="NULL")}
+               shipment_reference), provider_name, NULL, NULL, NULL, NULL, invoice_status
         FROM cargobase_invoices
-        WHERE {cargobase_outstanding_sql()}{_only(keys, "cargobase", "provider_name", "NULL", "NULL")}"""
+        WHERE {cargobase_outstanding_sql()}"""
 
 
 # What counts as outstanding per vendor is the status table's rule (store/statuses.py *_outstanding_sql), the
@@ -361,25 +317,6 @@ PAYABLES = Dataset(
     columns=_OUTSTANDING_COLUMNS, order_by=_ORDER, expressions=_AMOUNT,
     sources=(("qasida", "liabilities"), ("upwell", "carrier_invoices"), ("cargobase", "invoices")),
     optional=(_optional_open_items("qasida_liabilities"),),
-)
-
-def outstanding_for_keys(name: str, kind: str, keys: Mapping[str, str] | None) -> str:
-    """The SQL of outstanding list `name` (receivables/payables, `_issued` for the internal ones) for the
-    rows whose `kind` key (party, due, issue) is in `keys` (an SQL list per source, e.g. {"upwell": "(:k0)"};
-    a source not in it takes no row; None: every row)."""
-    issued = _ISSUED if name.endswith("_issued") else ""
-    narrowed = None if keys is None else (kind, keys)
-    return (_receivables if name.startswith("receivables") else _payables)(issued, narrowed)
-
-
-# The same lists with each invoice's issue date, for "issued in the last 7 days" (store/keyed.py): internal.
-RECEIVABLES_ISSUED = Dataset(
-    name="receivables_issued", sql=_receivables(_ISSUED), columns=(*_OUTSTANDING_COLUMNS, "issue_date"),
-    order_by=_ORDER, expressions=_AMOUNT, sources=RECEIVABLES.sources, optional=RECEIVABLES.optional,
-)
-PAYABLES_ISSUED = Dataset(
-    name="payables_issued", sql=_payables(_ISSUED), columns=(*_OUTSTANDING_COLUMNS, "issue_date"),
-    order_by=_ORDER, expressions=_AMOUNT, sources=PAYABLES.sources, optional=PAYABLES.optional,
 )
 
 INVOICES_OUTSTANDING = Dataset(
@@ -463,22 +400,6 @@ STOCK_LEVELS = Dataset(
     sources=(("qasida", "stock_cards"), ("qasida", "products"), ("qasida", "customer_orders")),
     optional=(("qasida_customer_order_lines", ("order_id", "product_id", "quantity"),
                "SELECT NULL AS order_id, NULL AS line_no, NULL AS product_id, NULL AS quantity WHERE 0"),),
-)
-
-# The stock cards against their levels without the demand (days of cover moves with the date): for the
-# per-key stock summary (store/keyed.py), not a contract dataset, not exported.
-STOCK_CARDS = Dataset(
-    name="stock_cards",
-    sql=f"""
-        SELECT warehouse, product, product_code, unit, quantity, reserved, available, reorder_level,
-               {_BELOW} AS below_reorder_level, warehouse_id, product_id
-        FROM (
-            SELECT s.warehouse, s.product, {_CODE} AS product_code, s.unit, s.quantity, s.reserved,
-                   {_AVAILABLE} AS available, {_LEVEL} AS reorder_level, s.warehouse_id, s.product_id{_CARDS})""",
-    columns=("warehouse", "product", "product_code", "unit", "quantity", "reserved", "available",
-             "reorder_level", "below_reorder_level", "warehouse_id", "product_id"),
-    order_by="warehouse, product",
-    sources=(("qasida", "stock_cards"), ("qasida", "products")),
 )
 
 RESOURCES = Dataset(

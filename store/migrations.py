@@ -586,3 +586,27 @@ def _fill_from_raw(db: Database, table: str, column: str, path: str, batch: int 
                              [last, batch]).fetchall():
         last = rows[-1][0]
         db.conn.executemany(sql, [(decode(db, raw), rowid) for rowid, raw in rows])
+
+
+@MIGRATIONS(name="0022_one_way_to_keep_a_figure")
+def one_way_to_keep_a_figure(db: Database) -> None:
+    # Issue 19: one way to keep a figure (figures/stored.py). Writers note their writes in code
+    # (store/changes.py `note_write`, same `data_versions` counters), so the data-version triggers (dv_*)
+    # and the per-key summaries (store/keyed.py: ks_* triggers, summary_dirty, summary_* tables) go; stored
+    # results are JSON in `figures` instead of pickles in `summaries`; `figure_worker` holds the worker's beat.
+    triggers = db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND (name LIKE 'dv\\_%' ESCAPE '\\' "
+                          "OR name LIKE 'ks\\_%' ESCAPE '\\')").fetchall()
+    tables = db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND (name LIKE 'summary\\_%' ESCAPE '\\' "
+                        "OR name = 'summaries')").fetchall()
+    _run(db, [*(f'DROP TRIGGER IF EXISTS "{name}"' for (name,) in triggers),
+              *(f'DROP TABLE IF EXISTS "{name}"' for (name,) in tables),
+              """CREATE TABLE figures (
+                  key TEXT PRIMARY KEY, name TEXT NOT NULL, args TEXT NOT NULL, inputs TEXT NOT NULL,
+                  today TEXT NOT NULL, built_at TEXT NOT NULL, build_ms INTEGER NOT NULL, read_at TEXT NOT NULL,
+                  value TEXT NOT NULL)""",
+              "CREATE INDEX figures_read_at ON figures(read_at)",
+              "CREATE TABLE figure_worker (id INTEGER PRIMARY KEY CHECK (id = 1), beat_at TEXT NOT NULL)",
+              # indexes only the per-key summaries read (0015, 0017): every upsert paid for them
+              *(f"DROP INDEX IF EXISTS {name}" for name in (
+                  "qasida_stock_cards_bucket_key", "qasida_customer_orders_number_key", "qargo_orders_reference_key",
+                  "cargobase_invoices_party", "carrier_invoices_party", "carrier_invoices_issue_day"))])

@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from store.changes import note_write
 from store.db import transaction
 
 PREFIX = "z:"
@@ -161,4 +162,5 @@ def _compress_table(db: Database, table: str, batch: int) -> int:
         changed = [(encode(raw, *found), rowid) for rowid, raw in rows if raw and not is_packed(raw)]
         with transaction(db):
             db.conn.executemany(f"UPDATE {name} SET raw = ? WHERE rowid = ?", changed)
+            note_write(db, table)
         count += len(changed)

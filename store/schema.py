@@ -13,11 +13,9 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from services.settings import Settings
-from store import keyed
 from store.datasets import ensure_views
 from store.db import connect, transaction
 from store.migrations import MIGRATIONS
-from store.versions import ensure_triggers
 
 
 def migrate(db: Database) -> list[str]:
@@ -32,11 +30,6 @@ def migrate(db: Database) -> list[str]:
             pending = [m.name for m in MIGRATIONS.pending(db)]
             MIGRATIONS.apply(db)
     ensure_views(db)
-    keyed.ensure(db)  # per-key summaries' tables and dirty-key triggers (store/keyed.py)
-    # data versions (store/versions.py): also for tables a migration or `keyed.ensure` just (re)created. The
-    # keyed tables are versioned too: a loader that read only a summary's stored rows depends on its dirty
-    # keys (a write marks one) and its rows (a fold), not on the base tables it never read.
-    ensure_triggers(db)
     return pending
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from store import keyed
+from store.changes import note_write
 from store.db import iso, transaction, utcnow
 from store.rawstore import encode, table_dictionary
 
@@ -56,9 +56,7 @@ def upsert_records(
     params = [_row_params(row, columns) for row in rows]
     key_positions = [columns.index(k) for k in keys]
     with transaction(db):
-        bulk = len(params) >= keyed.MAX_KEYS  # a sync's page: recount the summaries it feeds once (store/keyed.py)
-        if bulk:
-            keyed.mark_all(db, table)
+        note_write(db, table)  # figures reading `table` are out of date (store/changes.py)
         if "raw" in columns:
             params = _compress_raw(db, table, params, columns.index("raw"))
         last = None if _writes_rowid(db, table, columns) else _last_rowid(db, table)
@@ -69,8 +67,6 @@ def upsert_records(
         else:
             db.conn.executemany(sql, params)
             inserted = _count_since(db, table, last)
-        if bulk:
-            keyed.unmark_bulk(db, table)
     return UpsertResult(inserted, len(rows) - inserted)
 
 
@@ -196,6 +192,7 @@ def mark_gone(db: Database, table: str, *, not_seen_since: str, now: datetime | 
     sql = (f"UPDATE {_q(table)} SET gone_from_vendor_at = ? "
            "WHERE last_seen_at < ? AND gone_from_vendor_at IS NULL")
     with transaction(db):
+        note_write(db, table)
         return db.conn.execute(sql, [iso(now or utcnow()), not_seen_since]).rowcount
 
 

@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from services.core import NotFoundError, PageRequest, ValidationError
 from services.qasida.resources import PagingExpired
+from store.changes import note_write
 from store.db import transaction
 from sync.engine import Batch, Fetch, SyncState
 
@@ -118,6 +119,7 @@ def drop_unseen(table: str) -> Callable[[Database, str], None]:
     def after(db: Database, run_start: str) -> None:
         with transaction(db):
             db.execute(f"DELETE FROM {table} WHERE synced_at < ?", [run_start])  # table: a literal below
+            note_write(db, table)
     return after
 
 

@@ -32,7 +32,7 @@ SMALLEST: dict[str, tuple[list[str], str]] = {
     "bench_upsert.py": (["500"], "update: 500 rows"),
     "bench_webhooks.py": (["30", "2"], "stored once: 30 accepted events"),
     "bench_pages.py": (["--db-dir", "{db}", "--factors", "0.01", "--repeats", "1"], "overview first KPI"),
-    "bench_keyed.py": (["--db-dir", "{db}", "--factors", "0.01", "--repeats", "1"], "after one write alone"),
+    "bench_keyed.py": (["--db-dir", "{db}", "--factors", "0.01", "--repeats", "1"], "refresh after one write alone"),
     "bench_concurrency.py": (["--db", "{db}/large_x0.01.db", "--sessions", "2", "--rounds", "1"], "round 1:"),
 }
 IN_ORDER = ("bench_pages.py", "bench_keyed.py", "bench_concurrency.py")

@@ -4,7 +4,7 @@ docs/qasida-paths.md a missing file).
 In README.md and docs/*.md:
 - every relative link `[text](path)` names a file or folder of the repository;
 - every `code` span, and every path in the prose, that looks like a repository path (its first part is a top-level file or folder of the
-  repository, e.g. `figures/summaries.py`, `bench/`, `.streamlit/config.toml`) exists; `path.py:42` and
+  repository, e.g. `figures/stored.py`, `bench/`, `.streamlit/config.toml`) exists; `path.py:42` and
   `path.py::name` cite the file; a glob (`large_x{F}.db`, `*.py`) or a placeholder is not a path;
 - every `opsdash COMMAND` in code (spans and blocks) is a command of cli.py, and each `--option` written right
   after it is one of that command's options.

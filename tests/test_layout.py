@@ -174,9 +174,9 @@ def test_the_worker_command_runs_without_loading_the_ui(tmp_path: Path) -> None:
 def test_the_worker_registers_every_summary_the_pages_read() -> None:
     """The pages' summaries are registered by figures/page_summaries.py, which the worker imports: every builder
     ui/data.py and ui/details.py cache is one of them, under the same name."""
-    from figures import page_summaries, summaries
+    from figures import page_summaries, stored
 
-    below = {name for name, fn in summaries.BUILDERS.items() if fn.__module__ == page_summaries.__name__}
+    below = {name for name, fn in stored.BUILDERS.items() if fn.__module__ == page_summaries.__name__}
     import ui.data
     import ui.details
 
@@ -185,4 +185,4 @@ def test_the_worker_registers_every_summary_the_pages_read() -> None:
     assert {"figures.page_summaries.order_kpis", "figures.page_summaries.explained_page"} <= cached
     assert len(below) == 18 and below <= cached  # every builder below is cached for a page
     # a summary builder defined in the UI would be one the standalone worker cannot rebuild
-    assert [name for name, fn in summaries.BUILDERS.items() if fn.__module__.split(".")[0] in ("ui", "pages")] == []
+    assert [name for name, fn in stored.BUILDERS.items() if fn.__module__.split(".")[0] in ("ui", "pages")] == []

@@ -136,9 +136,12 @@ def money_rows(receivables: Any, payables: Any) -> list[dict[str, Any]]:
     return [{"currency": c,
              "receivable": fmt.money(receivables.outstanding.get(c), c, code=False),
              "receivable_overdue": fmt.money(receivables.overdue.get(c), c, code=False),
+             "receivable_overdue_long": fmt.money(receivables.overdue_long.get(c), c, code=False),
              "payable": fmt.money(payables.outstanding.get(c), c, code=False),
-             "payable_overdue": fmt.money(payables.overdue.get(c), c, code=False)} for c in currencies]
+             "payable_overdue": fmt.money(payables.overdue.get(c), c, code=False),
+             "payable_overdue_long": fmt.money(payables.overdue_long.get(c), c, code=False)} for c in currencies]
 
 
 MONEY_TABLE_LABELS = {"currency": "Currency", "receivable": "Others owe us", "receivable_overdue": "of which overdue",
-                      "payable": "We owe", "payable_overdue": "of which overdue"}
+                      "receivable_overdue_long": "overdue > 60 days", "payable": "We owe",
+                      "payable_overdue": "of which overdue", "payable_overdue_long": "overdue > 60 days"}

@@ -16,9 +16,9 @@ Arguments and results must be picklable (dataclasses, lists, pandas frames). Cal
 after a write the user should see at once (ui.actions does).
 
 The data loaders below are `versioned(...)` (ui/versioned.py) builders of figures/page_summaries.py instead
-of the TTL: their results are kept per data version (in SQLite too, for every viewer and process) and rebuilt
-only when a table they read was written (the standalone worker rebuilds them too, without this module);
-`@loader` stays for views that depend on the clock (freshness, rate budgets).
+of the TTL: their results are stored figures (figures/stored.py, for every viewer and process), refreshed by
+the worker after writes (or by the reader when no worker is live); `@loader` stays for views that depend on
+the clock (freshness, rate budgets).
 """
 
 from __future__ import annotations

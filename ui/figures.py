@@ -6,7 +6,7 @@ frame's values (the data version, in effect: a loader returns the same frame unt
 and the options, and hands every session the same figure object. `st.plotly_chart` only reads the
 figure (it serialises its `to_dict()`), so sharing it is safe; never mutate a figure returned here.
 
-The figure's spec (`to_dict()`) is also kept in SQLite (figures/summaries.py, content-addressed), so a
+The figure's spec (`to_dict()`) is also kept in SQLite (figures/stored.py, content-addressed, JSON), so a
 new server process or a new session after a restart shows the chart without building it again: it
 gets a `SpecFigure`, a figure whose `to_dict()` is the stored spec (enough for `st.plotly_chart`;
 anything else should build its own figure).
@@ -31,7 +31,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from figures import summaries
+from figures import stored
 from services.settings import get_settings
 from store.schema import session
 
@@ -56,7 +56,7 @@ def cached(build: Callable[..., Any], frame: Any, *args: Any, **options: Any) ->
 
 
 def kept(build: Callable[..., Any], data: Any, *args: Any) -> Any:
-    """`build(data, *args)` for any picklable result (e.g. a big table's formatted rows), built once per
+    """`build(data, *args)` for any JSON-like result (figures/codec.py) (e.g. a big table's formatted rows), built once per
     (builder, data, arguments), shared in memory and kept in SQLite for new processes, like a figure."""
     name = f"{getattr(build, '__module__', '')}.{getattr(build, '__qualname__', repr(build))}"
     return _kept(name, digest(data), json.dumps(list(args), default=str), build, data, args)
@@ -65,7 +65,7 @@ def kept(build: Callable[..., Any], data: Any, *args: Any) -> Any:
 @st.cache_resource(ttl=FIGURE_TTL_S, max_entries=FIGURE_ENTRIES, show_spinner=False)
 def _kept(name: str, data: str, arguments: str, _build: Callable[..., Any], _data: Any,
           _args: tuple[Any, ...]) -> Any:
-    code = summaries.code_fingerprint()
+    code = stored.code_fingerprint()
     key = "kept:" + hashlib.sha256(f"{name}|{data}|{arguments}|{code}|{_presentation()}".encode()).hexdigest()
     value = _stored(key, dict_only=False)
     if value is not None:
@@ -87,7 +87,7 @@ def memoized(build: Callable[..., Any]) -> Callable[..., Any]:
 @st.cache_resource(ttl=FIGURE_TTL_S, max_entries=FIGURE_ENTRIES, show_spinner=False)
 def _figure(name: str, data: str, arguments: str, _build: Callable[..., Any], _frame: Any,
             _args: tuple[Any, ...], _options: dict[str, Any]) -> Any:
-    code = summaries.code_fingerprint()
+    code = stored.code_fingerprint()
     key = "figure:" + hashlib.sha256(f"{name}|{data}|{arguments}|{code}|{_presentation()}".encode()).hexdigest()
     spec = _stored(key)
     if spec is not None:
@@ -95,8 +95,15 @@ def _figure(name: str, data: str, arguments: str, _build: Callable[..., Any], _f
     started = time.perf_counter()
     figure = _frozen(_build(_frame, *_args, **_options))
     if _is_plotly(figure):
-        _store(key, name, figure.to_dict(), round((time.perf_counter() - started) * 1000))
+        _store(key, name, _json_spec(figure), round((time.perf_counter() - started) * 1000))
     return figure
+
+
+def _json_spec(figure: Any) -> dict[str, Any]:
+    """The figure's spec as plain JSON values (plotly's own encoder: numpy arrays, dates)."""
+    import plotly.io as pio
+
+    return json.loads(pio.to_json(figure.to_dict(), validate=False))  # type: ignore[no-any-return]
 
 
 def _is_plotly(figure: Any) -> bool:
@@ -124,7 +131,7 @@ def spec_figure(spec: dict[str, Any]) -> Any:
 def _stored(key: str, dict_only: bool = True) -> Any | None:
     try:
         with session(_db_path()) as db:
-            value = summaries.get_content(db, key)
+            value = stored.get_content(db, key)
     except sqlite3.Error:  # the figure is rebuilt; storage is only a shortcut
         return None
     return value if isinstance(value, dict) or not dict_only else None
@@ -133,8 +140,8 @@ def _stored(key: str, dict_only: bool = True) -> Any | None:
 def _store(key: str, name: str, spec: Any, build_ms: int) -> None:
     try:
         with session(_db_path()) as db:
-            summaries.put_content(db, key, name, spec, build_ms)
-    except sqlite3.Error:
+            stored.put_content(db, key, name, spec, build_ms)
+    except (sqlite3.Error, TypeError):  # not storable as JSON: kept in memory only
         pass
 
 

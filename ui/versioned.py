@@ -1,20 +1,20 @@
-"""Loaders keyed on data versions instead of a clock (issue 12): a rerun with no new data never
-recomputes, and new data shows on the next rerun.
+"""Loaders of stored figures (issue 19, figures/stored.py): a rerun with no new data never recomputes, and
+a page says how old what it shows is ("as of HH:MM:SS").
 
     @versioned
     def receivables_kpis(db: Database, filters: Mapping[str, Any]) -> Receivables: ...
 
     kpi = receivables_kpis({"source__in": ["quaderno"]})   # `db` is supplied here
 
-A call reads the current token of its summary (`figures.summaries.current`: one small SELECT plus
-the table versions) and looks the result up in Streamlit's memory under that token, so a warm
-rerun costs about a millisecond per loader whatever the size of the data. When the data changed
-(or nobody built it yet) the summary is read from SQLite, where the worker keeps it current, or
-built once and stored for every other viewer and process.
+A call asks SQLite whether the stored figure may be shown (`figures.stored.servable`: its inputs unchanged, or
+a live worker that will refresh it within its pass) and looks the result up in Streamlit's memory under the
+figure's stamp, so a warm rerun costs about a millisecond per loader whatever the size of the data. When
+it may not be shown (no live worker and new data, or never built) the reader builds it once and stores it
+for every other viewer and process. `as_of()` gives the oldest "built at" of the figures this run showed.
 
-Arguments must be JSON-like (filters as dicts of str, numbers, lists): they are the summary's key
-and what the worker calls the loader with when it rebuilds it. Loaders whose result depends on the
-clock rather than the data (freshness "3 min ago") stay on `ui.data.loader`'s TTL.
+Arguments must be JSON-like (filters as dicts of str, numbers, lists): they are the figure's key and what
+the worker calls the loader with when it refreshes it. Loaders whose result depends on the clock rather
+than the data (freshness "3 min ago") stay on `ui.data.loader`'s TTL.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import streamlit as st
 from sqlite_utils import Database
 
-from figures import summaries
+from figures import stored
 from services.settings import get_settings
 from store.db import BUSY_TIMEOUT_MS
 from store.schema import session
@@ -40,6 +40,8 @@ T = TypeVar("T")
 
 MEMORY_TTL_S = 3600  # old tokens' entries leave memory after this; current ones are re-read from SQLite
 MEMORY_ENTRIES = 256  # per loader
+LIVE_TTL_S = 5  # a figure over tables whose writers do not note (jobs, sync runs) is re-read after this
+_LIVE: set[tuple[str, str]] = set()  # (database, figure) pairs found not storable
 
 
 def db_path() -> str:
@@ -47,41 +49,73 @@ def db_path() -> str:
 
 
 def versioned(fn: Callable[Concatenate[Database, P], T]) -> Callable[P, T]:
-    """`fn(db, *args)` -> cached `fn(*args)`, rebuilt only when the tables it reads were written."""
+    """`fn(db, *args)` -> cached `fn(*args)`, served stored (figures/stored.py) and rebuilt when out of date."""
     name = f"{fn.__module__}.{fn.__qualname__}"
-    summaries.register(name, fn)
+    stored.register(name, fn)
 
-    def stored(path: str, key: str, token: str, *args: Any, **kwargs: Any) -> T:
+    def kept(path: str, key: str, token: str, *args: Any, **kwargs: Any) -> T:
         with session(path) as db:
-            value, _ = summaries.read(db, name, fn, args, kwargs, today=summaries.business_today())
+            value, _ = stored.read(db, name, fn, args, kwargs, today=stored.business_today())
         return value  # type: ignore[no-any-return]
 
-    stored.__module__, stored.__qualname__ = fn.__module__, f"{fn.__qualname__}.versioned"
-    in_memory = st.cache_data(ttl=MEMORY_TTL_S, max_entries=MEMORY_ENTRIES, show_spinner=False)(stored)
+    def live(path: str, key: str, *args: Any, **kwargs: Any) -> T:
+        with session(path) as db:
+            value, stamp = stored.read(db, name, fn, args, kwargs, today=stored.business_today())
+        _shown(stamp)
+        return value  # type: ignore[no-any-return]
+
+    kept.__module__, kept.__qualname__ = fn.__module__, f"{fn.__qualname__}.versioned"
+    live.__module__, live.__qualname__ = fn.__module__, f"{fn.__qualname__}.live"
+    in_memory = st.cache_data(ttl=MEMORY_TTL_S, max_entries=MEMORY_ENTRIES, show_spinner=False)(kept)
+    # figures over tables whose writers do not note (jobs, sync runs): kept in memory for LIVE_TTL_S only
+    live_memory = st.cache_data(ttl=LIVE_TTL_S, max_entries=MEMORY_ENTRIES, show_spinner=False)(live)
 
     @functools.wraps(fn)
     def call(*args: P.args, **kwargs: P.kwargs) -> T:
-        path, today = db_path(), summaries.business_today()
-        key = summaries.key_of(name, args, kwargs)
-        token = current_token(path, key, today)
-        if token is None:  # changed data or never built: one session builds it, the others wait and read it
+        path, today = db_path(), stored.business_today()
+        key = stored.key_of(name, args, kwargs)
+        if (path, key) in _LIVE:
+            return live_memory(path, key, *args, **kwargs)
+        stamp = current_stamp(path, key, today)
+        if stamp is None:  # out of date without a live worker, or never built: one session builds it
             with _building(path, key), session(path) as db:
-                _, token = summaries.read(db, name, fn, args, kwargs, today=today)
+                value, stamp = stored.read(db, name, fn, args, kwargs, today=today)
+            if stamp.token.startswith("live:"):  # not storable (reads tables whose writers do not note)
+                _LIVE.add((path, key))
+                _shown(stamp)
+                return value  # type: ignore[no-any-return]
         elif _due_for_touch(path, key):
             with session(path, migrated=False) as db:
-                summaries.touch(db, key)
-        return in_memory(path, key, token, *args, **kwargs)
+                stored.touch(db, key)
+        _shown(stamp)
+        return in_memory(path, key, stamp.token, *args, **kwargs)
 
     return call
 
 
-def current_token(path: str, key: str, today: str) -> str | None:
-    """The stored summary's token while its data is unchanged; None otherwise (or before migrations)."""
+def current_stamp(path: str, key: str, today: str) -> stored.Stamp | None:
+    """The stored figure's stamp while a reader may show it; None otherwise (or before migrations)."""
     try:
         with _borrowed(path) as conn:
-            return summaries.current(Database(conn), key, today)
+            return stored.servable(Database(conn), key, today)
     except sqlite3.Error:  # no file or tables yet: the caller's session() creates and migrates them
         return None
+
+
+_RUN = threading.local()  # per script run (Streamlit runs each session's script in its own thread)
+
+
+def _shown(stamp: stored.Stamp) -> None:
+    seen: list[str] = getattr(_RUN, "built_at", [])
+    seen.append(stamp.built_at)
+    _RUN.built_at = seen
+
+
+def as_of() -> str | None:
+    """The oldest "built at" (UTC ISO) of the figures read since the last call, then forgotten; None if none."""
+    seen: list[str] = getattr(_RUN, "built_at", [])
+    _RUN.built_at = []
+    return min(seen) if seen else None
 
 
 TOUCH_EVERY_S = 240.0  # how often a summary served from memory tells SQLite it is still looked at
@@ -103,7 +137,7 @@ _BUILD_LOCKS: dict[tuple[str, str], threading.Lock] = {}
 @contextlib.contextmanager
 def _building(path: str, key: str) -> Iterator[None]:
     """One build per summary at a time in this process: ten sessions opening a page after new data
-    arrived wait for the first one's result (summaries.read finds it current) instead of each
+    arrived wait for the first one's result (stored.read finds it current) instead of each
     scanning the rows again."""
     with _POOL_LOCK:
         lock = _BUILD_LOCKS.setdefault((path, key), threading.Lock())

@@ -30,7 +30,8 @@ from jobs.jobs import Job
 from services.settings import VENDORS, Settings
 from store.calendar import AGING_BUCKETS
 from store.queries import Page, Row, format_minor
-from ui import data, downloads, safe
+from ui import data, downloads, safe, versioned
+from ui import format as fmt
 
 # Integer minor-unit money columns of the datasets; each sits next to a `currency` column.
 MONEY_COLUMNS = frozenset({"amount", "amount_due", "balance", "paid_amount", "tax_amount", "total",
@@ -39,6 +40,15 @@ BADGE_COLORS: dict[str, Any] = {  # Any: st.badge takes a Literal of colour name
     "ok": "green", "stale": "orange", "failing": "red", "never synced": "gray",
     "not configured": "gray", "interrupted": "orange"}
 _PROBLEMS = ("stale", "failing", "interrupted")
+
+
+def as_of_caption() -> None:
+    """"Figures as of 10:42:07" (local time, to the second): the oldest stored figure this run showed
+    (ui/versioned.py); the worker refreshes them after writes (docs/performance.md, "Staleness")."""
+    built = versioned.as_of()
+    moment = fmt.local_time(built) if built else None
+    if moment is not None:
+        st.caption(f"Figures as of {moment.strftime('%H:%M:%S')}")
 
 
 def freshness_badges(sources: Sequence[Freshness]) -> None:

@@ -28,6 +28,7 @@ from services.types import INT_MAX, INT_MIN
 from services.upwell.events import EventValidationError, parse_event
 from services.upwell.models import CarrierInvoiceEvent, Operation
 from store.calendar import business_date
+from store.changes import note_write
 from store.db import iso, transaction, utcnow
 
 
@@ -137,6 +138,7 @@ def _apply_carrier_invoice(db: Database, event: CarrierInvoiceEvent, version: st
     }
     columns = ", ".join(row)
     updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != "invoice_id")
+    note_write(db, "carrier_invoices")
     db.execute(f"INSERT INTO carrier_invoices ({columns}) VALUES ({', '.join('?' for _ in row)}) "
                f"ON CONFLICT(invoice_id) DO UPDATE SET {updates}", list(row.values()))
 
@@ -194,6 +196,7 @@ def _parse_visibility(body: bytes) -> OperationalVisibilityUpdate:
 def _insert_order_event(db: Database, update: OperationalVisibilityUpdate, event: Any, received: str) -> None:
     u = event.update
     event_type = f"{u.type}:{u.status or u.update_type or ''}".rstrip(":")
+    note_write(db, "qargo_order_events")
     db.execute(
         "INSERT OR IGNORE INTO qargo_order_events (event_id, order_id, event_type, occurred_at, received_at, raw) "
         "VALUES (?, ?, ?, ?, ?, ?)",
@@ -227,6 +230,7 @@ def _apply_order(db: Database, update: OperationalVisibilityUpdate, version: dat
     # Keep what a sync or an upload knew (identifier, dates) when an event lacks it: COALESCE.
     updates = ", ".join(f"{c} = COALESCE(excluded.{c}, {c})" for c in row if c != "order_id")
     created = {"created_at": received, "created_date": business_date(parse_version(received)).isoformat()}
+    note_write(db, "qargo_orders")
     db.execute(f"INSERT INTO qargo_orders ({', '.join(row)}, {', '.join(created)}) VALUES "
                f"({', '.join('?' for _ in (*row, *created))}) ON CONFLICT(order_id) DO UPDATE SET {updates}",
                [*row.values(), *created.values()])

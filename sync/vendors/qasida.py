@@ -37,6 +37,7 @@ from services.core import NotFoundError, PageRequest, ValidationError
 from services.qasida import resources as qasida
 from services.qasida.client import RATE
 from services.qasida.models import OpenItem
+from store.changes import note_write
 from store.db import iso, transaction, utcnow
 from store.rawstore import pack_rows
 from sync import mappers
@@ -82,6 +83,7 @@ def customers_to_check(db: Database, kind: str, now: datetime) -> list[tuple[str
 
 def _save_progress(db: Database, kind: str, customer: str, resume: dict[str, Any] | None, seen: list[str]) -> None:
     with transaction(db):
+        note_write(db, "qasida_open_item_checks")
         db.execute(
             """INSERT INTO qasida_open_item_checks (kind, customer_id, resume, seen) VALUES (?, ?, ?, ?)
                ON CONFLICT (kind, customer_id) DO UPDATE SET resume = excluded.resume, seen = excluded.seen""",
@@ -93,6 +95,7 @@ def settle_unseen(db: Database, kind: str, customer: str, seen: list[str], now: 
     """After a complete read of `customer`'s open list: items no longer in it are settled. Returns how many."""
     table = OPEN_ITEM_TABLES[kind]  # a literal from the dict above, never input
     with transaction(db):
+        note_write(db, table, "qasida_open_item_checks")
         cursor = db.execute(
             f"""UPDATE {table} SET settled_at = ? WHERE customer_id = ? AND settled_at IS NULL
                 AND invoice_id NOT IN (SELECT value FROM json_each(?))""",
@@ -162,6 +165,7 @@ def open_item_batches(db: Database, client: Any, kind: str, clock: Callable[[], 
 def _mark_skipped(db: Database, kind: str, customer: str, now: str) -> None:
     """Its turn is over (it goes to the back of the rotation), nothing is settled."""
     with transaction(db):
+        note_write(db, "qasida_open_item_checks")
         db.execute(
             """INSERT INTO qasida_open_item_checks (kind, customer_id, checked_at) VALUES (?, ?, ?)
                ON CONFLICT (kind, customer_id) DO UPDATE SET checked_at = excluded.checked_at, resume = NULL,
@@ -193,6 +197,7 @@ def store_order_lines(db: Database, orders: list[Any], products: dict[str, tuple
     rows = [{**row, "synced_at": now} for o in orders for row in mappers.qasida_order_lines(o, products)]
     with transaction(db):
         rows = pack_rows(db, "qasida_customer_order_lines", rows)  # raw JSON compressed (store/rawstore.py)
+        note_write(db, "qasida_customer_order_lines")
         db.conn.executemany("DELETE FROM qasida_customer_order_lines WHERE order_id = ?", [[str(o.id)] for o in orders])
         db.conn.executemany(
             """INSERT INTO qasida_customer_order_lines (order_id, line_no, product_id, product_code, quantity,
@@ -219,6 +224,7 @@ def fulfilled_unless_listed(db: Database, run_start: str) -> None:
     1196): every stored order that read did not list is fulfilled (`not_fulfilled` 0). The document gives no
     field or status value meaning "fulfilled"/"shipped"; its own filter is the one reading (issue 18 point 11)."""
     with transaction(db):
+        note_write(db, "qasida_customer_orders")
         db.execute("UPDATE qasida_customer_orders SET not_fulfilled = 0 WHERE coalesce(not_fulfilled, 1) != 0 "
                    "AND (not_fulfilled_seen_at IS NULL OR not_fulfilled_seen_at < ?)", [run_start])
 

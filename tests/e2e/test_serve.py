@@ -80,13 +80,13 @@ def test_data_arrives_through_the_worker_and_the_webhook_routes(served: tuple[st
     assert all(counts.values()), counts
 
 
-def test_the_overview_renders_its_kpis_from_summaries(served: tuple[str, Path], page) -> None:  # type: ignore[no-untyped-def]
+def test_the_overview_renders_its_kpis_from_stored_figures(served: tuple[str, Path], page) -> None:  # type: ignore[no-untyped-def]
     url, db = served
     page.goto(url)
     page.locator("[data-testid='stMetric']").first.wait_for(timeout=60_000)
     assert page.locator("[data-testid='stException']").count() == 0
     with contextlib.closing(sqlite3.connect(db)) as conn:  # the page's figures were kept for every viewer
-        kept = conn.execute("SELECT count(*) FROM summaries WHERE name LIKE 'figures.page_summaries.%'").fetchone()[0]
+        kept = conn.execute("SELECT count(*) FROM figures WHERE name LIKE 'figures.page_summaries.%'").fetchone()[0]
     assert kept > 0
 
 

@@ -1,15 +1,14 @@
-"""Late and expected late read from the per-key orders summary (store/keyed.py) equal the business orders
-counted row by row (store/datasets.py), on every day around the plans, before and after the worker folds."""
+"""Late and expected late (figures/kpis.py, one SQL over the business orders) equal the business orders counted
+row by row (store/datasets.py) on every day around the plans, read directly or as a stored figure."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlite_utils import Database
 
-from figures import kpis
-from store import keyed
+from figures import kpis, stored
 from store.store import upsert_records
 
 SYNCED = {"raw": "{}", "synced_at": "2026-11-01T00:00:00.000Z"}
@@ -47,14 +46,17 @@ def _rows(db: Database, flag: str, now: datetime) -> int:
 # By hand, per day: (late, expected late). SO-1 is late from 11-19 (ERP side), so it is never "expected".
 @pytest.mark.parametrize(("day", "late", "expected"), [
     ("2026-11-17", 0, 1), ("2026-11-18", 0, 1), ("2026-11-19", 1, 0), ("2026-11-20", 2, 0), ("2026-11-21", 2, 0)])
-def test_summary_and_rows_agree_on_late_and_expected_late(db: Database, day: str, late: int, expected: int) -> None:
+def test_the_figure_and_the_rows_agree_on_late_and_expected_late(db: Database, day: str, late: int,
+                                                                  expected: int) -> None:
     _seed(db)
     now = datetime.fromisoformat(f"{day}T12:00:00+00:00").astimezone(UTC)
-    for _ in range(2):  # before the fold (dirty keys computed) and after it (stored rows)
-        assert keyed.answers(keyed.ORDERS.name, {"late": 1}) and keyed.answers(keyed.ORDERS.name, {"expected_late": 1})
-        assert (kpis.late_orders(db, now), kpis.expected_late_orders(db, now)) == (late, expected)
+
+    def both(db: Database) -> tuple[int, int]:
+        return kpis.late_orders(db, now), kpis.expected_late_orders(db, now)
+
+    for _ in range(2):  # built, then read back stored (JSON)
+        assert stored.read(db, "late", both, today=day, now=now)[0] == (late, expected)
         assert (_rows(db, "late", now), _rows(db, "expected_late", now)) == (late, expected)
-        keyed.fold(db, now - timedelta(days=30))  # the fold's clock does not matter: it stores days
 
 
 def test_the_late_side_of_each_business_order(db: Database) -> None:

@@ -1,4 +1,4 @@
-"""ui.versioned and ui.figures: reads keyed on data versions, figures built once per data (issue 12)."""
+"""ui.versioned and ui.figures: stored figures read back until their inputs change, chart specs built once per data."""
 
 from __future__ import annotations
 
@@ -139,11 +139,11 @@ def test_a_summary_served_from_memory_is_still_noted_as_read(db_path: Path, monk
     _add(db_path, 1)
     open_invoices("late")
     with session(db_path) as db:
-        db.execute("UPDATE summaries SET read_at = '2000-01-01T00:00:00.000Z'")
+        db.execute("UPDATE figures SET read_at = '2000-01-01T00:00:00.000Z'")
     monkeypatch.setattr(versioned, "TOUCH_EVERY_S", -1.0)
     assert open_invoices("late") == 1 and RUNS == ["late"]  # from memory, not rebuilt
     with session(db_path) as db:
-        assert db.execute("SELECT min(read_at) FROM summaries").fetchone()[0] > "2000-01-01T00:00:00.000Z"
+        assert db.execute("SELECT min(read_at) FROM figures").fetchone()[0] > "2000-01-01T00:00:00.000Z"
 
 
 def test_kept_values_are_built_once_and_read_back_by_a_new_process(db_path: Path) -> None:

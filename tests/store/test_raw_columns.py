@@ -129,7 +129,7 @@ def _old_database(path: Path) -> tuple[Database, dict[tuple[str, str], str]]:
 def test_a_database_written_by_the_old_code_converts_and_reads_the_same_figures(tmp_path: Path) -> None:
     db, texts = _old_database(tmp_path / "old.db")
     try:
-        assert migrate(db)[-1] == "0023_raw_fields_as_columns"
+        assert "0023_raw_fields_as_columns" in migrate(db)
         for (table, key), text in texts.items():
             pk = "stock_card_id" if table == "qasida_stock_cards" else "order_id"
             stored = db.execute(f"SELECT raw FROM {table} WHERE {pk} = ?", [key]).fetchone()[0]

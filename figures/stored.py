@@ -1,0 +1,256 @@
+"""Stored figures: one way to keep what a page shows (issue 19).
+
+A figure is a read function of the cache, `fn(db, *args)`, whose SQL is written once (figures/kpis.py,
+figures/details.py, store/queries.py over the datasets of store/datasets.py). Its result is stored in
+`figures` (migration 0022) as JSON (exact decimals as text, `codec` below), with the counters of the
+tables it read (store/changes.py, recorded by an SQLite authorizer while it ran) and `built_at`.
+
+- The worker brings stored figures up to date after each job and on every scheduler pass (at most
+  every 15 s; `refresh`), and beats `figure_worker` while it does.
+- A reader gets the stored figure as long as a worker is live (a beat within `LIVE_WITHIN`), even when a
+  write made it out of date: it lags that write by at most one worker pass (docs/performance.md,
+  "Staleness"), and the page says "as of HH:MM:SS". Without a live worker, the reader rebuilds an out of
+  date figure itself before showing it.
+- A figure that read a table whose writers do not note their writes (jobs, sync runs, the audit log:
+  `changes.noted` says which do) is never stored: it is built on every read.
+
+Rows: `key` (name + JSON arguments), `name`, `args`, `inputs` (JSON {table: counter}), `today` (the
+business date it was built for), `built_at`, `build_ms`, `read_at`, `value` (JSON).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from figures import codec
+from store import changes
+from store.db import BUSY_TIMEOUT_MS, iso, transaction, utcnow
+
+log = logging.getLogger("opsdash.figures")
+
+Builder = Callable[..., Any]
+BUILDERS: dict[str, Builder] = {}  # name -> fn(db, *args, **kwargs); figures/page_summaries.py registers them
+
+TABLE = "figures"
+LIVE_WITHIN = timedelta(seconds=15)  # a worker that beat within this is live: readers leave refreshing to it
+READ_WITHIN = timedelta(days=1)  # a figure nobody read for this long is forgotten
+REFRESH_READ_WITHIN = timedelta(minutes=30)  # the worker refreshes only what someone looked at lately
+_TOUCH_EVERY = timedelta(minutes=5)  # `read_at` is rewritten at most this often
+_UNTRACKED = frozenset({TABLE, "figure_worker", changes.VERSIONS_TABLE, "raw_dicts", "sqlite_master",
+                        "sqlite_schema", "pragma_table_info"})
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What a stored figure was built from: `token` changes with its inputs; `built_at` is shown as "as of"."""
+
+    token: str
+    built_at: str
+
+
+def register(name: str, fn: Builder) -> Builder:
+    BUILDERS[name] = fn
+    return fn
+
+
+def key_of(name: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None) -> str:
+    return name + json.dumps([list(args), dict(kwargs or {})], sort_keys=True, default=str)
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A digest of the application's Python sources: a deploy that changes a figure's SQL rebuilds it."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    top = [root / f"{name}.py" for name in ("app", "dashboard", "cli", "serve") if (root / f"{name}.py").exists()]
+    for path in sorted([*top, *(p for d in ("cache", "ui", "pages") for p in (root / d).rglob("*.py"))]):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+# --- the worker's beat ------------------------------------------------------------------------------
+
+
+def beat(db: Database, now: datetime | None = None) -> None:
+    """The worker is live (called on each of its passes)."""
+    _write(db, "INSERT INTO figure_worker (id, beat_at) VALUES (1, ?) "
+               "ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at", [iso(now or utcnow())])
+
+
+def worker_live(db: Database, now: datetime | None = None) -> bool:
+    row = db.conn.execute("SELECT beat_at FROM figure_worker WHERE id = 1").fetchone()
+    return row is not None and row[0] >= iso((now or utcnow()) - LIVE_WITHIN)
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+def _inputs_current(db: Database, inputs: str) -> bool:
+    built_from: dict[str, int] = json.loads(inputs)
+    return changes.versions(db, built_from) == built_from
+
+
+def servable(db: Database, key: str, today: str, now: datetime | None = None) -> Stamp | None:
+    """The stored figure's stamp when a reader may show it: its inputs unchanged, or a live worker that
+    will refresh it; None otherwise (the reader builds it)."""
+    row = db.conn.execute(f"SELECT inputs, today, built_at FROM {TABLE} WHERE key = ?", [key]).fetchone()
+    if row is None or row[1] != today or not row[0].endswith(code_fingerprint()):
+        return None
+    inputs = row[0].rsplit("|", 1)[0]
+    if _inputs_current(db, inputs) or worker_live(db, now):
+        return Stamp(f"{row[2]}|{row[0]}", row[2])
+    return None
+
+
+def read(db: Database, name: str, fn: Builder, args: Sequence[Any] = (),
+         kwargs: Mapping[str, Any] | None = None, *, today: str, now: datetime | None = None) -> tuple[Any, Stamp]:
+    """(value, stamp): the stored figure when servable, else built now (and stored when it can be kept)."""
+    key = key_of(name, args, kwargs)
+    moment = now or utcnow()
+    stamp = servable(db, key, today, moment)
+    if stamp is not None:
+        row = db.conn.execute(f"SELECT value, read_at FROM {TABLE} WHERE key = ?", [key]).fetchone()
+        if row is not None:
+            if row[1] < iso(moment - _TOUCH_EVERY):
+                touch(db, key, moment)
+            return codec.loads(row[0]), stamp
+    return build(db, name, fn, args, kwargs, today=today, now=moment)
+
+
+def touch(db: Database, key: str, now: datetime | None = None) -> None:
+    """Someone still looks at this figure: the worker keeps refreshing it."""
+    _write(db, f"UPDATE {TABLE} SET read_at = ? WHERE key = ?", [iso(now or utcnow()), key])
+
+
+def build(db: Database, name: str, fn: Builder, args: Sequence[Any] = (),
+          kwargs: Mapping[str, Any] | None = None, *, today: str, now: datetime | None = None) -> tuple[Any, Stamp]:
+    """Run `fn` once, recording the tables it reads, and store the result under the counters read before
+    it ran (a write meanwhile leaves it out of date, never wrongly current)."""
+    before = changes.versions(db)
+    started = time.perf_counter()
+    with reads(db.conn) as tables:
+        value = fn(db, *args, **dict(kwargs or {}))
+    moment = iso(now or utcnow())
+    if not all(changes.noted(t) for t in tables):  # read a table whose writers do not note: build it on every read
+        return value, Stamp(f"live:{moment}", moment)
+    inputs = json.dumps({t: int(before.get(t, 0)) for t in sorted(tables)}) + "|" + code_fingerprint()
+    _write(db, f"INSERT INTO {TABLE} (key, name, args, inputs, today, built_at, build_ms, read_at, value) "
+               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET inputs = excluded.inputs, "
+               "today = excluded.today, built_at = excluded.built_at, build_ms = excluded.build_ms, "
+               "read_at = excluded.read_at, value = excluded.value",
+           [key_of(name, args, kwargs), name, json.dumps([list(args), dict(kwargs or {})], default=str), inputs,
+            today, moment, round((time.perf_counter() - started) * 1000), moment, codec.dumps(value)])
+    return value, Stamp(f"{moment}|{inputs}", moment)
+
+
+# --- the worker's refresh ---------------------------------------------------------------------------
+
+
+def out_of_date(db: Database, today: str, now: datetime | None = None) -> list[tuple[str, str, str]]:
+    """(key, name, args) of the figures read lately whose inputs changed (or were built for another day)."""
+    moment = now or utcnow()
+    rows = db.conn.execute(f"SELECT key, name, args, inputs, today FROM {TABLE} WHERE read_at >= ? "
+                           "ORDER BY read_at DESC", [iso(moment - REFRESH_READ_WITHIN)]).fetchall()
+    code = code_fingerprint()
+    return [(key, name, args) for key, name, args, inputs, day in rows
+            if day != today or not inputs.endswith(code) or not _inputs_current(db, inputs.rsplit("|", 1)[0])]
+
+
+def refresh(db: Database, today: str, now: datetime | None = None, *, budget_s: float = 60.0) -> int:
+    """Rebuild the figures read within REFRESH_READ_WITHIN whose inputs changed (registered builders
+    only), most recently read first; forget the ones nobody read within READ_WITHIN. Returns how many
+    were rebuilt; stops after `budget_s` (the rest wait for the next pass)."""
+    moment = now or utcnow()
+    _write(db, f"DELETE FROM {TABLE} WHERE read_at < ?", [iso(moment - READ_WITHIN)])
+    rebuilt, deadline = 0, time.monotonic() + budget_s
+    for key, name, args in out_of_date(db, today, moment):
+        fn = BUILDERS.get(name)
+        if fn is None:
+            continue
+        if time.monotonic() > deadline:
+            break
+        positional, named = json.loads(args)
+        try:
+            build(db, name, fn, positional, named, today=today, now=moment)
+            rebuilt += 1
+        except Exception:  # one broken figure must not stop the others (its reader sees the error)
+            log.exception("could not rebuild figure %s", key)
+    return rebuilt
+
+
+def business_today(now: datetime | None = None) -> str:
+    """The business date (OPSDASH_TIMEZONE, store/calendar.py) as YYYY-MM-DD."""
+    from store.calendar import today
+
+    return today(now).isoformat()
+
+
+# --- content-addressed values (ui/figures.py: chart specs, formatted big tables) --------------------
+
+CONTENT = "content"
+
+
+def get_content(db: Database, key: str, now: datetime | None = None) -> Any | None:
+    row = db.conn.execute(f"SELECT value, read_at FROM {TABLE} WHERE key = ? AND inputs = ?",
+                          [key, CONTENT]).fetchone()
+    if row is None:
+        return None
+    moment = now or utcnow()
+    if row[1] < iso(moment - _TOUCH_EVERY):
+        touch(db, key, moment)
+    return codec.loads(row[0])
+
+
+def put_content(db: Database, key: str, name: str, value: Any, build_ms: int = 0,
+                now: datetime | None = None) -> None:
+    moment = iso(now or utcnow())
+    _write(db, f"INSERT INTO {TABLE} (key, name, args, inputs, today, built_at, build_ms, read_at, value) "
+               "VALUES (?, ?, '[]', ?, '', ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+               "read_at = excluded.read_at",
+           [key, name, CONTENT, moment, build_ms, moment, codec.dumps(value)])
+
+
+@contextlib.contextmanager
+def reads(conn: sqlite3.Connection) -> Iterator[set[str]]:
+    """The tables statements prepared on `conn` inside the block read."""
+    seen: set[str] = set()
+
+    def authorize(action: int, table: str | None, *_: object) -> int:
+        if action == sqlite3.SQLITE_READ and table and table not in _UNTRACKED:
+            seen.add(table)
+        return sqlite3.SQLITE_OK
+
+    conn.set_authorizer(authorize)
+    try:
+        yield seen
+    finally:
+        conn.set_authorizer(None)
+
+
+WRITE_WAIT_MS = 500  # a page never waits longer than this for a sync's write lock to keep a figure
+
+
+def _write(db: Database, sql: str, params: Sequence[Any]) -> None:
+    """Keep a figure or note a read; skipped when a writer holds the lock longer than WRITE_WAIT_MS."""
+    db.conn.execute(f"PRAGMA busy_timeout = {WRITE_WAIT_MS}")
+    try:
+        with transaction(db):
+            db.conn.execute(sql, params)
+    except sqlite3.OperationalError as exc:
+        log.warning("figure not stored (%s)", exc)
+    finally:
+        db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
