@@ -104,24 +104,26 @@ def _inputs_current(db: Database, inputs: str) -> bool:
     return changes.versions(db, built_from) == built_from
 
 
-def servable(db: Database, key: str, today: str, now: datetime | None = None) -> Stamp | None:
-    """The stored figure's stamp when a reader may show it: its inputs unchanged, or a live worker that
-    will refresh it; None otherwise (the reader builds it)."""
+def servable(db: Database, key: str, today: str, now: datetime | None = None, *, fresh: bool = False) -> Stamp | None:
+    """The stored figure's stamp when a reader may show it: its inputs unchanged, or (unless `fresh`: a reader
+    who has just written and must see it) a live worker that will refresh it; None otherwise (the reader builds
+    it)."""
     row = db.conn.execute(f"SELECT inputs, today, built_at FROM {TABLE} WHERE key = ?", [key]).fetchone()
     if row is None or row[1] != today or not row[0].endswith(code_fingerprint()):
         return None
     inputs = row[0].rsplit("|", 1)[0]
-    if _inputs_current(db, inputs) or worker_live(db, now):
+    if _inputs_current(db, inputs) or (not fresh and worker_live(db, now)):
         return Stamp(f"{row[2]}|{row[0]}", row[2])
     return None
 
 
 def read(db: Database, name: str, fn: Builder, args: Sequence[Any] = (),
-         kwargs: Mapping[str, Any] | None = None, *, today: str, now: datetime | None = None) -> tuple[Any, Stamp]:
+         kwargs: Mapping[str, Any] | None = None, *, today: str, now: datetime | None = None,
+         fresh: bool = False) -> tuple[Any, Stamp]:
     """(value, stamp): the stored figure when servable, else built now (and stored when it can be kept)."""
     key = key_of(name, args, kwargs)
     moment = now or utcnow()
-    stamp = servable(db, key, today, moment)
+    stamp = servable(db, key, today, moment, fresh=fresh)
     if stamp is not None:
         row = db.conn.execute(f"SELECT value, read_at FROM {TABLE} WHERE key = ?", [key]).fetchone()
         if row is not None:

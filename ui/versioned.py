@@ -34,6 +34,7 @@ from figures import stored
 from services.settings import get_settings
 from store.db import BUSY_TIMEOUT_MS
 from store.schema import session
+from ui import auth
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -77,9 +78,12 @@ def versioned(fn: Callable[Concatenate[Database, P], T]) -> Callable[P, T]:
         if (path, key) in _LIVE:
             return live_memory(path, key, *args, **kwargs)
         stamp = current_stamp(path, key, today)
+        fresh = stamp is not None and stamp.built_at < (own_action_at(path) or "")
+        if fresh:  # this user acted after the figure was built: they see their own action at once
+            stamp = current_stamp(path, key, today, fresh=True)
         if stamp is None:  # out of date without a live worker, or never built: one session builds it
             with _building(path, key), session(path) as db:
-                value, stamp = stored.read(db, name, fn, args, kwargs, today=today)
+                value, stamp = stored.read(db, name, fn, args, kwargs, today=today, fresh=fresh)
             if stamp.token.startswith("live:"):  # not storable (reads tables whose writers do not note)
                 _LIVE.add((path, key))
                 _shown(stamp)
@@ -93,13 +97,30 @@ def versioned(fn: Callable[Concatenate[Database, P], T]) -> Callable[P, T]:
     return call
 
 
-def current_stamp(path: str, key: str, today: str) -> stored.Stamp | None:
+def current_stamp(path: str, key: str, today: str, *, fresh: bool = False) -> stored.Stamp | None:
     """The stored figure's stamp while a reader may show it; None otherwise (or before migrations)."""
     try:
         with _borrowed(path) as conn:
-            return stored.servable(Database(conn), key, today)
+            return stored.servable(Database(conn), key, today, fresh=fresh)
     except sqlite3.Error:  # no file or tables yet: the caller's session() creates and migrates them
         return None
+
+
+OWN_ACTIONS_WINDOW = 1000  # audit entries looked back through: an older action's figures were refreshed long ago
+
+
+def own_action_at(path: str) -> str | None:
+    """When this session's user last acted (their newest audit entry among the latest ones: a rowid range, a
+    fraction of a millisecond). A live worker may serve a figure up to its pass late (docs/performance.md); a
+    user who has just uploaded, calculated or approved sees their own action at once (read your writes)."""
+    actor = auth.current_actor().name
+    try:
+        with _borrowed(path) as conn:
+            row = conn.execute("SELECT max(at) FROM audit_log WHERE actor = ? AND id > "
+                               "(SELECT coalesce(max(id), 0) - ? FROM audit_log)", [actor, OWN_ACTIONS_WINDOW]).fetchone()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
 
 
 _RUN = threading.local()  # per script run (Streamlit runs each session's script in its own thread)
