@@ -275,7 +275,7 @@ def message(result: dict[str, Any]) -> str:
     """"2 of 3 orders uploaded, 1 duplicate (already in Qargo, not sent twice)": a duplicate is named as one."""
     duplicates = result["by_status"].get("DUPLICATE", 0)
     ok = result["total"] - len(result["failed"]) - result["pending"] - duplicates
-    text = f"{ok} of {result['total']} orders uploaded"
+    text = f"{ok} of {result['total']} order{'s' if result['total'] != 1 else ''} uploaded"
     if duplicates:
         text += (f", {duplicates} duplicate{'s' if duplicates != 1 else ''} "
                  "(already in Qargo with the same order identifier: nothing changed)")

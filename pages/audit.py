@@ -10,7 +10,7 @@ from ui import data as loaders
 from ui import format as fmt
 
 COLUMNS = ("id", "at", "actor", "action", "target", "result", "vendor_reference", "payload_digest")
-SHOWN = ("at", "actor", "what", "target", "result", "vendor_reference")
+SHOWN = ("at", "actor", "what", "target", "result")  # the vendor's own ids (UUIDs) only with "Show entry ids"
 LIMIT = 500
 VENDOR_NAMES = tables.VENDORS
 
@@ -46,8 +46,8 @@ rows = entries(actor=actor or None, action=action or None, target=target or None
                until=datetime.combine(last + timedelta(days=1), time.min, UTC), limit=LIMIT)
 if rows:
     st.caption(f"{fmt.number(len(rows))} entries" + (f" (the newest {LIMIT})" if len(rows) == LIMIT else ""))
-    show_ids = st.toggle("Show entry ids and payload digests", key="audit.ids")
-    tables.show([readable(r) for r in rows], ("id", *SHOWN, "payload_digest") if show_ids else SHOWN,
+    show_ids = st.toggle("Show entry ids, vendor references and payload digests", key="audit.ids")
+    tables.show([readable(r) for r in rows], ("id", *SHOWN, "vendor_reference", "payload_digest") if show_ids else SHOWN,
                 "audit.table", ids=show_ids)
     exact = {"actor": actor, "action": action, "target": target}
     whole = {k: v for k, v in exact.items() if v} | {"at__gte": f"{first.isoformat()}",

@@ -87,7 +87,7 @@ def download(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], key: str
         from ui import data  # the configured database (imported late: ui.data is the loaders' module)
 
         path = db_path or data.db_path()
-        count = f"all {fmt.number(total)} rows" if total is not None else "all rows"
+        count = f"all {fmt.count(total, 'row')}" if total is not None else "all rows"
         whole.download_button(
             f"Download {count} · {LABELS[chosen]}", lambda: dataset_bytes(path, dataset, query, chosen),
             file_name=file_name(name, query, chosen), mime=MIME[chosen], key=f"{key}.download_all",
