@@ -65,7 +65,7 @@ def submit_upload(db: Database, actor: Actor, orders: Sequence[OrderInput]) -> i
     digest = audit.payload_digest(payloads)
     job_id = jobs.enqueue(db, KIND, {"orders": payloads}, actor.name, dedupe_key=f"{KIND}:{digest}")
     audit.record(db, actor.name, "qargo.upload_orders.queue", f"job {job_id}", payloads,
-                 f"queued {len(payloads)} orders")
+                 f"queued {len(payloads)} order{'s' if len(payloads) != 1 else ''}")
     return job_id
 
 

@@ -178,7 +178,7 @@ def submit_validation_batch(db: Database, actor: Actor, rows: Sequence[TaxIdRow]
     payload = {"rows": [asdict(r) for r in rows]}
     job_id = jobs.enqueue(db, KIND, payload, actor.name, dedupe_key=f"{KIND}:{audit.payload_digest(payload)}")
     audit.record(db, actor.name, "quaderno.validate_tax_ids.queue", f"job {job_id}", payload,
-                 f"queued {len(rows)} tax IDs")
+                 f"queued {len(rows)} tax ID{'s' if len(rows) != 1 else ''}")
     return job_id
 
 

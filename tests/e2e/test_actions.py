@@ -8,7 +8,7 @@ import io
 import re
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -127,15 +127,30 @@ def test_outstanding_invoices_download_as_xlsx(demo: Demo, page) -> None:  # typ
     assert book.active.max_row > 1  # a header plus at least one invoice
 
 
+def _orders_landed(demo: Demo) -> bool:
+    with contextlib.closing(sqlite3.connect(demo.db)) as conn:
+        return all(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                   for t in ("qargo_orders", "qasida_customer_orders"))
+
+
 @pytest.fixture(scope="module")
 def synced_orders(demo: Demo) -> Demo:
     """The demo once its first order syncs have landed (business orders need both sides)."""
-    def ready() -> bool:
-        with contextlib.closing(sqlite3.connect(demo.db)) as conn:
-            return all(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                       for t in ("qargo_orders", "qasida_customer_orders"))
-    poll(ready, 120)
+    poll(lambda: _orders_landed(demo), 120)
     return demo
+
+
+@pytest.fixture(scope="module")
+def own_orders_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """A demo of its own, once its order syncs have landed. Its own: after the session demo's uploads and
+    cancels (test_acting, the upload test) the first row's selection box was not hit at the grid position the
+    selection test clicks (seen only in the full e2e sequence, not yet explained)."""
+    demo = start_demo(tmp_path_factory.mktemp("orders-demo"))
+    try:
+        poll(lambda: _orders_landed(demo), 120)
+        yield demo
+    finally:
+        stop_demo(demo)
 
 
 def test_a_viewer_sees_no_action_buttons(tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
@@ -173,8 +188,8 @@ def select_row(page, row: int) -> None:  # type: ignore[no-untyped-def]
     page.mouse.click(box["x"] + 15, box["y"] + 35 * (row + 1) + 17)
 
 
-def test_filtering_or_paging_never_rebinds_the_selected_order(synced_orders: Demo, page) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{synced_orders.url}/orders")
+def test_filtering_or_paging_never_rebinds_the_selected_order(own_orders_demo: Demo, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{own_orders_demo.url}/orders")
     page.get_by_test_id("stDataFrame").first.wait_for()
     poll(lambda: len(grid_column(page)) > 2)
     first, second = grid_column(page)[:2]
