@@ -169,6 +169,24 @@ _OUTSTANDING_SQL = (
     f"decimal_sum(CASE WHEN days_overdue > :long_overdue THEN {EXACT} END)")
 
 
+# Whom we owe (issue 21, "How much do we owe carriers?"): carriers invoice freight (Upwell carrier invoices,
+# seeds/002; Cargobase invoices submitted to us for audit, seeds/004, which carry no amount), suppliers are
+# the ERP's liabilities (Qasida, seeds/003 ~line 3124). Each is the payables figure over its sources.
+PAYEES: dict[str, tuple[str, ...]] = {"carriers": ("upwell", "cargobase"), "suppliers": ("qasida",)}
+
+
+def payee_filters(invoices: Filters | None, payee: str) -> dict[str, Any]:
+    """The outstanding-list filters narrowed to one kind of payee, within a source filter already set."""
+    chosen = (invoices or {}).get("source__in")
+    return {**(invoices or {}), "source__in": [s for s in PAYEES[payee] if chosen is None or s in chosen]}
+
+
+def owed_to(db: Database, now: datetime, payee: str, filters: Filters | None = None) -> Outstanding:
+    """What we owe one kind of payee ("carriers" or "suppliers"), per currency; `without_amount` counts
+    the Cargobase invoices that carry none."""
+    return outstanding(db, now, "payable", payee_filters(filters, payee))
+
+
 def receivables(db: Database, now: datetime, filters: Filters | None = None) -> Outstanding:
     return outstanding(db, now, "receivable", filters)
 

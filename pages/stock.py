@@ -21,6 +21,8 @@ st.caption("Available = quantity minus reserved. Reorder levels are kept in opsd
 warehouse_col, product_col, show_col = st.columns(3)
 warehouse = warehouse_col.text_input("Warehouse contains", key="stock.warehouse").strip()
 product = product_col.text_input("Product contains", key="stock.product").strip()
+if st.query_params.get("show") == "runs-out" and "stock.show" not in st.session_state:  # the Overview's link
+    st.session_state["stock.show"] = "Runs out before next delivery"
 show = show_col.selectbox("Show", list(SHOW), key="stock.show")
 
 query: dict[str, object] = {"warehouse__contains": warehouse} if warehouse else {}

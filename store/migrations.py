@@ -610,3 +610,20 @@ def one_way_to_keep_a_figure(db: Database) -> None:
               *(f"DROP INDEX IF EXISTS {name}" for name in (
                   "qasida_stock_cards_bucket_key", "qasida_customer_orders_number_key", "qargo_orders_reference_key",
                   "cargobase_invoices_party", "carrier_invoices_party", "carrier_invoices_issue_day"))])
+
+
+@MIGRATIONS(name="0024_lead_times")
+def lead_times(db: Database) -> None:
+    # Issue 21: "runs out before the next delivery" needs a lead time for every item. The ERP document has no
+    # lead-time, supplier-delivery or purchase-order field (seeds/003: none; docs/vendor-readings.md), so lead
+    # times are ours: per product (reorder_levels.lead_time_days, 0008), else per warehouse here, else the row
+    # for every warehouse (warehouse_id ''), which starts at 7 days (docs/figures.md).
+    _run(db, [
+        """CREATE TABLE lead_times (
+            warehouse_id TEXT PRIMARY KEY,
+            lead_time_days REAL NOT NULL CHECK (lead_time_days >= 0),
+            updated_at TEXT NOT NULL,
+            updated_by TEXT NOT NULL)""",
+        ("INSERT INTO lead_times (warehouse_id, lead_time_days, updated_at, updated_by) "
+         "VALUES ('', 7, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'default')"),
+    ])
