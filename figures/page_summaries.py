@@ -17,6 +17,7 @@ import pandas as pd
 from sqlite_utils import Database
 
 from figures import details, kpis, reorder, stored
+from figures.lead_times import rows as lead_time_rows
 from store.db import utcnow
 from store.queries import Page, Row, query_dataset
 
@@ -93,6 +94,12 @@ def stock_below(db: Database) -> pd.DataFrame:
 def reorder_levels(db: Database) -> list[dict[str, Any]]:
     """Every reorder level as the CSV shows it (figures/reorder.py)."""
     return reorder.rows(db)
+
+
+@summary
+def lead_times(db: Database) -> list[dict[str, Any]]:
+    """Lead times per warehouse and the default for every warehouse (figures/lead_times.py)."""
+    return lead_time_rows(db)
 
 
 @summary

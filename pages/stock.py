@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from ui import auth, charts, data, reorder_editor, widgets
+from ui import auth, charts, data, lead_time_editor, reorder_editor, widgets
 from ui import details as ui
 from ui import format as fmt
 
@@ -58,6 +58,16 @@ if auth.may_act():
 else:
     ui.small_table(levels.to_dict("records"), "stock.levels", "No reorder levels set yet.")
     auth.viewer_notice("setting reorder levels")
+
+st.subheader("Lead times")
+st.caption("How long a reorder takes to arrive, per warehouse; warehouse blank = every warehouse, the default (7 "
+           "days until changed). A product's lead time above wins. Runs out before next delivery = days of cover "
+           "shorter than the lead time (the ERP sends no lead time nor incoming deliveries).")
+times = pd.DataFrame(data.lead_times(), columns=[*lead_time_editor.COLUMNS, "updated_at", "updated_by"])
+if auth.may_act():
+    lead_time_editor.edit(times)
+else:
+    ui.small_table(times.to_dict("records"), "stock.lead_times", "No lead times set.")
 
 if totals:
     st.subheader("Warehouse totals")

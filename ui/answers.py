@@ -26,6 +26,10 @@ from ui import safe
 from ui.filters import source_name
 
 ORDERS_PAGE, STOCK_PAGE = "pages/orders.py", "pages/stock.py"
+LATE_HELP = ("Late: past the planned delivery and still moving, or the ERP order past its promised date and not "
+             "fulfilled. Expected late: not late yet, but the carrier's ETA is after the planned date.")
+STOCK_HELP = ("Days of cover (available / average daily ERP order demand of the last 30 days) shorter than the "
+              "lead time: the product's, else the warehouse's, else the default (Stock page).")
 # Tight rows and paragraphs: the five answers fit one phone screen (390 x 844) under the title.
 CSS = """<style>
 .st-key-answers table { font-size: 0.9rem; margin-bottom: 0.25rem; }
@@ -64,22 +68,21 @@ def payables_words(carriers: Outstanding, suppliers: Outstanding) -> tuple[str, 
                     [(c, _amount(carriers.outstanding, c), _amount(suppliers.outstanding, c)) for c in currencies])
              if currencies else "**We owe** nothing with an amount.")
     unpriced = carriers.without_amount + suppliers.without_amount
-    note = "Carriers: Upwell and Cargobase; suppliers: Qasida."
+    note = "Carriers: Upwell, Cargobase. Suppliers: Qasida."
     if unpriced:
-        note += (f" Plus {fmt.count(unpriced, 'Cargobase invoice')} awaiting audit with no amount (Cargobase "
-                 "sends none): counted, not added.")
+        note += f" Plus {fmt.count(unpriced, 'Cargobase invoice')} with no amount (Cargobase sends none)."
     return table, note
 
 
 def late_words(late: int, expected: int) -> str:
     return (f"**{fmt.number(late)}** {'order is' if late == 1 else 'orders are'} late, "
-            f"**{fmt.number(expected)}** expected late (the carrier's ETA is after the plan).")
+            f"**{fmt.number(expected)}** expected late.")
 
 
 def stock_words(stock: StockSummary) -> str:
     n = stock.runs_out_before_next_delivery
-    return (f"**{fmt.number(n)}** stock {'item runs' if n == 1 else 'items run'} out before the next delivery "
-            f"(days of cover shorter than the lead time), of {fmt.count(stock.items, 'item')}.")
+    return (f"**{fmt.number(n)}** of {fmt.count(stock.items, 'stock item')} "
+            f"{'runs' if n == 1 else 'run'} out before the next delivery.")
 
 
 def freshness_words(vendor: VendorFreshness, now: datetime | None = None) -> str:
@@ -120,9 +123,9 @@ def five_answers(receivable: Outstanding, carriers: Outstanding, suppliers: Outs
         orders, items, fresh = st.columns(3)
         with orders, st.container(key="answer-late"):
             st.markdown(late_words(late, expected_late))
-            st.page_link(ORDERS_PAGE, label="Open the late orders", query_params={"show": "late"})
+            st.page_link(ORDERS_PAGE, label="Open the late orders", query_params={"show": "late"}, help=LATE_HELP)
         with items, st.container(key="answer-stock"):
             st.markdown(stock_words(stock))
-            st.page_link(STOCK_PAGE, label="Open those items", query_params={"show": "runs-out"})
+            st.page_link(STOCK_PAGE, label="Open those items", query_params={"show": "runs-out"}, help=STOCK_HELP)
         with fresh, st.container(key="answer-freshness"):
             st.markdown("**Data:** " + " · ".join(safe.text(freshness_words(v)) for v in vendors))

@@ -144,6 +144,7 @@ stock_below = versioned(ps.stock_below)
 # --- Stock: reorder levels (ours) -----------------------------------------------------------------
 
 reorder_levels = versioned(ps.reorder_levels)
+lead_times = versioned(ps.lead_times)
 warehouse_choices = versioned(ps.warehouse_choices)
 warehouse_names = versioned(ps.warehouse_names)
 
