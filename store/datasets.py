@@ -445,7 +445,8 @@ def _table(name: str, table: str, columns: tuple[str, ...], order_by: str) -> Da
 LOCAL = (
     _table("order_uploads", "order_uploads",
            ("upload_id", "order_identifier", "operation", "status", "order_id", "error",
-            "payload_digest", "requested_by", "job_id", "created_at", "updated_at"),
+            "payload_digest", "requested_by", "job_id", "created_at", "updated_at",
+            "erp_order_number", "source_row"),  # the ERP number and file row staff know it by (issue 21)
            "created_at DESC, upload_id"),
     _table("tax_calculations", "tax_calculations",
            ("id", "calculated_at", "requested_by", "from_country", "to_country", "to_postal_code",

@@ -627,3 +627,19 @@ def lead_times(db: Database) -> None:
         ("INSERT INTO lead_times (warehouse_id, lead_time_days, updated_at, updated_by) "
          "VALUES ('', 7, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'default')"),
     ])
+
+
+@MIGRATIONS(name="0025_upload_erp_numbers")
+def upload_erp_numbers(db: Database) -> None:
+    # Issue 21: an uploaded order is listed by the ERP order number the user typed or uploaded, with the file row
+    # it came from, never by our identifier's hash. Earlier lines get the number from their job's batch (the first
+    # consignment's reference, where actions/order_file.py puts it); their row was not kept, so it stays NULL.
+    _run(db, [
+        "ALTER TABLE order_uploads ADD COLUMN erp_order_number TEXT",
+        "ALTER TABLE order_uploads ADD COLUMN source_row INTEGER",
+        """UPDATE order_uploads SET erp_order_number = (
+               SELECT json_extract(j.payload, '$.orders[' || order_uploads.line || '].consignments[0].'
+                                              || 'consignment_reference_number')
+               FROM jobs j WHERE j.job_id = order_uploads.job_id AND json_valid(j.payload))
+           WHERE line IS NOT NULL AND job_id IS NOT NULL""",
+    ])
