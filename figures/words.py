@@ -54,7 +54,8 @@ LABELS = {"order_identifier": "Order identifier", "vendor_reference": "Vendor re
           "at": "When", "source": "Source", "tokens": "Tokens left",
           "delivery_date": "Planned delivery", "eta_date": "ETA", "late_side": "Late side",
           "expected_late": "Expected late", "is_unread": "Unread", "erp_order_number": "ERP order number",
-          "lead_time_days": "Lead time (days)", "tax_amount_computed": "Tax computed by opsdash"}
+          "lead_time_days": "Lead time (days)", "tax_amount_computed": "Tax computed by opsdash",
+          "transport_order_ids": "Transport order IDs", "source_row": "Row in the file"}
 
 # Per table, its three most useful columns (issue 21, phone): a table holding all three shows them first, in this
 # order, then the rest as they were. The first entry whose columns a table has wins, so the more specific come first.
