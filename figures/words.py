@@ -57,12 +57,13 @@ LABELS = {"order_identifier": "Order identifier", "vendor_reference": "Vendor re
           "lead_time_days": "Lead time (days)", "tax_amount_computed": "Tax computed by opsdash",
           "transport_order_ids": "Transport order IDs", "source_row": "Row in the file"}
 
-# Per table, its three most useful columns (issue 21, phone): a table holding all three shows them first, in this
+# Per table, its three most useful columns (issue 21, phone): a table holding all of them shows them first, in this
 # order, then the rest as they were. The first entry whose columns a table has wins, so the more specific come first.
-FIRST_COLUMNS: tuple[tuple[str, tuple[str, str, str]], ...] = (
+# A fourth column rides along where it belongs beside the third (the carrier's ETA beside the planned delivery).
+FIRST_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("uploads", ("erp_order_number", "row", "result")),
-    ("business orders", ("order_number", "transport_status", "delivery_date")),
-    ("transport orders", ("reference", "status", "delivery_date")),
+    ("business orders", ("order_number", "transport_status", "delivery_date", "eta_date")),
+    ("transport orders", ("reference", "status", "delivery_date", "eta_date")),
     ("invoices outstanding", ("counterparty", "amount_due", "days_overdue")),
     ("carrier invoices", ("carrier", "balance", "due_date")),
     ("counterparty totals", ("counterparty", "amount", "invoices")),
