@@ -290,6 +290,16 @@ def uploads_for_job(db: Database, job_id: int) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
+def recent_uploads(db: Database, limit: int = 50) -> list[dict[str, Any]]:
+    """The latest order upload lines of every job, newest first (the Upload page's list of what was sent)."""
+    cursor = db.conn.execute(
+        "SELECT upload_id, order_identifier, erp_order_number, source_row, operation, status, order_id, error, "
+        "requested_by, job_id, created_at, updated_at FROM order_uploads ORDER BY updated_at DESC, rowid DESC "
+        "LIMIT ?", [limit])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
 def summary(db: Database, job_id: int) -> dict[str, Any]:
     rows = uploads_for_job(db, job_id)
     by_status: dict[str, int] = {}

@@ -202,6 +202,19 @@ def upload_rows(uploads: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
              "error": u.get("error"), "updated_at": u.get("updated_at")} for u in uploads]
 
 
+RECENT_UPLOAD_COLUMNS = ("erp_order_number", "row", "result", "operation", "requested_by", "updated_at", "upload")
+
+
+def recent_upload_rows(limit: int = 50) -> list[dict[str, Any]]:
+    """The latest uploaded orders by ERP number and file row, each linking to its upload's results (uncached: a
+    finished upload shows at once)."""
+    with session(data.db_path()) as db:
+        uploads = orders.recent_uploads(db, limit)
+    return [row | {"requested_by": u.get("requested_by"),
+                   "upload": f"/upload?job={u['job_id']}" if u.get("job_id") is not None else None}
+            for row, u in zip(upload_rows(uploads), uploads, strict=True)]
+
+
 def job_from_query(value: Any) -> int | None:
     """`?job=12` from a link (the Orders page links an uploaded order to its upload)."""
     try:

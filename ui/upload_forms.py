@@ -145,3 +145,14 @@ def results(job_id: int, job: Any | None) -> None:
             st.rerun(scope="app")  # the steps above move to "Result per order"
 
     progress()
+
+
+def recent(limit: int = 50) -> None:
+    """The latest uploaded orders, by the ERP number typed or uploaded and the file row (issue 21)."""
+    st.subheader("Recent uploads")
+    rows = operations.recent_upload_rows(limit)
+    if not rows:
+        st.caption("No orders uploaded yet. Checked orders appear here once they are sent to Qargo.")
+        return
+    st.caption(f"Orders sent to Qargo, newest first (at most {limit}); open an upload to see all its orders.")
+    tables.show(rows, operations.RECENT_UPLOAD_COLUMNS, f"{KEY}.recent.table")

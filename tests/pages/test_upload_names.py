@@ -31,11 +31,20 @@ def test_confirming_keeps_each_orders_file_row_and_the_results_name_the_erp_numb
                           line, number, row])
         conn.commit()
     at.run()
-    table = at.dataframe[-1].value
-    assert list(table.columns[:3]) == ["erp_order_number", "row", "result"]  # the three a phone shows first
-    assert list(table["erp_order_number"]) == ["SO-1001", "SO-1002"]
-    assert list(table["row"]) == ["2", "3"]
-    assert "OPS-" not in table.to_string() and "0b9c2f4e" not in table.to_string()
+    progress, recent = (t.value for t in at.dataframe[-2:])  # this upload's results; the recent uploads
+    assert list(progress.columns[:3]) == ["erp_order_number", "row", "result"]  # the three a phone shows first
+    assert list(progress["erp_order_number"]) == ["SO-1001", "SO-1002"]
+    assert list(progress["row"]) == ["2", "3"]
+    assert sorted(recent["erp_order_number"]) == ["SO-1001", "SO-1002"]
+    assert set(recent["upload"]) == {f"/upload?job={job_id}"}
+    for table in (progress, recent):
+        assert "OPS-" not in table.to_string() and "0b9c2f4e" not in table.to_string()
+    assert any(s.value == "Recent uploads" for s in at.subheader)
+
+
+def test_no_uploads_yet_is_said(seeded_db: Path) -> None:
+    at = run_page("pages/upload.py")
+    assert any(c.value.startswith("No orders uploaded yet.") for c in at.caption)
 
 
 def test_the_audit_log_names_an_uploaded_order_by_its_erp_number_and_row(seeded_db: Path) -> None:
