@@ -4,6 +4,8 @@ test and the sandbox data set synced once (the store, figures, sync, webhooks, j
 from __future__ import annotations
 
 import contextlib
+import itertools
+import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +23,22 @@ from store.schema import migrate
 from tests.synced_data import SyncedTemplate, build
 
 StartSandbox = Callable[..., SandboxConfig]
+_DEFAULT_DBS = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def default_db_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("default-db")
+
+
+@pytest.fixture(autouse=True)
+def no_database_in_the_working_directory(default_db_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings made without OPSDASH_DB fall back to `opsdash.db` in the working directory (the checkout):
+    give every test that sets none a file of its own instead (with its Qargo token lock beside it), so tests
+    neither share a cache, a token or a rate-limit bucket through the checkout nor collide when run in
+    parallel. Tests that set OPSDASH_DB (or pass `opsdash_db`) are unaffected."""
+    if "OPSDASH_DB" not in os.environ:
+        monkeypatch.setenv("OPSDASH_DB", str(default_db_dir / f"test-{next(_DEFAULT_DBS)}.db"))
 
 
 @pytest.fixture
