@@ -264,13 +264,16 @@ class _XlsxWriter:
     """A sheet for people (issue 21: "XLSX speaks like the screen"), streamed by `exports.xlsx` a batch at a time.
 
     The words are the screen's (figures/words.py): headers are the screen's labels ("Amount due", "Planned
-    delivery"), columns in the screen's order (the three most useful first), flags read Yes/No, statuses and codes
+    delivery"), columns in the screen's order (the three most useful first; the technical ids the screen hides
+    last), flags read Yes/No, statuses and codes
     as words ("Requested", not REQUESTED), vendors by name. Money is a number cell with the currency's decimals,
     the currency column kept, and its exact minor units beside it; dates and times are real date cells (times in
     the business time zone). CSV, Parquet and JSON keep the machine names and raw values."""
 
     def __init__(self, columns: tuple[str, ...], out: BinaryIO) -> None:
-        self._columns, self._money = tuple(words.ordered(columns)), money_columns(columns)
+        shown = words.ordered(columns)  # the screen's order; the ids it hides go last, kept for matching
+        self._columns = (*(c for c in shown if c not in words.HIDDEN), *(c for c in shown if c in words.HIDDEN))
+        self._money = money_columns(columns)
         # the header frozen, filtered and sized for a person scrolling the sheet (exports/xlsx.py)
         self._xlsx = XlsxWriter(out, header=[name for c in self._columns for name in self._names(c)])
         self._styles: dict[str, int] = {}  # currency -> style of its money number format
