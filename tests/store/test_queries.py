@@ -122,6 +122,8 @@ def test_days_overdue_follows_today(db: Database, today: datetime, expected: int
     ({"source": ["upwell", "cargobase"]}, ["1027", "PI-1"]),
     ({"days_overdue__gte": 3}, ["Q-2", "FV-3", "FV-1"]),
     ({"counterparty__contains": "ELT"}, ["FV-1", "LB-1"]),
+    ({"invoice_number__contains": "_"}, []), ({"invoice_number__contains": "%"}, []),  # match themselves
+    ({"invoice_number__contains": "q-"}, ["Q-2", "Q-1"]),
     ({"currency": None}, ["PI-1"]),
     ({"source__ne": "qasida", "amount_due__gt": 200}, ["Q-2", "1027"]),  # compared as numbers, not text
     ({"direction": "payable"}, ["1027", "LB-1", "PI-1"]),
