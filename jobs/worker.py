@@ -25,6 +25,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from figures import stored
+from figures.words import vendor_name
 from jobs import jobs
 from services.clients import PULL_VENDORS, make_clients
 from services.settings import Settings
@@ -189,7 +190,8 @@ def _sync_job(worker: Worker, db: Database, job: jobs.Job) -> list[RunResult]:
     results: list[RunResult] = []
     try:
         for done, res in enumerate(selected):
-            jobs.progress(db, job.job_id, done, len(selected), f"syncing {vendor}/{res.name}",
+            jobs.progress(db, job.job_id, done, len(selected),  # words staff read on the Sync page (issue 21)
+                          f"syncing {vendor_name(vendor)} {res.name.replace('_', ' ')}",
                           lease=worker.lease, fence=job.fence)
             held = held_off(results, vendor)  # a 429 storm with a long Retry-After ends this vendor's pass
             results.append(skip(db, res, held) if held else
