@@ -39,14 +39,18 @@ def rules(db: Database) -> list[Rule]:
     return list_rules(db)
 
 
+CHANNEL_NAMES = {"inbox": "Inbox", "email": "E-mail", "webhook": "Webhook"}  # the words staff read (issue 21)
+
+
 @loader
 def channels(db: Database) -> list[dict[str, Any]]:
-    return dispatch.channel_status(db, get_settings())
+    return [row | {"channel": CHANNEL_NAMES.get(row["channel"], row["channel"])}
+            for row in dispatch.channel_status(db, get_settings())]
 
 
 def rule_rows(items: list[Rule]) -> list[dict[str, Any]]:
     return [{"name": r.name, "kind": r.kind, "condition": r.spec.summary, "parameters": parameters(r),
-             "channels": ", ".join(("inbox", *r.channels)), "resolved_message": fmt.yes_no(r.notify_resolved),
+             "channels": ", ".join(CHANNEL_NAMES.get(c, c) for c in ("inbox", *r.channels)), "resolved_message": fmt.yes_no(r.notify_resolved),
              "last_evaluated_at": r.last_evaluated_at, "problem": r.last_error} for r in items]
 
 
