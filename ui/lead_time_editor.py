@@ -22,6 +22,7 @@ def edit(times: pd.DataFrame) -> None:
     shown = times.assign(warehouse=times["warehouse"].map(lambda w: names.get(w, w) if w else w))
     edited = st.data_editor(
         shown[list(COLUMNS)], num_rows="dynamic", hide_index=True, key="stock.lead_times_editor",
+        placeholder=fmt.BLANK,  # a blank cell reads "—", never "None" (seen in the tour's Stock screenshots)
         column_config={
             "warehouse": st.column_config.SelectboxColumn(
                 "Warehouse", options=["", *(names.get(c, c) for c in data.warehouse_choices() if c)],
