@@ -124,6 +124,9 @@ def five_answers(receivable: Outstanding, carriers: Outstanding, suppliers: Outs
         with orders, st.container(key="answer-late"):
             st.markdown(late_words(late, expected_late))
             st.page_link(ORDERS_PAGE, label="Open the late orders", query_params={"show": "late"}, help=LATE_HELP)
+            if expected_late:
+                st.page_link(ORDERS_PAGE, label="Open the expected-late orders", query_params={"show": "expected-late"},
+                             help=LATE_HELP)
         with items, st.container(key="answer-stock"):
             st.markdown(stock_words(stock))
             st.page_link(STOCK_PAGE, label="Open those items", query_params={"show": "runs-out"}, help=STOCK_HELP)

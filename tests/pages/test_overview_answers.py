@@ -42,8 +42,11 @@ def test_links_open_the_lists_filtered(seeded_db: Path) -> None:
     at = run_page("pages/overview.py")
     links = {link.proto.label: link.proto.page for link in at.get("page_link")}
     assert set(links) >= {"Open the late orders", "Open those items"}
+    assert "Open the expected-late orders" not in links  # none is expected late
     orders = run_page_with_query("pages/orders.py", "late")
     assert orders.selectbox(key="orders.lateness").value == "Late (either side)"
+    expected = run_page_with_query("pages/orders.py", "expected-late")
+    assert expected.selectbox(key="orders.lateness").value == "Expected late (ETA after the plan)"
     stock = run_page_with_query("pages/stock.py", "runs-out")
     assert stock.selectbox(key="stock.show").value == "Runs out before next delivery"
     assert list(stock.dataframe[0].value["product"]) == ["Pallet wrap"]  # K1, the one running out
