@@ -73,13 +73,23 @@ def key_of(name: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None
     return name + json.dumps([list(args), dict(kwargs or {})], sort_keys=True, default=str)
 
 
+# The application's rooms (README, "Layout"; tests/test_layout.py): a change in any of them may change a figure.
+_ROOMS = ("actions", "alerts", "exports", "figures", "jobs", "pages", "services", "store", "sync", "ui", "webhooks")
+
+
+def sources() -> list[Path]:
+    """The Python sources a figure's value may depend on: the rooms and the entry points."""
+    root = Path(__file__).resolve().parents[1]
+    top = [root / f"{name}.py" for name in ("app", "dashboard", "cli", "serve") if (root / f"{name}.py").exists()]
+    return sorted([*top, *(p for d in _ROOMS for p in (root / d).rglob("*.py"))])
+
+
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """A digest of the application's Python sources: a deploy that changes a figure's SQL rebuilds it."""
     root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
-    top = [root / f"{name}.py" for name in ("app", "dashboard", "cli", "serve") if (root / f"{name}.py").exists()]
-    for path in sorted([*top, *(p for d in ("cache", "ui", "pages") for p in (root / d).rglob("*.py"))]):
+    for path in sources():
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]

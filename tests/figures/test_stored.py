@@ -309,3 +309,12 @@ def test_the_stock_figures_folded_from_one_pass_equal_their_own_pass(synced: Dat
                            "END), count(CASE WHEN reorder_level IS NULL THEN 1 END) FROM stock_levels GROUP BY 1 "
                            "ORDER BY 2 DESC, 1").fetchall()
     assert [tuple(r) for r in page_summaries.stock_below(synced).itertuples(index=False)] == below
+
+
+def test_a_deploy_that_changes_a_figures_sql_rebuilds_it() -> None:
+    """The digest covers the rooms that define figures (it once read a folder that no longer exists)."""
+    root = Path(stored.__file__).resolve().parents[1]
+    names = {path.relative_to(root).as_posix() for path in stored.sources()}
+    assert {"figures/kpis.py", "figures/details.py", "store/datasets.py", "store/queries.py", "store/calendar.py",
+            "ui/data.py", "pages/overview.py"} <= names
+    assert not any(name.startswith(("tests/", "bench/", ".venv/")) for name in names)
