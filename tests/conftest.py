@@ -26,6 +26,33 @@ StartSandbox = Callable[..., SandboxConfig]
 _DEFAULT_DBS = itertools.count()
 
 
+# Files that take the longest, longest first: under pytest-xdist each is started first on a worker of its own
+# (the README's suite command; see pytest_collection_modifyitems). Measured with --durations on 2 cores.
+LONGEST_FIRST = ("tests/e2e/", "tests/test_install.py", "tests/test_benches.py", "tests/sync/test_sync_sandbox.py",
+                 "tests/sandbox/test_living.py", "tests/reliability/test_crashes.py",
+                 "tests/reliability/test_upload_crashes.py")
+
+
+def _group(nodeid: str) -> str:
+    """A file's tests run in one worker (its module fixtures are built once); the browser tests all in one (one
+    demo for the session, one browser at a time)."""
+    path = nodeid.split("::", 1)[0]
+    return "tests/e2e/" if path.startswith("tests/e2e/") else path
+
+
+def _rank(nodeid: str) -> int:
+    return next((i for i, prefix in enumerate(LONGEST_FIRST) if nodeid.startswith(prefix)), len(LONGEST_FIRST))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`-n`, with `--dist loadgroup --no-loadscope-reorder` from pyproject.toml) the unit of
+    work is a file (the e2e folder as one), the longest started first; a run without `-n` keeps its order."""
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item.nodeid)))
+    if hasattr(config, "workerinput"):  # an xdist worker: every worker sorts the same way
+        items.sort(key=lambda item: _rank(item.nodeid))  # stable: a file's own order is kept
+
+
 @pytest.fixture(scope="session")
 def default_db_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("default-db")
