@@ -26,11 +26,12 @@ StartSandbox = Callable[..., SandboxConfig]
 _DEFAULT_DBS = itertools.count()
 
 
-# Files that take the longest, longest first: under pytest-xdist each is started first on a worker of its own
-# (the README's suite command; see pytest_collection_modifyitems). Measured with --durations on 2 cores.
-LONGEST_FIRST = ("tests/e2e/", "tests/test_install.py", "tests/test_benches.py", "tests/sync/test_sync_sandbox.py",
-                 "tests/sandbox/test_living.py", "tests/reliability/test_crashes.py",
-                 "tests/reliability/test_upload_crashes.py")
+# Files that take the longest, started first under pytest-xdist (the README's suite command; see
+# pytest_collection_modifyitems), measured with --durations on 2 cores: the browser tests (~5 min, one group)
+# first; each worker starts with two units, so the third (the e2e worker's second) is a shorter one.
+LONGEST_FIRST = ("tests/e2e/", "tests/test_benches.py", "tests/sandbox/test_living.py", "tests/test_install.py",
+                 "tests/reliability/test_crashes.py", "tests/reliability/test_upload_crashes.py",
+                 "tests/sync/test_sync_sandbox.py")
 
 
 def _group(nodeid: str) -> str:
