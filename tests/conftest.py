@@ -26,19 +26,22 @@ StartSandbox = Callable[..., SandboxConfig]
 _DEFAULT_DBS = itertools.count()
 
 
+# Browser test files that start a demo of their own (a module fixture `demo`): a unit each. The other browser
+# tests share the session's demo, in file order (the tour reads what the action tests left): one unit.
+OWN_DEMO = ("tests/e2e/test_five_questions.py",)
 # Files that take the longest, started first under pytest-xdist (the README's suite command; see
-# pytest_collection_modifyitems), measured with --durations on 2 cores: the browser tests (~5 min, one unit)
-# first; each worker starts with two units, so the third (the e2e worker's second) is a shorter one.
-LONGEST_FIRST = ("tests/e2e/", "tests/test_benches.py", "tests/sandbox/test_living.py", "tests/test_install.py",
+# pytest_collection_modifyitems), measured with --durations on 2 cores: the browser tests (file order kept: the
+# shared demo's unit ~6 min, then the five questions' ~5 min); each worker starts with two units.
+LONGEST_FIRST = ("tests/e2e/", "tests/sandbox/test_living.py", "tests/test_benches.py", "tests/test_install.py",
                  "tests/reliability/test_crashes.py", "tests/reliability/test_upload_crashes.py",
                  "tests/sync/test_sync_sandbox.py")
 
 
 def _unit(nodeid: str) -> str:
-    """A file's tests run in one worker (its module fixtures are built once); the browser tests all in one (one
-    demo for the session, in file order: the tour reads what the action tests left, one browser at a time)."""
+    """A file's tests run in one worker (its module fixtures are built once); the browser tests on the session's
+    demo all in one."""
     path = nodeid.split("::", 1)[0]
-    return "tests/e2e/" if path.startswith("tests/e2e/") else path
+    return "tests/e2e/" if path.startswith("tests/e2e/") and path not in OWN_DEMO else path
 
 
 def _rank(nodeid: str) -> int:
