@@ -32,12 +32,20 @@ STOCK_HELP = ("Days of cover (available / average daily ERP order demand of the 
               "lead time: the product's, else the warehouse's, else the default (Stock page).")
 # Tight rows and paragraphs: the five answers fit one phone screen (390 x 844) under the title.
 CSS = """<style>
-.st-key-answers table { font-size: 0.9rem; margin-bottom: 0.25rem; }
+.st-key-answers table { font-size: 0.9rem; }
 .st-key-answers th, .st-key-answers td { padding: 0.15rem 0.5rem !important; }
 .st-key-answers td { text-align: right; white-space: nowrap; }
 .st-key-answers td:first-child { text-align: left; }
-.st-key-answers p { margin-bottom: 0.2rem; }
 .st-key-answers [data-testid="stVerticalBlock"] { gap: 0.35rem; }
+@media (max-width: 640px) {
+  [data-testid="stMainBlockContainer"]:has(.st-key-answers) { padding-top: 3.5rem; }
+  [data-testid="stMain"]:has(.st-key-answers) h1 { font-size: 1.75rem; padding: 0 0 0.5rem; }
+  .st-key-answers table { font-size: 0.8rem; }
+  .st-key-answers th, .st-key-answers td { padding: 0.05rem 0.35rem !important; }
+  .st-key-answers p, .st-key-answers [data-testid="stCaptionContainer"] { font-size: 0.85rem; line-height: 1.35; }
+  .st-key-answers [data-testid="stPageLink"] p { font-size: 0.85rem; }
+  .st-key-answers [data-testid="stHorizontalBlock"] { gap: 0.35rem; }
+}
 </style>"""
 
 
