@@ -70,18 +70,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items.sort(key=lambda item: _rank(item.nodeid))
 
 
-@pytest.fixture(scope="session")
-def default_db_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("default-db")
+@pytest.fixture(scope="session", autouse=True)
+def default_db_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Settings made without OPSDASH_DB fall back to `opsdash.db` in the working directory (the checkout, where
+    the CLI's subprocesses run). For the session's and the modules' fixtures, which start before any test's:
+    a file in the session's temporary folder instead (each test gets its own below)."""
+    folder = tmp_path_factory.mktemp("default-db")
+    with pytest.MonkeyPatch.context() as patch:
+        if "OPSDASH_DB" not in os.environ:
+            patch.setenv("OPSDASH_DB", str(folder / "session.db"))
+        yield folder
 
 
 @pytest.fixture(autouse=True)
 def no_database_in_the_working_directory(default_db_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Settings made without OPSDASH_DB fall back to `opsdash.db` in the working directory (the checkout):
-    give every test that sets none a file of its own instead (with its Qargo token lock beside it), so tests
-    neither share a cache, a token or a rate-limit bucket through the checkout nor collide when run in
-    parallel. Tests that set OPSDASH_DB (or pass `opsdash_db`) are unaffected."""
-    if "OPSDASH_DB" not in os.environ:
+    """Every test that sets no OPSDASH_DB of its own gets a file of its own (with its Qargo token lock beside
+    it), so tests neither share a cache, a token or a rate-limit bucket through the checkout nor collide when
+    run in parallel. Tests that set OPSDASH_DB (or pass `opsdash_db`) are unaffected."""
+    if os.environ.get("OPSDASH_DB") == str(default_db_dir / "session.db"):
         monkeypatch.setenv("OPSDASH_DB", str(default_db_dir / f"test-{next(_DEFAULT_DBS)}.db"))
 
 
