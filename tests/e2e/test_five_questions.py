@@ -440,3 +440,19 @@ def test_a_failing_vendor_says_since_when(demo: Demo, page: Any) -> None:
             words.startswith(f"{local.hour:02d}:{local.minute:02d}"), (words, local)
     finally:
         admin(demo, "DELETE", "/_admin/faults/qasida")
+
+
+def test_the_links_open_the_lists_filtered(demo: Demo, page: Any) -> None:
+    """"Open the late orders" lands on Orders showing late orders only, "Open those items" on Stock showing the
+    items that run out: the pages' Show boxes say so."""
+    from playwright.sync_api import expect
+
+    page.goto(demo.url)
+    page.get_by_role("link", name="Open the late orders").click()
+    show = page.get_by_role("combobox", name="Show")
+    expect(show).to_match_aria_snapshot('- combobox "Show": Late (either side)', timeout=LIMIT_S * 1000)
+    assert "show=late" in page.url
+    page.goto(demo.url)
+    page.get_by_role("link", name="Open those items").click()
+    expect(show).to_match_aria_snapshot('- combobox "Show": Runs out before next delivery', timeout=LIMIT_S * 1000)
+    assert "show=runs-out" in page.url
