@@ -131,8 +131,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     """One sync pass over the named vendors (all configured pull vendors by default)."""
-    import figures.page_summaries  # noqa: F401 - registers the pages' figures, refreshed after the sync
-    from figures import stored
+    from figures import page_summaries, stored  # page_summaries registers the pages' figures
     from jobs.worker import declared_resources
     from services.clients import PULL_VENDORS, make_clients
     from services.core.retry import tell_waits
@@ -160,6 +159,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         results = run_all(db, clients, declared_resources(db, wanted))
         # as the worker does, for every figure read within the day: the next viewer reads them stored
         stored.refresh(db, stored.business_today(), read_within=stored.READ_WITHIN)
+        page_summaries.prime_default_views(db)  # nobody read a figure lately: the first view reads stored ones
     finally:
         for client in clients.values():
             client.close()

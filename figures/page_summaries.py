@@ -11,6 +11,7 @@ importing `ui` or streamlit. A figure's stored name is `figures.page_summaries.<
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -18,7 +19,7 @@ from sqlite_utils import Database
 
 from figures import details, kpis, reorder, stored
 from figures.lead_times import rows as lead_time_rows
-from store.db import utcnow
+from store.db import iso, utcnow
 from store.queries import Page, Row, query_dataset
 
 PAGE_SIZE = 50  # rows per page of a table (and of an explained page)
@@ -168,3 +169,77 @@ def explained_page(db: Database, name: str, offset: int = 0) -> Page:
     """A page of `tax_calculations` or `tax_id_validations` with an `explanation` column."""
     page = query_dataset(db, name, limit=PAGE_SIZE, offset=offset)
     return Page(details.with_explanations(page.rows, name), page.total, (*page.columns, "explanation"))
+
+
+# --- Each page's default view (issue 19): the figures it reads with the default filters -------------------
+# After a sync, when nobody has read a figure lately (a database nobody viewed yet, or not for 30 minutes),
+# the worker and `opsdash sync` build these, so the first view reads stored figures. The arguments are the
+# pages' own: the sidebar's default window (ui/filters.py uses DEFAULT_PAST / DEFAULT_FUTURE below), the
+# Overview's previous period (ui/overview.py uses `previous_period` below), the Invoices page's default
+# direction (pages/invoices.py) and TOP_PARTIES below, the first page of each table.
+# tests/pages/test_default_views.py: a page's first read after a sync builds nothing.
+
+DEFAULT_PAST = timedelta(days=90)  # the sidebar's default window: the last quarter, plus the coming month
+DEFAULT_FUTURE = timedelta(days=30)  # (orders are planned ahead)
+TOP_PARTIES = 15  # pages/invoices.py shows this many counterparty totals unless asked for all (size flat)
+
+Call = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+
+
+def default_dates(today: date) -> tuple[date, date]:
+    return today - DEFAULT_PAST, today + DEFAULT_FUTURE
+
+
+def previous_period(query: Mapping[str, Any], start: date, end: date, column: str = "order_date") -> dict[str, Any]:
+    """The same filters over the period of equal length just before `start`..`end`."""
+    days = (end - start).days + 1
+    return {**query, f"{column}__gte": (start - timedelta(days=days)).isoformat(),
+            f"{column}__lt": start.isoformat()}
+
+
+def default_views(today: date) -> dict[str, list[Call]]:
+    """page -> the builder calls (fn, args, kwargs) of its default view, as the page makes them."""
+    start, end = default_dates(today)
+    orders = {"order_date__gte": start.isoformat(), "order_date__lt": (end + timedelta(days=1)).isoformat()}
+    receivable = {"direction": "receivable"}
+    return {
+        "overview": [
+            (order_kpis, (orders,), {}), (money_kpis, ({}, "receivable"), {}), (money_kpis, ({}, "payable"), {}),
+            (money_kpis, (kpis.payee_filters({}, "carriers"), "payable"), {}),
+            (money_kpis, (kpis.payee_filters({}, "suppliers"), "payable"), {}),
+            (stock_kpis, (), {}), (tax_id_kpis, (), {}),
+            (dataset_page, ("business_orders", previous_period(orders, start, end)), {"limit": 1}),
+            (orders_over_time, (orders,), {}), (outstanding_aging, ({}, "receivable"), {}),
+            (outstanding_aging, ({}, "payable"), {}), (stock_below, (), {}),
+        ],
+        "invoices": [
+            (aging, (receivable,), {}), (counterparty_count, (receivable,), {}),
+            (counterparty_totals, (receivable, TOP_PARTIES), {}),
+            (dataset_page, ("receivables_outstanding", {}), {"offset": 0, "order_by": None}),
+        ],
+        "stock": [
+            (dataset_page, ("stock_levels", {}), {"offset": 0, "order_by": None}), (lead_times, (), {}),
+            (reorder_levels, (), {}), (warehouse_choices, (), {}), (warehouse_names, (), {}),
+            (warehouse_totals, ({},), {}),
+        ],
+    }
+
+
+def prime_default_views(db: Database, now: datetime | None = None) -> int:
+    """When no stored figure was read within `stored.REFRESH_READ_WITHIN`, build the default views' figures
+    that are not current (after a sync: what it wrote); returns how many were built. Otherwise the figures
+    people read are the ones refreshed (`stored.refresh`), and nothing is primed."""
+    moment = now or utcnow()
+    read_lately = db.conn.execute(f"SELECT 1 FROM {stored.TABLE} WHERE read_at >= ? AND inputs != ? LIMIT 1",
+                                  [iso(moment - stored.REFRESH_READ_WITHIN), stored.CONTENT]).fetchone()
+    if read_lately is not None:
+        return 0
+    today = stored.business_today(moment)
+    built = 0
+    for calls in default_views(date.fromisoformat(today)).values():
+        for fn, args, kwargs in calls:
+            name = name_of(fn)
+            if stored.servable(db, stored.key_of(name, args, kwargs), today, moment, fresh=True) is None:
+                stored.build(db, name, fn, args, kwargs, today=today, now=moment)
+                built += 1
+    return built

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from figures import stored
+from figures import page_summaries, stored
 from figures.words import vendor_name
 from jobs import jobs
 from services.clients import PULL_VENDORS, make_clients
@@ -195,6 +195,9 @@ def refresh_figures(db: Database, clock: Callable[[], datetime] = utcnow) -> int
         now = clock()
         stored.beat(db, now)
         rebuilt = stored.refresh(db, stored.business_today(now), now, budget_s=REFRESH_BUDGET_S)
+        # nobody read a figure lately (a database nobody viewed yet): the pages' default views, so the first
+        # view after a sync reads stored figures (cheap when they are current: nothing is built)
+        rebuilt += page_summaries.prime_default_views(db, now)
         stored.beat(db, clock())
     except sqlite3.Error:  # e.g. a sync holding the write lock: the next pass refreshes them
         log.warning("could not refresh figures this pass", exc_info=True)

@@ -2,13 +2,13 @@
 
 import streamlit as st
 
+from figures.page_summaries import TOP_PARTIES  # shown unless asked for all (its default view: stored)
 from store.calendar import AGING_BUCKETS
 from ui import charts, data, figures, filters, widgets
 from ui import details as ui
 from ui import format as fmt
 
 SUMMARY = ("counterparty", "currency", "invoices", "amount")
-TOP_PARTIES = 15  # the totals table shows this many unless asked for all: its size then does not grow with the data
 CAPTIONS = {
     "receivable": "Outstanding sales invoices (Quaderno) and ERP claims on customers (Qasida).",
     "payable": "ERP liabilities (Qasida), carrier invoices (Upwell) and freight invoices awaiting audit "

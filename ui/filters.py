@@ -17,6 +17,7 @@ from typing import Any
 
 import streamlit as st
 
+from figures import page_summaries
 from services.settings import VENDORS
 from store import calendar
 from store.datasets import get_dataset
@@ -25,9 +26,8 @@ from ui.tables import VENDORS as VENDOR_NAMES
 KEY_DATES = "filters.dates"
 KEY_SOURCES = "filters.sources"
 
-# Default window: the last quarter, plus the coming month (orders are planned ahead).
-DEFAULT_PAST = timedelta(days=90)
-DEFAULT_FUTURE = timedelta(days=30)
+# Default window: the last quarter, plus the coming month (figures/page_summaries.py, whose default views use it).
+DEFAULT_PAST, DEFAULT_FUTURE = page_summaries.DEFAULT_PAST, page_summaries.DEFAULT_FUTURE
 SOURCES: tuple[str, ...] = VENDORS
 # Which business orders (store/datasets.py BUSINESS_ORDERS.matched) a selected source keeps.
 _SIDES = {"qasida": ("both", "erp only"), "qargo": ("both", "transport only")}

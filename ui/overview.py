@@ -6,24 +6,17 @@ pages/overview.py is the outline; these functions take the loaders' results (ui/
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from figures.page_summaries import previous_period  # noqa: F401 - the Overview's trend period (pages/overview.py)
 from ui import charts
 from ui import format as fmt
 
 STOCK_COLUMNS = {"items": "Below reorder level", "no_level": "No level set"}
-
-
-def previous_period(query: Mapping[str, Any], start: date, end: date, column: str = "order_date") -> dict[str, Any]:
-    """The same filters over the period of equal length just before `start`..`end`."""
-    days = (end - start).days + 1
-    return {**query, f"{column}__gte": (start - timedelta(days=days)).isoformat(),
-            f"{column}__lt": start.isoformat()}
 
 
 def kpi_cards(kpi: Any, previous_orders: int | None) -> None:
