@@ -3,6 +3,7 @@
     python bench/bench_pages.py                          # factors 0.5 1 2, databases filled in a temp dir
     python bench/bench_pages.py --db-dir /tmp/pages      # reuse (or create) large_x{F}.db there
     python bench/bench_pages.py --factors 1 --repeats 9
+    python bench/bench_pages.py --factors 2 --db-dir /tmp/pages --after-sync   # first views after a sync
 
 For each factor, per page (AppTest, in this process):
 - first view: the very first run on a fresh database builds the page's figures (figures/stored.py);
@@ -162,14 +163,76 @@ def measure(db: Path, factor: float, repeats: int) -> dict[str, tuple[float, flo
     return runs
 
 
+AFTER_SYNC_PAGES = ["pages/overview.py", "pages/invoices.py", "pages/stock.py"]
+
+
+def after_sync(db: Path, factor: float) -> None:
+    """`--after-sync`: the first view of a database nobody has viewed yet (a copy of `db` with no stored figure),
+    without and then with the worker's pass after a sync (jobs/worker.py `refresh_figures`: it builds the pages'
+    default views when nobody read a figure lately, figures/page_summaries.py `default_views`)."""
+    import shutil
+    import sqlite3
+
+    if not db.exists():
+        fill(db, factor)
+    print(f"\nlarge x{factor}: rows {counts(db)}", flush=True)
+    for primed in (False, True):
+        copy = Path(tempfile.mkdtemp()) / db.name
+        shutil.copyfile(db, copy)
+        with sqlite3.connect(copy) as conn:
+            conn.execute("DELETE FROM figures")  # nobody has viewed it yet
+            conn.execute("DELETE FROM figure_worker")
+        if primed:
+            from jobs.worker import refresh_figures
+            from store.db import connect
+
+            conn2 = connect(copy)
+            started = time.perf_counter()
+            built = refresh_figures(conn2)
+            conn2.execute("DELETE FROM figure_worker")  # no live worker: served only because they are current
+            conn2.close()
+            print(f"  worker pass after the sync: {built} figures built in {time.perf_counter() - started:.2f} s")
+        first = first_views(copy)
+        print(f"  {'after the worker pass' if primed else 'no figure stored    '}: " +
+              "   ".join(f"{Path(p).stem} {s:.2f} s" for p, s in first.items()), flush=True)
+        shutil.rmtree(copy.parent)
+
+
+def first_views(db: Path) -> dict[str, float]:
+    """page -> seconds of its first run in a new session (Streamlit's memory caches empty)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["OPSDASH_DB"] = str(db)
+    os.environ["OPSDASH_INPROCESS_WORKER"] = "false"
+    from services.settings import get_settings
+
+    get_settings.cache_clear()
+    out = {}
+    for page in AFTER_SYNC_PAGES:
+        st.cache_data.clear()
+        at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
+        at.switch_page(page)
+        out[page] = _timed(at)
+        assert not at.exception, f"{page}: {at.exception}"
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--factors", type=float, nargs="+", default=[0.5, 1.0, 2.0])
     parser.add_argument("--db-dir", type=Path, default=None)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--after-sync", action="store_true",
+                        help="only the first views of the Overview, Invoices and Stock on a database nobody viewed, "
+                             "without and with the worker's pass after a sync")
     args = parser.parse_args()
     folder = args.db_dir or Path(tempfile.mkdtemp())
     folder.mkdir(parents=True, exist_ok=True)
+    if args.after_sync:
+        for f in args.factors:
+            after_sync(folder / f"large_x{f}.db", f)
+        return
     results = {f: measure(folder / f"large_x{f}.db", f, args.repeats) for f in args.factors}
     low, high = min(results), max(results)
     if low != high:
