@@ -63,7 +63,9 @@ def day(offset: int) -> str:
 
 
 def ago(**delta: float) -> str:
-    return iso(NOW - timedelta(**delta))
+    """A moment before the seeding, on the wall clock the pages read (not NOW, fixed at import: a long
+    parallel run would age "synced 5 min ago" into "20 min ago", and a fresh source into a stale one)."""
+    return iso(datetime.now(UTC) - timedelta(**delta))
 
 
 def seed(db: Database) -> None:
