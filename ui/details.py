@@ -54,6 +54,17 @@ def clear_selection(key: str) -> None:
     st.session_state[f"{key}.selected"] = None
 
 
+def _catch_a_click_on_the_previous_view(key: str) -> None:
+    """A row clicked while the data changed underneath (a living sync adds a transport order to a shown row)
+    arrives in the run that draws a new view, on the previous view's widget: read it there, by the identities
+    that view showed, so the click selects the record the user saw and is not lost (or moved to another)."""
+    shown, previous = st.session_state.get(f"{key}.shown"), st.session_state.get(f"{key}.view")
+    state = st.session_state.get(f"{key}.table.{previous}") if previous else None
+    rows = list(state["selection"]["rows"]) if state and "selection" in state else []
+    if shown and rows and rows[0] < len(shown):
+        st.session_state[f"{key}.selected"] = tuple(shown[rows[0]])
+
+
 _IDS = (("source", "order_id"), ("source", "invoice_number"), ("warehouse", "product"), ("id",))
 
 
@@ -74,6 +85,7 @@ def selectable_table(page: Page, key: str, columns: Sequence[str] | None = None,
     cols = list(columns or page.columns)
     id_columns = id_columns or _id_columns(page.columns)
     identities = [_identity(r, id_columns) for r in page.rows]
+    _catch_a_click_on_the_previous_view(key)
     remembered = selected_identity(key)
     position = identities.index(remembered) if remembered in identities else None
     view = hashlib.sha256(repr(identities).encode()).hexdigest()[:12]
@@ -84,6 +96,7 @@ def selectable_table(page: Page, key: str, columns: Sequence[str] | None = None,
     downloads.download(page.rows, cols, key, dataset=dataset, query=query, total=page.total)
     picked = list(event.selection.rows) if event is not None else []
     same_view, st.session_state[f"{key}.view"] = st.session_state.get(f"{key}.view") == view, view
+    st.session_state[f"{key}.shown"] = identities
     if picked and picked[0] < len(page.rows):
         st.session_state[f"{key}.selected"] = identities[picked[0]]
         return page.rows[picked[0]]
