@@ -105,7 +105,8 @@ def _settings_without(names: list[str]) -> Settings:
 
 def problems(settings: Settings) -> list[str]:
     """What the model's types cannot say (module doc); empty when every setting can be used."""
-    return [*_database_problems(Path(settings.opsdash_db)), *_url_problems(settings), *_qasida_problems(settings),
+    database = [] if isinstance(settings.opsdash_db, str) else _database_problems(Path(settings.opsdash_db))
+    return [*database, *_url_problems(settings), *_qasida_problems(settings),
             *_clock_problems(settings), *_address_problems(settings), *_webhook_problems(settings)]
 
 

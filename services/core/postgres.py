@@ -1,0 +1,264 @@
+"""PostgreSQL behind the small surface the code already uses on SQLite (issue 20).
+
+`OPSDASH_DB` is a file path (SQLite) or a `postgresql://` URL. On SQLite a caller holds a sqlite_utils
+`Database` and runs `db.execute(sql, params)` / `db.conn.execute(...)` with `?` (or `:name`) placeholders,
+reads `fetchone()`, `fetchall()`, `rowcount`, `lastrowid`, and writes inside `store.db.transaction`. `PgDatabase`
+offers the same few things over one psycopg 3 connection, so callers do not branch on the database.
+
+The one place SQL is translated is `translate`: placeholders (`?` -> `%s`, `:name` -> `%(name)s`, a literal `%`
+doubled), `INSERT OR IGNORE` -> `INSERT ... ON CONFLICT DO NOTHING`, and `IS ?` -> `IS NOT DISTINCT FROM %s`.
+Quoted text and identifiers are left alone. Anything else that differs (functions, DDL) is written portably in the
+code, or branched on `is_postgres` where the database's own means are the point (SKIP LOCKED, advisory locks).
+
+`lastrowid`: PostgreSQL has none. A plain `INSERT` into a table with an identity column gets `RETURNING` that
+column appended, and the cursor reports it as `lastrowid`, as sqlite3's does.
+
+Connections run in autocommit, like the SQLite ones (`isolation_level=None`): a statement outside a transaction
+commits on its own; `transaction()` opens one (READ COMMITTED), nested use is a savepoint.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_url(target: object) -> bool:
+    """Whether an `OPSDASH_DB` value names a PostgreSQL database rather than a SQLite file."""
+    return isinstance(target, str) and target.startswith(SCHEMES)
+
+
+_TOKEN = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|::|\?\d*|(?<![:\w]):[A-Za-z_]\w*|%|[^'"?:%-]+|.""", re.S)
+_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.I)
+_RETURNING = re.compile(r"\bRETURNING\b", re.I)
+_IS_PARAM = re.compile(r"\bIS\s+(NOT\s+)?(?=\?)", re.I)
+_INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+\"?(\w+)\"?", re.I)
+_DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\b", re.I)
+
+
+@lru_cache(maxsize=4096)
+def translate(sql: str) -> str:
+    """SQLite-flavoured SQL as psycopg runs it (see the module doc); always run with a params argument."""
+    sql = _IS_PARAM.sub(lambda m: "IS DISTINCT FROM " if m.group(1) else "IS NOT DISTINCT FROM ", sql)
+    out = []
+    for token in _TOKEN.findall(sql):
+        if token.startswith("?"):
+            out.append("%s")
+        elif token.startswith(":") and token != "::":
+            out.append(f"%({token[1:]})s")
+        elif token.startswith("'"):
+            out.append(token.replace("%", "%%"))
+        elif token == "%":
+            out.append("%%")
+        else:
+            out.append(token)
+    text = "".join(out)
+    if _OR_IGNORE.match(text):
+        text = _OR_IGNORE.sub("INSERT INTO", text, count=1)
+        text = _before_returning(text, " ON CONFLICT DO NOTHING")
+    return text
+
+
+def _before_returning(sql: str, clause: str) -> str:
+    found = _RETURNING.search(sql)
+    stripped = sql.rstrip().rstrip(";")
+    if found is None:
+        return stripped + clause
+    return sql[:found.start()].rstrip() + clause + " " + sql[found.start():]
+
+
+class Column(NamedTuple):
+    """What `store` reads of a column (the fields of sqlite_utils' `Column` it uses)."""
+
+    cid: int
+    name: str
+    type: str
+    notnull: bool
+    default_value: Any
+    is_pk: bool
+
+
+class PgCursor:
+    """A psycopg cursor that answers like sqlite3's for the calls the code makes."""
+
+    def __init__(self, cursor: Any, lastrowid: int | None = None) -> None:
+        self._cursor = cursor
+        self.lastrowid = lastrowid
+        self.rowcount: int = cursor.rowcount
+        self.description = cursor.description
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        return self._cursor.fetchone() if self.description is not None else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._cursor.fetchall() if self.description is not None else []
+
+    def fetchmany(self, size: int = 1) -> list[tuple[Any, ...]]:
+        return self._cursor.fetchmany(size) if self.description is not None else []
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self._cursor) if self.description is not None else iter(())
+
+
+Params = Sequence[Any] | Mapping[str, Any] | None
+
+
+class PgConnection:
+    """One psycopg connection in autocommit; `execute` translates, `in_transaction` as sqlite3's."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self._identity: dict[str, str] | None = None
+
+    def execute(self, sql: str, params: Params = None) -> PgCursor:
+        text = translate(sql)
+        returning = self._returning(text)
+        if returning:
+            text = _before_returning(text, "") + f" RETURNING {returning}"
+        cursor = self.raw.execute(text, _params(params))
+        if _DDL.match(text):
+            self._identity = None
+        if returning:
+            row = cursor.fetchone()
+            return PgCursor(_Done(cursor.rowcount), row[0] if row else None)
+        return PgCursor(cursor)
+
+    def executemany(self, sql: str, rows: Sequence[Params]) -> PgCursor:
+        with self.raw.cursor() as cursor:
+            cursor.executemany(translate(sql), [_params(r) for r in rows])
+            return PgCursor(_Done(cursor.rowcount))
+
+    @property
+    def in_transaction(self) -> bool:
+        return bool(self.raw.info.transaction_status != 0)  # 0: IDLE
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def _returning(self, sql: str) -> str | None:
+        """The identity column to report as `lastrowid` for a plain single-row INSERT, else None."""
+        found = _INSERT_INTO.match(sql)
+        if found is None or _RETURNING.search(sql):
+            return None
+        if self._identity is None:
+            rows = self.raw.execute("SELECT table_name, column_name FROM information_schema.columns "
+                                    "WHERE table_schema = current_schema() AND is_identity = 'YES'").fetchall()
+            self._identity = dict(rows)
+        return self._identity.get(found.group(1))
+
+
+class _Done:
+    """A finished statement with no rows left to read (its count kept)."""
+
+    description = None
+
+    def __init__(self, rowcount: int) -> None:
+        self.rowcount = rowcount
+
+
+def _params(params: Params) -> Sequence[Any] | Mapping[str, Any]:
+    if params is None:
+        return ()
+    if isinstance(params, Mapping):
+        return params
+    return list(params)
+
+
+class PgTable:
+    """`db[name]`: the columns of a table (sqlite_utils' `Table.columns` / `columns_dict` shape)."""
+
+    def __init__(self, db: PgDatabase, name: str) -> None:
+        self.db, self.name = db, name
+
+    @property
+    def columns(self) -> list[Column]:
+        rows = self.db.execute(
+            "SELECT c.ordinal_position - 1, c.column_name, upper(c.data_type), c.is_nullable = 'NO', c.column_default, "
+            "EXISTS (SELECT 1 FROM information_schema.key_column_usage k JOIN information_schema.table_constraints t "
+            "ON t.constraint_name = k.constraint_name AND t.table_schema = k.table_schema "
+            "WHERE t.constraint_type = 'PRIMARY KEY' AND k.table_schema = c.table_schema "
+            "AND k.table_name = c.table_name AND k.column_name = c.column_name) "
+            "FROM information_schema.columns c WHERE c.table_schema = current_schema() AND c.table_name = ? "
+            "ORDER BY c.ordinal_position", [self.name]).fetchall()
+        return [Column(*row) for row in rows]
+
+    @property
+    def columns_dict(self) -> dict[str, str]:
+        return {c.name: c.type for c in self.columns}
+
+    def exists(self) -> bool:
+        return self.name in self.db.table_names()
+
+
+class PgDatabase:
+    """The sqlite_utils `Database` calls the code makes (`execute`, `conn`, `table_names`, `db[t].columns_dict`,
+    `atomic`, `close`), over one PostgreSQL connection."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, raw: Any) -> None:
+        self.url = url
+        self.conn = PgConnection(raw)
+
+    def execute(self, sql: str, params: Params = None) -> PgCursor:
+        return self.conn.execute(sql, params)
+
+    def table_names(self) -> list[str]:
+        rows = self.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+                            "AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()
+        return [name for (name,) in rows]
+
+    def view_names(self) -> list[str]:
+        rows = self.execute("SELECT table_name FROM information_schema.views WHERE table_schema = current_schema() "
+                            "ORDER BY table_name").fetchall()
+        return [name for (name,) in rows]
+
+    def __getitem__(self, name: str) -> PgTable:
+        return PgTable(self, name)
+
+    @contextmanager
+    def atomic(self) -> Iterator[PgDatabase]:
+        """A transaction; nested use becomes a savepoint (psycopg's `transaction()`)."""
+        with self.conn.raw.transaction():
+            yield self
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+_CONNECT_TIMEOUT_S = 10
+
+
+def connect(url: str) -> PgDatabase:
+    """A new autocommit connection for this caller; close it when done (as `store.db.connect`'s)."""
+    import psycopg  # only a PostgreSQL deployment needs psycopg installed
+
+    raw = psycopg.connect(url, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S,
+                          application_name="opsdash")
+    return PgDatabase(url, raw)
+
+
+class _Kept(threading.local):
+    def __init__(self) -> None:
+        self.conns: dict[tuple[int, str], PgDatabase] = {}
+
+
+_KEPT = _Kept()
+
+
+def kept(url: str) -> PgDatabase:
+    """This thread's kept connection to `url` (the rate limiter and token cache ask before every request):
+    reopened when it was closed or broken. Autocommit, so it holds no lock between calls."""
+    key = (os.getpid(), url)  # a forked child opens its own
+    found = _KEPT.conns.get(key)
+    if found is not None and not found.conn.raw.closed and not found.conn.raw.broken:
+        return found
+    _KEPT.conns[key] = connect(url)
+    return _KEPT.conns[key]
