@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from store.db import iso, transaction, utcnow
+from store.db import iso, target_name, transaction, utcnow
 from sync.runs import gone_here
 
 DEFAULT_LEASE = timedelta(minutes=5)
@@ -143,9 +143,8 @@ def _fences() -> dict[tuple[str, int], int]:
 
 
 def _key(db: Database, job_id: int) -> tuple[str, int]:
-    """Job ids repeat across databases (tests, several caches): key the claim by the database file."""
-    files = {name: file for _, name, file in db.conn.execute("PRAGMA database_list")}
-    return files.get("main") or f"memory:{id(db.conn)}", job_id
+    """Job ids repeat across databases (tests, several caches): key the claim by the database (file or URL)."""
+    return target_name(db), job_id
 
 
 def _fenced(db: Database, job_id: int, fence: int | None) -> tuple[str, list[int]]:
@@ -270,7 +269,7 @@ def recent(
     statuses: Sequence[str] | None = None,
 ) -> list[Job]:
     """Newest first, optionally only some kinds/statuses (for the jobs page and the worker)."""
-    clauses: list[str] = ["1"]
+    clauses: list[str] = ["1 = 1"]
     params: list[str | int] = []
     for column, values in (("kind", kinds), ("status", statuses)):
         if values:

@@ -228,7 +228,7 @@ def _apply_order(db: Database, update: OperationalVisibilityUpdate, version: dat
         "raw": order.model_dump_json(by_alias=True), "synced_at": received,
     }
     # Keep what a sync or an upload knew (identifier, dates) when an event lacks it: COALESCE.
-    updates = ", ".join(f"{c} = COALESCE(excluded.{c}, {c})" for c in row if c != "order_id")
+    updates = ", ".join(f"{c} = COALESCE(excluded.{c}, qargo_orders.{c})" for c in row if c != "order_id")
     created = {"created_at": received, "created_date": business_date(parse_version(received)).isoformat()}
     note_write(db, "qargo_orders")
     db.execute(f"INSERT INTO qargo_orders ({', '.join(row)}, {', '.join(created)}) VALUES "
@@ -268,7 +268,7 @@ def _record(db: Database, source: str, event_id: str, retry_of_id: str | None, o
     db.execute(
         "INSERT INTO webhook_events (source, event_id, retry_of_id, operation, resource_id, event_updated_at, "
         "received_at, last_received_at, outcome, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT(source, event_id) DO UPDATE SET deliveries = deliveries + 1, "
+        "ON CONFLICT(source, event_id) DO UPDATE SET deliveries = webhook_events.deliveries + 1, "
         "last_received_at = excluded.received_at",
         [source, event_id, retry_of_id, operation, resource_id, version, received, received, outcome.value,
          body.decode("utf-8", "replace")],

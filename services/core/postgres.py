@@ -198,8 +198,8 @@ class PgTable:
 
 
 class PgDatabase:
-    """The sqlite_utils `Database` calls the code makes (`execute`, `conn`, `table_names`, `db[t].columns_dict`,
-    `atomic`, `close`), over one PostgreSQL connection."""
+    """The sqlite_utils `Database` calls the code makes (`execute`, `query`, `conn`, `table_names`,
+    `db[t].columns_dict`, `atomic`, `close`), over one PostgreSQL connection."""
 
     dialect = "postgresql"
 
@@ -209,6 +209,13 @@ class PgDatabase:
 
     def execute(self, sql: str, params: Params = None) -> PgCursor:
         return self.conn.execute(sql, params)
+
+    def query(self, sql: str, params: Params = None) -> Iterator[dict[str, Any]]:
+        """Rows as dicts (sqlite_utils' `Database.query`)."""
+        cursor = self.execute(sql, params)
+        names = [c.name for c in cursor.description or ()]
+        for row in cursor:
+            yield dict(zip(names, row, strict=True))
 
     def table_names(self) -> list[str]:
         rows = self.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
