@@ -239,3 +239,11 @@ BASELINE = (
     """CREATE INDEX figures_read_at ON figures(read_at)""",
     """CREATE TABLE figure_worker (id BIGINT PRIMARY KEY CHECK (id = 1), beat_at TEXT NOT NULL)""",
 )
+
+# SQLite functions the shared SQL calls that PostgreSQL lacks, defined with SQLite's meaning; (re)created at every
+# migrate (CREATE OR REPLACE), like the dataset views on SQLite. Only what the ported SQL needs.
+FUNCTIONS = (
+    # instr(haystack, needle): 1-based position, 0 when absent (store/audit.py, store/queries.py search)
+    """CREATE OR REPLACE FUNCTION instr(haystack TEXT, needle TEXT) RETURNS INTEGER
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT strpos(haystack, needle)'""",
+)

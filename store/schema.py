@@ -83,6 +83,8 @@ def _migrate_postgres(db: Database) -> list[str]:
             if migration.name not in done:
                 migration.fn(db)
                 applied += _record(db, [migration.name])
+        for ddl in pg_baseline.FUNCTIONS:
+            db.execute(ddl)
     return applied
 
 

@@ -33,6 +33,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="the database the database fixtures use (default: OPSDASH_TEST_DB, else sqlite)")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`@pytest.mark.sqlite_only("why")`: a test of SQLite's own machinery (rowid, STRICT, file locks) is skipped
+    on PostgreSQL, saying why."""
+    if config.getoption("--db") != "postgresql":
+        return
+    for item in items:
+        if (mark := item.get_closest_marker("sqlite_only")) is not None:
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {mark.args[0] if mark.args else ''}"))
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     return f"database: {config.getoption('--db')}"
 

@@ -6,7 +6,8 @@ reads `fetchone()`, `fetchall()`, `rowcount`, `lastrowid`, and writes inside `st
 offers the same few things over one psycopg 3 connection, so callers do not branch on the database.
 
 The one place SQL is translated is `translate`: placeholders (`?` -> `%s`, `:name` -> `%(name)s`, a literal `%`
-doubled), `INSERT OR IGNORE` -> `INSERT ... ON CONFLICT DO NOTHING`, and `IS ?` -> `IS NOT DISTINCT FROM %s`.
+doubled), `INSERT OR IGNORE` -> `INSERT ... ON CONFLICT DO NOTHING`, `IS ?` -> `IS NOT DISTINCT FROM %s`, and
+`json_each(?)` over a JSON array -> `json_array_elements_text(%s::json)` (its column is `value` too).
 Quoted text and identifiers are left alone. Anything else that differs (functions, DDL) is written portably in the
 code, or branched on `is_postgres` where the database's own means are the point (SKIP LOCKED, advisory locks).
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -41,12 +42,14 @@ _RETURNING = re.compile(r"\bRETURNING\b", re.I)
 _IS_PARAM = re.compile(r"\bIS\s+(NOT\s+)?(?=\?)", re.I)
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+\"?(\w+)\"?", re.I)
 _DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\b", re.I)
+_JSON_EACH = re.compile(r"\bjson_each\(\?\)", re.I)
 
 
 @lru_cache(maxsize=4096)
 def translate(sql: str) -> str:
     """SQLite-flavoured SQL as psycopg runs it (see the module doc); always run with a params argument."""
     sql = _IS_PARAM.sub(lambda m: "IS DISTINCT FROM " if m.group(1) else "IS NOT DISTINCT FROM ", sql)
+    sql = _JSON_EACH.sub("json_array_elements_text(?::json)", sql)
     out = []
     for token in _TOKEN.findall(sql):
         if token.startswith("?"):
@@ -116,8 +119,15 @@ class PgConnection:
     def __init__(self, raw: Any) -> None:
         self.raw = raw
         self._identity: dict[str, str] | None = None
+        self._trace: Callable[[str], object] | None = None
+
+    def set_trace_callback(self, trace: Callable[[str], object] | None) -> None:
+        """Call `trace` with each statement's SQL before it runs (sqlite3's hook of the same name)."""
+        self._trace = trace
 
     def execute(self, sql: str, params: Params = None) -> PgCursor:
+        if self._trace is not None:
+            self._trace(sql)
         text = translate(sql)
         returning = self._returning(text)
         if returning:
@@ -131,6 +141,8 @@ class PgConnection:
         return PgCursor(cursor)
 
     def executemany(self, sql: str, rows: Sequence[Params]) -> PgCursor:
+        if self._trace is not None:
+            self._trace(sql)
         with self.raw.cursor() as cursor:
             cursor.executemany(translate(sql), [_params(r) for r in rows])
             return PgCursor(_Done(cursor.rowcount))
