@@ -98,7 +98,10 @@ def _record(db: Database, names: Iterable[str]) -> list[str]:
 
 def _check_collation(db: Database) -> None:
     """Text sorts and compares by bytes on SQLite (timestamps, keys, `<` on ISO text): PostgreSQL must too."""
-    collation = db.execute("SELECT datcollate FROM pg_database WHERE datname = current_database()").fetchone()[0]
-    if collation not in _BYTE_ORDER:
-        raise RuntimeError(f"the PostgreSQL database uses collation {collation!r}; opsdash needs byte order: "
-                           "CREATE DATABASE opsdash TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
+    collation, provider = db.execute("SELECT datcollate, datlocprovider FROM pg_database "
+                                     "WHERE datname = current_database()").fetchone()
+    if collation not in _BYTE_ORDER or provider != "c":  # 'c': libc; 'i': an ICU collation
+        collation = collation if provider == "c" else "ICU"
+        raise RuntimeError(f"the PostgreSQL database uses collation {collation!r}; opsdash compares text by bytes "
+                           "as SQLite does: CREATE DATABASE opsdash TEMPLATE template0 ENCODING 'UTF8' "
+                           "LOCALE_PROVIDER libc LC_COLLATE 'C' LC_CTYPE 'C'")
