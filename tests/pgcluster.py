@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL cluster for the tests (issue 20): Debian's postgresql binaries, a data directory under a
+"""A throwaway PostgreSQL cluster for the tests (issue 20): Debian's postgresql binaries (the newest installed under
+/usr/lib/postgresql, or OPSDASH_PG_BIN), a data directory under a
 temp dir, TCP on 127.0.0.1 at a free port, trust authentication, byte-order collation (`--locale=C`, as SQLite
 compares text). Durability is off (fsync, synchronous_commit): it is thrown away at the end.
 
@@ -18,7 +19,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-BIN = Path(os.environ.get("OPSDASH_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _newest_bin() -> Path:
+    """OPSDASH_PG_BIN, else the newest Debian PostgreSQL installed (15 or newer: issue 20)."""
+    if os.environ.get("OPSDASH_PG_BIN"):
+        return Path(os.environ["OPSDASH_PG_BIN"])
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]) if
+                   p.parts[-3].isdigit() else 0)
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+BIN = _newest_bin()
 START_TIMEOUT_S = 30
 
 
@@ -41,7 +52,7 @@ def _as_owner(root: Path) -> list[str]:
 
 
 def _run(cmd: list[str]) -> None:
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
 
@@ -67,7 +78,7 @@ def cluster() -> Iterator[str]:
     finally:
         if (data / "postmaster.pid").exists():
             subprocess.run([*prefix, str(BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                           capture_output=True, timeout=60)
+                           check=False, capture_output=True, timeout=60)
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -36,13 +36,13 @@ def is_url(target: object) -> bool:
     return isinstance(target, str) and target.startswith(SCHEMES)
 
 
-_TOKEN = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|::|\?\d*|(?<![:\w]):[A-Za-z_]\w*|%|[^'"?:%-]+|.""", re.S)
-_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.I)
-_RETURNING = re.compile(r"\bRETURNING\b", re.I)
-_IS_PARAM = re.compile(r"\bIS\s+(NOT\s+)?(?=\?)", re.I)
-_INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+\"?(\w+)\"?", re.I)
-_DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\b", re.I)
-_JSON_EACH = re.compile(r"\bjson_each\(\?\)", re.I)
+_TOKEN = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|::|\?\d*|(?<![:\w]):[A-Za-z_]\w*|%|[^'"?:%-]+|.""", re.DOTALL)
+_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
+_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
+_IS_PARAM = re.compile(r"\bIS\s+(NOT\s+)?(?=\?)", re.IGNORECASE)
+_INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+\"?(\w+)\"?", re.IGNORECASE)
+_DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\b", re.IGNORECASE)
+_JSON_EACH = re.compile(r"\bjson_each\(\?\)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)

@@ -32,7 +32,6 @@ from services.core.errors import RateLimited
 from services.core.retry import announce_wait
 from services.core.store import Target, hold_row, immediate, target
 
-
 Connection = Any  # a sqlite3 connection, or services.core.postgres.PgConnection
 # One row per key, replaced whole (SQLite's INSERT OR REPLACE on a table whose only constraint is its key)
 _REPLACE = ("ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at, "

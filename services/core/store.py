@@ -144,9 +144,9 @@ def immediate(path: Target) -> Iterator[Any]:
     (token bucket, token cache) cannot interleave with another process's. PostgreSQL: a transaction; a
     read-modify-write holds its row with `hold_row`."""
     if isinstance(path, str):
-        conn = _pg(path)
-        with conn.raw.transaction():
-            yield conn
+        pg = _pg(path)
+        with pg.raw.transaction():
+            yield pg
         return
     with _connect(path) as conn:
         conn.execute("BEGIN IMMEDIATE")
@@ -168,4 +168,5 @@ def hold_row(conn: Any, key: str, tokens: float) -> float | None:
                  "VALUES (?, ?, extract(epoch FROM clock_timestamp())::float8, 0) ON CONFLICT (key) DO NOTHING",
                  [key, tokens])
     conn.execute("SELECT 1 FROM rate_buckets WHERE key = ? FOR UPDATE", [key])
-    return float(conn.execute("SELECT extract(epoch FROM clock_timestamp())::float8").fetchone()[0])
+    (now,) = conn.execute("SELECT extract(epoch FROM clock_timestamp())::float8").fetchall()[0]
+    return float(now)
