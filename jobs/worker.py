@@ -28,7 +28,7 @@ from figures import stored
 from jobs import jobs
 from services.clients import PULL_VENDORS, make_clients
 from services.settings import Settings
-from store.db import connect, iso, utcnow
+from store.db import connect, db_now, iso, utcnow
 from store.schema import migrate
 from sync import runs
 from sync.engine import RunResult, SyncResource, held_off, run_resource, skip
@@ -94,7 +94,7 @@ class Worker:
 
     def run_next(self, db: Database) -> jobs.Job | None:
         """Claim and execute one job; returns it, or None when the queue is empty."""
-        job = jobs.claim_next(db, self.worker_id, kinds=list(HANDLERS), lease=self.lease, now=self.clock())
+        job = jobs.claim_next(db, self.worker_id, kinds=list(HANDLERS), lease=self.lease, now=self._lease_now(db))
         if job is None:
             return None
         try:
@@ -109,7 +109,12 @@ class Worker:
 
     def renew(self, db: Database, job: jobs.Job) -> None:
         """Extend `job`'s lease now (a fenced heartbeat); `jobs.LeaseLost` when it is not ours any more."""
-        jobs.heartbeat(db, job.job_id, lease=self.lease, now=self.clock(), fence=job.fence)
+        jobs.heartbeat(db, job.job_id, lease=self.lease, now=self._lease_now(db), fence=job.fence)
+
+    def _lease_now(self, db: Database) -> datetime:
+        """Leases run on the database's clock (on PostgreSQL one clock for every machine, issue 20); a clock
+        given to the worker (tests) wins."""
+        return db_now(db) if self.clock is utcnow else self.clock()
 
     def _finish_failed(self, db: Database, job: jobs.Job, exc: Exception) -> None:
         try:
