@@ -28,10 +28,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
+import psycopg
 from sqlite_utils import Database
 
 from services.core.postgres import PgDatabase, is_url
 from services.core.postgres import connect as pg_connect
+
+# The database is busy or out of reach for now (SQLite locked past busy_timeout, PostgreSQL restarting or
+# unreachable): a caller that can answer "retry later" (the webhook receiver's 503) catches these.
+UNAVAILABLE: tuple[type[Exception], ...] = (sqlite3.OperationalError, psycopg.OperationalError)
+# Any error of either database.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
 
 BUSY_TIMEOUT_MS = 10_000
 CACHE_KIB = 64 * 1024
