@@ -7,7 +7,8 @@ offers the same few things over one psycopg 3 connection, so callers do not bran
 
 The one place SQL is translated is `translate`: placeholders (`?` -> `%s`, `:name` -> `%(name)s`, a literal `%`
 doubled), `INSERT OR IGNORE` -> `INSERT ... ON CONFLICT DO NOTHING`, `IS ?` -> `IS NOT DISTINCT FROM %s`, and
-`json_each(?)` over a JSON array -> `json_array_elements_text(%s::json)` (its column is `value` too).
+`json_each(?)` over a JSON array -> `json_array_elements_text(%s::json)` (its column is `value` too), and
+`? IS NULL` (an optional filter) -> `CAST(%s AS TEXT) IS NULL` (PostgreSQL must know a parameter's type).
 Quoted text and identifiers are left alone. Anything else that differs (functions, DDL) is written portably in the
 code, or branched on `is_postgres` where the database's own means are the point (SKIP LOCKED, advisory locks).
 
@@ -43,6 +44,7 @@ _IS_PARAM = re.compile(r"\bIS\s+(NOT\s+)?(?=\?)", re.IGNORECASE)
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+\"?(\w+)\"?", re.IGNORECASE)
 _DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\b", re.IGNORECASE)
 _JSON_EACH = re.compile(r"\bjson_each\(\?\)", re.IGNORECASE)
+_PARAM_IS_NULL = re.compile(r"(?<![\w.])\?(?=\s+IS\s+(?:NOT\s+)?NULL\b)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)
@@ -50,6 +52,7 @@ def translate(sql: str) -> str:
     """SQLite-flavoured SQL as psycopg runs it (see the module doc); always run with a params argument."""
     sql = _IS_PARAM.sub(lambda m: "IS DISTINCT FROM " if m.group(1) else "IS NOT DISTINCT FROM ", sql)
     sql = _JSON_EACH.sub("json_array_elements_text(?::json)", sql)
+    sql = _PARAM_IS_NULL.sub("CAST(? AS TEXT)", sql)
     out = []
     for token in _TOKEN.findall(sql):
         if token.startswith("?"):

@@ -1,0 +1,39 @@
+"""services/core/postgres.py `translate`: the one place SQLite-flavoured SQL becomes what psycopg runs. Pure text in,
+text out (no database); each case written out by hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.core.postgres import is_url, translate
+
+CASES = [
+    ("SELECT * FROM jobs WHERE job_id = ? AND fence = ?", "SELECT * FROM jobs WHERE job_id = %s AND fence = %s"),
+    ("SELECT * FROM t WHERE d >= :today AND x = :week_ago", "SELECT * FROM t WHERE d >= %(today)s AND x = %(week_ago)s"),
+    # a literal %, inside text or as the modulo operator, is doubled; quoted text keeps its ? and :name
+    ("SELECT 'a%?:x', n % 100 FROM t WHERE s LIKE ?", "SELECT 'a%%?:x', n %% 100 FROM t WHERE s LIKE %s"),
+    ("SELECT \"odd?name\" FROM t", "SELECT \"odd?name\" FROM t"),
+    ("SELECT x::text FROM t", "SELECT x::text FROM t"),
+    ("SELECT 'it''s ?' FROM t WHERE a = ?", "SELECT 'it''s ?' FROM t WHERE a = %s"),
+    ("INSERT OR IGNORE INTO raw_dicts (a) VALUES (?)", "INSERT INTO raw_dicts (a) VALUES (%s) ON CONFLICT DO NOTHING"),
+    ("INSERT OR IGNORE INTO t (a) VALUES (?) RETURNING a",
+     "INSERT INTO t (a) VALUES (%s) ON CONFLICT DO NOTHING RETURNING a"),
+    ("UPDATE r SET v = ? WHERE last IS ?", "UPDATE r SET v = %s WHERE last IS NOT DISTINCT FROM %s"),
+    ("SELECT 1 WHERE a IS NOT ?", "SELECT 1 WHERE a IS DISTINCT FROM %s"),
+    ("SELECT value FROM json_each(?)", "SELECT value FROM json_array_elements_text(%s::json)"),
+    ("WHERE (? IS NULL OR vendor = ?)", "WHERE (CAST(%s AS TEXT) IS NULL OR vendor = %s)"),
+    ("SELECT a -- a comment with ? and 'quote\nFROM t WHERE b = ?", "SELECT a -- a comment with ? and 'quote\nFROM t WHERE b = %s"),
+]
+
+
+@pytest.mark.parametrize(("sqlite", "postgres"), CASES)
+def test_translate(sqlite: str, postgres: str) -> None:
+    assert translate(sqlite) == postgres
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("postgresql://u@h/db", True), ("postgres://u@h/db", True), ("opsdash.db", False),
+    ("/var/lib/opsdash/cache.db", False), ("sqlite:///x.db", False),
+])
+def test_is_url(value: str, expected: bool) -> None:
+    assert is_url(value) is expected
