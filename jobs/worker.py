@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from figures import stored
 from jobs import jobs
 from services.clients import PULL_VENDORS, make_clients
 from services.settings import Settings
-from store.db import connect, db_now, iso, utcnow
+from store.db import DATABASE_ERRORS, connect, db_now, iso, leader, utcnow
 from store.schema import migrate
 from sync import runs
 from sync.engine import RunResult, SyncResource, held_off, run_resource, skip
@@ -161,7 +160,9 @@ class Worker:
 
     def _schedule_safely(self, db: Database) -> None:
         try:
-            self.schedule_due(db)
+            with leader(db, "schedule") as won:  # PostgreSQL: one worker per pass schedules and evaluates alerts
+                if won:
+                    self.schedule_due(db)
         except Exception:  # the scheduler must not take the job loop down with it
             log.exception("could not schedule syncs")
         refresh_figures(db, self.clock)
@@ -171,11 +172,14 @@ def refresh_figures(db: Database, clock: Callable[[], datetime] = utcnow) -> int
     """Beat (readers leave refreshing to a live worker), then bring the stored figures whose inputs were
     written up to date (figures/stored.py); returns how many were rebuilt."""
     try:
-        now = clock()
-        stored.beat(db, now)
-        rebuilt = stored.refresh(db, stored.business_today(now), now, budget_s=REFRESH_BUDGET_S)
-        stored.beat(db, clock())
-    except sqlite3.Error:  # e.g. a sync holding the write lock: the next pass refreshes them
+        with leader(db, "figures") as won:  # PostgreSQL: one fold at a time, by whichever worker wins the pass
+            if not won:
+                return 0
+            now = clock()
+            stored.beat(db, now)
+            rebuilt = stored.refresh(db, stored.business_today(now), now, budget_s=REFRESH_BUDGET_S)
+            stored.beat(db, clock())
+    except DATABASE_ERRORS:  # e.g. a sync holding the write lock: the next pass refreshes them
         log.warning("could not refresh figures this pass", exc_info=True)
         return 0
     if rebuilt:

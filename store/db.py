@@ -155,6 +155,24 @@ def db_now(db: Database) -> datetime:
     return utcnow()
 
 
+@contextmanager
+def leader(db: Database, name: str) -> Iterator[bool]:
+    """Whether this process runs the pass `name` now. PostgreSQL: the session that wins `pg_try_advisory_lock`
+    on it, held for the block (several statements and transactions) and released at its end or when the session
+    dies; the others skip this pass. SQLite: always True (one host; its write lock already orders writers)."""
+    if not is_postgres(db):
+        yield True
+        return
+    key = f"opsdash.pass:{name}"
+    won = bool(db.execute("SELECT pg_try_advisory_lock(hashtextextended(?, 0))", [key]).fetchone()[0])
+    try:
+        yield won
+    finally:
+        if won:
+            with suppress(psycopg.OperationalError):  # a dropped session released it already
+                db.execute("SELECT pg_advisory_unlock(hashtextextended(?, 0))", [key])
+
+
 def target_name(db: Database) -> str:
     """What `db` is connected to: the SQLite main file (or `memory:<id>`), or the PostgreSQL URL."""
     if is_postgres(db):

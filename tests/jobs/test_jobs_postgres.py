@@ -5,11 +5,12 @@ one job and no error (`ON CONFLICT`). Real PostgreSQL, one connection per thread
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from datetime import timedelta
 
 from jobs import jobs
-from store.db import connect, db_now, iso
+from store.db import connect, db_now, iso, leader
 
 WORKERS = 8
 JOBS = 300
@@ -108,3 +109,25 @@ def test_a_stalled_worker_is_fenced_out_on_the_database_clock(pg_url: str) -> No
     assert jobs.get(db, job_id).result == {"ok": True}  # type: ignore[union-attr]
     db.close()
     other.close()
+
+
+def test_one_worker_per_pass_wins_the_leader_lock(pg_url: str) -> None:
+    """The scheduler pass (with alert evaluation) and the figure fold run in whichever worker wins the pass's
+    lock; the others skip that pass. The lock goes with the session (a killed worker releases it)."""
+    first, second = connect(pg_url), connect(pg_url)
+    with (leader(first, "schedule") as won_first, leader(second, "schedule") as won_second,
+          leader(second, "figures") as other_pass):
+        assert (won_first, won_second, other_pass) == (True, False, True)
+    with leader(second, "schedule") as won_after:
+        assert won_after
+    with leader(first, "schedule") as held:
+        first.close()  # the worker dies holding it
+        assert held
+    # the server ends the dead session a moment later: poll with a deadline
+    deadline = time.monotonic() + 10
+    while True:
+        with leader(second, "schedule") as won_after_death:
+            if won_after_death or time.monotonic() > deadline:
+                break
+    assert won_after_death
+    second.close()
