@@ -138,7 +138,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     tell_waits(lambda text: print(text, file=sys.stderr, flush=True))  # a long Retry-After is said, not silent
     try:
         results = run_all(db, clients, declared_resources(db, wanted))
-        stored.refresh(db, stored.business_today())  # as the worker does: the next viewer reads them stored
+        # as the worker does, for every figure read within the day: the next viewer reads them stored
+        stored.refresh(db, stored.business_today(), read_within=stored.READ_WITHIN)
     finally:
         for client in clients.values():
             client.close()

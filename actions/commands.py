@@ -43,11 +43,12 @@ def upload_orders(path: Path, settings: Settings, out: TextIO = sys.stdout, err:
         return 1
     db, quiet = open_store(settings), tell_waits(partial(print, file=err, flush=True))
     try:
-        job_id = orders.submit_upload(db, local_actor(), batch.inputs)
+        job_id = orders.submit_upload(db, local_actor(), batch.inputs, rows=[p.row for p in batch.orders])
         job = run_inline(db, job_id, partial(orders.run_upload, db, settings), say=partial(print, file=err))
         for row in orders.uploads_for_job(db, job_id):
-            print(f"{row['order_identifier']}  {row['status']:<20} {row['order_id'] or '-'}  {row['error'] or ''}",
-                  file=out)
+            name = orders.upload_name(row) or row["order_identifier"]
+            print(f"{name}  {row['order_identifier']}  {row['status']:<20} {row['order_id'] or '-'}  "
+                  f"{row['error'] or ''}", file=out)
     except PermissionDenied as exc:
         print(exc, file=err)
         return 2

@@ -56,14 +56,21 @@ class Polling:
 # ----------------------------------------------------------------------------- queueing
 
 
-def submit_upload(db: Database, actor: Actor, orders: Sequence[OrderInput]) -> int:
-    """Queue the batch as one "upload_orders" job; the same batch still pending returns the same job."""
+def submit_upload(db: Database, actor: Actor, orders: Sequence[OrderInput],
+                  rows: Sequence[int | None] | None = None) -> int:
+    """Queue the batch as one "upload_orders" job; the same batch still pending returns the same job.
+
+    `rows`: each order's row in the user's file (actions/order_file.py numbers them as the spreadsheet does), kept
+    with the job so the results name "SO-1001 (row 2)"; None for an order from the form or from Qargo."""
     require(actor, "operator", "uploading orders to Qargo")
     if not orders:
         raise ValueError("no valid orders to upload: fix the errors listed and try again")
+    if rows is not None and len(rows) != len(orders):
+        raise ValueError(f"{len(rows)} row numbers for {len(orders)} orders: check the file again")
     payloads = [o.payload() for o in orders]
     digest = audit.payload_digest(payloads)
-    job_id = jobs.enqueue(db, KIND, {"orders": payloads}, actor.name, dedupe_key=f"{KIND}:{digest}")
+    body: dict[str, Any] = {"orders": payloads} | ({"rows": list(rows)} if rows is not None else {})
+    job_id = jobs.enqueue(db, KIND, body, actor.name, dedupe_key=f"{KIND}:{digest}")
     audit.record(db, actor.name, "qargo.upload_orders.queue", f"job {job_id}", payloads,
                  f"queued {len(payloads)} order{'s' if len(payloads) != 1 else ''}")
     return job_id
@@ -210,10 +217,11 @@ def _record(db: Database, job: jobs.Job, line: int, order: OrderInput, upload_id
         if row is None:
             db.conn.execute(
                 "INSERT INTO order_uploads (upload_id, order_identifier, operation, status, order_id, error, "
-                "payload_digest, requested_by, job_id, line, attempt, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "payload_digest, requested_by, job_id, line, attempt, created_at, updated_at, erp_order_number, "
+                "source_row) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [upload_id, order.order_identifier, str(order.operation), status, order_id, error,
-                 audit.payload_digest(order.payload()), job.requested_by, job.job_id, line, job.fence, now, now])
+                 audit.payload_digest(order.payload()), job.requested_by, job.job_id, line, job.fence, now, now,
+                 erp_order_number(order), source_row(job, line)])
         else:
             text = _join(row[0] if keep_note and row[0] and row[0].startswith("sent again") else None, error)
             db.conn.execute(
@@ -226,6 +234,28 @@ def _record(db: Database, job: jobs.Job, line: int, order: OrderInput, upload_id
             note_write(db, "qargo_orders")
             db.conn.execute("UPDATE qargo_orders SET order_identifier = coalesce(order_identifier, ?) "
                             "WHERE order_id = ?", [order.order_identifier, order_id])
+
+
+def erp_order_number(order: OrderInput) -> str | None:
+    """The order number staff know the order by: the ERP number a file or the form gave it, which
+    actions/order_file.py sends as the first consignment's reference (else the customer's reference)."""
+    first = order.consignments[0].consignment_reference_number if order.consignments else None
+    return first or order.customer_reference_number
+
+
+def upload_name(upload: dict[str, Any]) -> str | None:
+    """"SO-1001 (row 2)": an upload line by the ERP number staff typed or uploaded and its file row."""
+    number, row = upload.get("erp_order_number"), upload.get("source_row")
+    if not number:
+        return None
+    return f"{number} (row {row})" if row is not None else str(number)
+
+
+def source_row(job: jobs.Job, line: int) -> int | None:
+    """The line's row in the user's file, when the batch came from one (`submit_upload(rows=...)`)."""
+    rows = job.payload.get("rows") or []
+    found = rows[line] if 0 <= line < len(rows) else None
+    return found if isinstance(found, int) and not isinstance(found, bool) else None
 
 
 def _note(db: Database, job: jobs.Job, upload_id: str, text: str) -> None:
@@ -253,8 +283,19 @@ def _final_count(db: Database, job_id: int) -> int:
 def uploads_for_job(db: Database, job_id: int) -> list[dict[str, Any]]:
     """The job's `order_uploads` rows, one per order line in the batch's order (for the page and the CLI)."""
     cursor = db.conn.execute(
-        "SELECT upload_id, order_identifier, operation, status, order_id, error, requested_by, job_id, "
-        "created_at, updated_at FROM order_uploads WHERE job_id = ? ORDER BY line, rowid", [job_id])
+        "SELECT upload_id, order_identifier, erp_order_number, source_row, operation, status, order_id, error, "
+        "requested_by, job_id, created_at, updated_at FROM order_uploads WHERE job_id = ? ORDER BY line, rowid",
+        [job_id])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def recent_uploads(db: Database, limit: int = 50) -> list[dict[str, Any]]:
+    """The latest order upload lines of every job, newest first (the Upload page's list of what was sent)."""
+    cursor = db.conn.execute(
+        "SELECT upload_id, order_identifier, erp_order_number, source_row, operation, status, order_id, error, "
+        "requested_by, job_id, created_at, updated_at FROM order_uploads ORDER BY updated_at DESC, rowid DESC "
+        "LIMIT ?", [limit])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor]
 
@@ -264,7 +305,8 @@ def summary(db: Database, job_id: int) -> dict[str, Any]:
     by_status: dict[str, int] = {}
     for row in rows:
         by_status[row["status"]] = by_status.get(row["status"], 0) + 1
-    failed = [{k: r[k] for k in ("order_identifier", "status", "error")} for r in rows if r["status"] in FAILED]
+    failed = [{k: r[k] for k in ("order_identifier", "erp_order_number", "source_row", "status", "error")}
+              for r in rows if r["status"] in FAILED]
     pending = sum(1 for r in rows if r["status"] not in FINAL)
     resent = sum(1 for r in rows if r["status"] == "DUPLICATE" and (r["error"] or "").startswith("sent again"))
     return {"total": len(rows), "by_status": by_status, "failed": failed, "pending": pending,

@@ -178,13 +178,19 @@ def _upload_error(db: Database, params: dict[str, Any], now: datetime, _: Settin
     # The latest upload of each order decides: a later successful upload clears the alert.
     since = iso(now - timedelta(days=params["within_days"]))
     rows = db.conn.execute(
-        "SELECT u.order_identifier, u.upload_id, u.operation, u.error, u.updated_at, u.job_id FROM order_uploads AS u "
+        "SELECT u.order_identifier, u.erp_order_number, u.source_row, u.operation, u.error, u.updated_at, u.job_id "
+        "FROM order_uploads AS u "
         "WHERE u.status = 'ERROR' AND u.updated_at >= ? AND NOT EXISTS (SELECT 1 FROM order_uploads AS v "
         "WHERE v.order_identifier = u.order_identifier AND (v.created_at, v.upload_id) > (u.created_at, u.upload_id))",
         [since]).fetchall()
-    return [Finding(ident, f"Order upload {ident} ({op}) ended in ERROR", f"{error or 'no reason given'}; "
-                    f"upload {upload_id} at {at}", "pages/upload.py" + (f"?job={job}" if job else ""))
-            for ident, upload_id, op, error, at, job in rows]
+    # named by the ERP number and file row staff know (issue 21), never our identifier's hash or Qargo's UUID
+    return [Finding(ident, f"Qargo refused the {_UPLOAD_WORDS.get(op, 'upload')} of order "
+                    f"{number or ident}" + (f" (row {row})" if number and row is not None else ""),
+                    f"{error or 'no reason given'} · {_day(at)}", "pages/upload.py" + (f"?job={job}" if job else ""))
+            for ident, number, row, op, error, at, job in rows]
+
+
+_UPLOAD_WORDS = {"CREATE": "upload", "UPDATE": "update", "DELETE": "cancellation"}
 
 
 WAITING_APPROVAL = ("TO_REQUEST", "REQUESTED")  # ChargeApprovalStatus (services/qargo/models.py)

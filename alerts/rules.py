@@ -38,6 +38,7 @@ class Param:
     default: Any = None
     choices: tuple[str, ...] = ()
     help: str = ""
+    shown: str = "{}"  # the value in words on the Alerts page: "more than {} days overdue" (issue 21)
 
 
 @dataclass(frozen=True)
@@ -49,15 +50,17 @@ class Kind:
 
 
 _COMMON = {
-    "resolve_after_minutes": Param("int", default=15, help="minutes clear before it resolves"),
-    "recipients": Param("emails", help="e-mail recipients (default OPSDASH_SMTP_TO)"),
+    "resolve_after_minutes": Param("int", default=15, help="minutes clear before it resolves",
+                                   shown="resolves after {} min clear"),
+    "recipients": Param("emails", help="e-mail recipients (default OPSDASH_SMTP_TO)", shown="to {}"),
 }
 _MONEY = {
-    "min_amount": Param("decimal", help="only above this amount (in the invoice's currency)"),
-    "currency": Param("text", help="only this currency (ISO code)"),
-    "counterparty": Param("text", help="only this customer / supplier (exact name)"),
+    "min_amount": Param("decimal", help="only above this amount (in the invoice's currency)",
+                        shown="above {}"),
+    "currency": Param("text", help="only this currency (ISO code)", shown="in {}"),
+    "counterparty": Param("text", help="only this customer / supplier (exact name)", shown="for {}"),
 }
-_STOCK = {"warehouse": Param("text", help="only this warehouse"), "product": Param("text", help="only this product")}
+_STOCK = {"warehouse": Param("text", help="only this warehouse", shown="warehouse {}"), "product": Param("text", help="only this product", shown="product {}")}
 
 
 def _kind(name: str, summary: str, *, report: bool = False, extra: Mapping[str, Param] | None = None,
@@ -68,30 +71,36 @@ def _kind(name: str, summary: str, *, report: bool = False, extra: Mapping[str, 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (
     _kind("receivable_overdue", "a receivable passes N days overdue",
-          days=Param("int", required=True, help="fires when days overdue > N"), extra=_MONEY),
+          days=Param("int", required=True, help="fires when days overdue > N",
+                     shown="more than {} days overdue"), extra=_MONEY),
     _kind("payable_due", "a payable falls due within N days (or is already overdue)",
-          days=Param("int", required=True, help="fires when due on or before today + N"), extra=_MONEY),
+          days=Param("int", required=True, help="fires when due on or before today + N",
+                     shown="due within {} days"), extra=_MONEY),
     _kind("stock_below_reorder", "a stock item is below its reorder level", extra=_STOCK),
     _kind("stock_cover_below", "a stock item's days of cover fall below N",
-          days=Param("int", required=True, help="fires when days of cover < N"), extra=_STOCK),
+          days=Param("int", required=True, help="fires when days of cover < N",
+                     shown="under {} days of cover"), extra=_STOCK),
     _kind("sync_stale", "a vendor's data is stale beyond its expected interval",
           vendor=Param("choice", choices=VENDOR_NAMES)),
     _kind("sync_failed", "a vendor's last sync failed", vendor=Param("choice", choices=VENDOR_NAMES)),
     _kind("upload_error", "an order upload ends in ERROR",
-          within_days=Param("int", default=7, help="only uploads finished in the last N days")),
+          within_days=Param("int", default=7, help="only uploads finished in the last N days",
+                               shown="in the last {} days")),
     _kind("charge_waiting", "a Qargo charge waits for approval longer than N hours",
-          hours=Param("int", required=True, help="fires when waiting > N hours")),
+          hours=Param("int", required=True, help="fires when waiting > N hours", shown="waiting over {} h")),
     _kind("tax_id_invalid", "a tax ID turns invalid at the tax authority",
-          country=Param("text", help="only this country code")),
+          country=Param("text", help="only this country code", shown="country {}")),
     _kind("webhook_rejections", "webhook rejections exceed N in an hour",
-          count=Param("int", required=True, help="fires when rejections in the last hour > N"),
-          source=Param("choice", choices=("upwell", "qargo"))),
+          count=Param("int", required=True, help="fires when rejections in the last hour > N",
+                      shown="more than {} an hour"),
+          source=Param("choice", choices=("upwell", "qargo"), shown="from {}")),
     _kind("report", "a scheduled report: headline figures + XLSX of the open items", report=True,
           every=Param("choice", default="daily", choices=("daily", "weekly")),
-          at=Param("time", required=True, help="local time HH:MM in OPSDASH_TIMEZONE"),
-          weekday=Param("choice", default="mon", choices=WEEKDAYS, help="for weekly reports"),
-          due_within_days=Param("int", default=7, help="payables due within N days"),
-          recipients=Param("emails", help="e-mail recipients (default OPSDASH_SMTP_TO)")),
+          at=Param("time", required=True, help="local time HH:MM in OPSDASH_TIMEZONE", shown="at {}"),
+          weekday=Param("choice", default="mon", choices=WEEKDAYS, help="for weekly reports", shown="on {}"),
+          due_within_days=Param("int", default=7, help="payables due within N days",
+                                  shown="payables due within {} days"),
+          recipients=Param("emails", help="e-mail recipients (default OPSDASH_SMTP_TO)", shown="to {}")),
 )}
 
 

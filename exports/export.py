@@ -13,7 +13,11 @@ Money (ARCHITECTURE.md, "money exact"): money columns hold integer minor units n
 - XLSX (`exports.xlsx`): the number cell is written as the exact decimal text, but Excel reads it
   into a double, exact only up to ~15 significant digits. We choose exact over pretty: the
   number cell (formatted with the currency's decimals) is what people sum, and a
-  `<column>_minor` integer column right after it carries the exact value (as text past 2**53).
+  "<label> (minor units)" integer column right after it carries the exact value (as text past 2**53).
+
+People and machines (issue 21): the XLSX sheet is for people and speaks like the screen (the screen's
+headers and column order, Yes/No, statuses as words, vendor names, real dates; `_XlsxWriter`); CSV,
+Parquet and JSON are for machines and keep the dataset's column names (snake_case) and raw values.
 
 Formula injection (CSV, XLSX): a text cell starting with `=`, `+`, `-`, `@`, tab or carriage
 return would run as a formula when a spreadsheet opens the file, so it gets a `'` prefix. Text
@@ -30,7 +34,7 @@ import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from itertools import islice
 from pathlib import Path
@@ -39,7 +43,9 @@ from typing import Any, BinaryIO, Protocol
 from sqlite_utils import Database
 
 from exports.xlsx import Number, XlsxWriter
+from figures import words
 from figures.cells import neutralise
+from store.calendar import zone
 from store.datasets import get_dataset
 from store.queries import CURRENCY_EXPONENTS, Row, format_minor, iter_dataset, minor_to_decimal
 
@@ -255,16 +261,30 @@ class _JsonWriter:
 
 
 class _XlsxWriter:
-    """`exports.xlsx` streaming writer: sheet XML goes into the zip a batch at a time, not memory."""
+    """A sheet for people (issue 21: "XLSX speaks like the screen"), streamed by `exports.xlsx` a batch at a time.
+
+    The words are the screen's (figures/words.py): headers are the screen's labels ("Amount due", "Planned
+    delivery"), columns in the screen's order (the three most useful first; the technical ids the screen hides
+    last), flags read Yes/No, statuses and codes
+    as words ("Requested", not REQUESTED), vendors by name. Money is a number cell with the currency's decimals,
+    the currency column kept, and its exact minor units beside it; dates and times are real date cells (times in
+    the business time zone). CSV, Parquet and JSON keep the machine names and raw values."""
 
     def __init__(self, columns: tuple[str, ...], out: BinaryIO) -> None:
-        self._columns, self._money = columns, money_columns(columns)
-        # the header frozen, filtered and sized for a person scrolling the sheet (exports/xlsx.py, issue 21)
-        self._xlsx = XlsxWriter(out, header=[name for c in columns for name in self._names(c)])
+        shown = words.ordered(columns)  # the screen's order; the ids it hides go last, kept for matching
+        self._columns = (*(c for c in shown if c not in words.HIDDEN), *(c for c in shown if c in words.HIDDEN))
+        self._money = money_columns(columns)
+        # the header frozen, filtered and sized for a person scrolling the sheet (exports/xlsx.py)
+        self._xlsx = XlsxWriter(out, header=[name for c in self._columns for name in self._names(c)])
         self._styles: dict[str, int] = {}  # currency -> style of its money number format
+        self._kinds = {c: words.kind(c) for c in self._columns}
+        self._date_style = self._xlsx.style("yyyy-mm-dd")
+        self._time_style = self._xlsx.style("yyyy-mm-dd hh:mm")
+        self._zone = _business_zone()
 
     def _names(self, column: str) -> tuple[str, ...]:
-        return (column, f"{column}_minor") if column in self._money else (column,)
+        name = words.label(column)
+        return (name, f"{name} (minor units)") if column in self._money else (name,)
 
     def write(self, rows: list[Row]) -> None:
         self._xlsx.write_rows([cell for c in self._columns for cell in self._cells(row, c)]
@@ -272,10 +292,27 @@ class _XlsxWriter:
 
     def _cells(self, row: Row, column: str) -> tuple[Any, ...]:
         value = row[column]
-        if column not in self._money:
-            return (neutralise(value),)
-        amount = money_value(value, row["currency"])
-        return (self._number_cell(amount, row["currency"]), _exact_minor(value, row["currency"]))
+        if column in self._money:
+            amount = money_value(value, row["currency"])
+            return (self._number_cell(amount, row["currency"]), _exact_minor(value, row["currency"]))
+        if value is None or value == "":
+            return (None,)
+        return (self._person_cell(self._kinds[column], value),)
+
+    def _person_cell(self, kind: str, value: Any) -> Any:
+        if kind == "flag" and value in words.FLAG_VALUES:
+            return words.yes_no(value)
+        if kind == "words" and isinstance(value, str):
+            return neutralise(words.words(value))
+        if kind == "vendor":
+            return words.vendor_name(value)
+        if kind == "date":
+            day = _as_date(value)
+            return Number(_serial(datetime.combine(day, time())), self._date_style) if day else neutralise(value)
+        if kind == "time":
+            moment = _as_moment(value, self._zone)
+            return Number(_serial(moment), self._time_style) if moment else neutralise(value)
+        return neutralise(value)
 
     def _number_cell(self, amount: Decimal | None, currency: str | None) -> Number | None:
         if amount is None:
@@ -288,6 +325,50 @@ class _XlsxWriter:
 
     def close(self) -> None:
         self._xlsx.close()
+
+
+_EPOCH = datetime(1899, 12, 30)  # day 0 of a spreadsheet's dates (the 1900 date system, ECMA-376 18.17.4.1)
+
+
+def _serial(moment: datetime) -> Decimal:
+    """A naive local date-time as a spreadsheet date number: whole days since 1899-12-30 plus the day's fraction
+    (to the second, exact text: no float)."""
+    delta = moment - _EPOCH
+    seconds = delta.seconds
+    return Decimal(delta.days) + (Decimal(seconds) / 86400).quantize(Decimal("1e-10")) if seconds \
+        else Decimal(delta.days)
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        return None
+
+
+def _as_moment(value: Any, zone: tzinfo) -> datetime | None:
+    """A stored timestamp (UTC when it names no zone: the cache stores UTC) as naive time in the business zone."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            return None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone).replace(tzinfo=None, microsecond=0)
+
+
+def _business_zone() -> tzinfo:
+    """The business time zone (store/calendar.py); UTC when the setting names none we know."""
+    try:
+        return zone()
+    except ValueError:
+        return UTC
 
 
 def _exact_minor(value: Any, currency: str | None = None) -> int | str | None:

@@ -20,11 +20,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from figures import kpis
 from figures.kpis import decimal_sum
 from services.quaderno.models import TaxCalculation
 from store.calendar import AGING_BUCKETS, aging_sql, clock
 from store.datasets import EXACT_AMOUNT as EXACT
 from store.datasets import get_dataset, sql_for
+from store.db import utcnow
 from store.queries import CURRENCY_EXPONENTS, Row, build_where, format_minor
 from store.rawstore import decode as decode_raw
 
@@ -301,15 +303,21 @@ def aging_buckets(db: Database, filters: Mapping[str, Any] | None = None, *,
     return sorted(rows, key=lambda r: (r["direction"], order[r["bucket"]], r["currency"] or ""))
 
 
-def warehouse_totals(db: Database, filters: Mapping[str, Any] | None = None) -> list[Row]:
+_WAREHOUSE_TOTALS = ("products", "quantity", "reserved", "available", "items_below_level", "no_level_set")
+
+
+def warehouse_totals(db: Database, filters: Mapping[str, Any] | None = None,
+                     groups: list[Row] | None = None) -> list[Row]:
     """Stock per warehouse and unit (kilograms and pieces do not add up), with how many items are at or
-    below their reorder level and how many have no level set."""
-    return _grouped(db, "stock_levels", filters,
-                    "warehouse, unit, count(*) AS products, total(quantity) AS quantity, "
-                    "total(reserved) AS reserved, total(available) AS available, "
-                    "count(CASE WHEN below_reorder_level = 1 THEN 1 END) AS items_below_level, "
-                    "count(CASE WHEN reorder_level IS NULL THEN 1 END) AS no_level_set",
-                    "warehouse, unit", None)
+    below their reorder level and how many have no level set: a fold of `kpis.stock_groups` (read now unless
+    given), ordered by warehouse (no name first) and unit."""
+    totals: dict[tuple[Any, Any], Row] = {}
+    for g in kpis.stock_groups(db, utcnow(), filters) if groups is None else groups:
+        row = totals.setdefault((g["warehouse"], g["unit"]), {"warehouse": g["warehouse"], "unit": g["unit"],
+                                                              **dict.fromkeys(_WAREHOUSE_TOTALS, 0)})
+        for column in _WAREHOUSE_TOTALS:
+            row[column] += g[column]
+    return [totals[k] for k in sorted(totals, key=lambda k: tuple((v is not None, v or "") for v in k))]
 
 
 # --- tax --------------------------------------------------------------------------------------

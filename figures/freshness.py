@@ -151,3 +151,51 @@ def _human(age: timedelta) -> str:
     if seconds < 86400:
         return f"{seconds // 3600} h"
     return f"{seconds // 86400} d"
+
+
+# --- per vendor, for the Overview's "Is the data fresh?" ----------------------------------------------------
+
+# A vendor reads as its worst source; a source not synced yet (a new resource, the first minutes of a start) does
+# not hide the ones that are: "never synced" only when none is.
+_WORST_FIRST = ("failing", "interrupted", "stale", "ok", "never synced", "not configured")
+
+
+@dataclass(frozen=True)
+class VendorFreshness:
+    """One vendor in a few words: its worst source's state and the moment that state is told from."""
+
+    vendor: str
+    state: str  # the worst of its sources' states (_WORST_FIRST); "not configured" only when all are
+    since: str | None  # failing: its first failed run after its last success; stale/interrupted: the oldest
+    # last success of the sources in that state; ok: the newest success (or accepted event); else None
+    sources: tuple[str, ...]  # labels of the sources in that state (every source when ok)
+    pushed: bool = False  # Upwell: events pushed to us, never synced by us
+
+
+def by_vendor(db: Database, now: datetime, settings: Settings | None = None) -> list[VendorFreshness]:
+    """Each vendor once, in the order of `SOURCES`: "Quaderno 2 min ago", "Qasida failing since 06:10"."""
+    found = freshness(db, now, settings)
+    return [_vendor(db, vendor, [f for f in found if f.vendor == vendor])
+            for vendor in dict.fromkeys(s.vendor for s in SOURCES)]
+
+
+def _vendor(db: Database, vendor: str, sources: list[Freshness]) -> VendorFreshness:
+    state = next(s for s in _WORST_FIRST if any(f.state == s for f in sources))
+    worst = [f for f in sources if f.state == state]
+    pushed = all(_BY_KEY[(f.vendor, f.resource)].pushed for f in sources)
+    successes = [f.last_success_at for f in worst if f.last_success_at]
+    if state == "failing":
+        since = min((t for t in (_failing_since(db, f) for f in worst) if t), default=None)
+    elif state == "ok":
+        since = max(successes, default=None)
+    else:
+        since = min(successes, default=None)
+    return VendorFreshness(vendor, state, since, tuple(f.label for f in worst), pushed)
+
+
+def _failing_since(db: Database, source: Freshness) -> str | None:
+    """When the source's failed runs after its last success began (its first run, when it never succeeded)."""
+    first = db.conn.execute(
+        "SELECT min(finished_at) FROM sync_runs WHERE vendor = ? AND resource = ? AND status = 'error' "
+        "AND finished_at > ?", [source.vendor, source.resource, source.last_success_at or ""]).fetchone()[0]
+    return None if first is None else str(first)

@@ -169,6 +169,24 @@ _OUTSTANDING_SQL = (
     f"decimal_sum(CASE WHEN days_overdue > :long_overdue THEN {EXACT} END)")
 
 
+# Whom we owe (issue 21, "How much do we owe carriers?"): carriers invoice freight (Upwell carrier invoices,
+# seeds/002; Cargobase invoices submitted to us for audit, seeds/004, which carry no amount), suppliers are
+# the ERP's liabilities (Qasida, seeds/003 ~line 3124). Each is the payables figure over its sources.
+PAYEES: dict[str, tuple[str, ...]] = {"carriers": ("upwell", "cargobase"), "suppliers": ("qasida",)}
+
+
+def payee_filters(invoices: Filters | None, payee: str) -> dict[str, Any]:
+    """The outstanding-list filters narrowed to one kind of payee, within a source filter already set."""
+    chosen = (invoices or {}).get("source__in")
+    return {**(invoices or {}), "source__in": [s for s in PAYEES[payee] if chosen is None or s in chosen]}
+
+
+def owed_to(db: Database, now: datetime, payee: str, filters: Filters | None = None) -> Outstanding:
+    """What we owe one kind of payee ("carriers" or "suppliers"), per currency; `without_amount` counts
+    the Cargobase invoices that carry none."""
+    return outstanding(db, now, "payable", payee_filters(filters, payee))
+
+
 def receivables(db: Database, now: datetime, filters: Filters | None = None) -> Outstanding:
     return outstanding(db, now, "receivable", filters)
 
@@ -217,14 +235,31 @@ def aging(db: Database, now: datetime, filters: Filters | None = None,
 # --- stock and tax ----------------------------------------------------------------------------
 
 
-def stock_summary(db: Database, now: datetime, filters: Filters | None = None) -> StockSummary:
-    """Items, below their level, without one, and running out before the next delivery: one pass over
-    the stock list."""
-    runs_out = "count(CASE WHEN runs_out_before_next_delivery = 1 THEN 1 END)"
-    row = select(db, "stock_levels", filters, now,
-                 "count(*), count(CASE WHEN below_reorder_level = 1 THEN 1 END), "
-                 f"count(CASE WHEN reorder_level IS NULL THEN 1 END), {runs_out}")[0]
-    return StockSummary(*(int(v) for v in row))
+# Stock per warehouse and unit, in one pass over the stock list (1M rows at 2x the large set): every stock figure
+# (the KPIs, below per warehouse, the Stock page's totals and count) is a fold of these groups, so the figures
+# built from one stored pass (figures/page_summaries.py) pay for it once.
+STOCK_GROUP_COLUMNS = ("warehouse", "warehouse_id", "unit", "products", "quantity", "reserved", "available",
+                       "items_below_level", "no_level_set", "runs_out")
+_STOCK_GROUPS = ("warehouse, warehouse_id, unit, count(*), total(quantity), total(reserved), total(available), "
+                 "count(CASE WHEN below_reorder_level = 1 THEN 1 END), count(CASE WHEN reorder_level IS NULL THEN 1 END), "
+                 "count(CASE WHEN runs_out_before_next_delivery = 1 THEN 1 END)")
+
+
+def stock_groups(db: Database, now: datetime, filters: Filters | None = None) -> list[dict[str, Any]]:
+    """Per (warehouse, warehouse id, unit): items, quantities, and how many are below their level, have none,
+    and run out before the next delivery (no index orders by the warehouse id first: one scan, one sort)."""
+    rows = select(db, "stock_levels", filters, now, _STOCK_GROUPS,
+                  "GROUP BY warehouse_id, warehouse, unit ORDER BY warehouse_id, warehouse, unit")
+    return [dict(zip(STOCK_GROUP_COLUMNS, row, strict=True)) for row in rows]
+
+
+def stock_summary(db: Database, now: datetime, filters: Filters | None = None,
+                  groups: list[dict[str, Any]] | None = None) -> StockSummary:
+    """Items, below their level, without one, and running out before the next delivery (a fold of
+    `stock_groups`, read now unless given)."""
+    rows = stock_groups(db, now, filters) if groups is None else groups
+    return StockSummary(*(sum(int(g[c]) for g in rows)
+                          for c in ("products", "items_below_level", "no_level_set", "runs_out")))
 
 
 def below_threshold(db: Database, now: datetime, filters: Filters | None = None) -> int:
@@ -232,12 +267,18 @@ def below_threshold(db: Database, now: datetime, filters: Filters | None = None)
     return stock_summary(db, now, filters).below_reorder_level
 
 
-def stock_below_by_warehouse(db: Database, now: datetime, filters: Filters | None = None) -> pd.DataFrame:
-    """Per warehouse: items below their level, and items with no level set (shown, never "fine")."""
-    rows = select(db, "stock_levels", filters, now,
-                  "coalesce(warehouse, warehouse_id), count(CASE WHEN below_reorder_level = 1 THEN 1 END), "
-                  "count(CASE WHEN reorder_level IS NULL THEN 1 END)", "GROUP BY 1 ORDER BY 2 DESC, 1")
-    return pd.DataFrame(rows, columns=["warehouse", "items", "no_level"])
+def stock_below_by_warehouse(db: Database, now: datetime, filters: Filters | None = None,
+                             groups: list[dict[str, Any]] | None = None) -> pd.DataFrame:
+    """Per warehouse (its name, else its id): items below their level, and items with no level set (shown,
+    never "fine"); most below first (a fold of `stock_groups`, read now unless given)."""
+    below: dict[str, list[int]] = {}
+    for g in stock_groups(db, now, filters) if groups is None else groups:
+        counts = below.setdefault(g["warehouse"] if g["warehouse"] is not None else g["warehouse_id"], [0, 0])
+        counts[0] += int(g["items_below_level"])
+        counts[1] += int(g["no_level_set"])
+    rows = sorted(below.items(), key=lambda kv: (-kv[1][0], kv[0] is not None, kv[0] or ""))
+    return pd.DataFrame([(name, items, no_level) for name, (items, no_level) in rows],
+                        columns=["warehouse", "items", "no_level"])
 
 
 def tax_ids(db: Database) -> dict[str, int]:

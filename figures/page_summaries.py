@@ -17,6 +17,7 @@ import pandas as pd
 from sqlite_utils import Database
 
 from figures import details, kpis, reorder, stored
+from figures.lead_times import rows as lead_time_rows
 from store.db import utcnow
 from store.queries import Page, Row, query_dataset
 
@@ -42,8 +43,10 @@ def dataset_page(
     db: Database, name: str, filters: Mapping[str, Any] | None = None, *,
     limit: int = PAGE_SIZE, offset: int = 0, order_by: str | None = None,
 ) -> Page:
-    """One page of a contract dataset (store/datasets.py), filtered, sorted and counted in SQL."""
-    return query_dataset(db, name, filters, limit=limit, offset=offset, order_by=order_by)
+    """One page of a contract dataset (store/datasets.py), filtered, sorted and counted in SQL (the stock list
+    counted from its stored groups: one pass over 1M rows at 2x fewer)."""
+    total = sum(int(g["products"]) for g in _stock(db, filters)) if name == "stock_levels" else None
+    return query_dataset(db, name, filters, limit=limit, offset=offset, order_by=order_by, total=total)
 
 
 # --- Overview --------------------------------------------------------------------------------------------
@@ -62,8 +65,19 @@ def money_kpis(db: Database, invoices: Mapping[str, Any], direction: str) -> kpi
 
 
 @summary
+def stock_groups(db: Database, query: Mapping[str, Any]) -> list[Row]:
+    """The one pass over the stock list every stock figure is folded from (kpis.stock_groups)."""
+    return kpis.stock_groups(db, utcnow(), query)
+
+
+def _stock(db: Database, query: Mapping[str, Any] | None) -> list[Row]:
+    """`stock_groups` stored and up to date: the figure being built reads its inputs."""
+    return stored.nested(db, name_of(stock_groups), stock_groups, (dict(query or {}),))
+
+
+@summary
 def stock_kpis(db: Database) -> kpis.StockSummary:
-    return kpis.stock_summary(db, utcnow())
+    return kpis.stock_summary(db, utcnow(), groups=_stock(db, {}))
 
 
 @summary
@@ -84,7 +98,7 @@ def outstanding_aging(db: Database, invoices: Mapping[str, Any], direction: str 
 
 @summary
 def stock_below(db: Database) -> pd.DataFrame:
-    return kpis.stock_below_by_warehouse(db, utcnow())
+    return kpis.stock_below_by_warehouse(db, utcnow(), groups=_stock(db, {}))
 
 
 # --- Stock: reorder levels (ours) -------------------------------------------------------------------------
@@ -93,6 +107,12 @@ def stock_below(db: Database) -> pd.DataFrame:
 def reorder_levels(db: Database) -> list[dict[str, Any]]:
     """Every reorder level as the CSV shows it (figures/reorder.py)."""
     return reorder.rows(db)
+
+
+@summary
+def lead_times(db: Database) -> list[dict[str, Any]]:
+    """Lead times per warehouse and the default for every warehouse (figures/lead_times.py)."""
+    return lead_time_rows(db)
 
 
 @summary
@@ -140,7 +160,7 @@ def aging(db: Database, query: Mapping[str, Any]) -> list[Row]:
 
 @summary
 def warehouse_totals(db: Database, query: Mapping[str, Any]) -> list[Row]:
-    return details.warehouse_totals(db, query)
+    return details.warehouse_totals(db, query, groups=_stock(db, query))
 
 
 @summary

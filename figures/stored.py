@@ -13,6 +13,9 @@ tables it read (store/changes.py, recorded by an SQLite authorizer while it ran)
   date figure itself before showing it.
 - A figure that read a table whose writers do not note their writes (jobs, sync runs, the audit log:
   `changes.noted` says which do) is never stored: it is built on every read.
+- A figure may be built from another stored figure (`nested`): the other is brought up to date first, and
+  the tables it read count as read by the figure built from it (several figures folded from one pass over a
+  large list pay for that pass once: figures/page_summaries.py, the stock figures).
 
 Rows: `key` (name + JSON arguments), `name`, `args`, `inputs` (JSON {table: counter}), `today` (the
 business date it was built for), `built_at`, `build_ms`, `read_at`, `value` (JSON).
@@ -70,13 +73,23 @@ def key_of(name: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None
     return name + json.dumps([list(args), dict(kwargs or {})], sort_keys=True, default=str)
 
 
+# The application's rooms (README, "Layout"; tests/test_layout.py): a change in any of them may change a figure.
+_ROOMS = ("actions", "alerts", "exports", "figures", "jobs", "pages", "services", "store", "sync", "ui", "webhooks")
+
+
+def sources() -> list[Path]:
+    """The Python sources a figure's value may depend on: the rooms and the entry points."""
+    root = Path(__file__).resolve().parents[1]
+    top = [root / f"{name}.py" for name in ("app", "dashboard", "cli", "serve") if (root / f"{name}.py").exists()]
+    return sorted([*top, *(p for d in _ROOMS for p in (root / d).rglob("*.py"))])
+
+
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """A digest of the application's Python sources: a deploy that changes a figure's SQL rebuilds it."""
     root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
-    top = [root / f"{name}.py" for name in ("app", "dashboard", "cli", "serve") if (root / f"{name}.py").exists()]
-    for path in sorted([*top, *(p for d in ("cache", "ui", "pages") for p in (root / d).rglob("*.py"))]):
+    for path in sources():
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
@@ -125,12 +138,21 @@ def read(db: Database, name: str, fn: Builder, args: Sequence[Any] = (),
     moment = now or utcnow()
     stamp = servable(db, key, today, moment, fresh=fresh)
     if stamp is not None:
-        row = db.conn.execute(f"SELECT value, read_at FROM {TABLE} WHERE key = ?", [key]).fetchone()
+        row = db.conn.execute(f"SELECT value, read_at, inputs FROM {TABLE} WHERE key = ?", [key]).fetchone()
         if row is not None:
             if row[1] < iso(moment - _TOUCH_EVERY):
                 touch(db, key, moment)
+            for seen in _READING.get(id(db.conn), []):  # a figure built from this one read its inputs too
+                seen.update(json.loads(row[2].rsplit("|", 1)[0]))
             return codec.loads(row[0]), stamp
     return build(db, name, fn, args, kwargs, today=today, now=moment)
+
+
+def nested(db: Database, name: str, fn: Builder, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None,
+           now: datetime | None = None) -> Any:
+    """Inside a builder: the stored figure `name`, brought up to date first (never served out of date, even while
+    a worker is live); the figure being built counts the tables it read as its own inputs."""
+    return read(db, name, fn, args, kwargs, today=business_today(now), now=now, fresh=True)[0]
 
 
 def touch(db: Database, key: str, now: datetime | None = None) -> None:
@@ -162,24 +184,29 @@ def build(db: Database, name: str, fn: Builder, args: Sequence[Any] = (),
 # --- the worker's refresh ---------------------------------------------------------------------------
 
 
-def out_of_date(db: Database, today: str, now: datetime | None = None) -> list[tuple[str, str, str]]:
-    """(key, name, args) of the figures read lately whose inputs changed (or were built for another day)."""
+def out_of_date(db: Database, today: str, now: datetime | None = None,
+                read_within: timedelta = REFRESH_READ_WITHIN) -> list[tuple[str, str, str]]:
+    """(key, name, args) of the figures read within `read_within` whose inputs changed (or were built for
+    another day)."""
     moment = now or utcnow()
     rows = db.conn.execute(f"SELECT key, name, args, inputs, today FROM {TABLE} WHERE read_at >= ? "
-                           "ORDER BY read_at DESC", [iso(moment - REFRESH_READ_WITHIN)]).fetchall()
+                           "ORDER BY read_at DESC", [iso(moment - read_within)]).fetchall()
     code = code_fingerprint()
     return [(key, name, args) for key, name, args, inputs, day in rows
             if day != today or not inputs.endswith(code) or not _inputs_current(db, inputs.rsplit("|", 1)[0])]
 
 
-def refresh(db: Database, today: str, now: datetime | None = None, *, budget_s: float = 60.0) -> int:
-    """Rebuild the figures read within REFRESH_READ_WITHIN whose inputs changed (registered builders
-    only), most recently read first; forget the ones nobody read within READ_WITHIN. Returns how many
-    were rebuilt; stops after `budget_s` (the rest wait for the next pass)."""
+def refresh(db: Database, today: str, now: datetime | None = None, *, budget_s: float = 60.0,
+            read_within: timedelta = REFRESH_READ_WITHIN) -> int:
+    """Rebuild the figures read within `read_within` (the worker: REFRESH_READ_WITHIN; a sync without a worker:
+    READ_WITHIN, every figure still kept) whose inputs changed (registered builders only), most recently read
+    first; forget the ones nobody read within READ_WITHIN. Returns how many
+    were brought up to date (one built meanwhile for a figure folded from it is not built again); stops
+    after `budget_s` (the rest wait for the next pass)."""
     moment = now or utcnow()
     _write(db, f"DELETE FROM {TABLE} WHERE read_at < ?", [iso(moment - READ_WITHIN)])
     rebuilt, deadline = 0, time.monotonic() + budget_s
-    for key, name, args in out_of_date(db, today, moment):
+    for key, name, args in out_of_date(db, today, moment, read_within):
         fn = BUILDERS.get(name)
         if fn is None:
             continue
@@ -187,7 +214,8 @@ def refresh(db: Database, today: str, now: datetime | None = None, *, budget_s: 
             break
         positional, named = json.loads(args)
         try:
-            build(db, name, fn, positional, named, today=today, now=moment)
+            if servable(db, key, today, moment, fresh=True) is None:
+                build(db, name, fn, positional, named, today=today, now=moment)
             rebuilt += 1
         except Exception:  # one broken figure must not stop the others (its reader sees the error)
             log.exception("could not rebuild figure %s", key)
@@ -226,21 +254,31 @@ def put_content(db: Database, key: str, name: str, value: Any, build_ms: int = 0
            [key, name, CONTENT, moment, build_ms, moment, codec.dumps(value)])
 
 
+_READING: dict[int, list[set[str]]] = {}  # id(connection) -> the tables each build under way on it has read
+
+
 @contextlib.contextmanager
 def reads(conn: sqlite3.Connection) -> Iterator[set[str]]:
-    """The tables statements prepared on `conn` inside the block read."""
+    """The tables statements prepared on `conn` inside the block read (a block inside another one: what it reads
+    counts for both)."""
     seen: set[str] = set()
+    stack = _READING.setdefault(id(conn), [])
+    stack.append(seen)
 
     def authorize(action: int, table: str | None, *_: object) -> int:
         if action == sqlite3.SQLITE_READ and table and table not in _UNTRACKED:
-            seen.add(table)
+            for tables in stack:
+                tables.add(table)
         return sqlite3.SQLITE_OK
 
     conn.set_authorizer(authorize)
     try:
         yield seen
     finally:
-        conn.set_authorizer(None)
+        stack.pop()
+        if not stack:
+            del _READING[id(conn)]
+            conn.set_authorizer(None)
 
 
 WRITE_WAIT_MS = 500  # a page never waits longer than this for a sync's write lock to keep a figure

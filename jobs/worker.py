@@ -24,6 +24,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from figures import stored
+from figures.words import vendor_name
 from jobs import jobs
 from services.clients import PULL_VENDORS, make_clients
 from services.settings import Settings
@@ -38,7 +39,7 @@ Handler = Callable[["Worker", Database, jobs.Job], Any]
 HANDLERS: dict[str, Handler] = {}
 Scheduled = Callable[[Database, Settings, datetime], Any]
 SCHEDULED: list[Scheduled] = []  # periodic work besides syncs (e.g. re-checking unverifiable tax IDs)
-REFRESH_EVERY_S = 5.0  # the worker refreshes stored figures at least this often (and after each job)
+REFRESH_EVERY_S = 5.0  # the worker refreshes stored figures at least this often (and after each job), in a thread
 REFRESH_BUDGET_S = 30.0  # per refresh: jobs wait meanwhile; what is left waits for the next one
 
 
@@ -123,20 +124,42 @@ class Worker:
 
     def run(self, stop: threading.Event, idle_seconds: float = 1.0, schedule_every: float = 15.0,
             refresh_every: float = REFRESH_EVERY_S) -> None:
+        """Run jobs until `stop`; stored figures are refreshed by a thread of their own, after each job and at
+        least every `refresh_every` s, also while a long job runs (a webhook's write during a 45 s sync)."""
         db = connect(self.settings.opsdash_db)
         migrate(db)
-        next_schedule = next_refresh = 0.0
+        done, wake = threading.Event(), threading.Event()
+        refresher = threading.Thread(target=self._refresh_loop, args=(stop, done, wake, refresh_every),
+                                     name="opsdash-figures", daemon=True)
+        refresher.start()
+        next_schedule = 0.0
         try:
             while not stop.is_set():
                 if time.monotonic() >= next_schedule:
                     self._schedule_safely(db)
                     next_schedule = time.monotonic() + schedule_every
                 job = self.run_next(db)
-                if job is not None or time.monotonic() >= next_refresh:  # after each job, and every few s
-                    refresh_figures(db, self.clock)
-                    next_refresh = time.monotonic() + refresh_every
-                if job is None:
+                if job is not None:
+                    wake.set()  # the figures it wrote, now
+                else:
                     stop.wait(idle_seconds)
+        finally:
+            done.set()
+            wake.set()
+            refresher.join(timeout=60)
+            db.close()
+
+    def _refresh_loop(self, stop: threading.Event, done: threading.Event, wake: threading.Event,
+                      every: float) -> None:
+        db = connect(self.settings.opsdash_db)
+        try:
+            while not (stop.is_set() or done.is_set()):
+                try:
+                    refresh_figures(db, self.clock)
+                except Exception:  # the refresher must outlive a bad pass
+                    log.exception("figure refresh failed")
+                wake.wait(every)
+                wake.clear()
         finally:
             db.close()
 
@@ -154,6 +177,7 @@ class Worker:
                 self._schedule_safely(db)
                 while self.run_next(db) is not None:
                     count += 1
+                refresh_figures(db, self.clock)
         finally:
             db.close()
         return count
@@ -165,7 +189,6 @@ class Worker:
                     self.schedule_due(db)
         except Exception:  # the scheduler must not take the job loop down with it
             log.exception("could not schedule syncs")
-        refresh_figures(db, self.clock)
 
 
 def refresh_figures(db: Database, clock: Callable[[], datetime] = utcnow) -> int:
@@ -198,7 +221,8 @@ def _sync_job(worker: Worker, db: Database, job: jobs.Job) -> list[RunResult]:
     results: list[RunResult] = []
     try:
         for done, res in enumerate(selected):
-            jobs.progress(db, job.job_id, done, len(selected), f"syncing {vendor}/{res.name}",
+            jobs.progress(db, job.job_id, done, len(selected),  # words staff read on the Sync page (issue 21)
+                          f"syncing {vendor_name(vendor)} {res.name.replace('_', ' ')}",
                           lease=worker.lease, fence=job.fence)
             held = held_off(results, vendor)  # a 429 storm with a long Retry-After ends this vendor's pass
             results.append(skip(db, res, held) if held else

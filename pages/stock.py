@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from ui import auth, charts, data, reorder_editor, widgets
+from ui import auth, charts, data, lead_time_editor, reorder_editor, widgets
 from ui import details as ui
 from ui import format as fmt
 
@@ -21,6 +21,8 @@ st.caption("Available = quantity minus reserved. Reorder levels are kept in opsd
 warehouse_col, product_col, show_col = st.columns(3)
 warehouse = warehouse_col.text_input("Warehouse contains", key="stock.warehouse").strip()
 product = product_col.text_input("Product contains", key="stock.product").strip()
+if st.query_params.get("show") == "runs-out" and "stock.show" not in st.session_state:  # the Overview's link
+    st.session_state["stock.show"] = "Runs out before next delivery"
 show = show_col.selectbox("Show", list(SHOW), key="stock.show")
 
 query: dict[str, object] = {"warehouse__contains": warehouse} if warehouse else {}
@@ -56,6 +58,16 @@ if auth.may_act():
 else:
     ui.small_table(levels.to_dict("records"), "stock.levels", "No reorder levels set yet.")
     auth.viewer_notice("setting reorder levels")
+
+st.subheader("Lead times")
+st.caption("How long a reorder takes to arrive, per warehouse; warehouse blank = every warehouse, the default (7 "
+           "days until changed). A product's lead time above wins. Runs out before next delivery = days of cover "
+           "shorter than the lead time (the ERP sends no lead time nor incoming deliveries).")
+times = pd.DataFrame(data.lead_times(), columns=[*lead_time_editor.COLUMNS, "updated_at", "updated_by"])
+if auth.may_act():
+    lead_time_editor.edit(times)
+else:
+    ui.small_table(times.to_dict("records"), "stock.lead_times", "No lead times set.")
 
 if totals:
     st.subheader("Warehouse totals")

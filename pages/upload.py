@@ -29,3 +29,4 @@ forms.problems(job)
 forms.confirm(job)
 if job_id is not None:
     forms.results(job_id, job)
+forms.recent()

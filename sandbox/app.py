@@ -9,6 +9,8 @@
     /_admin/run                    POST {"seconds": n, "pace": 5}  live n business seconds: the clock moves
                                    `pace` seconds, then every vendor ticks, until n have passed (sandbox/living.py)
     /_admin/webhooks               PUT {"qargo": {url,user,password}, "upwell": {...}}
+    /_admin/pause                  POST {"paused": true|false}  hold the timed ticks (--tick-seconds): the world
+                                   stands still while a test compares it with the dashboard; /_admin/run still runs
     /_admin/<vendor>/...           vendor-specific admin routes (e.g. Upwell emission)
 Upwell has no pull API: it only pushes `onCarrierInvoiceEvent` envelopes to a webhook URL.
 """
@@ -95,7 +97,8 @@ def _lifespan(ctx: SandboxContext, vendors: dict[str, VendorApp], replay: int) -
 async def _ticker(ctx: SandboxContext, vendors: dict[str, VendorApp]) -> None:
     while True:
         await asyncio.sleep(ctx.config.tick_seconds)
-        await _tick_all(ctx, vendors)
+        if not ctx.paused:
+            await _tick_all(ctx, vendors)
 
 
 async def _tick_all(ctx: SandboxContext, vendors: dict[str, VendorApp]) -> None:
@@ -185,8 +188,14 @@ def _control_routes(ctx: SandboxContext, vendors: dict[str, VendorApp]) -> list[
                 setattr(ctx.config, f"{vendor}_webhook", WebhookTarget(**body[vendor]))
         return JSONResponse({"qargo": ctx.config.qargo_webhook.url, "upwell": ctx.config.upwell_webhook.url})
 
+    async def pause(request: Request) -> Response:
+        body = await request.json() if await request.body() else {}
+        ctx.paused = bool(body.get("paused", True)) if isinstance(body, dict) else True
+        return JSONResponse({"paused": ctx.paused, "ticks": ctx.ticks})
+
     return [
         Route("/_admin/health", health),
+        Route("/_admin/pause", pause, methods=["POST"]),
         Route("/_admin/tick", tick, methods=["POST"]),
         Route("/_admin/clock", clock, methods=["POST"]),
         Route("/_admin/run", run, methods=["POST"]),

@@ -107,6 +107,7 @@ class SandboxContext:
     switches: dict[str, FaultSwitch]
     stats: dict[str, Stats]
     ticks: int = 0  # world ticks run so far (replayed on a resumed start: sandbox/living.py)
+    paused: bool = False  # the timed ticker skips its ticks (POST /_admin/pause); explicit ticks and runs still go
 
     _http: httpx.AsyncClient | None = None
 

@@ -23,7 +23,8 @@ VERSIONS_TABLE = "data_versions"
 # receiver and the actions) and ours that figures read. A figure reading any other table (jobs, sync runs,
 # the audit log) is not stored (figures/stored.py): it is built on every read.
 NOTED_PREFIXES = ("qargo_", "quaderno_", "qasida_", "cargobase_")
-NOTED_TABLES = frozenset({"carrier_invoices", "reorder_levels", "tax_calculations", "tax_id_validations"})
+NOTED_TABLES = frozenset({"carrier_invoices", "lead_times", "reorder_levels", "tax_calculations",
+                          "tax_id_validations"})
 
 
 def noted(table: str) -> bool:

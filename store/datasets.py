@@ -362,7 +362,9 @@ _DEMAND = """
     GROUP BY 1, 2"""
 _AVAILABLE = "coalesce(s.available, s.quantity - coalesce(s.reserved, 0))"
 _LEVEL = "coalesce(rw.reorder_level, ra.reorder_level)"
-_LEAD = "coalesce(rw.lead_time_days, ra.lead_time_days)"
+# Lead time: the product's (per warehouse, else every warehouse), else the warehouse's, else the default row
+# (lead_times, migration 0024; warehouse '' = every warehouse, 7 days unless changed). seeds/003 has none.
+_LEAD = "coalesce(rw.lead_time_days, ra.lead_time_days, lw.lead_time_days, ld.lead_time_days)"
 _KNOWN = "EXISTS (SELECT 1 FROM qasida_customer_order_lines)"
 _CODE = "coalesce(p.code, s.product_code)"
 
@@ -370,7 +372,9 @@ _BELOW = "CASE WHEN reorder_level IS NULL THEN NULL WHEN available <= reorder_le
 _CARDS = f"""
             FROM qasida_stock_cards AS s LEFT JOIN qasida_products AS p ON p.product_id = s.product_id
             LEFT JOIN reorder_levels AS rw ON rw.product_code = {_CODE} AND rw.warehouse_id = s.warehouse_id
-            LEFT JOIN reorder_levels AS ra ON ra.product_code = {_CODE} AND ra.warehouse_id = ''"""
+            LEFT JOIN reorder_levels AS ra ON ra.product_code = {_CODE} AND ra.warehouse_id = ''
+            LEFT JOIN lead_times AS lw ON lw.warehouse_id = s.warehouse_id
+            LEFT JOIN lead_times AS ld ON ld.warehouse_id = ''"""
 
 STOCK_LEVELS = Dataset(
     name="stock_levels",
@@ -399,7 +403,9 @@ STOCK_LEVELS = Dataset(
     order_by="below_reorder_level DESC, runs_out_before_next_delivery DESC, warehouse, product",
     sources=(("qasida", "stock_cards"), ("qasida", "products"), ("qasida", "customer_orders")),
     optional=(("qasida_customer_order_lines", ("order_id", "product_id", "quantity"),
-               "SELECT NULL AS order_id, NULL AS line_no, NULL AS product_id, NULL AS quantity WHERE 0"),),
+               "SELECT NULL AS order_id, NULL AS line_no, NULL AS product_id, NULL AS quantity WHERE 0"),
+              ("lead_times", ("warehouse_id", "lead_time_days"),
+               "SELECT NULL AS warehouse_id, NULL AS lead_time_days WHERE 0")),
 )
 
 RESOURCES = Dataset(
@@ -439,7 +445,8 @@ def _table(name: str, table: str, columns: tuple[str, ...], order_by: str) -> Da
 LOCAL = (
     _table("order_uploads", "order_uploads",
            ("upload_id", "order_identifier", "operation", "status", "order_id", "error",
-            "payload_digest", "requested_by", "job_id", "created_at", "updated_at"),
+            "payload_digest", "requested_by", "job_id", "created_at", "updated_at",
+            "erp_order_number", "source_row"),  # the ERP number and file row staff know it by (issue 21)
            "created_at DESC, upload_id"),
     _table("tax_calculations", "tax_calculations",
            ("id", "calculated_at", "requested_by", "from_country", "to_country", "to_postal_code",

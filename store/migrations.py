@@ -610,3 +610,36 @@ def one_way_to_keep_a_figure(db: Database) -> None:
               *(f"DROP INDEX IF EXISTS {name}" for name in (
                   "qasida_stock_cards_bucket_key", "qasida_customer_orders_number_key", "qargo_orders_reference_key",
                   "cargobase_invoices_party", "carrier_invoices_party", "carrier_invoices_issue_day"))])
+
+
+@MIGRATIONS(name="0024_lead_times")
+def lead_times(db: Database) -> None:
+    # Issue 21: "runs out before the next delivery" needs a lead time for every item. The ERP document has no
+    # lead-time, supplier-delivery or purchase-order field (seeds/003: none; docs/vendor-readings.md), so lead
+    # times are ours: per product (reorder_levels.lead_time_days, 0008), else per warehouse here, else the row
+    # for every warehouse (warehouse_id ''), which starts at 7 days (docs/figures.md).
+    _run(db, [
+        """CREATE TABLE lead_times (
+            warehouse_id TEXT PRIMARY KEY,
+            lead_time_days REAL NOT NULL CHECK (lead_time_days >= 0),
+            updated_at TEXT NOT NULL,
+            updated_by TEXT NOT NULL)""",
+        ("INSERT INTO lead_times (warehouse_id, lead_time_days, updated_at, updated_by) "
+         "VALUES ('', 7, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'default')"),
+    ])
+
+
+@MIGRATIONS(name="0025_upload_erp_numbers")
+def upload_erp_numbers(db: Database) -> None:
+    # Issue 21: an uploaded order is listed by the ERP order number the user typed or uploaded, with the file row
+    # it came from, never by our identifier's hash. Earlier lines get the number from their job's batch (the first
+    # consignment's reference, where actions/order_file.py puts it); their row was not kept, so it stays NULL.
+    _run(db, [
+        "ALTER TABLE order_uploads ADD COLUMN erp_order_number TEXT",
+        "ALTER TABLE order_uploads ADD COLUMN source_row INTEGER",
+        """UPDATE order_uploads SET erp_order_number = (
+               SELECT json_extract(j.payload, '$.orders[' || order_uploads.line || '].consignments[0].'
+                                              || 'consignment_reference_number')
+               FROM jobs j WHERE j.job_id = order_uploads.job_id AND json_valid(j.payload))
+           WHERE line IS NOT NULL AND job_id IS NOT NULL""",
+    ])

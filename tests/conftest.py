@@ -93,6 +93,50 @@ def pg_url(pg_template: str) -> Iterator[str]:
         yield url
 
 StartSandbox = Callable[..., SandboxConfig]
+_DEFAULT_DBS = itertools.count()
+
+
+# Files that take the longest, started first under pytest-xdist (the README's suite command; see
+# pytest_collection_modifyitems), measured with --durations on 2 cores: the browser tests (~5 min, one group)
+# first; each worker starts with two units, so the third (the e2e worker's second) is a shorter one.
+LONGEST_FIRST = ("tests/e2e/", "tests/test_benches.py", "tests/sandbox/test_living.py", "tests/test_install.py",
+                 "tests/reliability/test_crashes.py", "tests/reliability/test_upload_crashes.py",
+                 "tests/sync/test_sync_sandbox.py")
+
+
+def _group(nodeid: str) -> str:
+    """A file's tests run in one worker (its module fixtures are built once); the browser tests all in one (one
+    demo for the session, one browser at a time)."""
+    path = nodeid.split("::", 1)[0]
+    return "tests/e2e/" if path.startswith("tests/e2e/") else path
+
+
+def _rank(nodeid: str) -> int:
+    return next((i for i, prefix in enumerate(LONGEST_FIRST) if nodeid.startswith(prefix)), len(LONGEST_FIRST))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`-n`, with `--dist loadgroup --no-loadscope-reorder` from pyproject.toml) the unit of
+    work is a file (the e2e folder as one), the longest started first; a run without `-n` keeps its order."""
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item.nodeid)))
+    if hasattr(config, "workerinput"):  # an xdist worker: every worker sorts the same way
+        items.sort(key=lambda item: _rank(item.nodeid))  # stable: a file's own order is kept
+
+
+@pytest.fixture(scope="session")
+def default_db_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("default-db")
+
+
+@pytest.fixture(autouse=True)
+def no_database_in_the_working_directory(default_db_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings made without OPSDASH_DB fall back to `opsdash.db` in the working directory (the checkout):
+    give every test that sets none a file of its own instead (with its Qargo token lock beside it), so tests
+    neither share a cache, a token or a rate-limit bucket through the checkout nor collide when run in
+    parallel. Tests that set OPSDASH_DB (or pass `opsdash_db`) are unaffected."""
+    if "OPSDASH_DB" not in os.environ:
+        monkeypatch.setenv("OPSDASH_DB", str(default_db_dir / f"test-{next(_DEFAULT_DBS)}.db"))
 
 
 @pytest.fixture

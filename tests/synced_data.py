@@ -1,6 +1,7 @@
 """The sandbox's data set synced into a cache database the way production does it, built once per test
 session (the `synced_template` fixture in tests/conftest.py) and copied into each test that uses it
-(`synced` in tests/figures/test_kpis.py): a sync takes ~11 s, a copy a few milliseconds.
+(`synced` in tests/figures/test_kpis.py): a sync takes a few seconds (the clients' waits pass in virtual time,
+tests/virtual_time.py), a copy a few milliseconds.
 
 Quaderno, Qasida and Cargobase are pulled; Upwell events pushed through the webhook ingest; plus our
 reorder levels and a few Qargo transport orders."""
@@ -25,7 +26,8 @@ from services.settings import Settings
 from store.db import connect
 from store.schema import migrate
 from sync.engine import run_all
-from sync.resources import clients_for, resources_for
+from sync.resources import resources_for
+from tests.virtual_time import clients_in_virtual_time
 from webhooks.ingest import ingest_upwell
 
 VENDORS = ("quaderno", "qasida", "cargobase")
@@ -66,7 +68,7 @@ def build(path: Path, sandbox: SandboxConfig, now: datetime) -> SyncedTemplate:
         migrate(db)
         values: dict[str, Any] = {k.lower(): v for k, v in client_env(sandbox).items()}
         settings = Settings(**values, opsdash_db=path)
-        clients = clients_for(settings, VENDORS)
+        clients = clients_in_virtual_time(settings, VENDORS)  # the rate limits kept, their waits virtual
         try:
             # Twice: Qasida's claims and liabilities read customers that the first pass brings in.
             for _ in range(2):

@@ -53,7 +53,8 @@ def amounts(data: bytes, fmt: str) -> dict[str, Decimal]:
     else:
         header, *body = openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True)
         rows = [dict(zip(header, r, strict=True)) for r in body]
-        return {r["invoice_number"]: minor_to_decimal(r["amount_due_minor"], r["currency"]) for r in rows}
+        # the sheet is for people: the screen's headers (tests/exports/test_export.py)
+        return {r["Invoice number"]: minor_to_decimal(r["Amount due (minor units)"], r["Currency"]) for r in rows}
     return {r["invoice_number"]: Decimal(r["amount_due"]) for r in rows}
 
 

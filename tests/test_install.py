@@ -130,9 +130,11 @@ def test_help_runs_anywhere(installed: Installed) -> None:
 
 @pytest.fixture(scope="module")
 def sandbox(installed: Installed) -> Iterator[dict[str, str]]:
-    """`opsdash sandbox` from the install; its `--print-env` settings merged into the environment."""
+    """`opsdash sandbox` from the install; its `--print-env` settings merged into the environment. A quarter of
+    the small world (still ~20 open invoices): the sync and the worker pass keep the vendors' rate limits, and
+    what is proven here is that the commands run from the install, not how much they pull."""
     port = _free_port()
-    args = ["sandbox", "--port", str(port), "--relax-limits", "--tick-seconds", "0"]
+    args = ["sandbox", "--port", str(port), "--relax-limits", "--tick-seconds", "0", "--factor", "0.25"]
     printed = installed.run(*args, "--print-env")
     assert printed.returncode == 0, printed.stderr
     env = installed.env | dict(line.split("=", 1) for line in printed.stdout.splitlines() if "=" in line)

@@ -183,6 +183,6 @@ def test_the_worker_registers_every_summary_the_pages_read() -> None:
     cached = {page_summaries.name_of(obj.__wrapped__) for module in (ui.data, ui.details)
               for obj in vars(module).values() if callable(getattr(obj, "__wrapped__", None))}
     assert {"figures.page_summaries.order_kpis", "figures.page_summaries.explained_page"} <= cached
-    assert len(below) == 18 and below <= cached  # every builder below is cached for a page
+    assert len(below) == 19 and below <= cached  # every builder below is cached for a page
     # a summary builder defined in the UI would be one the standalone worker cannot rebuild
     assert [name for name, fn in stored.BUILDERS.items() if fn.__module__.split(".")[0] in ("ui", "pages")] == []

@@ -5,6 +5,7 @@ Reads only: the worker evaluates rules and sends messages (alerts); a page view 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import streamlit as st
@@ -12,6 +13,7 @@ from sqlite_utils import Database
 
 from alerts import dispatch, state
 from alerts.rules import KINDS, Rule, list_rules
+from figures import words
 from services.settings import get_settings
 from ui import format as fmt
 from ui.data import loader
@@ -39,22 +41,37 @@ def rules(db: Database) -> list[Rule]:
     return list_rules(db)
 
 
+CHANNEL_NAMES = {"inbox": "Inbox", "email": "E-mail", "webhook": "Webhook"}  # the words staff read (issue 21)
+
+
 @loader
 def channels(db: Database) -> list[dict[str, Any]]:
-    return dispatch.channel_status(db, get_settings())
+    return [row | {"channel": CHANNEL_NAMES.get(row["channel"], row["channel"])}
+            for row in dispatch.channel_status(db, get_settings())]
 
 
 def rule_rows(items: list[Rule]) -> list[dict[str, Any]]:
     return [{"name": r.name, "kind": r.kind, "condition": r.spec.summary, "parameters": parameters(r),
-             "channels": ", ".join(("inbox", *r.channels)), "resolved_message": fmt.yes_no(r.notify_resolved),
+             "channels": ", ".join(CHANNEL_NAMES.get(c, c) for c in ("inbox", *r.channels)), "resolved_message": fmt.yes_no(r.notify_resolved),
              "last_evaluated_at": r.last_evaluated_at, "problem": r.last_error} for r in items]
 
 
 def parameters(rule: Rule) -> str:
-    """"days: 30 · resolve after minutes: 15", not the CLI's `receivable_overdue(days=30, ...)`."""
-    shown = [f"{fmt.label(k).lower()}: {fmt.number(v) if isinstance(v, int | float) else v}"
+    """"more than 30 days overdue · resolves after 15 min clear", not `receivable_overdue(days=30, ...)`."""
+    declared = KINDS[rule.kind].params if rule.kind in KINDS else {}
+    shown = [(declared[k].shown if k in declared else f"{fmt.label(k).lower()}: {{}}").format(_value(k, v))
              for k, v in rule.params.items() if v is not None]
     return " · ".join(shown) or fmt.BLANK
+
+
+def _value(name: str, value: Any) -> str:
+    if isinstance(value, Decimal):  # an amount in the invoice's currency
+        return fmt.number(value, 2)
+    if isinstance(value, int | float):
+        return fmt.number(value)
+    if name in ("vendor", "source"):
+        return words.vendor_name(value)
+    return ", ".join(value) if isinstance(value, list | tuple) else str(value)
 
 
 def kind_label(kind: str) -> str:

@@ -115,6 +115,17 @@ def overview_kpis(orders: Mapping[str, Any], invoices: Mapping[str, Any]) -> kpi
                          stock_kpis(), tax_id_kpis(), sum(by_status.values()), expected_late)
 
 
+def owed_to(invoices: Mapping[str, Any], payee: str) -> kpis.Outstanding:
+    """What we owe "carriers" or "suppliers" (figures/kpis.py PAYEES): the payables figure over their sources."""
+    return money_kpis(kpis.payee_filters(invoices, payee), "payable")
+
+
+@loader
+def vendor_freshness(db: Database) -> list[fresh.VendorFreshness]:
+    """Each vendor's freshness in a few words (the Overview's "Is the data fresh?")."""
+    return fresh.by_vendor(db, now(), get_settings())
+
+
 order_kpis = versioned(ps.order_kpis)
 money_kpis = versioned(ps.money_kpis)
 stock_kpis = versioned(ps.stock_kpis)
@@ -133,6 +144,7 @@ stock_below = versioned(ps.stock_below)
 # --- Stock: reorder levels (ours) -----------------------------------------------------------------
 
 reorder_levels = versioned(ps.reorder_levels)
+lead_times = versioned(ps.lead_times)
 warehouse_choices = versioned(ps.warehouse_choices)
 warehouse_names = versioned(ps.warehouse_names)
 

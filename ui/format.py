@@ -5,13 +5,12 @@ Everything goes through Babel with the locale `OPSDASH_LOCALE` (default "en") an
 English and `6.272.243,68 EUR` in German. Money is formatted from `Decimal` or integer minor units, never
 through a float: the text shows every digit the value has (at least the currency's decimals).
 
-Blanks (None, NaN, NaT, "") read as `BLANK` ("—"), never "None"/"nan". Plain Python, no streamlit: the
-XLSX export or a chart builder may use it too.
+Blanks (None, NaN, NaT, "") read as `BLANK` ("—"), never "None"/"nan". Plain Python, no streamlit. The words
+(statuses, column headers, Yes/No) live in figures/words.py, shared with the XLSX export, and are re-exported here.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -23,13 +22,12 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, format_timedelta
 from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 
+# The words (statuses, headers, Yes/No, blanks) are defined once in figures/words.py, shared with the XLSX export.
+from figures.words import BLANK, is_blank, label, words, yes_no  # noqa: F401 - re-exported for the pages
 from store.queries import CURRENCY_EXPONENTS
 
-BLANK = "—"
 LOCALE_ENV, TIMEZONE_ENV = "OPSDASH_LOCALE", "OPSDASH_TIMEZONE"
 DEFAULT_LOCALE = "en"
-# Upper-case words that stay upper case when a status is put into words ("VAT number", not "Vat number").
-_ACRONYMS = frozenset({"vat", "erp", "id", "eu", "uk", "us", "api", "pdf", "cmr", "pod", "ok", "iso", "eori"})
 
 
 # ----------------------------------------------------------------------------- settings
@@ -73,16 +71,6 @@ def timezone() -> tzinfo:
 
 
 # ----------------------------------------------------------------------------- blanks and numbers
-
-
-def is_blank(value: Any) -> bool:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    if isinstance(value, Decimal) and value.is_nan():
-        return True
-    return type(value).__name__ in ("NaTType", "NAType")
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -250,33 +238,7 @@ def when_ago(value: Any, now: datetime | None = None) -> str:
     return BLANK if _as_datetime(value) is None else f"{when(value)} · {ago(value, now)}"
 
 
-# ----------------------------------------------------------------------------- words
-
-
-def words(value: Any) -> str:
-    """A status or code as words: "INVOICE_READY" -> "Invoice ready", "awaiting_audit" -> "Awaiting audit"."""
-    if is_blank(value):
-        return BLANK
-    raw = str(value).strip()
-    if " " in raw and not raw.isupper() and any(c.isupper() for c in raw):
-        return raw  # already words: "Duplicate — already in Qargo"
-    text = raw.replace("_", " ")
-    parts = [p.upper() if p.lower() in _ACRONYMS else p.lower() for p in text.split()]
-    if not parts:
-        return BLANK
-    first = parts[0] if parts[0].isupper() and parts[0].lower() in _ACRONYMS else parts[0].capitalize()
-    return " ".join([first, *parts[1:]])
-
-
-def label(column: str) -> str:
-    """A column name as a header: "amount_due" -> "Amount due", "vat_number" -> "VAT number"."""
-    return words(column)
-
-
-def yes_no(value: Any) -> str:
-    if is_blank(value):
-        return BLANK
-    return "Yes" if value in (True, 1, "1", "true", "True", "yes") else "No"
+# ----------------------------------------------------------------------------- counts
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:

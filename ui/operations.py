@@ -185,7 +185,9 @@ JOB_KINDS = {"sync": "Sync", "upload_orders": "Order upload", "validate_tax_ids"
              "fetch_document": "Document download"}
 
 
-UPLOAD_COLUMNS = ("order_identifier", "operation", "result", "error", "updated_at")  # Qargo's uuid: technical
+# An upload's orders by the ERP number staff typed or uploaded and the file row (issue 21), never by our identifier's
+# hash or Qargo's UUID (both technical: in the CLI's output and the export).
+UPLOAD_COLUMNS = ("erp_order_number", "row", "result", "operation", "error", "updated_at")
 UPLOAD_RESULTS = {"COMPLETED": "Uploaded", "DUPLICATE": "Duplicate — already in Qargo, nothing changed",
                   "ERROR": "Refused by Qargo", "SKIPPED": "Skipped by Qargo", "FAILED": "Not sent (Qargo unreachable)",
                   "PENDING": "Sent, Qargo is processing", "PROCESSING": "Sent, Qargo is processing"}
@@ -194,9 +196,23 @@ OPERATIONS = {"CREATE": "New order", "UPDATE": "Update", "DELETE": "Cancel"}
 
 def upload_rows(uploads: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Each order of an upload with its result in words; a duplicate is called a duplicate."""
-    return [{"order_identifier": u["order_identifier"], "operation": OPERATIONS.get(u["operation"], u["operation"]),
+    return [{"erp_order_number": u.get("erp_order_number") or u["order_identifier"], "row": u.get("source_row"),
+             "operation": OPERATIONS.get(u["operation"], u["operation"]),
              "result": UPLOAD_RESULTS.get(u["status"], fmt.words(u["status"])), "qargo_order": u.get("order_id"),
              "error": u.get("error"), "updated_at": u.get("updated_at")} for u in uploads]
+
+
+RECENT_UPLOAD_COLUMNS = ("erp_order_number", "row", "result", "operation", "requested_by", "updated_at", "upload")
+
+
+def recent_upload_rows(limit: int = 50) -> list[dict[str, Any]]:
+    """The latest uploaded orders by ERP number and file row, each linking to its upload's results (uncached: a
+    finished upload shows at once)."""
+    with session(data.db_path()) as db:
+        uploads = orders.recent_uploads(db, limit)
+    return [row | {"requested_by": u.get("requested_by"),
+                   "upload": f"/upload?job={u['job_id']}" if u.get("job_id") is not None else None}
+            for row, u in zip(upload_rows(uploads), uploads, strict=True)]
 
 
 def job_from_query(value: Any) -> int | None:
@@ -208,15 +224,34 @@ def job_from_query(value: Any) -> int | None:
 
 
 def audit_entries(db: Database, **query: Any) -> list[dict[str, Any]]:
-    """The entries, each target in words (issue 21): an order by its number, never its UUID."""
+    """The entries, each target in words (issue 21): an order by its number, never its UUID; an uploaded order by
+    the ERP number and file row it came from, never our identifier's hash ("OPS-…")."""
     entries = [vars(e) for e in audit.search(db, **query)]
-    ids = {m.group(0) for e in entries for m in _UUID.finditer(str(e.get("target") or ""))}
+    targets = [str(e.get("target") or "") for e in entries]
+    ids = {m.group(0) for t in targets for m in _UUID.finditer(t)}
     names = _order_names(db, sorted(ids)) if ids else {}
-    return [e | {"target": _UUID.sub(lambda m: names.get(m.group(0), m.group(0)), str(e.get("target") or ""))
-                 if e.get("target") else e.get("target")} for e in entries]
+    identifiers = {m.group(1) for t in targets for m in _OURS.finditer(t)}
+    ours = _upload_names(db, sorted(identifiers)) if identifiers else {}
+
+    def named(target: str) -> str:  # a UUID first: an uploaded order's name may be our identifier
+        target = _UUID.sub(lambda m: names.get(m.group(0), m.group(0)), target)
+        return _OURS.sub(lambda m: ours.get(m.group(1), m.group(0)), target)
+
+    return [e | {"target": named(str(e["target"])) if e.get("target") else e.get("target")} for e in entries]
 
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_OURS = re.compile(r"(?:\border )?\b(OPS-[0-9a-f]{16})\b")  # actions/order_file.py `order_identifier`
+
+
+def _upload_names(db: Database, identifiers: list[str]) -> dict[str, str]:
+    """Our order identifier -> "order SO-1001 (row 2)", from its latest upload line that knows the number."""
+    marks = ", ".join("?" for _ in identifiers)
+    rows = db.conn.execute(
+        f"SELECT order_identifier, erp_order_number, source_row FROM order_uploads WHERE order_identifier IN ({marks}) "
+        "AND erp_order_number IS NOT NULL ORDER BY created_at, rowid", identifiers).fetchall()
+    return {identifier: f"order {number}" + (f" (row {row})" if row is not None else "")
+            for identifier, number, row in rows}  # the latest line wins
 
 
 def _order_names(db: Database, ids: list[str]) -> dict[str, str]:

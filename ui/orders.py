@@ -20,8 +20,15 @@ LATENESS: dict[str, dict[str, Any]] = {
 }
 
 
+# `?show=late` (the Overview's link) opens the list filtered; the select box stays the user's after that.
+LINKED = {"late": "Late (either side)", "expected-late": "Expected late (ETA after the plan)"}
+
+
 def lateness_filter(column: Any, key: str = "orders.lateness") -> dict[str, Any]:
     """A select box in `column` (a Streamlit container); returns the business-orders filter it chose."""
+    linked = LINKED.get(str(st.query_params.get("show", "")))
+    if linked and key not in st.session_state:
+        st.session_state[key] = linked
     choice = column.selectbox("Show", list(LATENESS), key=key,
                               help="Late: transport past its planned delivery and still moving, or the ERP order "
                                    "past its promised date and not fulfilled. Expected late: not late yet, but the "

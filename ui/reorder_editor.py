@@ -23,6 +23,7 @@ def edit(levels: pd.DataFrame) -> None:
     shown = levels.assign(warehouse=levels["warehouse"].map(lambda w: names.get(w, w) if w else w))
     edited = st.data_editor(
         shown, num_rows="dynamic", hide_index=True, key="stock.levels_editor",
+        placeholder=fmt.BLANK,  # a blank cell reads "—", never "None" (seen in the tour's Stock screenshots)
         column_config={
             "product_code": st.column_config.TextColumn("Product code"),
             "warehouse": st.column_config.SelectboxColumn(

@@ -7,7 +7,9 @@
 - counts and quantities -> grouped digits; dates -> "Nov 29, 2026"; timestamps (`*_at`) -> local time;
 - flags (`late`, `below_reorder_level`, ...) -> a checkbox column; statuses -> words ("Invoice ready");
 - `url` columns -> links; technical ids (`order_id`, `upload_id`, digests, raw JSON) hidden unless `ids=True`;
-- blanks -> "—" (`placeholder`), never "None", "nan" or "NaT".
+- blanks -> "—" (`placeholder`), never "None", "nan" or "NaT";
+- every table's three most useful columns first (`figures.words.FIRST_COLUMNS`: a phone shows them without
+  scrolling sideways; the desktop shows all columns, in the same order).
 
 `display(rows, columns)` gives the formatted cells without Streamlit (tests, small detail lists).
 """
@@ -20,79 +22,26 @@ from typing import Any
 
 import streamlit as st
 
+from figures import words
 from ui import figures
 from ui import format as fmt
 
-MONEY = frozenset({"amount", "amount_due", "balance", "paid_amount", "tax_amount", "total", "total_amount",
-                   "total_tax_amount", "remains_to_be_paid", "invoiced_amount", "outstanding", "overdue",
-                   "subtotal", "unit_price", "price"})
-NUMBERS = frozenset({"invoices", "items", "orders", "quantity", "reserved", "available", "days_overdue",
-                     "pages", "inserted", "updated", "done", "events", "count", "reorder_level", "days_of_cover",
-                     "no_level", "below", "rows", "attempts", "duplicates", "rejected", "accepted", "tokens",
-                     "capacity", "calls_last_minute", "items_below_level", "deliveries", "products", "no_level_set", "transport_orders", "weight_kg", "volume_m3", "days_delayed", "line_no", "loading_meters"})
-PERCENT = frozenset({"share"})
-RATES = frozenset({"rate", "tax_rate"})  # vendor tax rates: every digit as sent (fmt.rate)
-FLAGS = frozenset({"late", "expected_late", "below_threshold", "below_reorder_level", "runs_out_before_next_delivery",
-                   "offline_ok", "set", "configured", "deleted", "overdue_flag", "gone_from_vendor", "approved",
-                   "is_unread"})
-WORDS = frozenset({"status", "state", "result", "kind", "operation", "direction", "last_event_type",
-                   "event_type", "transport_status", "erp_status", "audit_status", "phase", "bucket", "type", "resource",
-                   "resource_type", "outcome", "action_result", "matched"})
-VENDORS = {"qargo": "Qargo", "quaderno": "Quaderno", "qasida": "Qasida", "cargobase": "Cargobase",
-           "upwell": "Upwell"}
-HIDDEN = frozenset({"order_id", "upload_id", "payload_digest", "raw", "job_id", "resource_id", "invoice_id",
-                    "customer_id", "event_id", "run_id", "charge_id", "document_id", "stop_id", "id",
-                    "warehouse_id", "product_id", "delivery_id", "dedupe_key", "lease_token"})
-LABELS = {"order_identifier": "Order identifier", "vendor_reference": "Vendor reference",
-          "amount_due": "Amount due", "days_overdue": "Days overdue", "to_postal_code": "To postal code",
-          "payload_digest": "Payload digest (SHA-256)", "reorder_level": "Reorder level",
-          "below_reorder_level": "Below reorder level", "items_below_level": "Items below level",
-          "no_level_set": "No level set", "runs_out_before_next_delivery": "Runs out before delivery",
-          "offline_ok": "Format OK", "weight_kg": "Weight (kg)", "volume_m3": "Volume (m³)", "url": "Link",
-          "at": "When", "source": "Source", "tokens": "Tokens left",
-          "delivery_date": "Planned delivery", "eta_date": "ETA", "late_side": "Late side",
-          "expected_late": "Expected late", "is_unread": "Unread"}
-
+# The column vocabulary (kinds, headers, vendor names, hidden ids, the three columns a phone shows first) is
+# figures/words.py's, shared with the XLSX export; the names stay importable from here.
+MONEY, NUMBERS, PERCENT, RATES, FLAGS, WORDS = words.MONEY, words.NUMBERS, words.PERCENT, words.RATES, words.FLAGS, \
+    words.WORDS
+VENDORS, HIDDEN, LABELS = words.VENDORS, words.HIDDEN, words.LABELS
+kind, label, ordered = words.kind, words.label, words.ordered
 
 LINK_TEXT = {"upload": "Open its upload"}
 
 
-def kind(column: str) -> str:
-    """money | number | flag | rate | percent | words | vendor | date | time | link | text, from the column's name."""
-    name = column.lower()
-    if name in MONEY:
-        return "money"
-    if name in FLAGS or name.startswith(("is_", "has_")):
-        return "flag"
-    if name in NUMBERS:
-        return "number"
-    if name in RATES:
-        return "rate"
-    if name in PERCENT:
-        return "percent"
-    if name in WORDS:
-        return "words"
-    if name in ("source", "vendor"):
-        return "vendor"
-    if name.endswith(("_at", "_time")) or name in ("at", "created", "updated_at", "last_success", "last_error_at"):
-        return "time"
-    if name.endswith("_date") or name in ("date", "day", "due", "last_payment"):
-        return "date"
-    if name in ("url", "link", "upload") or name.endswith("_url"):
-        return "link"
-    return "text"
-
-
-def label(column: str) -> str:
-    return LABELS.get(column, fmt.label(column))
-
-
 def visible(columns: Sequence[str], ids: bool = False) -> list[str]:
-    """The columns to show: technical ids only when asked for."""
-    return [c for c in columns if ids or c not in HIDDEN]
+    """The columns to show, the table's three most useful first (`ordered`): technical ids only when asked for."""
+    return [c for c in ordered(columns) if ids or c not in HIDDEN]
 
 
-_FLAG_VALUES = (0, 1, True, False, "0", "1", "true", "false")
+_FLAG_VALUES = words.FLAG_VALUES
 
 
 def column_kind(column: str, rows: Sequence[Mapping[str, Any]] = ()) -> str:
@@ -119,7 +68,7 @@ def cell(column: str, row: Mapping[str, Any], *, minor: bool = True, as_kind: st
 
 _FORMATTERS: dict[str, Callable[[Any], Any]] = {
     "number": fmt.number, "percent": fmt.percent, "rate": fmt.rate, "date": fmt.day, "time": fmt.when, "words": fmt.words,
-    "vendor": lambda v: VENDORS.get(str(v).lower(), str(v)), "flag": lambda v: v in (True, 1, "1", "true"),
+    "vendor": words.vendor_name, "flag": lambda v: v in (True, 1, "1", "true"),
     "text": lambda v: v if isinstance(v, str) else fmt.text(v), "link": str,
 }
 

@@ -5,8 +5,8 @@ The page always says where the batch is: 1 checked -> 2 confirmed -> 3 sent -> 4
 closing the tab loses nothing, a double click finds the same job again, and `?job=N` reopens the results
 of an upload (the Orders page links here).
 
-Session-state keys owned here: `upload.errors`, `upload.errors_from_form` (and ui.operations' `upload.pending`,
-`upload.job`).
+Session-state keys owned here: `upload.errors`, `upload.errors_from_form`, `upload.rows` (each checked order's row
+in the file, so the results name "SO-1001 (row 2)") (and ui.operations' `upload.pending`, `upload.job`).
 """
 
 from __future__ import annotations
@@ -39,9 +39,12 @@ def stop_fields(prefix: str, label: str) -> tuple[dict[str, object], tuple[objec
     return values, (start, end)
 
 
-def start_over(errors: list[dict[str, object]], pending: list[object], form: bool) -> None:
-    """A new check replaces the previous one (and forgets a finished upload shown below)."""
+def start_over(errors: list[dict[str, object]], pending: list[object], form: bool,
+               rows: list[int] | None = None) -> None:
+    """A new check replaces the previous one (and forgets a finished upload shown below). `rows`: each pending
+    order's row in the file (None for the one-order form)."""
     operations.set_pending(KEY, pending)
+    st.session_state[f"{KEY}.rows"] = rows
     st.session_state[f"{KEY}.errors"] = errors
     st.session_state[f"{KEY}.errors_from_form"] = form
     operations.set_submitted(KEY, None)
@@ -74,7 +77,8 @@ def batch_file() -> None:
                               key=f"{KEY}.file")
     if upload is not None and st.button("Check the file", key=f"{KEY}.check"):
         batch = operations.read_order_file(upload.name, upload.getvalue())
-        start_over(operations.error_rows(batch.errors), [o.payload() for o in batch.inputs], form=False)
+        start_over(operations.error_rows(batch.errors), [o.payload() for o in batch.inputs], form=False,
+                   rows=[o.row for o in batch.orders])
 
 
 def one_order() -> None:
@@ -120,7 +124,9 @@ def confirm(job: Any | None) -> None:
     valid = f"{fmt.count(len(ready), 'order')} {'is' if len(ready) == 1 else 'are'} valid and ready"
     st.success(f"{valid}. Nothing has been sent yet.", icon=":material/fact_check:")
     if st.button(f"Confirm: upload {fmt.count(len(ready), 'order')} to Qargo", type="primary", key=f"{KEY}.confirm"):
-        submitted = operations.attempt(orders.submit_upload, [OrderInput.model_validate(p) for p in ready])
+        rows = st.session_state.get(f"{KEY}.rows")
+        submitted = operations.attempt(orders.submit_upload, [OrderInput.model_validate(p) for p in ready],
+                                       rows=rows if rows and len(rows) == len(ready) else None)
         if submitted is not None:
             operations.set_submitted(KEY, submitted)
             st.rerun()
@@ -139,3 +145,14 @@ def results(job_id: int, job: Any | None) -> None:
             st.rerun(scope="app")  # the steps above move to "Result per order"
 
     progress()
+
+
+def recent(limit: int = 50) -> None:
+    """The latest uploaded orders, by the ERP number typed or uploaded and the file row (issue 21)."""
+    st.subheader("Recent uploads")
+    rows = operations.recent_upload_rows(limit)
+    if not rows:
+        st.caption("No orders uploaded yet. Checked orders appear here once they are sent to Qargo.")
+        return
+    st.caption(f"Orders sent to Qargo, newest first (at most {limit}); open an upload to see all its orders.")
+    tables.show(rows, operations.RECENT_UPLOAD_COLUMNS, f"{KEY}.recent.table")

@@ -7,6 +7,9 @@ exact duplicate, an out-of-order pair. Admin routes, mounted at /_admin/upwell/:
     POST /_admin/upwell/emit    {"count": n, "inject": ["retry", "duplicate", "out_of_order"]}
                                  -> {"events": [...]}: what was sent now, with the receiver's statuses
     GET  /_admin/upwell/events  [?limit=n] -> {"count": total sent, "events": [...latest n]}
+    GET  /_admin/upwell/invoices -> {"invoices": [...]}: every carrier invoice Upwell still holds, as its rows
+                                 (deleted ones are gone; settled ones may be forgotten), so a test can compute the
+                                 figures from the vendor's own rows
 Each listed delivery is {kind, status, sentAt, id, operation, resourceId, retryOfId, event}.
 """
 
@@ -56,4 +59,8 @@ def _admin_routes(emitter: Emitter) -> list[BaseRoute]:
         limit = int(raw) if raw.isdigit() else 1000
         return JSONResponse({"count": emitter.total_sent, "events": emitter.history(max(0, limit))})
 
-    return [Route("/emit", emit, methods=["POST"]), Route("/events", events, methods=["GET"])]
+    async def invoices(request: Request) -> Response:
+        return JSONResponse({"invoices": list(emitter.invoices.live.values())})
+
+    return [Route("/emit", emit, methods=["POST"]), Route("/events", events, methods=["GET"]),
+            Route("/invoices", invoices, methods=["GET"])]

@@ -145,8 +145,20 @@ def test_upload_error_until_a_later_upload_succeeds(db: Database, settings: Sett
     assert run(db, rule, settings) == (1, 0)
     assert open_keys(db, rule) == {"ORD-1"}
     assert db.execute("SELECT link FROM alerts").fetchone()[0] == "pages/upload.py?job=7"
+    assert db.execute("SELECT title FROM alerts").fetchone()[0] == "Qargo refused the upload of order ORD-1"
     upload(db, "U3", "ORD-1", "COMPLETED", 1)
     assert run(db, rule, settings) == (0, 1)
+
+
+def test_an_upload_error_names_the_erp_number_and_file_row(db: Database, settings: Settings) -> None:
+    """Issue 21: words, not ids: the ERP number the user uploaded and its row, not our identifier's hash."""
+    upload(db, "U1", "OPS-688c5c7ea41a2817", "ERROR", 30)
+    db.execute("UPDATE order_uploads SET erp_order_number = 'SO-1001', source_row = 2, operation = 'DELETE'")
+    rule = add(db, "upload_error", resolve_after_minutes=0)
+    assert run(db, rule, settings) == (1, 0)
+    title, detail = db.execute("SELECT title, detail FROM alerts").fetchone()
+    assert title == "Qargo refused the cancellation of order SO-1001 (row 2)"
+    assert detail.startswith("bad postcode · ") and "U1" not in detail
 
 
 def test_charge_waiting_longer_than_n_hours(db: Database, settings: Settings) -> None:

@@ -16,12 +16,12 @@ from alerts.rules import insert_rule, install_examples, list_rules
 from jobs.worker import declared_resources
 from sandbox.context import SandboxConfig
 from sandbox.server import client_env
-from services.clients import make_clients
 from services.settings import Settings
 from store.db import connect
 from store.queries import iter_dataset
 from store.schema import migrate
 from sync.engine import run_all
+from tests.virtual_time import clients_in_virtual_time
 
 VENDORS = ["quaderno", "qasida"]
 
@@ -33,7 +33,7 @@ def synced(relaxed_sandbox: SandboxConfig, tmp_path_factory: pytest.TempPathFact
     settings = Settings(opsdash_db=path, **env)  # type: ignore[arg-type]
     db = connect(path)
     migrate(db)
-    clients = make_clients(settings, VENDORS)
+    clients = clients_in_virtual_time(settings, VENDORS)  # the rate limits kept, their waits virtual
     try:
         results = run_all(db, clients, declared_resources(db, VENDORS))
     finally:
@@ -73,7 +73,7 @@ def test_a_vendor_failing_raises_sync_failed(synced: tuple[Database, Settings], 
     db, settings = synced
     rule = insert_rule(db, "Sync failed", "sync_failed", {"vendor": "quaderno"}, (), True, "test")
     admin.put("/_admin/faults/quaderno", json={"error_rate": 1.0}).raise_for_status()
-    clients = make_clients(settings, ["quaderno"])
+    clients = clients_in_virtual_time(settings, ["quaderno"])  # retries' backoff in virtual time
     try:
         run_all(db, clients, [r for r in declared_resources(db, ["quaderno"]) if r.name == "invoices"])
     finally:

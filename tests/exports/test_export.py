@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -104,18 +105,72 @@ def test_parquet_reads_back_with_decimal_money(seeded: Database) -> None:
 def test_xlsx_has_number_cells_and_an_exact_minor_column(seeded: Database) -> None:
     sheet = openpyxl.load_workbook(io.BytesIO(run(seeded, "xlsx"))).active
     header, *body = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert header == ["source", "invoice_number", "counterparty", "currency", "amount_due",
-                      "amount_due_minor", "due_date", "days_overdue", "status", "direction"]
+    # the screen's headers, its three most useful columns first (counterparty, amount, days overdue)
+    assert header == ["Counterparty", "Amount due", "Amount due (minor units)", "Days overdue", "Source",
+                      "Invoice number", "Currency", "Due date", "Status", "Direction"]
     for row, values in zip(cache_rows(seeded), body, strict=True):
         got = dict(zip(header, values, strict=True))
         exact = money_value(row["amount_due"], row["currency"])  # decimal text in the dataset
         assert exact is not None
-        assert got["amount_due_minor"] == int(exact.scaleb(CURRENCY_EXPONENTS.get(row["currency"], 2)))
-        assert Decimal(str(got["amount_due"])) == exact
-        assert got["counterparty"] == neutralise(row["counterparty"])
-        assert got["days_overdue"] == row["days_overdue"]
-    formats = {r[1].value: r[4].number_format for r in sheet.iter_rows(min_row=2)}
+        assert got["Amount due (minor units)"] == int(exact.scaleb(CURRENCY_EXPONENTS.get(row["currency"], 2)))
+        assert Decimal(str(got["Amount due"])) == exact
+        assert got["Currency"] == row["currency"]  # the currency column is kept
+        assert got["Counterparty"] == neutralise(row["counterparty"])
+        assert got["Days overdue"] == row["days_overdue"]
+    formats = {r[5].value: r[1].number_format for r in sheet.iter_rows(min_row=2)}
     assert (formats["Q-1"], formats["Q-3"], formats["Q-4"]) == ("#,##0.00", "#,##0", "#,##0.000")
+
+
+def test_xlsx_speaks_like_the_screen(seeded: Database) -> None:
+    """Issue 21: headers as the screen labels them, Yes/No, statuses and vendors in words, dates as dates."""
+    sheet = openpyxl.load_workbook(io.BytesIO(run(seeded, "xlsx", "orders"))).active
+    header, *body = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert header == ["Reference", "Status", "Planned delivery", "ETA", "Source", "Order identifier", "Customer",
+                      "Order date", "Late", "Last event at", "Last event type", "Synced at", "Expected late",
+                      "Order ID"]  # the id the screen hides: last
+    rows = {r[0]: dict(zip(header, r, strict=True)) for r in body}
+    assert rows["R-1"]["Status"] == "Planned" and rows["'-R-2"]["Status"] == "Completed"  # not PLANNED
+    assert (rows["R-1"]["Late"], rows["'-R-2"]["Late"], rows["R-1"]["Expected late"]) == ("Yes", "No", "No")
+    assert rows["R-1"]["Source"] == "Qargo"
+    assert rows["R-1"]["Planned delivery"] == datetime(2025, 3, 5)  # a real date cell
+    assert rows["R-1"]["ETA"] is None  # a blank stays an empty cell, never "None"
+    cells = {c.column_letter: c for c in next(sheet.iter_rows(min_row=2))}
+    assert cells["C"].number_format == "yyyy-mm-dd" and cells["C"].is_date
+
+
+def test_xlsx_times_are_in_the_business_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPSDASH_TIMEZONE", "Europe/Berlin")
+    from services.settings import get_settings
+    get_settings.cache_clear()
+    try:
+        data = export_bytes([{"at": "2026-11-29T09:42:00+00:00", "action": "qargo.upload_orders.queue"}],
+                            ("at", "action"), "xlsx")
+    finally:
+        get_settings.cache_clear()
+    header, row = openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True)
+    assert header == ("When", "Action")
+    assert row[0] == datetime(2026, 11, 29, 10, 42)  # 09:42 UTC is 10:42 in Berlin (CET)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "json"])
+def test_machine_formats_keep_stable_names_and_raw_values(seeded: Database, fmt: str) -> None:
+    """Issue 21: CSV, Parquet and JSON are for machines: snake_case names in the dataset's order, raw values."""
+    data = run(seeded, fmt, "orders")
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(data.decode())))
+        names = list(rows[0])
+    elif fmt == "json":
+        rows = json.loads(data)
+        names = list(rows[0])
+    else:
+        table = pq.read_table(io.BytesIO(data))
+        rows, names = table.to_pylist(), table.column_names
+    assert names == ["source", "order_id", "order_identifier", "reference", "customer", "status", "order_date",
+                     "delivery_date", "late", "last_event_at", "last_event_type", "synced_at", "eta_date",
+                     "expected_late"]
+    got = {r["order_id"]: r for r in rows}
+    assert (got["o1"]["status"], got["o1"]["source"], got["o1"]["delivery_date"]) == ("PLANNED", "qargo", "2025-03-05")
+    assert [str(got[o]["late"]) for o in ("o1", "o2")] == ["1", "0"]  # 0/1, not Yes/No
 
 
 def test_xlsx_minor_column_stays_exact_beyond_float_precision() -> None:
@@ -143,12 +198,17 @@ def test_a_negative_amount_stays_a_number(fmt: str) -> None:
     assert str(cells["CN-1"]["amount_due"]) == "-123.45"
 
 
+_MACHINE_NAMES = {"Invoice number": "invoice_number", "Counterparty": "counterparty", "Amount due": "amount_due"}
+
+
 def _spreadsheet_cells(data: bytes, fmt: str) -> dict[str, dict[str, Any]]:
+    """Rows by invoice number, keyed by machine names (the XLSX headers are the screen's labels)."""
     if fmt == "csv":
         rows = list(csv.DictReader(io.StringIO(data.decode())))
     else:
         header, *body = openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True)
-        rows = [dict(zip(header, r, strict=True)) for r in body]
+        names = [_MACHINE_NAMES.get(h, h) for h in header]
+        rows = [dict(zip(names, r, strict=True)) for r in body]
     return {r["invoice_number"]: r for r in rows}
 
 

@@ -29,8 +29,9 @@ from sandbox.context import Limits, SandboxConfig
 from sandbox.server import client_env, free_port, serving
 from services.settings import Settings, get_settings
 from sync.engine import run_all
-from sync.resources import clients_for, resources_for
+from sync.resources import resources_for
 from tests.conftest import StartSandbox
+from tests.virtual_time import clients_in_virtual_time
 from webhooks.webhooks import webhook_app
 
 ZONE = "Europe/Berlin"
@@ -66,7 +67,7 @@ def demo(start_sandbox: StartSandbox, db: Database, db_path: Path,
         admin.put("/_admin/webhooks", json={"qargo": {"url": None}})
     values: dict[str, Any] = {k.lower(): v for k, v in client_env(config).items()}
     client_settings = Settings(**values, opsdash_db=db_path)
-    clients = clients_for(client_settings, ("qasida", "qargo"))
+    clients = clients_in_virtual_time(client_settings, ("qasida", "qargo"))  # rate limits kept, waits virtual
     wanted = {("qasida", "customer_orders"), ("qasida", "not_fulfilled_orders"), ("qargo", "orders")}
     try:
         chosen = [r for r in resources_for(db, ("qasida", "qargo")) if (r.vendor, r.name) in wanted]

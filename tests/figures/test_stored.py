@@ -139,6 +139,17 @@ def test_refresh_rebuilds_what_was_read_and_changed_only_and_forgets_the_unread(
     assert db.execute("SELECT count(*) FROM figures").fetchone()[0] == 0
 
 
+def test_a_sync_without_a_worker_refreshes_what_was_read_within_the_day(db: Database) -> None:
+    fn = Counting()
+    stored.register("open", fn)
+    stored.read(db, "open", fn, ["outstanding"], today=TODAY, now=NOW)
+    upsert_records(db, "quaderno_invoices", [_invoice(5)], "invoice_id")
+    evening = NOW + timedelta(hours=8)  # read this morning: past the worker's 30 minutes, within the day
+    assert stored.refresh(db, TODAY, evening) == 0 and fn.runs == 1
+    assert stored.refresh(db, TODAY, evening, read_within=stored.READ_WITHIN) == 1 and fn.runs == 2
+    assert stored.read(db, "open", fn, ["outstanding"], today=TODAY, now=evening)[0] == 1 and fn.runs == 2
+
+
 def test_a_busy_database_skips_keeping_the_figure_and_still_answers(db: Database, db_path: Path) -> None:
     writer = connect(db_path)
     writer.execute("BEGIN IMMEDIATE")  # a sync holding the write lock
@@ -207,7 +218,8 @@ def test_every_page_figure_equals_a_recount_after_writes_and_a_refresh(synced: D
     before = [stored.read(synced, page_summaries.name_of(builders[n]), builders[n], args, today=today, now=now)[0]
               for n, args in FIGURES]
     _writes(synced)
-    assert stored.refresh(synced, today, now) == len({(n, repr(a)) for n, a in FIGURES})
+    # and the stock groups the stock figures are folded from (built once, by the first that needs it)
+    assert stored.refresh(synced, today, now) == len({(n, repr(a)) for n, a in FIGURES}) + 1
     for (name, args), old in zip(FIGURES, before, strict=True):
         kept = stored.read(synced, page_summaries.name_of(builders[name]), builders[name], args, today=today,
                            now=now)[0]
@@ -255,3 +267,54 @@ def test_the_worker_brings_a_figure_up_to_date_within_its_pass(db_path: Path) ->
         worker.join(timeout=10)
         db.close()
     assert lag < 1.0, f"the figure lagged the write by {lag:.2f} s"
+
+
+def test_a_figure_built_from_another_reads_its_inputs(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    upsert_records(db, "quaderno_invoices", [_invoice(1), _invoice(2)], "invoice_id")
+    inner = Counting()
+
+    def outer(db: Database) -> int:
+        return 10 * stored.nested(db, "open", inner, ["outstanding"], now=NOW)
+
+    monkeypatch.setattr(stored, "BUILDERS", {"open": inner, "ten times": outer})
+
+    today = stored.business_today(NOW)
+    assert stored.read(db, "open", inner, ["outstanding"], today=today, now=NOW)[0] == 2 and inner.runs == 1
+    assert stored.read(db, "ten times", outer, today=today, now=NOW)[0] == 20 and inner.runs == 1  # served stored
+    upsert_records(db, "quaderno_invoices", [_invoice(3)], "invoice_id")  # the inner figure's table only
+    stored.beat(db, NOW)  # even with a live worker, the figure built from it is never built from a stale one
+    assert stored.refresh(db, today, NOW) == 2 and inner.runs == 2
+    assert stored.read(db, "ten times", outer, today=today, now=NOW)[0] == 30 and inner.runs == 2
+
+
+def test_the_stock_figures_folded_from_one_pass_equal_their_own_pass(synced: Database, now: datetime,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(page_summaries, "utcnow", lambda: now)
+    from figures import details
+
+    for query in ({}, {"runs_out_before_next_delivery": 1}, {"product__contains": "a"}):
+        groups = page_summaries.stock_groups(synced, query)
+        assert len({(g["warehouse_id"], g["unit"]) for g in groups}) > 1
+        assert page_summaries.warehouse_totals(synced, query) == details.warehouse_totals(synced, query)
+        assert (page_summaries.dataset_page(synced, "stock_levels", query).total
+                == query_dataset(synced, "stock_levels", query).total == sum(g["products"] for g in groups))
+    by_hand = synced.execute("SELECT count(*), count(CASE WHEN below_reorder_level = 1 THEN 1 END), "
+                             "count(CASE WHEN reorder_level IS NULL THEN 1 END), "
+                             "count(CASE WHEN runs_out_before_next_delivery = 1 THEN 1 END) FROM stock_levels"
+                             ).fetchone()
+    assert asdict(page_summaries.stock_kpis(synced)) == dict(zip(
+        ("items", "below_reorder_level", "no_level", "runs_out_before_next_delivery"), by_hand, strict=True))
+    assert by_hand[1] > 0 and by_hand[3] > 0  # the data set has some of each
+    below = synced.execute("SELECT coalesce(warehouse, warehouse_id), count(CASE WHEN below_reorder_level = 1 THEN 1 "
+                           "END), count(CASE WHEN reorder_level IS NULL THEN 1 END) FROM stock_levels GROUP BY 1 "
+                           "ORDER BY 2 DESC, 1").fetchall()
+    assert [tuple(r) for r in page_summaries.stock_below(synced).itertuples(index=False)] == below
+
+
+def test_a_deploy_that_changes_a_figures_sql_rebuilds_it() -> None:
+    """The digest covers the rooms that define figures (it once read a folder that no longer exists)."""
+    root = Path(stored.__file__).resolve().parents[1]
+    names = {path.relative_to(root).as_posix() for path in stored.sources()}
+    assert {"figures/kpis.py", "figures/details.py", "store/datasets.py", "store/queries.py", "store/calendar.py",
+            "ui/data.py", "pages/overview.py"} <= names
+    assert not any(name.startswith(("tests/", "bench/", ".venv/")) for name in names)

@@ -111,3 +111,51 @@ def test_a_worker_that_lost_its_job_writes_no_result(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", ["sync"])
 def test_worker_lease_defaults_to_the_jobs_lease(kind: str, tmp_path: Path) -> None:
     assert Worker(Settings(opsdash_db=tmp_path / "w.db")).lease == jobs.DEFAULT_LEASE
+
+
+def test_figures_are_refreshed_while_a_long_job_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The staleness bound holds during a job (a webhook's write while a 45 s sync runs): the refresher has a
+    thread of its own."""
+    from figures import stored
+    from store.db import connect
+    from store.store import upsert_records
+
+    db_path = tmp_path / "w.db"
+    release, running = threading.Event(), threading.Event()
+
+    def long_job(w: Worker, db: Any, job: jobs.Job) -> None:
+        running.set()
+        release.wait(30)  # a job that lasts until the test has seen the figure refreshed
+
+    def invoices(db: Any) -> int:
+        return int(db.execute("SELECT count(*) FROM quaderno_invoices").fetchone()[0])
+
+    monkeypatch.setitem(HANDLERS, "long", long_job)
+    monkeypatch.setitem(stored.BUILDERS, "invoices", invoices)
+    monkeypatch.setattr(worker, "declared_resources", lambda db, vendors: [])
+    with session(db_path) as db:
+        today = stored.business_today()
+        assert stored.read(db, "invoices", invoices, today=today)[0] == 0
+        jobs.enqueue(db, "long", {}, "ops@example.com")
+    stop = threading.Event()
+    thread = threading.Thread(target=Worker(Settings(opsdash_db=db_path)).run, args=(stop,),
+                              kwargs={"idle_seconds": 0.05, "refresh_every": 0.1}, daemon=True)
+    thread.start()
+    db = connect(db_path)
+    try:
+        assert running.wait(10)
+        upsert_records(db, "quaderno_invoices", [{"invoice_id": "i1", "number": "N1", "currency": "EUR",
+                                                  "state": "outstanding", "amount_due": 100,
+                                                  "synced_at": "2026-01-01T00:00:00.000Z"}], "invoice_id")
+        deadline = time.monotonic() + 10
+        while stored.servable(db, stored.key_of("invoices"), today, fresh=True) is None and time.monotonic() < deadline:
+            release.wait(0.02)
+        assert stored.servable(db, stored.key_of("invoices"), today, fresh=True) is not None  # by the worker
+        assert not release.is_set() and running.is_set()  # while the job still runs
+        assert stored.read(db, "invoices", invoices, today=today)[0] == 1
+    finally:
+        release.set()
+        stop.set()
+        thread.join(timeout=30)
+        db.close()
+    assert not thread.is_alive()

@@ -23,7 +23,9 @@ def test_levels_and_warehouse_totals(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     editor = at.dataframe[1].value  # the reorder-level editor (operator in local mode)
     assert list(editor["product_code"]) == ["BOLT", "OIL", "OIL"]
     assert list(editor["warehouse"]) == ["", "", "WH-B"]  # its name, as the table says; the level keeps "2"
-    totals = at.dataframe[2].value
+    lead_times = at.dataframe[2].value  # the lead-time editor: the default row migration 0024 sets
+    assert (list(lead_times["warehouse"]), list(lead_times["lead_time_days"])) == ([""], [7.0])
+    totals = at.dataframe[3].value
     wh_a = totals[totals["warehouse"] == "WH-A"].iloc[0]
     assert (int(wh_a["items_below_level"]), str(wh_a["no_level_set"])) == (1, "1")  # display-formatted
     assert len(at.get("plotly_chart")) == 1

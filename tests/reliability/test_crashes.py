@@ -185,11 +185,12 @@ def test_two_worker_processes_run_a_resource_longer_than_the_lease_once(
         clients["qasida"].close()
         job_id = jobs.enqueue(db, "sync", {"vendor": "qasida", "resource": "claims"}, "ops@example.com")
     with httpx.Client(base_url=relaxed_sandbox.base_url, timeout=10) as admin:
-        admin.put("/_admin/faults/qasida", json={"latency_ms": 40})  # 60 customers: ~3 s, the lease is 1 s
+        # 60 customers at 150 ms: ~10 s, the lease 3 s (a lease of 1 s was lost to a busy machine's stall)
+        admin.put("/_admin/faults/qasida", json={"latency_ms": 150})
         admin.post("/_admin/stats/reset")
         try:
             for name in ("worker-a", "worker-b"):
-                processes(["-c", WORKER, name, "1.0"], env_for(relaxed_sandbox, path))
+                processes(["-c", WORKER, name, "3.0"], env_for(relaxed_sandbox, path))
             wait_for(lambda: rows(path, "SELECT 1 FROM jobs WHERE job_id = ? AND status NOT IN ('queued', 'running')",
                                   [job_id]), 90, "the sync job to end")
             requests = admin.get("/_admin/stats/qasida").json()["requests"]
@@ -200,4 +201,4 @@ def test_two_worker_processes_run_a_resource_longer_than_the_lease_once(
     assert rows(path, "SELECT resource, status, pages FROM sync_runs WHERE resource = 'claims'") == [
         ("claims", "ok", requests)]  # one run, one request per page: no page fetched by a second worker
     [(count,)] = rows(path, "SELECT count(*) FROM qasida_customers")
-    assert requests == count >= 30  # one walk of the customers: 30+ pages at 40 ms, far longer than the lease
+    assert requests == count >= 30  # one walk of the customers: 30+ pages at 150 ms, far longer than the lease

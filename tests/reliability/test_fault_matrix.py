@@ -20,8 +20,9 @@ from sqlite_utils import Database
 from sandbox.context import SandboxConfig
 from store.schema import session
 from sync.engine import RunResult, SyncResource, run_all
-from sync.resources import clients_for, resources_for
+from sync.resources import resources_for
 from tests.reliability.conftest import VOLATILE, settings_for
+from tests.virtual_time import clients_in_virtual_time
 
 VENDORS = ("qargo", "quaderno", "qasida", "cargobase")
 SLOW = {("qargo", "unavailabilities"), ("qasida", "claims"), ("qasida", "liabilities"),
@@ -43,7 +44,7 @@ def chosen(db: Database, vendor: str) -> list[SyncResource]:
 
 def sync(config: SandboxConfig, db_path: Path, vendor: str) -> list[RunResult]:
     settings = settings_for(config, db_path)
-    clients = clients_for(settings, (vendor,))
+    clients = clients_in_virtual_time(settings, (vendor,))  # limits and backoff kept, their waits virtual
     try:
         with session(db_path) as db:
             return run_all(db, clients, chosen(db, vendor))

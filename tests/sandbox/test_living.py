@@ -4,7 +4,7 @@ non-trivial, and a restart with a saved state resumes the same world.
 The 8-hour run drives the sandbox clock through POST /_admin/run (5 s a tick, as `opsdash demo` ticks), then
 brings the world into a database the way production does: Quaderno, Qasida and Cargobase by a sync, Qargo and
 Upwell by their webhook bodies (collected in-process, the last body per order or invoice ingested: the state
-they end in). The figures are the Overview's own (figures/kpis.py `overview`) at the sandbox's clock.
+they end in). The sync's clients keep the vendors' rate limits in virtual time (tests/virtual_time.py). The figures are the Overview's own (figures/kpis.py `overview`) at the sandbox's clock.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from services.settings import Settings, get_settings
 from store.db import connect
 from store.schema import migrate
 from sync.engine import run_all
-from sync.resources import clients_for, resources_for
+from sync.resources import resources_for
 from tests.sandbox.test_qargo import api, preexisting_order_id
+from tests.virtual_time import clients_in_virtual_time
 from webhooks.ingest import ingest_qargo, ingest_upwell
 
 EIGHT_HOURS = 8 * 3600
@@ -68,7 +69,7 @@ def sync_into(path: Path, config: SandboxConfig, collector: Collector, now: date
             ingest_upwell(db, json.dumps(event).encode(), now)
         values: dict[str, Any] = {k.lower(): v for k, v in client_env(config).items()}
         settings = Settings(**values, opsdash_db=path)
-        clients = clients_for(settings, PULLED)
+        clients = clients_in_virtual_time(settings, PULLED)  # the limiters' waits pass in virtual time
         try:
             for _ in range(2):  # Qasida's claims and liabilities read the customers the first pass brings
                 assert [r.error for r in run_all(db, clients, resources_for(db, PULLED)) if not r.ok] == []

@@ -11,14 +11,15 @@ from sandbox.server import client_env
 from services.settings import Settings
 from store.schema import session
 from sync.engine import run_all
-from sync.resources import clients_for, resources_for
+from sync.resources import resources_for
+from tests.virtual_time import clients_in_virtual_time
 
 
 def test_the_first_sync_stores_unavailabilities_with_their_resource_type(
         relaxed_sandbox: SandboxConfig, tmp_path: Path) -> None:
     env = {k.lower(): v for k, v in client_env(relaxed_sandbox).items()}
     settings = Settings(**env, opsdash_db=tmp_path / "cache.db")  # type: ignore[arg-type]
-    clients = clients_for(settings, ("qargo",))
+    clients = clients_in_virtual_time(settings, ("qargo",))  # Qargo's 2 calls/s kept, the waits virtual
     try:
         with session(tmp_path / "cache.db") as db:
             wanted = [r for r in resources_for(db, ("qargo",)) if r.name in ("resources", "unavailabilities")]

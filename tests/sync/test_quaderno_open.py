@@ -21,6 +21,7 @@ from store.store import set_checkpoint, upsert_records
 from sync.engine import run_all, run_resource
 from sync.resources import resources_for
 from sync.vendors import quaderno as qopen
+from tests.virtual_time import VirtualTime
 
 S = "2026-11-20T10:00:00.000Z"
 
@@ -123,7 +124,8 @@ def test_against_the_sandbox_paid_invoices_leave_outstanding_in_one_incremental_
     """Issue 9 "Done when": paying a Quaderno invoice leaves outstanding within one sync."""
     env = client_env(relaxed_sandbox)
     settings = Settings(**{k.lower(): v for k, v in env.items()}, opsdash_db=db_path)
-    with make_client(settings) as client:
+    at = VirtualTime()  # Quaderno's 100 calls / 15 s kept by the client, its waits virtual (tests/virtual_time.py)
+    with make_client(settings, sleep=at.sleep, clock=at.clock) as client:
         assert all(r.ok for r in run_all(db, {"quaderno": client}, resources_for(db, ["quaderno"])))
         before = dict(db.execute("SELECT invoice_id, state FROM quaderno_invoices WHERE state IN ('outstanding', "
                                  "'late')").fetchall())

@@ -27,9 +27,10 @@ from store.statuses import QARGO_FINAL
 from store.store import upsert_records
 from sync.engine import RunResult, SyncResource, run_all, with_fetch
 from sync.fetch import paged_since
-from sync.resources import clients_for, resources_for
+from sync.resources import resources_for
 from sync.vendors import cargobase as cargobase_sync
 from sync.vendors import qasida as qasida_sync
+from tests.virtual_time import clients_in_virtual_time
 
 VENDORS = ("quaderno", "qasida", "cargobase")
 SMALL_PAGES = {
@@ -49,7 +50,9 @@ def settings(relaxed_sandbox: SandboxConfig, db_path: Path) -> Settings:
 
 @pytest.fixture
 def clients(settings: Settings) -> Iterator[dict[str, Any]]:
-    made = clients_for(settings, (*VENDORS, "qargo"))
+    # The rate limits and the retries' backoff (and a storm's Retry-After) kept, their waits in virtual time:
+    # the faults are per request, not per second, so each run sends what it sent with real waits.
+    made = clients_in_virtual_time(settings, (*VENDORS, "qargo"))
     yield made
     for client in made.values():
         client.close()

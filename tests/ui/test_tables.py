@@ -26,6 +26,23 @@ def test_headers_are_words_and_technical_ids_hidden_unless_asked() -> None:
     assert tables.visible(columns, ids=True) == columns
 
 
+def test_every_table_shows_its_three_most_useful_columns_first() -> None:
+    """Issue 21 (phone, 390 px wide): the first three columns are the ones a phone shows without scrolling."""
+    from ui.orders import COLUMNS as ORDERS
+
+    stock = ("warehouse", "product", "product_code", "unit", "quantity", "reserved", "available", "reorder_level",
+             "below_reorder_level", "days_of_cover", "lead_time_days", "runs_out_before_next_delivery")  # pages/stock.py
+    assert tables.visible(ORDERS)[:3] == ["order_number", "transport_status", "delivery_date"]
+    assert tables.visible(stock)[:3] == ["product", "days_of_cover", "warehouse"]
+    invoices = ["source", "invoice_number", "counterparty", "currency", "amount_due", "due_date", "days_overdue",
+                "status", "direction"]
+    assert tables.visible(invoices) == ["counterparty", "amount_due", "days_overdue", "source", "invoice_number",
+                                        "currency", "due_date", "status", "direction"]  # the rest as they were
+    assert tables.visible(["erp_order_number", "operation", "result", "row", "upload_id"])[:3] == [
+        "erp_order_number", "row", "result"]
+    assert tables.visible(["a", "b", "c"]) == ["a", "b", "c"]  # a table without a defined order keeps its own
+
+
 def test_a_flag_column_of_counts_is_a_number() -> None:
     rows = [{"below_reorder_level": 2}, {"below_reorder_level": 0}]
     assert tables.column_kind("below_reorder_level", rows) == "number"
