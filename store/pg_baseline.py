@@ -1,11 +1,12 @@
-"""The PostgreSQL schema at migration 0023: one squashed baseline, equal to what the 21 migrations 0001..0023
+"""The PostgreSQL schema at migration 0025: one squashed baseline, equal to what the 23 migrations 0001..0025
 build on SQLite.
 
-Why a baseline and not the 23 migrations: they are SQLite's history (STRICT tables, tables rebuilt to change a
+Why a baseline and not the migrations themselves: they are SQLite's history (STRICT tables, tables rebuilt to change a
 CHECK, triggers created and dropped again, `sqlite_master`, `rowid`, `json_extract` back-fills of data that a new
 PostgreSQL database does not have). Replaying them through a translator would port code whose only job was to
-move old SQLite files forward. A new PostgreSQL database starts here, with 0001..0023 recorded as applied; every
-migration after 0023 runs on both databases (store/schema.py), so there is one history from then on.
+move old SQLite files forward. A new PostgreSQL database starts here, with 0001..0025 recorded as applied; every
+migration after 0025 runs on both databases (store/schema.py), so there is one history from then on: write it in
+SQL both accept, or branch on `store.db.is_postgres` inside it (tests/store/test_pg_schema.py fails otherwise).
 tests/store/test_pg_schema.py checks that both databases have the same tables and columns.
 
 Types: SQLite STRICT INTEGER -> BIGINT (8 bytes, as SQLite's), REAL -> DOUBLE PRECISION (never PostgreSQL's
@@ -22,7 +23,7 @@ COVERS = (
     "0014_order_number_indexes", "0015_keyed_summaries",
     "0016_quaderno_open_due_index", "0017_carrier_invoice_key_indexes", "0018_order_plans_and_etas",
     "0019_quaderno_removed_and_open_checks", "0021_upload_lines", "0023_raw_fields_as_columns",
-    "0022_one_way_to_keep_a_figure",
+    "0022_one_way_to_keep_a_figure", "0024_lead_times", "0025_upload_erp_numbers",
 )
 
 BASELINE = (
@@ -120,7 +121,8 @@ BASELINE = (
     upload_id TEXT PRIMARY KEY, order_identifier TEXT NOT NULL,
     operation TEXT NOT NULL, status TEXT NOT NULL, order_id TEXT, error TEXT,
     payload_digest TEXT, requested_by TEXT, job_id BIGINT,
-    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, line BIGINT, attempt BIGINT)""",
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, line BIGINT, attempt BIGINT, erp_order_number TEXT,
+    source_row BIGINT)""",
     """CREATE INDEX order_uploads_identifier ON order_uploads(order_identifier, created_at)""",
     """CREATE INDEX order_uploads_status ON order_uploads(status)""",
     """CREATE TABLE tax_calculations (
@@ -238,6 +240,14 @@ BASELINE = (
     value TEXT NOT NULL)""",
     """CREATE INDEX figures_read_at ON figures(read_at)""",
     """CREATE TABLE figure_worker (id BIGINT PRIMARY KEY CHECK (id = 1), beat_at TEXT NOT NULL)""",
+    # 0024_lead_times, with its default row for every warehouse (7 days)
+    """CREATE TABLE lead_times (
+    warehouse_id TEXT PRIMARY KEY,
+    lead_time_days DOUBLE PRECISION NOT NULL CHECK (lead_time_days >= 0),
+    updated_at TEXT NOT NULL,
+    updated_by TEXT NOT NULL)""",
+    """INSERT INTO lead_times (warehouse_id, lead_time_days, updated_at, updated_by)
+    VALUES ('', 7, to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'default')"""
 )
 
 # SQLite functions the shared SQL calls that PostgreSQL lacks, defined with SQLite's meaning; (re)created at every

@@ -33,7 +33,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="the database the database fixtures use (default: OPSDASH_TEST_DB, else sqlite)")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def _skip_sqlite_only(config: pytest.Config, items: list[pytest.Item]) -> None:
     """`@pytest.mark.sqlite_only("why")`: a test of SQLite's own machinery (rowid, STRICT, file locks) is skipped
     on PostgreSQL, saying why."""
     if config.getoption("--db") != "postgresql":
@@ -117,7 +117,9 @@ def _rank(nodeid: str) -> int:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under pytest-xdist (`-n`, with `--dist loadgroup --no-loadscope-reorder` from pyproject.toml) the unit of
-    work is a file (the e2e folder as one), the longest started first; a run without `-n` keeps its order."""
+    work is a file (the e2e folder as one), the longest started first; a run without `-n` keeps its order.
+    With --db=postgresql, the tests marked sqlite_only are skipped (`_skip_sqlite_only`)."""
+    _skip_sqlite_only(config, items)
     for item in items:
         item.add_marker(pytest.mark.xdist_group(_group(item.nodeid)))
     if hasattr(config, "workerinput"):  # an xdist worker: every worker sorts the same way

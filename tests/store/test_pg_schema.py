@@ -44,6 +44,17 @@ def test_both_databases_have_the_same_tables_columns_types_and_keys(tmp_path: Pa
         assert pg[table] == sqlite[table], table
 
 
+def test_the_rows_a_migration_seeds_are_there_too(tmp_path: Path, pg_url: str) -> None:
+    sql = "SELECT warehouse_id, lead_time_days, updated_by FROM lead_times ORDER BY warehouse_id"
+    sqlite, pg = connect(tmp_path / "s.db"), connect(pg_url)
+    migrate(sqlite)
+    try:
+        assert [tuple(r) for r in pg.execute(sql).fetchall()] == sqlite.execute(sql).fetchall() == [("", 7.0, "default")]
+    finally:
+        sqlite.close()
+        pg.close()
+
+
 def test_the_baseline_stands_for_every_migration_up_to_0023_and_later_ones_run_on_both(pg_url: str) -> None:
     names = [m.name for m in MIGRATIONS._migrations]
     assert set(pg_baseline.COVERS) <= set(names)
