@@ -63,23 +63,39 @@ def cluster() -> Iterator[str]:
     if not available():
         raise RuntimeError(f"PostgreSQL binaries not found in {BIN} (apt-get install postgresql, or set OPSDASH_PG_BIN)")
     root = Path(tempfile.mkdtemp(prefix="opsdash-pg-"))
-    data, port = root / "data", _free_port()
+    data, port, url = root / "data", _free_port(), ""
     prefix = _as_owner(root)
     try:
         _run([*prefix, str(BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "--locale=C",
               "--encoding=UTF8", "--no-sync"])
         options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
                    "-c full_page_writes=off -c max_connections=200")
-        _run([*prefix, str(BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"),
-              "-w", "-t", str(START_TIMEOUT_S), "start"])
         url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-        _wait_ready(url)
+        _RUNNING[url] = [*prefix, str(BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"),
+                         "-w", "-t", str(START_TIMEOUT_S)]
+        start(url)
         yield url
     finally:
+        _RUNNING.pop(url, None)
         if (data / "postmaster.pid").exists():
             subprocess.run([*prefix, str(BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                            check=False, capture_output=True, timeout=60)
         shutil.rmtree(root, ignore_errors=True)
+
+
+_RUNNING: dict[str, list[str]] = {}  # superuser URL -> the pg_ctl command line of its cluster, without the action
+
+
+def start(url: str) -> None:
+    """Start (again) the cluster `cluster()` made for `url`, and wait until it answers."""
+    _run([*_RUNNING[url], "start"])
+    _wait_ready(url)
+
+
+def stop(url: str) -> None:
+    """Stop it as a restart does (`-m fast`: clients are cut off at once; committed work is kept, which an
+    immediate stop would not promise here, with fsync and synchronous_commit off)."""
+    _run([*_RUNNING[url], "-m", "fast", "stop"])
 
 
 def _wait_ready(url: str) -> None:
