@@ -97,16 +97,16 @@ _DEFAULT_DBS = itertools.count()
 
 
 # Files that take the longest, started first under pytest-xdist (the README's suite command; see
-# pytest_collection_modifyitems), measured with --durations on 2 cores: the browser tests (~5 min, one group)
+# pytest_collection_modifyitems), measured with --durations on 2 cores: the browser tests (~5 min, one unit)
 # first; each worker starts with two units, so the third (the e2e worker's second) is a shorter one.
 LONGEST_FIRST = ("tests/e2e/", "tests/test_benches.py", "tests/sandbox/test_living.py", "tests/test_install.py",
                  "tests/reliability/test_crashes.py", "tests/reliability/test_upload_crashes.py",
                  "tests/sync/test_sync_sandbox.py")
 
 
-def _group(nodeid: str) -> str:
+def _unit(nodeid: str) -> str:
     """A file's tests run in one worker (its module fixtures are built once); the browser tests all in one (one
-    demo for the session, one browser at a time)."""
+    demo for the session, in file order: the tour reads what the action tests left, one browser at a time)."""
     path = nodeid.split("::", 1)[0]
     return "tests/e2e/" if path.startswith("tests/e2e/") else path
 
@@ -115,15 +115,27 @@ def _rank(nodeid: str) -> int:
     return next((i for i, prefix in enumerate(LONGEST_FIRST) if nodeid.startswith(prefix)), len(LONGEST_FIRST))
 
 
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With `-n` and `--dist loadfile` (pyproject.toml's addopts): xdist's file scheduler, the e2e folder one unit.
+    (Not `--dist loadgroup` with marks: xdist 3.8 renames test ids for it in a way pytest 9.2 ignores.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class FilesAndTheBrowserTests(LoadFileScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit(nodeid)
+
+    return FilesAndTheBrowserTests(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`-n`, with `--dist loadgroup --no-loadscope-reorder` from pyproject.toml) the unit of
-    work is a file (the e2e folder as one), the longest started first; a run without `-n` keeps its order.
-    With --db=postgresql, the tests marked sqlite_only are skipped (`_skip_sqlite_only`)."""
+    """In an xdist worker (every one sorts the same way) the longest files first, each file's own order kept;
+    with --no-loadscope-reorder the scheduler hands the units out in this order. A run without `-n` keeps its
+    order. With --db=postgresql, the tests marked sqlite_only are skipped (`_skip_sqlite_only`)."""
     _skip_sqlite_only(config, items)
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(_group(item.nodeid)))
-    if hasattr(config, "workerinput"):  # an xdist worker: every worker sorts the same way
-        items.sort(key=lambda item: _rank(item.nodeid))  # stable: a file's own order is kept
+    if hasattr(config, "workerinput"):
+        items.sort(key=lambda item: _rank(item.nodeid))
 
 
 @pytest.fixture(scope="session")
