@@ -256,4 +256,16 @@ FUNCTIONS = (
     # instr(haystack, needle): 1-based position, 0 when absent (store/audit.py, store/queries.py search)
     """CREATE OR REPLACE FUNCTION instr(haystack TEXT, needle TEXT) RETURNS INTEGER
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT strpos(haystack, needle)'""",
+    # julianday(text): fractional days since noon UTC, 24 November 4714 BC; NULL for text that is not a time, as
+    # SQLite answers (sessions run in UTC: services/core/postgres.py), e.g. the Qargo poll's order
+    """CREATE OR REPLACE FUNCTION julianday(moment TEXT) RETURNS DOUBLE PRECISION
+    LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+    BEGIN
+        RETURN extract(epoch FROM moment::timestamptz) / 86400.0 + 2440587.5;
+    EXCEPTION WHEN others THEN
+        RETURN NULL;
+    END $$""",
+    # SQLite's two-argument max: NULL when either is NULL (greatest() would skip the NULL)
+    """CREATE OR REPLACE FUNCTION max(a DOUBLE PRECISION, b DOUBLE PRECISION) RETURNS DOUBLE PRECISION
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE greatest(a, b) END'""",
 )

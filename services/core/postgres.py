@@ -8,7 +8,8 @@ offers the same few things over one psycopg 3 connection, so callers do not bran
 The one place SQL is translated is `translate`: placeholders (`?` -> `%s`, `:name` -> `%(name)s`, a literal `%`
 doubled), `INSERT OR IGNORE` -> `INSERT ... ON CONFLICT DO NOTHING`, `IS ?` -> `IS NOT DISTINCT FROM %s`, and
 `json_each(?)` over a JSON array -> `json_array_elements_text(%s::json)` (its column is `value` too), and
-`? IS NULL` (an optional filter) -> `CAST(%s AS TEXT) IS NULL` (PostgreSQL must know a parameter's type).
+`? IS NULL` (an optional filter) -> `CAST(%s AS TEXT) IS NULL` (PostgreSQL must know a parameter's type), and
+`CAST(x AS REAL)` -> `AS DOUBLE PRECISION` (SQLite's REAL has 8 bytes, PostgreSQL's 4).
 Quoted text and identifiers are left alone. Anything else that differs (functions, DDL) is written portably in the
 code, or branched on `is_postgres` where the database's own means are the point (SKIP LOCKED, advisory locks).
 
@@ -44,6 +45,7 @@ _IS_PARAM = re.compile(r"\bIS\s+(NOT\s+)?(?=\?)", re.IGNORECASE)
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+\"?(\w+)\"?", re.IGNORECASE)
 _DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\b", re.IGNORECASE)
 _JSON_EACH = re.compile(r"\bjson_each\(\?\)", re.IGNORECASE)
+_AS_REAL = re.compile(r"\bAS\s+REAL\b", re.IGNORECASE)  # SQLite's REAL is 8 bytes, PostgreSQL's 4
 _PARAM_IS_NULL = re.compile(r"(?<![\w.])\?(?=\s+IS\s+(?:NOT\s+)?NULL\b)", re.IGNORECASE)
 
 
@@ -64,7 +66,7 @@ def translate(sql: str) -> str:
         elif token == "%":
             out.append("%%")
         else:
-            out.append(token)
+            out.append(_AS_REAL.sub("AS DOUBLE PRECISION", token))
     text = "".join(out)
     if _OR_IGNORE.match(text):
         text = _OR_IGNORE.sub("INSERT INTO", text, count=1)
@@ -187,7 +189,7 @@ def _params(params: Params) -> Sequence[Any] | Mapping[str, Any]:
 
 
 class PgTable:
-    """`db[name]`: the columns of a table (sqlite_utils' `Table.columns` / `columns_dict` shape)."""
+    """`db[name]`: the columns and row count of a table (sqlite_utils' `Table.columns` / `columns_dict` / `count`)."""
 
     def __init__(self, db: PgDatabase, name: str) -> None:
         self.db, self.name = db, name
@@ -210,6 +212,12 @@ class PgTable:
 
     def exists(self) -> bool:
         return self.name in self.db.table_names()
+
+    @property
+    def count(self) -> int:
+        quoted = '"' + self.name.replace('"', '""') + '"'
+        (found,) = self.db.execute(f'SELECT count(*) FROM {quoted}').fetchall()[0]
+        return int(found)
 
 
 class PgDatabase:
@@ -262,8 +270,9 @@ def connect(url: str) -> PgDatabase:
     """A new autocommit connection for this caller; close it when done (as `store.db.connect`'s)."""
     import psycopg  # only a PostgreSQL deployment needs psycopg installed
 
+    # UTC sessions: a time without an offset means UTC, as in SQLite's date functions
     raw = psycopg.connect(url, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S,
-                          application_name="opsdash")
+                          application_name="opsdash", options="-c TimeZone=UTC")
     return PgDatabase(url, raw)
 
 

@@ -39,8 +39,9 @@ _REPLACE = ("ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_a
 
 
 def _now(database_clock: float | None, clock: Callable[[], float]) -> float:
-    """The database's clock when it has one to share (PostgreSQL), else this process's (SQLite, one host)."""
-    return clock() if database_clock is None else database_clock
+    """The database's clock when it has one to share (PostgreSQL), else this process's (SQLite, one host). A clock
+    given to the limiter (tests in virtual time) wins: it is the clock its `sleep` advances."""
+    return clock() if database_clock is None or clock is not time.time else database_clock
 
 
 class RateLimiter(Protocol):

@@ -21,6 +21,7 @@ CASES = [
     ("UPDATE r SET v = ? WHERE last IS ?", "UPDATE r SET v = %s WHERE last IS NOT DISTINCT FROM %s"),
     ("SELECT 1 WHERE a IS NOT ?", "SELECT 1 WHERE a IS DISTINCT FROM %s"),
     ("SELECT value FROM json_each(?)", "SELECT value FROM json_array_elements_text(%s::json)"),
+    ("SELECT CAST(q AS REAL), 'AS REAL' FROM t", "SELECT CAST(q AS DOUBLE PRECISION), 'AS REAL' FROM t"),
     ("WHERE (? IS NULL OR vendor = ?)", "WHERE (CAST(%s AS TEXT) IS NULL OR vendor = %s)"),
     ("SELECT a -- a comment with ? and 'quote\nFROM t WHERE b = ?", "SELECT a -- a comment with ? and 'quote\nFROM t WHERE b = %s"),
 ]

@@ -81,3 +81,21 @@ def test_a_database_that_does_not_sort_text_by_bytes_is_refused(pg_template: str
     finally:
         db.close()
         admin_execute(pg_template, "DROP DATABASE opsdash_icu WITH (FORCE)")
+
+
+FUNCTIONS_SQL = ("SELECT julianday('2025-03-10T12:00:00.000Z'), julianday('2025-03-10'), julianday('nonsense'), "
+                 "max(CAST(1.5 AS REAL), CAST(2.5 AS REAL)), max(CAST(NULL AS REAL), CAST(1 AS REAL)), "
+                 "instr('abc', 'c'), instr('abc', 'x')")
+
+
+def test_the_sqlite_functions_defined_on_postgresql_answer_as_sqlite(tmp_path: Path, pg_url: str) -> None:
+    """store/pg_baseline.py FUNCTIONS: the same answers, NULLs included (`AS REAL` is translated to PostgreSQL's
+    8-byte DOUBLE PRECISION)."""
+    sqlite, pg = connect(tmp_path / "s.db"), connect(pg_url)
+    try:
+        expected = [(2460745.0, 2460744.5, None, 2.5, None, 3, 0)]
+        assert sqlite.execute(FUNCTIONS_SQL).fetchall() == expected
+        assert [tuple(r) for r in pg.execute(FUNCTIONS_SQL).fetchall()] == expected
+    finally:
+        sqlite.close()
+        pg.close()
