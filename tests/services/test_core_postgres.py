@@ -46,8 +46,14 @@ def _hammer(make: Callable[[], Callable[[], object]], seconds: float) -> list[fl
     return sorted(stamps)
 
 
+# A thread notes its time after its transaction committed, up to a scheduling delay later (on a busy machine, tens
+# of milliseconds): calls noted within `window - DELAY` seconds were made within `window`.
+DELAY = 0.1
+
+
 def _most_in_any(stamps: list[float], window: float) -> int:
-    """The largest number of acquisitions inside any `window` seconds (a window starting at each one)."""
+    """The largest number of acquisitions noted inside any `window - DELAY` seconds (see DELAY)."""
+    window -= DELAY
     best, j = 0, 0
     for i, start in enumerate(stamps):
         while j < len(stamps) and stamps[j] < start + window:
@@ -57,17 +63,17 @@ def _most_in_any(stamps: list[float], window: float) -> int:
 
 
 def test_one_token_bucket_for_every_connection(pg_url: str) -> None:
-    """rate 40/s, burst 4: at most 4 + 40 x 0.5 = 24 calls in any half second, whatever the threads; one call of
-    slack for the moment a thread notes its time after its transaction committed."""
+    """rate 40/s, burst 4: at most 4 + 40 x 0.5 = 24 calls in any half second, whatever the threads (without the
+    row lock: 54)."""
     stamps = _hammer(lambda: SqliteRateLimiter(pg_url, "qargo", rate=40, burst=4).acquire, seconds=1.5)
-    assert _most_in_any(stamps, 0.5) <= 24 + 1
+    assert _most_in_any(stamps, 0.5) <= 24
     assert len(stamps) >= 40  # the budget is spent, not stalled: 4 + 40 x 1.5 = 64 at most
 
 
 def test_one_sliding_window_for_every_connection(pg_url: str) -> None:
     """At most 12 calls in any 0.5 s (Quaderno's shape: a limit per window), shared by every thread."""
     stamps = _hammer(lambda: SqliteWindowLimiter(pg_url, "quaderno", limit=12, window=0.5).acquire, seconds=1.3)
-    assert _most_in_any(stamps, 0.5) <= 12 + 1
+    assert _most_in_any(stamps, 0.5) <= 12
     assert len(stamps) >= 24
 
 
