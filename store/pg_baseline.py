@@ -266,6 +266,55 @@ FUNCTIONS = (
         RETURN NULL;
     END $$""",
     # SQLite's two-argument max: NULL when either is NULL (greatest() would skip the NULL)
-    """CREATE OR REPLACE FUNCTION max(a DOUBLE PRECISION, b DOUBLE PRECISION) RETURNS DOUBLE PRECISION
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE greatest(a, b) END'""",
+    *(f"""CREATE OR REPLACE FUNCTION max(a {t}, b {t}) RETURNS {t} LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS 'SELECT CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE greatest(a, b) END'"""
+      for t in ("INTEGER", "BIGINT", "DOUBLE PRECISION", "TEXT")),
+    *(f"""CREATE OR REPLACE FUNCTION min(a {t}, b {t}) RETURNS {t} LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS 'SELECT CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE least(a, b) END'"""
+      for t in ("INTEGER", "BIGINT", "DOUBLE PRECISION", "TEXT")),
+    # round(x, digits) of a float, as SQLite's (PostgreSQL rounds only numeric to digits)
+    """CREATE OR REPLACE FUNCTION round(x DOUBLE PRECISION, digits INTEGER) RETURNS DOUBLE PRECISION
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT round(x::numeric, digits)::double precision'""",
+    # typeof(x): SQLite's storage class ('integer', 'real', 'text', 'blob', 'null'), e.g. minor units or decimal text
+    """CREATE OR REPLACE FUNCTION typeof(value ANYELEMENT) RETURNS TEXT LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN value IS NULL THEN 'null'
+                WHEN pg_typeof(value) IN ('bigint'::regtype, 'integer'::regtype, 'smallint'::regtype) THEN 'integer'
+                WHEN pg_typeof(value) IN ('double precision'::regtype, 'real'::regtype, 'numeric'::regtype) THEN 'real'
+                WHEN pg_typeof(value) = 'bytea'::regtype THEN 'blob' ELSE 'text' END $$""",
+    # printf(format, text, integer, integer) as store/datasets.py `minor_text` calls it: %s, %d and %0Nd only
+    """CREATE OR REPLACE FUNCTION printf(format TEXT, a TEXT, b BIGINT, c BIGINT) RETURNS TEXT
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+    DECLARE
+        args TEXT[] := ARRAY[a, b::text, c::text];
+        spec TEXT[];
+        result TEXT := '';
+        rest TEXT := format;
+        i INT := 1;
+    BEGIN
+        LOOP
+            spec := regexp_match(rest, '^(.*?)%(0?)([0-9]*)([sd])(.*)$', 's');
+            EXIT WHEN spec IS NULL;
+            result := result || spec[1] || CASE WHEN spec[2] = '0' AND spec[3] <> ''
+                THEN lpad(coalesce(args[i], ''), spec[3]::int, '0') ELSE coalesce(args[i], '') END;
+            rest := spec[5];
+            i := i + 1;
+        END LOOP;
+        RETURN result || rest;
+    END $$""",
+    # date(day, modifier): SQLite's date with one '+N days' / '-N days' modifier, as text; NULL for a bad day
+    """CREATE OR REPLACE FUNCTION date(day TEXT, modifier TEXT) RETURNS TEXT
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+    BEGIN
+        RETURN to_char(day::date + modifier::interval, 'YYYY-MM-DD');
+    EXCEPTION WHEN others THEN
+        RETURN NULL;
+    END $$""",
+    # group_concat(text): comma-joined, NULLs skipped (DISTINCT works as on SQLite)
+    """CREATE OR REPLACE FUNCTION opsdash_concat_step(joined TEXT, value TEXT) RETURNS TEXT
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+    'SELECT CASE WHEN value IS NULL THEN joined WHEN joined IS NULL THEN value ELSE joined || '','' || value END'""",
+    """CREATE OR REPLACE AGGREGATE group_concat(TEXT) (SFUNC = opsdash_concat_step, STYPE = TEXT)""",
+    # total(x): a float sum that is 0.0, not NULL, over no rows
+    """CREATE OR REPLACE AGGREGATE total(DOUBLE PRECISION) (SFUNC = float8pl, STYPE = DOUBLE PRECISION,
+    INITCOND = '0')""",
 )

@@ -9,7 +9,10 @@ The one place SQL is translated is `translate`: placeholders (`?` -> `%s`, `:nam
 doubled), `INSERT OR IGNORE` -> `INSERT ... ON CONFLICT DO NOTHING`, `IS ?` -> `IS NOT DISTINCT FROM %s`, and
 `json_each(?)` over a JSON array -> `json_array_elements_text(%s::json)` (its column is `value` too), and
 `? IS NULL` (an optional filter) -> `CAST(%s AS TEXT) IS NULL` (PostgreSQL must know a parameter's type), and
-`CAST(x AS REAL)` -> `AS DOUBLE PRECISION` (SQLite's REAL has 8 bytes, PostgreSQL's 4).
+`CAST(x AS REAL)` -> `AS DOUBLE PRECISION` (SQLite's REAL has 8 bytes, PostgreSQL's 4), and every `ORDER BY`
+item gets SQLite's NULL order (`NULLS FIRST` ascending, `NULLS LAST` descending; PostgreSQL's is the opposite),
+and `LIKE` -> `ILIKE` (SQLite's LIKE ignores ASCII case; with the byte-order LC_CTYPE the database must have,
+so does ILIKE).
 Quoted text and identifiers are left alone. Anything else that differs (functions, DDL) is written portably in the
 code, or branched on `is_postgres` where the database's own means are the point (SKIP LOCKED, advisory locks).
 
@@ -45,6 +48,7 @@ _IS_PARAM = re.compile(r"\bIS\s+(NOT\s+)?(?=\?)", re.IGNORECASE)
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+\"?(\w+)\"?", re.IGNORECASE)
 _DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\b", re.IGNORECASE)
 _JSON_EACH = re.compile(r"\bjson_each\(\?\)", re.IGNORECASE)
+_LIKE = re.compile(r"(?<![\w.])LIKE\b", re.IGNORECASE)  # SQLite's LIKE ignores ASCII case: ILIKE under LC_CTYPE C
 _AS_REAL = re.compile(r"\bAS\s+REAL\b", re.IGNORECASE)  # SQLite's REAL is 8 bytes, PostgreSQL's 4
 _PARAM_IS_NULL = re.compile(r"(?<![\w.])\?(?=\s+IS\s+(?:NOT\s+)?NULL\b)", re.IGNORECASE)
 
@@ -59,19 +63,82 @@ def translate(sql: str) -> str:
     for token in _TOKEN.findall(sql):
         if token.startswith("?"):
             out.append("%s")
-        elif token.startswith(":") and token != "::":
+        elif token.startswith(":") and len(token) > 1 and token != "::":
             out.append(f"%({token[1:]})s")
         elif token.startswith("'"):
             out.append(token.replace("%", "%%"))
         elif token == "%":
             out.append("%%")
         else:
-            out.append(_AS_REAL.sub("AS DOUBLE PRECISION", token))
-    text = "".join(out)
+            out.append(_LIKE.sub("ILIKE", _AS_REAL.sub("AS DOUBLE PRECISION", token)))
+    text = _sqlite_null_order("".join(out))
     if _OR_IGNORE.match(text):
         text = _OR_IGNORE.sub("INSERT INTO", text, count=1)
         text = _before_returning(text, " ON CONFLICT DO NOTHING")
     return text
+
+
+_ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
+_ORDER_END = re.compile(r"\b(LIMIT|OFFSET|FETCH|UNION|INTERSECT|EXCEPT|FOR|RETURNING|ON\s+CONFLICT)\b", re.IGNORECASE)
+_HAS_NULLS = re.compile(r"\bNULLS\s+(FIRST|LAST)\s*$", re.IGNORECASE)
+_DESC = re.compile(r"\bDESC\s*$", re.IGNORECASE)
+
+
+def _sqlite_null_order(sql: str) -> str:
+    """Every `ORDER BY` item sorts NULLs as SQLite does: first ascending, last descending (PostgreSQL's default
+    is the opposite). Items that say NULLS FIRST/LAST themselves are left alone."""
+    out, i, depth, quote = [], 0, 0, ""
+    while i < len(sql):
+        char = sql[i]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif (found := _ORDER_BY.match(sql, i)) and (i == 0 or not (sql[i - 1].isalnum() or sql[i - 1] == "_")):
+            out.append(found.group(0))
+            i = _order_items(sql, found.end(), depth, out)
+            continue
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def _order_items(sql: str, i: int, depth: int, out: list[str]) -> int:
+    """Copy the ORDER BY list from `i` to `out` with each item's NULL order; returns where the list ended."""
+    start, level, quote = i, depth, ""
+    while i < len(sql):
+        char = sql[i]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            level += 1
+        elif char == ")":
+            if level == depth:
+                break
+            level -= 1
+        elif level == depth and (char == "," or char == ";" or
+                                 (_ORDER_END.match(sql, i) and not (sql[i - 1].isalnum() or sql[i - 1] == "_"))):
+            out.append(_null_order(sql[start:i]))
+            if char != ",":
+                return i
+            out.append(",")
+            start = i + 1
+        i += 1
+    out.append(_null_order(sql[start:i]))
+    return i
+
+
+def _null_order(item: str) -> str:
+    body = item.rstrip()
+    if not body.strip() or _HAS_NULLS.search(body):
+        return item
+    return body + (" NULLS LAST" if _DESC.search(body) else " NULLS FIRST") + item[len(body):]
 
 
 def _before_returning(sql: str, clause: str) -> str:
@@ -113,6 +180,10 @@ class PgCursor:
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         return iter(self._cursor) if self.description is not None else iter(())
+
+    def close(self) -> None:
+        if self.description is not None:
+            self._cursor.close()
 
 
 Params = Sequence[Any] | Mapping[str, Any] | None

@@ -280,7 +280,7 @@ def test_resources_current_and_coming_unavailability(db: Database) -> None:
 @pytest.mark.parametrize("name", CONTRACT_NAMES)
 def test_every_contract_dataset_runs_and_declares_its_columns(db: Database, name: str) -> None:
     dataset = get_dataset(name)
-    cursor = db.conn.execute(f"SELECT * FROM ({dataset.sql}) LIMIT 0", {"now": S, "today": S[:10]})
+    cursor = db.conn.execute(f"SELECT * FROM ({dataset.sql}) AS rows LIMIT 0", {"now": S, "today": S[:10]})
     assert tuple(d[0] for d in cursor.description) == dataset.columns
     assert query_dataset(db, name).rows == []
 
