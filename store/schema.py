@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from services.settings import Settings
 from store import pg_baseline
-from store.datasets import ensure_views
+from store.datasets import DATASETS, ensure_views
 from store.db import connect, is_postgres, transaction
 from store.migrations import MIGRATIONS
 
@@ -64,7 +64,7 @@ _BYTE_ORDER = ("C", "POSIX", "C.UTF-8", "C.utf8")
 def _migrate_postgres(db: Database) -> list[str]:
     """A new database gets the baseline (store/pg_baseline.py: the schema at 0023, those migrations recorded as
     applied); then every later migration runs in order, as on SQLite, under one transaction and an advisory lock.
-    Dataset views are not installed on PostgreSQL yet (the dataset SQL is not ported: docs/deploy.md)."""
+    The dataset views are (re)created in the same transaction, as `ensure_views` keeps them on SQLite."""
     _check_collation(db)
     applied: list[str] = []
     with transaction(db):
@@ -85,7 +85,24 @@ def _migrate_postgres(db: Database) -> list[str]:
                 applied += _record(db, [migration.name])
         for ddl in pg_baseline.FUNCTIONS:
             db.execute(ddl)
+        _pg_views(db)
     return applied
+
+
+# What the views read for :today and :now: UTC, as SQLite's date('now') and strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+_PG_TODAY = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+_PG_NOW = "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+
+def _pg_views(db: Database) -> None:
+    """A view per dataset (for SQL tools; opsdash reads the dataset SQL itself), re-created at every start: a few
+    milliseconds, under the migration lock."""
+    tables = set(db.table_names())
+    for dataset in DATASETS.values():
+        if dataset.name not in tables:
+            body = dataset.sql.replace(":today", _PG_TODAY).replace(":now", _PG_NOW)
+            db.execute(f"DROP VIEW IF EXISTS {dataset.name}")
+            db.execute(f"CREATE VIEW {dataset.name} AS {body}")
 
 
 def _record(db: Database, names: Iterable[str]) -> list[str]:
