@@ -314,6 +314,25 @@ FUNCTIONS = (
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
     'SELECT CASE WHEN value IS NULL THEN joined WHEN joined IS NULL THEN value ELSE joined || '','' || value END'""",
     """CREATE OR REPLACE AGGREGATE group_concat(TEXT) (SFUNC = opsdash_concat_step, STYPE = TEXT)""",
+    # decimal_sum(x): store/decimals.py's exact sum of decimal text or integers, as decimal text; NULL and '' are
+    # skipped, a value that is not a number makes the sum NULL, no values give NULL
+    """CREATE OR REPLACE FUNCTION opsdash_decimal_step(state TEXT, value TEXT) RETURNS TEXT
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+    BEGIN
+        IF value IS NULL OR value = '' OR state = 'bad' THEN
+            RETURN state;
+        END IF;
+        RETURN (coalesce(state::numeric, 0) + value::numeric)::text;
+    EXCEPTION WHEN others THEN
+        RETURN 'bad';
+    END $$""",
+    """CREATE OR REPLACE FUNCTION opsdash_decimal_step(state TEXT, value NUMERIC) RETURNS TEXT
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+    'SELECT CASE WHEN value IS NULL OR state = ''bad'' THEN state ELSE (coalesce(state::numeric, 0) + value)::text END'""",
+    """CREATE OR REPLACE FUNCTION opsdash_decimal_final(state TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS 'SELECT nullif(state, ''bad'')'""",
+    *(f"""CREATE OR REPLACE AGGREGATE decimal_sum({t}) (SFUNC = opsdash_decimal_step, STYPE = TEXT,
+    FINALFUNC = opsdash_decimal_final)""" for t in ("TEXT", "NUMERIC")),
     # total(x): a float sum that is 0.0, not NULL, over no rows
     """CREATE OR REPLACE AGGREGATE total(DOUBLE PRECISION) (SFUNC = float8pl, STYPE = DOUBLE PRECISION,
     INITCOND = '0')""",

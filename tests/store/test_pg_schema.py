@@ -88,6 +88,26 @@ FUNCTIONS_SQL = ("SELECT julianday('2025-03-10T12:00:00.000Z'), julianday('2025-
                  "instr('abc', 'c'), instr('abc', 'x')")
 
 
+DECIMAL_SQL = ("SELECT decimal_sum(x) FROM (SELECT '0.1' AS x UNION ALL SELECT '0.2' UNION ALL SELECT NULL "
+               "UNION ALL SELECT '' UNION ALL SELECT '1.50') AS t UNION ALL "
+               "SELECT decimal_sum(x) FROM (SELECT CAST(250741 AS INTEGER) AS x UNION ALL SELECT 5) AS t UNION ALL "
+               "SELECT decimal_sum(x) FROM (SELECT '1' AS x UNION ALL SELECT 'abc') AS t UNION ALL "
+               "SELECT decimal_sum(x) FROM (SELECT '1' AS x) AS t WHERE 1 = 0")
+
+
+def test_decimal_sum_is_exact_and_the_same_on_both(tmp_path: Path, pg_url: str) -> None:
+    from store.decimals import decimal_sum
+
+    sqlite, pg = decimal_sum(connect(tmp_path / "s.db")), decimal_sum(connect(pg_url))
+    try:
+        expected = [("1.80",), ("250746",), (None,), (None,)]
+        assert sqlite.execute(DECIMAL_SQL).fetchall() == expected
+        assert [tuple(r) for r in pg.execute(DECIMAL_SQL).fetchall()] == expected
+    finally:
+        sqlite.close()
+        pg.close()
+
+
 def test_the_sqlite_functions_defined_on_postgresql_answer_as_sqlite(tmp_path: Path, pg_url: str) -> None:
     """store/pg_baseline.py FUNCTIONS: the same answers, NULLs included (`AS REAL` is translated to PostgreSQL's
     8-byte DOUBLE PRECISION)."""
