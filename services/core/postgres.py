@@ -11,8 +11,8 @@ doubled), `INSERT OR IGNORE` -> `INSERT ... ON CONFLICT DO NOTHING`, `IS ?` -> `
 `? IS NULL` (an optional filter) -> `CAST(%s AS TEXT) IS NULL` (PostgreSQL must know a parameter's type), and
 `CAST(x AS REAL)` -> `AS DOUBLE PRECISION` (SQLite's REAL has 8 bytes, PostgreSQL's 4), and every `ORDER BY`
 item gets SQLite's NULL order (`NULLS FIRST` ascending, `NULLS LAST` descending; PostgreSQL's is the opposite),
-and `LIKE` -> `ILIKE` (SQLite's LIKE ignores ASCII case; with the byte-order LC_CTYPE the database must have,
-so does ILIKE).
+`LIKE` -> `ILIKE` (SQLite's LIKE ignores ASCII case; with the byte-order LC_CTYPE the database must have,
+so does ILIKE), and a subquery in FROM or JOIN without an alias gets one.
 Quoted text and identifiers are left alone. Anything else that differs (functions, DDL) is written portably in the
 code, or branched on `is_postgres` where the database's own means are the point (SKIP LOCKED, advisory locks).
 
@@ -71,11 +71,63 @@ def translate(sql: str) -> str:
             out.append("%%")
         else:
             out.append(_LIKE.sub("ILIKE", _AS_REAL.sub("AS DOUBLE PRECISION", token)))
-    text = _sqlite_null_order("".join(out))
+    text = _alias_subqueries(_sqlite_null_order("".join(out)))
     if _OR_IGNORE.match(text):
         text = _OR_IGNORE.sub("INSERT INTO", text, count=1)
         text = _before_returning(text, " ON CONFLICT DO NOTHING")
     return text
+
+
+_FROM_PAREN = re.compile(r"\b(FROM|JOIN)\s*\(", re.IGNORECASE)
+_AFTER = re.compile(r"\s*([A-Za-z_]\w*)")
+_NOT_ALIAS = frozenset({"WHERE", "GROUP", "ORDER", "LIMIT", "OFFSET", "UNION", "INTERSECT", "EXCEPT", "JOIN", "LEFT",
+                        "RIGHT", "INNER", "CROSS", "FULL", "NATURAL", "ON", "USING", "HAVING", "WINDOW", "FOR",
+                        "RETURNING", "FETCH"})
+
+
+def _alias_subqueries(sql: str) -> str:
+    """A subquery in FROM or JOIN without an alias gets one (`AS _s1`, ...): SQLite needs none, PostgreSQL 15
+    refuses it."""
+    ends = []
+    for found in _FROM_PAREN.finditer(sql):
+        end = None if _quoted_at(sql, found.start()) else _closing(sql, found.end() - 1)
+        after = _AFTER.match(sql, end + 1) if end is not None else None
+        if end is not None and (after is None or after.group(1).upper() in _NOT_ALIAS):
+            ends.append(end + 1)
+    out, last = [], 0
+    for number, at in enumerate(sorted(ends), 1):
+        out.append(sql[last:at] + f" AS _s{number}")
+        last = at
+    return "".join(out) + sql[last:]
+
+
+def _closing(sql: str, open_at: int) -> int | None:
+    """Where the parenthesis opened at `open_at` closes (quotes skipped), or None."""
+    depth, quote = 0, ""
+    for i in range(open_at, len(sql)):
+        char = sql[i]
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+def _quoted_at(sql: str, at: int) -> bool:
+    """Whether position `at` is inside a quoted literal or identifier."""
+    quote = ""
+    for char in sql[:at]:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+    return bool(quote)
 
 
 _ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)

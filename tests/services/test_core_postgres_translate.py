@@ -31,6 +31,13 @@ CASES = [
     ("SELECT * FROM (SELECT a FROM t ORDER BY a) AS s UNION ALL SELECT 1",
      "SELECT * FROM (SELECT a FROM t ORDER BY a NULLS FIRST) AS s UNION ALL SELECT 1"),
     ("SELECT 1 WHERE a LIKE ? ESCAPE '\\' AND b NOT LIKE 'LIKE'", "SELECT 1 WHERE a ILIKE %s ESCAPE '\\' AND b NOT ILIKE 'LIKE'"),
+    ("SELECT count(*) FROM (SELECT * FROM (SELECT 1) WHERE x IN (SELECT y FROM t)) AS page",
+     "SELECT count(*) FROM (SELECT * FROM (SELECT 1) AS _s1 WHERE x IN (SELECT y FROM t)) AS page"),
+    ("SELECT * FROM (SELECT 1) JOIN (SELECT 2) AS b ON 1 = 1 LEFT JOIN (SELECT 3) q ON 1 = 1 WHERE 'FROM (x'",
+     "SELECT * FROM (SELECT 1) AS _s1 JOIN (SELECT 2) AS b ON 1 = 1 LEFT JOIN (SELECT 3) q ON 1 = 1 WHERE 'FROM (x'"),
+    ("SELECT * FROM (SELECT * FROM (SELECT 1) WHERE 1 = 1)", "SELECT * FROM (SELECT * FROM (SELECT 1) AS _s1 WHERE 1 = 1) AS _s2"),
+    ("SELECT * FROM (VALUES (1)) AS v UNION ALL SELECT * FROM (SELECT 2)",
+     "SELECT * FROM (VALUES (1)) AS v UNION ALL SELECT * FROM (SELECT 2) AS _s1"),
     ("WHERE (? IS NULL OR vendor = ?)", "WHERE (CAST(%s AS TEXT) IS NULL OR vendor = %s)"),
     ("SELECT a -- a comment with ? and 'quote\nFROM t WHERE b = ?", "SELECT a -- a comment with ? and 'quote\nFROM t WHERE b = %s"),
 ]
