@@ -203,8 +203,6 @@ def refresh(db: Database, today: str, now: datetime | None = None, *, budget_s: 
     first; forget the ones nobody read within READ_WITHIN. Returns how many
     were brought up to date (one built meanwhile for a figure folded from it is not built again); stops
     after `budget_s` (the rest wait for the next pass)."""
-    if is_postgres(db):  # not kept there yet: `reads` needs SQLite's authorizer (docs/deploy.md, PostgreSQL)
-        return 0
     moment = now or utcnow()
     _write(db, f"DELETE FROM {TABLE} WHERE read_at < ?", [iso(moment - READ_WITHIN)])
     rebuilt, deadline = 0, time.monotonic() + budget_s

@@ -86,6 +86,7 @@ def minor_text(amount: str, currency: str) -> str:
     by_exponent: dict[int, list[str]] = {}
     for code, exponent in CURRENCY_EXPONENTS.items():
         by_exponent.setdefault(exponent, []).append(code)
+    text, amount = amount, f"CAST({amount} AS BIGINT)"  # the integer branches: typed, for PostgreSQL's checks
     sign = f"CASE WHEN {amount} < 0 THEN '-' ELSE '' END"
     whens = [f"WHEN upper({currency}) IN {sql_list(frozenset(codes))} THEN "
              + (f"CAST({amount} AS TEXT)" if exponent == 0 else
@@ -93,8 +94,8 @@ def minor_text(amount: str, currency: str) -> str:
                 f"abs({amount}) % {10 ** exponent})")
              for exponent, codes in sorted(by_exponent.items())]
     default = f"printf('%s%d.%02d', {sign}, abs({amount}) / 100, abs({amount}) % 100)"
-    return (f"CASE WHEN {amount} IS NULL THEN NULL WHEN typeof({amount}) != 'integer' THEN "
-            f"CAST({amount} AS TEXT) {' '.join(whens)} ELSE {default} END")
+    return (f"CASE WHEN {text} IS NULL THEN NULL WHEN typeof({text}) != 'integer' THEN "
+            f"CAST({text} AS TEXT) {' '.join(whens)} ELSE {default} END")
 
 
 # --- orders -----------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -201,6 +201,11 @@ def _before_returning(sql: str, clause: str) -> str:
     return sql[:found.start()].rstrip() + clause + " " + sql[found.start():]
 
 
+_SQLITE_READ = 20  # sqlite3.SQLITE_READ
+_WORDS = re.compile(r"[A-Za-z_]\w*")
+_QUOTED = re.compile(r"'(?:[^']|'')*'")
+
+
 class Column(NamedTuple):
     """What `store` reads of a column (the fields of sqlite_utils' `Column` it uses)."""
 
@@ -248,21 +253,40 @@ class PgConnection:
         self.raw = raw
         self._identity: dict[str, str] | None = None
         self._trace: Callable[[str], object] | None = None
+        self._authorize: Callable[..., object] | None = None
+        self._tables: set[str] | None = None
 
     def set_trace_callback(self, trace: Callable[[str], object] | None) -> None:
         """Call `trace` with each statement's SQL before it runs (sqlite3's hook of the same name)."""
         self._trace = trace
 
+    def set_authorizer(self, authorize: Callable[..., object] | None) -> None:
+        """sqlite3's hook, for what figures/stored.py asks of it: `authorize(SQLITE_READ, table, ...)` for each
+        table a statement names (an identifier outside quotes equal to a table's name: a superset of what it
+        reads, never less). PostgreSQL has no authorizer; the statement's text is what is known."""
+        self._authorize = authorize
+
+    def _note_reads(self, sql: str) -> None:
+        if self._tables is None:
+            rows = self.raw.execute("SELECT table_name FROM information_schema.tables "
+                                    "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'")
+            self._tables = {name for (name,) in rows.fetchall()}
+        named = {w for w in _WORDS.findall(_QUOTED.sub(" ", sql)) if w in self._tables}
+        for table in sorted(named):
+            self._authorize(_SQLITE_READ, table, None, "main", None)  # type: ignore[misc]
+
     def execute(self, sql: str, params: Params = None) -> PgCursor:
         if self._trace is not None:
             self._trace(sql)
+        if self._authorize is not None:
+            self._note_reads(sql)
         text = translate(sql)
         returning = self._returning(text)
         if returning:
             text = _before_returning(text, "") + f" RETURNING {returning}"
         cursor = self.raw.execute(text, _params(params))
         if _DDL.match(text):
-            self._identity = None
+            self._identity = self._tables = None
         if returning:
             row = cursor.fetchone()
             return PgCursor(_Done(cursor.rowcount), row[0] if row else None)
@@ -311,8 +335,13 @@ def _params(params: Params) -> Sequence[Any] | Mapping[str, Any]:
     return list(params)
 
 
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
 class PgTable:
-    """`db[name]`: the columns and row count of a table (sqlite_utils' `Table.columns` / `columns_dict` / `count`)."""
+    """`db[name]`: the columns and row count of a table, and plain inserts (sqlite_utils' `Table.columns`,
+    `columns_dict`, `count`, `insert`, `insert_all`)."""
 
     def __init__(self, db: PgDatabase, name: str) -> None:
         self.db, self.name = db, name
@@ -336,10 +365,20 @@ class PgTable:
     def exists(self) -> bool:
         return self.name in self.db.table_names()
 
+    def insert(self, row: Mapping[str, Any]) -> PgTable:
+        """One row (sqlite_utils' `Table.insert` without its options: the code's tests seed rows with it)."""
+        return self.insert_all([row])
+
+    def insert_all(self, rows: Iterable[Mapping[str, Any]]) -> PgTable:
+        for row in rows:
+            names = ", ".join(_quote(c) for c in row)
+            self.db.execute(f"INSERT INTO {_quote(self.name)} ({names}) VALUES ({', '.join('?' for _ in row)})",
+                            list(row.values()))
+        return self
+
     @property
     def count(self) -> int:
-        quoted = '"' + self.name.replace('"', '""') + '"'
-        (found,) = self.db.execute(f'SELECT count(*) FROM {quoted}').fetchall()[0]
+        (found,) = self.db.execute(f"SELECT count(*) FROM {_quote(self.name)}").fetchall()[0]
         return int(found)
 
 
