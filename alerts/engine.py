@@ -90,8 +90,9 @@ def evaluate(db: Database, rule: Rule, settings: Settings, now: datetime) -> Out
     sig = signature(db, rule.kind, now)
     try:
         with transaction(db):  # alert state and its messages change together, or not at all
+            first = not ever_opened(db, rule.rule_id)
             change = reconcile(db, rule, findings(db, rule, now, settings), now)
-            if rule.last_evaluated_at is None:
+            if first:
                 first_start_digest(db, change, now)
             announce(db, settings, rule, change, now)
             mark_evaluated(db, rule.rule_id, now, sig, None)
@@ -105,10 +106,16 @@ def evaluate(db: Database, rule: Rule, settings: Settings, now: datetime) -> Out
     return Outcome(rule.name, len(change.opened), len(change.resolved))
 
 
+def ever_opened(db: Database, rule_id: int) -> bool:
+    return db.execute("SELECT 1 FROM alerts WHERE rule_id = ? LIMIT 1", [rule_id]).fetchone() is not None
+
+
 def first_start_digest(db: Database, change: Change, now: datetime) -> None:
-    """What was already true when a rule first ran is one digest, not N unread alerts (issue 21: 167 unread at
-    the demo's first start): the channels get the one message `announce` sends for every evaluation, and the
-    inbox keeps every alert open but only the first unread."""
+    """What was already true when a rule first found anything is one digest, not N unread alerts (issue 21:
+    167 unread at the demo's first start). "First found", not "first ran": at a first start the rules run
+    before the first sync has brought any data, and the matches arrive one evaluation later. The channels get
+    the one message `announce` sends for every evaluation; the inbox keeps every alert open but only the
+    first unread."""
     if len(change.opened) > 1:
         mark_read(db, now, [a.alert_id for a in change.opened[1:]])
 

@@ -155,8 +155,8 @@ def _human(age: timedelta) -> str:
 
 # --- per vendor, for the Overview's "Is the data fresh?" ----------------------------------------------------
 
-# A vendor reads as its worst source; a source not synced yet (a new resource, the first minutes of a start) does
-# not hide the ones that are: "never synced" only when none is.
+# A vendor reads as its worst source; a source not synced yet (a new resource, the first minutes of a start)
+# does not hide the ones that are: "never synced" only when none is.
 _WORST_FIRST = ("failing", "interrupted", "stale", "ok", "never synced", "not configured")
 
 

@@ -74,7 +74,8 @@ def parse(edited: Sequence[Mapping[str, Any]], known: Mapping[str, str]) -> list
     return list(found.items())
 
 
-def replace_all(db: Database, times: Sequence[tuple[str, float]], actor: str, now: datetime | None = None) -> int:
+def replace_all(db: Database, times: Sequence[tuple[str, float]], actor: str,
+                now: datetime | None = None) -> int:
     """The table holds exactly `times` afterwards (one transaction); returns how many rows."""
     at = iso(now or utcnow())
     with transaction(db):

@@ -5,10 +5,10 @@ figures/details.py, store/queries.py over the datasets of store/datasets.py). It
 `figures` (migration 0022) as JSON (exact decimals as text, `codec` below), with the counters of the
 tables it read (store/changes.py, recorded by an SQLite authorizer while it ran) and `built_at`.
 
-- The worker brings stored figures up to date after each job and on every scheduler pass (at most
-  every 15 s; `refresh`), and beats `figure_worker` while it does.
+- The worker's refresher thread brings stored figures up to date after each job and every 5 s, also while
+  a job runs (jobs/worker.py; `refresh`), and beats `figure_worker` while it does.
 - A reader gets the stored figure as long as a worker is live (a beat within `LIVE_WITHIN`), even when a
-  write made it out of date: it lags that write by at most one worker pass (docs/performance.md,
+  write made it out of date: it lags that write by at most max(5 s, a pass) + a pass (docs/performance.md,
   "Staleness"), and the page says "as of HH:MM:SS". Without a live worker, the reader rebuilds an out of
   date figure itself before showing it.
 - A figure that read a table whose writers do not note their writes (jobs, sync runs, the audit log:

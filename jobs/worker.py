@@ -151,14 +151,17 @@ class Worker:
 
     def _refresh_loop(self, stop: threading.Event, done: threading.Event, wake: threading.Event,
                       every: float) -> None:
+        """A pass every `every` s from the start of the last one (at once when a pass took longer, or a job ended):
+        a write waits at most max(every, a pass) + a pass (docs/performance.md, "Staleness")."""
         db = connect(self.settings.opsdash_db)
         try:
             while not (stop.is_set() or done.is_set()):
+                started = time.monotonic()
                 try:
                     refresh_figures(db, self.clock)
                 except Exception:  # the refresher must outlive a bad pass
                     log.exception("figure refresh failed")
-                wake.wait(every)
+                wake.wait(max(0.0, every - (time.monotonic() - started)))
                 wake.clear()
         finally:
             db.close()

@@ -18,7 +18,8 @@ VENDOR_NAMES = tables.VENDORS
 def readable(entry: dict) -> dict:  # type: ignore[type-arg]
     """"quaderno.validate_tax_id" -> "Quaderno · Validate tax ID" (the exact code stays in the download)."""
     vendor, _, rest = entry["action"].partition(".")
-    what = f"{VENDOR_NAMES.get(vendor, vendor)} · {fmt.words(rest.replace('.', ' '))}" if rest else entry["action"]
+    subject = VENDOR_NAMES.get(vendor) or fmt.words(vendor)  # "reorder_levels" -> "Reorder levels"
+    what = f"{subject} · {fmt.words(rest.replace('.', ' '))}" if rest else fmt.words(entry["action"])
     return entry | {"what": what}
 
 

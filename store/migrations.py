@@ -626,9 +626,11 @@ def lead_times(db: Database) -> None:
             lead_time_days REAL NOT NULL CHECK (lead_time_days >= 0),
             updated_at TEXT NOT NULL,
             updated_by TEXT NOT NULL)""",
-        ("INSERT INTO lead_times (warehouse_id, lead_time_days, updated_at, updated_by) "
-         "VALUES ('', 7, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'default')"),
     ])
+    from store.db import iso, utcnow  # our one UTC timestamp form (as every writer stamps)
+
+    db.execute("INSERT INTO lead_times (warehouse_id, lead_time_days, updated_at, updated_by) "
+               "VALUES ('', 7, ?, 'default')", [iso(utcnow())])  # bound, not SQLite's strftime: portable
 
 
 @MIGRATIONS(name="0025_upload_erp_numbers")

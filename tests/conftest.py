@@ -96,19 +96,22 @@ StartSandbox = Callable[..., SandboxConfig]
 _DEFAULT_DBS = itertools.count()
 
 
+# Browser test files that start a demo of their own (a module fixture `demo`): a unit each. The other browser
+# tests share the session's demo, in file order (the tour reads what the action tests left): one unit.
+OWN_DEMO = ("tests/e2e/test_five_questions.py",)
 # Files that take the longest, started first under pytest-xdist (the README's suite command; see
-# pytest_collection_modifyitems), measured with --durations on 2 cores: the browser tests (~5 min, one unit)
-# first; each worker starts with two units, so the third (the e2e worker's second) is a shorter one.
-LONGEST_FIRST = ("tests/e2e/", "tests/test_benches.py", "tests/sandbox/test_living.py", "tests/test_install.py",
+# pytest_collection_modifyitems), measured with --durations on 2 cores: the browser tests (file order kept: the
+# shared demo's unit ~6 min, then the five questions' ~5 min); each worker starts with two units.
+LONGEST_FIRST = ("tests/e2e/", "tests/sandbox/test_living.py", "tests/test_benches.py", "tests/test_install.py",
                  "tests/reliability/test_crashes.py", "tests/reliability/test_upload_crashes.py",
                  "tests/sync/test_sync_sandbox.py")
 
 
 def _unit(nodeid: str) -> str:
-    """A file's tests run in one worker (its module fixtures are built once); the browser tests all in one (one
-    demo for the session, in file order: the tour reads what the action tests left, one browser at a time)."""
+    """A file's tests run in one worker (its module fixtures are built once); the browser tests on the session's
+    demo all in one."""
     path = nodeid.split("::", 1)[0]
-    return "tests/e2e/" if path.startswith("tests/e2e/") else path
+    return "tests/e2e/" if path.startswith("tests/e2e/") and path not in OWN_DEMO else path
 
 
 def _rank(nodeid: str) -> int:
@@ -138,18 +141,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items.sort(key=lambda item: _rank(item.nodeid))
 
 
-@pytest.fixture(scope="session")
-def default_db_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("default-db")
+@pytest.fixture(scope="session", autouse=True)
+def default_db_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Settings made without OPSDASH_DB fall back to `opsdash.db` in the working directory (the checkout, where
+    the CLI's subprocesses run). For the session's and the modules' fixtures, which start before any test's:
+    a file in the session's temporary folder instead (each test gets its own below)."""
+    folder = tmp_path_factory.mktemp("default-db")
+    with pytest.MonkeyPatch.context() as patch:
+        if "OPSDASH_DB" not in os.environ:
+            patch.setenv("OPSDASH_DB", str(folder / "session.db"))
+        yield folder
 
 
 @pytest.fixture(autouse=True)
 def no_database_in_the_working_directory(default_db_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Settings made without OPSDASH_DB fall back to `opsdash.db` in the working directory (the checkout):
-    give every test that sets none a file of its own instead (with its Qargo token lock beside it), so tests
-    neither share a cache, a token or a rate-limit bucket through the checkout nor collide when run in
-    parallel. Tests that set OPSDASH_DB (or pass `opsdash_db`) are unaffected."""
-    if "OPSDASH_DB" not in os.environ:
+    """Every test that sets no OPSDASH_DB of its own gets a file of its own (with its Qargo token lock beside
+    it), so tests neither share a cache, a token or a rate-limit bucket through the checkout nor collide when
+    run in parallel. Tests that set OPSDASH_DB (or pass `opsdash_db`) are unaffected."""
+    if os.environ.get("OPSDASH_DB") == str(default_db_dir / "session.db"):
         monkeypatch.setenv("OPSDASH_DB", str(default_db_dir / f"test-{next(_DEFAULT_DBS)}.db"))
 
 

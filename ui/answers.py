@@ -7,8 +7,8 @@
 4. how many stock items run out before their next delivery, linked to the Stock list filtered so;
 5. how fresh each vendor's data is, in words ("Quaderno 2 min ago", "Qasida failing since 06:10").
 
-Each answer sits in a container keyed `answer-<name>` (the browser test reads it by that key). Amounts are never
-added across currencies; the figures are the loaders' (ui/data.py), this module only words them.
+Each answer sits in a container keyed `answer-<name>` (the browser test reads it by that key). Amounts are
+never added across currencies; the figures are the loaders' (ui/data.py), this module only words them.
 """
 
 from __future__ import annotations
@@ -26,18 +26,27 @@ from ui import safe
 from ui.filters import source_name
 
 ORDERS_PAGE, STOCK_PAGE = "pages/orders.py", "pages/stock.py"
-LATE_HELP = ("Late: past the planned delivery and still moving, or the ERP order past its promised date and not "
-             "fulfilled. Expected late: not late yet, but the carrier's ETA is after the planned date.")
-STOCK_HELP = ("Days of cover (available / average daily ERP order demand of the last 30 days) shorter than the "
-              "lead time: the product's, else the warehouse's, else the default (Stock page).")
+LATE_HELP = ("Late: past the planned delivery and still moving, or the ERP order past its promised date and "
+             "not fulfilled. Expected late: not late yet, but the carrier's ETA is after the planned date.")
+STOCK_HELP = ("Days of cover (available / average daily ERP order demand of the last 30 days) shorter than "
+              "the lead time: the product's, else the warehouse's, else the default (Stock page).")
 # Tight rows and paragraphs: the five answers fit one phone screen (390 x 844) under the title.
 CSS = """<style>
-.st-key-answers table { font-size: 0.9rem; margin-bottom: 0.25rem; }
+.st-key-answers table { font-size: 0.9rem; }
 .st-key-answers th, .st-key-answers td { padding: 0.15rem 0.5rem !important; }
 .st-key-answers td { text-align: right; white-space: nowrap; }
 .st-key-answers td:first-child { text-align: left; }
-.st-key-answers p { margin-bottom: 0.2rem; }
 .st-key-answers [data-testid="stVerticalBlock"] { gap: 0.35rem; }
+@media (max-width: 640px) {
+  [data-testid="stMainBlockContainer"]:has(.st-key-answers) { padding-top: 3.5rem; }
+  [data-testid="stMain"]:has(.st-key-answers) h1 { font-size: 1.75rem; padding: 0 0 0.5rem; }
+  .st-key-answers table { font-size: 0.8rem; }
+  .st-key-answers th, .st-key-answers td { padding: 0.05rem 0.35rem !important; }
+  .st-key-answers p, .st-key-answers [data-testid="stCaptionContainer"] {
+    font-size: 0.85rem; line-height: 1.35; }
+  .st-key-answers [data-testid="stPageLink"] p { font-size: 0.85rem; }
+  .st-key-answers [data-testid="stHorizontalBlock"] { gap: 0.35rem; }
+}
 </style>"""
 
 
@@ -56,7 +65,8 @@ def receivables_words(owed: Outstanding) -> str:
     """Per currency: what others owe us, and the part more than 60 days overdue."""
     if not owed.outstanding:
         return "**Others owe us** nothing: no outstanding invoice."
-    rows = [(c, _amount(owed.outstanding, c), _amount(owed.overdue_long, c) if c in owed.overdue_long else "none")
+    long_overdue = owed.overdue_long
+    rows = [(c, _amount(owed.outstanding, c), _amount(long_overdue, c) if c in long_overdue else "none")
             for c in sorted(owed.outstanding)]
     return _table(("Others owe us", "Outstanding", f"of which > {LONG_OVERDUE_DAYS} days overdue"), rows)
 
@@ -64,9 +74,9 @@ def receivables_words(owed: Outstanding) -> str:
 def payables_words(carriers: Outstanding, suppliers: Outstanding) -> tuple[str, str]:
     """(a table per currency: carriers beside suppliers, a sentence on the invoices without an amount)."""
     currencies = sorted(set(carriers.outstanding) | set(suppliers.outstanding))
-    table = (_table(("We owe", "Carriers", "Suppliers"),
-                    [(c, _amount(carriers.outstanding, c), _amount(suppliers.outstanding, c)) for c in currencies])
-             if currencies else "**We owe** nothing with an amount.")
+    rows = [(c, _amount(carriers.outstanding, c), _amount(suppliers.outstanding, c)) for c in currencies]
+    empty = "**We owe** nothing with an amount."
+    table = _table(("We owe", "Carriers", "Suppliers"), rows) if rows else empty
     unpriced = carriers.without_amount + suppliers.without_amount
     note = "Carriers: Upwell, Cargobase. Suppliers: Qasida."
     if unpriced:
@@ -123,12 +133,14 @@ def five_answers(receivable: Outstanding, carriers: Outstanding, suppliers: Outs
         orders, items, fresh = st.columns(3)
         with orders, st.container(key="answer-late"):
             st.markdown(late_words(late, expected_late))
-            st.page_link(ORDERS_PAGE, label="Open the late orders", query_params={"show": "late"}, help=LATE_HELP)
+            st.page_link(ORDERS_PAGE, label="Open the late orders", query_params={"show": "late"},
+                         help=LATE_HELP)
             if expected_late:
-                st.page_link(ORDERS_PAGE, label="Open the expected-late orders", query_params={"show": "expected-late"},
-                             help=LATE_HELP)
+                st.page_link(ORDERS_PAGE, label="Open the expected-late orders",
+                             query_params={"show": "expected-late"}, help=LATE_HELP)
         with items, st.container(key="answer-stock"):
             st.markdown(stock_words(stock))
-            st.page_link(STOCK_PAGE, label="Open those items", query_params={"show": "runs-out"}, help=STOCK_HELP)
+            st.page_link(STOCK_PAGE, label="Open those items", query_params={"show": "runs-out"},
+                         help=STOCK_HELP)
         with fresh, st.container(key="answer-freshness"):
             st.markdown("**Data:** " + " · ".join(safe.text(freshness_words(v)) for v in vendors))

@@ -34,5 +34,6 @@ def edit(times: pd.DataFrame) -> None:
         rows = [{**row, "warehouse": codes.get(row["warehouse"], row["warehouse"])} for row in rows]
         saved = outcomes.run(KEY, save_lead_times, rows)
         if saved is not None:
-            outcomes.keep(KEY, "done", f"Saved {fmt.count(saved, 'lead time')}: the table now holds exactly these.")
+            outcomes.keep(KEY, "done",
+                          f"Saved {fmt.count(saved, 'lead time')}: the table now holds exactly these.")
     outcomes.show(KEY)

@@ -198,3 +198,16 @@ def test_old_resolved_alerts_and_sent_messages_are_pruned(db: Database, settings
     assert prune(db, NOW + timedelta(days=14)) == (0, 0)   # "resolved", sent 6 days ago: kept
     assert prune(db, NOW + timedelta(days=16)) == (0, 1)
     assert prune(db, NOW + timedelta(days=91)) == (1, 0)   # the resolved alert
+
+
+def test_what_a_rule_first_finds_is_one_unread_even_after_runs_with_no_data(db: Database, settings: Settings) -> None:
+    """Issue 21 (167 unread alerts at the demo's first start): the rules first run before the first sync."""
+    rule = add(db, "receivable_overdue", days=30)
+    assert run(db, rule, settings) == (0, 0)  # nothing synced yet
+    for i in range(5):
+        receivable(db, f"INV-{i}", -40)
+    assert run(db, rule, settings, NOW + timedelta(minutes=5)) == (5, 0)
+    assert unread_count(db) == 1  # one digest of what was already true
+    receivable(db, "INV-NEW", -40)
+    assert run(db, rule, settings, NOW + timedelta(minutes=10)) == (1, 0)
+    assert unread_count(db) == 2  # a new match after that is unread as usual

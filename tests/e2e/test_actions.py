@@ -100,7 +100,7 @@ def test_a_tax_calculation_shows_at_once_in_the_history(demo: Demo, page) -> Non
     page.get_by_role("button", name="Calculate", exact=True).click()
     page.get_by_text("Why:").wait_for(timeout=DEADLINE_S * 1000)
     # the history's newest row is the one just made, its amount grouped and exact
-    poll(lambda: "1,234.50 EUR" in " ".join(grid_column(page, 6)[:1]))
+    poll(lambda: "1,234.50 EUR" in " ".join(grid_column(page, "Amount")[:1]))
 
 
 def test_outstanding_invoices_download_as_xlsx(demo: Demo, page) -> None:  # type: ignore[no-untyped-def]
@@ -170,8 +170,15 @@ def test_a_viewer_sees_no_action_buttons(tmp_path: Path, browser) -> None:  # ty
         stop_demo(viewer)
 
 
-def grid_column(page, column: int = 1) -> list[str]:  # type: ignore[no-untyped-def]
-    """The texts of one column of the first data grid (its accessible cells; the grid draws on a canvas)."""
+def grid_column(page, column: int | str = 1) -> list[str]:  # type: ignore[no-untyped-def]
+    """The texts of one column of the first data grid (its accessible cells; the grid draws on a canvas).
+
+    `column` is the column's position or its header as shown ("Amount"): tables put their three most
+    useful columns first (figures/words.py FIRST_COLUMNS), so a test names the column it reads."""
+    if isinstance(column, str):
+        column = page.evaluate("""(name) => { const h = Array.from(document.querySelectorAll(
+            "[data-testid='stDataFrame'] [role='columnheader']")).find(e => e.textContent.trim() === name);
+            return h ? h.getAttribute('aria-colindex') : '0'; }""", column)
     return page.evaluate(f"""() => Array.from(document.querySelectorAll(
         "[data-testid='stDataFrame'] [role='gridcell'][aria-colindex='{column}']")).map(e => e.textContent)""")
 

@@ -52,3 +52,13 @@ def test_an_order_is_named_by_its_number_not_its_uuid(seeded_db: Path) -> None:
     db.close()
     at = run_page("pages/audit.py", before={"audit.actor": "carol"})
     assert list(at.dataframe[0].value["target"]) == ["order TMS-SO-0000391"]
+
+
+def test_actions_on_opsdash_itself_are_named_in_words(seeded_db: Path) -> None:
+    """Issue 21: "Reorder levels · Edit", never the code name `reorder_levels` (found by the browser tour)."""
+    db = connect(seeded_db)
+    audit.record(db, "dave", "reorder_levels.edit", "stock page", {"levels": []}, "0 levels kept")
+    audit.record(db, "dave", "lead_times.edit", "stock page", {"rows": []}, "1 lead time kept")
+    db.close()
+    at = run_page("pages/audit.py", before={"audit.actor": "dave"})
+    assert sorted(at.dataframe[0].value["what"]) == ["Lead times · Edit", "Reorder levels · Edit"]
