@@ -211,10 +211,12 @@ def _copy(src: Database, cur: Any, table: str) -> int:
         with cur.copy(f"COPY {_quote(table)} ({names}) FROM STDIN") as copy:
             while batch := rows.fetchmany(BATCH):
                 for row in batch:
-                    copy.write_row(row)
-                count += len(batch)
+                    copy.write_row(row)  # a value psycopg cannot send (a NUL in text) fails here, on this row
+                    count += 1
     except psycopg.Error as exc:
-        raise MoveRefused(f"PostgreSQL refused {_which_row(src, table, exc)}: {_reason(exc)}. Nothing was "
+        found = _LINE.search(exc.diag.context or "")  # the server names the line (from 1) it refused
+        line = int(found.group(1)) if found else count + 1
+        raise MoveRefused(f"PostgreSQL refused {_which_row(src, table, line)}: {_reason(exc)}. Nothing was "
                           "kept on the target; fix that row in the file (or remove it) and run again") from exc
     return count
 
@@ -222,12 +224,8 @@ def _copy(src: Database, cur: Any, table: str) -> int:
 _LINE = re.compile(r"\bline (\d+)\b")
 
 
-def _which_row(src: Database, table: str, exc: psycopg.Error) -> str:
-    """'qargo_orders row 3 (order_id = T2)': COPY counts lines from 1 in the order they were sent."""
-    found = _LINE.search(exc.diag.context or "")
-    if found is None:
-        return f"a row of {table}"
-    line = int(found.group(1))
+def _which_row(src: Database, table: str, line: int) -> str:
+    """'qargo_orders row 3 (order_id = T3)': the `line`-th row sent, counted from 1 in primary-key order."""
     keys = [c.name for c in src[table].columns if c.is_pk]
     row = src.conn.execute(f"SELECT {', '.join(_quote(k) for k in keys) or 'rowid'} FROM {_quote(table)} "
                            f"ORDER BY {order_by(src, table)} LIMIT 1 OFFSET ?", [line - 1]).fetchone()
