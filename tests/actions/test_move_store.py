@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +178,19 @@ def test_what_is_not_a_sqlite_file_or_a_postgresql_url_is_refused(tmp_path: Path
     assert not (tmp_path / "missing.db").exists()
     with pytest.raises(MoveRefused, match="must be a postgresql:// URL"):
         move_store(tmp_path / "missing.db", str(tmp_path / "other.db"))
+
+
+def test_a_vendor_wait_still_running_is_said_not_moved(source: Path, pg_url: str,
+                                                        synced_template: SyncedTemplate) -> None:
+    until = time.time() + 3600  # a Retry-After of an hour, noted by the file's rate limiter
+    with connect(source) as db:
+        db.execute("UPDATE rate_buckets SET blocked_until = ? WHERE key = 'quaderno#0'", [until])
+    lines: list[str] = []
+
+    assert move_store(source, pg_url, now=synced_template.now, say=lines.append).ok
+
+    stamp = datetime.fromtimestamp(until).astimezone().isoformat("T", "seconds")
+    assert f"note: quaderno#0 asked us to wait until {stamp} (Retry-After); its wait does not move: start " \
+           "syncing on PostgreSQL after that" in lines
+    assert [line for line in lines if line.startswith("note:")] == [lines[0]]  # only the one still waiting
+    assert _counts(pg_url).get("rate_buckets", 0) == 0
