@@ -137,11 +137,14 @@ def _stored(key: str, dict_only: bool = True) -> Any | None:
     return value if isinstance(value, dict) or not dict_only else None
 
 
+_NOT_STORED: tuple[type[Exception], ...] = (*DATABASE_ERRORS, TypeError)
+
+
 def _store(key: str, name: str, spec: Any, build_ms: int) -> None:
     try:
         with session(_db_path()) as db:
             stored.put_content(db, key, name, spec, build_ms)
-    except (*DATABASE_ERRORS, TypeError):  # not storable as JSON: kept in memory only
+    except _NOT_STORED:  # not storable as JSON: kept in memory only
         pass
 
 
