@@ -53,6 +53,25 @@ def _install_example_alerts(path: str) -> None:
         install_examples(db)
 
 
+def _install_demo_reorder_levels(path: str, args: argparse.Namespace) -> None:
+    """The demo's planning sheet: each sandbox product's reorder level for every warehouse, imported the way
+    `opsdash reorder-levels import` does (audited, actor "demo"), unless the database has levels already (a
+    resumed demo keeps what staff edited). Qasida keeps no reorder level (seeds/003 has none): a real team
+    imports its own sheet, so these are opsdash's own data, like the example alert rules."""
+    from actions.reorder import import_levels
+    from actions.roles import Actor
+    from sandbox.world import World
+    from store.schema import session
+
+    with session(path) as db:
+        if db.execute("SELECT 1 FROM reorder_levels LIMIT 1").fetchone():
+            return
+        world = World(seed=args.seed, scale=args.scale, factor=args.factor)
+        sheet = "product_code,warehouse,reorder_level\n" + "".join(
+            f"{p.sku},,{p.reorder_threshold}\n" for p in world.products)
+        import_levels(db, Actor("demo", "operator"), sheet.encode(), source="the demo's planning sheet")
+
+
 def demo_database() -> Path:
     """The demo's database when OPSDASH_DB is unset: a per-user data folder, never inside the installed
     package ($XDG_DATA_HOME/opsdash/demo.db, by default ~/.local/share/opsdash/demo.db)."""
@@ -91,6 +110,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     Path(env["OPSDASH_DB"]).parent.mkdir(parents=True, exist_ok=True)
     state = _demo_world(Path(env["OPSDASH_DB"]), args.fresh)
     _install_example_alerts(env["OPSDASH_DB"])  # two rules that fire on the demo data; channels stay off
+    _install_demo_reorder_levels(env["OPSDASH_DB"], args)
     sandbox_cmd = [sys.executable, "-m", "cli", "sandbox", "--port", str(sandbox_port), "--seed", str(args.seed),
                    "--scale", args.scale, "--factor", str(args.factor), "--tick-seconds", "5",
                    "--living", "--state", str(state),

@@ -16,6 +16,9 @@ writers note them (store/changes.py), and
   bound: a pass starts every REFRESH_EVERY_S, at once when the last one took longer);
 - recount: the same figures from the rows, what a reader pays without a live worker;
 medians in seconds, and the 2x / 0.5x ratio of each (target <= 1.3 for read: flat).
+With --live: the lag itself, with a worker running (jobs/worker.py, its refresher thread): after a committed
+write of each kind (a no-op update, noted: the rows stay as filled), the seconds until every stored figure that
+read the table is current again (target <= 15 s).
 """
 
 from __future__ import annotations
@@ -169,11 +172,55 @@ def _rounds(db: Database, today: str, repeats: int) -> dict[str, float]:
             **{label: statistics.median(times) for label, times in alone.items()}}
 
 
+def live_lag(path: Path, repeats: int) -> dict[str, float]:
+    """Per kind of write: the median seconds from its commit until the figures reading its table are current."""
+    import threading
+
+    from jobs.worker import Worker
+    from services.settings import Settings
+    from store.db import connect
+
+    db = connect(path)
+    today = stored.business_today()
+    figures(db, today)  # stored and read now: the worker keeps them up to date
+    stop = threading.Event()
+    worker = threading.Thread(target=Worker(Settings(opsdash_db=path)).run, args=(stop,),
+                              kwargs={"schedule_every": 3600.0}, daemon=True)  # no syncs: the refresher only
+    worker.start()
+    lags: dict[str, list[float]] = {label: [] for label, _, _ in WRITES}
+    try:
+        settled = time.monotonic() + 600  # the worker's first passes rebuild what an earlier deploy or write left
+        while any(_stale(db, table, today) for _, table, _ in WRITES) and time.monotonic() < settled:
+            stop.wait(0.2)
+        for n in range(repeats):
+            for label, table, _ in WRITES:
+                stop.wait(1.3 * (n + 1))  # writes land at different points of the refresher's period
+                with transaction(db):
+                    note_write(db, table)
+                    db.execute(f"UPDATE {table} SET synced_at = synced_at WHERE rowid = "
+                               f"(SELECT rowid FROM {table} LIMIT 1 OFFSET :n)", {"n": n * 37 + 11})
+                written = time.monotonic()
+                while _stale(db, table, today) and time.monotonic() < written + 300:
+                    stop.wait(0.05)
+                lags[label].append(time.monotonic() - written)
+    finally:
+        stop.set()
+        worker.join(timeout=300)
+        db.close()
+    return {label: statistics.median(times) for label, times in lags.items()}
+
+
+def _stale(db: Database, table: str, today: str) -> bool:
+    rows = db.execute("SELECT key, name, inputs FROM figures WHERE inputs LIKE ?", [f'%"{table}"%']).fetchall()
+    return any(stored.servable(db, key, today, fresh=True) is None for key, name, _ in rows if name in stored.BUILDERS)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db-dir", type=Path, required=True, help="where bench_pages.py keeps large_x{F}.db")
     parser.add_argument("--factors", type=float, nargs="+", default=[0.5, 1.0, 2.0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--live", action="store_true", help="also the lag itself, with a worker running")
     args = parser.parse_args()
     results = {}
     for factor in args.factors:
@@ -189,6 +236,10 @@ def main() -> None:
               flush=True)
         print("  first use of a filter (built by the reader): " + ", ".join(
             f"{k.removeprefix('filter: ')} {v:.2f} s" for k, v in r.items() if k.startswith("filter: ")), flush=True)
+        if args.live:
+            lags = live_lag(path, args.repeats)
+            print("  lag with a worker running, median (target <= 15 s): " + ", ".join(
+                f"{label} {lag:.1f} s" for label, lag in lags.items()), flush=True)
     low, high = min(results), max(results)
     if low != high:
         print(f"flatness x{high} / x{low} (target <= 1.3): " + "   ".join(

@@ -126,13 +126,15 @@ def test_reorder_levels_with_an_incomplete_row_are_named_not_dropped(demo: Demo,
     page.get_by_role("heading", name="Reorder levels").wait_for()
     editor = page.get_by_test_id("stDataFrame").filter(has=page.get_by_role("button", name="Add row")).first
     editor.scroll_into_view_if_needed()
-    height = editor.bounding_box()["height"]
+    grid = editor.locator("[aria-rowcount]").first  # the accessible table behind the canvas
+    count = int(grid.get_attribute("aria-rowcount") or 0)
     editor.hover()
     editor.get_by_role("button", name="Add row").click()
-    poll(lambda: editor.bounding_box()["height"] > height)  # the new, empty row is drawn
+    # the new, empty row is there (the grid scrolls to it when the levels fill more than its height)
+    poll(lambda: int(grid.get_attribute("aria-rowcount") or 0) > count)
+    # "Add row" scrolls the grid to the new row, its last (35 px); Product code follows the row marker
     box = editor.bounding_box()
-    # the new row is the last above the grid's own "add" row (35 px each); Product code follows the row marker
-    page.mouse.click(box["x"] + 100, box["y"] + box["height"] - 35 - 17)
+    page.mouse.click(box["x"] + 100, box["y"] + box["height"] - 17)
     page.keyboard.press("Enter")  # open the cell's editor, then type into it
     page.locator("textarea.gdg-input, input.gdg-input").first.wait_for()
     page.keyboard.type("E2E-INCOMPLETE", delay=20)  # no reorder level: the row is incomplete
