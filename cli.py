@@ -275,6 +275,13 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     return alerts_main(args.alerts_args, get_settings())
 
 
+def cmd_migrate_store(args: argparse.Namespace) -> int:
+    """Copy a SQLite cache into PostgreSQL and compare both (actions.move_store)."""
+    from actions.move_store_cli import main as move_main
+
+    return move_main(args.source, args.target, args.replace, sys.stdout, sys.stderr)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     """Stream one dataset to a file or stdout (binary-safe); the row count goes to stderr."""
     from exports.export import export
@@ -446,6 +453,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="alert rules: list | add NAME KIND --param N=V | remove RULE | test RULE")
     p.add_argument("alerts_args", nargs=argparse.REMAINDER, metavar="list|add|remove|test ...")
     p.set_defaults(handler=cmd_alerts)
+
+    p = sub.add_parser("migrate-store", help="copy a SQLite cache into an empty PostgreSQL database and compare "
+                                             "both (counts, rows, every dataset's export); docs/deploy.md")
+    p.add_argument("--from", dest="source", required=True, metavar="FILE", help="the SQLite cache file")
+    p.add_argument("--to", dest="target", required=True, metavar="URL", help="postgresql://user@host/database")
+    p.add_argument("--replace", action="store_true",
+                   help="remove the target's data first (each table's rows are listed before they go)")
+    p.set_defaults(handler=cmd_migrate_store)
     return parser
 
 

@@ -40,7 +40,7 @@ from sqlite_utils import Database
 
 from figures import codec
 from store import changes
-from store.db import BUSY_TIMEOUT_MS, iso, transaction, utcnow
+from store.db import BUSY_TIMEOUT_MS, is_postgres, iso, transaction, utcnow
 
 log = logging.getLogger("opsdash.figures")
 
@@ -286,6 +286,10 @@ WRITE_WAIT_MS = 500  # a page never waits longer than this for a sync's write lo
 
 def _write(db: Database, sql: str, params: Sequence[Any]) -> None:
     """Keep a figure or note a read; skipped when a writer holds the lock longer than WRITE_WAIT_MS."""
+    if is_postgres(db):  # no file lock to wait on (issue 20)
+        with transaction(db):
+            db.conn.execute(sql, params)
+        return
     db.conn.execute(f"PRAGMA busy_timeout = {WRITE_WAIT_MS}")
     try:
         with transaction(db):

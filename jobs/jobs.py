@@ -9,7 +9,10 @@ lease has expired (another host's process can only be judged by its lease).
 Concurrency: `claim_next` runs under `BEGIN IMMEDIATE` and moves exactly one queued row to
 running with `UPDATE ... WHERE status = 'queued' RETURNING`, so two workers (threads or
 processes) never claim the same job. A `dedupe_key` keeps the same action from being queued
-twice while one is pending (backed by a partial unique index).
+twice while one is pending (backed by a partial unique index). On PostgreSQL (issue 20) the queued row is
+picked `FOR UPDATE SKIP LOCKED` (workers on several machines take different jobs without waiting on each
+other), an enqueue meets the dedupe index with `ON CONFLICT DO NOTHING`, and leases are read from the
+database's clock (`store.db.db_now`), so machines whose clocks drift agree on when a lease ran out.
 
 Fencing: every claim raises the job's `fence` by one and hands it to the claimer. `progress`,
 `heartbeat` and `finish` only act while the row is still running under that fence, else they raise
@@ -31,7 +34,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from store.db import iso, transaction, utcnow
+from store.db import db_now, is_postgres, iso, target_name, transaction, utcnow
 from sync.runs import gone_here
 
 DEFAULT_LEASE = timedelta(minutes=5)
@@ -81,6 +84,8 @@ def enqueue(
     dedupe_key: str | None = None, now: datetime | None = None,
 ) -> int:
     """Queue a job; with a `dedupe_key` already queued or running, return that job instead."""
+    if is_postgres(db):
+        return _enqueue_postgres(db, kind, payload, requested_by, dedupe_key, now or db_now(db))
     with transaction(db):
         if dedupe_key is not None:
             found = db.conn.execute(
@@ -97,6 +102,25 @@ def enqueue(
     return cursor.lastrowid
 
 
+def _enqueue_postgres(db: Database, kind: str, payload: dict[str, Any], requested_by: str | None,
+                      dedupe_key: str | None, moment: datetime) -> int:
+    """PostgreSQL: the insert itself meets the dedupe index (`ON CONFLICT ... DO NOTHING`), so concurrent
+    enqueues of one action give one job and no error; the loser reads the winner's id (retried if that job
+    ended in between, leaving the key free again)."""
+    values = [kind, json.dumps(payload, sort_keys=True, default=str), dedupe_key, requested_by, iso(moment)]
+    while True:
+        with transaction(db):
+            row = db.execute(
+                "INSERT INTO jobs (kind, payload, status, dedupe_key, requested_by, created_at) "
+                "VALUES (?, ?, 'queued', ?, ?, ?) ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL "
+                "AND status IN ('queued', 'running') DO NOTHING RETURNING job_id", values).fetchone()
+            if row is None:
+                row = db.execute("SELECT job_id FROM jobs WHERE dedupe_key = ? AND status IN ('queued', 'running')",
+                                 [dedupe_key]).fetchone()
+        if row is not None:
+            return int(row[0])
+
+
 _CLAIM = ("UPDATE jobs SET status = 'running', worker_id = ?, started_at = coalesce(started_at, ?), "
           "lease_until = ?, attempts = attempts + 1, fence = fence + 1 ")
 
@@ -110,15 +134,18 @@ def claim_next(
     if kinds:
         kind_filter = f" AND kind IN ({', '.join('?' for _ in kinds)})"
         params = list(kinds)
+    # PostgreSQL: a queued row another worker is claiming is locked; skip it rather than wait for it and then
+    # find it running (SQLite: BEGIN IMMEDIATE already lets one claimer in at a time)
+    skip = " FOR UPDATE SKIP LOCKED" if is_postgres(db) else ""
     where = (f"WHERE job_id = (SELECT job_id FROM jobs WHERE status = 'queued'{kind_filter} "
-             f"ORDER BY job_id LIMIT 1) AND status = 'queued'")
-    return _claim(db, worker_id, where, params, lease, now or utcnow())
+             f"ORDER BY job_id LIMIT 1{skip}) AND status = 'queued'")
+    return _claim(db, worker_id, where, params, lease, now or db_now(db))
 
 
 def claim(db: Database, job_id: int, worker_id: str, *, lease: timedelta = DEFAULT_LEASE,
           now: datetime | None = None) -> Job | None:
     """Take this very job if it is still queued (the CLI runs the job it queued); fenced like `claim_next`."""
-    return _claim(db, worker_id, "WHERE job_id = ? AND status = 'queued'", [job_id], lease, now or utcnow())
+    return _claim(db, worker_id, "WHERE job_id = ? AND status = 'queued'", [job_id], lease, now or db_now(db))
 
 
 def _claim(db: Database, worker_id: str, where: str, params: list[Any], lease: timedelta,
@@ -143,9 +170,8 @@ def _fences() -> dict[tuple[str, int], int]:
 
 
 def _key(db: Database, job_id: int) -> tuple[str, int]:
-    """Job ids repeat across databases (tests, several caches): key the claim by the database file."""
-    files = {name: file for _, name, file in db.conn.execute("PRAGMA database_list")}
-    return files.get("main") or f"memory:{id(db.conn)}", job_id
+    """Job ids repeat across databases (tests, several caches): key the claim by the database (file or URL)."""
+    return target_name(db), job_id
 
 
 def _fenced(db: Database, job_id: int, fence: int | None) -> tuple[str, list[int]]:
@@ -174,7 +200,7 @@ def ensure_held(db: Database, job_id: int, fence: int) -> None:
 def heartbeat(db: Database, job_id: int, *, lease: timedelta = DEFAULT_LEASE,
               now: datetime | None = None, fence: int | None = None) -> None:
     """Extend a running job's lease; call more often than the lease length. `LeaseLost` if not ours."""
-    moment = now or utcnow()
+    moment = now or db_now(db)
     where, params = _fenced(db, job_id, fence)
     with transaction(db):
         changed = db.conn.execute(f"UPDATE jobs SET lease_until = ? WHERE {where} AND status = 'running'",
@@ -188,7 +214,7 @@ def progress(
     lease: timedelta = DEFAULT_LEASE, now: datetime | None = None, fence: int | None = None,
 ) -> None:
     """Record progress (shown by the jobs page); also extends the lease. `LeaseLost` if not ours."""
-    moment = now or utcnow()
+    moment = now or db_now(db)
     where, params = _fenced(db, job_id, fence)
     with transaction(db):
         changed = db.conn.execute(
@@ -231,7 +257,7 @@ def cancel(db: Database, job_id: int, now: datetime | None = None) -> bool:
 def recover_stale(db: Database, *, now: datetime | None = None, max_attempts: int = MAX_ATTEMPTS) -> int:
     """Re-queue running jobs whose holder is gone (a dead process on this host, or an expired lease); fail
     those out of attempts."""
-    moment = iso(now or utcnow())
+    moment = iso(now or db_now(db))
     with transaction(db):
         _expire_dead_holders(db, moment)
         failed = db.conn.execute(
@@ -270,7 +296,7 @@ def recent(
     statuses: Sequence[str] | None = None,
 ) -> list[Job]:
     """Newest first, optionally only some kinds/statuses (for the jobs page and the worker)."""
-    clauses: list[str] = ["1"]
+    clauses: list[str] = ["1 = 1"]
     params: list[str | int] = []
     for column, values in (("kind", kinds), ("status", statuses)):
         if values:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -29,7 +28,7 @@ from figures.words import vendor_name
 from jobs import jobs
 from services.clients import PULL_VENDORS, make_clients
 from services.settings import Settings
-from store.db import connect, iso, utcnow
+from store.db import DATABASE_ERRORS, connect, db_now, iso, leader, utcnow
 from store.schema import migrate
 from sync import runs
 from sync.engine import RunResult, SyncResource, held_off, run_resource, skip
@@ -95,7 +94,7 @@ class Worker:
 
     def run_next(self, db: Database) -> jobs.Job | None:
         """Claim and execute one job; returns it, or None when the queue is empty."""
-        job = jobs.claim_next(db, self.worker_id, kinds=list(HANDLERS), lease=self.lease, now=self.clock())
+        job = jobs.claim_next(db, self.worker_id, kinds=list(HANDLERS), lease=self.lease, now=self._lease_now(db))
         if job is None:
             return None
         try:
@@ -110,7 +109,12 @@ class Worker:
 
     def renew(self, db: Database, job: jobs.Job) -> None:
         """Extend `job`'s lease now (a fenced heartbeat); `jobs.LeaseLost` when it is not ours any more."""
-        jobs.heartbeat(db, job.job_id, lease=self.lease, now=self.clock(), fence=job.fence)
+        jobs.heartbeat(db, job.job_id, lease=self.lease, now=self._lease_now(db), fence=job.fence)
+
+    def _lease_now(self, db: Database) -> datetime:
+        """Leases run on the database's clock (on PostgreSQL one clock for every machine, issue 20); a clock
+        given to the worker (tests) wins."""
+        return db_now(db) if self.clock is utcnow else self.clock()
 
     def _finish_failed(self, db: Database, job: jobs.Job, exc: Exception) -> None:
         try:
@@ -183,7 +187,9 @@ class Worker:
 
     def _schedule_safely(self, db: Database) -> None:
         try:
-            self.schedule_due(db)
+            with leader(db, "schedule") as won:  # PostgreSQL: one worker per pass schedules and evaluates alerts
+                if won:
+                    self.schedule_due(db)
         except Exception:  # the scheduler must not take the job loop down with it
             log.exception("could not schedule syncs")
 
@@ -192,14 +198,17 @@ def refresh_figures(db: Database, clock: Callable[[], datetime] = utcnow) -> int
     """Beat (readers leave refreshing to a live worker), then bring the stored figures whose inputs were
     written up to date (figures/stored.py); returns how many were rebuilt."""
     try:
-        now = clock()
-        stored.beat(db, now)
-        rebuilt = stored.refresh(db, stored.business_today(now), now, budget_s=REFRESH_BUDGET_S)
-        # nobody read a figure lately (a database nobody viewed yet): the pages' default views, so the first
-        # view after a sync reads stored figures (cheap when they are current: nothing is built)
-        rebuilt += page_summaries.prime_default_views(db, now)
-        stored.beat(db, clock())
-    except sqlite3.Error:  # e.g. a sync holding the write lock: the next pass refreshes them
+        with leader(db, "figures") as won:  # PostgreSQL: one fold at a time, by whichever worker wins the pass
+            if not won:
+                return 0
+            now = clock()
+            stored.beat(db, now)
+            rebuilt = stored.refresh(db, stored.business_today(now), now, budget_s=REFRESH_BUDGET_S)
+            # nobody read a figure lately (a database nobody viewed yet): the pages' default views, so the
+            # first view after a sync reads stored figures (cheap when they are current: nothing is built)
+            rebuilt += page_summaries.prime_default_views(db, now)
+            stored.beat(db, clock())
+    except DATABASE_ERRORS:  # e.g. a sync holding the write lock: the next pass refreshes them
         log.warning("could not refresh figures this pass", exc_info=True)
         return 0
     if rebuilt:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -28,10 +28,20 @@ VENDORS: tuple[Vendor, ...] = ("qargo", "quaderno", "qasida", "cargobase", "upwe
 TOML_FILES = ("opsdash.toml", ".streamlit/secrets.toml")
 
 
+def _db_target(value: object) -> object:
+    """`OPSDASH_DB`: a `postgresql://` URL stays text (a Path would fold its `//`); anything else is a file path."""
+    text = str(value)
+    return text if text.startswith(("postgresql://", "postgres://")) else Path(text)
+
+
+# A SQLite file path (default) or a PostgreSQL URL (issue 20).
+DbTarget = Annotated[Path | str, BeforeValidator(_db_target)]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
 
-    opsdash_db: Path = Path("opsdash.db")
+    opsdash_db: DbTarget = Path("opsdash.db")
     # Run the sync/job worker inside the dashboard process; turn off when `opsdash worker` runs alone.
     opsdash_inprocess_worker: bool = True
 

@@ -105,7 +105,9 @@ def _settings_without(names: list[str]) -> Settings:
 
 def problems(settings: Settings) -> list[str]:
     """What the model's types cannot say (module doc); empty when every setting can be used."""
-    return [*_database_problems(Path(settings.opsdash_db)), *_url_problems(settings), *_qasida_problems(settings),
+    database = (_postgres_problems(settings.opsdash_db) if isinstance(settings.opsdash_db, str)
+                else _database_problems(Path(settings.opsdash_db)))
+    return [*database, *_url_problems(settings), *_qasida_problems(settings),
             *_clock_problems(settings), *_address_problems(settings), *_webhook_problems(settings)]
 
 
@@ -166,6 +168,25 @@ def _database_problems(path: Path) -> Iterable[str]:
         yield from _existing_database_problems(path)
     elif not _creatable(path.resolve().parent):
         yield f"OPSDASH_DB={path}: its folder {path.resolve().parent} cannot be created or written"
+
+
+def _postgres_problems(url: str) -> Iterable[str]:
+    """A PostgreSQL `OPSDASH_DB` that cannot be reached: the server's own reason, with the database, host and port
+    (never the URL itself: it may carry the password)."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        try:
+            where = conninfo_to_dict(url)
+        except psycopg.Error:
+            yield "OPSDASH_DB is not a valid postgresql:// URL (postgresql://user@host:port/database)"
+            return
+        reason = " ".join(str(exc).split())
+        yield (f"OPSDASH_DB: cannot use PostgreSQL database {where.get('dbname', '?')!r} on "
+               f"{where.get('host', 'localhost')}:{where.get('port', 5432)}: {reason}")
 
 
 def _existing_database_problems(path: Path) -> Iterable[str]:

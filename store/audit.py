@@ -57,7 +57,7 @@ def search(
     limit: int = 100,
 ) -> list[AuditEntry]:
     """Newest first. `text` matches (case-insensitively) target, result or vendor reference."""
-    clauses, params = ["1"], []
+    clauses, params = ["1 = 1"], []
     for column, value in (("actor", actor), ("action", action), ("target", target)):
         if value is not None:
             clauses.append(f"{column} = ?")

@@ -86,6 +86,7 @@ def minor_text(amount: str, currency: str) -> str:
     by_exponent: dict[int, list[str]] = {}
     for code, exponent in CURRENCY_EXPONENTS.items():
         by_exponent.setdefault(exponent, []).append(code)
+    text, amount = amount, f"CAST({amount} AS BIGINT)"  # the integer branches: typed, for PostgreSQL's checks
     sign = f"CASE WHEN {amount} < 0 THEN '-' ELSE '' END"
     whens = [f"WHEN upper({currency}) IN {sql_list(frozenset(codes))} THEN "
              + (f"CAST({amount} AS TEXT)" if exponent == 0 else
@@ -93,8 +94,8 @@ def minor_text(amount: str, currency: str) -> str:
                 f"abs({amount}) % {10 ** exponent})")
              for exponent, codes in sorted(by_exponent.items())]
     default = f"printf('%s%d.%02d', {sign}, abs({amount}) / 100, abs({amount}) % 100)"
-    return (f"CASE WHEN {amount} IS NULL THEN NULL WHEN typeof({amount}) != 'integer' THEN "
-            f"CAST({amount} AS TEXT) {' '.join(whens)} ELSE {default} END")
+    return (f"CASE WHEN {text} IS NULL THEN NULL WHEN typeof({text}) != 'integer' THEN "
+            f"CAST({text} AS TEXT) {' '.join(whens)} ELSE {default} END")
 
 
 # --- orders -----------------------------------------------------------------------------------
@@ -115,7 +116,7 @@ def late_on(late_from: str) -> str:
 
 def expected_late_on(expected_until: str, late_from: str) -> str:
     """1 when an ETA after the plan is known (`expected_until` today or later) and the order is not late yet."""
-    return f"CASE WHEN {expected_until} >= :today AND NOT {late_on(late_from)} THEN 1 ELSE 0 END"
+    return f"CASE WHEN {expected_until} >= :today AND {late_on(late_from)} = 0 THEN 1 ELSE 0 END"
 
 
 _MOVING = "upper(coalesce({p}status, '')) NOT IN " + sql_list(QARGO_JOURNEY_ENDED)
@@ -255,7 +256,7 @@ _OPEN_ITEM_COLUMNS = ("customer_id", "document_number", "currency", "remains_to_
 
 def _optional_open_items(table: str) -> tuple[str, tuple[str, ...], str]:
     """Until migration 0007 (Qasida open items) is applied, an old or missing table reads as empty."""
-    empty = "SELECT " + ", ".join(f"NULL AS {c}" for c in _OPEN_ITEM_COLUMNS) + " WHERE 0"
+    empty = "SELECT " + ", ".join(f"NULL AS {c}" for c in _OPEN_ITEM_COLUMNS) + " WHERE 1 = 0"
     return (table, _OPEN_ITEM_COLUMNS, empty)
 
 
@@ -322,9 +323,9 @@ PAYABLES = Dataset(
 INVOICES_OUTSTANDING = Dataset(
     name="invoices_outstanding",
     sql=f"""
-        SELECT *, 'receivable' AS direction FROM ({RECEIVABLES.sql})
+        SELECT *, 'receivable' AS direction FROM ({RECEIVABLES.sql}) AS receivable
         UNION ALL
-        SELECT *, 'payable' FROM ({PAYABLES.sql})""",
+        SELECT *, 'payable' FROM ({PAYABLES.sql}) AS payable""",
     columns=(*_OUTSTANDING_COLUMNS, "direction"), order_by=_ORDER, expressions=_AMOUNT,
     sources=(*RECEIVABLES.sources, *PAYABLES.sources),
     optional=(*RECEIVABLES.optional, *PAYABLES.optional),
@@ -396,16 +397,16 @@ STOCK_LEVELS = Dataset(
                    {_LEAD} AS lead_time_days, coalesce(dw.daily, 0) + coalesce(da.daily, 0) AS daily,
                    {_KNOWN} AS known, s.warehouse_id, s.product_id, s.synced_at{_CARDS}
             LEFT JOIN by_warehouse AS dw ON dw.product_id = s.product_id AND dw.warehouse_id = s.warehouse_id
-            LEFT JOIN anywhere AS da ON da.product_id = s.product_id)""",
+            LEFT JOIN anywhere AS da ON da.product_id = s.product_id) AS stock""",
     columns=("warehouse", "product", "product_code", "unit", "quantity", "reserved", "available",
              "reorder_level", "below_reorder_level", "days_of_cover", "runs_out_before_next_delivery",
              "lead_time_days", "warehouse_id", "product_id", "synced_at"),
     order_by="below_reorder_level DESC, runs_out_before_next_delivery DESC, warehouse, product",
     sources=(("qasida", "stock_cards"), ("qasida", "products"), ("qasida", "customer_orders")),
     optional=(("qasida_customer_order_lines", ("order_id", "product_id", "quantity"),
-               "SELECT NULL AS order_id, NULL AS line_no, NULL AS product_id, NULL AS quantity WHERE 0"),
+               "SELECT NULL AS order_id, NULL AS line_no, NULL AS product_id, NULL AS quantity WHERE 1 = 0"),
               ("lead_times", ("warehouse_id", "lead_time_days"),
-               "SELECT NULL AS warehouse_id, NULL AS lead_time_days WHERE 0")),
+               "SELECT NULL AS warehouse_id, NULL AS lead_time_days WHERE 1 = 0")),
 )
 
 RESOURCES = Dataset(
@@ -492,7 +493,7 @@ def sql_for(db: Database, dataset: Dataset) -> str:
     the SQL reads, is replaced by an empty SELECT (so a figure degrades to "none"/"unknown")."""
     sql = dataset.sql
     for table, columns, empty in dataset.optional:
-        present = {row[1] for row in db.conn.execute("SELECT * FROM pragma_table_info(?)", [table])}
+        present = set(db[table].columns_dict)  # empty when the table is missing (either database)
         if not set(columns) <= present:
             sql = re.sub(rf"\b{table}\b", f"({empty})", sql)
     return sql

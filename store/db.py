@@ -9,6 +9,11 @@ commits on its own and no hidden `BEGIN` is ever issued. Writers that touch seve
 `transaction(db)`, which starts with `BEGIN IMMEDIATE`: the write lock is taken up front, so two
 writers queue on `busy_timeout` instead of failing with "database is locked" when a read
 transaction later tries to upgrade.
+
+PostgreSQL (issue 20): `OPSDASH_DB` may be a `postgresql://` URL; `connect` then returns a `PgDatabase`
+(services/core/postgres.py) with the same small surface, and `transaction` opens a READ COMMITTED transaction.
+It does not serialise writers as `BEGIN IMMEDIATE` does: code whose correctness rests on one writer at a time
+branches on `is_postgres` and uses PostgreSQL's own means (row locks, `ON CONFLICT`, advisory locks).
 """
 
 from __future__ import annotations
@@ -21,8 +26,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
+import psycopg
 from sqlite_utils import Database
+
+from services.core.postgres import PgDatabase, is_url
+from services.core.postgres import connect as pg_connect
+
+# The database is busy or out of reach for now (SQLite locked past busy_timeout, PostgreSQL restarting or
+# unreachable): a caller that can answer "retry later" (the webhook receiver's 503) catches these.
+UNAVAILABLE: tuple[type[Exception], ...] = (sqlite3.OperationalError, psycopg.OperationalError)
+# Any error of either database.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
 
 BUSY_TIMEOUT_MS = 10_000
 CACHE_KIB = 64 * 1024
@@ -40,7 +56,10 @@ _PRAGMAS = (
 
 
 def connect(path: str | Path) -> Database:
-    """A new connection for this caller; close it (or use `session`) when done."""
+    """A new connection for this caller; close it (or use `session`) when done. A `postgresql://` URL gives a
+    `PgDatabase`, typed as `Database` for the callers: it answers the calls they make."""
+    if is_url(path):
+        return cast(Database, pg_connect(str(path)))
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         _owner_only(Path(path))
@@ -88,7 +107,12 @@ def _owner_only(path: Path) -> None:
 
 @contextmanager
 def transaction(db: Database) -> Iterator[Database]:
-    """A write transaction (`BEGIN IMMEDIATE`); nested use becomes a savepoint."""
+    """A write transaction (`BEGIN IMMEDIATE`); nested use becomes a savepoint. On PostgreSQL a READ
+    COMMITTED transaction (nested: a savepoint)."""
+    if is_postgres(db):
+        with cast(PgDatabase, db).atomic():
+            yield db
+        return
     if db.conn.in_transaction:
         with db.atomic():
             yield db
@@ -115,3 +139,43 @@ def iso(moment: datetime) -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def is_postgres(db: object) -> bool:
+    """Whether `db` is a PostgreSQL connection (`connect` with a `postgresql://` URL)."""
+    return isinstance(db, PgDatabase)
+
+
+def db_now(db: Database) -> datetime:
+    """The database's clock on PostgreSQL (every process leases by one clock, issue 20); this host's on SQLite,
+    where every process shares the host anyway."""
+    if is_postgres(db):
+        moment: datetime = db.execute("SELECT clock_timestamp()").fetchone()[0]
+        return moment.astimezone(UTC)
+    return utcnow()
+
+
+@contextmanager
+def leader(db: Database, name: str) -> Iterator[bool]:
+    """Whether this process runs the pass `name` now. PostgreSQL: the session that wins `pg_try_advisory_lock`
+    on it, held for the block (several statements and transactions) and released at its end or when the session
+    dies; the others skip this pass. SQLite: always True (one host; its write lock already orders writers)."""
+    if not is_postgres(db):
+        yield True
+        return
+    key = f"opsdash.pass:{name}"
+    won = bool(db.execute("SELECT pg_try_advisory_lock(hashtextextended(?, 0))", [key]).fetchone()[0])
+    try:
+        yield won
+    finally:
+        if won:
+            with suppress(psycopg.OperationalError):  # a dropped session released it already
+                db.execute("SELECT pg_advisory_unlock(hashtextextended(?, 0))", [key])
+
+
+def target_name(db: Database) -> str:
+    """What `db` is connected to: the SQLite main file (or `memory:<id>`), or the PostgreSQL URL."""
+    if is_postgres(db):
+        return cast(PgDatabase, db).url
+    files = {name: file for _, name, file in db.conn.execute("PRAGMA database_list")}
+    return files.get("main") or f"memory:{id(db.conn)}"

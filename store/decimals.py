@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from store.db import is_postgres
+
 
 class DecimalSum:
     """`decimal_sum(x)`: an exact SQL sum of decimal text or integers, returned as decimal text.
@@ -31,6 +33,9 @@ class DecimalSum:
 
 
 def decimal_sum(db: Database) -> Database:
-    """Register `decimal_sum` on this connection (idempotent, cheap); returns `db`."""
+    """Register `decimal_sum` on this connection (idempotent, cheap); returns `db`. PostgreSQL has it as an SQL
+    aggregate of the same meaning (store/pg_baseline.py FUNCTIONS)."""
+    if is_postgres(db):
+        return db
     db.conn.create_aggregate("decimal_sum", 1, DecimalSum)  # type: ignore[arg-type]
     return db

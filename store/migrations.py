@@ -8,7 +8,9 @@ Rules every table follows:
 - vendor records keep normalized columns for the pages plus `raw` (the vendor JSON) and
   `synced_at`, so a new column can be back-filled from `raw` without a re-sync.
 
-Append new migrations at the end; never edit one that has shipped. DDL runs statement by
+Append new migrations at the end; never edit one that has shipped. Migrations after 0025 also run on
+PostgreSQL (after its baseline, store/pg_baseline.py): SQL both databases accept, or a branch on
+`store.db.is_postgres` (tests/store/test_pg_schema.py compares the two schemas). DDL runs statement by
 statement through `db.execute` (never `executescript`, which would commit the migration's
 transaction half-way).
 """

@@ -47,9 +47,9 @@ def query_dataset(
     dataset = get_dataset(name)
     where, params = build_where(dataset, filters or {})
     params |= clock(now)
-    base = f"SELECT * FROM ({sql_for(db, dataset)}) {where}"
+    base = f"SELECT * FROM ({sql_for(db, dataset)}) AS rows {where}"
     if total is None:
-        total = db.conn.execute(f"SELECT count(*) FROM ({base})", params).fetchone()[0]
+        total = db.conn.execute(f"SELECT count(*) FROM ({base}) AS page", params).fetchone()[0]
     sql = f"{base} ORDER BY {_order(dataset, order_by)} LIMIT :_limit OFFSET :_offset"
     cursor = db.conn.execute(sql, params | {"_limit": max(0, limit), "_offset": max(0, offset)})
     return Page([dict(zip(dataset.columns, r, strict=True)) for r in cursor], total, dataset.columns)
@@ -64,7 +64,7 @@ def iter_dataset(
     The read runs in one snapshot (WAL), so a sync writing meanwhile neither blocks nor tears it."""
     dataset = get_dataset(name)
     where, params = build_where(dataset, filters or {})
-    sql = f"SELECT * FROM ({sql_for(db, dataset)}) {where} ORDER BY {_order(dataset, order_by)}"
+    sql = f"SELECT * FROM ({sql_for(db, dataset)}) AS rows {where} ORDER BY {_order(dataset, order_by)}"
     cursor = db.conn.execute(sql, params | clock(now))
     try:
         while chunk := cursor.fetchmany(chunk_size):
@@ -89,7 +89,7 @@ def build_where(dataset: Dataset, filters: Mapping[str, Any]) -> tuple[str, dict
 def _clause(column: str, op: str, value: Any, params: dict[str, Any]) -> str:
     if op == "in" or (op == "eq" and isinstance(value, (list, tuple, set, frozenset))):
         names = [_bind(params, v) for v in value]
-        return f"{column} IN ({', '.join(names)})" if names else "0"
+        return f"{column} IN ({', '.join(names)})" if names else "1 = 0"
     if value is None and op in ("eq", "ne"):
         return f"{column} IS {'NOT ' if op == 'ne' else ''}NULL"
     if op == "contains":  # SQLite's LIKE ignores ASCII case, as its lower() does, at a third of the cost (a

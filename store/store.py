@@ -20,7 +20,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from store.changes import note_write
-from store.db import iso, transaction, utcnow
+from store.db import is_postgres, iso, transaction, utcnow
 from store.rawstore import encode, table_dictionary
 
 # Keys per existence probe: far below SQLite's 32766 bound-variable limit.
@@ -59,7 +59,8 @@ def upsert_records(
         note_write(db, table)  # figures reading `table` are out of date (store/changes.py)
         if "raw" in columns:
             params = _compress_raw(db, table, params, columns.index("raw"))
-        last = None if _writes_rowid(db, table, columns) else _last_rowid(db, table)
+        # PostgreSQL has no rowid, and its writers do not queue on one lock: keys are looked up first
+        last = None if is_postgres(db) or _writes_rowid(db, table, columns) else _last_rowid(db, table)
         if last is None:  # no usable rowid: look the keys up before writing
             distinct = {tuple(p[i] for i in key_positions) for p in params}
             inserted = len(distinct) - _count_existing(db, table, keys, distinct)

@@ -23,7 +23,6 @@ import functools
 import hashlib
 import json
 import pickle
-import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +32,7 @@ import streamlit as st
 
 from figures import stored
 from services.settings import get_settings
+from store.db import DATABASE_ERRORS
 from store.schema import session
 
 FIGURE_TTL_S = 3600
@@ -132,16 +132,19 @@ def _stored(key: str, dict_only: bool = True) -> Any | None:
     try:
         with session(_db_path()) as db:
             value = stored.get_content(db, key)
-    except sqlite3.Error:  # the figure is rebuilt; storage is only a shortcut
+    except DATABASE_ERRORS:  # the figure is rebuilt; storage is only a shortcut
         return None
     return value if isinstance(value, dict) or not dict_only else None
+
+
+_NOT_STORED: tuple[type[Exception], ...] = (*DATABASE_ERRORS, TypeError)
 
 
 def _store(key: str, name: str, spec: Any, build_ms: int) -> None:
     try:
         with session(_db_path()) as db:
             stored.put_content(db, key, name, spec, build_ms)
-    except (sqlite3.Error, TypeError):  # not storable as JSON: kept in memory only
+    except _NOT_STORED:  # not storable as JSON: kept in memory only
         pass
 
 

@@ -31,8 +31,10 @@ import streamlit as st
 from sqlite_utils import Database
 
 from figures import stored
+from services.core.postgres import is_url
+from services.core.postgres import kept as pg_kept
 from services.settings import get_settings
-from store.db import BUSY_TIMEOUT_MS
+from store.db import BUSY_TIMEOUT_MS, DATABASE_ERRORS
 from store.schema import session
 from ui import auth
 
@@ -101,8 +103,8 @@ def current_stamp(path: str, key: str, today: str, *, fresh: bool = False) -> st
     """The stored figure's stamp while a reader may show it; None otherwise (or before migrations)."""
     try:
         with _borrowed(path) as conn:
-            return stored.servable(Database(conn), key, today, fresh=fresh)
-    except sqlite3.Error:  # no file or tables yet: the caller's session() creates and migrates them
+            return stored.servable(_database(conn), key, today, fresh=fresh)
+    except DATABASE_ERRORS:  # no file or tables yet: the caller's session() creates and migrates them
         return None
 
 
@@ -118,7 +120,7 @@ def own_action_at(path: str) -> str | None:
         with _borrowed(path) as conn:
             row = conn.execute("SELECT max(at) FROM audit_log WHERE actor = ? AND id > "
                                "(SELECT coalesce(max(id), 0) - ? FROM audit_log)", [actor, OWN_ACTIONS_WINDOW]).fetchone()
-    except sqlite3.Error:
+    except DATABASE_ERRORS:
         return None
     return row[0] if row else None
 
@@ -175,8 +177,16 @@ _POOL_LOCK = threading.Lock()
 _POOL_IDLE = 8  # per database: more idle connections than that are closed
 
 
+def _database(conn: Any) -> Database:
+    """A borrowed connection as the `Database` the figures take (PostgreSQL's is one already)."""
+    return conn if hasattr(conn, "table_names") else Database(conn)
+
+
 @contextlib.contextmanager
-def _borrowed(path: str) -> Iterator[sqlite3.Connection]:
+def _borrowed(path: str) -> Iterator[Any]:
+    if is_url(path):  # PostgreSQL (issue 20): this thread's kept connection, reopened if the server dropped it
+        yield pg_kept(path)
+        return
     with _POOL_LOCK:
         idle = _POOL.setdefault(path, [])
         conn = idle.pop() if idle else None

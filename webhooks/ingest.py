@@ -8,7 +8,9 @@ Outcomes, recorded per (source, event id) in `webhook_events`:
              (`FutureTimestamp`, a `BadEvent`: the receiver answers 400); nothing of it is applied or stored.
 
 Versions are compared as datetimes at the vendor's precision (microseconds) and stored as such
-(`version_text`). An Upwell DELETE applies unless a newer INSERT/UPDATE was applied (see
+(`version_text`). On PostgreSQL (issue 20), where writers do not queue on one lock, the comparison is the
+upsert's own `WHERE` (`ON CONFLICT ... DO UPDATE ... WHERE stored < new`): the row lock the upsert takes makes
+check and write one step, so concurrent receivers never leave an older version over a newer one. An Upwell DELETE applies unless a newer INSERT/UPDATE was applied (see
 `_upwell_stale`); Qargo deliveries are de-duplicated on a digest of their content (`delivery_key`).
 """
 
@@ -29,7 +31,7 @@ from services.upwell.events import EventValidationError, parse_event
 from services.upwell.models import CarrierInvoiceEvent, Operation
 from store.calendar import business_date
 from store.changes import note_write
-from store.db import iso, transaction, utcnow
+from store.db import is_postgres, iso, transaction, utcnow
 
 
 class Outcome(StrEnum):
@@ -86,6 +88,10 @@ def ingest_upwell(db: Database, body: bytes, now: datetime | None = None) -> Out
         if _seen(db, "upwell", event.id, event.retry_of_id):
             return _record(db, "upwell", event.id, event.retry_of_id, Outcome.DUPLICATE, received,
                            event.operation.value, invoice.id, version_text(version), body)
+        if is_postgres(db):  # check and write in one statement: no reader can interleave (module doc)
+            applied = _apply_carrier_invoice(db, event, version_text(version), received, newer_only=True)
+            return _record(db, "upwell", event.id, event.retry_of_id, Outcome.ACCEPTED if applied else Outcome.STALE,
+                           received, event.operation.value, invoice.id, version_text(version), body)
         current = db.execute("SELECT last_event_updated_at FROM carrier_invoices WHERE invoice_id = ?",
                              [invoice.id]).fetchone()
         stored = parse_version(current[0]) if current and current[0] else None
@@ -119,7 +125,10 @@ def _paid(event: CarrierInvoiceEvent) -> int:
     return paid
 
 
-def _apply_carrier_invoice(db: Database, event: CarrierInvoiceEvent, version: str, received: str) -> None:
+def _apply_carrier_invoice(db: Database, event: CarrierInvoiceEvent, version: str, received: str, *,
+                           newer_only: bool = False) -> bool:
+    """Write the invoice; `newer_only`: only over an older stored version (`_upwell_stale` as a WHERE on the
+    upsert, compared as timestamps), returning whether it was written."""
     inv = event.invoice
     balance = inv.balance if inv.balance is not None else inv.total_amount
     paid = _paid(event)
@@ -139,8 +148,14 @@ def _apply_carrier_invoice(db: Database, event: CarrierInvoiceEvent, version: st
     columns = ", ".join(row)
     updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != "invoice_id")
     note_write(db, "carrier_invoices")
-    db.execute(f"INSERT INTO carrier_invoices ({columns}) VALUES ({', '.join('?' for _ in row)}) "
-               f"ON CONFLICT(invoice_id) DO UPDATE SET {updates}", list(row.values()))
+    guard = ""
+    if newer_only:
+        older = "<=" if event.operation == Operation.DELETE else "<"
+        guard = (" WHERE carrier_invoices.last_event_updated_at IS NULL OR CAST(carrier_invoices.last_event_updated_at "
+                 f"AS TIMESTAMPTZ) {older} CAST(excluded.last_event_updated_at AS TIMESTAMPTZ) RETURNING invoice_id")
+    written = db.execute(f"INSERT INTO carrier_invoices ({columns}) VALUES ({', '.join('?' for _ in row)}) "
+                         f"ON CONFLICT(invoice_id) DO UPDATE SET {updates}{guard}", list(row.values()))
+    return not newer_only or written.fetchone() is not None
 
 
 def ingest_qargo(db: Database, body: bytes, now: datetime | None = None) -> Outcome:
@@ -209,9 +224,10 @@ def _insert_order_event(db: Database, update: OperationalVisibilityUpdate, event
 def _apply_order(db: Database, update: OperationalVisibilityUpdate, version: datetime, received: str) -> Outcome:
     order = update.order
     assert order is not None
-    current = db.execute("SELECT last_event_at FROM qargo_orders WHERE order_id = ?", [order.id]).fetchone()
-    if current and current[0] and parse_version(current[0]) >= version:
-        return Outcome.STALE
+    if not is_postgres(db):
+        current = db.execute("SELECT last_event_at FROM qargo_orders WHERE order_id = ?", [order.id]).fetchone()
+        if current and current[0] and parse_version(current[0]) >= version:
+            return Outcome.STALE
     last = max(update.events, key=lambda e: e.timestamp).update
     delivery = _last_delivery(order.stops)
     # No planned date here: the visibility stop carries estimates and actuals only (OpenAPI VisibilityStop,
@@ -228,13 +244,16 @@ def _apply_order(db: Database, update: OperationalVisibilityUpdate, version: dat
         "raw": order.model_dump_json(by_alias=True), "synced_at": received,
     }
     # Keep what a sync or an upload knew (identifier, dates) when an event lacks it: COALESCE.
-    updates = ", ".join(f"{c} = COALESCE(excluded.{c}, {c})" for c in row if c != "order_id")
+    updates = ", ".join(f"{c} = COALESCE(excluded.{c}, qargo_orders.{c})" for c in row if c != "order_id")
     created = {"created_at": received, "created_date": business_date(parse_version(received)).isoformat()}
     note_write(db, "qargo_orders")
-    db.execute(f"INSERT INTO qargo_orders ({', '.join(row)}, {', '.join(created)}) VALUES "
-               f"({', '.join('?' for _ in (*row, *created))}) ON CONFLICT(order_id) DO UPDATE SET {updates}",
-               [*row.values(), *created.values()])
-    return Outcome.ACCEPTED
+    # PostgreSQL: the staleness check is the upsert's WHERE (one statement, as for Upwell above)
+    guard = (" WHERE qargo_orders.last_event_at IS NULL OR CAST(qargo_orders.last_event_at AS TIMESTAMPTZ) < "
+             "CAST(excluded.last_event_at AS TIMESTAMPTZ) RETURNING order_id") if is_postgres(db) else ""
+    written = db.execute(f"INSERT INTO qargo_orders ({', '.join(row)}, {', '.join(created)}) VALUES "
+                         f"({', '.join('?' for _ in (*row, *created))}) ON CONFLICT(order_id) DO UPDATE SET {updates}"
+                         f"{guard}", [*row.values(), *created.values()])
+    return Outcome.ACCEPTED if not guard or written.fetchone() is not None else Outcome.STALE
 
 
 def _last_delivery(stops: list[Any]) -> Any | None:
@@ -268,7 +287,7 @@ def _record(db: Database, source: str, event_id: str, retry_of_id: str | None, o
     db.execute(
         "INSERT INTO webhook_events (source, event_id, retry_of_id, operation, resource_id, event_updated_at, "
         "received_at, last_received_at, outcome, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT(source, event_id) DO UPDATE SET deliveries = deliveries + 1, "
+        "ON CONFLICT(source, event_id) DO UPDATE SET deliveries = webhook_events.deliveries + 1, "
         "last_received_at = excluded.received_at",
         [source, event_id, retry_of_id, operation, resource_id, version, received, received, outcome.value,
          body.decode("utf-8", "replace")],

@@ -29,7 +29,6 @@ import asyncio
 import base64
 import hmac
 import logging
-import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -41,9 +40,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from services.core.postgres import is_url
+from services.core.postgres import kept as pg_kept
 from services.core.store import kept
 from services.settings import Settings, get_settings
-from store.db import connect
+from store.db import DATABASE_ERRORS, UNAVAILABLE, connect
 from store.jsonguard import BadJson
 from store.jsonguard import loads as guarded_loads
 from store.schema import session
@@ -112,7 +113,7 @@ def webhook_app(settings: Settings | None = None, limiter: AuthFailures | None =
     return Starlette(routes=webhook_routes(settings, required=True, limiter=limiter))
 
 
-def _endpoint(db_path: Path, source: str, expected: str, limiter: AuthFailures) -> Callable[[Request], object]:
+def _endpoint(db_path: Path | str, source: str, expected: str, limiter: AuthFailures) -> Callable[[Request], object]:
     async def endpoint(request: Request) -> Response:
         address = request.client.host if request.client else "unknown"
         wait = limiter.locked(address)  # before the credentials: a locked-out guesser learns nothing
@@ -139,7 +140,7 @@ def _endpoint(db_path: Path, source: str, expected: str, limiter: AuthFailures) 
         except (BadEvent, BadJson) as exc:
             await run_in_threadpool(_reject, db_path, source, str(exc))
             return JSONResponse({"error": "invalid event", "detail": str(exc)}, status_code=400)
-        except sqlite3.OperationalError as exc:  # locked or busy past busy_timeout: the sender retries
+        except UNAVAILABLE as exc:  # locked or busy past busy_timeout, PostgreSQL unreachable: the sender retries
             log.warning("%s webhook not stored, database busy: %s", source, exc)
             return JSONResponse({"error": "temporarily unable to store the event; retry"}, status_code=503,
                                 headers={"Retry-After": "1"})
@@ -173,13 +174,15 @@ async def _read_limited(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _ingest(path: Path, source: str, body: bytes) -> Outcome:
+def _ingest(path: Path | str, source: str, body: bytes) -> Outcome:
     guarded_loads(body)  # BadJson before the vendor parser can meet a bomb (depth, range, surrogates)
-    # this worker thread's kept connection: a new one per delivery parsed the whole schema every time
-    return _INGEST[source](kept(path, connect, Database.close), body, None)
+    # this worker thread's kept connection: a new one per delivery parsed the whole schema every time; on
+    # PostgreSQL one reopened when the server dropped it (a restart)
+    db = pg_kept(str(path)) if is_url(path) else kept(Path(path), connect, Database.close)
+    return _INGEST[source](db, body, None)  # type: ignore[arg-type]
 
 
-def _reject(path: Path, source: str, reason: str) -> None:
+def _reject(path: Path | str, source: str, reason: str) -> None:
     """An authenticated sender's bad delivery is counted for the health page (its body is not kept)."""
     try:
         db = connect(path)
@@ -187,6 +190,6 @@ def _reject(path: Path, source: str, reason: str) -> None:
             record_rejection(db, source, reason)
         finally:
             db.close()
-    except sqlite3.Error as exc:  # counting a rejection must never turn the 400 into a 500
+    except DATABASE_ERRORS as exc:  # counting a rejection must never turn the 400 into a 500
         log.warning("could not record a rejected %s webhook: %s", source, exc)
     log.info("rejected %s webhook: %s", source, reason)

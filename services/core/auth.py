@@ -121,7 +121,7 @@ class QargoClientCredentials:
         base_url: str,
         client_id: str,
         client_secret: str | SecretStr,
-        db_path: Path,
+        db_path: Path | str,
         *,
         vendor: str = "Qargo",
         token_path: str = "/v1/auth/token",

@@ -1,7 +1,9 @@
 """Client-side token buckets that keep us under a vendor's limit *before* it answers 429.
 
 `SqliteRateLimiter` keeps the bucket in the shared SQLite file, updated inside `BEGIN IMMEDIATE`
-transactions, so the worker, the dashboard and the CLI together stay within one budget.
+transactions, so the worker, the dashboard and the CLI together stay within one budget. With a PostgreSQL
+`OPSDASH_DB` (issue 20) the bucket is one row per vendor, locked while it is refilled and spent, and its time is
+the database's clock (services/core/store.py `hold_row`): processes on several machines share one budget.
 `MemoryRateLimiter` is the same bucket for one process (tests, scripts).
 
 Choosing rate/burst: a bucket admits at most `burst + rate * T` calls in any T seconds.
@@ -19,17 +21,27 @@ sees at most `limit` calls. Pad `window` by the network jitter (client send time
 from __future__ import annotations
 
 import math
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from services.core.errors import RateLimited
 from services.core.retry import announce_wait
-from services.core.store import immediate
+from services.core.store import Target, hold_row, immediate, target
+
+Connection = Any  # a sqlite3 connection, or services.core.postgres.PgConnection
+# One row per key, replaced whole (SQLite's INSERT OR REPLACE on a table whose only constraint is its key)
+_REPLACE = ("ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at, "
+            "blocked_until = excluded.blocked_until")
+
+
+def _now(database_clock: float | None, clock: Callable[[], float]) -> float:
+    """The database's clock when it has one to share (PostgreSQL), else this process's (SQLite, one host). A clock
+    given to the limiter (tests in virtual time) wins: it is the clock its `sleep` advances."""
+    return clock() if database_clock is None or clock is not time.time else database_clock
 
 
 class RateLimiter(Protocol):
@@ -122,7 +134,7 @@ class SqliteRateLimiter(_Waiter):
 
     def __init__(
         self,
-        db_path: Path,
+        db_path: Path | str,
         name: str,
         rate: float,
         burst: float,
@@ -131,32 +143,33 @@ class SqliteRateLimiter(_Waiter):
         sleep: Callable[[float], None] = time.sleep,
         max_wait: float = 300.0,
     ) -> None:
-        self.db_path, self.name, self.rate, self.burst = Path(db_path), name, rate, burst
+        self.db_path: Target = target(db_path)
+        self.name, self.rate, self.burst = name, rate, burst
         self.clock, self.sleep, self.max_wait = clock, sleep, max_wait
 
     def _try(self) -> float:
         with immediate(self.db_path) as conn:
-            now = self.clock()
+            now = _now(hold_row(conn, self.name, self.burst), self.clock)
             bucket = self._load(conn, now)
             wait = take(bucket, now, self.rate, self.burst)
             self._save(conn, bucket)
         return wait
 
-    def _load(self, conn: sqlite3.Connection, now: float) -> Bucket:
+    def _load(self, conn: Connection, now: float) -> Bucket:
         row = conn.execute(
             "SELECT tokens, updated_at, blocked_until FROM rate_buckets WHERE key = ?", (self.name,)
         ).fetchone()
         return Bucket(*row) if row else Bucket(tokens=self.burst, updated_at=now)
 
-    def _save(self, conn: sqlite3.Connection, bucket: Bucket) -> None:
+    def _save(self, conn: Connection, bucket: Bucket) -> None:
         conn.execute(
-            "INSERT OR REPLACE INTO rate_buckets (key, tokens, updated_at, blocked_until) VALUES (?,?,?,?)",
+            f"INSERT INTO rate_buckets (key, tokens, updated_at, blocked_until) VALUES (?,?,?,?) {_REPLACE}",
             (self.name, bucket.tokens, bucket.updated_at, bucket.blocked_until),
         )
 
     def hold_off(self, seconds: float) -> None:
         with immediate(self.db_path) as conn:
-            now = self.clock()
+            now = _now(hold_row(conn, self.name, self.burst), self.clock)
             bucket = self._load(conn, now)
             bucket.blocked_until = max(bucket.blocked_until, now + seconds)
             self._save(conn, bucket)
@@ -174,7 +187,7 @@ class SqliteWindowLimiter(_Waiter):
 
     def __init__(
         self,
-        db_path: Path,
+        db_path: Path | str,
         name: str,
         limit: int,
         window: float,
@@ -183,12 +196,13 @@ class SqliteWindowLimiter(_Waiter):
         sleep: Callable[[float], None] = time.sleep,
         max_wait: float = 300.0,
     ) -> None:
-        self.db_path, self.name, self.limit, self.window = Path(db_path), name, limit, window
+        self.db_path: Target = target(db_path)
+        self.name, self.limit, self.window = name, limit, window
         self.clock, self.sleep, self.max_wait = clock, sleep, max_wait
 
     def _try(self) -> float:
         with immediate(self.db_path) as conn:
-            now = self.clock()
+            now = _now(hold_row(conn, self.name, 0), self.clock)  # the `<name>` row: the limiter's lock
             blocked = self._blocked_until(conn)
             if now < blocked:
                 return blocked - now
@@ -199,12 +213,12 @@ class SqliteWindowLimiter(_Waiter):
             if last + self.window > now:
                 return last + self.window - now
             conn.execute(
-                "INSERT OR REPLACE INTO rate_buckets (key, tokens, updated_at, blocked_until) VALUES (?,0,?,0)",
+                f"INSERT INTO rate_buckets (key, tokens, updated_at, blocked_until) VALUES (?,0,?,0) {_REPLACE}",
                 (f"{self.name}#{slot}", now),
             )
         return 0.0
 
-    def _slots(self, conn: sqlite3.Connection) -> list[tuple[int, float]]:
+    def _slots(self, conn: Connection) -> list[tuple[int, float]]:
         # '#' < '$': the key range holds exactly this limiter's slot rows.
         rows = conn.execute(
             "SELECT key, updated_at FROM rate_buckets WHERE key > ? AND key < ?",
@@ -213,16 +227,17 @@ class SqliteWindowLimiter(_Waiter):
         slots = [(int(key.rsplit("#", 1)[1]), float(at)) for key, at in rows]
         return [(n, at) for n, at in slots if n < self.limit]  # a lowered limit leaves stale slots
 
-    def _blocked_until(self, conn: sqlite3.Connection) -> float:
+    def _blocked_until(self, conn: Connection) -> float:
         row = conn.execute("SELECT blocked_until FROM rate_buckets WHERE key = ?", (self.name,)).fetchone()
         return float(row[0]) if row else 0.0
 
     def hold_off(self, seconds: float) -> None:
         with immediate(self.db_path) as conn:
-            until = max(self._blocked_until(conn), self.clock() + seconds)
+            now = _now(hold_row(conn, self.name, 0), self.clock)
+            until = max(self._blocked_until(conn), now + seconds)
             conn.execute(
-                "INSERT OR REPLACE INTO rate_buckets (key, tokens, updated_at, blocked_until) VALUES (?,0,?,?)",
-                (self.name, self.clock(), until),
+                f"INSERT INTO rate_buckets (key, tokens, updated_at, blocked_until) VALUES (?,0,?,?) {_REPLACE}",
+                (self.name, now, until),
             )
 
     def __repr__(self) -> str:

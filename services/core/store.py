@@ -4,6 +4,11 @@
 holds the client-side rate limiters shared by the worker, the dashboard and the CLI.
 Each thread keeps one autocommit connection per file (`_connect`): no transaction stays open between
 calls, so no process holds a lock between them.
+
+PostgreSQL (`OPSDASH_DB` a `postgresql://` URL, issue 20): the same two tables (DOUBLE PRECISION, never the
+4-byte REAL), one kept connection per thread; `immediate` is a plain transaction, and a read-modify-write of one
+bucket holds that bucket's row (`hold_row`: `SELECT ... FOR UPDATE`) and reads the time from the database's clock,
+so every process on every machine spends one budget by one clock.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from services.core.postgres import PgConnection, is_url
+from services.core.postgres import kept as pg_kept
+
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS service_tokens (
         key TEXT PRIMARY KEY, token TEXT NOT NULL, expires_at REAL NOT NULL)""",
@@ -23,7 +31,14 @@ _SCHEMA = (
         key TEXT PRIMARY KEY, tokens REAL NOT NULL, updated_at REAL NOT NULL,
         blocked_until REAL NOT NULL DEFAULT 0)""",
 )
+_PG_SCHEMA = tuple(ddl.replace("REAL", "DOUBLE PRECISION") for ddl in _SCHEMA)
 _BUSY_TIMEOUT_S = 30.0
+Target = Path | str  # a SQLite file, or a PostgreSQL URL
+
+
+def target(db: Path | str) -> Target:
+    """`OPSDASH_DB` as given: a PostgreSQL URL stays text (a Path would fold its `//`), else a file path."""
+    return db if is_url(db) else Path(db)
 
 
 def _ensure_schema(conn: sqlite3.Connection) -> None:
@@ -99,17 +114,40 @@ def _open(path: Path) -> sqlite3.Connection:
     return conn
 
 
+_PG_READY: set[tuple[int, str]] = set()  # (connection id, url): the tables were ensured on it
+
+
+def _pg(url: str) -> PgConnection:
+    db = pg_kept(url)
+    if (id(db), url) not in _PG_READY:
+        with db.atomic():  # CREATE TABLE IF NOT EXISTS races another session's: one at a time
+            db.execute("SELECT pg_advisory_xact_lock(hashtextextended('opsdash.core_schema', 0))")
+            for ddl in _PG_SCHEMA:
+                db.execute(ddl)
+        _PG_READY.add((id(db), url))
+    return db.conn
+
+
 @contextmanager
-def reading(path: Path) -> Iterator[sqlite3.Connection]:
+def reading(path: Target) -> Iterator[Any]:
     """A plain autocommit connection for single reads (takes no write lock)."""
+    if isinstance(path, str):
+        yield _pg(path)
+        return
     with _connect(path) as conn:
         yield conn
 
 
 @contextmanager
-def immediate(path: Path) -> Iterator[sqlite3.Connection]:
+def immediate(path: Target) -> Iterator[Any]:
     """A `BEGIN IMMEDIATE` transaction: the write lock is taken up front, so a read-modify-write
-    (token bucket, token cache) cannot interleave with another process's."""
+    (token bucket, token cache) cannot interleave with another process's. PostgreSQL: a transaction; a
+    read-modify-write holds its row with `hold_row`."""
+    if isinstance(path, str):
+        pg = _pg(path)
+        with pg.raw.transaction():
+            yield pg
+        return
     with _connect(path) as conn:
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -118,3 +156,17 @@ def immediate(path: Path) -> Iterator[sqlite3.Connection]:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+
+def hold_row(conn: Any, key: str, tokens: float) -> float | None:
+    """Inside `immediate`: on PostgreSQL, lock the `rate_buckets` row `key` (created with `tokens` when missing)
+    until the transaction ends, and return the database's clock (epoch seconds). On SQLite None: `BEGIN
+    IMMEDIATE` already holds the whole file, and the caller's clock is the host's."""
+    if not isinstance(conn, PgConnection):
+        return None
+    conn.execute("INSERT INTO rate_buckets (key, tokens, updated_at, blocked_until) "
+                 "VALUES (?, ?, extract(epoch FROM clock_timestamp())::float8, 0) ON CONFLICT (key) DO NOTHING",
+                 [key, tokens])
+    conn.execute("SELECT 1 FROM rate_buckets WHERE key = ? FOR UPDATE", [key])
+    (now,) = conn.execute("SELECT extract(epoch FROM clock_timestamp())::float8").fetchall()[0]
+    return float(now)

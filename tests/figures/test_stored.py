@@ -150,6 +150,7 @@ def test_a_sync_without_a_worker_refreshes_what_was_read_within_the_day(db: Data
     assert stored.read(db, "open", fn, ["outstanding"], today=TODAY, now=evening)[0] == 1 and fn.runs == 2
 
 
+@pytest.mark.sqlite_only("holds SQLite's write lock (BEGIN IMMEDIATE); PostgreSQL writers do not queue on one lock")
 def test_a_busy_database_skips_keeping_the_figure_and_still_answers(db: Database, db_path: Path) -> None:
     writer = connect(db_path)
     writer.execute("BEGIN IMMEDIATE")  # a sync holding the write lock

@@ -63,7 +63,7 @@ def test_machine_zone_is_an_iana_name() -> None:
 ])
 def test_one_aging_definition_in_python_and_sql(db: Database, days: int | None, bucket: str) -> None:
     assert calendar.aging_bucket(days) == bucket
-    assert db.conn.execute(f"SELECT {calendar.aging_sql('d')} FROM (SELECT ? AS d)", [days]).fetchone()[0] == bucket
+    assert db.conn.execute(f"SELECT {calendar.aging_sql('d')} FROM (SELECT CAST(? AS INTEGER) AS d) AS t", [days]).fetchone()[0] == bucket
     assert bucket in calendar.AGING_BUCKETS
 
 

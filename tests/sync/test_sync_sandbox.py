@@ -233,6 +233,7 @@ def test_malformed_answers_fail_the_run_readably_and_it_resumes(
     assert cached(db)["cargobase_invoices"] == expected(client_env(relaxed_sandbox))["cargobase_invoices"]
 
 
+@pytest.mark.sqlite_only("ages rows with SQLite's strftime (bench/bench_resync.py, a SQLite benchmark)")
 def test_resync_after_a_tick_picks_up_changes_and_an_idle_resync_is_cheap(
     db: Database, clients: dict[str, Any], relaxed_sandbox: SandboxConfig, admin: httpx.Client,
 ) -> None:

@@ -39,8 +39,9 @@ def qargo_event(event_id: str, status: str, ts: str, order_id: str = "11111111-1
 
 
 @pytest.fixture
-def receiver(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    db = tmp_path / "hooks.db"
+def receiver(db_path: Path) -> Iterator[tuple[str, Path]]:
+    """The receiver over the test's database (a SQLite file, or PostgreSQL with --db=postgresql)."""
+    db = db_path
     settings = Settings(opsdash_db=db, opsdash_webhook_user=AUTH[0], opsdash_webhook_password=SecretStr(AUTH[1]))
     with serving(webhook_app(settings), "127.0.0.1", free_port()) as url:
         yield url, db
