@@ -12,7 +12,8 @@ transaction: the refusal check, clearing (`replace=True` only), the copy, the id
   with `COPY ... FROM STDIN`, read from SQLite `BATCH` rows at a time in primary-key order. Values go as
   stored: money as its integer minor units or decimal text, timestamps as their text, `raw` as stored
   (compressed raw stays readable: `raw_dicts` moves too); integer ids are kept and each identity column then
-  continues after the largest id.
+  continues after the largest id; each table is then analyzed (the planner's statistics of a table whose rows were
+  just replaced made one dataset's plan take minutes instead of seconds).
 - Not moved (`SKIPPED`, with the reason each is printed with).
 """
 
@@ -121,11 +122,18 @@ def _move(src: Database, dst: PgDatabase, report: MoveReport, replace: bool, now
         with transaction(cast(Database, dst)):
             cur = dst.conn.raw.cursor()
             cur.execute("SELECT pg_advisory_xact_lock(%s)", [_MOVE_LOCK])
+            # Serial plans for this transaction: store/pg_baseline.py's julianday() and date() catch errors in an
+            # EXCEPTION block, which PostgreSQL refuses inside a parallel plan ("cannot start subtransactions
+            # during a parallel operation"), and they are declared PARALLEL SAFE; large analyzed tables get
+            # parallel plans (the receivables of 100,000 Quaderno invoices did).
+            cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
             report.removed = _clear(cur, tables, replace, say)
             for table in tables:
                 report.copied[table] = _copy(src, cur, table)
                 say(f"copied {table}: {report.copied[table]} rows")
             _continue_identities(cur, tables)
+            for table in tables:  # fresh statistics before the datasets' joins are planned (replaced rows mislead)
+                cur.execute(f"ANALYZE {_quote(table)}")
             report.comparison = compare(src, cast(Database, dst), tables, now)
             if not report.comparison.ok:
                 raise _Differs

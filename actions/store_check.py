@@ -25,6 +25,8 @@ from sqlite_utils import Database
 from exports.export import export
 from store.datasets import DATASETS
 
+_BATCH = 5_000
+
 
 @dataclass(frozen=True)
 class TableCheck:
@@ -78,7 +80,10 @@ def _table(src: Database, dst: Database, table: str) -> TableCheck:
     columns = list(src[table].columns_dict)
     names = ", ".join(f'"{c}"' for c in columns)
     sql = f'SELECT {names} FROM "{table}" ORDER BY {order_by(src, table)}'
-    equal = _same_rows(src.conn.execute(sql), dst.conn.raw.execute(sql))  # type: ignore[attr-defined]
+    # a server-side cursor (inside the move's transaction): PostgreSQL's rows come BATCH at a time, not all at once
+    with dst.conn.raw.cursor(name=f"compare_{table}") as theirs:  # type: ignore[attr-defined]
+        theirs.execute(sql)
+        equal = _same_rows(src.conn.execute(sql), theirs)
     return TableCheck(table, counts[0], counts[1], equal)
 
 
@@ -90,7 +95,7 @@ def order_by(db: Database, table: str) -> str:
 
 def _same_rows(ours: Any, theirs: Any) -> bool:
     while True:
-        a, b = ours.fetchmany(5_000), theirs.fetchmany(5_000)
+        a, b = ours.fetchmany(_BATCH), theirs.fetchmany(_BATCH)
         if not a and not b:
             return True
         if [tuple(r) for r in a] != [tuple(r) for r in b]:
