@@ -122,11 +122,6 @@ def _move(src: Database, dst: PgDatabase, report: MoveReport, replace: bool, now
         with transaction(cast(Database, dst)):
             cur = dst.conn.raw.cursor()
             cur.execute("SELECT pg_advisory_xact_lock(%s)", [_MOVE_LOCK])
-            # Serial plans for this transaction: store/pg_baseline.py's julianday() and date() catch errors in an
-            # EXCEPTION block, which PostgreSQL refuses inside a parallel plan ("cannot start subtransactions
-            # during a parallel operation"), and they are declared PARALLEL SAFE; large analyzed tables get
-            # parallel plans (the receivables of 100,000 Quaderno invoices did).
-            cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
             report.removed = _clear(cur, tables, replace, say)
             for table in tables:
                 report.copied[table] = _copy(src, cur, table)

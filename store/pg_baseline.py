@@ -259,7 +259,7 @@ FUNCTIONS = (
     # julianday(text): fractional days since noon UTC, 24 November 4714 BC; NULL for text that is not a time, as
     # SQLite answers (sessions run in UTC: services/core/postgres.py), e.g. the Qargo poll's order
     """CREATE OR REPLACE FUNCTION julianday(moment TEXT) RETURNS DOUBLE PRECISION
-    LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+    LANGUAGE plpgsql STABLE PARALLEL RESTRICTED AS $$
     BEGIN
         RETURN extract(epoch FROM moment::timestamptz) / 86400.0 + 2440587.5;
     EXCEPTION WHEN others THEN
@@ -303,7 +303,7 @@ FUNCTIONS = (
     END $$""",
     # date(day, modifier): SQLite's date with one '+N days' / '-N days' modifier, as text; NULL for a bad day
     """CREATE OR REPLACE FUNCTION date(day TEXT, modifier TEXT) RETURNS TEXT
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+    LANGUAGE plpgsql IMMUTABLE PARALLEL RESTRICTED AS $$
     BEGIN
         RETURN to_char(day::date + modifier::interval, 'YYYY-MM-DD');
     EXCEPTION WHEN others THEN
@@ -317,7 +317,7 @@ FUNCTIONS = (
     # decimal_sum(x): store/decimals.py's exact sum of decimal text or integers, as decimal text; NULL and '' are
     # skipped, a value that is not a number makes the sum NULL, no values give NULL
     """CREATE OR REPLACE FUNCTION opsdash_decimal_step(state TEXT, value TEXT) RETURNS TEXT
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+    LANGUAGE plpgsql IMMUTABLE PARALLEL RESTRICTED AS $$
     BEGIN
         IF value IS NULL OR value = '' OR state = 'bad' THEN
             RETURN state;
