@@ -161,9 +161,12 @@ def touch(db: Database, key: str, now: datetime | None = None) -> None:
 
 
 def build(db: Database, name: str, fn: Builder, args: Sequence[Any] = (),
-          kwargs: Mapping[str, Any] | None = None, *, today: str, now: datetime | None = None) -> tuple[Any, Stamp]:
+          kwargs: Mapping[str, Any] | None = None, *, today: str, now: datetime | None = None,
+          read: bool = True) -> tuple[Any, Stamp]:
     """Run `fn` once, recording the tables it reads, and store the result under the counters read before
-    it ran (a write meanwhile leaves it out of date, never wrongly current)."""
+    it ran (a write meanwhile leaves it out of date, never wrongly current). `read=False` (the worker's
+    refresh) keeps a stored figure's `read_at`: a rebuild is not a read, or every figure once read would be
+    rebuilt after every write for as long as writes come."""
     before = changes.versions(db)
     started = time.perf_counter()
     with reads(db.conn) as tables:
@@ -175,7 +178,7 @@ def build(db: Database, name: str, fn: Builder, args: Sequence[Any] = (),
     _write(db, f"INSERT INTO {TABLE} (key, name, args, inputs, today, built_at, build_ms, read_at, value) "
                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET inputs = excluded.inputs, "
                "today = excluded.today, built_at = excluded.built_at, build_ms = excluded.build_ms, "
-               "read_at = excluded.read_at, value = excluded.value",
+               + ("read_at = excluded.read_at, " if read else "") + "value = excluded.value",
            [key_of(name, args, kwargs), name, json.dumps([list(args), dict(kwargs or {})], default=str), inputs,
             today, moment, round((time.perf_counter() - started) * 1000), moment, codec.dumps(value)])
     return value, Stamp(f"{moment}|{inputs}", moment)
@@ -215,7 +218,7 @@ def refresh(db: Database, today: str, now: datetime | None = None, *, budget_s: 
         positional, named = json.loads(args)
         try:
             if servable(db, key, today, moment, fresh=True) is None:
-                build(db, name, fn, positional, named, today=today, now=moment)
+                build(db, name, fn, positional, named, today=today, now=moment, read=False)
             rebuilt += 1
         except Exception:  # one broken figure must not stop the others (its reader sees the error)
             log.exception("could not rebuild figure %s", key)

@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from figures import codec, kpis, page_summaries, stored
 from figures.kpis import Outstanding
-from store.db import connect, transaction
+from store.db import connect, iso, transaction
 from store.queries import Page, query_dataset
 from store.store import upsert_records
 from tests.conftest import NOW
@@ -137,6 +137,18 @@ def test_refresh_rebuilds_what_was_read_and_changed_only_and_forgets_the_unread(
     assert stored.refresh(db, TODAY, NOW) == 1 and fn.runs == 2
     stored.refresh(db, TODAY, NOW + stored.READ_WITHIN + timedelta(minutes=1))
     assert db.execute("SELECT count(*) FROM figures").fetchone()[0] == 0
+
+
+def test_a_refresh_is_not_a_read_so_a_figure_nobody_looks_at_stops_being_rebuilt(db: Database) -> None:
+    fn = Counting()
+    stored.register("open", fn)
+    stored.read(db, "open", fn, ["outstanding"], today=TODAY, now=NOW)
+    later = NOW + stored.REFRESH_READ_WITHIN - timedelta(minutes=1)
+    upsert_records(db, "quaderno_invoices", [_invoice(6)], "invoice_id")
+    assert stored.refresh(db, TODAY, later) == 1 and fn.runs == 2  # read lately: kept up to date
+    assert db.execute("SELECT read_at FROM figures").fetchone()[0] == iso(NOW)  # unchanged by it
+    upsert_records(db, "quaderno_invoices", [_invoice(7)], "invoice_id")
+    assert stored.refresh(db, TODAY, later + timedelta(minutes=2)) == 0 and fn.runs == 2  # nobody looked since
 
 
 def test_a_sync_without_a_worker_refreshes_what_was_read_within_the_day(db: Database) -> None:
