@@ -11,6 +11,7 @@ Printed: the sync's seconds, the refresher's passes, figures built and their sec
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import threading
@@ -73,6 +74,14 @@ def measure(factor: float, mode: str) -> None:
     db.unlink()
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("factor", type=float, help="the large set times this (1 = the large set)")
+    parser.add_argument("modes", nargs="+", choices=("none", "gated", "refresher"), help="what runs beside the sync")
+    args = parser.parse_args()
+    for chosen in args.modes:
+        measure(args.factor, chosen)
+
+
 if __name__ == "__main__":
-    for chosen in sys.argv[2:]:
-        measure(float(sys.argv[1]), chosen)
+    main()

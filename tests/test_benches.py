@@ -28,6 +28,7 @@ SMALLEST: dict[str, tuple[list[str], str]] = {
     "bench_quaderno_paging.py": (["100"], "429 answers"),
     "bench_resync.py": (["--scale", "small", "--factor", "0.01", "--open-hours", "0"], "incremental vendors:"),
     "bench_sync.py": (["--quaderno-pages", "1", "--factor", "0.01"], "cargobase"),
+    "bench_sync_priming.py": (["0.01", "none"], "x0.01 none: sync"),
     "bench_taxids.py": (["5"], "calls saved by the offline check"),
     "bench_upsert.py": (["500"], "update: 500 rows"),
     "bench_webhooks.py": (["30", "2"], "stored once: 30 accepted events"),
