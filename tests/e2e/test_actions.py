@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from actions.order_file import template
 from sandbox.world import World
@@ -212,7 +213,15 @@ def test_filtering_or_paging_never_rebinds_the_selected_order(own_orders_demo: D
     poll(lambda: len(grid_column(page)) > 2)
     first, second = grid_column(page)[:2]
     select_row(page, 0)
-    page.get_by_role("heading", name="Order details").wait_for()
+    details = page.get_by_role("heading", name="Order details")
+    with contextlib.suppress(PlaywrightTimeout):
+        details.wait_for(timeout=20_000)
+    if not details.is_visible():
+        # Known, not yet explained: in full parallel runs a first click on the living demo's grid is
+        # sometimes lost (no selection, no details); a user clicks again. What this test guards (filtering
+        # or paging never binds the details to another order) is checked strictly below.
+        select_row(page, 0)
+    details.wait_for()
     poll(lambda: first in details_text(page))
     number = page.get_by_label(re.compile("order number", re.IGNORECASE)).first
     number.fill(second)  # now another order is the table's first row
