@@ -380,7 +380,17 @@ def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="opsdash", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_servers(sub)
+    _add_data_commands(sub)
+    _add_actions(sub)
+    return parser
 
+
+Subparsers = argparse._SubParsersAction  # what add_subparsers returns (argparse names no public type)
+
+
+def _add_servers(sub: Subparsers) -> None:
+    """The long-running processes: demo, sandbox, worker, webhook receiver, dashboard."""
     p = sub.add_parser("demo", help="start the vendor sandbox and the dashboard against it")
     p.add_argument("--port", type=int, default=8501, help="dashboard port (default 8501)")
     p.add_argument("--sandbox-port", type=int, default=0, help="sandbox port (default: a free one)")
@@ -405,11 +415,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep the world's seed, anchor and ticks in FILE and resume from it on restart")
     p.set_defaults(handler=cmd_sandbox)
 
-    p = sub.add_parser("sync", help="one sync pass; non-zero exit if any resource failed")
-    p.add_argument("vendors", nargs="*", metavar="VENDOR",
-                   help=f"any of: {' '.join(VENDOR_NAMES)} (default: every configured one)")
-    p.set_defaults(handler=cmd_sync)
-
     p = sub.add_parser("worker", help="run scheduled syncs and queued jobs (when the dashboard's is off)")
     p.add_argument("--once", action="store_true",
                    help="one pass: queue what is due, run every queued job, then exit (e.g. from cron)")
@@ -425,6 +430,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8501)
     p.set_defaults(handler=cmd_serve)
 
+
+def _add_data_commands(sub: Subparsers) -> None:
+    """Reading and moving data: sync, export, migrate-store."""
+    p = sub.add_parser("sync", help="one sync pass; non-zero exit if any resource failed")
+    p.add_argument("vendors", nargs="*", metavar="VENDOR",
+                   help=f"any of: {' '.join(VENDOR_NAMES)} (default: every configured one)")
+    p.set_defaults(handler=cmd_sync)
+
     p = sub.add_parser("export", help="export a dataset as csv, xlsx, parquet or json")
     p.add_argument("dataset", metavar="DATASET", help="e.g. orders, invoices_outstanding, stock_levels")
     p.add_argument("--format", required=True, choices=("csv", "xlsx", "parquet", "json"))
@@ -435,6 +448,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep rows where COLUMN equals VALUE (repeatable; COLUMN__gte=VALUE etc. also work)")
     p.set_defaults(handler=cmd_export)
 
+    p = sub.add_parser("migrate-store", help="copy a SQLite cache into an empty PostgreSQL database and compare "
+                                             "both (counts, rows, every dataset's export); docs/deploy.md")
+    p.add_argument("--from", dest="source", required=True, metavar="FILE", help="the SQLite cache file")
+    p.add_argument("--to", dest="target", required=True, metavar="URL", help="postgresql://user@host/database")
+    p.add_argument("--replace", action="store_true",
+                   help="remove the target's data first (each table's rows are listed before they go)")
+    p.set_defaults(handler=cmd_migrate_store)
+
+
+def _add_actions(sub: Subparsers) -> None:
+    """Acting on vendors' systems and our own settings (the role each needs: COMMAND_ROLES)."""
     p = sub.add_parser("upload-orders", help="validate an order file (csv, xlsx, json) and upload it to Qargo")
     p.add_argument("file", metavar="FILE")
     p.set_defaults(handler=cmd_upload_orders)
@@ -453,15 +477,6 @@ def build_parser() -> argparse.ArgumentParser:
                        help="alert rules: list | add NAME KIND --param N=V | remove RULE | test RULE")
     p.add_argument("alerts_args", nargs=argparse.REMAINDER, metavar="list|add|remove|test ...")
     p.set_defaults(handler=cmd_alerts)
-
-    p = sub.add_parser("migrate-store", help="copy a SQLite cache into an empty PostgreSQL database and compare "
-                                             "both (counts, rows, every dataset's export); docs/deploy.md")
-    p.add_argument("--from", dest="source", required=True, metavar="FILE", help="the SQLite cache file")
-    p.add_argument("--to", dest="target", required=True, metavar="URL", help="postgresql://user@host/database")
-    p.add_argument("--replace", action="store_true",
-                   help="remove the target's data first (each table's rows are listed before they go)")
-    p.set_defaults(handler=cmd_migrate_store)
-    return parser
 
 
 # The role a command needs, asked before it reads its file (the action checks again: actions/roles.py).
