@@ -179,14 +179,19 @@ ORDERS = Dataset(
 )
 
 
-# The transport side of a business order: Qargo orders grouped by the order number they carry.
+# The transport side of a business order: Qargo orders grouped by the order number they carry. Its status is
+# the distinct statuses of those orders in byte order, comma-joined ('COMPLETED,IN_TRANSIT'), its order ids in
+# (status, id) order: the input comes sorted, as both databases' aggregates keep it (PostgreSQL also sorts a
+# DISTINCT aggregate's input itself; both compare text by bytes, store/schema.py), so the text is the same
+# on SQLite and PostgreSQL whatever the rows' scan order.
 def _transport() -> str:
     return f"""
     SELECT reference, min(customer) AS customer, group_concat(DISTINCT status) AS status,
            count(*) AS orders, min({_late_from()}) AS late_from, max({_expected_until()}) AS expected_until,
            min(coalesce(pickup_date, created_date)) AS order_date,
            max(delivery_date) AS delivery_date, max(eta_date) AS eta_date, group_concat(order_id) AS order_ids
-    FROM qargo_orders WHERE nullif(reference, '') IS NOT NULL GROUP BY reference"""
+    FROM (SELECT * FROM qargo_orders WHERE nullif(reference, '') IS NOT NULL ORDER BY reference, status, order_id)
+    GROUP BY reference"""
 
 
 def _business_orders() -> str:

@@ -163,9 +163,6 @@ def test_a_dataset_that_differs_rolls_the_move_back(source: Path, pg_url: str,
     _untouched(pg_url)
 
 
-@pytest.mark.xfail(strict=True, reason="business_orders.transport_status is group_concat(DISTINCT status): "
-                   "PostgreSQL sorts a DISTINCT aggregate's input ('COMPLETED,IN_TRANSIT'), SQLite keeps scan order "
-                   "('IN_TRANSIT,COMPLETED'); store/datasets.py _transport, for the PostgreSQL port to settle")
 def test_the_synced_cache_as_it_is_moves_equal(synced_template: SyncedTemplate, tmp_path: Path, pg_url: str) -> None:
     synced_template.copy(tmp_path / "as-is.db").close()
     report = move_store(tmp_path / "as-is.db", pg_url, now=synced_template.now, say=lambda _: None)
