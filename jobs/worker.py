@@ -28,7 +28,7 @@ from figures.words import vendor_name
 from jobs import jobs
 from services.clients import PULL_VENDORS, make_clients
 from services.settings import Settings
-from store.db import DATABASE_ERRORS, connect, db_now, iso, leader, utcnow
+from store.db import DATABASE_ERRORS, UNAVAILABLE, connect, db_now, iso, leader, reopened, utcnow
 from store.schema import migrate
 from sync import runs
 from sync.engine import RunResult, SyncResource, held_off, run_resource, skip
@@ -135,10 +135,15 @@ class Worker:
         next_schedule = 0.0
         try:
             while not stop.is_set():
-                if time.monotonic() >= next_schedule:
-                    self._schedule_safely(db)
-                    next_schedule = time.monotonic() + schedule_every
-                job = self.run_next(db)
+                try:  # PostgreSQL restarted: reconnect, without a restart of the worker (issue 20)
+                    db = reopened(db)
+                    if time.monotonic() >= next_schedule:
+                        self._schedule_safely(db)
+                        next_schedule = time.monotonic() + schedule_every
+                    job = self.run_next(db)
+                except UNAVAILABLE as exc:  # unreachable or busy: a job it held is taken again after its lease
+                    log.warning("database unavailable, retrying in %g s: %s", idle_seconds, exc)
+                    job = None
                 if job is not None:
                     wake.set()  # the figures it wrote, now
                 else:
@@ -158,6 +163,7 @@ class Worker:
             while not (stop.is_set() or done.is_set()):
                 started = time.monotonic()
                 try:
+                    db = reopened(db)  # PostgreSQL restarted: a new connection (UNAVAILABLE until it answers)
                     refresh_figures(db, self.clock)
                 except Exception:  # the refresher must outlive a bad pass
                     log.exception("figure refresh failed")

@@ -173,6 +173,22 @@ def leader(db: Database, name: str) -> Iterator[bool]:
                 db.execute("SELECT pg_advisory_unlock(hashtextextended(?, 0))", [key])
 
 
+def reopened(db: Database) -> Database:
+    """`db`, or a new connection to the same database when PostgreSQL dropped this one (a restart, a failover:
+    psycopg marks it broken after the statement that found out). A long-running process (the worker and its
+    refresher) calls this before each step, so it reconnects without a restart of its own; raises one of
+    UNAVAILABLE while the server still refuses. SQLite connections are never dropped: returned as they are."""
+    if not is_postgres(db):
+        return db
+    pg = cast(PgDatabase, db)
+    if not (pg.conn.raw.broken or pg.conn.raw.closed):
+        return db
+    fresh = cast(Database, pg_connect(pg.url))
+    with suppress(psycopg.Error):
+        pg.close()
+    return fresh
+
+
 def target_name(db: Database) -> str:
     """What `db` is connected to: the SQLite main file (or `memory:<id>`), or the PostgreSQL URL."""
     if is_postgres(db):
