@@ -164,7 +164,76 @@ def figure_2(c: Cluster) -> None:
                f"(bound 1 + 1 = 2); 401 answers after the expiry {unauthorized}", start_tokens == 1 and after == 2)
 
 
-FIGURES: dict[int, Callable[..., None]] = {1: figure_1, 2: figure_2}
+# --- 3: jobs with workers killed ------------------------------------------------------------------------
+
+ACTIONS, ROWS_PER_ACTION = 500, 10
+
+
+def enqueue_actions(c: Cluster) -> int:
+    """500 tax-ID batches as the Tax page queues them (actions.taxids.submit_validation_batch), each of
+    ROWS_PER_ACTION malformed numbers (checked offline: no vendor call, so the figure is about the queue, and
+    each row is one committed write naming its job); and a sync job per resource, as the scheduler queues them."""
+    from actions.roles import Actor
+    from actions.taxids import TaxIdRow, submit_validation_batch
+    from jobs import jobs
+    from jobs.worker import declared_resources
+    from store.db import connect
+
+    db = connect(c.db_url)
+    try:
+        actor = Actor("bench", "operator")
+        for n in range(ACTIONS):
+            submit_validation_batch(db, actor, [TaxIdRow("DE", f"DE{n:05d}X{k}", None) for k in range(ROWS_PER_ACTION)])
+        syncs = 0
+        for res in declared_resources(db, ["qargo", "quaderno", "qasida", "cargobase"]):
+            jobs.enqueue(db, "sync", {"vendor": res.vendor, "resource": res.name}, "scheduler",
+                         dedupe_key=f"sync:{res.vendor}:{res.name}")
+            syncs += 1
+    finally:
+        db.close()
+    return syncs
+
+
+def figure_3(c: Cluster) -> None:
+    first = int(db_rows(c, "SELECT coalesce(max(job_id), 0) FROM jobs")[0][0])
+    syncs = enqueue_actions(c)
+    start_workers(c)
+    killed = []
+    for worker, after in zip(c.workers, (ACTIONS // 5, ACTIONS // 2), strict=False):
+        poll(lambda a=after: done_actions(c, first) >= a, WAIT_S, 0.2)
+        running = db_rows(c, "SELECT count(*) FROM jobs WHERE status = 'running' AND worker_id LIKE ?",
+                          [f"%:{worker.pid}:%"])[0][0]
+        worker.kill9()
+        killed.append(f"{worker.name} at {done_actions(c, first)} done ({running} job running)")
+        worker.start()
+    finished = poll(lambda: jobs_pending(c) == 0, WAIT_S, 1.0)
+    rows = db_rows(c, "SELECT j.job_id, j.kind, j.status, j.attempts, (SELECT count(*) FROM tax_id_validations v "
+                      "WHERE v.job_id = j.job_id) FROM jobs j WHERE j.job_id > ?", [first])
+    actions = [r for r in rows if r[1] == "validate_tax_ids"]
+    sync_jobs = [r for r in rows if r[1] == "sync"]
+    twice = sum(1 for r in actions if r[4] >= 2 * ROWS_PER_ACTION)  # a batch's rows written in full twice
+    lost = sum(1 for r in rows if r[2] != "done")
+    resumed = sum(1 for r in rows if r[3] > 1)
+    ok = finished and twice == 0 and lost == 0 and len(actions) == ACTIONS
+    verdict(3, f"{len(actions)} queued actions + {len(sync_jobs)} scheduled syncs ({syncs} queued at start), "
+               f"workers killed -9: {'; '.join(killed)}; run twice {twice}, lost (not done) {lost} (bound 0 and 0); "
+               f"claimed again after a kill {resumed}; statuses "
+               f"{dict(sorted(_count(r[2] for r in rows).items()))}", ok)
+
+
+def done_actions(c: Cluster, first: int) -> int:
+    return int(db_rows(c, "SELECT count(*) FROM jobs WHERE job_id > ? AND kind = 'validate_tax_ids' "
+                          "AND status = 'done'", [first])[0][0])
+
+
+def _count(values: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return out
+
+
+FIGURES: dict[int, Callable[..., None]] = {1: figure_1, 2: figure_2, 3: figure_3}
 
 
 def main() -> None:
