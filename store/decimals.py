@@ -34,7 +34,7 @@ class DecimalSum:
 
 def decimal_sum(db: Database) -> Database:
     """Register `decimal_sum` on this connection (idempotent, cheap); returns `db`. PostgreSQL has it as an SQL
-    aggregate of the same meaning (store/pg_baseline.py FUNCTIONS)."""
+    aggregate of the same meaning (store/pg_schema.py FUNCTIONS)."""
     if is_postgres(db):
         return db
     db.conn.create_aggregate("decimal_sum", 1, DecimalSum)  # type: ignore[arg-type]

@@ -8,11 +8,13 @@ Rules every table follows:
 - vendor records keep normalized columns for the pages plus `raw` (the vendor JSON) and
   `synced_at`, so a new column can be back-filled from `raw` without a re-sync.
 
-Append new migrations at the end; never edit one that has shipped. Migrations after 0025 also run on
-PostgreSQL (after its baseline, store/pg_baseline.py): SQL both databases accept, or a branch on
-`store.db.is_postgres` (tests/store/test_pg_schema.py compares the two schemas). DDL runs statement by
-statement through `db.execute` (never `executescript`, which would commit the migration's
-transaction half-way).
+One history for both databases (issue 20). 0001..0025 are written for SQLite alone: a new PostgreSQL
+database gets the schema they build, derived from them (store/pg_schema.py runs them on an in-memory SQLite
+and translates what they left), with them recorded as applied. Migrations after 0025 run on both: SQL both
+databases accept, or a branch on `store.db.is_postgres` (tests/store/test_pg_schema.py compares the two
+schemas: columns, types, defaults, keys, checks, indexes). Append new migrations at the end; never edit one
+that has shipped (0001..0025 are also PostgreSQL's schema now). DDL runs statement by statement through
+`db.execute` (never `executescript`, which would commit the migration's transaction half-way).
 """
 
 from __future__ import annotations

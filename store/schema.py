@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from services.settings import Settings
-from store import pg_baseline
+from store import pg_schema
 from store.datasets import DATASETS, ensure_views
 from store.db import connect, is_postgres, transaction
 from store.migrations import MIGRATIONS
@@ -62,9 +62,10 @@ _BYTE_ORDER = ("C", "POSIX", "C.UTF-8", "C.utf8")
 
 
 def _migrate_postgres(db: Database) -> list[str]:
-    """A new database gets the baseline (store/pg_baseline.py: the schema at 0023, those migrations recorded as
-    applied); then every later migration runs in order, as on SQLite, under one transaction and an advisory lock.
-    The dataset views are (re)created in the same transaction, as `ensure_views` keeps them on SQLite."""
+    """A new database gets the schema migrations 0001..0025 build on SQLite, derived from them (store/pg_schema.py:
+    `baseline`, those migrations recorded as applied); then every later migration runs in order, as on SQLite,
+    under one transaction and an advisory lock. The dataset views are (re)created in the same transaction, as
+    `ensure_views` keeps them on SQLite."""
     _check_collation(db)
     applied: list[str] = []
     with transaction(db):
@@ -75,15 +76,15 @@ def _migrate_postgres(db: Database) -> list[str]:
         done = {name for (name,) in db.execute(f"SELECT name FROM {_MIGRATIONS_TABLE} WHERE migration_set = ?",
                                                 [MIGRATIONS.name])}
         if not done:
-            for ddl in pg_baseline.BASELINE:
-                db.execute(ddl)
-            applied += _record(db, pg_baseline.COVERS)
-            done = set(pg_baseline.COVERS)
+            for sql, params in pg_schema.baseline():
+                db.execute(sql, params)
+            applied += _record(db, pg_schema.COVERS)
+            done = set(pg_schema.COVERS)
         for migration in MIGRATIONS._migrations:  # registration order, as sqlite_utils applies them
             if migration.name not in done:
                 migration.fn(db)
                 applied += _record(db, [migration.name])
-        for ddl in pg_baseline.FUNCTIONS:
+        for ddl in pg_schema.FUNCTIONS:
             db.execute(ddl)
         _pg_views(db)
     return applied
