@@ -157,11 +157,19 @@ class Tally:
     resent_after_failure: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    refused: int = 0  # 503 answers (the receiver could not store the event now: resend later)
+    refused_without_retry_after: int = 0
+
     def add(self, resent: int) -> int:
         with self.lock:
             self.delivered += 1
             self.resent_after_failure += resent
             return self.delivered
+
+    def refusal(self, retry_after: str | None) -> None:
+        with self.lock:
+            self.refused += 1
+            self.refused_without_retry_after += not retry_after
 
 
 def send_all(url: str, queue: list[Delivery], tally: Tally, on_count: Any = None) -> None:
@@ -176,6 +184,7 @@ def send_all(url: str, queue: list[Delivery], tally: Tally, on_count: Any = None
                         break
                     if response.status_code != 503:
                         raise RuntimeError(f"{delivery.event_id}: HTTP {response.status_code} {response.text}")
+                    tally.refusal(response.headers.get("retry-after"))
                 except httpx.TransportError:
                     pass
                 if time.monotonic() > deadline:
@@ -248,14 +257,12 @@ def chaos(total: int, senders: int) -> dict[str, Any]:
             "killed": killed.is_set(), "resent_after_failure": tally.resent_after_failure, **verdict}
 
 
-def check(db: Path, queues: list[list[Delivery]], newest: dict[str, dict[str, Any]]) -> dict[str, int]:
-    conn = sqlite3.connect(db)
-    try:
-        stored = dict(conn.execute("SELECT event_id, outcome FROM webhook_events WHERE event_id IS NOT NULL"))
-        state = {r[0]: r[1:] for r in conn.execute(
-            "SELECT invoice_id, balance, status, deleted_at IS NOT NULL, last_event_id FROM carrier_invoices")}
-    finally:
-        conn.close()
+def check(db: Path | str, queues: list[list[Delivery]], newest: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """The verdict from the receiver's database: an SQLite file, or a `postgresql://` URL (bench_cluster)."""
+    stored = dict(_rows(db, "SELECT event_id, outcome FROM webhook_events WHERE event_id IS NOT NULL"))
+    state = {r[0]: r[1:] for r in _rows(
+        db, "SELECT invoice_id, balance, status, CASE WHEN deleted_at IS NULL THEN 0 ELSE 1 END, last_event_id "
+            "FROM carrier_invoices")}
     sent = {d.event_id for q in queues for d in q}
     retries = {d.event_id for q in queues for d in q if d.event_id.endswith("-retry")}
     lost = len(sent - set(stored))
@@ -268,6 +275,22 @@ def check(db: Path, queues: list[list[Delivery]], newest: dict[str, dict[str, An
         wrong += got is None or tuple(got[:3]) != want
     return {"lost": lost, "duplicated": duplicated, "wrong": wrong, "stale": sum(v == "stale" for v in stored.values()),
             "duplicates_seen": sum(v == "duplicate" for v in stored.values())}
+
+
+def _rows(db: Path | str, sql: str) -> list[tuple[Any, ...]]:
+    if str(db).startswith("postgresql://"):
+        from store.db import connect
+
+        pg = connect(str(db))
+        try:
+            return [tuple(r) for r in pg.execute(sql).fetchall()]
+        finally:
+            pg.close()
+    conn = sqlite3.connect(db)
+    try:
+        return list(conn.execute(sql))
+    finally:
+        conn.close()
 
 
 # --- part 2: flood ---------------------------------------------------------------------------------

@@ -233,7 +233,60 @@ def _count(values: Any) -> dict[str, int]:
     return out
 
 
-FIGURES: dict[int, Callable[..., None]] = {1: figure_1, 2: figure_2, 3: figure_3}
+# --- 4: bench_chaos through the receivers' balancer ----------------------------------------------------------
+
+def figure_4(c: Cluster, args: argparse.Namespace) -> None:
+    """bench_chaos's plan, senders and verdict; the senders post to the balancer. A third of the way, PostgreSQL
+    is restarted (receivers refuse meanwhile: 503 + Retry-After, and the senders resend); half-way, receiver A
+    is killed -9 and started again (the balancer sends its share to B meanwhile)."""
+    import random
+
+    import bench_chaos as chaos
+
+    queues, newest = chaos.plan(args.deliveries, 8, random.Random(chaos.SEED))
+    deliveries = sum(len(q) for q in queues)
+    tally, events, lock = chaos.Tally(), {}, threading.Lock()
+    side: list[threading.Thread] = []
+
+    def once(name: str, fn: Callable[[], Any]) -> None:
+        with lock:
+            if name in events:
+                return
+            events[name] = "started"
+        thread = threading.Thread(target=lambda: events.__setitem__(name, fn()), daemon=True)
+        side.append(thread)
+        thread.start()
+
+    def kill_a() -> str:
+        c.receivers[0].kill9()
+        c.receivers[0].start()
+        return "done"
+
+    def on_count(count: int) -> None:
+        if count >= deliveries // 3:
+            once("postgres", c.restart_postgres)
+        if count >= deliveries // 2:
+            once("receiver", kill_a)
+
+    started = time.perf_counter()
+    chaos.run_senders([(c.hooks_url, q, tally, on_count) for q in queues])
+    elapsed = time.perf_counter() - started
+    for thread in side:
+        thread.join(timeout=120)
+    result = chaos.check(c.db_url, queues, newest)
+    down = events.get("postgres")
+    ok = (result["lost"] == result["duplicated"] == result["wrong"] == 0 and tally.refused_without_retry_after == 0
+          and isinstance(down, float) and events.get("receiver") == "done")
+    verdict(4, f"{deliveries} deliveries from 8 senders through the balancer in {elapsed:.0f} s "
+               f"({deliveries / elapsed:.0f}/s); PostgreSQL restarted once "
+               f"({down if not isinstance(down, float) else f'{down:.1f} s down'}), receiver A killed -9 once "
+               f"({events.get('receiver')}); lost {result['lost']}, duplicated {result['duplicated']}, wrong "
+               f"{result['wrong']} (bound 0 each); 503 refusals {tally.refused}, without Retry-After "
+               f"{tally.refused_without_retry_after} (bound 0); resends after a failure {tally.resent_after_failure}",
+            ok)
+
+
+FIGURES: dict[int, Callable[..., None]] = {1: figure_1, 2: figure_2, 3: figure_3, 4: figure_4}
 
 
 def main() -> None:
