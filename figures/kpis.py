@@ -235,22 +235,42 @@ def aging(db: Database, now: datetime, filters: Filters | None = None,
 # --- stock and tax ----------------------------------------------------------------------------
 
 
-# Stock per warehouse and unit, in one pass over the stock list (1M rows at 2x the large set): every stock figure
-# (the KPIs, below per warehouse, the Stock page's totals and count) is a fold of these groups, so the figures
-# built from one stored pass (figures/page_summaries.py) pay for it once.
-STOCK_GROUP_COLUMNS = ("warehouse", "warehouse_id", "unit", "products", "quantity", "reserved", "available",
-                       "items_below_level", "no_level_set", "runs_out")
-_STOCK_GROUPS = ("warehouse, warehouse_id, unit, count(*), total(quantity), total(reserved), total(available), "
-                 "count(CASE WHEN below_reorder_level = 1 THEN 1 END), count(CASE WHEN reorder_level IS NULL THEN 1 END), "
+# Stock per warehouse, unit and flag, in one pass over the stock list (1M rows at 2x the large set): every stock
+# figure (the KPIs, below per warehouse, the Stock page's totals and count) is a fold of these groups, so the
+# figures built from one stored pass (figures/page_summaries.py) pay for it once. The flags (the list's own
+# columns, store/datasets.py) are group keys too, so a filter on a flag is a fold of the same groups
+# (`with_flags`), not another pass.
+STOCK_FLAGS = ("below_reorder_level", "runs_out_before_next_delivery")
+STOCK_GROUP_COLUMNS = ("warehouse", "warehouse_id", "unit", *STOCK_FLAGS, "products", "quantity", "reserved",
+                       "available", "items_below_level", "no_level_set", "runs_out")
+_STOCK_GROUPS = (f"warehouse, warehouse_id, unit, {', '.join(STOCK_FLAGS)}, count(*), total(quantity), "
+                 "total(reserved), total(available), count(CASE WHEN below_reorder_level = 1 THEN 1 END), "
+                 "count(CASE WHEN reorder_level IS NULL THEN 1 END), "
                  "count(CASE WHEN runs_out_before_next_delivery = 1 THEN 1 END)")
 
 
 def stock_groups(db: Database, now: datetime, filters: Filters | None = None) -> list[dict[str, Any]]:
-    """Per (warehouse, warehouse id, unit): items, quantities, and how many are below their level, have none,
-    and run out before the next delivery (no index orders by the warehouse id first: one scan, one sort)."""
+    """Per (warehouse, warehouse id, unit, below its level, runs out): items, quantities, and how many are below
+    their level, have none, and run out before the next delivery (no index orders by the warehouse id first:
+    one scan, one sort)."""
     rows = select(db, "stock_levels", filters, now, _STOCK_GROUPS,
-                  "GROUP BY warehouse_id, warehouse, unit ORDER BY warehouse_id, warehouse, unit")
+                  f"GROUP BY warehouse_id, warehouse, unit, {', '.join(STOCK_FLAGS)} "
+                  f"ORDER BY warehouse_id, warehouse, unit, {', '.join(STOCK_FLAGS)}")
     return [dict(zip(STOCK_GROUP_COLUMNS, row, strict=True)) for row in rows]
+
+
+def flag_filters(filters: Filters | None) -> tuple[dict[str, Any], dict[str, int | None]]:
+    """(the other filters, the flag filters a fold of `stock_groups` answers: a flag equal to 0, 1 or None)."""
+    rest, flags = dict(filters or {}), {}
+    for column in STOCK_FLAGS:
+        if column in rest and (rest[column] is None or type(rest[column]) is int):
+            flags[column] = rest.pop(column)
+    return rest, flags
+
+
+def with_flags(groups: list[dict[str, Any]], flags: Mapping[str, int | None]) -> list[dict[str, Any]]:
+    """The groups of `stock_groups(rest)` that `stock_groups(rest + flags)` returns: the flags are group keys."""
+    return [g for g in groups if all(g[column] == value for column, value in flags.items())]
 
 
 def stock_summary(db: Database, now: datetime, filters: Filters | None = None,

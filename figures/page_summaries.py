@@ -72,8 +72,11 @@ def stock_groups(db: Database, query: Mapping[str, Any]) -> list[Row]:
 
 
 def _stock(db: Database, query: Mapping[str, Any] | None) -> list[Row]:
-    """`stock_groups` stored and up to date: the figure being built reads its inputs."""
-    return stored.nested(db, name_of(stock_groups), stock_groups, (dict(query or {}),))
+    """`stock_groups` stored and up to date: the figure being built reads its inputs. A flag filter ("runs out",
+    "below reorder level") is a fold of the pass without it: the Overview's and the Stock page's default views
+    keep that one stored, so a flag's first use needs no pass of its own."""
+    rest, flags = kpis.flag_filters(query)
+    return kpis.with_flags(stored.nested(db, name_of(stock_groups), stock_groups, (rest,)), flags)
 
 
 @summary
