@@ -286,7 +286,40 @@ def figure_4(c: Cluster, args: argparse.Namespace) -> None:
             ok)
 
 
-FIGURES: dict[int, Callable[..., None]] = {1: figure_1, 2: figure_2, 3: figure_3, 4: figure_4}
+# --- 5: webhook deliveries/s with one and two receivers ------------------------------------------------------
+
+def webhook_rate(c: Cluster, url: str, events: int, prefix: str) -> tuple[float, int, int, int]:
+    """bench_webhooks' load (its events, a tenth resent, each on a new connection, 8 threads) on `url`, with
+    ids under `prefix`; (deliveries/s, non-200 answers, lost, duplicated)."""
+    import base64
+    from concurrent.futures import ThreadPoolExecutor
+
+    import bench_webhooks as hooks
+    from cluster_env import AUTH
+
+    header = "Basic " + base64.b64encode(f"{AUTH[0]}:{AUTH[1]}".encode()).decode()
+    bodies = [hooks.event(i).replace(b'"evt-', f'"{prefix}-evt-'.encode()).replace(b'"ci-', f'"{prefix}-ci-'.encode())
+              for i in [*range(events), *range(0, events, 10)]]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda b: hooks.deliver(url, b, header), bodies))
+    elapsed = time.perf_counter() - started
+    stored = db_rows(c, "SELECT count(*), count(DISTINCT event_id) FROM webhook_events WHERE event_id LIKE ? "
+                        "AND outcome = 'accepted'", [f"{prefix}-evt-%"])[0]
+    return len(bodies) / elapsed, sum(s != 200 for s in statuses), events - stored[1], stored[0] - stored[1]
+
+
+def figure_5(c: Cluster, args: argparse.Namespace) -> None:
+    one = webhook_rate(c, c.hook_a_url, args.events, f"w1-{time.time_ns()}")
+    two = webhook_rate(c, c.hooks_url, args.events, f"w2-{time.time_ns()}")
+    ok = one[0] >= 300 and two[0] >= 300 and one[1:] == two[1:] == (0, 0, 0)
+    verdict(5, f"deliveries/s through the balancer: receiver A alone {one[0]:.0f}/s, A and B {two[0]:.0f}/s "
+               f"(bound >= 300 each); {args.events} events + a tenth resent per run, 8 client threads, a new "
+               f"connection each; non-200 {one[1]} / {two[1]}, lost {one[2]} / {two[2]}, duplicated "
+               f"{one[3]} / {two[3]}", ok)
+
+
+FIGURES: dict[int, Callable[..., None]] = {1: figure_1, 2: figure_2, 3: figure_3, 4: figure_4, 5: figure_5}
 
 
 def main() -> None:

@@ -45,12 +45,12 @@ def event(i: int) -> bytes:
 AUTH_HEADER = "Basic " + base64.b64encode(f"{AUTH[0]}:{AUTH[1]}".encode()).decode()
 
 
-def deliver(url: str, body: bytes) -> int:
+def deliver(url: str, body: bytes, auth_header: str = AUTH_HEADER) -> int:
     """One event on a new TCP connection (http.client: a plain, cheap client, like a vendor's sender)."""
     parts = urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:
-        conn.request("POST", parts.path, body=body, headers={"Authorization": AUTH_HEADER,
+        conn.request("POST", parts.path, body=body, headers={"Authorization": auth_header,
                                                               "Content-Type": "application/json"})
         return conn.getresponse().status
     finally:
