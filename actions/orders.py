@@ -284,7 +284,8 @@ def uploads_for_job(db: Database, job_id: int) -> list[dict[str, Any]]:
     """The job's `order_uploads` rows, one per order line in the batch's order (for the page and the CLI)."""
     cursor = db.conn.execute(
         "SELECT upload_id, order_identifier, erp_order_number, source_row, operation, status, order_id, error, "
-        "requested_by, job_id, created_at, updated_at FROM order_uploads WHERE job_id = ? ORDER BY line, rowid",
+        "requested_by, job_id, created_at, updated_at FROM order_uploads WHERE job_id = ? "
+        "ORDER BY line, created_at, upload_id",  # lines from before 0025 have none: in the order they were sent
         [job_id])
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor]
@@ -294,8 +295,8 @@ def recent_uploads(db: Database, limit: int = 50) -> list[dict[str, Any]]:
     """The latest order upload lines of every job, newest first (the Upload page's list of what was sent)."""
     cursor = db.conn.execute(
         "SELECT upload_id, order_identifier, erp_order_number, source_row, operation, status, order_id, error, "
-        "requested_by, job_id, created_at, updated_at FROM order_uploads ORDER BY updated_at DESC, rowid DESC "
-        "LIMIT ?", [limit])
+        "requested_by, job_id, created_at, updated_at FROM order_uploads "
+        "ORDER BY updated_at DESC, created_at DESC, upload_id DESC LIMIT ?", [limit])  # no rowid on PostgreSQL
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor]
 

@@ -249,7 +249,7 @@ def _upload_names(db: Database, identifiers: list[str]) -> dict[str, str]:
     marks = ", ".join("?" for _ in identifiers)
     rows = db.conn.execute(
         f"SELECT order_identifier, erp_order_number, source_row FROM order_uploads WHERE order_identifier IN ({marks}) "
-        "AND erp_order_number IS NOT NULL ORDER BY created_at, rowid", identifiers).fetchall()
+        "AND erp_order_number IS NOT NULL ORDER BY created_at, upload_id", identifiers).fetchall()
     return {identifier: f"order {number}" + (f" (row {row})" if row is not None else "")
             for identifier, number, row in rows}  # the latest line wins
 
