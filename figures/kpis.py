@@ -273,6 +273,39 @@ def with_flags(groups: list[dict[str, Any]], flags: Mapping[str, int | None]) ->
     return [g for g in groups if all(g[column] == value for column, value in flags.items())]
 
 
+# The stock list's default order (store/datasets.py STOCK_LEVELS.order_by). The groups count the rows of each
+# (below, runs out, warehouse) segment of it, so the rows of a page lie in known warehouses: the page reads
+# those warehouses' cards (the index on the warehouse) instead of computing and sorting every card.
+STOCK_ORDER = "below_reorder_level DESC, runs_out_before_next_delivery DESC, warehouse, product"
+
+
+def _desc(value: Any) -> tuple[bool, Any]:
+    return value is None, -value if value is not None else 0  # descending, NULL last (SQLite's order)
+
+
+def _asc(value: Any) -> tuple[bool, Any]:
+    return value is not None, value if value is not None else ""  # ascending, NULL first (SQLite's order)
+
+
+def page_warehouses(groups: list[dict[str, Any]], offset: int, limit: int) -> tuple[list[str], int] | None:
+    """(the warehouses whose cards hold rows offset .. offset + limit of the list the groups count, in
+    STOCK_ORDER; how many rows of the other warehouses come before them): the same rows are rows offset - that ..
+    of the list narrowed to those warehouses. None when one of them has no name (no IN list finds it)."""
+    segments: dict[tuple[Any, Any, Any], int] = {}
+    for g in groups:
+        key = (g["below_reorder_level"], g["runs_out_before_next_delivery"], g["warehouse"])
+        segments[key] = segments.get(key, 0) + int(g["products"])
+    ordered, start = sorted(segments.items(), key=lambda kv: (_desc(kv[0][0]), _desc(kv[0][1]), _asc(kv[0][2]))), 0
+    spans = []
+    for key, count in ordered:
+        spans.append((key[2], start, start + count))
+        start += count
+    needed = {w for w, first, end in spans if first < offset + limit and end > offset}
+    if None in needed:
+        return None
+    return sorted(needed), sum(end - first for w, first, end in spans if w not in needed and end <= offset)
+
+
 def stock_summary(db: Database, now: datetime, filters: Filters | None = None,
                   groups: list[dict[str, Any]] | None = None) -> StockSummary:
     """Items, below their level, without one, and running out before the next delivery (a fold of

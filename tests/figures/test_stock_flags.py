@@ -4,6 +4,7 @@ filtered pass, computed by hand here, and no pass of its own once the unfiltered
 
 from __future__ import annotations
 
+import random
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -115,3 +116,50 @@ def test_only_plain_flag_values_are_folded() -> None:
     for query in ({"runs_out_before_next_delivery": [0, 1]}, {"below_reorder_level": "1"},
                   {"below_reorder_level__ne": 1}, {"runs_out_before_next_delivery": True}):
         assert kpis.flag_filters(query) == (query, {})
+
+
+# --- a page of the list in its order reads only the warehouses the stored groups say hold it ------------------
+
+def test_a_page_reads_the_warehouses_that_hold_it(stock: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    # by hand, the list in its order: Brno Bolt (below, runs out), Praha Bolt (not below), Brno Nut (no level,
+    # runs out), Praha Nut (no level, lasts)
+    order = [("Brno", "Bolt"), ("Praha", "Bolt"), ("Brno", "Nut"), ("Praha", "Nut")]
+    asked: list[dict[str, Any]] = []
+    real = page_summaries.query_dataset
+
+    def recorded(db: Database, name: str, filters: Any = None, **kwargs: Any) -> Any:
+        asked.append({**(filters or {}), "offset": kwargs["offset"]})
+        return real(db, name, filters, **kwargs)
+
+    monkeypatch.setattr(page_summaries, "query_dataset", recorded)
+    for offset, (warehouse, product) in enumerate(order):
+        page = page_summaries.dataset_page(stock, "stock_levels", {}, limit=1, offset=offset)
+        assert [(r["warehouse"], r["product"]) for r in page.rows] == [(warehouse, product)] and page.total == 4
+    # the third row is the second of Brno's: Praha's Bolt, before it, is not read
+    assert asked == [{"warehouse__in": ["Brno"], "offset": 0}, {"warehouse__in": ["Praha"], "offset": 0},
+                     {"warehouse__in": ["Brno"], "offset": 1}, {"warehouse__in": ["Praha"], "offset": 1}]
+    runs_out = page_summaries.dataset_page(stock, "stock_levels", {"runs_out_before_next_delivery": 1})
+    assert [(r["warehouse"], r["product"]) for r in runs_out.rows] == [("Brno", "Bolt"), ("Brno", "Nut")]
+    assert asked[-1] == {"runs_out_before_next_delivery": 1, "warehouse__in": ["Brno"], "offset": 0}
+
+
+def test_every_page_equals_the_page_of_the_whole_list(db: Database) -> None:
+    """Random stock over three warehouses and one card without a warehouse name (read from every card): each
+    page, for each filter, is the page a pass over every card sorts."""
+    rng = random.Random(19)
+    _stock(db)
+    names = ("Brno", "Praha", "Wien", None)
+    upsert_records(db, "qasida_stock_cards", [
+        {"stock_card_id": f"r{i}", "warehouse_id": str(i % 4 + 1), "warehouse": names[i % 4],
+         "product_id": rng.choice(("p1", "p2")), "product": f"Item {i:02d}", "unit": rng.choice(("pcs", "kg")),
+         "quantity": float(rng.randint(0, 40)), "reserved": 0.0, "available": float(rng.randint(0, 40)),
+         "synced_at": S} for i in range(40)], "stock_card_id")
+    for query in ({}, {"runs_out_before_next_delivery": 1}, {"below_reorder_level": None},
+                  {"below_reorder_level": 0}, {"product__contains": "item 1"}):
+        whole = query_dataset(db, "stock_levels", query, limit=100)
+        assert whole.total > 3
+        for limit in (1, 3, 7):
+            for offset in range(0, whole.total + 2, limit):
+                page = page_summaries.dataset_page(db, "stock_levels", query, limit=limit, offset=offset)
+                assert page.rows == whole.rows[offset:offset + limit], (query, limit, offset)
+                assert page.total == whole.total
