@@ -30,7 +30,7 @@ from services.notify import Attachment, Channel, Message, NotifyError, backoff, 
 from services.settings import Settings
 from services.settings_check import clock_time, quiet_hours
 from store import calendar
-from store.db import connect, iso, transaction, utcnow
+from store.db import connect, db_now, iso, transaction
 
 log = logging.getLogger("opsdash.alerts")
 UNHELD = ("report", "test")
@@ -293,7 +293,7 @@ def start_background_dispatch(settings: Settings) -> bool:
 def _dispatch_once(settings: Settings) -> None:
     db = connect(settings.opsdash_db)
     try:
-        dispatch(db, settings, utcnow())
+        dispatch(db, settings, db_now(db))  # the channels' send lease is judged by other processes
     except Exception:  # the dispatcher never takes anything down with it
         log.exception("alert dispatch failed")
     finally:

@@ -40,7 +40,7 @@ from sqlite_utils import Database
 
 from figures import codec
 from store import changes
-from store.db import BUSY_TIMEOUT_MS, is_postgres, iso, transaction, utcnow
+from store.db import BUSY_TIMEOUT_MS, db_now, is_postgres, iso, transaction, utcnow
 
 log = logging.getLogger("opsdash.figures")
 
@@ -99,14 +99,15 @@ def code_fingerprint() -> str:
 
 
 def beat(db: Database, now: datetime | None = None) -> None:
-    """The worker is live (called on each of its passes)."""
+    """The worker is live (called on each of its passes); on the database's clock, as readers on other machines
+    judge it (`store.db.db_now`)."""
     _write(db, "INSERT INTO figure_worker (id, beat_at) VALUES (1, ?) "
-               "ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at", [iso(now or utcnow())])
+               "ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at", [iso(now or db_now(db))])
 
 
 def worker_live(db: Database, now: datetime | None = None) -> bool:
     row = db.conn.execute("SELECT beat_at FROM figure_worker WHERE id = 1").fetchone()
-    return row is not None and row[0] >= iso((now or utcnow()) - LIVE_WITHIN)
+    return row is not None and row[0] >= iso((now or db_now(db)) - LIVE_WITHIN)
 
 
 # --- reading ----------------------------------------------------------------------------------------

@@ -11,8 +11,10 @@ running with `UPDATE ... WHERE status = 'queued' RETURNING`, so two workers (thr
 processes) never claim the same job. A `dedupe_key` keeps the same action from being queued
 twice while one is pending (backed by a partial unique index). On PostgreSQL (issue 20) the queued row is
 picked `FOR UPDATE SKIP LOCKED` (workers on several machines take different jobs without waiting on each
-other), an enqueue meets the dedupe index with `ON CONFLICT DO NOTHING`, and leases are read from the
-database's clock (`store.db.db_now`), so machines whose clocks drift agree on when a lease ran out.
+other) and an enqueue meets the dedupe index with `ON CONFLICT DO NOTHING`. Every time this table holds
+(created, started, finished, `lease_until`) and every lease comparison is read from the database's clock
+(`store.db.db_now`, on both databases), so machines whose clocks drift agree on when a lease ran out; a caller
+that passes `now` (tests) is taken at its word.
 
 Fencing: every claim raises the job's `fence` by one and hands it to the claimer. `progress`,
 `heartbeat` and `finish` only act while the row is still running under that fence, else they raise
@@ -34,7 +36,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from store.db import db_now, is_postgres, iso, target_name, transaction, utcnow
+from store.db import db_now, is_postgres, iso, target_name, transaction
 from sync.runs import gone_here
 
 DEFAULT_LEASE = timedelta(minutes=5)
@@ -97,7 +99,7 @@ def enqueue(
             "INSERT INTO jobs (kind, payload, status, dedupe_key, requested_by, created_at) "
             "VALUES (?, ?, 'queued', ?, ?, ?)",
             [kind, json.dumps(payload, sort_keys=True, default=str), dedupe_key, requested_by,
-             iso(now or utcnow())])
+             iso(now or db_now(db))])
     assert cursor.lastrowid is not None
     return cursor.lastrowid
 
@@ -239,7 +241,7 @@ def finish(
     with transaction(db):
         changed = db.conn.execute(
             f"UPDATE jobs SET status = ?, result = ?, error = ?, finished_at = ?, lease_until = NULL "
-            f"WHERE {where}{running}", [status, encoded, error, iso(now or utcnow()), *params]).rowcount
+            f"WHERE {where}{running}", [status, encoded, error, iso(now or db_now(db)), *params]).rowcount
     if changed == 0 and running:
         raise _lost(db, job_id, "result")
     _fences().pop(_key(db, job_id), None)
@@ -250,7 +252,7 @@ def cancel(db: Database, job_id: int, now: datetime | None = None) -> bool:
     with transaction(db):
         cursor = db.conn.execute(
             "UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE job_id = ? AND status = 'queued'",
-            [iso(now or utcnow()), job_id])
+            [iso(now or db_now(db)), job_id])
     return cursor.rowcount == 1
 
 

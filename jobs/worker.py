@@ -76,8 +76,8 @@ class Worker:
 
     def schedule_due(self, db: Database) -> list[int]:
         """Queue a sync job for every configured resource whose interval has passed (and first mark the runs
-        of dead processes interrupted)."""
-        now, queued = self.clock(), []
+        of dead processes interrupted). On the database's clock, as the sync runs' leases and start times are."""
+        now, queued = self._lease_now(db), []
         runs.sweep(db, now)
         for res in declared_resources(db, [v for v in PULL_VENDORS if self.settings.configured(v)]):  # type: ignore[arg-type]
             # an interrupted run does not count: the resource resumes on the next pass, not an interval later
@@ -114,7 +114,7 @@ class Worker:
     def _lease_now(self, db: Database) -> datetime:
         """Leases run on the database's clock (on PostgreSQL one clock for every machine, issue 20); a clock
         given to the worker (tests) wins."""
-        return db_now(db) if self.clock is utcnow else self.clock()
+        return _now(db, self.clock)
 
     def _finish_failed(self, db: Database, job: jobs.Job, exc: Exception) -> None:
         try:
@@ -207,7 +207,7 @@ def refresh_figures(db: Database, clock: Callable[[], datetime] = utcnow) -> int
         with leader(db, "figures") as won:  # PostgreSQL: one fold at a time, by whichever worker wins the pass
             if not won:
                 return 0
-            now = clock()
+            now = _now(db, clock)  # the beat is compared by readers on other machines: the database's clock
             stored.beat(db, now)
             rebuilt = stored.refresh(db, stored.business_today(now), now, budget_s=REFRESH_BUDGET_S)
             # nobody read a figure lately (a database nobody viewed yet): the pages' default views, so the
@@ -215,13 +215,18 @@ def refresh_figures(db: Database, clock: Callable[[], datetime] = utcnow) -> int
             # while a sync is queued or running (priming between its writes slowed a 1x full sync by ~30 %)
             if not _sync_in_flight(db):
                 rebuilt += page_summaries.prime_default_views(db, now)
-            stored.beat(db, clock())
+            stored.beat(db, _now(db, clock))
     except DATABASE_ERRORS:  # e.g. a sync holding the write lock: the next pass refreshes them
         log.warning("could not refresh figures this pass", exc_info=True)
         return 0
     if rebuilt:
         log.info("refreshed %d figures", rebuilt)
     return rebuilt
+
+
+def _now(db: Database, clock: Callable[[], datetime]) -> datetime:
+    """The database's clock (`store.db.db_now`), unless a clock other than the default was given (tests)."""
+    return db_now(db) if clock is utcnow else clock()
 
 
 def _sync_in_flight(db: Database) -> bool:

@@ -147,12 +147,16 @@ def is_postgres(db: object) -> bool:
 
 
 def db_now(db: Database) -> datetime:
-    """The database's clock on PostgreSQL (every process leases by one clock, issue 20); this host's on SQLite,
-    where every process shares the host anyway."""
+    """The database's clock: the one "now" of every lease, heartbeat and expiry another process compares (job
+    leases, sync-run leases, the figure worker's beat, the alert channels' send lease; issue 20), so machines
+    whose clocks drift agree on when one ran out. PostgreSQL's `clock_timestamp()`; on SQLite its own 'now' (the
+    host's clock, shared by every process using the file), read the same way so one code path serves both and a
+    process's Python clock never enters a lease. Callers that are given a time (tests) use that instead."""
     if is_postgres(db):
         moment: datetime = db.execute("SELECT clock_timestamp()").fetchone()[0]
         return moment.astimezone(UTC)
-    return utcnow()
+    (text,) = db.conn.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone()
+    return datetime.fromisoformat(text)
 
 
 @contextmanager

@@ -34,7 +34,7 @@ from typing import Any, Literal, Protocol
 from sqlite_utils import Database
 
 from services.core import RateLimited, VendorError
-from store.db import iso, transaction, utcnow
+from store.db import db_now, iso, transaction
 from store.store import finish_sync_run, get_checkpoint, set_checkpoint, upsert_records
 from sync import runs
 
@@ -130,9 +130,11 @@ Guard = Callable[[], None]
 
 def run_resource(db: Database, client: Any, res: SyncResource, now: datetime | None = None, *,
                  guard: Guard | None = None) -> RunResult:
-    """One run of `res`; `guard` runs inside each page's write and may raise to stop it (lease lost)."""
-    moment = now or utcnow()
-    clock = (lambda: moment) if now is not None else utcnow  # an injected time stays fixed in tests
+    """One run of `res`; `guard` runs inside each page's write and may raise to stop it (lease lost). The run's
+    start, lease and heartbeats are on the database's clock (another process judges the lease), unless `now` is
+    given (tests: it stays fixed)."""
+    moment = now or db_now(db)
+    clock = (lambda: moment) if now is not None else (lambda: db_now(db))
     cp = _Checkpoint.load(db, res)
     run_id = runs.start(db, res.vendor, res.name, moment)
     if not cp.resume:  # a fresh run (not resuming an interrupted one) decides full or incremental
@@ -280,7 +282,7 @@ def held_off(results: Iterable[RunResult], vendor: str) -> RunResult | None:
 
 def skip(db: Database, res: SyncResource, cause: RunResult, now: datetime | None = None) -> RunResult:
     """Record `res` as not run in this pass because its vendor asked us to wait (see `held_off`)."""
-    moment = now or utcnow()
+    moment = now or db_now(db)
     error = (f"not run: {res.vendor.title()} asked us to wait {cause.retry_after:.0f} s (rate limited while "
              f"syncing {cause.resource}); the next pass runs it")
     run_id = runs.start(db, res.vendor, res.name, moment)
