@@ -264,43 +264,77 @@ def _outstanding(filters: Mapping[str, Any] | None) -> tuple[str, dict[str, Any]
     return "invoices_outstanding", rest
 
 
-def _money_rows(db: Database, filters: Mapping[str, Any] | None, columns: tuple[tuple[str, str], ...],
-                group: str, now: datetime | None) -> list[Row]:
-    """Outstanding grouped by `group`: `columns` are (name, SQL over the list's rows with `{direction}`)."""
-    dataset, rest = _outstanding(filters)
-    direction = "direction" if dataset == "invoices_outstanding" else f"'{dataset[:-13]}'"
-    rows = _grouped(db, dataset, rest, ", ".join(f"{sql.format(direction=direction)} AS {name}"
-                                                 for name, sql in columns), group, now)
-    for row in rows:
-        row["amount"] = row["amount"] or ""
-    return rows
-
-
 _COUNTED = (("invoices", "count(*)"), ("amount", f"decimal_sum({EXACT})"))
 
 
+@dataclass(frozen=True)
+class OutstandingGroups:
+    """One pass over a filtered outstanding list, folded two ways: per direction, counterparty and currency (by
+    name), and per direction, aging bucket and currency; invoices and the exact amount (decimal text, empty when
+    no invoice of the row carries one)."""
+
+    counterparties: list[Row]
+    aging: list[Row]
+
+    @property
+    def invoices(self) -> int:
+        return sum(int(r["invoices"]) for r in self.aging)
+
+
+def outstanding_groups(db: Database, filters: Mapping[str, Any] | None = None, *,
+                       now: datetime | None = None) -> OutstandingGroups:
+    """One SQL pass over the filtered outstanding list per direction, counterparty, currency and aging bucket
+    (store/calendar.py), folded into the totals per counterparty and the aging: the Invoices page's figures and
+    its list's count read this one stored pass (figures/page_summaries.py)."""
+    columns = (("direction", "{direction}"), ("counterparty", "counterparty"), ("currency", "currency"),
+               ("bucket", aging_sql()), ("invoices", "count(*)"), ("priced", "count(amount_due)"), _COUNTED[1])
+    dataset, rest = _outstanding(filters)
+    direction = "direction" if dataset == "invoices_outstanding" else f"'{dataset[:-13]}'"
+    groups = _grouped(db, dataset, rest, ", ".join(f"{sql.format(direction=direction)} AS {name}"
+                                                   for name, sql in columns), "1, 2, 3, 4", now)
+    order = {bucket: i for i, bucket in enumerate(AGING_BUCKETS)}
+    aging = sorted(_fold(groups, ("direction", "bucket", "currency")),
+                   key=lambda r: (r["direction"], order[r["bucket"]], r["currency"] or ""))
+    return OutstandingGroups(_fold(groups, ("direction", "counterparty", "currency")), aging)
+
+
+def _fold(groups: list[Row], keys: tuple[str, ...]) -> list[Row]:
+    """`groups` summed over every column but `keys`, in the order the keys first appear: invoices added, amounts
+    added exactly; an amount is empty when no invoice of it carries one, or one is not a number (as decimal_sum)."""
+    folded: dict[tuple[Any, ...], tuple[Row, list[Any]]] = {}
+    for g in groups:
+        row, total = folded.setdefault(tuple(g[k] for k in keys),
+                                       ({**{k: g[k] for k in keys}, "invoices": 0}, [None, False]))
+        row["invoices"] += int(g["invoices"])
+        if g["amount"] is not None:
+            total[0] = Decimal(str(g["amount"])) + (total[0] or 0)
+        elif int(g["priced"]):
+            total[1] = True  # the group's sum was not a number
+    return [row | {"amount": "" if bad or total is None else str(total)} for row, (total, bad) in folded.values()]
+
+
 def totals_by_counterparty(db: Database, filters: Mapping[str, Any] | None = None, *,
-                           now: datetime | None = None, limit: int | None = None) -> list[Row]:
+                           now: datetime | None = None, limit: int | None = None,
+                           groups: OutstandingGroups | None = None) -> list[Row]:
     """Outstanding per direction, counterparty and currency: invoices and the exact amount (decimal
     text; empty when the source lists no amounts). A payable never adds to a receivable. `limit`: the most
-    invoices first (amounts in different currencies do not compare), else every one by name."""
-    rows = _money_rows(db, filters, (("direction", "{direction}"), ("counterparty", "counterparty"),
-                                     ("currency", "currency"), *_COUNTED), "1, counterparty, currency", now)
+    invoices first (amounts in different currencies do not compare), else every one by name. From
+    `outstanding_groups` (read now unless given)."""
+    rows = (groups or outstanding_groups(db, filters, now=now)).counterparties
     return sorted(rows, key=lambda r: -r["invoices"])[:limit] if limit else rows
 
 
-def counterparties(db: Database, filters: Mapping[str, Any] | None = None, *, now: datetime | None = None) -> int:
+def counterparties(db: Database, filters: Mapping[str, Any] | None = None, *, now: datetime | None = None,
+                   groups: OutstandingGroups | None = None) -> int:
     """How many (direction, counterparty, currency) rows `totals_by_counterparty` has in all."""
-    return len(totals_by_counterparty(db, filters, now=now))
+    return len(totals_by_counterparty(db, filters, now=now, groups=groups))
 
 
 def aging_buckets(db: Database, filters: Mapping[str, Any] | None = None, *,
-                  now: datetime | None = None) -> list[Row]:
-    """Outstanding per direction, aging bucket (store/calendar.py, the one definition) and currency."""
-    rows = _money_rows(db, filters, (("direction", "{direction}"), ("bucket", aging_sql()), ("currency", "currency"),
-                                     *_COUNTED), "1, 2, currency", now)
-    order = {bucket: i for i, bucket in enumerate(AGING_BUCKETS)}
-    return sorted(rows, key=lambda r: (r["direction"], order[r["bucket"]], r["currency"] or ""))
+                  now: datetime | None = None, groups: OutstandingGroups | None = None) -> list[Row]:
+    """Outstanding per direction, aging bucket (store/calendar.py, the one definition) and currency, from
+    `outstanding_groups` (read now unless given)."""
+    return (groups or outstanding_groups(db, filters, now=now)).aging
 
 
 _WAREHOUSE_TOTALS = ("products", "quantity", "reserved", "available", "items_below_level", "no_level_set")

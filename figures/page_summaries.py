@@ -46,8 +46,10 @@ def dataset_page(
     limit: int = PAGE_SIZE, offset: int = 0, order_by: str | None = None,
 ) -> Page:
     """One page of a contract dataset (store/datasets.py), filtered, sorted and counted in SQL (the stock list
-    counted from its stored groups: one pass over 1M rows at 2x fewer)."""
-    total = sum(int(g["products"]) for g in _stock(db, filters)) if name == "stock_levels" else None
+    and the outstanding lists counted from their stored groups: one pass fewer; no rows read past the end)."""
+    total = _counted(db, name, filters)
+    if total is not None and offset >= total:
+        return Page([], total, get_dataset(name).columns)
     if name == "stock_levels" and order_by is None:
         return _stock_page(db, filters or {}, limit, offset, total)
     return query_dataset(db, name, filters, limit=limit, offset=offset, order_by=order_by, total=total)
@@ -64,6 +66,19 @@ def _stock_page(db: Database, filters: Mapping[str, Any], limit: int, offset: in
     warehouses, skipped = narrowed
     return query_dataset(db, "stock_levels", {**filters, "warehouse__in": warehouses}, limit=limit,
                          offset=offset - skipped, total=total)
+
+
+_LISTS = {"receivables_outstanding": "receivable", "payables_outstanding": "payable", "invoices_outstanding": None}
+
+
+def _counted(db: Database, name: str, filters: Mapping[str, Any] | None) -> int | None:
+    """The rows of a list that has stored groups (the stock list, the outstanding lists), else None."""
+    if name == "stock_levels":
+        return sum(int(g["products"]) for g in _stock(db, filters))
+    if name not in _LISTS or "direction" in (filters or {}):
+        return None
+    direction = _LISTS[name]
+    return _outstanding(db, {**({"direction": direction} if direction else {}), **(filters or {})}).invoices
 
 
 # --- Overview --------------------------------------------------------------------------------------------
@@ -163,19 +178,30 @@ def invoice_details(db: Database, source: str, invoice_number: str) -> details.I
 
 
 @summary
+def outstanding_groups(db: Database, query: Mapping[str, Any]) -> details.OutstandingGroups:
+    """The one pass over an outstanding list the Invoices page's figures read (details.outstanding_groups)."""
+    return details.outstanding_groups(db, query)
+
+
+def _outstanding(db: Database, query: Mapping[str, Any]) -> details.OutstandingGroups:
+    """`outstanding_groups` stored and up to date: the figure being built reads its inputs."""
+    return stored.nested(db, name_of(outstanding_groups), outstanding_groups, (dict(query),))
+
+
+@summary
 def counterparty_totals(db: Database, query: Mapping[str, Any], limit: int | None = None) -> list[Row]:
     """Outstanding per counterparty and currency; `limit`: the ones with most invoices first."""
-    return details.totals_by_counterparty(db, query, limit=limit)
+    return details.totals_by_counterparty(db, query, limit=limit, groups=_outstanding(db, query))
 
 
 @summary
 def counterparty_count(db: Database, query: Mapping[str, Any]) -> int:
-    return details.counterparties(db, query)
+    return details.counterparties(db, query, groups=_outstanding(db, query))
 
 
 @summary
 def aging(db: Database, query: Mapping[str, Any]) -> list[Row]:
-    return details.aging_buckets(db, query)
+    return details.aging_buckets(db, query, groups=_outstanding(db, query))
 
 
 @summary
