@@ -34,6 +34,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlparse
 
+from services.core.postgres import is_url
 from services.settings import Settings
 
 ROOT = Path(__file__).resolve().parent
@@ -69,10 +70,21 @@ class UnusableConfiguration(Exception):
 def problems(settings: Settings) -> list[str]:
     """Every reason the configuration is unusable, each naming the setting to fix (empty: usable)."""
     found = [*_vendor_problems(settings), *_webhook_problems(settings)]
+    if is_url(settings.opsdash_db):  # PostgreSQL: no folder of ours (reached or not at start, store/db.py)
+        return found
     parent = Path(settings.opsdash_db).expanduser().resolve().parent
     if not _creatable(parent):
         found.append(f"OPSDASH_DB: cannot create or write the folder {parent}")
     return found
+
+
+def database_target(settings: Settings) -> str:
+    """OPSDASH_DB as the server gets it: a `postgresql://` URL unchanged, a file as an absolute path (the
+    working directory may differ). A URL taken as a path became an empty SQLite file under the working directory,
+    so every page of a PostgreSQL team's dashboard showed zeros (bench_cluster figure 7)."""
+    if is_url(settings.opsdash_db):
+        return str(settings.opsdash_db)
+    return str(Path(settings.opsdash_db).expanduser().resolve())
 
 
 def _vendor_problems(settings: Settings) -> list[str]:
@@ -158,7 +170,8 @@ def serve(settings: Settings, host: str, port: int) -> None:
     found = problems(settings)
     if found:
         raise UnusableConfiguration(found)
-    env = {**os.environ, **streamlit_env(), "OPSDASH_DB": str(Path(settings.opsdash_db).expanduser().resolve())}
-    Path(env["OPSDASH_DB"]).parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **streamlit_env(), "OPSDASH_DB": database_target(settings)}
+    if not is_url(env["OPSDASH_DB"]):
+        Path(env["OPSDASH_DB"]).parent.mkdir(parents=True, exist_ok=True)
     command = streamlit_command(host, port)
     os.execve(command[0], command, env)

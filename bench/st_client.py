@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -23,6 +23,7 @@ class View:
     finished_s: float  # seconds from connect to the end of the script run
     elements: int
     exception: str | None = None
+    metrics: dict[str, str] = field(default_factory=dict)  # KPI card label -> the value it shows
 
 
 async def open_page(base_url: str, page: str = "", element: str = "metric", timeout: float = 120.0) -> View:
@@ -30,6 +31,7 @@ async def open_page(base_url: str, page: str = "", element: str = "metric", time
     ws_url = base_url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
     started = time.perf_counter()
     first, count, exception = None, 0, None
+    metrics: dict[str, str] = {}
     async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None,  # type: ignore[list-item]
                                   open_timeout=timeout) as ws:
         back = BackMsg()
@@ -49,8 +51,10 @@ async def open_page(base_url: str, page: str = "", element: str = "metric", time
                     exception = msg.delta.new_element.exception.message
                 if which == element and first is None:
                     first = time.perf_counter() - started
+                if which == "metric":
+                    metrics[msg.delta.new_element.metric.label] = msg.delta.new_element.metric.body
             elif kind == "script_finished":
-                return View(first, time.perf_counter() - started, count, exception)
+                return View(first, time.perf_counter() - started, count, exception, metrics)
 
 
 def open_pages(base_url: str, sessions: int, page: str = "") -> list[View]:
