@@ -109,7 +109,7 @@ def test_a_rolled_back_write_notes_nothing(db: Database) -> None:
     assert changes.versions(db, ["quaderno_invoices"]) == before
 
 
-@pytest.mark.sqlite_only('reads sqlite_master; the PostgreSQL baseline has no triggers at all')
+@pytest.mark.sqlite_only('reads sqlite_master; the PostgreSQL schema has no triggers (store/pg_schema.py translates none)')
 def test_the_schema_keeps_no_trigger_generated_per_table(db: Database) -> None:
     triggers = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()]
     assert len(triggers) <= 10 and not [n for n in triggers if n.startswith(("dv_", "ks_"))]
