@@ -20,7 +20,8 @@ the measuring where one exists (bench_chaos, bench_webhooks, bench_concurrency +
 6. N websocket sessions (st_client) over the 3 replicas: p95 to the first KPI <= 2 s, server CPU per view <= 0.1 s;
 7. a webhook through receiver A shows on replica C (its Overview's "Overdue payables") within 15 s, equal to a
    recount (figures.kpis over the database);
-8. the SQLite path unchanged: printed as the A/B command to run (bench_webhooks, bench_pages at 0.5x);
+8. the SQLite path unchanged: bench_webhooks (A, B, A, B) and bench_pages at 0.5x (A, B) within 10 %, A = main
+   before PostgreSQL was merged (`--sqlite-a`), in this run;
 9. `bench_sync --vendors qasida` on PostgreSQL >= 5,000 records/s (run as a subprocess, --db URL).
 """
 
@@ -426,8 +427,86 @@ def figure_7(c: Cluster) -> None:
                f"{STALENESS_S:.0f} s; {len(seen)} views)", ok)
 
 
+# --- 8: the SQLite path, A/B ------------------------------------------------------------------------------
+
+SQLITE_A = "22df1b7^1"  # main just before PostgreSQL (issue 20) was merged
+BENCH_DB = Path("/work/benchdb/dbs/large_x0.5.db")  # filled once; copied, never written
+
+
+def bench_out(tree: Path, script: str, *args: str, timeout: float = 1800) -> str:
+    done = subprocess.run([sys.executable, f"bench/{script}", *args], check=False, cwd=tree, capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, "PYTHONPATH": str(tree)})
+    if done.returncode != 0:
+        raise RuntimeError(f"{tree}: {script} {' '.join(args)} failed: {done.stderr.strip()[-400:]}")
+    return done.stdout
+
+
+def page_times(out: str) -> tuple[float, float]:
+    """bench_pages' output: the sums over pages of the uncached run and the warm p50."""
+    import re
+
+    rows = re.findall(r"uncached\s+([\d.]+) s .*warm p50\s+([\d.]+) s", out)
+    return sum(float(u) for u, _ in rows), sum(float(w) for _, w in rows)
+
+
+def figure_8(c: Cluster | None, args: argparse.Namespace) -> None:
+    """bench_webhooks (2,000 events) alternating A, B, A, B, and bench_pages at 0.5x (3 repeats) A then B on
+    copies of the filled database; A = `--sqlite-a` exported with git archive, B = this tree."""
+    import re
+    import shutil
+    import statistics
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="bench-cluster-ab-") as tmp:
+        a_tree = Path(tmp) / "a"
+        a_tree.mkdir()
+        archive = subprocess.run(["git", "archive", args.sqlite_a], cwd=ROOT, capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(a_tree)], input=archive.stdout, check=True)
+        trees = {"A": a_tree, "B": ROOT}
+        print(f"    A = {args.sqlite_a} (git archive), B = {ROOT}; per side: python bench/bench_webhooks.py; "
+              f"python bench/bench_pages.py --factors 0.5 --repeats 3 --db-dir COPY (of {BENCH_DB})", flush=True)
+        rates: dict[str, list[float]] = {"A": [], "B": []}
+        for side in ("A", "B", "A", "B"):
+            out = bench_out(trees[side], "bench_webhooks.py")
+            rates[side].append(float(re.search(r"= (\d+) events/s", out).group(1)))  # type: ignore[union-attr]
+        pages: dict[str, tuple[float, float]] = {}
+        for side in ("A", "B"):
+            copy = Path(tmp) / f"pages-{side}"
+            copy.mkdir()
+            shutil.copy(BENCH_DB, copy / BENCH_DB.name)
+            pages[side] = page_times(bench_out(trees[side], "bench_pages.py", "--factors", "0.5", "--repeats", "3",
+                                               "--db-dir", str(copy)))
+    hook = statistics.median(rates["B"]) / statistics.median(rates["A"])
+    uncached, warm = pages["B"][0] / pages["A"][0], pages["B"][1] / pages["A"][1]
+    ok = hook >= 0.9 and uncached <= 1.1 and warm <= 1.1
+    verdict(8, f"SQLite, A = {args.sqlite_a} (before PostgreSQL) vs B = now: bench_webhooks {rates['A']} vs "
+               f"{rates['B']} events/s (B/A {hook:.2f}, bound >= 0.90); bench_pages 0.5x sum over pages uncached "
+               f"{pages['A'][0]:.2f} vs {pages['B'][0]:.2f} s (B/A {uncached:.2f}), warm p50 {pages['A'][1]:.2f} vs "
+               f"{pages['B'][1]:.2f} s (B/A {warm:.2f}) (bound <= 1.10)", ok)
+
+
+# --- 9: bench_sync --vendors qasida on PostgreSQL ----------------------------------------------------------
+
+def figure_9(c: Cluster | None, args: argparse.Namespace) -> None:
+    """bench_sync as it is (large x1, documented limits, in-process sandbox), into an empty PostgreSQL database
+    of a throwaway cluster of its own (figure 9 needs no team)."""
+    import re
+
+    from tests import pgcluster
+
+    with pgcluster.cluster() as admin:
+        pgcluster.admin_execute(admin, "CREATE DATABASE sync")
+        out = bench_out(ROOT, "bench_sync.py", "--vendors", "qasida", "--db", pgcluster.database_url(admin, "sync"))
+    found = re.search(r"([\d,]+) records in ([\d.]+) s: ([\d,]+) records/s", out)
+    if found is None:
+        raise RuntimeError(f"bench_sync printed no rate: {out[-400:]}")
+    rate = int(found.group(3).replace(",", ""))
+    verdict(9, f"bench_sync --vendors qasida on PostgreSQL: {found.group(1)} records in {found.group(2)} s = "
+               f"{rate:,} records/s (bound >= 5,000)", rate >= 5_000)
+
+
 FIGURES: dict[int, Callable[..., None]] = {1: figure_1, 2: figure_2, 3: figure_3, 4: figure_4, 5: figure_5,
-                                           6: figure_6, 7: figure_7}
+                                           6: figure_6, 7: figure_7, 8: figure_8, 9: figure_9}
 
 
 def main() -> None:
@@ -437,6 +516,8 @@ def main() -> None:
     parser.add_argument("--deliveries", type=int, default=10_000, help="figure 4's chaos deliveries (default 10,000)")
     parser.add_argument("--sessions", type=int, default=50, help="figure 6's websocket sessions (default 50)")
     parser.add_argument("--events", type=int, default=2_000, help="figure 5's events per run (default 2,000)")
+    parser.add_argument("--sqlite-a", default=SQLITE_A,
+                        help=f"figure 8's A commit (default {SQLITE_A}: main before PostgreSQL was merged)")
     args = parser.parse_args()
     wanted = sorted(set(args.only or range(1, 10)))
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())

@@ -48,15 +48,16 @@ RATIO_TARGET = 1.2
 class Env:
     config: SandboxConfig
     settings: Settings
-    db_path: Path
+    db_path: Path | str  # a file, or a `postgresql://` URL (--db)
 
 
 @contextlib.contextmanager
-def sandbox_env(scale: str, limits: Limits, factor: float = 1.0) -> Iterator[Env]:
-    """A sandbox at `scale` (times `factor`) with `limits`, and settings on a fresh cache file."""
+def sandbox_env(scale: str, limits: Limits, factor: float = 1.0, target: str | None = None) -> Iterator[Env]:
+    """A sandbox at `scale` (times `factor`) with `limits`, and settings on a fresh cache file (or on the empty
+    database `target`, e.g. a `postgresql://` URL)."""
     config_ = SandboxConfig(scale=scale, limits=limits, factor=factor)  # type: ignore[arg-type]
     with running(config_) as config, tempfile.TemporaryDirectory() as tmp:
-        db_path = Path(tmp) / "bench.db"
+        db_path: Path | str = target or Path(tmp) / "bench.db"
         db = connect(db_path)
         migrate(db)
         db.close()
@@ -224,11 +225,13 @@ def main() -> None:
     parser.add_argument("--factor", type=float, default=1.0, help="the large set times F (e.g. 0.01 for a quick run)")
     parser.add_argument("--fresh", action="store_true", help="with --db-size: also a fresh sync, compressed as it goes")
     parser.add_argument("--detail", action="store_true", help="per resource: records, wall and CPU")
+    parser.add_argument("--db", default=None, metavar="TARGET",
+                        help="sync into this empty database (e.g. a postgresql:// URL) instead of a temp SQLite file")
     args = parser.parse_args()
     if args.db_size:
         report_db_size(args.factor, args.fresh)
         return
-    with sandbox_env("large", Limits(), args.factor) as env:
+    with sandbox_env("large", Limits(), args.factor, args.db) as env:
         print(f"sandbox large x{args.factor}, documented limits, at {env.config.base_url}")
         if "quaderno" in args.vendors:
             report_quaderno(env, args.quaderno_pages)
