@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     opsdash_db: DbTarget = Path("opsdash.db")
     # Run the sync/job worker inside the dashboard process; turn off when `opsdash worker` runs alone.
     opsdash_inprocess_worker: bool = True
+    # PostgreSQL: the connections a dashboard's reruns (or a webhook receiver's deliveries) share in one process
+    # (services/core/postgres.py `pooled`; docs/deploy.md "Connections"), whatever the number of sessions.
+    opsdash_pg_pool_size: int = Field(default=10, ge=1, le=500)
 
     qargo_base_url: str | None = None
     qargo_client_id: str | None = None

@@ -25,17 +25,16 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import streamlit as st
 from sqlite_utils import Database
 
 from figures import stored
-from services.core.postgres import is_url
-from services.core.postgres import kept as pg_kept
+from services.core.postgres import is_url, pooled
 from services.settings import get_settings
 from store.db import BUSY_TIMEOUT_MS, DATABASE_ERRORS
-from store.schema import session
+from store.schema import migrate, session
 from ui import auth
 
 P = ParamSpec("P")
@@ -57,12 +56,12 @@ def versioned(fn: Callable[Concatenate[Database, P], T]) -> Callable[P, T]:
     stored.register(name, fn)
 
     def kept(path: str, key: str, token: str, *args: Any, **kwargs: Any) -> T:
-        with session(path) as db:
+        with _session(path) as db:
             value, _ = stored.read(db, name, fn, args, kwargs, today=stored.business_today())
         return value  # type: ignore[no-any-return]
 
     def live(path: str, key: str, *args: Any, **kwargs: Any) -> T:
-        with session(path) as db:
+        with _session(path) as db:
             value, stamp = stored.read(db, name, fn, args, kwargs, today=stored.business_today())
         _shown(stamp)
         return value  # type: ignore[no-any-return]
@@ -84,14 +83,14 @@ def versioned(fn: Callable[Concatenate[Database, P], T]) -> Callable[P, T]:
         if fresh:  # this user acted after the figure was built: they see their own action at once
             stamp = current_stamp(path, key, today, fresh=True)
         if stamp is None:  # out of date without a live worker, or never built: one session builds it
-            with _building(path, key), session(path) as db:
+            with _building(path, key), _session(path) as db:
                 value, stamp = stored.read(db, name, fn, args, kwargs, today=today, fresh=fresh)
             if stamp.token.startswith("live:"):  # not storable (reads tables whose writers do not note)
                 _LIVE.add((path, key))
                 _shown(stamp)
                 return value  # type: ignore[no-any-return]
         elif _due_for_touch(path, key):
-            with session(path, migrated=False) as db:
+            with _session(path, migrated=False) as db:
                 stored.touch(db, key)
         _shown(stamp)
         return in_memory(path, key, stamp.token, *args, **kwargs)
@@ -182,10 +181,34 @@ def _database(conn: Any) -> Database:
     return conn if hasattr(conn, "table_names") else Database(conn)
 
 
+def pool_size() -> int:
+    return get_settings().opsdash_pg_pool_size
+
+
+_MIGRATED: set[str] = set()  # PostgreSQL databases this process brought up to date
+
+
+@contextlib.contextmanager
+def _session(path: str, *, migrated: bool = True) -> Iterator[Database]:
+    """`store.schema.session`; on PostgreSQL a pooled connection (migrated once per process): a build borrows one
+    of the process's connections instead of opening its own."""
+    if not is_url(path):
+        with session(path, migrated=migrated) as db:
+            yield db
+        return
+    with pooled(path, pool_size()) as pg:
+        db = cast(Database, pg)
+        if migrated and path not in _MIGRATED:
+            migrate(db)
+            _MIGRATED.add(path)
+        yield db
+
+
 @contextlib.contextmanager
 def _borrowed(path: str) -> Iterator[Any]:
-    if is_url(path):  # PostgreSQL (issue 20): this thread's kept connection, reopened if the server dropped it
-        yield pg_kept(path)
+    if is_url(path):  # PostgreSQL (issue 20): one of the process's pooled connections, checked as it is handed out
+        with pooled(path, pool_size()) as db:
+            yield db
         return
     with _POOL_LOCK:
         idle = _POOL.setdefault(path, [])

@@ -40,8 +40,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from services.core.postgres import is_url
-from services.core.postgres import kept as pg_kept
+from services.core.postgres import is_url, pooled
 from services.core.store import kept
 from services.settings import Settings, get_settings
 from store.db import DATABASE_ERRORS, UNAVAILABLE, connect
@@ -174,12 +173,17 @@ async def _read_limited(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+POOL_WAIT_S = 1.0  # PostgreSQL unreachable (or every pooled connection busy) this long: 503, the sender retries
+
+
 def _ingest(path: Path | str, source: str, body: bytes) -> Outcome:
     guarded_loads(body)  # BadJson before the vendor parser can meet a bomb (depth, range, surrogates)
-    # this worker thread's kept connection: a new one per delivery parsed the whole schema every time; on
-    # PostgreSQL one reopened when the server dropped it (a restart)
-    db = pg_kept(str(path)) if is_url(path) else kept(Path(path), connect, Database.close)
-    return _INGEST[source](db, body, None)  # type: ignore[arg-type]
+    if is_url(path):  # PostgreSQL: one of the receiver's pooled connections, checked as it is handed out, so one
+        # the server dropped (a restart) is replaced instead of failing this delivery (issue 20)
+        with pooled(str(path), get_settings().opsdash_pg_pool_size, wait=POOL_WAIT_S) as pg:
+            return _INGEST[source](pg, body, None)  # type: ignore[arg-type]
+    # this worker thread's kept connection: a new one per delivery parsed the whole schema every time
+    return _INGEST[source](kept(Path(path), connect, Database.close), body, None)
 
 
 def _reject(path: Path | str, source: str, reason: str) -> None:

@@ -426,16 +426,43 @@ class PgDatabase:
 
 
 _CONNECT_TIMEOUT_S = 10
+# UTC sessions: a time without an offset means UTC, as in SQLite's date functions
+_CONNECT_ARGS: dict[str, Any] = {"autocommit": True, "connect_timeout": _CONNECT_TIMEOUT_S,
+                                 "application_name": "opsdash", "options": "-c TimeZone=UTC"}
 
 
 def connect(url: str) -> PgDatabase:
     """A new autocommit connection for this caller; close it when done (as `store.db.connect`'s)."""
     import psycopg  # only a PostgreSQL deployment needs psycopg installed
 
-    # UTC sessions: a time without an offset means UTC, as in SQLite's date functions
-    raw = psycopg.connect(url, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_S,
-                          application_name="opsdash", options="-c TimeZone=UTC")
-    return PgDatabase(url, raw)
+    return PgDatabase(url, psycopg.connect(url, **_CONNECT_ARGS))
+
+
+POOL_WAIT_S = 30.0  # a borrower waits this long for a free connection, then gets PoolTimeout (an OperationalError)
+# (a dashboard's rerun during a restart of the database waits for it; the webhook receiver waits less: below)
+_POOLS: dict[tuple[int, str], Any] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+@contextmanager
+def pooled(url: str, size: int, wait: float = POOL_WAIT_S) -> Iterator[PgDatabase]:
+    """A connection from this process's pool for `url` (at most `size` open), given back at the end of the block:
+    the dashboard's reruns borrow one for a few statements instead of each session thread holding its own, so
+    the connections a dashboard holds do not grow with its sessions (docs/deploy.md, "Connections"). Each
+    is checked as it is handed out (one empty round trip), so a connection PostgreSQL dropped (a restart) is
+    replaced instead of failing the borrower. While the server is unreachable a borrower waits up to `wait` s (a
+    restart takes a few) before `PoolTimeout`. Do not close it; the block must not keep it past its end."""
+    key = (os.getpid(), url)  # a forked child makes its own
+    with _POOLS_LOCK:
+        found = _POOLS.get(key)
+        if found is None:
+            from psycopg_pool import ConnectionPool
+
+            found = ConnectionPool(url, min_size=1, max_size=size, kwargs=_CONNECT_ARGS, timeout=POOL_WAIT_S,
+                                   check=ConnectionPool.check_connection, name="opsdash", open=True)
+            _POOLS[key] = found
+    with found.connection(timeout=wait) as raw:
+        yield PgDatabase(url, raw)
 
 
 class _Kept(threading.local):

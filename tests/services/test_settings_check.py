@@ -27,6 +27,8 @@ BAD = [
     ({"OPSDASH_DB": "{file}"}, "OPSDASH_DB", "not an SQLite database"),
     ({"OPSDASH_DB": "{file}/sub/opsdash.db"}, "OPSDASH_DB", "cannot be created"),
     ({"OPSDASH_INPROCESS_WORKER": "maybe"}, "OPSDASH_INPROCESS_WORKER", "valid boolean"),
+    ({"OPSDASH_PG_POOL_SIZE": "0"}, "OPSDASH_PG_POOL_SIZE", "greater than or equal to 1"),
+    ({"OPSDASH_PG_POOL_SIZE": "ten"}, "OPSDASH_PG_POOL_SIZE", "valid integer"),
     ({"QARGO_BASE_URL": "ftp://qargo.example"}, "QARGO_BASE_URL", "http(s) URL"),
     ({"QARGO_POLL_SHARE": "abc"}, "QARGO_POLL_SHARE", "valid number"),
     ({"QARGO_POLL_SHARE": "0"}, "QARGO_POLL_SHARE", "greater than 0"),

@@ -1,5 +1,5 @@
 """A dashboard when PostgreSQL restarts (issue 20): the reruns after it read the shared database again without a
-restart of the dashboard (ui/versioned.py's kept connection reopened, `session` connects anew), and show what was
+restart of the dashboard (ui/versioned.py's pooled connections checked as they are handed out: a dropped one is replaced), and show what was
 written meanwhile."""
 
 from __future__ import annotations
@@ -8,12 +8,11 @@ import json
 
 import pytest
 
-from services.core.postgres import kept
 from services.settings import get_settings
 from store.schema import session
 from tests.pgrestart import Restartable, restartable_fixture  # noqa: F401 - the fixture `restartable`
 from tests.webhooks.test_webhooks import upwell_event
-from ui import data
+from ui import data, versioned
 from webhooks.ingest import ingest_upwell
 
 
@@ -23,13 +22,19 @@ def test_after_a_restart_the_next_rerun_reads_the_database_again(restartable: Re
     get_settings.cache_clear()
     try:
         assert data.money_kpis({}, "payable").outstanding == {}
-        before = kept(restartable.url)
+        before = backend(restartable.url)
         restartable.stop()
         restartable.start()
         with session(restartable.url) as db:  # 2,507.41 EUR written while the dashboard's connections are dead
             ingest_upwell(db, json.dumps(upwell_event("e-1")).encode())
         assert {c: str(a) for c, a in data.money_kpis({}, "payable").outstanding.items()} == {"EUR": "2507.41"}
-        assert kept(restartable.url) is not before  # the dropped connection was replaced, not reused
+        assert backend(restartable.url) != before  # the dropped connection was replaced, not reused
         assert {c: str(a) for c, a in data.money_kpis({}, "payable").outstanding.items()} == {"EUR": "2507.41"}
     finally:
         get_settings.cache_clear()
+
+
+def backend(url: str) -> int:
+    """The server process of the connection a rerun's checks borrow."""
+    with versioned._borrowed(url) as db:
+        return int(db.execute("SELECT pg_backend_pid()").fetchone()[0])
