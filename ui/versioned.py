@@ -181,6 +181,9 @@ def _database(conn: Any) -> Database:
     return conn if hasattr(conn, "table_names") else Database(conn)
 
 
+CHECK_WAIT_S = 5.0  # PostgreSQL: a rerun's checks wait this long for a connection (a restart), then build instead
+
+
 def pool_size() -> int:
     return get_settings().opsdash_pg_pool_size
 
@@ -207,7 +210,7 @@ def _session(path: str, *, migrated: bool = True) -> Iterator[Database]:
 @contextlib.contextmanager
 def _borrowed(path: str) -> Iterator[Any]:
     if is_url(path):  # PostgreSQL (issue 20): one of the process's pooled connections, checked as it is handed out
-        with pooled(path, pool_size()) as db:
+        with pooled(path, pool_size(), wait=CHECK_WAIT_S) as db:
             yield db
         return
     with _POOL_LOCK:
