@@ -79,6 +79,23 @@ def demo_database() -> Path:
     return Path(data_home) / "opsdash" / "demo.db"
 
 
+class DemoRefused(Exception):
+    """`opsdash demo` cannot do what was asked (the message says what to do instead)."""
+
+
+def _demo_world_on_postgres(url: str, fresh: bool) -> Path:
+    """A PostgreSQL demo database has no folder: its saved world is in the per-user data folder, named after the
+    server and database. `--fresh` is refused: opsdash never empties a PostgreSQL database (it may be shared)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    if fresh:
+        raise DemoRefused("opsdash demo: --fresh: OPSDASH_DB is a PostgreSQL database, which opsdash does not empty; "
+                          "drop and create it (dropdb, createdb), then start the demo without --fresh")
+    parts = conninfo_to_dict(url)
+    name = "-".join(str(parts.get(k) or "") for k in ("host", "port", "dbname"))
+    return demo_database().parent / f"postgresql-{name.replace('/', '_')}.sandbox.json"
+
+
 def _demo_world(db: Path, fresh: bool) -> Path:
     """The sandbox's saved world beside the demo database (sandbox/living.py). `--fresh` removes both, so the
     demo starts a new world; otherwise the sandbox resumes the saved one and the database stays true to it."""
@@ -93,6 +110,25 @@ def _demo_world(db: Path, fresh: bool) -> Path:
     return state
 
 
+def _demo_target(value: str) -> str:
+    """OPSDASH_DB as the demo's processes get it: a PostgreSQL URL as it is, a file path absolute."""
+    from services.core.postgres import is_url
+
+    return value if is_url(value) else str(Path(value).expanduser().resolve())
+
+
+def _demo_state(target: str, fresh: bool) -> Path:
+    """Where the sandbox's world is saved (and, for a file, its folder made)."""
+    from services.core.postgres import is_url
+
+    if is_url(target):
+        state = _demo_world_on_postgres(target, fresh)
+        state.parent.mkdir(parents=True, exist_ok=True)
+        return state
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
+    return _demo_world(Path(target), fresh)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Sandbox + dashboard (with its webhook receiver and worker), one Ctrl-C stops both."""
     from sandbox.server import free_port
@@ -105,10 +141,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         # fresh webhook credentials for this run, shared by sender and receiver through the environment only
         "OPSDASH_WEBHOOK_USER": "demo",
         "OPSDASH_WEBHOOK_PASSWORD": secrets.token_urlsafe(24),
-        "OPSDASH_DB": str(Path(os.environ.get("OPSDASH_DB") or demo_database()).expanduser().resolve()),
+        "OPSDASH_DB": _demo_target(os.environ.get("OPSDASH_DB") or str(demo_database())),
     }
-    Path(env["OPSDASH_DB"]).parent.mkdir(parents=True, exist_ok=True)
-    state = _demo_world(Path(env["OPSDASH_DB"]), args.fresh)
+    try:
+        state = _demo_state(env["OPSDASH_DB"], args.fresh)
+    except DemoRefused as refused:
+        print(refused, file=sys.stderr, flush=True)
+        return 2
     _install_example_alerts(env["OPSDASH_DB"])  # two rules that fire on the demo data; channels stay off
     _install_demo_reorder_levels(env["OPSDASH_DB"], args)
     sandbox_cmd = [sys.executable, "-m", "cli", "sandbox", "--port", str(sandbox_port), "--seed", str(args.seed),
@@ -124,8 +163,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     procs = [subprocess.Popen(sandbox_cmd, env=env, cwd=ROOT, start_new_session=True),
              subprocess.Popen(streamlit_command("127.0.0.1", args.port), env={**env, **streamlit_env()},
                               start_new_session=True)]
+    from actions.move_store import redact  # a PostgreSQL URL's password is not printed
+
     print(f"opsdash demo: dashboard on {dashboard} (sandbox on 127.0.0.1:{sandbox_port}, database "
-          f"{env['OPSDASH_DB']}); Ctrl-C stops both", flush=True)
+          f"{redact(env['OPSDASH_DB'])}); Ctrl-C stops both", flush=True)
     return _supervise(procs)
 
 

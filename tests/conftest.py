@@ -3,13 +3,17 @@ test and the sandbox data set synced once (the store, figures, sync, webhooks, j
 
 `--db=postgresql` (or OPSDASH_TEST_DB=postgresql) runs the database fixtures on PostgreSQL (issue 20): one
 throwaway cluster per session (tests/pgcluster.py), a migrated template database, and a fresh database per test
-copied from it (`CREATE DATABASE ... TEMPLATE`, ~20 ms). `db_path` is then a `postgresql://` URL."""
+copied from it (`CREATE DATABASE ... TEMPLATE ... STRATEGY FILE_COPY`). `db_path` is then a `postgresql://` URL,
+and so is what the processes a test starts read from OPSDASH_DB: the default per test
+(`no_database_in_the_working_directory`) and what `new_opsdash_db` gives (the CLI, `opsdash demo`/`serve`)."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import os
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +29,7 @@ from services.settings import get_settings
 from store.db import connect
 from store.schema import migrate
 from tests import pgcluster
-from tests.synced_data import SyncedTemplate, build
+from tests.synced_data import SyncedTemplate, build, sync_into
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -75,15 +79,82 @@ def pg_template(pg_cluster: str) -> str:
     return pg_cluster
 
 
+def copy_of_template(admin_url: str, prefix: str = "test", template: str = _TEMPLATE) -> str:
+    """A new migrated database, a copy of the template; its URL. FILE_COPY copies the files (~0.1 s here), where
+    PostgreSQL 15's default WAL_LOG writes every page through the WAL (~0.25 s)."""
+    name = f"{prefix}_{os.getpid()}_{next(_NUMBERS)}"
+    pgcluster.admin_execute(admin_url, f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
+    return pgcluster.database_url(admin_url, name)
+
+
+def drop(url: str) -> None:
+    """Drop the database at `url`, ending its connections."""
+    admin_url, name = url.rsplit("/", 1)
+    pgcluster.admin_execute(admin_url + "/postgres", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 @contextlib.contextmanager
 def fresh_pg_database(admin_url: str) -> Iterator[str]:
     """A new migrated database (a copy of the template); dropped afterwards, its connections ended."""
-    name = f"test_{os.getpid()}_{next(_NUMBERS)}"
-    pgcluster.admin_execute(admin_url, f"CREATE DATABASE {name} TEMPLATE {_TEMPLATE}")
+    url = copy_of_template(admin_url)
     try:
-        yield pgcluster.database_url(admin_url, name)
+        yield url
     finally:
-        pgcluster.admin_execute(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        drop(url)
+
+
+NewOpsdashDb = Callable[[Path], str]
+
+
+@pytest.fixture(scope="session")
+def new_opsdash_db(on_postgres: bool, request: pytest.FixtureRequest) -> NewOpsdashDb:
+    """What a test gives OPSDASH_DB (a process it starts: the CLI, `opsdash demo`/`serve`, a worker): the SQLite
+    file `path`, or with --db=postgresql a new migrated PostgreSQL database's URL (`path` unused; the database
+    goes with the session's cluster). Read it back with `store.db.connect`, which takes either."""
+    if not on_postgres:
+        return str
+    admin_url = request.getfixturevalue("pg_template")
+    return lambda _path: copy_of_template(admin_url, "cli")
+
+
+_NEW_DB: list[NewOpsdashDb] = [str]  # the session's `new_opsdash_db`, for helpers that are not fixtures
+
+
+def suite_database(path: Path) -> str:
+    """What `new_opsdash_db` gives (a file at `path`, or a new PostgreSQL database), for a helper function."""
+    return _NEW_DB[0](path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_databases(new_opsdash_db: NewOpsdashDb) -> None:
+    _NEW_DB[0] = new_opsdash_db
+
+
+class _UnusedDefault:
+    """With --db=postgresql, every test's default OPSDASH_DB: a fresh migrated database, handed to the next test
+    again while nobody connected to it (the server logs every connection, `database=NAME`): most tests never
+    open it, and a copy per test would add ~0.1 s to each of them."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url, self.url, self.read = admin_url, "", 0
+
+    def take(self) -> str:
+        if not self.url or self._connected_since():
+            if self.url:
+                drop(self.url)
+            self.url = copy_of_template(self.admin_url, "default")
+            self._connected_since()  # the log up to now holds no connection to the new database
+        return self.url
+
+    def _connected_since(self) -> bool:
+        """Whether the log written since the last look names a connection to `url` (whole lines only)."""
+        with pgcluster.log_path(self.admin_url).open("rb") as log:
+            log.seek(self.read)
+            text = log.read()
+        text = text[:text.rfind(b"\n") + 1]
+        self.read += len(text)
+        name = self.url.rsplit("/", 1)[1].encode()
+        return re.search(rb"database=" + re.escape(name) + rb"(?![\w])", text) is not None
 
 
 @pytest.fixture
@@ -141,25 +212,42 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items.sort(key=lambda item: _rank(item.nodeid))
 
 
+class DefaultDb:
+    """The session's default OPSDASH_DB, and each test's own (a file, or with --db=postgresql a database)."""
+
+    def __init__(self, folder: Path, unused: _UnusedDefault | None) -> None:
+        self.folder, self.unused = folder, unused
+        self.session = unused.take() if unused else str(folder / "session.db")
+        if unused:
+            unused.url = ""  # the session's database is not handed out again
+
+    def for_a_test(self) -> str:
+        return self.unused.take() if self.unused else str(self.folder / f"test-{next(_DEFAULT_DBS)}.db")
+
+
 @pytest.fixture(scope="session", autouse=True)
-def default_db_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def default_db(tmp_path_factory: pytest.TempPathFactory, on_postgres: bool,
+               request: pytest.FixtureRequest) -> Iterator[DefaultDb]:
     """Settings made without OPSDASH_DB fall back to `opsdash.db` in the working directory (the checkout, where
     the CLI's subprocesses run). For the session's and the modules' fixtures, which start before any test's:
-    a file in the session's temporary folder instead (each test gets its own below)."""
-    folder = tmp_path_factory.mktemp("default-db")
+    a file in the session's temporary folder instead, or with --db=postgresql a database of the session's
+    cluster (each test gets its own below)."""
+    unused = _UnusedDefault(request.getfixturevalue("pg_template")) if on_postgres else None
+    default = DefaultDb(tmp_path_factory.mktemp("default-db"), unused)
     with pytest.MonkeyPatch.context() as patch:
         if "OPSDASH_DB" not in os.environ:
-            patch.setenv("OPSDASH_DB", str(folder / "session.db"))
-        yield folder
+            patch.setenv("OPSDASH_DB", default.session)
+        yield default
 
 
 @pytest.fixture(autouse=True)
-def no_database_in_the_working_directory(default_db_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test that sets no OPSDASH_DB of its own gets a file of its own (with its Qargo token lock beside
-    it), so tests neither share a cache, a token or a rate-limit bucket through the checkout nor collide when
-    run in parallel. Tests that set OPSDASH_DB (or pass `opsdash_db`) are unaffected."""
-    if os.environ.get("OPSDASH_DB") == str(default_db_dir / "session.db"):
-        monkeypatch.setenv("OPSDASH_DB", str(default_db_dir / f"test-{next(_DEFAULT_DBS)}.db"))
+def no_database_in_the_working_directory(default_db: DefaultDb, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test that sets no OPSDASH_DB of its own gets a database of its own (a file with its Qargo token
+    lock beside it, or a PostgreSQL database), so tests neither share a cache, a token or a rate-limit bucket
+    through the checkout nor collide when run in parallel. Tests that set OPSDASH_DB (or pass `opsdash_db`)
+    are unaffected."""
+    if os.environ.get("OPSDASH_DB") == default_db.session:
+        monkeypatch.setenv("OPSDASH_DB", default_db.for_a_test())
 
 
 @pytest.fixture
@@ -216,15 +304,30 @@ def db(db_path: Path | str) -> Iterator[Database]:
     conn.close()
 
 
+_SYNCED = "opsdash_synced"
+
+
 @pytest.fixture(scope="session")
-def synced_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SyncedTemplate]:
-    """The sandbox's data synced once per session into a file tests copy (tests/synced_data.py)."""
+def synced_template(tmp_path_factory: pytest.TempPathFactory, on_postgres: bool,
+                    request: pytest.FixtureRequest) -> Iterator[SyncedTemplate]:
+    """The sandbox's data synced once per session into a file tests copy (tests/synced_data.py); with
+    --db=postgresql also into a PostgreSQL database, from the same sandbox at the same clock, that
+    `SyncedTemplate.suite_copy` copies (`CREATE DATABASE ... TEMPLATE`)."""
     path = tmp_path_factory.mktemp("synced") / "template.db"
+    admin_url = request.getfixturevalue("pg_template") if on_postgres else ""
     with pytest.MonkeyPatch.context() as patch, running(SandboxConfig(limits=Limits.relaxed())) as sandbox:
         patch.setenv("OPSDASH_TIMEZONE", "UTC")
         get_settings.cache_clear()
         try:
             template = build(path, sandbox, datetime.now(UTC))
+            if on_postgres:
+                pgcluster.admin_execute(admin_url, f"CREATE DATABASE {_SYNCED} TEMPLATE {_TEMPLATE} STRATEGY FILE_COPY")
+                sync_into(pgcluster.database_url(admin_url, _SYNCED), sandbox, template.now)
         finally:
             get_settings.cache_clear()
+    if on_postgres:
+        # a connection a client kept (rate limits, the token) would stop the copies: the template is done with
+        pgcluster.admin_execute(admin_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                           f"WHERE datname = '{_SYNCED}'")
+        template = dataclasses.replace(template, pg_copy=lambda: copy_of_template(admin_url, "synced", _SYNCED))
     yield template

@@ -68,15 +68,18 @@ def cluster() -> Iterator[str]:
     try:
         _run([*prefix, str(BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "--locale=C",
               "--encoding=UTF8", "--no-sync"])
+        # log_connections: a test can tell from the log whether anyone connected to a database (tests/conftest.py)
         options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
-                   "-c full_page_writes=off -c max_connections=200")
+                   "-c full_page_writes=off -c max_connections=200 -c log_connections=on")
         url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        _LOGS[url] = root / "log"
         _RUNNING[url] = [*prefix, str(BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"),
                          "-w", "-t", str(START_TIMEOUT_S)]
         start(url)
         yield url
     finally:
         _RUNNING.pop(url, None)
+        _LOGS.pop(url, None)
         if (data / "postmaster.pid").exists():
             subprocess.run([*prefix, str(BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                            check=False, capture_output=True, timeout=60)
@@ -84,6 +87,12 @@ def cluster() -> Iterator[str]:
 
 
 _RUNNING: dict[str, list[str]] = {}  # superuser URL -> the pg_ctl command line of its cluster, without the action
+_LOGS: dict[str, Path] = {}  # superuser URL -> its server log
+
+
+def log_path(url: str) -> Path:
+    """The server log of the cluster `cluster()` made for `url` (connections are logged: `database=NAME`)."""
+    return _LOGS[url]
 
 
 def start(url: str) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from actions.roles import Actor
 from sandbox.context import SandboxConfig
 from sandbox.server import client_env
 from services.settings import Settings
-from store.db import connect
+from store.db import connect, is_postgres
 from store.schema import migrate
 from sync.engine import run_all
 from sync.resources import resources_for
@@ -35,15 +36,25 @@ VENDORS = ("quaderno", "qasida", "cargobase")
 
 @dataclass(frozen=True)
 class SyncedTemplate:
-    """A synced database file nobody writes to any more, and the clock its data was made at."""
+    """A synced database file nobody writes to any more, and the clock its data was made at. With
+    --db=postgresql, `suite_copy` makes PostgreSQL copies of the same data set synced into PostgreSQL."""
 
     path: Path
     now: datetime
+    # with --db=postgresql: a new PostgreSQL copy of the data set synced into PostgreSQL (tests/conftest.py)
+    pg_copy: Callable[[], str] | None = field(default=None, compare=False)
 
     def copy(self, path: Path) -> Database:
-        """A connection on a copy of the template at `path` (the template is checkpointed and closed)."""
+        """A connection on a copy of the template file at `path` (the template is checkpointed and closed)."""
         shutil.copyfile(self.path, path)
         return connect(path)
+
+    def suite_copy(self, path: Path) -> Path | str:
+        """A copy in the suite's database: the file at `path`, or with --db=postgresql a new database's URL."""
+        if self.pg_copy is None:
+            self.copy(path).close()
+            return path
+        return self.pg_copy()
 
 
 def _transport_orders(db: Database, now: datetime) -> None:
@@ -61,8 +72,15 @@ def _transport_orders(db: Database, now: datetime) -> None:
 
 
 def build(path: Path, sandbox: SandboxConfig, now: datetime) -> SyncedTemplate:
-    """Sync `sandbox` into a new database at `path`, then checkpoint and close it (call with
-    OPSDASH_TIMEZONE=UTC set, as the tests read it)."""
+    """Sync `sandbox` into a new database file at `path`, checkpointed and closed (call with OPSDASH_TIMEZONE=UTC
+    set, as the tests read it)."""
+    sync_into(path, sandbox, now)
+    return SyncedTemplate(path, now)
+
+
+def sync_into(path: Path | str, sandbox: SandboxConfig, now: datetime) -> None:
+    """Sync `sandbox` into the database at `path` (a file, or a migrated PostgreSQL database's URL), then
+    checkpoint and close it."""
     db = connect(path)
     try:
         migrate(db)
@@ -84,8 +102,8 @@ def build(path: Path, sandbox: SandboxConfig, now: datetime) -> SyncedTemplate:
         codes = [r[0] for r in db.execute("SELECT code FROM qasida_products ORDER BY code LIMIT 6")]
         csv = "product_code,warehouse,reorder_level\n" + "".join(f"{c},,{50 * (i + 1)}\n" for i, c in enumerate(codes))
         import_levels(db, Actor("test", "operator"), csv.encode())
-        busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        assert busy == 0, "the template is still being written: a copy of its file would miss rows"
+        if not is_postgres(db):
+            busy, _, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            assert busy == 0, "the template is still being written: a copy of its file would miss rows"
     finally:
         db.close()
-    return SyncedTemplate(path, now)

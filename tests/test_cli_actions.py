@@ -17,8 +17,9 @@ from tests.actions.test_orders import batch_csv
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def opsdash(config: SandboxConfig, db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **client_env(config), "OPSDASH_DB": str(db), "OPSDASH_LOCAL_USER": "cli-tester"}
+def opsdash(config: SandboxConfig, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command against the test's own default database (tests/conftest.py: a file, or on PostgreSQL a database)."""
+    env = {**os.environ, **client_env(config), "OPSDASH_LOCAL_USER": "cli-tester"}
     return subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120, check=False)
 
@@ -27,7 +28,7 @@ def test_upload_orders_completes_and_exits_zero(relaxed_sandbox: SandboxConfig, 
     path = tmp_path / "orders.csv"
     path.write_bytes(batch_csv({"customer_code": "C00008", "erp_order_number": "CLI-1"},
                                {"customer_code": "C00009", "erp_order_number": "CLI-2"}))
-    done = opsdash(relaxed_sandbox, tmp_path / "c.db", "upload-orders", str(path))
+    done = opsdash(relaxed_sandbox, "upload-orders", str(path))
     assert done.returncode == 0, done.stderr
     assert done.stdout.count(" COMPLETED ") == 2
     assert "2 of 2 orders uploaded" in done.stdout
@@ -38,7 +39,7 @@ def test_upload_orders_prints_row_errors_uploads_the_rest_and_fails(
     path = tmp_path / "orders.csv"
     path.write_bytes(batch_csv({"customer_code": "C00010", "erp_order_number": "CLI-3"},
                                {"customer_code": "C00010", "erp_order_number": "CLI-4", "pickup_country": "QQ"}))
-    done = opsdash(relaxed_sandbox, tmp_path / "c.db", "upload-orders", str(path))
+    done = opsdash(relaxed_sandbox, "upload-orders", str(path))
     assert done.returncode == 1
     assert "row 3, pickup_country: 'QQ' is not an ISO 3166 country code" in done.stderr
     assert done.stdout.count(" COMPLETED ") == 1
@@ -49,7 +50,7 @@ def test_upload_orders_oversized_file_sends_nothing(
     admin.post("/_admin/stats/reset")
     path = tmp_path / "big.csv"
     path.write_bytes(template("csv") + b"x" * (5 * 1024 * 1024))
-    done = opsdash(relaxed_sandbox, tmp_path / "c.db", "upload-orders", str(path))
+    done = opsdash(relaxed_sandbox, "upload-orders", str(path))
     assert done.returncode == 2 and "the limit is 5 MB" in done.stderr
     assert admin.get("/_admin/stats/qargo").json()["requests"] == 0
 
@@ -63,9 +64,9 @@ def test_validate_tax_ids_prints_summary_and_stores(relaxed_sandbox: SandboxConf
                 if c.vat_number and c.id % 20 == 7 and c.vat_number[:2] != "IT")
     path.write_text("country,tax_id,name\nDE,DE856138800,Falcon\nDE,DE123,Typo\nIT,IT00743110157,Down\n"
                     f"{gone[:2]},{gone},Struck off\n")
-    done = opsdash(relaxed_sandbox, tmp_path / "c.db", "validate-tax-ids", str(path))
+    done = opsdash(relaxed_sandbox, "validate-tax-ids", str(path))
     assert done.returncode == 0, done.stderr
     # malformed (our offline check) and invalid (the authority's answer) are counted apart
     assert "4 total, 1 valid, 1 invalid, 1 unavailable, 1 malformed, 0 refused, 3 vendor_calls" in done.stdout
-    export = opsdash(relaxed_sandbox, tmp_path / "c.db", "validate-tax-ids", str(tmp_path / "missing.csv"))
+    export = opsdash(relaxed_sandbox, "validate-tax-ids", str(tmp_path / "missing.csv"))
     assert export.returncode == 2 and "missing.csv" in export.stderr

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from store.db import connect, iso
-from store.schema import migrate
 from tests.services.notify_servers import http_receiver
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,10 +18,10 @@ CLEAN = ("OPSDASH_SMTP_HOST", "OPSDASH_ALERT_WEBHOOK_URL", "OPSDASH_LOCAL_ROLE",
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    path = tmp_path / "cli.db"
+def db_path(db_path: Path | str) -> Path | str:
+    """The suite's migrated database (a file, or with --db=postgresql a PostgreSQL one) with two late invoices."""
+    path = db_path
     db = connect(path)
-    migrate(db)
     today = datetime.now(UTC).date()
     db["quaderno_invoices"].insert_all([
         {"invoice_id": n, "number": n, "contact_name": "Acme", "currency": "EUR", "total": 5000, "amount_due": 5000,
@@ -32,13 +31,13 @@ def db_path(tmp_path: Path) -> Path:
     return path
 
 
-def opsdash(db_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def opsdash(db_path: Path | str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k not in CLEAN}
     return subprocess.run([sys.executable, "-m", "cli", "alerts", *args], cwd=ROOT, capture_output=True, text=True,  # noqa: PLW1510
                           env={**base, "OPSDASH_DB": str(db_path), **env}, timeout=120)
 
 
-def test_add_list_test_remove(db_path: Path) -> None:
+def test_add_list_test_remove(db_path: Path | str) -> None:
     added = opsdash(db_path, "add", "Overdue 60", "receivable_overdue", "--param", "days=60",
                     "--param", "min_amount=10.00", "--channel", "webhook")
     assert added.returncode == 0, added.stderr
@@ -60,7 +59,7 @@ def test_add_list_test_remove(db_path: Path) -> None:
     db.close()
 
 
-def test_test_sends_a_message_to_the_configured_webhook(db_path: Path) -> None:
+def test_test_sends_a_message_to_the_configured_webhook(db_path: Path | str) -> None:
     opsdash(db_path, "add", "Overdue", "receivable_overdue", "--param", "days=30", "--channel", "webhook")
     with http_receiver() as hook:
         tested = opsdash(db_path, "test", "Overdue", OPSDASH_ALERT_WEBHOOK_URL=hook.url())
@@ -76,12 +75,12 @@ def test_test_sends_a_message_to_the_configured_webhook(db_path: Path) -> None:
     (("remove", "nope"), "no alert rule 'nope'"),
     (("test", "nope", "--no-send"), "no alert rule 'nope'"),
 ])
-def test_bad_input_exits_2_with_a_clear_message(db_path: Path, args: tuple[str, ...], message: str) -> None:
+def test_bad_input_exits_2_with_a_clear_message(db_path: Path | str, args: tuple[str, ...], message: str) -> None:
     result = opsdash(db_path, *args)
     assert result.returncode == 2 and message in result.stderr
 
 
-def test_only_admins_manage_rules(db_path: Path) -> None:
+def test_only_admins_manage_rules(db_path: Path | str) -> None:
     result = opsdash(db_path, "add", "x", "sync_failed", OPSDASH_LOCAL_ROLE="operator")
     assert result.returncode == 2 and "needs the admin role" in result.stderr
     assert opsdash(db_path, "list", OPSDASH_LOCAL_ROLE="viewer").returncode == 0

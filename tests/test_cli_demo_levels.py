@@ -9,10 +9,12 @@ from pathlib import Path
 from cli import _install_demo_reorder_levels
 from sandbox.world import World
 from store.schema import session
+from tests.conftest import NewOpsdashDb
 
 
-def test_the_demo_sets_each_products_level_once_and_keeps_later_edits(tmp_path: Path) -> None:
-    path = str(tmp_path / "demo.db")
+def test_the_demo_sets_each_products_level_once_and_keeps_later_edits(tmp_path: Path,
+                                                                     new_opsdash_db: NewOpsdashDb) -> None:
+    path = new_opsdash_db(tmp_path / "demo.db")
     args = argparse.Namespace(seed=7, scale="small", factor=0.25)
     products = World(seed=7, scale="small", factor=0.25).products
     _install_demo_reorder_levels(path, args)

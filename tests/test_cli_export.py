@@ -18,6 +18,7 @@ import pytest
 from store.db import connect
 from store.queries import minor_to_decimal
 from store.schema import migrate
+from tests.conftest import NewOpsdashDb
 from tests.exports.test_export import INVOICES, seed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,8 +28,8 @@ EXPECTED = {"Q-1": Decimal("1234.56"), "Q-2": Decimal("123.45"), "Q-3": Decimal(
 
 
 @pytest.fixture(scope="module")
-def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("cli") / "cache.db"
+def db_path(tmp_path_factory: pytest.TempPathFactory, new_opsdash_db: NewOpsdashDb) -> str:
+    path = new_opsdash_db(tmp_path_factory.mktemp("cli") / "cache.db")
     db = connect(path)
     migrate(db)
     seed(db)
@@ -36,7 +37,7 @@ def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def opsdash(db_path: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+def opsdash(db_path: str, *args: str) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "OPSDASH_DB": str(db_path)}
     return subprocess.run([sys.executable, "-m", "cli", "export", *args], cwd=ROOT, env=env,
                           capture_output=True, timeout=120, check=False)
@@ -60,7 +61,7 @@ def amounts(data: bytes, fmt: str) -> dict[str, Decimal]:
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet", "json"])
 @pytest.mark.parametrize("to_stdout", [False, True])
-def test_export_each_format_to_file_and_stdout(db_path: Path, tmp_path: Path, fmt: str, to_stdout: bool) -> None:
+def test_export_each_format_to_file_and_stdout(db_path: str, tmp_path: Path, fmt: str, to_stdout: bool) -> None:
     target = tmp_path / f"out.{fmt}"
     result = opsdash(db_path, "invoices_outstanding", "--format", fmt, "--output",
                      "-" if to_stdout else str(target))
@@ -70,7 +71,7 @@ def test_export_each_format_to_file_and_stdout(db_path: Path, tmp_path: Path, fm
     assert f"{len(INVOICES)} rows of invoices_outstanding" in result.stderr.decode()
 
 
-def test_filter_option(db_path: Path) -> None:
+def test_filter_option(db_path: str) -> None:
     result = opsdash(db_path, "orders", "--format", "json", "--output", "-", "--filter", "customer=Beta")
     assert result.returncode == 0, result.stderr.decode()
     assert [r["order_id"] for r in json.loads(result.stdout)] == ["o2"]
@@ -79,7 +80,7 @@ def test_filter_option(db_path: Path) -> None:
     assert b"cannot be filtered on 'nope'" in bad.stderr
 
 
-def test_unknown_dataset_exits_2_with_the_names(db_path: Path) -> None:
+def test_unknown_dataset_exits_2_with_the_names(db_path: str) -> None:
     result = opsdash(db_path, "invoices", "--format", "csv", "--output", "-")
     assert result.returncode == 2
     assert b"unknown dataset: invoices" in result.stderr

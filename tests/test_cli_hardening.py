@@ -10,15 +10,12 @@ import pytest
 
 import cli
 from services.settings import get_settings
-from store.schema import session
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    db = tmp_path / "cache.db"
-    with session(db):
-        pass
-    monkeypatch.setenv("OPSDASH_DB", str(db))
+def env(tmp_path: Path, db_path: Path | str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The suite's migrated database (a file, or with --db=postgresql a PostgreSQL one) as OPSDASH_DB."""
+    monkeypatch.setenv("OPSDASH_DB", str(db_path))
     monkeypatch.setenv("QARGO_BASE_URL", "http://127.0.0.1:9/qargo")  # never reached: the file is refused first
     get_settings.cache_clear()
     yield tmp_path
@@ -89,10 +86,10 @@ def test_export_to_a_pipe_closed_early_is_quiet(env: Path) -> None:
 
     from store.schema import session as open_session
 
-    with open_session(env / "cache.db") as db:
+    with open_session(os.environ["OPSDASH_DB"]) as db:
         db.conn.executemany("INSERT INTO qargo_orders (order_id, reference, status, synced_at) VALUES (?, ?, 'PLANNED', "
                             "'2025-01-01T00:00:00.000Z')", [(f"o{i}", f"R{i}") for i in range(30_000)])
-    environ = {**os.environ, "OPSDASH_DB": str(env / "cache.db")}
+    environ = dict(os.environ)
     export = subprocess.Popen([sys.executable, "-m", "cli", "export", "orders", "--format", "csv", "--output", "-"],
                               cwd=Path(__file__).resolve().parents[1], env=environ, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE)

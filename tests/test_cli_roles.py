@@ -20,10 +20,8 @@ OPERATOR_ACTIONS = [
 
 
 @pytest.fixture
-def viewer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    db = tmp_path / "cache.db"
-    with session(db):
-        pass
+def viewer(tmp_path: Path, db_path: Path | str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path | str]:
+    db = db_path  # migrated: a file, or with --db=postgresql a PostgreSQL database
     monkeypatch.chdir(tmp_path)
     for name in ("QARGO_BASE_URL", "OPSDASH_ROLES", "OPSDASH_WEBHOOK_USER", "OPSDASH_WEBHOOK_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
@@ -40,7 +38,7 @@ def viewer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 @pytest.mark.parametrize(("argv", "action"), OPERATOR_ACTIONS, ids=[a[0] for a, _ in OPERATOR_ACTIONS])
-def test_a_viewer_is_refused_operator_actions(viewer: Path, capsys, argv: list[str], action: str) -> None:
+def test_a_viewer_is_refused_operator_actions(viewer: Path | str, capsys, argv: list[str], action: str) -> None:
     assert cli.main(argv) == 2
     captured = capsys.readouterr()
     err = captured.err.strip().splitlines()
@@ -52,13 +50,13 @@ def test_a_viewer_is_refused_operator_actions(viewer: Path, capsys, argv: list[s
         assert db.execute("SELECT count(*) FROM reorder_levels").fetchone()[0] == 0
 
 
-def test_a_viewer_still_reads_and_exports(viewer: Path, capsys) -> None:
+def test_a_viewer_still_reads_and_exports(viewer: Path | str, capsys) -> None:
     assert cli.main(["reorder-levels", "export"]) == 0
     assert cli.main(["export", "orders", "--format", "csv", "--output", "-"]) == 0
     assert capsys.readouterr().out.splitlines()[0].startswith("product_code,warehouse")
 
 
-def test_an_operator_gets_past_the_role_check(viewer: Path, monkeypatch, capsys) -> None:
+def test_an_operator_gets_past_the_role_check(viewer: Path | str, monkeypatch, capsys) -> None:
     monkeypatch.setenv("OPSDASH_LOCAL_ROLE", "operator")
     assert cli.main(["reorder-levels", "import", "levels.csv"]) == 2  # the empty cache knows no warehouse WH-1
     err = capsys.readouterr().err

@@ -1,5 +1,6 @@
 """An install that works anywhere (issue 19): the project built as a wheel and installed (not editable) into a
-fresh virtualenv, every command run from an unrelated folder.
+fresh virtualenv, every command run from an unrelated folder. With --db=postgresql (issue 20) every command's
+OPSDASH_DB is a PostgreSQL URL (a database of the session's cluster, `new_opsdash_db`), the demo's too.
 
 The new virtualenv gets the third-party dependencies of the running one through a `.pth` line naming its
 site-packages (no download; a `.pth` line adds the folder without running the `.pth` files in it, so the
@@ -29,6 +30,9 @@ import httpx
 import pytest
 
 from bench.st_client import open_page  # a headless Streamlit websocket client
+from services.core.postgres import is_url
+from store.db import connect
+from tests.conftest import NewOpsdashDb
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTING_PREFIXES = ("QARGO_", "QUADERNO_", "QASIDA_", "CARGOBASE_", "UPWELL_", "OPSDASH_", "STREAMLIT_")
@@ -44,6 +48,7 @@ class Installed:
     cwd: Path  # an unrelated working folder
     env: dict[str, str]
     outputs: list[str]  # everything the commands printed, checked for noise at the end
+    new_db: NewOpsdashDb  # OPSDASH_DB for a command: a file here, or a PostgreSQL database
 
     def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         done = subprocess.run([str(self.bin / "opsdash"), *args], cwd=self.cwd, env=env or self.env,
@@ -86,7 +91,7 @@ def _wait_ok(url: str, process: subprocess.Popen[bytes], seconds: float, log: Pa
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
+def installed(tmp_path_factory: pytest.TempPathFactory, new_opsdash_db: NewOpsdashDb) -> Iterator[Installed]:
     tmp = tmp_path_factory.mktemp("install")
     wheels = tmp / "wheels"
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
@@ -105,8 +110,9 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     cwd = tmp / "elsewhere"
     cwd.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(SETTING_PREFIXES) and k != "PYTHONPATH"}
-    env |= {"HOME": str(tmp / "home"), "XDG_DATA_HOME": str(tmp / "data-home"), "OPSDASH_DB": str(cwd / "ops.db")}
-    yield Installed(venv / "bin", site, cwd, env, [])
+    env |= {"HOME": str(tmp / "home"), "XDG_DATA_HOME": str(tmp / "data-home"),
+            "OPSDASH_DB": new_opsdash_db(cwd / "ops.db")}
+    yield Installed(venv / "bin", site, cwd, env, [], new_opsdash_db)
 
 
 def test_the_checkout_is_not_what_runs(installed: Installed) -> None:
@@ -155,7 +161,7 @@ def test_sync_export_and_a_worker_pass(installed: Installed, sandbox: dict[str, 
     assert exported.returncode == 0, exported.stderr
     lines = (installed.cwd / "open.csv").read_text().splitlines()
     assert len(lines) > 1 and f"{len(lines) - 1} rows of invoices_outstanding exported" in exported.stderr
-    worker_env = sandbox | {"OPSDASH_DB": str(installed.cwd / "worker.db")}
+    worker_env = sandbox | {"OPSDASH_DB": installed.new_db(installed.cwd / "worker.db")}
     worker = installed.run("worker", "--once", env=worker_env)
     assert worker.returncode == 0, worker.stdout + worker.stderr
     ran = re.search(r"opsdash worker: one pass, (\d+) jobs run", worker.stdout)
@@ -186,7 +192,7 @@ def test_the_webhook_receiver_answers(installed: Installed) -> None:
 def test_serve_and_demo_serve_the_dashboard(installed: Installed, sandbox: dict[str, str]) -> None:
     port = _free_port()
     env = sandbox | {"OPSDASH_WEBHOOK_USER": "team", "OPSDASH_WEBHOOK_PASSWORD": "install-test-password",
-                     "OPSDASH_DB": str(installed.cwd / "serve.db")}
+                     "OPSDASH_DB": installed.new_db(installed.cwd / "serve.db")}
     server = installed.start("serve", "--port", str(port), env=env, log="serve.log")
     try:
         _wait_ok(f"http://127.0.0.1:{port}/_stcore/health", server, 90, installed.cwd / "serve.log")
@@ -201,6 +207,8 @@ def test_serve_and_demo_serve_the_dashboard(installed: Installed, sandbox: dict[
 
     port, sandbox_port = _free_port(), _free_port()
     env = {k: v for k, v in installed.env.items() if k != "OPSDASH_DB"}  # the demo's default database
+    if is_url(installed.env["OPSDASH_DB"]):  # on PostgreSQL: a database of its own, named by URL
+        env["OPSDASH_DB"] = installed.new_db(installed.cwd / "demo.db")
     demo = installed.start("demo", "--port", str(port), "--sandbox-port", str(sandbox_port), env=env, log="demo.log")
     try:
         _wait_ok(f"http://127.0.0.1:{port}/_stcore/health", demo, 90, installed.cwd / "demo.log")
@@ -209,8 +217,15 @@ def test_serve_and_demo_serve_the_dashboard(installed: Installed, sandbox: dict[
         _stop(demo)
     log = (installed.cwd / "demo.log").read_text()
     installed.outputs.append(log)
-    database = Path(env["XDG_DATA_HOME"]) / "opsdash" / "demo.db"
-    assert database.is_file() and str(database) in log
+    if "OPSDASH_DB" in env:  # PostgreSQL: the demo's data is there, its saved world in the per-user data folder
+        assert f"database {env['OPSDASH_DB']})" in log
+        with contextlib.closing(connect(env["OPSDASH_DB"])) as db:
+            assert db.execute("SELECT count(*) FROM reorder_levels").fetchone()[0] > 0  # the demo's planning sheet
+        world = f"postgresql-127.0.0.1-{env['OPSDASH_DB'].rsplit(':', 1)[1].replace('/', '-')}.sandbox.json"
+        assert {p.name for p in (Path(env["XDG_DATA_HOME"]) / "opsdash").iterdir()} <= {world}  # no demo.db
+    else:
+        database = Path(env["XDG_DATA_HOME"]) / "opsdash" / "demo.db"
+        assert database.is_file() and str(database) in log
     assert not list(installed.site.rglob("*.db")), "the demo wrote a database inside site-packages"
 
 

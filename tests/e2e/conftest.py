@@ -14,11 +14,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from sandbox.server import free_port
+from store.db import connect
+from tests.conftest import NewOpsdashDb
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -31,7 +34,26 @@ class Demo:
     url: str
     sandbox_url: str
     process: subprocess.Popen[bytes]
-    db: Path
+    db: str  # OPSDASH_DB: a file, or with --db=postgresql a database of the session's cluster
+    folder: Path
+
+
+_NEW_DB: list[NewOpsdashDb] = [str]  # the session's `new_opsdash_db`, set below
+
+
+@pytest.fixture(scope="session", autouse=True)
+def demo_databases(new_opsdash_db: NewOpsdashDb) -> None:
+    """`start_demo` gives each demo what `new_opsdash_db` gives (a PostgreSQL database with --db=postgresql)."""
+    _NEW_DB[0] = new_opsdash_db
+
+
+def rows(db: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """A query's rows from a demo's database, whichever database it is."""
+    conn = connect(db)
+    try:
+        return [tuple(row) for row in conn.execute(sql, list(params)).fetchall()]
+    finally:
+        conn.close()
 
 
 def wait_for(url: str, deadline_s: float, process: subprocess.Popen[bytes] | None = None) -> None:
@@ -51,13 +73,14 @@ def wait_for(url: str, deadline_s: float, process: subprocess.Popen[bytes] | Non
 def start_demo(tmp: Path, env: dict[str, str] | None = None) -> Demo:
     """`env`: extra environment for the demo (e.g. OPSDASH_LOCAL_ROLE=viewer)."""
     port, sandbox_port = free_port(), free_port()
-    db = tmp / "demo.db"
-    env = {**os.environ, "OPSDASH_DB": str(db), **(env or {})}
+    db = _NEW_DB[0](tmp / "demo.db")
+    # the saved world of a demo on PostgreSQL lives in the per-user data folder (cli.py): this test's folder
+    env = {**os.environ, "OPSDASH_DB": db, "XDG_DATA_HOME": str(tmp / "data-home"), **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "cli", "demo", "--port", str(port), "--sandbox-port", str(sandbox_port)],
         cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
-    demo = Demo(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sandbox_port}", process, db)
+    demo = Demo(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sandbox_port}", process, db, tmp)
     wait_for(f"{demo.url}/_stcore/health", 90, process)
     wait_for(f"{demo.sandbox_url}/_admin/health", 30, process)
     return demo

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from services.clients import make_client
 from services.core import VendorClient
 from services.qargo.resources import download_document, get_order, order_charges
 from services.settings import Settings
-from tests.e2e.conftest import Demo
+from tests.e2e.conftest import Demo, rows
 from tests.e2e.test_actions import DEADLINE_S, advance, grid_column, poll, select_row, synced_orders  # noqa: F401
 
 pytestmark = pytest.mark.e2e
@@ -37,12 +36,7 @@ def qargo(demo: Demo) -> Iterator[VendorClient]:
         yield client
 
 
-def rows(db: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        return list(conn.execute(sql, params))
-
-
-def an_order_to_act_on(db: Path) -> tuple[str, str, str] | None:
+def an_order_to_act_on(db: str) -> tuple[str, str, str] | None:
     """(order id, order number, document id): an order not cancelled, with a charge awaiting a decision and a
     document, whose number joins it to its ERP order (one row on the Orders page). In the demo such an order is
     already finished (its charges are polled once it is delivered): cancelling it is the literal reading."""
@@ -68,7 +62,7 @@ def open_order(page: Any, demo: Demo, number: str) -> None:  # type: ignore[no-u
     page.get_by_role("heading", name="Actions").wait_for()
 
 
-def audited(db: Path, action: str, target: str) -> int:
+def audited(db: str, action: str, target: str) -> int:
     return int(rows(db, "SELECT count(*) FROM audit_log WHERE action = ? AND target = ?", action, target)[0][0])
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from actions.order_file import template
 from sandbox.world import World
-from tests.e2e.conftest import Demo, start_demo, stop_demo
+from tests.e2e.conftest import Demo, rows, start_demo, stop_demo
 
 pytestmark = pytest.mark.e2e
 DEADLINE_S = 60
@@ -51,14 +50,12 @@ def batch_csv(tmp: Path) -> Path:
     return path
 
 
-def statuses(db: Path) -> list[str]:
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        return [r[0] for r in conn.execute("SELECT status FROM order_uploads")]
+def statuses(db: str) -> list[str]:
+    return [r[0] for r in rows(db, "SELECT status FROM order_uploads")]
 
 
-def count_invoices(db: Path) -> int:
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        return int(conn.execute("SELECT count(*) FROM quaderno_invoices").fetchone()[0])
+def count_invoices(db: str) -> int:
+    return int(rows(db, "SELECT count(*) FROM quaderno_invoices")[0][0])
 
 
 def test_operator_uploads_a_batch_and_sees_the_orders_complete(demo: Demo, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -110,7 +107,7 @@ def test_outstanding_invoices_download_as_xlsx(demo: Demo, page) -> None:  # typ
     from jobs import jobs
     from store.schema import session
 
-    with session(str(demo.db)) as db:  # what "Refresh now" does: the demo's worker syncs the invoices
+    with session(demo.db) as db:  # what "Refresh now" does: the demo's worker syncs the invoices
         for vendor in ("quaderno", "qasida"):
             jobs.enqueue(db, "sync", {"vendor": vendor}, "e2e", dedupe_key=f"refresh:{vendor}")
     poll(lambda: count_invoices(demo.db) > 0)
@@ -129,9 +126,7 @@ def test_outstanding_invoices_download_as_xlsx(demo: Demo, page) -> None:  # typ
 
 
 def _orders_landed(demo: Demo) -> bool:
-    with contextlib.closing(sqlite3.connect(demo.db)) as conn:
-        return all(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                   for t in ("qargo_orders", "qasida_customer_orders"))
+    return all(rows(demo.db, f"SELECT count(*) FROM {t}")[0][0] for t in ("qargo_orders", "qasida_customer_orders"))
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -11,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import Demo, start_demo, stop_demo
+from tests.e2e.conftest import Demo, rows, start_demo, stop_demo
 
 pytestmark = pytest.mark.e2e
 VENDORS = ("qargo", "quaderno", "qasida", "cargobase", "upwell")
@@ -24,7 +23,7 @@ def test_vendors_page_shows_each_sandbox_vendor_answering(demo: Demo, page) -> N
     assert "not checked" in table.inner_text()  # opening the page calls no vendor
     page.get_by_role("button", name="Check connections").click()
     page.get_by_text("answers (HTTP").first.wait_for()
-    page.screenshot(path=str(demo.db.parent / "vendors.png"))
+    page.screenshot(path=str(demo.folder / "vendors.png"))
     cells = [[c.inner_text().strip() for c in tr.locator("th, td").all()] for tr in table.locator("tbody tr").all()]
     rows = {next(c.lower() for c in r if c.lower() in VENDORS): " ".join(r) for r in cells}  # shown as "Qargo"
     for vendor in ("qargo", "quaderno", "qasida", "cargobase"):
@@ -64,18 +63,15 @@ def test_one_ctrl_c_stops_everything(tmp_path: Path) -> None:
 
 def test_sandbox_events_arrive_through_the_dashboards_webhook_routes(demo: Demo) -> None:
     """The demo seeds nothing by hand: Upwell and Qargo push to /webhooks/* on the dashboard's port."""
-    import sqlite3
     import time
 
     httpx.post(f"{demo.sandbox_url}/_admin/tick", params={"count": 3}, timeout=30)
     deadline, counts = time.monotonic() + 30, {}
     while time.monotonic() < deadline:
-        with contextlib.closing(sqlite3.connect(demo.db)) as conn:
-            counts = dict(conn.execute("SELECT source, count(*) FROM webhook_events WHERE outcome = 'accepted' "
-                                       "GROUP BY source").fetchall())
+        counts = dict(rows(demo.db, "SELECT source, count(*) FROM webhook_events WHERE outcome = 'accepted' "
+                                    "GROUP BY source"))
         if counts.get("upwell") and counts.get("qargo"):
             break
         time.sleep(0.5)
     assert counts.get("upwell", 0) > 0 and counts.get("qargo", 0) > 0, counts
-    with contextlib.closing(sqlite3.connect(demo.db)) as conn:
-        assert conn.execute("SELECT count(*) FROM carrier_invoices").fetchone()[0] > 0
+    assert rows(demo.db, "SELECT count(*) FROM carrier_invoices")[0][0] > 0

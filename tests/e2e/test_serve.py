@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from sandbox.server import free_port
-from tests.e2e.conftest import ROOT, wait_for
+from tests.conftest import NewOpsdashDb
+from tests.e2e.conftest import ROOT, rows, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -37,11 +38,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def served(tmp_path_factory: pytest.TempPathFactory, new_opsdash_db: NewOpsdashDb) -> Iterator[tuple[str, str]]:
     tmp = tmp_path_factory.mktemp("serve")
     port, sandbox_port = free_port(), free_port()
+    db = new_opsdash_db(tmp / "team.db")
     env = {**os.environ, "OPSDASH_WEBHOOK_USER": "team", "OPSDASH_WEBHOOK_PASSWORD": "e2e-serve-password",
-           "OPSDASH_DB": str(tmp / "team.db")}
+           "OPSDASH_DB": db}
     sandbox_args = ["sandbox", "--port", str(sandbox_port), "--relax-limits", "--tick-seconds", "1",
                     "--upwell-webhook-url", f"http://127.0.0.1:{port}/webhooks/upwell",
                     "--qargo-webhook-url", f"http://127.0.0.1:{port}/webhooks/qargo"]
@@ -53,26 +55,24 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     try:
         wait_for(f"http://127.0.0.1:{sandbox_port}/_admin/health", 30, sandbox)
         wait_for(f"http://127.0.0.1:{port}/_stcore/health", 90, server)
-        yield f"http://127.0.0.1:{port}", tmp / "team.db"
+        yield f"http://127.0.0.1:{port}", db
     finally:
         _stop(server)
         _stop(sandbox)
 
 
-def _counts(db: Path) -> dict[str, int]:
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        synced = conn.execute("SELECT count(*) FROM sync_runs WHERE status = 'ok'").fetchone()[0]
-        orders = conn.execute("SELECT count(*) FROM qargo_orders").fetchone()[0]
-        pushed = conn.execute("SELECT count(*) FROM webhook_events WHERE source = 'upwell' "
-                              "AND outcome = 'accepted'").fetchone()[0]
+def _counts(db: str) -> dict[str, int]:
+    synced = rows(db, "SELECT count(*) FROM sync_runs WHERE status = 'ok'")[0][0]
+    orders = rows(db, "SELECT count(*) FROM qargo_orders")[0][0]
+    pushed = rows(db, "SELECT count(*) FROM webhook_events WHERE source = 'upwell' AND outcome = 'accepted'")[0][0]
     return {"sync_runs_ok": synced, "qargo_orders": orders, "upwell_events": pushed}
 
 
-def test_data_arrives_through_the_worker_and_the_webhook_routes(served: tuple[str, Path]) -> None:
+def test_data_arrives_through_the_worker_and_the_webhook_routes(served: tuple[str, str]) -> None:
     _, db = served
     deadline, counts = time.monotonic() + 120, {}
     while time.monotonic() < deadline:
-        with contextlib.suppress(sqlite3.OperationalError):  # tables appear with the first migration
+        with contextlib.suppress(sqlite3.OperationalError):  # tables appear with the first migration (a file)
             counts = _counts(db)
             if all(counts.values()):
                 break
@@ -80,17 +80,16 @@ def test_data_arrives_through_the_worker_and_the_webhook_routes(served: tuple[st
     assert all(counts.values()), counts
 
 
-def test_the_overview_renders_its_kpis_from_stored_figures(served: tuple[str, Path], page) -> None:  # type: ignore[no-untyped-def]
+def test_the_overview_renders_its_kpis_from_stored_figures(served: tuple[str, str], page) -> None:  # type: ignore[no-untyped-def]
     url, db = served
     page.goto(url)
     page.locator("[data-testid='stMetric']").first.wait_for(timeout=60_000)
     assert page.locator("[data-testid='stException']").count() == 0
-    with contextlib.closing(sqlite3.connect(db)) as conn:  # the page's figures were kept for every viewer
-        kept = conn.execute("SELECT count(*) FROM figures WHERE name LIKE 'figures.page_summaries.%'").fetchone()[0]
-    assert kept > 0
+    # the page's figures were kept for every viewer
+    assert rows(db, "SELECT count(*) FROM figures WHERE name LIKE 'figures.page_summaries.%'")[0][0] > 0
 
 
-def test_the_webhook_routes_answer_on_the_dashboards_port_and_want_credentials(served: tuple[str, Path]) -> None:
+def test_the_webhook_routes_answer_on_the_dashboards_port_and_want_credentials(served: tuple[str, str]) -> None:
     import httpx
 
     url, _ = served

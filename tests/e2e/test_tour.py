@@ -8,15 +8,15 @@ git) for a person to look at. One browser context per viewport and theme; every 
 
 from __future__ import annotations
 
-import contextlib
 import re
 import sqlite3
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
-from tests.e2e.conftest import Demo
+from tests.e2e.conftest import Demo, rows
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -49,12 +49,11 @@ RAW_IDS = {
 }
 
 
-def data_arrived(db: Path) -> bool:
+def data_arrived(db: str) -> bool:
     tables = ("qargo_orders", "quaderno_invoices", "qasida_stock_cards")
     try:
-        with contextlib.closing(sqlite3.connect(db)) as conn:
-            return all(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
-    except sqlite3.Error:
+        return all(rows(db, f"SELECT count(*) FROM {t}")[0][0] for t in tables)
+    except (sqlite3.Error, psycopg.Error):  # tables appear with the first migration (a new SQLite file)
         return False
 
 

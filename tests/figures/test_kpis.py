@@ -21,6 +21,7 @@ from sqlite_utils import Database
 
 from figures import kpis
 from services.settings import get_settings
+from store.db import connect
 from store.queries import CURRENCY_EXPONENTS
 from store.rawstore import decode
 from store.statuses import QARGO_JOURNEY_ENDED, UPWELL_ENDED
@@ -40,7 +41,7 @@ def synced(synced_template: SyncedTemplate, tmp_path: Path, monkeypatch: pytest.
     """A copy of the data set synced once per session (tests/conftest.py `synced_template`)."""
     monkeypatch.setenv("OPSDASH_TIMEZONE", "UTC")
     get_settings.cache_clear()
-    db = synced_template.copy(tmp_path / "cache.db")
+    db = connect(synced_template.suite_copy(tmp_path / "cache.db"))  # a file, or a PostgreSQL database
     yield db
     db.close()
     get_settings.cache_clear()

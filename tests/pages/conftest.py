@@ -22,7 +22,6 @@ from streamlit.testing.v1 import AppTest
 
 from services.settings import get_settings
 from store.db import connect, iso
-from store.schema import migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime.now(UTC)
@@ -171,7 +170,7 @@ def _seed_operations(db: Database) -> None:
                        "requested_by": "scheduler", "created_at": ago(minutes=6), "done": 3, "total": 3})
 
 
-def _use_db(monkeypatch: pytest.MonkeyPatch, path: Path, env: dict[str, str]) -> None:
+def _use_db(monkeypatch: pytest.MonkeyPatch, path: Path | str, env: dict[str, str]) -> None:
     for name in SETTINGS_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OPSDASH_DB", str(path))
@@ -182,11 +181,11 @@ def _use_db(monkeypatch: pytest.MonkeyPatch, path: Path, env: dict[str, str]) ->
 
 
 @pytest.fixture
-def seeded_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A seeded database, four vendors configured plus the Upwell webhook credentials."""
-    path = tmp_path / "seeded.db"
+def seeded_db(db_path: Path | str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path | str]:
+    """A seeded database (a file, or with --db=postgresql a PostgreSQL one), four vendors configured plus the
+    Upwell webhook credentials."""
+    path = db_path
     db = connect(path)
-    migrate(db)
     seed(db)
     db.close()
     _use_db(monkeypatch, path, {**VENDOR_URLS, "OPSDASH_WEBHOOK_USER": "u", "OPSDASH_WEBHOOK_PASSWORD": "p"})
@@ -196,9 +195,11 @@ def seeded_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 
 
 @pytest.fixture
-def empty_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """No rows and no vendor configured: every page shows its empty-state explainers."""
-    path = tmp_path / "empty.db"
+def empty_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on_postgres: bool,
+             request: pytest.FixtureRequest) -> Iterator[Path | str]:
+    """No rows and no vendor configured: every page shows its empty-state explainers. A file not made yet,
+    or with --db=postgresql a new (migrated, empty) PostgreSQL database."""
+    path = request.getfixturevalue("db_path") if on_postgres else tmp_path / "empty.db"
     _use_db(monkeypatch, path, {})
     yield path
     get_settings.cache_clear()

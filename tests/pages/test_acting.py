@@ -5,6 +5,7 @@ after the action, and that a second click cannot repeat it."""
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -24,7 +25,8 @@ SELECT_O1 = {"orders.selected": ("REF-A1", None, "O1")}  # PLANNED, charges CH1 
 
 
 def db_of(tmp_path: Path) -> Any:
-    return session(tmp_path / "cache.db")
+    """The database `open_page` seeded (it set OPSDASH_DB), whichever database."""
+    return session(os.environ["OPSDASH_DB"])
 
 
 def test_a_charge_approved_once_cannot_be_approved_again(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

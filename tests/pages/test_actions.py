@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import contextlib
-import sqlite3
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from actions.order_file import template
+from store.db import connect
 from tests.pages.conftest import run_page
 
 HEADER = template("csv").decode().splitlines()[0]
 ROW = template("csv").decode().splitlines()[1]
 
 
-def count(db: Path, sql: str) -> int:
-    with contextlib.closing(sqlite3.connect(db)) as conn:
+def count(db: Path | str, sql: str) -> int:
+    with contextlib.closing(connect(db)) as conn:
         return int(conn.execute(sql).fetchone()[0])
 
 
@@ -181,10 +181,9 @@ def _documents_app() -> None:
 def test_a_document_is_fetched_by_a_job_then_offered_for_download(seeded_db: Path) -> None:
     from actions.documents import _write_private, folder
 
-    with contextlib.closing(sqlite3.connect(seeded_db)) as conn:
+    with contextlib.closing(connect(seeded_db)) as conn:
         conn.execute("INSERT INTO qargo_documents (document_id, order_id, document_type, file_name, synced_at) "
                      "VALUES ('D-1', 'O1', 'CMR', 'cmr.pdf', 'x')")
-        conn.commit()
     at = AppTest.from_function(_documents_app, default_timeout=30).run()
     assert not at.exception
     at.button(key="orders.documents.O1.D-1.fetch").click().run()  # nothing is called while the page renders

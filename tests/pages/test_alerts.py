@@ -15,7 +15,6 @@ from alerts.engine import evaluate_due
 from alerts.rules import insert_rule
 from services.settings import get_settings
 from store.db import connect, iso, utcnow
-from store.schema import migrate
 from tests.pages.conftest import ROOT, SETTINGS_ENV, day, run_page
 from ui import safe
 
@@ -23,11 +22,10 @@ OVERDUE = {"A-1": -45, "A-2": -31, "A-3": -30, "A-4": 5}  # days from today: two
 
 
 @pytest.fixture
-def alerts_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def alerts_db(db_path: Path | str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path | str]:
     """Quaderno receivables relative to today; no channel configured."""
-    path = tmp_path / "alerts.db"
+    path = db_path
     db = connect(path)
-    migrate(db)
     db["quaderno_invoices"].insert_all([
         {"invoice_id": n, "number": n, "contact_name": "Acme", "currency": "EUR", "total": 1000, "amount_due": 1000,
          "state": "late", "due_date": day(offset), "synced_at": iso(utcnow())} for n, offset in OVERDUE.items()])

@@ -20,10 +20,10 @@ PAGES = ("overview", "invoices", "stock")
 
 
 @pytest.fixture
-def synced_path(synced_template: SyncedTemplate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def synced_path(synced_template: SyncedTemplate, tmp_path: Path,
+                monkeypatch: pytest.MonkeyPatch) -> Iterator[Path | str]:
     """A copy of the synced template (nobody has viewed it: no figure stored), the app pointed at it."""
-    path = tmp_path / "synced.db"
-    synced_template.copy(path).close()
+    path = synced_template.suite_copy(tmp_path / "synced.db")  # a file, or a PostgreSQL database
     monkeypatch.setenv("OPSDASH_TIMEZONE", "UTC")
     _use_db(monkeypatch, path, {"OPSDASH_INPROCESS_WORKER": "false"})
     yield path

@@ -32,7 +32,8 @@ PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.
 KEEP = ("_at", "_date", "date", "time", "currency", "status", "state", "result", "kind", "outcome", "operation",
         "source", "raw", "payload", "body", "unit", "country", "via", "resource_type", "vendor", "resource",
         "dedupe_key", "event_type", "cursor", "server_time", "role", "channel", "signature", "params",
-        "worker_id", "lease_until", "fence", "digest", "code", "warehouse_id", "product_id", "mode")
+        "worker_id", "lease_until", "fence", "digest", "code", "warehouse_id", "product_id", "mode",
+        "remains_to_be_paid")  # money as exact decimal text: the mappers write only numbers there
 PLAIN_TEXT_ELEMENTS = {"text", "code", "arrow_data_frame", "dataframe", "json", "table", "selectbox", "multiselect",
                        "plotly_chart"}  # charts are searched for HTML tags instead (chart_tags)
 
@@ -45,7 +46,7 @@ def poison(path: Path) -> int:
             if table.startswith(("_", "sqlite_", "summary_")):  # summary_*: derived from the poisoned tables
                 continue
             for name, kind in db[table].columns_dict.items():
-                if kind is str and not any(k in name for k in KEEP):
+                if kind in (str, "TEXT") and not any(k in name for k in KEEP):  # sqlite_utils: str; PostgreSQL: TEXT
                     changed += db.execute(f'UPDATE "{table}" SET "{name}" = "{name}" || ? WHERE "{name}" IS NOT NULL',
                                           [HOSTILE]).rowcount
     finally:

@@ -3,6 +3,7 @@ counterparty, filters, details per source, empty state."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -78,7 +79,7 @@ def test_the_counterparty_totals_show_the_largest_until_all_are_asked_for(monkey
               "total": 100, "amount_due": 100, "state": "outstanding", "due_date": "2025-06-01", "raw": "{}",
               "synced_at": "2025-06-01T00:00:00.000Z"} for i in range(20)]
     extra += [{**extra[0], "invoice_id": f"y{i}", "number": f"Y-{i}"} for i in range(2)]
-    with session(tmp_path / "cache.db") as db:
+    with session(os.environ["OPSDASH_DB"]) as db:  # the database open_page seeded
         upsert_records(db, "quaderno_invoices", extra, "invoice_id")
     at.run()
     shown = at.dataframe[2].value

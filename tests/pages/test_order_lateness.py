@@ -18,8 +18,7 @@ def _expected_late_and_erp_late(path: Path) -> None:
     db = connect(path)
     db.execute("UPDATE qargo_orders SET eta_date = ? WHERE order_id = 'Q2'", [day(4)])
     db.execute("UPDATE qasida_customer_orders SET delivery_date = ?, not_fulfilled = 1 WHERE order_id = 'S2'",
-               [day(-5)])
-    db.conn.commit()
+               [day(-5)])  # autocommit (store.db.connect), on either database
     db.close()
 
 

@@ -16,6 +16,7 @@ from figures.freshness import SOURCES
 from services.settings import get_settings
 from store.db import iso, utcnow
 from store.schema import session
+from tests.conftest import suite_database
 from tests.figures.test_details import seed_details
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,13 +28,13 @@ def open_page(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, page: str, *, see
     """Run `pages/<page>.py` against a fresh database (seeded with `seed_details` unless told not).
 
     Vendors are not configured, unless `synced`: then each is configured and synced a moment ago."""
-    path = tmp_path / "cache.db"
+    path = suite_database(tmp_path / "cache.db")  # a new file, or a new PostgreSQL database (tests/conftest.py)
     with session(path) as db:
         if seeded:
             seed_details(db)
         if synced:
             _synced_now(db)
-    monkeypatch.setenv("OPSDASH_DB", str(path))
+    monkeypatch.setenv("OPSDASH_DB", path)
     for name in VENDOR_URLS:
         if synced:
             monkeypatch.setenv(name, "http://127.0.0.1:9")  # never called: pages only read SQLite

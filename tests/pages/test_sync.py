@@ -78,8 +78,9 @@ def test_empty_database_explains(empty_db: Path) -> None:
 
 def test_rate_budgets_read_both_limiter_shapes(seeded_db: Path) -> None:
     db = connect(seeded_db)
-    db.execute("CREATE TABLE rate_buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, "
-               "updated_at REAL NOT NULL, blocked_until REAL NOT NULL DEFAULT 0)")
+    # the limiter's table (services/core/store.py); DOUBLE PRECISION: SQLite's REAL, PostgreSQL's 8-byte float
+    db.execute("CREATE TABLE rate_buckets (key TEXT PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL, "
+               "updated_at DOUBLE PRECISION NOT NULL, blocked_until DOUBLE PRECISION NOT NULL DEFAULT 0)")
     t = NOW.timestamp()
     db["rate_buckets"].insert_all([
         {"key": "qargo", "tokens": 0.5, "updated_at": t, "blocked_until": t + 10},

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from services.settings import get_settings
 from store.schema import session
+from tests.conftest import suite_database
 from tests.pages.conftest import ROOT
 from tests.pages.test_orders import fresh_settings, open_page  # noqa: F401
 
@@ -41,11 +42,11 @@ def test_empty_history_says_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path
 
 
 def run_with(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, page: str, sql: list[tuple[str, list[object]]]) -> AppTest:
-    path = tmp_path / "cache.db"
+    path = suite_database(tmp_path / "cache.db")  # a new file, or a new PostgreSQL database (tests/conftest.py)
     with session(path) as db:
         for statement, params in sql:
             db.execute(statement, params)
-    monkeypatch.setenv("OPSDASH_DB", str(path))
+    monkeypatch.setenv("OPSDASH_DB", path)
     get_settings.cache_clear()
     at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=30)
     at.run()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import sqlite3
 from pathlib import Path
 
 from store import audit
@@ -20,7 +19,7 @@ def test_confirming_keeps_each_orders_file_row_and_the_results_name_the_erp_numb
     assert "SO-1001" in ROW  # the template's example order
     at = upload(f"{HEADER}\n{ROW}\n{SECOND}\n".encode())
     at.button(key="upload.confirm").click().run()
-    with contextlib.closing(sqlite3.connect(seeded_db)) as conn:
+    with contextlib.closing(connect(seeded_db)) as conn:
         job_id, payload = conn.execute("SELECT job_id, payload FROM jobs WHERE kind = 'upload_orders'").fetchone()
         assert json.loads(payload)["rows"] == [2, 3]  # the spreadsheet's rows: the header is row 1
         for line, (number, row) in enumerate((("SO-1001", 2), ("SO-1002", 3))):  # what the worker writes
@@ -29,7 +28,6 @@ def test_confirming_keeps_each_orders_file_row_and_the_results_name_the_erp_numb
                          "'COMPLETED', ?, ?, ?, ?, ?, '2026-12-01T10:00:00Z', '2026-12-01T10:00:00Z')",
                          [f"u-{line}", f"OPS-{line:016x}", f"0b9c2f4e-5d6a-4b7c-8d9e-0f1a2b3c4d5{line}", job_id,
                           line, number, row])
-        conn.commit()
     at.run()
     progress, recent = (t.value for t in at.dataframe[-2:])  # this upload's results; the recent uploads
     assert list(progress.columns[:3]) == ["erp_order_number", "row", "result"]  # the three a phone shows first

@@ -28,12 +28,12 @@ ROOT = Path(__file__).resolve().parents[2]
 VOLATILE = frozenset({"synced_at", "first_seen_at", "last_seen_at", "gone_from_vendor_at", "raw", "checked_at",
                       "last_checked_at", "not_fulfilled_seen_at"})
 
-def settings_for(config: SandboxConfig, db_path: Path, **extra: Any) -> Settings:
+def settings_for(config: SandboxConfig, db_path: Path | str, **extra: Any) -> Settings:
     env = {k.lower(): v for k, v in client_env(config).items()}
     return Settings(**env, opsdash_db=db_path, **extra)
 
 
-def env_for(config: SandboxConfig | None, db_path: Path, **extra: str) -> dict[str, str]:
+def env_for(config: SandboxConfig | None, db_path: Path | str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("QARGO_", "QUADERNO_", "QASIDA_", "CARGOBASE_",
                                                                       "OPSDASH_"))}
     return {**env, **(client_env(config) if config else {}), "OPSDASH_DB": str(db_path),
