@@ -2,7 +2,7 @@
 
     python bench/bench_cluster.py [--only N [N ...]] [--deliveries 10000] [--sessions 50]
 
-The team (bench/cluster_env.py): the vendor sandbox at its documented limits (`opsdash sandbox`, small scale),
+The team (bench/cluster_env.py): the vendor sandbox at its documented limits (`opsdash sandbox`, large x0.05),
 3 dashboard servers (`opsdash serve`) behind a sticky HAProxy frontend, 2 workers (`opsdash worker`), 2 webhook
 receivers (`opsdash webhooks`) behind a second frontend, the CLI (`opsdash sync`), one throwaway PostgreSQL
 (tests/pgcluster.py). Every process binds 127.0.0.1; all are stopped by PID at the end. The existing benches do
@@ -146,13 +146,15 @@ def figure_1(c: Cluster) -> None:
     seconds = sync_everywhere(c, ["qargo", "quaderno", "qasida", "cargobase"])
     stats = c.stats()
     limited = {v: s["rate_limited"] for v, s in stats.items()}
-    qargo = max_in_window(stats["qargo"]["accepted_times"], 1.0)
+    qargo = max_in_window(stats["qargo"]["api_times"], 1.0)  # token requests are outside the 2/s (seeds/000 l. 142)
+    qargo_all = max_in_window(stats["qargo"]["accepted_times"], 1.0)
     quaderno = max_in_window(stats["quaderno"]["accepted_times"], 15.0)
     requests = {v: s["requests"] for v, s in stats.items()}
     ok = sum(limited.values()) == 0 and qargo <= 3 and quaderno <= 100
-    verdict(1, f"429 answers {sum(limited.values())} {limited} (bound 0); Qargo max {qargo} accepted in any 1 s "
-               f"(bound <= 3); Quaderno max {quaderno} in any 15 s (bound <= 100); requests {requests}; "
-               f"2 workers + CLI sync + views, all done in {seconds:.0f} s", ok)
+    verdict(1, f"429 answers {sum(limited.values())} {limited} (bound 0); Qargo max {qargo} accepted API requests "
+               f"in any 1 s (bound <= 3; {qargo_all} with the token requests, which the limit excludes); Quaderno "
+               f"max {quaderno} in any 15 s (bound <= 100); requests {requests}; 2 workers + CLI sync + views, all "
+               f"done in {seconds:.0f} s", ok)
 
 
 def figure_2(c: Cluster) -> None:
@@ -516,6 +518,11 @@ def main() -> None:
     parser.add_argument("--deliveries", type=int, default=10_000, help="figure 4's chaos deliveries (default 10,000)")
     parser.add_argument("--sessions", type=int, default=50, help="figure 6's websocket sessions (default 50)")
     parser.add_argument("--events", type=int, default=2_000, help="figure 5's events per run (default 2,000)")
+    parser.add_argument("--scale", choices=("small", "large"), default="large",
+                        help="the sandbox's data set (default large)")
+    parser.add_argument("--factor", type=float, default=0.05,
+                        help="times the scale's counts (default 0.05: Quaderno's 50 invoice pages per sync, so the "
+                             "CLI's and a worker's syncs together pass its 100 calls per 15 s)")
     parser.add_argument("--sqlite-a", default=SQLITE_A,
                         help=f"figure 8's A commit (default {SQLITE_A}: main before PostgreSQL was merged)")
     args = parser.parse_args()
@@ -524,7 +531,7 @@ def main() -> None:
     print(f"bench_cluster {started}: figures {wanted}", flush=True)
     needs_cluster = [n for n in wanted if n in FIGURES and n not in (8, 9)]
     if needs_cluster:
-        with cluster() as c:
+        with cluster(args.scale, args.factor) as c:
             print(f"cluster up: PostgreSQL {c.db_url}, sandbox {c.sandbox_url}, dashboards {c.dash_url} "
                   f"({len(c.servers)} replicas), receivers {c.hooks_url} ({len(c.receivers)})", flush=True)
             for n in needs_cluster:

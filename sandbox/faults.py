@@ -71,17 +71,23 @@ class Stats:
 
     by_status: dict[int, int] = field(default_factory=dict)
     accepted_times: deque[float] = field(default_factory=lambda: deque(maxlen=200_000))
+    # the accepted requests a vendor's general limit counts: all but token requests (Qargo's 2/s, 3/s in bursts
+    # excludes authentication, seeds/000 line 142)
+    api_times: deque[float] = field(default_factory=lambda: deque(maxlen=200_000))
     token_requests: int = 0
 
     def reset(self) -> None:
         self.by_status.clear()
         self.accepted_times.clear()
+        self.api_times.clear()
         self.token_requests = 0
 
     def record(self, status: int, path: str) -> None:
         self.by_status[status] = self.by_status.get(status, 0) + 1
         if status != 429:
             self.accepted_times.append(time.time())
+            if not path.endswith("/auth/token"):
+                self.api_times.append(self.accepted_times[-1])
 
     def as_dict(self) -> dict[str, Any]:
         times = list(self.accepted_times)
@@ -92,6 +98,7 @@ class Stats:
             "token_requests": self.token_requests,
             "max_accepted_per_second": max_in_window(times, 1.0),
             "accepted_times": times[-5000:],
+            "api_times": list(self.api_times)[-5000:],
         }
 
 
