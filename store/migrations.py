@@ -664,3 +664,26 @@ def receivable_filters(db: Database) -> None:
          "contact_name, currency, amount_due, removed_at) "
          "WHERE state IN ('late', 'outstanding') AND coalesce(amount_due, 0) > 0 AND removed_at IS NULL"),
     ])
+
+
+@MIGRATIONS(name="0031_document_files")
+def document_files(db: Database) -> None:
+    # Issue 20: a Qargo document a worker fetched was kept in a folder beside the SQLite file
+    # (`<db name>-documents/<document id>`), on that worker's disk: a dashboard on another machine never saw it, and
+    # on PostgreSQL the folder was named after the URL. Files now live in the database every process shares. On
+    # SQLite the files already fetched are read in (the folder is left as it is, no longer read).
+    from pathlib import Path
+
+    from store.db import is_postgres
+
+    _run(db, [f"""CREATE TABLE qargo_document_files (
+                    document_id TEXT PRIMARY KEY, content {'BYTEA' if is_postgres(db) else 'BLOB'} NOT NULL,
+                    fetched_at TEXT NOT NULL)"""])
+    if is_postgres(db):
+        return
+    main = next((row[2] for row in db.execute("PRAGMA database_list").fetchall() if row[1] == "main"), "")
+    folder = Path(main).with_name(f"{Path(main).stem}-documents") if main else None
+    for file in sorted(folder.iterdir()) if folder and folder.is_dir() else ():
+        if file.is_file() and not file.name.endswith(".part"):
+            db.execute("INSERT INTO qargo_document_files (document_id, content, fetched_at) VALUES (?, ?, ?)",
+                       [file.name, file.read_bytes(), "before 0031"])

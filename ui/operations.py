@@ -286,7 +286,8 @@ def document_downloads(rows: Sequence[Mapping[str, Any]], key: str) -> None:
 
 
 def _document_action(documents: Any, document_id: str, name: str, key: str) -> None:
-    found = documents.stored(data.db_path(), document_id, name)
+    with session(data.db_path()) as db:
+        found = documents.stored(db, document_id, name)
     if found is not None:
         st.download_button("Download", found.content, file_name=name, key=f"{key}.download", on_click="ignore",
                            icon=":material/download:", mime="application/pdf" if name.endswith(".pdf") else None)

@@ -179,7 +179,7 @@ def _documents_app() -> None:
 
 
 def test_a_document_is_fetched_by_a_job_then_offered_for_download(seeded_db: Path) -> None:
-    from actions.documents import _write_private, folder
+    from actions.documents import keep
 
     with contextlib.closing(connect(seeded_db)) as conn:
         conn.execute("INSERT INTO qargo_documents (document_id, order_id, document_type, file_name, synced_at) "
@@ -189,6 +189,7 @@ def test_a_document_is_fetched_by_a_job_then_offered_for_download(seeded_db: Pat
     at.button(key="orders.documents.O1.D-1.fetch").click().run()  # nothing is called while the page renders
     assert count(seeded_db, "SELECT count(*) FROM jobs WHERE kind = 'fetch_document'") == 1
     assert any("Fetching the file from Qargo" in c.value for c in at.caption)
-    _write_private(folder(seeded_db) / "D-1", b"%PDF-1.4 test")  # what the worker's job does
+    with contextlib.closing(connect(seeded_db)) as conn:
+        keep(conn, "D-1", b"%PDF-1.4 test")  # what the worker's job does
     at.run()
     assert [b.proto.label for b in at.get("download_button")] == ["Download"]
