@@ -259,12 +259,16 @@ def _run_rows(db: Database, job: jobs.Job, rows: Sequence[TaxIdRow],
     """The rows' validations; stops at a configuration error (401/403), returned second."""
     who = job.requested_by or "unknown"
     seen: dict[tuple[str, str], Validation] = {}
+    earlier = _recorded(db, job.job_id)
     results: list[Validation] = []
     for done, row in enumerate(rows):
         offline = check_tax_id(row.country, row.tax_id)
         key = (offline.country, offline.number)
         if key in seen and seen[key].result != "unavailable":
             results.append(replace(seen[key], vendor_called=False))  # the same number twice: asked once
+        elif (found := earlier.pop((offline.country, offline.number or row.tax_id.strip()), None)) is not None:
+            seen[key] = found  # recorded by this job's run whose worker died: not asked or recorded again
+            results.append(found)
         else:
             try:
                 seen[key] = _validate(db, who, row, get_client, job.job_id)
@@ -274,6 +278,14 @@ def _run_rows(db: Database, job: jobs.Job, rows: Sequence[TaxIdRow],
             results.append(seen[key])
         jobs.progress(db, job.job_id, done + 1, len(rows), f"{row.country} {row.tax_id}: {results[-1].result}")
     return results, None
+
+
+def _recorded(db: Database, job_id: int) -> dict[tuple[str, str], Validation]:
+    """The numbers an earlier run of this job recorded, by (country, number as stored): a worker killed mid-batch
+    (or after its last row, before the job's end was written) leaves them, and the job's next run resumes."""
+    rows = db.conn.execute("SELECT country, tax_id, name, offline_ok, result, message, checked_at, checked_by "
+                           "FROM tax_id_validations WHERE job_id = ? ORDER BY id", [job_id]).fetchall()
+    return {(r[0], r[1]): Validation(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6], r[7], False) for r in rows}
 
 
 def tally(results: Iterable[Validation]) -> dict[str, Any]:
