@@ -78,7 +78,8 @@ def start_demo(tmp: Path, env: dict[str, str] | None = None) -> Demo:
     env = {**os.environ, "OPSDASH_DB": db, "XDG_DATA_HOME": str(tmp / "data-home"), **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "cli", "demo", "--port", str(port), "--sandbox-port", str(sandbox_port)],
-        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        # to a file: a pipe nobody reads fills up, and then every process writing to it stops
+        cwd=ROOT, env=env, start_new_session=True, stdout=(tmp / "demo.log").open("wb"), stderr=subprocess.STDOUT,
     )
     demo = Demo(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sandbox_port}", process, db, tmp)
     wait_for(f"{demo.url}/_stcore/health", 90, process)
