@@ -446,7 +446,8 @@ _POOLS_LOCK = threading.Lock()
 
 @contextmanager
 def pooled(url: str, size: int, wait: float = POOL_WAIT_S) -> Iterator[PgDatabase]:
-    """A connection from this process's pool for `url` (at most `size` open), given back at the end of the block:
+    """A connection from this process's pool for `url` (at most `size` open; the first borrower's `size` makes the
+    pool), given back at the end of the block:
     the dashboard's reruns borrow one for a few statements instead of each session thread holding its own, so
     the connections a dashboard holds do not grow with its sessions (docs/deploy.md, "Connections"). Each
     is checked as it is handed out (one empty round trip), so a connection PostgreSQL dropped (a restart) is
