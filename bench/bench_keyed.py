@@ -102,9 +102,13 @@ def bound(refresh_s: float) -> float:
     return max(REFRESH_EVERY_S, refresh_s) + refresh_s
 
 
-def timed(fn: Callable[[], object]) -> float:
-    started = time.perf_counter()
+CPU: dict[str, list[float]] = {}  # label -> this process's CPU seconds of each timed run (the machine's load aside)
+
+
+def timed(fn: Callable[[], object], label: str = "") -> float:
+    started, cpu = time.perf_counter(), time.process_time()
     fn()
+    CPU.setdefault(label, []).append(time.process_time() - cpu)
     return time.perf_counter() - started
 
 
@@ -145,7 +149,7 @@ def _first_use(db: Database, pairs: tuple[tuple[Callable[..., object], tuple[obj
     back, so the refreshes below rebuild the same figures whatever the builders keep."""
     db.conn.execute("SAVEPOINT first_use")
     try:
-        return timed(lambda: [fn(db, *args) for fn, args in pairs])
+        return timed(lambda: [fn(db, *args) for fn, args in pairs], "first use")
     finally:
         db.conn.execute("ROLLBACK TO first_use")
         db.conn.execute("RELEASE first_use")
@@ -161,12 +165,12 @@ def _rounds(db: Database, today: str, repeats: int) -> dict[str, float]:
                 db.execute(sql, {"n": n * 37 + 11})
             stored.beat(db)
             reads.append(timed(lambda: figures(db, today)))
-            alone[label].append(timed(lambda: stored.refresh(db, today)))
+            alone[label].append(timed(lambda: stored.refresh(db, today), label))
         with transaction(db):
             for _, table, sql in WRITES:
                 note_write(db, table)
                 db.execute(sql, {"n": n * 37})
-        refreshes.append(timed(lambda: stored.refresh(db, today)))
+        refreshes.append(timed(lambda: stored.refresh(db, today), "refresh"))
         recounts.append(timed(lambda: recount(db)))
     return {"read": statistics.median(reads), "refresh": statistics.median(refreshes),
             "recount": statistics.median(recounts),
@@ -235,6 +239,11 @@ def main() -> None:
               f"{r['recount']:.3f} s", flush=True)
         print("  refresh after one write alone: " + ", ".join(f"{label} {r[label]:.3f} s" for label, _, _ in WRITES),
               flush=True)
+        print("  CPU of this process, median: refresh after one write of each kind "
+              f"{statistics.median(CPU['refresh']):.2f} s; after one write alone " + ", ".join(
+                  f"{label} {statistics.median(CPU[label]):.2f} s" for label, _, _ in WRITES) + "; first use "
+              + ", ".join(f"{k} {v:.2f} s" for k, v in zip(FILTERS, CPU["first use"], strict=True)), flush=True)
+        CPU.clear()
         print("  first use of a filter (built by the reader): " + ", ".join(
             f"{k.removeprefix('filter: ')} {v:.2f} s" for k, v in r.items() if k.startswith("filter: ")), flush=True)
         if args.live:
