@@ -316,7 +316,7 @@ def _document_action(documents: Any, document_id: str, name: str, key: str) -> N
 
 # ----------------------------------------------------------------------------- order details, readable
 
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+_WHOLE_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 APPROVAL_WORDS = {None: "awaiting approval", "": "awaiting approval", "APPROVED": "approved", "REJECTED": "rejected"}
 
 
@@ -333,7 +333,7 @@ def stop_rows(stops: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for number, stop in enumerate(stops, start=1):
         name = stop.get("stop")
-        label = f"{number}. {fmt.words(name)}" if name and not _UUID.match(str(name)) else f"Stop {number}"
+        label = f"{number}. {fmt.words(name)}" if name and not _WHOLE_UUID.match(str(name)) else f"Stop {number}"
         out.append({"stop": label, **{k: v for k, v in stop.items() if k != "stop"}})
     return out
 

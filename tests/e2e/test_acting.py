@@ -46,7 +46,7 @@ def an_order_to_act_on(db: str) -> tuple[str, str, str] | None:
              AND coalesce(c.approval_status, '') NOT IN ('APPROVED', 'REJECTED', 'REJECTED_INTERNAL')
         JOIN qargo_documents d ON d.order_id = o.order_id
         JOIN qasida_customer_orders e ON e.number = o.reference
-        WHERE o.status != 'CANCELLED' ORDER BY o.order_id LIMIT 1""")
+        WHERE o.status != 'CANCELLED' ORDER BY o.order_id, d.created_at, d.document_id LIMIT 1""")  # the page's first
     return found[0] if found else None
 
 

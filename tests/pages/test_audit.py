@@ -54,6 +54,19 @@ def test_an_order_is_named_by_its_number_not_its_uuid(seeded_db: Path) -> None:
     assert list(at.dataframe[0].value["target"]) == ["order TMS-SO-0000391"]
 
 
+def test_a_document_is_named_by_its_order_inside_a_longer_target(seeded_db: Path) -> None:
+    """"document <id>" reads "document of order TMS-…" (a UUID inside a target, not only a whole one: the
+    browser tour on PostgreSQL found the document download's entry raw)."""
+    order_id, document_id = "0b9c2f4e-5d6a-4b7c-8d9e-0f1a2b3c4d5e", "1c9f0d98-0785-4f25-bc64-7cff8950d64f"
+    db = connect(seeded_db)
+    db["qargo_orders"].insert({"order_id": order_id, "order_identifier": "TMS-SO-0000391", "synced_at": "2026-12-01"})
+    db["qargo_documents"].insert({"document_id": document_id, "order_id": order_id, "synced_at": "2026-12-01"})
+    audit.record(db, "erin", "qargo.download_document", f"document {document_id}", {}, "fetched 593 bytes")
+    db.close()
+    at = run_page("pages/audit.py", before={"audit.actor": "erin"})
+    assert list(at.dataframe[0].value["target"]) == ["document of order TMS-SO-0000391"]
+
+
 def test_actions_on_opsdash_itself_are_named_in_words(seeded_db: Path) -> None:
     """Issue 21: "Reorder levels · Edit", never the code name `reorder_levels` (found by the browser tour)."""
     db = connect(seeded_db)
