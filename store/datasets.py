@@ -174,7 +174,8 @@ ORDERS = Dataset(
     columns=("source", "order_id", "order_identifier", "reference", "customer", "status",
              "order_date", "delivery_date", "late", "last_event_at", "last_event_type", "synced_at",
              "eta_date", "expected_late"),
-    order_by="order_date DESC, reference",
+    # a total order (source and id break ties): PostgreSQL pages ties in any order, one page to the next
+    order_by="order_date DESC, reference, source, order_id",
     sources=(("qargo", "orders"), ("qasida", "customer_orders"), ("qasida", "not_fulfilled_orders")),
 )
 
@@ -237,7 +238,9 @@ BUSINESS_ORDERS = Dataset(
     name="business_orders",
     sql=_business_orders(),
     columns=_BUSINESS_ORDER_COLUMNS,
-    order_by="order_date DESC, order_number",
+    # a total order: a transport order without an ERP number is told apart by its id (PostgreSQL pages ties in
+    # any order, so a selected order could move to another page)
+    order_by="order_date DESC, order_number, transport_order_ids",
     sources=(("qasida", "customer_orders"), ("qasida", "not_fulfilled_orders"), ("qargo", "orders")),
 )
 

@@ -113,7 +113,9 @@ def _order(dataset: Dataset, order_by: str | None) -> str:
     column = order_by.removeprefix("-")
     if not dataset.can_filter(column):
         raise ValueError(f"dataset {dataset.name!r} cannot be sorted by {column!r}")
-    return f"{dataset.expression(column)} {'DESC' if order_by.startswith('-') else 'ASC'}"
+    # the dataset's own order breaks ties: PostgreSQL returns tied rows in any order, so a page (LIMIT/OFFSET)
+    # could repeat or skip a row and a selected row move to another page; SQLite happened to keep scan order
+    return f"{dataset.expression(column)} {'DESC' if order_by.startswith('-') else 'ASC'}, {dataset.order_by}"
 
 
 def minor_to_decimal(amount: int, currency: str) -> Decimal:
