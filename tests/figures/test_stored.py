@@ -186,29 +186,31 @@ def test_new_code_rebuilds_what_old_code_stored(db: Database, monkeypatch: pytes
 
 def _writes(db: Database) -> None:
     """One of each kind of write the figures must follow (sync updates, a webhook delete, a rename, stock, our
-    own reorder levels, orders on both sides), in one transaction like a sync batch, noted as writers do."""
+    own reorder levels, orders on both sides), in one transaction like a sync batch, noted as writers do. Rows
+    are picked by key (the first or last), as both databases have keys and only SQLite a rowid."""
     from store.changes import note_write
 
     with transaction(db):
         note_write(db, "quaderno_invoices", "carrier_invoices", "qasida_customers", "qasida_stock_cards",
                    "qargo_orders", "qasida_customer_orders", "reorder_levels")
         db.execute("UPDATE quaderno_invoices SET amount_due = amount_due + 1 "
-                   "WHERE rowid = (SELECT min(rowid) FROM quaderno_invoices WHERE amount_due > 0)")
+                   "WHERE invoice_id = (SELECT min(invoice_id) FROM quaderno_invoices WHERE amount_due > 0)")
         db.execute("UPDATE quaderno_invoices SET due_date = '2020-01-01' "
-                   "WHERE rowid = (SELECT max(rowid) FROM quaderno_invoices WHERE amount_due > 0)")
-        db.execute("DELETE FROM carrier_invoices WHERE rowid = (SELECT min(rowid) FROM carrier_invoices)")
+                   "WHERE invoice_id = (SELECT max(invoice_id) FROM quaderno_invoices WHERE amount_due > 0)")
+        db.execute("DELETE FROM carrier_invoices WHERE invoice_id = (SELECT min(invoice_id) FROM carrier_invoices)")
         db.execute("UPDATE qasida_customers SET name = 'Renamed Customer Ltd' "
                    "WHERE customer_id = (SELECT customer_id FROM qasida_claims LIMIT 1)")
         db.execute("UPDATE qasida_stock_cards SET quantity = quantity + 7, available = NULL "
-                   "WHERE rowid = (SELECT min(rowid) FROM qasida_stock_cards)")
+                   "WHERE stock_card_id = (SELECT min(stock_card_id) FROM qasida_stock_cards)")
         warehouse = db.execute("SELECT warehouse_id FROM qasida_stock_cards LIMIT 1").fetchone()[0]
         code = db.execute("SELECT code FROM qasida_products LIMIT 1").fetchone()[0]
         db.execute("UPDATE qargo_orders SET status = 'DELIVERED', delivery_date = '2020-02-02' "
-                   "WHERE rowid = (SELECT min(rowid) FROM qargo_orders WHERE nullif(reference, '') IS NOT NULL)")
+                   "WHERE order_id = (SELECT min(order_id) FROM qargo_orders WHERE nullif(reference, '') IS NOT NULL)")
         db.execute("UPDATE qasida_customer_orders SET order_date = '2021-03-03', status = 'cancelled' "
-                   "WHERE rowid = (SELECT min(rowid) FROM qasida_customer_orders)")
-        db.execute("INSERT OR REPLACE INTO reorder_levels (product_code, warehouse_id, reorder_level, updated_at, "
-                   "updated_by) VALUES (?, ?, 1000000, '2026-01-01T00:00:00.000Z', 'test')", [code, warehouse])
+                   "WHERE order_id = (SELECT min(order_id) FROM qasida_customer_orders)")
+        db.execute("INSERT INTO reorder_levels (product_code, warehouse_id, reorder_level, updated_at, updated_by) "
+                   "VALUES (?, ?, 1000000, '2026-01-01T00:00:00.000Z', 'test') ON CONFLICT (product_code, "
+                   "warehouse_id) DO UPDATE SET reorder_level = excluded.reorder_level", [code, warehouse])
 
 
 FIGURES: tuple[tuple[str, tuple[Any, ...]], ...] = (
