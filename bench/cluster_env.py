@@ -171,15 +171,7 @@ backend hook_a
 def _create_database(admin_url: str) -> str:
     from tests import pgcluster
 
-    pgcluster.admin_execute(admin_url, "CREATE DATABASE opsdash")
-    url = pgcluster.database_url(admin_url, "opsdash")
-    from store.db import connect
-    from store.schema import migrate
-
-    db = connect(url)
-    migrate(db)
-    db.close()
-    return url
+    return pgcluster.migrated_database(admin_url, "opsdash")
 
 
 @contextmanager

@@ -134,6 +134,21 @@ def database_url(admin_url: str, name: str) -> str:
     return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
+def migrated_database(admin_url: str, name: str) -> str:
+    """A new database `name` in the cluster, migrated to today's schema; its URL."""
+    from store.db import connect
+    from store.schema import migrate
+
+    admin_execute(admin_url, f"CREATE DATABASE {name}")
+    url = database_url(admin_url, name)
+    db = connect(url)
+    try:
+        migrate(db)
+    finally:
+        db.close()
+    return url
+
+
 if __name__ == "__main__":
     with cluster() as found:
         print(found, flush=True)

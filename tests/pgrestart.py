@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from store.db import connect
-from store.schema import migrate
 from tests import pgcluster
 
 
@@ -37,9 +35,4 @@ def restartable_fixture(on_postgres: bool) -> Iterator[Restartable]:
     if not pgcluster.available():
         pytest.skip(f"PostgreSQL binaries not found in {pgcluster.BIN}")
     with pgcluster.cluster() as admin:
-        pgcluster.admin_execute(admin, "CREATE DATABASE opsdash")
-        url = pgcluster.database_url(admin, "opsdash")
-        db = connect(url)
-        migrate(db)
-        db.close()
-        yield Restartable(admin, url)
+        yield Restartable(admin, pgcluster.migrated_database(admin, "opsdash"))

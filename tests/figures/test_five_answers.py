@@ -17,8 +17,8 @@ from figures.freshness import by_vendor
 from services.settings import Settings
 from store.db import iso
 from store.queries import query_dataset
-from store.store import upsert_records
 from tests.conftest import NOW
+from tests.figures.stock_world import stock_world
 from tests.pages.conftest import NOW as PAGES_NOW
 from tests.pages.conftest import seed
 
@@ -48,25 +48,7 @@ def test_a_source_filter_narrows_each_payee() -> None:
 
 def _stock(db: Database) -> None:
     """Bolt in warehouses 1 and 2, Nut in 1 and 2; 30 days of demand: Bolt 3 a day in each, Nut 1 a day in 1."""
-    upsert_records(db, "qasida_warehouses", [{"warehouse_id": w, "code": f"0{w}", "name": n, "synced_at": S}
-                                             for w, n in (("1", "Brno"), ("2", "Praha"))], "warehouse_id")
-    upsert_records(db, "qasida_products", [{"product_id": p, "code": c, "name": n, "synced_at": S}
-                                           for p, c, n in (("p1", "BOLT", "Bolt"), ("p2", "NUT", "Nut"))],
-                   "product_id")
-    upsert_records(db, "qasida_stock_cards", [
-        {"stock_card_id": f"s{i}", "warehouse_id": w, "warehouse": n, "product_id": p, "product": name,
-         "quantity": q, "reserved": 0.0, "available": q, "synced_at": S}
-        for i, (w, n, p, name, q) in enumerate((("1", "Brno", "p1", "Bolt", 12.0), ("2", "Praha", "p1", "Bolt", 24.0),
-                                                ("1", "Brno", "p2", "Nut", 6.0), ("2", "Praha", "p2", "Nut", 1.0)))],
-        "stock_card_id")
-    upsert_records(db, "qasida_customer_orders", [
-        {"order_id": o, "number": f"SO-{o}", "order_date": "2025-03-05", "warehouse_id": w, "synced_at": S}
-        for o, w in (("o1", "1"), ("o2", "2"))], "order_id")
-    upsert_records(db, "qasida_customer_order_lines", [
-        {"order_id": "o1", "line_no": 1, "product_id": "p1", "quantity": 90.0, "synced_at": S},  # Bolt, Brno: 3/day
-        {"order_id": "o2", "line_no": 1, "product_id": "p1", "quantity": 90.0, "synced_at": S},  # Bolt, Praha: 3/day
-        {"order_id": "o1", "line_no": 2, "product_id": "p2", "quantity": 30.0, "synced_at": S},  # Nut, Brno: 1/day
-    ], ("order_id", "line_no"))
+    stock_world(db, order_day="2025-03-05", synced_at=S)
 
 
 def _runs_out(db: Database) -> dict[tuple[str, str], tuple[float | None, float | None, int | None]]:

@@ -12,7 +12,6 @@ from pydantic import SecretStr
 from sandbox.server import free_port, serving
 from services.settings import Settings
 from store.db import connect
-from store.schema import migrate
 from tests import pgcluster
 from tests.webhooks.test_webhooks import AUTH, post, upwell_event
 from webhooks.webhooks import webhook_app
@@ -23,11 +22,7 @@ def own_cluster() -> Iterator[str]:
     if not pgcluster.available():
         pytest.skip(f"PostgreSQL binaries not found in {pgcluster.BIN}")
     with pgcluster.cluster() as admin:
-        pgcluster.admin_execute(admin, "CREATE DATABASE hooks")
-        url = pgcluster.database_url(admin, "hooks")
-        db = connect(url)
-        migrate(db)
-        db.close()
+        pgcluster.migrated_database(admin, "hooks")
         yield admin
 
 
