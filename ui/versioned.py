@@ -188,22 +188,18 @@ def pool_size() -> int:
     return get_settings().opsdash_pg_pool_size
 
 
-_MIGRATED: set[str] = set()  # PostgreSQL databases this process brought up to date
-
-
 @contextlib.contextmanager
 def _session(path: str, *, migrated: bool = True) -> Iterator[Database]:
-    """`store.schema.session`; on PostgreSQL a pooled connection (migrated once per process): a build borrows one
-    of the process's connections instead of opening its own."""
+    """`store.schema.session`; on PostgreSQL a pooled connection: a build borrows one of the process's connections
+    instead of opening its own (`migrate` only checks a database this process already migrated: one SELECT)."""
     if not is_url(path):
         with session(path, migrated=migrated) as db:
             yield db
         return
     with pooled(path, pool_size()) as pg:
         db = cast(Database, pg)
-        if migrated and path not in _MIGRATED:
+        if migrated:
             migrate(db)
-            _MIGRATED.add(path)
         yield db
 
 
