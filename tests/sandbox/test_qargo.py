@@ -161,6 +161,17 @@ def test_burst_of_three_then_429_with_retry_after_then_recovery(start_sandbox: S
         assert status == 200
 
 
+def test_the_general_limit_counts_every_accepted_request_but_the_token_requests(start_sandbox: StartSandbox) -> None:
+    """seeds/000 line 142: the 2/s (3/s bursts) covers "All endpoints *except* authentication and webhooks"; the
+    stats a bench judges that limit by (`api_times`) leave the token requests out, `accepted_times` keeps all."""
+    config = start_sandbox()
+    httpx.post(f"{config.base_url}/_admin/stats/reset")
+    with api(config) as client:  # one token request, then the whole burst the document allows
+        assert [client.get("/v1/accounting/sync-tasks").status_code for _ in range(3)] == [200] * 3
+    stats = httpx.get(f"{config.base_url}/_admin/stats/qargo").json()
+    assert (len(stats["accepted_times"]), len(stats["api_times"]), stats["token_requests"]) == (4, 3, 1)
+
+
 # -- uploads -------------------------------------------------------------------------------------
 
 def test_upload_walks_the_statuses_to_completed(relaxed_sandbox: SandboxConfig) -> None:
