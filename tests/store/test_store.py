@@ -119,6 +119,18 @@ def test_upsert_rejects_unknown_identifiers(db: Database, table: str, row: dict[
         upsert_records(db, table, [row], "order_id")
 
 
+def test_a_column_added_after_a_write_is_known_and_a_bogus_one_still_refused(db: Database) -> None:
+    db.execute("CREATE TABLE notes (note_id TEXT PRIMARY KEY)")
+    upsert_records(db, "notes", [{"note_id": "1"}], "note_id")  # the connection keeps the columns it saw
+    db.execute("ALTER TABLE notes ADD COLUMN added_later TEXT")
+
+    upsert_records(db, "notes", [{"note_id": "1", "added_later": "x"}], "note_id")
+    with pytest.raises(ValueError, match="unknown columns for notes: bogus"):
+        upsert_records(db, "notes", [{"note_id": "1", "bogus": 1}], "note_id")
+
+    assert db.execute("SELECT note_id, added_later FROM notes").fetchall() == [("1", "x")]
+
+
 def test_empty_upsert(db: Database) -> None:
     assert upsert_records(db, "qargo_orders", [], "order_id") == UpsertResult(0, 0)
 
