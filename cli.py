@@ -1,21 +1,32 @@
 """The `opsdash` command: a thin skin over the library. `opsdash COMMAND --help` tells more; the README's
 "Command line" section lists every command."""
 
+# This module holds the parser (build_parser and its groups), the checks before any command (startup_problems,
+# COMMAND_ROLES), main, and the long-running servers' commands (sandbox, worker, webhooks, serve); the demo is in
+# cli_demo.py, the data and action commands in cli_commands.py. The docstring above is `opsdash --help`'s text.
+
 from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import signal
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
+# re-exported: the parser below names each handler from this module's namespace (where tests replace them)
+from cli_commands import (
+    VENDOR_NAMES,
+    cmd_alerts,
+    cmd_export,
+    cmd_migrate_store,
+    cmd_reorder_levels,
+    cmd_sync,
+    cmd_upload_orders,
+    cmd_validate_tax_ids,
+)
+from cli_demo import cmd_demo
+
 Handler = Callable[[argparse.Namespace], int]
-VENDOR_NAMES = ("qargo", "quaderno", "qasida", "cargobase", "upwell")
 
 
 def _sandbox_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -42,174 +53,6 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     print(f"opsdash sandbox: seed {config.seed}, scale {config.scale}, on {config.base_url}", flush=True)
     serve(config)
     return 0
-
-
-def _install_example_alerts(path: str) -> None:
-    """The demo's example alert rules (alerts/rules.py EXAMPLES), unless the database has rules already."""
-    from alerts.rules import install_examples
-    from store.schema import session
-
-    with session(path) as db:
-        install_examples(db)
-
-
-def _install_demo_reorder_levels(path: str, args: argparse.Namespace) -> None:
-    """The demo's planning sheet: each sandbox product's reorder level for every warehouse, imported the way
-    `opsdash reorder-levels import` does (audited, actor "demo"), unless the database has levels already (a
-    resumed demo keeps what staff edited). Qasida keeps no reorder level (seeds/003 has none): a real team
-    imports its own sheet, so these are opsdash's own data, like the example alert rules."""
-    from actions.reorder import import_levels
-    from actions.roles import Actor
-    from sandbox.world import World
-    from store.schema import session
-
-    with session(path) as db:
-        if db.execute("SELECT 1 FROM reorder_levels LIMIT 1").fetchone():
-            return
-        world = World(seed=args.seed, scale=args.scale, factor=args.factor)
-        sheet = "product_code,warehouse,reorder_level\n" + "".join(
-            f"{p.sku},,{p.reorder_threshold}\n" for p in world.products)
-        import_levels(db, Actor("demo", "operator"), sheet.encode(), source="the demo's planning sheet")
-
-
-def demo_database() -> Path:
-    """The demo's database when OPSDASH_DB is unset: a per-user data folder, never inside the installed
-    package ($XDG_DATA_HOME/opsdash/demo.db, by default ~/.local/share/opsdash/demo.db)."""
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "opsdash" / "demo.db"
-
-
-class DemoRefused(Exception):
-    """`opsdash demo` cannot do what was asked (the message says what to do instead)."""
-
-
-def _demo_world_on_postgres(url: str, fresh: bool) -> Path:
-    """A PostgreSQL demo database has no folder: its saved world is in the per-user data folder, named after the
-    server and database. `--fresh` is refused: opsdash never empties a PostgreSQL database (it may be shared)."""
-    from psycopg.conninfo import conninfo_to_dict
-
-    if fresh:
-        raise DemoRefused("opsdash demo: --fresh: OPSDASH_DB is a PostgreSQL database, which opsdash does not empty; "
-                          "drop and create it (dropdb, createdb), then start the demo without --fresh")
-    parts = conninfo_to_dict(url)
-    name = "-".join(str(parts.get(k) or "") for k in ("host", "port", "dbname"))
-    return demo_database().parent / f"postgresql-{name.replace('/', '_')}.sandbox.json"
-
-
-def _demo_world(db: Path, fresh: bool) -> Path:
-    """The sandbox's saved world beside the demo database (sandbox/living.py). `--fresh` removes both, so the
-    demo starts a new world; otherwise the sandbox resumes the saved one and the database stays true to it."""
-    state = db.with_name(db.name + ".sandbox.json")
-    if fresh:
-        for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"), state):
-            path.unlink(missing_ok=True)
-        print(f"opsdash demo: --fresh: removed {db} and its saved sandbox world", flush=True)
-    elif db.exists() and not state.exists():  # a database from before worlds were saved: it cannot be resumed
-        print(f"opsdash demo: {db} has no saved sandbox world beside it; its figures may not match the new "
-              "world (start with --fresh for a clean demo)", file=sys.stderr, flush=True)
-    return state
-
-
-def _demo_target(value: str) -> str:
-    """OPSDASH_DB as the demo's processes get it: a PostgreSQL URL as it is, a file path absolute."""
-    from services.core.postgres import is_url
-
-    return value if is_url(value) else str(Path(value).expanduser().resolve())
-
-
-def _demo_state(target: str, fresh: bool) -> Path:
-    """Where the sandbox's world is saved (and, for a file, its folder made)."""
-    from services.core.postgres import is_url
-
-    if is_url(target):
-        state = _demo_world_on_postgres(target, fresh)
-        state.parent.mkdir(parents=True, exist_ok=True)
-        return state
-    Path(target).parent.mkdir(parents=True, exist_ok=True)
-    return _demo_world(Path(target), fresh)
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    """Sandbox + dashboard (with its webhook receiver and worker), one Ctrl-C stops both."""
-    from sandbox.server import free_port
-    from serve import streamlit_command, streamlit_env
-
-    sandbox_port = args.sandbox_port or free_port()
-    dashboard = f"http://127.0.0.1:{args.port}"
-    env = {
-        **os.environ,
-        # fresh webhook credentials for this run, shared by sender and receiver through the environment only
-        "OPSDASH_WEBHOOK_USER": "demo",
-        "OPSDASH_WEBHOOK_PASSWORD": secrets.token_urlsafe(24),
-        "OPSDASH_DB": _demo_target(os.environ.get("OPSDASH_DB") or str(demo_database())),
-    }
-    try:
-        state = _demo_state(env["OPSDASH_DB"], args.fresh)
-    except DemoRefused as refused:
-        print(refused, file=sys.stderr, flush=True)
-        return 2
-    _install_example_alerts(env["OPSDASH_DB"])  # two rules that fire on the demo data; channels stay off
-    _install_demo_reorder_levels(env["OPSDASH_DB"], args)
-    sandbox_cmd = [sys.executable, "-m", "cli", "sandbox", "--port", str(sandbox_port), "--seed", str(args.seed),
-                   "--scale", args.scale, "--factor", str(args.factor), "--tick-seconds", "5",
-                   "--living", "--state", str(state),
-                   "--qargo-webhook-url", f"{dashboard}/webhooks/qargo",
-                   "--upwell-webhook-url", f"{dashboard}/webhooks/upwell"]
-    env_lines = subprocess.run([*sandbox_cmd, "--print-env"], env=env, cwd=ROOT, capture_output=True,
-                               text=True, check=True).stdout
-    env.update(line.partition("=")[::2] for line in env_lines.splitlines() if "=" in line)
-    # the sandbox runs from beside this module (`-m cli`, also installed); the dashboard from the caller's
-    # folder (its opsdash.toml, .streamlit/), finding app.py beside this module (serve.streamlit_command)
-    procs = [subprocess.Popen(sandbox_cmd, env=env, cwd=ROOT, start_new_session=True),
-             subprocess.Popen(streamlit_command("127.0.0.1", args.port), env={**env, **streamlit_env()},
-                              start_new_session=True)]
-    from actions.move_store import redact  # a PostgreSQL URL's password is not printed
-
-    print(f"opsdash demo: dashboard on {dashboard} (sandbox on 127.0.0.1:{sandbox_port}, database "
-          f"{redact(env['OPSDASH_DB'])}); Ctrl-C stops both", flush=True)
-    return _supervise(procs)
-
-
-def cmd_sync(args: argparse.Namespace) -> int:
-    """One sync pass over the named vendors (all configured pull vendors by default)."""
-    from figures import page_summaries, stored  # page_summaries registers the pages' figures
-    from jobs.worker import declared_resources
-    from services.clients import PULL_VENDORS, make_clients
-    from services.core.retry import tell_waits
-    from services.settings import get_settings
-    from store.schema import open_store
-    from sync.engine import run_all
-
-    unknown = [v for v in args.vendors if v not in VENDOR_NAMES]
-    if unknown:
-        print(f"unknown vendor: {', '.join(unknown)} (known: {' '.join(VENDOR_NAMES)})", file=sys.stderr)
-        return 2
-    settings = get_settings()
-    wanted = args.vendors or [v for v in PULL_VENDORS if settings.configured(v)]  # type: ignore[arg-type]
-    if "upwell" in wanted:
-        print("upwell: pushes carrier invoices to POST /webhooks/upwell; nothing to pull")
-        wanted = [v for v in wanted if v != "upwell"]
-    missing = [v for v in wanted if not settings.configured(v)]  # type: ignore[arg-type]
-    if missing:
-        print(f"not configured: {', '.join(missing)} (set {missing[0].upper()}_BASE_URL)", file=sys.stderr)
-        return 2
-    db = open_store(settings)
-    clients = make_clients(settings, wanted)
-    tell_waits(lambda text: print(text, file=sys.stderr, flush=True))  # a long Retry-After is said, not silent
-    try:
-        results = run_all(db, clients, declared_resources(db, wanted))
-        # as the worker does, for every figure read within the day: the next viewer reads them stored
-        stored.refresh(db, stored.business_today(), read_within=stored.READ_WITHIN)
-        page_summaries.prime_default_views(db)  # nobody read a figure lately: the first view reads stored ones
-    finally:
-        for client in clients.values():
-            client.close()
-        db.close()
-    for result in results:
-        print(result.summary())
-    failed = [r for r in results if not r.ok]
-    print(f"{len(results) - len(failed)} of {len(results)} resources synced" + (", some FAILED" if failed else ""))
-    return 1 if failed else 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -266,94 +109,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_upload_orders(args: argparse.Namespace) -> int:
-    """Validate an order file, upload the valid rows to Qargo and wait for each (actions.commands)."""
-    from actions.commands import upload_orders
-    from services.settings import get_settings
-
-    return upload_orders(Path(args.file), get_settings(), out=sys.stdout, err=sys.stderr)  # the streams of now
-
-
-def cmd_validate_tax_ids(args: argparse.Namespace) -> int:
-    """Validate a CSV of tax IDs (country,tax_id[,name]) and store the results (actions.commands)."""
-    from actions.commands import validate_tax_ids
-    from services.settings import get_settings
-
-    return validate_tax_ids(Path(args.file), get_settings())
-
-
-def cmd_reorder_levels(args: argparse.Namespace) -> int:
-    """`import FILE` (all or nothing, every bad line reported) or `export` (CSV to stdout); figures/reorder.py."""
-    from actions.reorder import export_levels, import_file
-    from actions.roles import PermissionDenied, local_actor
-    from figures.reorder import ReorderLevelError
-    from services.settings import get_settings
-    from store.schema import open_store
-
-    db = open_store(get_settings())
-    try:
-        if args.verb == "export":
-            sys.stdout.write(export_levels(db, local_actor()))
-            return 0
-        if not args.file:
-            print("reorder-levels import needs a FILE (CSV: product_code,warehouse,reorder_level)", file=sys.stderr)
-            return 2
-        count = import_file(db, local_actor(), Path(args.file))  # size bounded before reading
-    except (ReorderLevelError, PermissionDenied, OSError) as exc:
-        print(f"reorder-levels {args.verb} failed: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        db.close()
-    print(f"{count} reorder levels imported from {args.file}", file=sys.stderr)
-    return 0
-
-
-def cmd_alerts(args: argparse.Namespace) -> int:
-    """Alert rules: list, add, remove, test (parsed and run by actions.alerts_cli)."""
-    from actions.alerts_cli import main as alerts_main
-    from services.settings import get_settings
-
-    return alerts_main(args.alerts_args, get_settings())
-
-
-def cmd_migrate_store(args: argparse.Namespace) -> int:
-    """Copy a SQLite cache into PostgreSQL and compare both (actions.move_store)."""
-    from actions.move_store_cli import main as move_main
-
-    return move_main(args.source, args.target, args.replace, sys.stdout, sys.stderr)
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    """Stream one dataset to a file or stdout (binary-safe); the row count goes to stderr."""
-    from exports.export import export
-    from services.settings import get_settings
-    from store.datasets import DATASETS
-    from store.schema import open_store
-
-    if args.dataset not in DATASETS:
-        print(f"unknown dataset: {args.dataset} (known: {' '.join(sorted(DATASETS))})", file=sys.stderr)
-        return 2
-    to_stdout = args.output == "-"
-    if to_stdout and args.format in ("xlsx", "parquet") and sys.stdout.isatty():
-        print(f"warning: writing binary {args.format} to a terminal; redirect it or use --output FILE",
-              file=sys.stderr)
-    db = open_store(get_settings())
-    try:
-        count = export(db, args.dataset, args.format, sys.stdout.buffer if to_stdout else args.output,
-                       dict(args.filter), force=args.force)
-        sys.stdout.buffer.flush()
-    except BrokenPipeError:  # the reader stopped early (`| head`): its choice, not a failure of ours
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
-        return 0
-    except (ValueError, OSError) as exc:  # a bad filter, a path that is not a regular file, a full disk
-        print(f"export failed: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        db.close()
-    print(f"{count} rows of {args.dataset} exported as {args.format} to {args.output}", file=sys.stderr)
-    return 0
-
-
 def _export_filter(text: str) -> tuple[str, object]:
     """`--filter col=value` (or `col__op=value`).
 
@@ -364,41 +119,6 @@ def _export_filter(text: str) -> tuple[str, object]:
         raise argparse.ArgumentTypeError(f"expected COLUMN=VALUE, got {text!r}")
     is_int = value.lstrip("-").isdigit() and str(int(value)) == value
     return column, int(value) if is_int else value
-
-
-def _supervise(procs: list[subprocess.Popen[bytes]]) -> int:
-    stop = {"now": False}
-
-    def on_signal(signum: int, frame: object) -> None:
-        stop["now"] = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    code = 0
-    while not stop["now"]:
-        ended = [p for p in procs if p.poll() is not None]
-        if ended:
-            code = ended[0].returncode or 1
-            name = ended[0].args[3] if isinstance(ended[0].args, list) else ended[0].args
-            print(f"opsdash demo: a process exited ({name!s}, code {ended[0].returncode}); stopping",
-                  file=sys.stderr)
-            break
-        time.sleep(0.2)
-    _terminate(procs)
-    return code
-
-
-def _terminate(procs: list[subprocess.Popen[bytes]]) -> None:
-    for p in procs:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    for p in procs:
-        try:
-            p.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
 
 
 def _factor(text: str) -> float:

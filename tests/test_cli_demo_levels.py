@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli import _install_demo_reorder_levels
+from cli_demo import _install_demo_reorder_levels
 from sandbox.world import World
 from store.schema import session
 from tests.conftest import NewOpsdashDb
