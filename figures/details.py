@@ -130,7 +130,7 @@ def _text(value: Any) -> str | None:
 
 
 def order_charges(db: Database, order_id: str) -> list[Row]:
-    # Qargo charge amounts are exact decimal text already (store/migrations.py, 0001_qargo).
+    # Qargo charge amounts are exact decimal text already (store/migrations/vendor_tables.py, 0001_qargo).
     return _rows(db, "SELECT charge_id, description, amount, currency, status, approval_status "
                      "FROM qargo_charges WHERE order_id = ? ORDER BY charge_id", [order_id])
 

@@ -1,7 +1,7 @@
 """The PostgreSQL side of the one schema (issue 20): the schema migrations 0001..0025 build, derived from those
 migrations themselves, and the SQLite functions the shared SQL calls, defined on PostgreSQL.
 
-One history serves both databases: store/migrations.py. Its first migrations, 0001..0025 (`COVERS`), are written
+One history serves both databases: store/migrations/. Its first migrations, 0001..0025 (`COVERS`), are written
 for SQLite (STRICT tables, tables rebuilt to change a CHECK, triggers created and dropped again, `sqlite_master`,
 `rowid`, `json_extract` back-fills of rows a new PostgreSQL database does not have), so they are not replayed on
 PostgreSQL: `baseline` runs them on an in-memory SQLite database and `translate_schema` reads back what they left

@@ -1,4 +1,4 @@
-"""Vendor models (services/<vendor>/models.py) to cache rows (store/migrations.py), one function per table.
+"""Vendor models (services/<vendor>/models.py) to cache rows (store/migrations/), one function per table.
 
 Rules every mapper follows:
 - money: integer minor units next to `currency` (`Money.from_decimal` refuses to round), except Qargo
