@@ -1,6 +1,6 @@
 """The words staff read, defined once for the screen and the XLSX export (issue 21: "XLSX speaks like the screen").
 
-ui/format.py and ui/tables.py (the screen) and exports/export.py (the XLSX sheet for people) both read them; here,
+ui/format.py and ui/tables.py (the screen) and exports/sheet.py (the XLSX sheet for people) both read them; here,
 below both, because the exports must not import the UI (tests/test_layout.py). Plain Python, no Babel: number and
 date *formatting* stays in ui/format.py, the sheet carries real numbers and dates instead.
 

@@ -5,16 +5,9 @@
 reads `fetchone()`, `fetchall()`, `rowcount`, `lastrowid`, and writes inside `store.db.transaction`. `PgDatabase`
 offers the same few things over one psycopg 3 connection, so callers do not branch on the database.
 
-The one place SQL is translated is `translate`: placeholders (`?` -> `%s`, `:name` -> `%(name)s`, a literal `%`
-doubled), `INSERT OR IGNORE` -> `INSERT ... ON CONFLICT DO NOTHING`, `IS ?` -> `IS NOT DISTINCT FROM %s`, and
-`json_each(?)` over a JSON array -> `json_array_elements_text(%s::json)` (its column is `value` too), and
-`? IS NULL` (an optional filter) -> `CAST(%s AS TEXT) IS NULL` (PostgreSQL must know a parameter's type), and
-`CAST(x AS REAL)` -> `AS DOUBLE PRECISION` (SQLite's REAL has 8 bytes, PostgreSQL's 4), and every `ORDER BY`
-item gets SQLite's NULL order (`NULLS FIRST` ascending, `NULLS LAST` descending; PostgreSQL's is the opposite),
-`LIKE` -> `ILIKE` (SQLite's LIKE ignores ASCII case; with the byte-order LC_CTYPE the database must have,
-so does ILIKE), and a subquery in FROM or JOIN without an alias gets one.
-Quoted text and identifiers are left alone. Anything else that differs (functions, DDL) is written portably in the
-code, or branched on `is_postgres` where the database's own means are the point (SKIP LOCKED, advisory locks).
+SQLite's dialect becomes PostgreSQL's in one place, `translate` (services/core/pg_translate.py, re-exported
+here): every statement goes through it. This module is the connections (`connect`, the pool `pooled`, a thread's
+`kept` one) and the sqlite-utils-like surface over them (`PgDatabase`, `PgTable`, `PgConnection`, `PgCursor`).
 
 `lastrowid`: PostgreSQL has none. A plain `INSERT` into a table with an identity column gets `RETURNING` that
 column appended, and the cursor reports it as `lastrowid`, as sqlite3's does.
@@ -30,8 +23,9 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import lru_cache
 from typing import Any, NamedTuple
+
+from services.core.pg_translate import RETURNING, before_returning, translate
 
 SCHEMES = ("postgresql://", "postgres://")
 
@@ -41,166 +35,8 @@ def is_url(target: object) -> bool:
     return isinstance(target, str) and target.startswith(SCHEMES)
 
 
-_TOKEN = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|::|\?\d*|(?<![:\w]):[A-Za-z_]\w*|%|[^'"?:%-]+|.""", re.DOTALL)
-_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
-_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
-_IS_PARAM = re.compile(r"\bIS\s+(NOT\s+)?(?=\?)", re.IGNORECASE)
 _INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+\"?(\w+)\"?", re.IGNORECASE)
 _DDL = re.compile(r"^\s*(CREATE|ALTER|DROP)\b", re.IGNORECASE)
-_JSON_EACH = re.compile(r"\bjson_each\(\?\)", re.IGNORECASE)
-_LIKE = re.compile(r"(?<![\w.])LIKE\b", re.IGNORECASE)  # SQLite's LIKE ignores ASCII case: ILIKE under LC_CTYPE C
-_AS_REAL = re.compile(r"\bAS\s+REAL\b", re.IGNORECASE)  # SQLite's REAL is 8 bytes, PostgreSQL's 4
-_PARAM_IS_NULL = re.compile(r"(?<![\w.])\?(?=\s+IS\s+(?:NOT\s+)?NULL\b)", re.IGNORECASE)
-
-
-@lru_cache(maxsize=4096)
-def translate(sql: str) -> str:
-    """SQLite-flavoured SQL as psycopg runs it (see the module doc); always run with a params argument."""
-    sql = _IS_PARAM.sub(lambda m: "IS DISTINCT FROM " if m.group(1) else "IS NOT DISTINCT FROM ", sql)
-    sql = _JSON_EACH.sub("json_array_elements_text(?::json)", sql)
-    sql = _PARAM_IS_NULL.sub("CAST(? AS TEXT)", sql)
-    out = []
-    for token in _TOKEN.findall(sql):
-        if token.startswith("?"):
-            out.append("%s")
-        elif token.startswith(":") and len(token) > 1 and token != "::":
-            out.append(f"%({token[1:]})s")
-        elif token.startswith("'"):
-            out.append(token.replace("%", "%%"))
-        elif token == "%":
-            out.append("%%")
-        else:
-            out.append(_LIKE.sub("ILIKE", _AS_REAL.sub("AS DOUBLE PRECISION", token)))
-    text = _alias_subqueries(_sqlite_null_order("".join(out)))
-    if _OR_IGNORE.match(text):
-        text = _OR_IGNORE.sub("INSERT INTO", text, count=1)
-        text = _before_returning(text, " ON CONFLICT DO NOTHING")
-    return text
-
-
-_FROM_PAREN = re.compile(r"\b(FROM|JOIN)\s*\(", re.IGNORECASE)
-_AFTER = re.compile(r"\s*([A-Za-z_]\w*)")
-_NOT_ALIAS = frozenset({"WHERE", "GROUP", "ORDER", "LIMIT", "OFFSET", "UNION", "INTERSECT", "EXCEPT", "JOIN", "LEFT",
-                        "RIGHT", "INNER", "CROSS", "FULL", "NATURAL", "ON", "USING", "HAVING", "WINDOW", "FOR",
-                        "RETURNING", "FETCH"})
-
-
-def _alias_subqueries(sql: str) -> str:
-    """A subquery in FROM or JOIN without an alias gets one (`AS _s1`, ...): SQLite needs none, PostgreSQL 15
-    refuses it."""
-    ends = []
-    for found in _FROM_PAREN.finditer(sql):
-        end = None if _quoted_at(sql, found.start()) else _closing(sql, found.end() - 1)
-        after = _AFTER.match(sql, end + 1) if end is not None else None
-        if end is not None and (after is None or after.group(1).upper() in _NOT_ALIAS):
-            ends.append(end + 1)
-    out, last = [], 0
-    for number, at in enumerate(sorted(ends), 1):
-        out.append(sql[last:at] + f" AS _s{number}")
-        last = at
-    return "".join(out) + sql[last:]
-
-
-def _closing(sql: str, open_at: int) -> int | None:
-    """Where the parenthesis opened at `open_at` closes (quotes skipped), or None."""
-    depth, quote = 0, ""
-    for i in range(open_at, len(sql)):
-        char = sql[i]
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-    return None
-
-
-def _quoted_at(sql: str, at: int) -> bool:
-    """Whether position `at` is inside a quoted literal or identifier."""
-    quote = ""
-    for char in sql[:at]:
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-    return bool(quote)
-
-
-_ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
-_ORDER_END = re.compile(r"\b(LIMIT|OFFSET|FETCH|UNION|INTERSECT|EXCEPT|FOR|RETURNING|ON\s+CONFLICT)\b", re.IGNORECASE)
-_HAS_NULLS = re.compile(r"\bNULLS\s+(FIRST|LAST)\s*$", re.IGNORECASE)
-_DESC = re.compile(r"\bDESC\s*$", re.IGNORECASE)
-
-
-def _sqlite_null_order(sql: str) -> str:
-    """Every `ORDER BY` item sorts NULLs as SQLite does: first ascending, last descending (PostgreSQL's default
-    is the opposite). Items that say NULLS FIRST/LAST themselves are left alone."""
-    out, i, depth, quote = [], 0, 0, ""
-    while i < len(sql):
-        char = sql[i]
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif (found := _ORDER_BY.match(sql, i)) and (i == 0 or not (sql[i - 1].isalnum() or sql[i - 1] == "_")):
-            out.append(found.group(0))
-            i = _order_items(sql, found.end(), depth, out)
-            continue
-        out.append(char)
-        i += 1
-    return "".join(out)
-
-
-def _order_items(sql: str, i: int, depth: int, out: list[str]) -> int:
-    """Copy the ORDER BY list from `i` to `out` with each item's NULL order; returns where the list ended."""
-    start, level, quote = i, depth, ""
-    while i < len(sql):
-        char = sql[i]
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char == "(":
-            level += 1
-        elif char == ")":
-            if level == depth:
-                break
-            level -= 1
-        elif level == depth and (char == "," or char == ";" or
-                                 (_ORDER_END.match(sql, i) and not (sql[i - 1].isalnum() or sql[i - 1] == "_"))):
-            out.append(_null_order(sql[start:i]))
-            if char != ",":
-                return i
-            out.append(",")
-            start = i + 1
-        i += 1
-    out.append(_null_order(sql[start:i]))
-    return i
-
-
-def _null_order(item: str) -> str:
-    body = item.rstrip()
-    if not body.strip() or _HAS_NULLS.search(body):
-        return item
-    return body + (" NULLS LAST" if _DESC.search(body) else " NULLS FIRST") + item[len(body):]
-
-
-def _before_returning(sql: str, clause: str) -> str:
-    found = _RETURNING.search(sql)
-    stripped = sql.rstrip().rstrip(";")
-    if found is None:
-        return stripped + clause
-    return sql[:found.start()].rstrip() + clause + " " + sql[found.start():]
-
-
 _SQLITE_READ = 20  # sqlite3.SQLITE_READ
 _WORDS = re.compile(r"[A-Za-z_]\w*")
 _QUOTED = re.compile(r"'(?:[^']|'')*'")
@@ -283,7 +119,7 @@ class PgConnection:
         text = translate(sql)
         returning = self._returning(text)
         if returning:
-            text = _before_returning(text, "") + f" RETURNING {returning}"
+            text = before_returning(text, "") + f" RETURNING {returning}"
         cursor = self.raw.execute(text, _params(params))
         if _DDL.match(text):
             self._identity = self._tables = None
@@ -309,7 +145,7 @@ class PgConnection:
     def _returning(self, sql: str) -> str | None:
         """The identity column to report as `lastrowid` for a plain single-row INSERT, else None."""
         found = _INSERT_INTO.match(sql)
-        if found is None or _RETURNING.search(sql):
+        if found is None or RETURNING.search(sql):
             return None
         if self._identity is None:
             rows = self.raw.execute("SELECT table_name, column_name FROM information_schema.columns "

@@ -1,5 +1,6 @@
-"""services/core/postgres.py `translate`: the one place SQLite-flavoured SQL becomes what psycopg runs. Pure text in,
-text out (no database); each case written out by hand."""
+"""services/core/pg_translate.py `translate` (re-exported by services/core/postgres.py): the one place
+SQLite-flavoured SQL becomes what psycopg runs. Pure text in, text out (no database); each case written out by
+hand."""
 
 from __future__ import annotations
 
