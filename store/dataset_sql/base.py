@@ -44,7 +44,7 @@ def minor_text(amount: str, currency: str) -> str:
     """SQL: integer minor units as exact decimal text ("120.00", JPY "5000"); text passes as it is.
 
     Same result as `store.queries.format_minor`, in SQL, so every source of an outstanding list
-    carries one kind of amount: exact decimal text (exports/export.py `money_value` reads it)."""
+    carries one kind of amount: exact decimal text (exports/money.py `money_value` reads it)."""
     by_exponent: dict[int, list[str]] = {}
     for code, exponent in CURRENCY_EXPONENTS.items():
         by_exponent.setdefault(exponent, []).append(code)
