@@ -37,14 +37,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="the database the database fixtures use (default: OPSDASH_TEST_DB, else sqlite)")
 
 
+# Test files that open no database of the suite's (no `db`/`db_path` fixture, no default OPSDASH_DB, no process
+# reading it): with --db=postgresql they would run exactly as in the SQLite run, so they run once, there.
+DATABASE_FREE = {
+    "tests/sandbox/": "the vendor sandbox is no client of our database (test_living and test_upwell fill a SQLite "
+                      "file of their own to read the world through our code)",
+    "tests/test_benches.py": "each bench makes its own sandbox and SQLite file (bench_cluster its own PostgreSQL)",
+    "tests/test_layout.py": "reads the source",
+    "tests/test_docs_paths.py": "reads the docs",
+}
+
+
 def _skip_sqlite_only(config: pytest.Config, items: list[pytest.Item]) -> None:
     """`@pytest.mark.sqlite_only("why")`: a test of SQLite's own machinery (rowid, STRICT, file locks) is skipped
-    on PostgreSQL, saying why."""
+    on PostgreSQL, saying why; so is a test of a DATABASE_FREE file (it ran the same in the SQLite run)."""
     if config.getoption("--db") != "postgresql":
         return
     for item in items:
         if (mark := item.get_closest_marker("sqlite_only")) is not None:
             item.add_marker(pytest.mark.skip(reason=f"SQLite only: {mark.args[0] if mark.args else ''}"))
+        elif (why := next((w for p, w in DATABASE_FREE.items() if item.nodeid.startswith(p)), None)) is not None:
+            item.add_marker(pytest.mark.skip(reason=f"no database of the suite's, run in the SQLite run: {why}"))
 
 
 def pytest_report_header(config: pytest.Config) -> str:
