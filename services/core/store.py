@@ -164,9 +164,10 @@ def hold_row(conn: Any, key: str, tokens: float) -> float | None:
     IMMEDIATE` already holds the whole file, and the caller's clock is the host's."""
     if not isinstance(conn, PgConnection):
         return None
+    # A new row is a full bucket stamped 0, not the database's time: a limiter given a clock of its own (virtual
+    # time) compares this stamp with that clock, and a stamp in that clock's future would never let it refill.
     conn.execute("INSERT INTO rate_buckets (key, tokens, updated_at, blocked_until) "
-                 "VALUES (?, ?, extract(epoch FROM clock_timestamp())::float8, 0) ON CONFLICT (key) DO NOTHING",
-                 [key, tokens])
+                 "VALUES (?, ?, 0, 0) ON CONFLICT (key) DO NOTHING", [key, tokens])
     conn.execute("SELECT 1 FROM rate_buckets WHERE key = ? FOR UPDATE", [key])
     (now,) = conn.execute("SELECT extract(epoch FROM clock_timestamp())::float8").fetchall()[0]
     return float(now)
