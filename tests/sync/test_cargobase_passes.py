@@ -73,16 +73,16 @@ class ShrinkingCargobase:
         return {f"CBS{k:04d}" for k in self.listed if k not in self.approved}
 
 
-def client(tmp_path: Path, vendor: ShrinkingCargobase) -> VendorClient:
-    settings = Settings(opsdash_db=tmp_path / "limiter.db", cargobase_base_url=BASE,
+def client(db_path: Path | str, vendor: ShrinkingCargobase) -> VendorClient:
+    settings = Settings(opsdash_db=db_path, cargobase_base_url=BASE,
                         cargobase_token=SecretStr("tok"))
     return make_client(settings, transport=httpx.MockTransport(vendor.answer), sleep=lambda s: None)
 
 
-def run_pass(db: Database, tmp_path: Path, vendor: ShrinkingCargobase, at: datetime, reads: int = 3) -> None:
+def run_pass(db: Database, db_path: Path | str, vendor: ShrinkingCargobase, at: datetime, reads: int = 3) -> None:
     (res,) = cargobase_sync.declarations()
     res = with_fetch(res, cargobase_sync.verified_reads(page_size=200, reads=reads))
-    with client(tmp_path, vendor) as c:
+    with client(db_path, vendor) as c:
         assert run_resource(db, c, res, now=at).ok
 
 
@@ -96,40 +96,40 @@ def gone(db: Database) -> set[str]:
     return {r[0] for r in db.execute(sql).fetchall()}
 
 
-def test_the_450_invoice_shrink_keeps_the_queue_exact_after_every_pass(db: Database, tmp_path: Path) -> None:
+def test_the_450_invoice_shrink_keeps_the_queue_exact_after_every_pass(db: Database, db_path: Path | str) -> None:
     vendor = ShrinkingCargobase()
-    run_pass(db, tmp_path, vendor, T0)  # a quiet pass: 3 pages, verified
+    run_pass(db, db_path, vendor, T0)  # a quiet pass: 3 pages, verified
     assert len(queue(db)) == 391 and queue(db) == vendor.queue() and vendor.requests == 3
 
     vendor.leave_after_page = {vendor.requests + 1: 5}  # after page 1 of the next pass, 450..446 leave
-    run_pass(db, tmp_path, vendor, T0 + timedelta(minutes=15))
+    run_pass(db, db_path, vendor, T0 + timedelta(minutes=15))
     assert len(queue(db)) == 391 and queue(db) == vendor.queue()  # was 386 before issue 18
     assert vendor.requests == 3 + 3 + 3  # the shifted read, then one verified read
     assert gone(db) == set()  # 450..446 were seen in this pass's first read: marked by the next pass
 
-    run_pass(db, tmp_path, vendor, T0 + timedelta(minutes=30))
+    run_pass(db, db_path, vendor, T0 + timedelta(minutes=30))
     assert len(queue(db)) == 391 and queue(db) == vendor.queue()
     assert gone(db) == {f"CBS{k:04d}" for k in range(446, 451)}
 
 
-def test_a_list_that_never_holds_still_marks_nothing_gone(db: Database, tmp_path: Path) -> None:
+def test_a_list_that_never_holds_still_marks_nothing_gone(db: Database, db_path: Path | str) -> None:
     vendor = ShrinkingCargobase()
-    run_pass(db, tmp_path, vendor, T0)
+    run_pass(db, db_path, vendor, T0)
     # Two invoices leave after every first page of a read, for three reads: no read is verified.
     vendor.leave_after_page = {4: 2, 7: 2, 10: 2}
-    run_pass(db, tmp_path, vendor, T0 + timedelta(minutes=15))
+    run_pass(db, db_path, vendor, T0 + timedelta(minutes=15))
     assert vendor.requests == 3 + 9
     assert gone(db) == set() and len(queue(db)) == 391 and queue(db) == vendor.queue()
 
 
 def test_audited_invoices_leave_the_queue_and_the_gone_marks_follow_a_verified_read(
-    db: Database, tmp_path: Path
+    db: Database, db_path: Path | str
 ) -> None:
     vendor = ShrinkingCargobase()
-    run_pass(db, tmp_path, vendor, T0)
+    run_pass(db, db_path, vendor, T0)
     vendor.approved |= {391, 390, 1}  # audited between passes: still listed, as Approved (seeds/004 line 36)
     vendor.listed.remove(450)  # an old approved invoice's 24 h ran out between passes
-    run_pass(db, tmp_path, vendor, T0 + timedelta(minutes=15))
+    run_pass(db, db_path, vendor, T0 + timedelta(minutes=15))
     assert len(queue(db)) == 388 and queue(db) == vendor.queue()
     assert gone(db) == {"CBS0450"} and vendor.requests == 6
 
@@ -146,13 +146,13 @@ def sandbox_listing(config: SandboxConfig, **params: Any) -> list[dict[str, Any]
 
 
 def test_the_sandbox_shrinking_while_paged_loses_no_queued_invoice(
-    db: Database, tmp_path: Path, relaxed_sandbox: SandboxConfig, admin: httpx.Client
+    db: Database, db_path: Path | str, relaxed_sandbox: SandboxConfig, admin: httpx.Client
 ) -> None:
     env = {k.lower(): v for k, v in client_env(relaxed_sandbox).items()}
     (res,) = cargobase_sync.declarations()
     res = with_fetch(res, cargobase_sync.verified_reads(page_size=5))
     awaiting = {r["shipment_reference"] for r in sandbox_listing(relaxed_sandbox, status="awaiting_audit")}
-    with make_client(Settings.model_validate({**env, "opsdash_db": tmp_path / "l.db"})) as c:
+    with make_client(Settings.model_validate({**env, "opsdash_db": db_path})) as c:
         assert run_resource(db, c, res, now=T0).ok and queue(db) == awaiting
         before = {r["shipment_reference"] for r in sandbox_listing(relaxed_sandbox)}
         admin.put("/_admin/faults/cargobase", json={"shrink_while_paging": 1})  # after every page, every read

@@ -71,8 +71,8 @@ def claims_sync(db: Database, clock: Clock) -> SyncResource:
     return with_fetch(declared, qsync.open_items_fetch(db, "claims", clock))
 
 
-def client(tmp_path: Path, erp: Erp, budget: int) -> QasidaClient:
-    settings = Settings(opsdash_db=tmp_path / "rl.db", qasida_base_url="http://erp.test", qasida_token="t",
+def client(db_path: Path | str, erp: Erp, budget: int) -> QasidaClient:
+    settings = Settings(opsdash_db=db_path, qasida_base_url="http://erp.test", qasida_token="t",
                         qasida_mandant_id="1", qasida_open_items_budget=budget)
     return make_client(settings, transport=httpx.MockTransport(erp))
 
@@ -102,9 +102,9 @@ def twelve(db: Database) -> Iterator[Erp]:
 
 
 def test_a_run_stays_within_its_budget_and_every_customer_is_covered_in_turn(
-    db: Database, claims_sync: SyncResource, tmp_path: Path, twelve: Erp, clock: Clock,
+    db: Database, claims_sync: SyncResource, db_path: Path | str, twelve: Erp, clock: Clock,
 ) -> None:
-    with client(tmp_path, twelve, budget=5) as c:
+    with client(db_path, twelve, budget=5) as c:
         run(db, claims_sync, c, clock)
         assert [a for a, _ in twelve.asked] == [1, 2, 3, 4, 5] and len(open_claims(db)) == 5
         run(db, claims_sync, c, clock)
@@ -117,13 +117,13 @@ def test_a_run_stays_within_its_budget_and_every_customer_is_covered_in_turn(
 
 
 def test_a_read_cut_short_resumes_at_its_page_and_settles_only_when_complete(
-    db: Database, claims_sync: SyncResource, tmp_path: Path, clock: Clock,
+    db: Database, claims_sync: SyncResource, db_path: Path | str, clock: Clock,
 ) -> None:
     customers(db, range(7, 8))
     upsert_records(db, "qasida_claims", [{"invoice_id": "1", "customer_id": "7", "currency": "EUR",
                                           "remains_to_be_paid": "5", "synced_at": SYNCED}], "invoice_id")
     erp = Erp({7: [item(i) for i in range(10, 15)]}, cap=2)  # 5 open items, 2 a page: 3 pages
-    with client(tmp_path, erp, budget=2) as c:
+    with client(db_path, erp, budget=2) as c:
         run(db, claims_sync, c, clock)
         assert erp.asked == [(7, 1), (7, 2)]
         assert set(open_claims(db)) == {"1", "10", "11", "12", "13"}  # "1" not settled: the list is incomplete
@@ -135,11 +135,11 @@ def test_a_read_cut_short_resumes_at_its_page_and_settles_only_when_complete(
 
 
 def test_an_item_back_in_the_open_list_is_open_again_and_bad_rows_are_skipped(
-    db: Database, claims_sync: SyncResource, tmp_path: Path, clock: Clock,
+    db: Database, claims_sync: SyncResource, db_path: Path | str, clock: Clock,
 ) -> None:
     customers(db, range(1, 3))
     erp = Erp({1: [item(10), item(11)], 2: [item(20)]})
-    with client(tmp_path, erp, budget=10) as c:
+    with client(db_path, erp, budget=10) as c:
         run(db, claims_sync, c, clock)
         erp.items[1] = [item(10)]
         clock.move(180)  # both customers due (CHECK_WITHIN): each run reads both
@@ -153,7 +153,7 @@ def test_an_item_back_in_the_open_list_is_open_again_and_bad_rows_are_skipped(
 
 
 def test_a_customer_the_vendor_refuses_is_skipped_and_the_others_are_read(
-    db: Database, claims_sync: SyncResource, tmp_path: Path,
+    db: Database, claims_sync: SyncResource, db_path: Path | str,
 ) -> None:
     customers(db, range(1, 4))
     erp = Erp({1: [item(10)], 3: [item(30)]})
@@ -163,7 +163,7 @@ def test_a_customer_the_vendor_refuses_is_skipped_and_the_others_are_read(
             return httpx.Response(404, json={"title": "Not Found", "detail": "Customer 2 was not found."})
         return erp(request)
 
-    settings = Settings(opsdash_db=tmp_path / "rl.db", qasida_base_url="http://erp.test", qasida_token="t",
+    settings = Settings(opsdash_db=db_path, qasida_base_url="http://erp.test", qasida_token="t",
                         qasida_mandant_id="1")
     with make_client(settings, transport=httpx.MockTransport(handler)) as c:
         run(db, claims_sync, c)
@@ -185,11 +185,11 @@ def test_the_rule_in_numbers() -> None:
 
 
 def test_a_settled_claim_leaves_outstanding_within_the_bound(
-    db: Database, claims_sync: SyncResource, tmp_path: Path, clock: Clock,
+    db: Database, claims_sync: SyncResource, db_path: Path | str, clock: Clock,
 ) -> None:
     customers(db, range(1, 41))  # 40 customers: 2 a run (test above), each read every 100 minutes
     erp = Erp({i: [item(100 + i)] for i in range(1, 41)})
-    with client(tmp_path, erp, budget=250) as c:
+    with client(db_path, erp, budget=250) as c:
         run(db, claims_sync, c, clock)  # never checked: all 40 overdue, read at once
         assert len(erp.asked) == 40 and len(open_claims(db)) == 40
         clock.move(60)  # all were read at 10:00; at 11:05 customer 40, the last in the rotation, pays
@@ -205,11 +205,11 @@ def test_a_settled_claim_leaves_outstanding_within_the_bound(
 
 
 def test_every_customer_is_read_within_the_bound_run_after_run(
-    db: Database, claims_sync: SyncResource, tmp_path: Path, clock: Clock,
+    db: Database, claims_sync: SyncResource, db_path: Path | str, clock: Clock,
 ) -> None:
     customers(db, range(1, 41))
     erp = Erp({i: [item(100 + i)] for i in range(1, 41)})
-    with client(tmp_path, erp, budget=250) as c:
+    with client(db_path, erp, budget=250) as c:
         for _ in range(12 * 6):  # six hours of 5-minute runs
             run(db, claims_sync, c, clock)
             oldest = db.execute("SELECT min(checked_at) FROM qasida_open_item_checks").fetchone()[0]
@@ -219,9 +219,9 @@ def test_every_customer_is_read_within_the_bound_run_after_run(
 
 
 def test_an_idle_run_right_after_a_full_read_costs_nothing(
-    db: Database, claims_sync: SyncResource, tmp_path: Path, clock: Clock, twelve: Erp,
+    db: Database, claims_sync: SyncResource, db_path: Path | str, clock: Clock, twelve: Erp,
 ) -> None:
-    with client(tmp_path, twelve, budget=250) as c:
+    with client(db_path, twelve, budget=250) as c:
         run(db, claims_sync, c)
         assert len(twelve.asked) == 12  # every customer read: a full read
         clock.move(4)  # within MIN_AGE (5 minutes)
@@ -232,13 +232,13 @@ def test_an_idle_run_right_after_a_full_read_costs_nothing(
     assert [a for a, _ in twelve.asked[12:]] == [1]
 
 
-def test_the_per_run_cap_holds(db: Database, claims_sync: SyncResource, tmp_path: Path, clock: Clock) -> None:
+def test_the_per_run_cap_holds(db: Database, claims_sync: SyncResource, db_path: Path | str, clock: Clock) -> None:
     customers(db, range(1, 401))  # 400 never checked: all overdue
     erp = Erp({i: [item(1000 + i)] for i in range(1, 401)})
-    with client(tmp_path, erp, budget=250) as c:
+    with client(db_path, erp, budget=250) as c:
         run(db, claims_sync, c, clock)
         assert len(erp.asked) == qsync.RUN_CALLS == 150  # the share caps below the setting
-    with client(tmp_path, erp, budget=7) as c:
+    with client(db_path, erp, budget=7) as c:
         run(db, claims_sync, c, clock)
     assert len(erp.asked) == 150 + 7  # the setting caps below the share
     assert [a for a, _ in erp.asked[150:]] == list(range(151, 158))

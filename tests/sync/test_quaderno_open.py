@@ -71,8 +71,8 @@ def store(db: Database, *docs: dict[str, Any]) -> None:
     upsert_records(db, "quaderno_invoices", rows, "invoice_id")
 
 
-def run(db: Database, tmp_path: Path, server: Server) -> Any:
-    settings = Settings(opsdash_db=tmp_path / "limits.db", quaderno_base_url="https://acme.quadernoapp.com/api",
+def run(db: Database, db_path: Path | str, server: Server) -> Any:
+    settings = Settings(opsdash_db=db_path, quaderno_base_url="https://acme.quadernoapp.com/api",
                         quaderno_api_key="sk_test")  # type: ignore[arg-type]
     with make_client(settings, transport=httpx.MockTransport(server)) as client:
         return run_resource(db, client, open_invoices(db))
@@ -83,11 +83,11 @@ def state_of(db: Database) -> dict[str, tuple[str, int]]:
             for r in db.query("SELECT invoice_id, state, amount_due FROM quaderno_invoices")}
 
 
-def test_a_paid_invoice_leaves_outstanding_in_one_run(db: Database, tmp_path: Path) -> None:
+def test_a_paid_invoice_leaves_outstanding_in_one_run(db: Database, db_path: Path | str) -> None:
     store(db, invoice(1, "outstanding", 6000), invoice(2, "outstanding", 3240), invoice(3, "late", 3600))
     server = Server([invoice(1, "paid", 6000, [6000]), invoice(2, "outstanding", 3240, [1240]),
                      invoice(3, "late", 3600), invoice(4, "late", 27600)])
-    result = run(db, tmp_path, server)
+    result = run(db, db_path, server)
     assert result.ok, result.error
     # Invoice 4 is newer than every stored one: the `invoices` resource (newest first) brings it, not this one.
     assert state_of(db) == {"1": ("paid", 0), "2": ("outstanding", 2000), "3": ("late", 3600)}
@@ -97,17 +97,17 @@ def test_a_paid_invoice_leaves_outstanding_in_one_run(db: Database, tmp_path: Pa
     assert [r.url.path.removesuffix(".json") for r in server.requests[2:]] == ["/api/invoices/1"]
 
 
-def test_an_invoice_quaderno_no_longer_knows_does_not_stop_the_run(db: Database, tmp_path: Path) -> None:
+def test_an_invoice_quaderno_no_longer_knows_does_not_stop_the_run(db: Database, db_path: Path | str) -> None:
     store(db, invoice(7, "outstanding", 100), invoice(9, "outstanding", 200))
-    result = run(db, tmp_path, Server([invoice(9, "paid", 200, [200])]))
+    result = run(db, db_path, Server([invoice(9, "paid", 200, [200])]))
     assert result.ok and state_of(db)["9"] == ("paid", 0)
     assert state_of(db)["7"] == ("outstanding", 100)  # its columns kept; `removed_at` says it is gone
 
 
-def test_outstanding_but_covered_by_payments_has_nothing_due(db: Database, tmp_path: Path) -> None:
+def test_outstanding_but_covered_by_payments_has_nothing_due(db: Database, db_path: Path | str) -> None:
     """The recorded `new_sale`: state "outstanding", a payment of the whole total."""
     store(db, invoice(5, "outstanding", 10800), invoice(6, "outstanding", 1000))
-    run(db, tmp_path, Server([invoice(5, "outstanding", 10800, [10800]), invoice(6, "outstanding", 1000, [56.6])]))
+    run(db, db_path, Server([invoice(5, "outstanding", 10800, [10800]), invoice(6, "outstanding", 1000, [56.6])]))
     assert state_of(db) == {"5": ("outstanding", 0), "6": ("outstanding", 943)}
 
 
@@ -148,11 +148,11 @@ def test_against_the_sandbox_paid_invoices_leave_outstanding_in_one_incremental_
     assert due == 0
 
 
-def test_removed_at_the_vendor_leaves_outstanding_and_is_audited(db: Database, tmp_path: Path) -> None:
+def test_removed_at_the_vendor_leaves_outstanding_and_is_audited(db: Database, db_path: Path | str) -> None:
     """Issue 18 point 5: 410 Gone ("removed from our servers", seeds/001 line 103) and 404 (line 94) on the
     re-read of a stored open invoice: recorded as removed, every stored column kept, no longer outstanding."""
     store(db, invoice(11, "outstanding", 500), invoice(12, "late", 700), invoice(13, "outstanding", 900))
-    result = run(db, tmp_path, Server([invoice(13, "outstanding", 900)], gone={11: 410, 12: 404}))
+    result = run(db, db_path, Server([invoice(13, "outstanding", 900)], gone={11: 410, 12: 404}))
     assert result.ok, result.error
     rows = {r["invoice_id"]: r for r in db.query("SELECT * FROM quaderno_invoices")}
     assert rows["11"]["removed_at"] and rows["12"]["removed_at"] and rows["13"]["removed_at"] is None
@@ -165,25 +165,25 @@ def test_removed_at_the_vendor_leaves_outstanding_and_is_audited(db: Database, t
     assert "410 Gone" in history[0][1] and "404 Not Found" in history[1][1]
 
 
-def test_a_removed_invoice_is_not_read_again(db: Database, tmp_path: Path) -> None:
+def test_a_removed_invoice_is_not_read_again(db: Database, db_path: Path | str) -> None:
     store(db, invoice(11, "outstanding", 500), invoice(13, "outstanding", 900))
-    run(db, tmp_path, Server([invoice(13, "outstanding", 900)], gone={11: 410}))
+    run(db, db_path, Server([invoice(13, "outstanding", 900)], gone={11: 410}))
     db.execute("UPDATE quaderno_invoices SET synced_at = ?", [S])
     server = Server([invoice(13, "outstanding", 900)], gone={11: 410})
-    run(db, tmp_path, server)
+    run(db, db_path, server)
     assert [r.url.path for r in server.requests if "/invoices/" in r.url.path] == []
 
 
-def test_a_run_right_after_a_full_read_sends_nothing(db: Database, tmp_path: Path) -> None:
+def test_a_run_right_after_a_full_read_sends_nothing(db: Database, db_path: Path | str) -> None:
     """"Never right after a full read": rows read less than MIN_AGE ago are not read again."""
     store(db, *[invoice(i, "outstanding", 100) for i in range(1, 51)])
     db.execute("UPDATE quaderno_invoices SET synced_at = ?", [iso(utcnow())])
     server = Server([invoice(i, "outstanding", 100) for i in range(1, 51)])
-    assert run(db, tmp_path, server).ok
+    assert run(db, db_path, server).ok
     assert server.requests == []
 
 
-def test_a_run_reads_a_slice_oldest_checked_first(db: Database, tmp_path: Path) -> None:
+def test_a_run_reads_a_slice_oldest_checked_first(db: Database, db_path: Path | str) -> None:
     """1,000 open invoices: one run reads ceil(1000 x 1.25 / 4) = 313 of them, starting at the one checked
     longest ago (ids 400 and below, checked earliest) and going down by id: 4 pages of `late`, 1 of
     `outstanding` (none in that range), no read by id."""
@@ -193,7 +193,7 @@ def test_a_run_reads_a_slice_oldest_checked_first(db: Database, tmp_path: Path) 
     db.execute("UPDATE quaderno_invoices SET synced_at = ?", [recent])
     db.execute("UPDATE quaderno_invoices SET synced_at = ? WHERE CAST(invoice_id AS INTEGER) <= 400", [older])
     server = Server(docs)
-    assert run(db, tmp_path, server).ok
+    assert run(db, db_path, server).ok
     lists = [(r.url.params["state"], r.url.params["created_before"]) for r in server.requests]
     assert lists == [("late", "401"), ("late", "301"), ("late", "201"), ("late", "101"), ("outstanding", "401")]
     checked = {int(r[0]) for r in db.execute("SELECT invoice_id FROM quaderno_invoices WHERE synced_at > ?",
@@ -201,7 +201,7 @@ def test_a_run_reads_a_slice_oldest_checked_first(db: Database, tmp_path: Path) 
     assert checked == set(range(1, 401))
 
 
-def test_invoices_about_to_pass_the_hour_are_all_read(db: Database, tmp_path: Path) -> None:
+def test_invoices_about_to_pass_the_hour_are_all_read(db: Database, db_path: Path | str) -> None:
     """1,000 open invoices last read 50 minutes ago: 50 > 60 - 15, so skipping them would leave them unread
     for over an hour at the next run; this run reads all 1,000 (10 pages of `late`, 1 of `outstanding`), not
     its share of 313."""
@@ -209,11 +209,11 @@ def test_invoices_about_to_pass_the_hour_are_all_read(db: Database, tmp_path: Pa
     store(db, *docs)
     db.execute("UPDATE quaderno_invoices SET synced_at = ?", [iso(utcnow() - timedelta(minutes=50))])
     server = Server(docs)
-    assert run(db, tmp_path, server).ok
+    assert run(db, db_path, server).ok
     assert [r.url.params["state"] for r in server.requests] == ["late"] * 10 + ["outstanding"]
 
 
-def test_never_right_after_a_long_full_read(db: Database, tmp_path: Path) -> None:
+def test_never_right_after_a_long_full_read(db: Database, db_path: Path | str) -> None:
     """A full pass of `quaderno/invoices` stamps its rows with its START; one that ran 8 minutes and just ended
     leaves rows 8 minutes old, yet none is read again."""
     store(db, *[invoice(i, "outstanding", 100) for i in range(1, 51)])
@@ -223,7 +223,7 @@ def test_never_right_after_a_long_full_read(db: Database, tmp_path: Path) -> Non
     db.execute("INSERT INTO sync_runs (vendor, resource, started_at, finished_at, status) VALUES ('quaderno', "
                "'invoices', ?, ?, 'ok')", [started, iso(utcnow() - timedelta(seconds=30))])
     server = Server([invoice(i, "outstanding", 100) for i in range(1, 51)])
-    assert run(db, tmp_path, server).ok
+    assert run(db, db_path, server).ok
     assert server.requests == []
 
 
@@ -239,13 +239,13 @@ def test_rows_per_run_stays_within_five_percent_of_the_hourly_budget() -> None:
     assert qopen.rows_per_run(10) == 100
 
 
-def test_reads_by_id_stay_within_the_run_budget(db: Database, tmp_path: Path, monkeypatch: Any) -> None:
+def test_reads_by_id_stay_within_the_run_budget(db: Database, db_path: Path | str, monkeypatch: Any) -> None:
     """Six stored open invoices gone from the listings, a run budget of 4 calls: 2 listings (late,
     outstanding) and 2 reads by id, newest first; the other four wait for a later run."""
     monkeypatch.setattr(qopen, "RUN_CALLS", 4)
     store(db, *[invoice(i, "late", 100) for i in range(1, 7)])
     server = Server([], gone={i: 410 for i in range(1, 7)})
-    assert run(db, tmp_path, server).ok
+    assert run(db, db_path, server).ok
     assert [r.url.path.rsplit("/", 1)[1] for r in server.requests[2:]] == ["6", "5"]
     removed = [r[0] for r in db.execute("SELECT invoice_id FROM quaderno_invoices WHERE removed_at IS NOT NULL")]
     assert sorted(removed) == ["5", "6"]

@@ -117,7 +117,7 @@ def test_a_429_storm_with_a_long_wait_ends_the_vendors_pass_instead_of_blocking(
     assert [r["status"] for r in run_rows(table)] == ["error", "error"]
 
 
-def test_the_scheduler_sweeps_dead_runs_of_every_resource(table: Database, tmp_path) -> None:
+def test_the_scheduler_sweeps_dead_runs_of_every_resource(table: Database, db_path) -> None:
     from jobs.worker import Worker
     from services.settings import Settings
 
@@ -126,7 +126,7 @@ def test_the_scheduler_sweeps_dead_runs_of_every_resource(table: Database, tmp_p
         run_id = runs.start(table, "qargo", name, T0)
         table.execute("UPDATE sync_runs SET holder = ? WHERE run_id = ?", [f"{host}:{dead_pid()}", run_id])
     alive = runs.start(table, "qargo", "documents", T0)  # this process: still running
-    Worker(Settings(opsdash_db=tmp_path / "unused.db", qargo_base_url=None, quaderno_base_url=None,
+    Worker(Settings(opsdash_db=db_path, qargo_base_url=None, quaderno_base_url=None,
                     qasida_base_url=None, cargobase_base_url=None),
            clock=lambda: T0 + timedelta(seconds=5)).schedule_due(table)
     statuses = dict(table.execute("SELECT resource, status FROM sync_runs").fetchall())
@@ -134,12 +134,12 @@ def test_the_scheduler_sweeps_dead_runs_of_every_resource(table: Database, tmp_p
     assert alive
 
 
-def test_an_interrupted_resource_is_scheduled_again_on_the_next_pass(table: Database, tmp_path) -> None:
+def test_an_interrupted_resource_is_scheduled_again_on_the_next_pass(table: Database, db_path) -> None:
     from jobs import jobs
     from jobs.worker import Worker
     from services.settings import Settings
 
-    settings = Settings(opsdash_db=tmp_path / "unused.db", qargo_base_url=None, quaderno_base_url=None,
+    settings = Settings(opsdash_db=db_path, qargo_base_url=None, quaderno_base_url=None,
                         qasida_base_url="http://127.0.0.1:9/qasida", cargobase_base_url=None)
     worker = Worker(settings, clock=lambda: T0 + timedelta(minutes=1))
     first = worker.schedule_due(table)
