@@ -57,7 +57,7 @@ def _signal(db: Database, name: str, kind: str, now: datetime) -> str:
     if name == "day":
         return iso(now)[:10]
     if name == "levels":
-        found = db.conn.execute("SELECT name FROM sqlite_master WHERE name = 'reorder_levels'").fetchone()
+        found = db["reorder_levels"].exists()  # portable: PostgreSQL has no sqlite_master
         return str(db.conn.execute("SELECT max(updated_at) FROM reorder_levels").fetchone()[0]) if found else ""
     sources = _sources(kind) if name == "sync" else None
     if sources:
