@@ -18,10 +18,11 @@ from sandbox.server import free_port
 from store.schema import session
 from sync.engine import run_all
 from sync.resources import clients_for, resources_for
+from tests.conftest import suite_database
 from tests.reliability.conftest import VOLATILE, env_for, settings_for, wait_for
 
 
-def sync_qasida(config: SandboxConfig, path: Path) -> list[Any]:
+def sync_qasida(config: SandboxConfig, path: str) -> list[Any]:
     settings = settings_for(config, path)
     clients = clients_for(settings, ("qasida",))
     try:
@@ -31,7 +32,7 @@ def sync_qasida(config: SandboxConfig, path: Path) -> list[Any]:
         clients["qasida"].close()
 
 
-def qasida_tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+def qasida_tables(path: str) -> dict[str, list[tuple[Any, ...]]]:
     with session(path) as db:
         out = {}
         for res in resources_for(db, ("qasida",)):
@@ -42,7 +43,7 @@ def qasida_tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         return out
 
 
-def rows(path: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+def rows(path: str, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     with session(path) as db:
         return db.execute(sql, params or []).fetchall()
 
@@ -50,9 +51,9 @@ def rows(path: Path, sql: str, params: list[Any] | None = None) -> list[tuple[An
 def test_kill_9_of_a_sync_loses_nothing_and_the_run_is_marked_interrupted(
     relaxed_sandbox: SandboxConfig, tmp_path: Path, processes: Callable[..., Any],
 ) -> None:
-    reference = tmp_path / "reference.db"
+    reference = suite_database(tmp_path / "reference.db")
     assert all(r.ok for r in sync_qasida(relaxed_sandbox, reference))
-    path = tmp_path / "cache.db"
+    path = suite_database(tmp_path / "cache.db")
     with session(path):
         pass
     with httpx.Client(base_url=relaxed_sandbox.base_url, timeout=10) as admin:
@@ -118,7 +119,7 @@ def deliver(url: str, event: dict[str, Any], deadline_s: float = 30.0) -> str:
 def test_kill_9_of_the_webhook_receiver_loses_and_duplicates_nothing(
     tmp_path: Path, processes: Callable[..., Any],
 ) -> None:
-    path, port = tmp_path / "hooks.db", free_port()
+    path, port = suite_database(tmp_path / "hooks.db"), free_port()
     env = env_for(None, path, OPSDASH_WEBHOOK_USER=AUTH[0], OPSDASH_WEBHOOK_PASSWORD=AUTH[1])
 
     def start() -> Any:
@@ -177,7 +178,7 @@ while True:
 def test_two_worker_processes_run_a_resource_longer_than_the_lease_once(
     relaxed_sandbox: SandboxConfig, tmp_path: Path, processes: Callable[..., Any],
 ) -> None:
-    path = tmp_path / "cache.db"
+    path = suite_database(tmp_path / "cache.db")
     clients = clients_for(settings_for(relaxed_sandbox, path), ("qasida",))
     with session(path) as db:  # claims are read per cached customer: cache the customers first
         customers = [r for r in resources_for(db, ("qasida",)) if r.name == "customers"]

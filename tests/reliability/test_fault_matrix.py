@@ -21,6 +21,7 @@ from sandbox.context import SandboxConfig
 from store.schema import session
 from sync.engine import RunResult, SyncResource, run_all
 from sync.resources import resources_for
+from tests.conftest import suite_database
 from tests.reliability.conftest import VOLATILE, settings_for
 from tests.virtual_time import clients_in_virtual_time
 
@@ -42,7 +43,7 @@ def chosen(db: Database, vendor: str) -> list[SyncResource]:
     return [r for r in resources_for(db, (vendor,)) if (r.vendor, r.name) not in SLOW]
 
 
-def sync(config: SandboxConfig, db_path: Path, vendor: str) -> list[RunResult]:
+def sync(config: SandboxConfig, db_path: str, vendor: str) -> list[RunResult]:
     settings = settings_for(config, db_path)
     clients = clients_in_virtual_time(settings, (vendor,))  # limits and backoff kept, their waits virtual
     try:
@@ -53,7 +54,7 @@ def sync(config: SandboxConfig, db_path: Path, vendor: str) -> list[RunResult]:
             client.close()
 
 
-def dump(db_path: Path, vendor: str) -> dict[str, list[tuple[Any, ...]]]:
+def dump(db_path: str, vendor: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the vendor's synced tables, without the columns that say when we saw them."""
     with session(db_path) as db:
         out = {}
@@ -70,7 +71,7 @@ def reference(relaxed_sandbox: SandboxConfig, tmp_path_factory: pytest.TempPathF
     """A clean sync of each vendor: what every faulty-then-clean pair must end with."""
     out = {}
     for vendor in VENDORS:
-        path = tmp_path_factory.mktemp("reference") / f"{vendor}.db"
+        path = suite_database(tmp_path_factory.mktemp("reference") / f"{vendor}.db")
         assert all(r.ok for r in sync(relaxed_sandbox, path, vendor))
         out[vendor] = dump(path, vendor)
         assert any(out[vendor].values()), f"{vendor}: the reference is empty"
@@ -90,7 +91,7 @@ def test_the_sync_after_a_fault_equals_a_clean_reference(
     relaxed_sandbox: SandboxConfig, reference: dict[str, Any], armed: httpx.Client, tmp_path: Path,
     vendor: str, fault: str,
 ) -> None:
-    path = tmp_path / "cache.db"
+    path = suite_database(tmp_path / "cache.db")
     assert armed.put(f"/_admin/faults/{vendor}", json=FAULTS[fault]).status_code == 200
     faulty = sync(relaxed_sandbox, path, vendor)
     armed.delete("/_admin/faults")

@@ -12,7 +12,6 @@ import http.client
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from sandbox.server import free_port, serving
 from services.settings import Settings
 from services.upwell.events import EventValidationError, parse_event
 from store.schema import session
+from tests.conftest import suite_database
 from tests.webhooks.test_webhooks import AUTH, qargo_event, upwell_event
 from webhooks.webhooks import webhook_app
 
@@ -62,8 +62,8 @@ HOSTILE = [
 
 
 @pytest.fixture(scope="module")
-def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, Path]]:
-    db = tmp_path_factory.mktemp("hostile") / "hooks.db"
+def receiver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, str]]:
+    db = suite_database(tmp_path_factory.mktemp("hostile") / "hooks.db")
     settings = Settings(opsdash_db=db, opsdash_webhook_user=AUTH[0], opsdash_webhook_password=SecretStr(AUTH[1]))
     port = free_port()
     with serving(webhook_app(settings), "127.0.0.1", port):
@@ -79,7 +79,7 @@ def send(conn: http.client.HTTPConnection, source: str, body: dict[str, Any]) ->
 @pytest.mark.parametrize(("source", "body", "field", "reason"), HOSTILE,
                          ids=[f"{h[0]}-{h[2]}-{i}" for i, h in enumerate(HOSTILE)])
 def test_hostile_value_is_a_400_naming_the_field_and_the_connection_stays_usable(
-        receiver: tuple[str, int, Path], source: str, body: dict[str, Any], field: str, reason: str) -> None:
+        receiver: tuple[str, int, str], source: str, body: dict[str, Any], field: str, reason: str) -> None:
     host, port, db = receiver
     conn = http.client.HTTPConnection(host, port, timeout=10)
     try:

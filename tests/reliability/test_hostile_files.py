@@ -21,6 +21,7 @@ from exports.xlsx_reader import MAX_EXPANDED, XlsxRefused, check_archive
 from figures import reorder
 from services.settings import Settings
 from store.schema import session
+from tests.conftest import suite_database
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -130,7 +131,7 @@ def test_a_3_gb_file_is_refused_after_reading_5_mb(tmp_path: Path) -> None:
 def test_dev_zero_is_refused_not_a_memory_error(tmp_path: Path) -> None:
     link = tmp_path / "zero.csv"
     link.symlink_to("/dev/zero")
-    settings = Settings(opsdash_db=tmp_path / "x.db", qargo_base_url="http://127.0.0.1:9")
+    settings = Settings(opsdash_db=suite_database(tmp_path / "x.db"), qargo_base_url="http://127.0.0.1:9")
     out, err = io.StringIO(), io.StringIO()
     assert upload_orders(link, settings, out, err) == 2
     assert err.getvalue() == f"{link}: the file has more than 5 MB; the limit is 5 MB: split it into smaller batches\n"
@@ -172,7 +173,7 @@ def test_a_control_character_is_refused_with_row_and_field_never_sent(value: str
 def test_a_header_only_csv_says_so_and_exits_1(tmp_path: Path) -> None:
     path = tmp_path / "orders.csv"
     path.write_bytes(template("csv").splitlines()[0] + b"\n")
-    settings = Settings(opsdash_db=tmp_path / "x.db", qargo_base_url="http://127.0.0.1:9")
+    settings = Settings(opsdash_db=suite_database(tmp_path / "x.db"), qargo_base_url="http://127.0.0.1:9")
     out, err = io.StringIO(), io.StringIO()
     assert upload_orders(path, settings, out, err) == 1
     assert err.getvalue() == "file, -: the file has no orders: only a header, or only blank rows\n"
@@ -183,7 +184,7 @@ def test_a_header_only_csv_says_so_and_exits_1(tmp_path: Path) -> None:
 
 @pytest.fixture
 def store(tmp_path: Path):
-    with session(tmp_path / "levels.db") as db:
+    with session(suite_database(tmp_path / "levels.db")) as db:
         yield db
 
 

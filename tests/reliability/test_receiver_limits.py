@@ -25,6 +25,7 @@ from pydantic import SecretStr
 
 from sandbox.server import free_port
 from services.settings import Settings
+from tests.conftest import suite_database
 from webhooks.webhook_limits import RefusalLog
 from webhooks.webhook_server import GuardedServer, Limits, config
 from webhooks.webhooks import webhook_app
@@ -42,7 +43,7 @@ FAST = Limits(header_timeout=0.5, body_timeout=0.5, keep_alive=1, max_connection
 
 @contextmanager
 def receiver(tmp_path: Path, limits: Limits, refusals: RefusalLog) -> Iterator[int]:
-    settings = Settings(opsdash_db=tmp_path / "hooks.db", opsdash_webhook_user=AUTH[0],
+    settings = Settings(opsdash_db=suite_database(tmp_path / "hooks.db"), opsdash_webhook_user=AUTH[0],
                         opsdash_webhook_password=SecretStr(AUTH[1]))
     port = free_port()
     server = GuardedServer(config(webhook_app(settings), "127.0.0.1", port, limits, refusals))
@@ -166,7 +167,7 @@ def test_idle_keep_alive_connections_are_closed(tmp_path: Path, refusals: Refusa
 def test_running_out_of_descriptors_is_one_counted_line_not_a_traceback_per_accept(
         tmp_path: Path, refusals: RefusalLog, caplog: pytest.LogCaptureFixture) -> None:
     """Issue 22: every failed accept logged a traceback (163 MB in 60 s). Should it still happen, it is counted."""
-    settings = Settings(opsdash_db=tmp_path / "hooks.db", opsdash_webhook_user=AUTH[0],
+    settings = Settings(opsdash_db=suite_database(tmp_path / "hooks.db"), opsdash_webhook_user=AUTH[0],
                         opsdash_webhook_password=SecretStr(AUTH[1]))
     cfg = config(webhook_app(settings), "127.0.0.1", free_port(), FAST, refusals)
     cfg.load()

@@ -19,6 +19,7 @@ from actions.order_file import COLUMNS, parse_orders, template
 from actions.roles import local_actor
 from sandbox.context import SandboxConfig
 from store.schema import session
+from tests.conftest import suite_database
 from tests.reliability.conftest import ROOT, env_for, wait_for
 
 LINES = 12
@@ -33,12 +34,12 @@ def order_file(tmp_path: Path, tag: str) -> Path:
     return path
 
 
-def rows(path: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+def rows(path: str, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     with session(path) as db:
         return db.execute(sql, params or []).fetchall()
 
 
-def accepted(path: Path) -> int:
+def accepted(path: str) -> int:
     """Order lines whose upload Qargo has answered (an upload_id of its own, not our placeholder)."""
     return int(rows(path, "SELECT count(*) FROM order_uploads WHERE upload_id NOT LIKE 'local-%'")[0][0])
 
@@ -59,7 +60,7 @@ def kill_9(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(timeout=10)
 
 
-def assert_one_row_per_line_and_one_order_each(config: SandboxConfig, path: Path, job_id: int) -> None:
+def assert_one_row_per_line_and_one_order_each(config: SandboxConfig, path: str, job_id: int) -> None:
     lines = rows(path, "SELECT line, order_identifier, status, order_id, error FROM order_uploads "
                        "WHERE job_id = ? ORDER BY line", [job_id])
     assert [line for line, *_ in lines] == list(range(LINES))
@@ -80,7 +81,7 @@ def test_kill_9_of_the_cli_mid_upload_the_rerun_takes_over_at_once(
     relaxed_sandbox: SandboxConfig, slow_qargo: httpx.Client, tmp_path: Path,
     processes: Callable[..., subprocess.Popen[bytes]],
 ) -> None:
-    path, batch = tmp_path / "cache.db", order_file(tmp_path, "KC")
+    path, batch = suite_database(tmp_path / "cache.db"), order_file(tmp_path, "KC")
     env = env_for(relaxed_sandbox, path)
     first = processes(["-m", "cli", "upload-orders", str(batch)], env)
     wait_for(lambda: accepted(path) >= 5, 60, "five orders accepted by Qargo")
@@ -101,7 +102,7 @@ def test_kill_9_of_a_worker_mid_upload_the_next_worker_takes_over_at_once(
     relaxed_sandbox: SandboxConfig, slow_qargo: httpx.Client, tmp_path: Path,
     processes: Callable[..., subprocess.Popen[bytes]],
 ) -> None:
-    path, batch = tmp_path / "cache.db", order_file(tmp_path, "KW")
+    path, batch = suite_database(tmp_path / "cache.db"), order_file(tmp_path, "KW")
     with session(path) as db:
         job_id = orders.submit_upload(db, local_actor(), parse_orders(batch.read_bytes(), "csv").inputs)
     env = env_for(relaxed_sandbox, path)
@@ -117,5 +118,5 @@ def test_kill_9_of_a_worker_mid_upload_the_next_worker_takes_over_at_once(
     assert_one_row_per_line_and_one_order_each(relaxed_sandbox, path, job_id)
 
 
-def _duplicates(path: Path) -> int:
+def _duplicates(path: str) -> int:
     return int(rows(path, "SELECT count(*) FROM order_uploads WHERE status = 'DUPLICATE'")[0][0])
