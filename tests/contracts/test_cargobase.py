@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
+from sqlite_utils import Database
 
 from services.cargobase import resources as cargobase
 from services.cargobase.client import make_client
@@ -93,26 +94,26 @@ def test_the_documented_fields_map_to_the_hand_computed_row() -> None:
     assert cargobase_meaning(row["invoice_status"]) is InvoiceMeaning.OUTSTANDING
 
 
-def test_the_outstanding_condition_agrees_with_the_meanings(tmp_path: Path) -> None:
-    import sqlite3
-    conn = sqlite3.connect(tmp_path / "c.db")
-    conn.execute("CREATE TABLE cargobase_invoices (invoice_status TEXT, gone_from_vendor_at TEXT)")
+def test_the_outstanding_condition_agrees_with_the_meanings(db: Database) -> None:
+    # the condition's two columns in a table of their own (the cache's table has more, NOT NULL), on either database
+    db.execute("CREATE TABLE probe (n INTEGER PRIMARY KEY, invoice_status TEXT, gone_from_vendor_at TEXT)")
     statuses = [*CARGOBASE_MEANING, "on_hold", None]
-    conn.executemany("INSERT INTO cargobase_invoices VALUES (?, NULL)", [(s,) for s in statuses])
-    conn.execute("INSERT INTO cargobase_invoices VALUES ('awaiting_audit', '2026-11-20T00:00:00.000Z')")
-    found = [r[0] for r in conn.execute(f"SELECT invoice_status FROM cargobase_invoices "
-                                        f"WHERE {cargobase_outstanding_sql()}")]
+    for n, status in enumerate(statuses):
+        db.execute("INSERT INTO probe VALUES (?, ?, NULL)", [n, status])
+    db.execute("INSERT INTO probe VALUES (?, 'awaiting_audit', '2026-11-20T00:00:00.000Z')", [len(statuses)])
+    found = [r[0] for r in db.execute(f"SELECT invoice_status FROM probe WHERE {cargobase_outstanding_sql()} "
+                                      "ORDER BY n").fetchall()]
     assert found == ["awaiting_audit", "on_hold", None]
 
 
-def test_the_documented_request(tmp_path: Path) -> None:
+def test_the_documented_request(db_path: Path | str) -> None:
     seen: list[httpx.Request] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         return httpx.Response(200, json={"results": [], "count": 0, "page": 1, "next": None, "previous": None})
 
-    settings = Settings(opsdash_db=tmp_path / "o.db", cargobase_base_url="https://pluto.cargobase.com/api/1",
+    settings = Settings(opsdash_db=db_path, cargobase_base_url="https://pluto.cargobase.com/api/1",
                         cargobase_token=SecretStr("tok-abcdef"))
     with make_client(settings, transport=httpx.MockTransport(answer)) as client:
         list(cargobase.invoices(client, status="approved", submit_date=date(2026, 11, 1), page_size=25))

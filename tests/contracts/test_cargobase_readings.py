@@ -58,9 +58,9 @@ class SevenInvoices:
         return httpx.Response(200, json=body)
 
 
-def test_a_read_the_list_shifted_under_is_read_again_and_only_the_second_vouches(tmp_path: Path) -> None:
+def test_a_read_the_list_shifted_under_is_read_again_and_only_the_second_vouches(db_path: Path | str) -> None:
     vendor = SevenInvoices()
-    settings = Settings(opsdash_db=tmp_path / "o.db", cargobase_base_url="https://pluto.cargobase.com/api/1",
+    settings = Settings(opsdash_db=db_path, cargobase_base_url="https://pluto.cargobase.com/api/1",
                         cargobase_token=SecretStr("tok"))
     fetch = cargobase_sync.verified_reads(page_size=3)
     with make_client(settings, transport=httpx.MockTransport(vendor.answer), sleep=lambda s: None) as client:

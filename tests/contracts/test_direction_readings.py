@@ -83,10 +83,10 @@ QUADERNO: dict[str, Any] = {"id": 1, "number": "00001", "currency": "EUR", "issu
 
 
 @pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+def db(db_path: Path | str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
     monkeypatch.setenv("OPSDASH_TIMEZONE", "Pacific/Auckland")  # far from UTC: a date shifted by UTC shows
     get_settings.cache_clear()
-    conn = connect(tmp_path / "cache.db")
+    conn = connect(db_path)
     migrate(conn)
     yield conn
     conn.close()

@@ -53,10 +53,10 @@ NUMBER = "SO-0000042"  # our ERP order number in customer_reference_number (valu
 
 
 @pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+def db(db_path: Path | str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
     monkeypatch.setenv("OPSDASH_TIMEZONE", "Europe/Berlin")
     get_settings.cache_clear()
-    conn = connect(tmp_path / "cache.db")
+    conn = connect(db_path)
     migrate(conn)
     yield conn
     conn.close()
@@ -166,7 +166,7 @@ def customer_order(number: str, fulfillment: str) -> dict[str, Any]:
             "price": 10, "customerOrderItems": []}
 
 
-def test_an_erp_order_is_late_while_qasida_lists_it_not_fulfilled(db: Database, tmp_path: Path) -> None:
+def test_an_erp_order_is_late_while_qasida_lists_it_not_fulfilled(db: Database, db_path: Path | str) -> None:
     orders = [customer_order("SO-0000011", "2026-11-10T00:00:00"), customer_order("SO-0000012", "2026-11-10T00:00:00"),
               customer_order("SO-0000013", "2026-11-30T00:00:00")]
     upsert_records(db, "qasida_customer_orders",
@@ -179,7 +179,7 @@ def test_an_erp_order_is_late_while_qasida_lists_it_not_fulfilled(db: Database, 
         seen.append(request)
         return httpx.Response(200, json={"data": listed, "pageNumber": 1, "pageSize": 100, "nextPage": None})
 
-    settings = Settings(opsdash_db=tmp_path / "c.db", qasida_base_url="http://erp.test", qasida_token=SecretStr("jwt"),
+    settings = Settings(opsdash_db=db_path, qasida_base_url="http://erp.test", qasida_token=SecretStr("jwt"),
                         qasida_mandant_id="3")
     [resource] = [r for r in resources_for(db, ["qasida"]) if r.name == "not_fulfilled_orders"]
     with make_client(settings, transport=httpx.MockTransport(vendor)) as client:

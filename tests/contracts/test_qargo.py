@@ -40,8 +40,8 @@ NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    conn = connect(tmp_path / "cache.db")
+def db(db_path: Path | str) -> Iterator[Database]:
+    conn = connect(db_path)
     migrate(conn)
     yield conn
     conn.close()
@@ -128,9 +128,9 @@ def operation_for(document: dict[str, Any], request: httpx.Request) -> tuple[str
 
 
 @pytest.mark.parametrize("name", sorted(CALLS))
-def test_each_request_is_documented(spec: dict[str, Any], tmp_path: Path, name: str) -> None:
+def test_each_request_is_documented(spec: dict[str, Any], db_path: Path | str, name: str) -> None:
     recorder = Recorder()
-    settings = Settings(opsdash_db=tmp_path / "o.db", qargo_base_url="https://api.qargo.com",
+    settings = Settings(opsdash_db=db_path, qargo_base_url="https://api.qargo.com",
                         qargo_client_id="id", qargo_client_secret=SecretStr("secret-123456"))
     with make_client(settings, transport=httpx.MockTransport(recorder)) as client:
         try:

@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from sandbox.server import client_env
 from services.qasida import resources as qr
 from services.qasida.client import QasidaClient, make_client
 from services.settings import Settings
-from store.db import connect
+from store.db import connect, iso
 from store.schema import migrate
 from sync import mappers
 from sync.engine import run_resource
@@ -100,12 +101,12 @@ def test_the_document_is_read_as_expected() -> None:
 # --- the document's examples through the client and the mappers ----------------------------------
 
 
-def settings(tmp_path: Path, **kw: Any) -> Settings:
-    return Settings(opsdash_db=tmp_path / "c.db", qasida_base_url="http://erp.test", qasida_token="jwt",
+def settings(db_path: Path | str, **kw: Any) -> Settings:
+    return Settings(opsdash_db=db_path, qasida_base_url="http://erp.test", qasida_token="jwt",
                     qasida_mandant_id="3", **kw)
 
 
-def serve(doc: DocList, tmp_path: Path) -> tuple[QasidaClient, list[httpx.Request]]:
+def serve(doc: DocList, db_path: Path | str) -> tuple[QasidaClient, list[httpx.Request]]:
     """A client whose vendor answers page 1 with the document's example and page 2 with an empty page
     (the example's `nextPage` is "string", so the walk asks for page 2)."""
     seen: list[httpx.Request] = []
@@ -115,11 +116,11 @@ def serve(doc: DocList, tmp_path: Path) -> tuple[QasidaClient, list[httpx.Reques
         body = doc.example if request.url.params.get("PageNumber") == "1" else EMPTY
         return httpx.Response(200, content=json.dumps(body, default=str).encode())
 
-    return make_client(settings(tmp_path), transport=httpx.MockTransport(handler)), seen
+    return make_client(settings(db_path), transport=httpx.MockTransport(handler)), seen
 
 
-def read(doc: DocList, tmp_path: Path, call: Callable[[QasidaClient], Iterator[Any]]) -> list[Any]:
-    client, seen = serve(doc, tmp_path)
+def read(doc: DocList, db_path: Path | str, call: Callable[[QasidaClient], Iterator[Any]]) -> list[Any]:
+    client, seen = serve(doc, db_path)
     with client:
         records = [r for page in call(client) for r in page.records]
     assert [r.url.params["PageNumber"] for r in seen] == ["1", "2"]  # a short page does not end the walk
@@ -145,8 +146,8 @@ OPEN_ITEM_ROW = {  # by hand from the example (seeds/003 lines 157-173 and 3131-
 
 @pytest.mark.parametrize(("doc", "call", "every"), [
     (CLAIMS, qr.claims, "allClaims"), (LIABILITIES, qr.liabilities, "allLiabilities")])
-def test_claims_and_liabilities_example(tmp_path: Path, doc: DocList, call: Any, every: str) -> None:
-    client, seen = serve(doc, tmp_path)
+def test_claims_and_liabilities_example(db_path: Path | str, doc: DocList, call: Any, every: str) -> None:
+    client, seen = serve(doc, db_path)
     with client:
         records = [r for page in call(client, 42) for r in page.records]
     assert [without_raw(mappers.qasida_open_item(Owned("42", r))) for r in records] == [OPEN_ITEM_ROW]
@@ -156,33 +157,33 @@ def test_claims_and_liabilities_example(tmp_path: Path, doc: DocList, call: Any,
     assert set(sent) <= set(doc.params)
 
 
-def test_stock_cards_example(tmp_path: Path) -> None:
-    cards = read(STOCK_CARDS, tmp_path, lambda c: qr.stock_cards(c, since="2019-08-24T14:15:22+00:00"))
+def test_stock_cards_example(db_path: Path | str) -> None:
+    cards = read(STOCK_CARDS, db_path, lambda c: qr.stock_cards(c, since="2019-08-24T14:15:22+00:00"))
     assert [without_raw(mappers.qasida_stock_card(c)) for c in cards] == [{
         "stock_card_id": "0", "warehouse_id": "0", "warehouse": "string", "product_id": "0", "product": "string",
         "product_code": "string", "unit": "string", "quantity": 0.0, "reserved": 0.0, "available": 0.0}]
 
 
-def test_warehouses_example(tmp_path: Path) -> None:
-    rows = [without_raw(mappers.qasida_warehouse(w)) for w in read(WAREHOUSES, tmp_path, qr.warehouses)]
+def test_warehouses_example(db_path: Path | str) -> None:
+    rows = [without_raw(mappers.qasida_warehouse(w)) for w in read(WAREHOUSES, db_path, qr.warehouses)]
     assert rows == [{"warehouse_id": "0", "code": "string", "name": "string"}]
 
 
-def test_products_example(tmp_path: Path) -> None:
-    products = read(PRODUCTS, tmp_path, lambda c: qr.products(c, since="2019-08-24T14:15:22+00:00"))
+def test_products_example(db_path: Path | str) -> None:
+    products = read(PRODUCTS, db_path, lambda c: qr.products(c, since="2019-08-24T14:15:22+00:00"))
     assert [without_raw(mappers.qasida_product(p)) for p in products] == [
         {"product_id": "0", "code": "string", "name": "string", "unit": "string"}]
     assert products[0].is_valid is None and products[0].edited is None  # "string" placeholders: unknown
 
 
-def test_customers_example(tmp_path: Path) -> None:
-    customers = read(CUSTOMERS, tmp_path, lambda c: qr.customers(c, since="2019-08-24T14:15:22+00:00"))
+def test_customers_example(db_path: Path | str) -> None:
+    customers = read(CUSTOMERS, db_path, lambda c: qr.customers(c, since="2019-08-24T14:15:22+00:00"))
     assert [without_raw(mappers.qasida_customer(c)) for c in customers] == [
         {"customer_id": "0", "code": "string", "name": "string", "vat_number": "string", "country": "string"}]
 
 
-def test_customer_orders_example_with_its_lines(tmp_path: Path) -> None:
-    orders = read(CUSTOMER_ORDERS, tmp_path, lambda c: qr.customer_orders(c, since="2019-08-24T14:15:22+00:00"))
+def test_customer_orders_example_with_its_lines(db_path: Path | str) -> None:
+    orders = read(CUSTOMER_ORDERS, db_path, lambda c: qr.customer_orders(c, since="2019-08-24T14:15:22+00:00"))
     assert [without_raw(mappers.qasida_customer_order(o)) for o in orders] == [{
         "order_id": "0", "number": "string", "customer_id": "0", "customer": "string", "status": "string",
         "order_date": None, "delivery_date": None,  # "issueDate": "string" in the example: no date
@@ -192,10 +193,10 @@ def test_customer_orders_example_with_its_lines(tmp_path: Path) -> None:
                                                 "product_code": "P-0", "quantity": 0.0, "unit": "pcs"}]
 
 
-def test_mandant_as_a_header_only_when_configured(tmp_path: Path) -> None:
+def test_mandant_as_a_header_only_when_configured(db_path: Path | str) -> None:
     seen: list[httpx.Request] = []
     transport = httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(200, json=EMPTY))
-    with make_client(settings(tmp_path, qasida_mandant_in="header"), transport=transport) as client:
+    with make_client(settings(db_path, qasida_mandant_in="header"), transport=transport) as client:
         list(qr.warehouses(client))
     assert seen[0].headers["mandantid"] == "3" and "MandantId" not in seen[0].url.params
 
@@ -204,12 +205,12 @@ def test_mandant_as_a_header_only_when_configured(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def erp(start_sandbox: StartSandbox, tmp_path: Path) -> Iterator[tuple[Database, QasidaClient, httpx.Client]]:
+def erp(start_sandbox: StartSandbox, db_path: Path | str) -> Iterator[tuple[Database, QasidaClient, httpx.Client]]:
     config = start_sandbox(seed=5)
     env = {k.lower(): v for k, v in client_env(config).items()}
-    db = connect(tmp_path / "cache.db")
+    db = connect(db_path)
     migrate(db)
-    with make_client(Settings(**env, opsdash_db=tmp_path / "cache.db")) as client, \
+    with make_client(Settings(**env, opsdash_db=db_path)) as client, \
             httpx.Client(base_url=config.base_url, timeout=10) as admin:
         yield db, client, admin
     db.close()
@@ -244,9 +245,12 @@ def test_settled_at_the_vendor_is_settled_in_the_cache_after_one_sync(
     assert admin.post("/_admin/qasida/pay", json={"kind": kind, "invoiceId": int(target)}).status_code == 200
     # A run right after a full read re-reads nobody (sync/vendors/qasida.py MIN_AGE): three hours on
     # (CHECK_WITHIN), every customer is due, and one sync settles it.
-    db.execute("UPDATE qasida_open_item_checks SET checked_at = strftime('%Y-%m-%dT%H:%M:%fZ', checked_at, "
-               "'-3 hours')")
-    db.conn.commit()
+    checks = db.execute("SELECT kind, customer_id, checked_at FROM qasida_open_item_checks "
+                        "WHERE checked_at IS NOT NULL").fetchall()
+    for check_kind, customer_id, checked_at in checks:  # in Python: SQLite's strftime is no PostgreSQL function
+        earlier = iso(datetime.fromisoformat(checked_at) - timedelta(hours=3))
+        db.execute("UPDATE qasida_open_item_checks SET checked_at = ? WHERE kind = ? AND customer_id = ?",
+                   [earlier, check_kind, customer_id])  # autocommit (store.db.connect), on either database
     sync(db, client, kind)
     assert open_items(db, table) == {k: v for k, v in expected.items() if k != target}
     settled = db.execute(f"SELECT settled_at, remains_to_be_paid FROM {table} WHERE invoice_id = ?",

@@ -56,8 +56,8 @@ def zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     get_settings.cache_clear()
 
 
-def settings(tmp_path: Path) -> Settings:
-    return Settings(opsdash_db=tmp_path / "o.db", qasida_base_url="https://erp.example.com/qasida",
+def settings(db_path: Path | str) -> Settings:
+    return Settings(opsdash_db=db_path, qasida_base_url="https://erp.example.com/qasida",
                     qasida_token=SecretStr("jwt"), qasida_mandant_id="7")
 
 
@@ -68,9 +68,9 @@ def recording(answer: dict[str, Any], seen: list[httpx.Request]) -> httpx.MockTr
     return httpx.MockTransport(handler)
 
 
-def test_payment_status_sends_the_documented_parameters_and_reads_the_paged_answer(tmp_path: Path) -> None:
+def test_payment_status_sends_the_documented_parameters_and_reads_the_paged_answer(db_path: Path | str) -> None:
     seen: list[httpx.Request] = []
-    with make_client(settings(tmp_path), transport=recording(PAYMENT_STATUS_EXAMPLE, seen)) as client:
+    with make_client(settings(db_path), transport=recording(PAYMENT_STATUS_EXAMPLE, seen)) as client:
         (status,) = qr.payment_status(client, "0260000123")
     (request,) = seen
     assert request.url.path == "/qasida/api/finance/v1/Invoice/GetPaymentStatus"
@@ -82,10 +82,10 @@ def test_payment_status_sends_the_documented_parameters_and_reads_the_paged_answ
     assert (status.issue_date, status.payment_due_date, status.last_payment_date) == (None, None, None)
 
 
-def test_stock_cards_send_no_warehouse_id(tmp_path: Path) -> None:
+def test_stock_cards_send_no_warehouse_id(db_path: Path | str) -> None:
     seen: list[httpx.Request] = []
     empty = {"data": [], "pageNumber": 1, "pageSize": 1000, "nextPage": None, "previousPage": None}
-    with make_client(settings(tmp_path), transport=recording(empty, seen)) as client:
+    with make_client(settings(db_path), transport=recording(empty, seen)) as client:
         list(qr.stock_cards(client))
     assert set(seen[0].url.params) == {"PageNumber", "PageSize", "MandantId"}  # 6028-6032, no warehouseId
 

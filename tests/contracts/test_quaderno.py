@@ -118,15 +118,15 @@ class Recorder:
                               headers={"X-Pages-HasMore": "false"})
 
 
-def client(tmp_path: Path, recorder: Recorder) -> Any:
-    settings = Settings(opsdash_db=tmp_path / "o.db", quaderno_base_url="https://acme.quadernoapp.com/api",
+def client(db_path: Path | str, recorder: Recorder) -> Any:
+    settings = Settings(opsdash_db=db_path, quaderno_base_url="https://acme.quadernoapp.com/api",
                         quaderno_api_key=SecretStr("sk_live_abcdef"))
     return make_client(settings, transport=httpx.MockTransport(recorder))
 
 
-def test_the_state_filter_and_pagination_are_sent_as_documented(tmp_path: Path) -> None:
+def test_the_state_filter_and_pagination_are_sent_as_documented(db_path: Path | str) -> None:
     recorder = Recorder()
-    with client(tmp_path, recorder) as c:
+    with client(db_path, recorder) as c:
         list(qr.invoices(c, state="outstanding", created_before=1925185, limit=100))
     [request] = recorder.requests
     assert request.method == "GET" and request.url.path.removesuffix(".json") == "/api/invoices"
@@ -137,10 +137,10 @@ def test_the_state_filter_and_pagination_are_sent_as_documented(tmp_path: Path) 
     assert request.headers["accept"] == "application/json; api_version=20220325"
 
 
-def test_a_recorded_list_request_has_our_path_and_parameters(tmp_path: Path) -> None:
+def test_a_recorded_list_request_has_our_path_and_parameters(db_path: Path | str) -> None:
     recorded = json.loads((EXTRACTED / "paginated_invoices__1.json").read_text(encoding="utf-8"))["request"]
     recorder = Recorder()
-    with client(tmp_path, recorder) as c:
+    with client(db_path, recorder) as c:
         list(qr.invoices(c, created_before=1925185))
     want = httpx.URL(recorded["uri"])
     got = recorder.requests[0].url
@@ -148,12 +148,12 @@ def test_a_recorded_list_request_has_our_path_and_parameters(tmp_path: Path) -> 
     assert got.params["created_before"] == want.params["created_before"]
 
 
-def test_403_is_the_documented_permission_error(tmp_path: Path) -> None:
+def test_403_is_the_documented_permission_error(db_path: Path | str) -> None:
     """seeds/001 lines 91-93: 403 Forbidden "The record requested is hidden for administrators only"."""
     row = next(i for i, s in enumerate(SEED) if s.strip() == "403 |")
     assert "hidden for administrators" in SEED[row + 2]
     recorder = Recorder(403, {"error": "Forbidden"})
-    with client(tmp_path, recorder) as c, pytest.raises(PermissionDenied, match="hidden for administrators"):
+    with client(db_path, recorder) as c, pytest.raises(PermissionDenied, match="hidden for administrators"):
         qr.get_invoice(c, 1987)
     assert len(recorder.requests) == 1  # not retried as rate limiting
 
@@ -171,14 +171,14 @@ def documented_query(first_line: str, until: str) -> set[str]:
     raise AssertionError(f"no end marker {until!r}")
 
 
-def test_tax_calculation_sends_only_documented_query_parameters(tmp_path: Path) -> None:
+def test_tax_calculation_sends_only_documented_query_parameters(db_path: Path | str) -> None:
     """seeds/001 lines 1124-1136: the query parameters of GET /tax_rates/calculate."""
     documented = documented_query("from_country | string The seller's country", "Responses")
     assert {"to_country", "amount", "currency", "tax_code", "date", "tax_id"} <= documented
     params = TaxParams(to_country="de", amount=Decimal("99.99"), currency="eur", to_postal_code="10115",
                        from_country="fr", on=date(2026, 11, 20), tax_id="DE811907980")
     recorder = Recorder(200, {"rate": 19.0, "country": "DE", "tax_code": "standard"})
-    with client(tmp_path, recorder) as c:
+    with client(db_path, recorder) as c:
         qr.calculate_tax(c, **params.query())
     [request] = recorder.requests
     assert request.url.path.removesuffix(".json") == "/api/tax_rates/calculate"
@@ -186,10 +186,10 @@ def test_tax_calculation_sends_only_documented_query_parameters(tmp_path: Path) 
     assert request.url.params["amount"] == "99.99" and request.url.params["to_country"] == "DE"
 
 
-def test_tax_id_validation_matches_the_recorded_request(tmp_path: Path) -> None:
+def test_tax_id_validation_matches_the_recorded_request(db_path: Path | str) -> None:
     recorded = httpx.URL(json.loads((EXTRACTED / "validate_valid_tax_ID__0.json").read_text())["request"]["uri"])
     recorder = Recorder(200, {"valid": True})
-    with client(tmp_path, recorder) as c:
+    with client(db_path, recorder) as c:
         assert qr.validate_tax_id_online(c, "IE", "IE6388047V") is True
     got = recorder.requests[0].url
     assert got.path.removesuffix(".json") == recorded.path.removesuffix(".json")

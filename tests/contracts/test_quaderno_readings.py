@@ -71,18 +71,18 @@ Answer = tuple[int, dict[str, Any]]
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    conn = connect(tmp_path / "cache.db")
+def db(db_path: Path | str) -> Iterator[Database]:
+    conn = connect(db_path)
     migrate(conn)
     yield conn
     conn.close()
 
 
-def client_answering(tmp_path: Path, answer: Callable[[httpx.Request], Answer] | Answer) -> Any:
+def client_answering(db_path: Path | str, answer: Callable[[httpx.Request], Answer] | Answer) -> Any:
     def handle(request: httpx.Request) -> httpx.Response:
         status, body = answer(request) if callable(answer) else answer
         return httpx.Response(status, json=body)
-    settings = Settings(opsdash_db=tmp_path / "limits.db", quaderno_base_url="https://acme.quadernoapp.com/api",
+    settings = Settings(opsdash_db=db_path, quaderno_base_url="https://acme.quadernoapp.com/api",
                         quaderno_api_key="sk_test")  # type: ignore[arg-type]
     return make_client(settings, transport=httpx.MockTransport(handle), sleep=lambda _: None)
 
@@ -90,8 +90,8 @@ def client_answering(tmp_path: Path, answer: Callable[[httpx.Request], Answer] |
 # --- point 3: a taxable answer without tax_amount -----------------------------------------------------------
 
 
-def test_recorded_taxable_answer_without_tax_amount_is_computed_never_zero(db: Database, tmp_path: Path) -> None:
-    with client_answering(tmp_path, (200, VALIDATE_TAX_RATE)) as client:
+def test_recorded_taxable_answer_without_tax_amount_is_computed_never_zero(db: Database, db_path: Path | str) -> None:
+    with client_answering(db_path, (200, VALIDATE_TAX_RATE)) as client:
         result = calculate(db, OPERATOR, TaxParams("FR", Decimal("100.00"), "EUR", from_country="FR"), client=client)
     assert result.tax is not None and result.total is not None
     assert (result.tax.amount_minor, result.total.amount_minor, result.tax_computed) == (2000, 12000, True)
@@ -119,17 +119,17 @@ def test_inclusive_amount_holds_the_tax() -> None:
     assert answer.computed_tax_minor(Decimal("120.00"), "EUR") == 2000
 
 
-def test_without_a_rate_the_tax_is_unknown_not_zero(db: Database, tmp_path: Path) -> None:
-    with client_answering(tmp_path, (200, VALIDATE_TAX_RATE | {"rate": None})) as client:
+def test_without_a_rate_the_tax_is_unknown_not_zero(db: Database, db_path: Path | str) -> None:
+    with client_answering(db_path, (200, VALIDATE_TAX_RATE | {"rate": None})) as client:
         result = calculate(db, OPERATOR, TaxParams("FR", Decimal("100.00"), "EUR"), client=client)
     assert (result.tax, result.total) == (None, None)
     assert db.conn.execute("SELECT tax_amount, tax_amount_computed FROM tax_calculations").fetchone() == (None, 0)
 
 
-def test_a_status_that_collects_no_tax_stays_zero(db: Database, tmp_path: Path) -> None:
+def test_a_status_that_collects_no_tax_stays_zero(db: Database, db_path: Path | str) -> None:
     """seeds/001 lines 160-167: reverse_charge collects no tax; Quaderno's null amount means 0, not computed."""
     body = VALIDATE_TAX_RATE | {"status": "reverse_charge", "rate": 0.0}
-    with client_answering(tmp_path, (200, body)) as client:
+    with client_answering(db_path, (200, body)) as client:
         result = calculate(db, OPERATOR, TaxParams("FR", Decimal("100.00"), "EUR"), client=client)
     assert result.tax is not None and (result.tax.amount_minor, result.tax_computed) == (0, False)
 
@@ -143,13 +143,13 @@ def stored_invoice(doc_id: int) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("answer", [GONE, NOT_FOUND])
-def test_an_invoice_removed_at_quaderno_leaves_outstanding(db: Database, tmp_path: Path, answer: Answer) -> None:
+def test_an_invoice_removed_at_quaderno_leaves_outstanding(db: Database, db_path: Path | str, answer: Answer) -> None:
     upsert_records(db, "quaderno_invoices", [stored_invoice(41)], "invoice_id")
 
     def vendor(request: httpx.Request) -> Answer:
         return (200, []) if request.url.path.endswith("/invoices") else answer
     res = next(r for r in resources_for(db, ["quaderno"]) if r.name == "open_invoices")
-    with client_answering(tmp_path, vendor) as client:
+    with client_answering(db_path, vendor) as client:
         assert run_resource(db, client, res).ok
     state, due, removed_at = db.conn.execute(
         "SELECT state, amount_due, removed_at FROM quaderno_invoices WHERE invoice_id = '41'").fetchone()
@@ -182,19 +182,19 @@ def latest(db: Database) -> list[tuple[str, str]]:
     return list(db.conn.execute("SELECT result, message FROM tax_id_validations ORDER BY id"))
 
 
-def test_401_is_a_configuration_error_shown_on_vendors_not_retried(db: Database, tmp_path: Path) -> None:
-    with client_answering(tmp_path, WRONG_TOKEN) as client, pytest.raises(AuthError):
+def test_401_is_a_configuration_error_shown_on_vendors_not_retried(db: Database, db_path: Path | str) -> None:
+    with client_answering(db_path, WRONG_TOKEN) as client, pytest.raises(AuthError):
         taxids.validate_one(db, OPERATOR, "DE", VALID_DE, client=client)
     assert latest(db) == [] and taxids.pending_retries(db) == []
     [error] = config_errors.current(db)
     assert (error.vendor, error.status, error.action) == ("quaderno", 401, "validating tax IDs")
     assert "sk_test" not in error.message
-    with client_answering(tmp_path, (200, {"valid": True})) as client:
+    with client_answering(db_path, (200, {"valid": True})) as client:
         taxids.validate_one(db, OPERATOR, "DE", VALID_DE, client=client)
     assert config_errors.current(db) == []  # a call that works clears it
 
 
-def test_a_batch_stops_at_a_configuration_error_and_says_so(db: Database, tmp_path: Path) -> None:
+def test_a_batch_stops_at_a_configuration_error_and_says_so(db: Database, db_path: Path | str) -> None:
     """Two well-formed numbers, Quaderno answers 401 (wrong_token__0): one call, nothing stored, both unchecked."""
     calls: list[httpx.Request] = []
 
@@ -203,43 +203,43 @@ def test_a_batch_stops_at_a_configuration_error_and_says_so(db: Database, tmp_pa
         return WRONG_TOKEN
     rows = [taxids.TaxIdRow("DE", VALID_DE), taxids.TaxIdRow("DE", "DE136695976")]
     job_id = taxids.submit_validation_batch(db, OPERATOR, rows)
-    with client_answering(tmp_path, vendor) as client:
+    with client_answering(db_path, vendor) as client:
         job = run_inline(db, job_id, partial(taxids.run_batch, db, Settings(), client=client))  # type: ignore[call-arg]
     assert job.result["not_checked"] == 2 and "configuration error" in job.result["stopped"]
     assert len(calls) == 1 and latest(db) == [] and taxids.pending_retries(db) == []
 
 
-def test_403_is_a_configuration_error_too(db: Database, tmp_path: Path) -> None:
-    with client_answering(tmp_path, (403, {"error": "Forbidden"})) as client, pytest.raises(AuthError):
+def test_403_is_a_configuration_error_too(db: Database, db_path: Path | str) -> None:
+    with client_answering(db_path, (403, {"error": "Forbidden"})) as client, pytest.raises(AuthError):
         calculate(db, OPERATOR, TaxParams("FR", Decimal("1.00"), "EUR"), client=client)
     assert [(e.status, e.action) for e in config_errors.current(db)] == [(403, "calculating tax")]
 
 
-def test_422_is_a_refusal_with_quadernos_message(db: Database, tmp_path: Path) -> None:
-    with client_answering(tmp_path, REFUSED) as client:
+def test_422_is_a_refusal_with_quadernos_message(db: Database, db_path: Path | str) -> None:
+    with client_answering(db_path, REFUSED) as client:
         checked = taxids.validate_one(db, OPERATOR, "DE", VALID_DE, client=client)
     assert checked.result == "refused"
     assert checked.message == "Quaderno refused the request: tax_id is not supported for this country"
     assert taxids.pending_retries(db) == []
-    with client_answering(tmp_path, REFUSED) as client, pytest.raises(ValidationError, match="refused the calc"):
+    with client_answering(db_path, REFUSED) as client, pytest.raises(ValidationError, match="refused the calc"):
         calculate(db, OPERATOR, TaxParams("FR", Decimal("1.00"), "EUR"), client=client)
 
 
 @pytest.mark.parametrize("answer", [VALIDATE_NULL, (503, {"error": "Service Unavailable"}), "timeout"])
-def test_only_null_5xx_and_timeouts_are_unavailable(db: Database, tmp_path: Path, answer: Any) -> None:
+def test_only_null_5xx_and_timeouts_are_unavailable(db: Database, db_path: Path | str, answer: Any) -> None:
     def vendor(request: httpx.Request) -> Answer:
         if answer == "timeout":
             raise httpx.ReadTimeout("no answer", request=request)
         return answer  # type: ignore[no-any-return]
-    with client_answering(tmp_path, vendor) as client:
+    with client_answering(db_path, vendor) as client:
         checked = taxids.validate_one(db, OPERATOR, "DE", VALID_DE, client=client)
     assert checked.result == "unavailable"
     assert [r.tax_id for r in taxids.pending_retries(db)] == [VALID_DE]
     assert config_errors.current(db) == []
 
 
-def test_a_calculation_quaderno_cannot_answer_is_unavailable(db: Database, tmp_path: Path) -> None:
-    with client_answering(tmp_path, (503, {"error": "down"})) as client, pytest.raises(VendorError,
+def test_a_calculation_quaderno_cannot_answer_is_unavailable(db: Database, db_path: Path | str) -> None:
+    with client_answering(db_path, (503, {"error": "down"})) as client, pytest.raises(VendorError,
                                                                                       match="unavailable"):
         calculate(db, OPERATOR, TaxParams("FR", Decimal("1.00"), "EUR"), client=client)
     assert db.conn.execute("SELECT count(*) FROM tax_calculations").fetchone()[0] == 0

@@ -41,7 +41,7 @@ from services.taxid import check_tax_id
     ("DE", "DE303954554", "DE303954554"),  # the document's own example (line 1167)
 ])
 def test_documented_jurisdictions_pass_offline_and_reach_quaderno(
-    tmp_path: Path, country: str, written: str, sent: str
+    db_path: Path | str, country: str, written: str, sent: str
 ) -> None:
     offline = check_tax_id(country, written)
     assert (offline.ok, offline.number) == (True, sent), offline.message
@@ -51,7 +51,7 @@ def test_documented_jurisdictions_pass_offline_and_reach_quaderno(
         seen.append(request)
         return httpx.Response(200, json={"valid": True})
 
-    settings = Settings(opsdash_db=tmp_path / "o.db", quaderno_base_url="https://acme.quadernoapp.com/api",
+    settings = Settings(opsdash_db=db_path, quaderno_base_url="https://acme.quadernoapp.com/api",
                         quaderno_api_key=SecretStr("sk_test"))
     with make_client(settings, "quaderno", transport=httpx.MockTransport(quaderno)) as client:
         assert validate_tax_id_online(client, country, offline.number) is True

@@ -29,8 +29,8 @@ NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    conn = connect(tmp_path / "cache.db")
+def db(db_path: Path | str) -> Iterator[Database]:
+    conn = connect(db_path)
     migrate(conn)
     yield conn
     conn.close()
