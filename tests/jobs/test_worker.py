@@ -15,11 +15,12 @@ from jobs import jobs, worker
 from jobs.worker import HANDLERS, SCHEDULED, Worker
 from services.settings import Settings
 from store.schema import session
+from tests.conftest import suite_database
 from tests.sync.test_engine import FakeVendor, resource
 
 
 def test_a_worker_started_by_an_entry_point_has_the_sync_and_action_handlers(tmp_path: Path) -> None:
-    Worker(Settings(opsdash_db=tmp_path / "w.db"))
+    Worker(Settings(opsdash_db=suite_database(tmp_path / "w.db")))
     assert {"sync", "upload_orders", "validate_tax_ids"} <= set(HANDLERS)
     assert any(fn.__name__ == "retry_unavailable" for fn in SCHEDULED)
 
@@ -46,7 +47,7 @@ class NoClient:
 
 
 def test_two_workers_and_a_resource_longer_than_the_lease_run_it_once(tmp_path: Path, monkeypatch) -> None:
-    db_path = tmp_path / "w.db"
+    db_path = suite_database(tmp_path / "w.db")
     vendor = SlowVendor(delay=0.3)
     with session(db_path) as db:
         db.execute("CREATE TABLE fake_items (id TEXT PRIMARY KEY, name TEXT, raw TEXT, synced_at TEXT NOT NULL)")
@@ -89,9 +90,10 @@ def test_two_workers_and_a_resource_longer_than_the_lease_run_it_once(tmp_path: 
 
 
 def test_a_worker_that_lost_its_job_writes_no_result(tmp_path: Path) -> None:
-    with session(tmp_path / "w.db") as db:
+    db_path = suite_database(tmp_path / "w.db")
+    with session(db_path) as db:
         job_id = jobs.enqueue(db, "stalls", {}, "u")
-        holder = Worker(Settings(opsdash_db=tmp_path / "w.db"), worker_id="stalled", lease=timedelta(seconds=60))
+        holder = Worker(Settings(opsdash_db=db_path), worker_id="stalled", lease=timedelta(seconds=60))
 
         def stalls(w: Worker, conn: Any, job: jobs.Job) -> str:
             # while it "stalls", its lease is taken over: re-queued and claimed by another worker
@@ -110,7 +112,7 @@ def test_a_worker_that_lost_its_job_writes_no_result(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("kind", ["sync"])
 def test_worker_lease_defaults_to_the_jobs_lease(kind: str, tmp_path: Path) -> None:
-    assert Worker(Settings(opsdash_db=tmp_path / "w.db")).lease == jobs.DEFAULT_LEASE
+    assert Worker(Settings(opsdash_db=suite_database(tmp_path / "w.db"))).lease == jobs.DEFAULT_LEASE
 
 
 def test_figures_are_refreshed_while_a_long_job_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -120,7 +122,7 @@ def test_figures_are_refreshed_while_a_long_job_runs(tmp_path: Path, monkeypatch
     from store.db import connect
     from store.store import upsert_records
 
-    db_path = tmp_path / "w.db"
+    db_path = suite_database(tmp_path / "w.db")
     release, running = threading.Event(), threading.Event()
 
     def long_job(w: Worker, db: Any, job: jobs.Job) -> None:

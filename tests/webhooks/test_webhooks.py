@@ -17,6 +17,7 @@ from sandbox.server import free_port, serving
 from services.settings import Settings
 from store.queries import query_dataset
 from store.schema import session
+from tests.conftest import suite_database
 from webhooks.webhooks import MAX_BODY_BYTES, AuthFailures, WebhookConfigError, webhook_app, webhook_routes
 
 AUTH = ("hooks", "s3cret-hook-password")
@@ -39,7 +40,7 @@ def qargo_event(event_id: str, status: str, ts: str, order_id: str = "11111111-1
 
 
 @pytest.fixture
-def receiver(db_path: Path) -> Iterator[tuple[str, Path]]:
+def receiver(db_path: Path | str) -> Iterator[tuple[str, Path | str]]:
     """The receiver over the test's database (a SQLite file, or PostgreSQL with --db=postgresql)."""
     db = db_path
     settings = Settings(opsdash_db=db, opsdash_webhook_user=AUTH[0], opsdash_webhook_password=SecretStr(AUTH[1]))
@@ -47,12 +48,12 @@ def receiver(db_path: Path) -> Iterator[tuple[str, Path]]:
         yield url, db
 
 
-def rows(db: Path, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+def rows(db: Path | str, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
     with session(db) as conn:
         return [dict(r) for r in conn.query(sql, params or [])]
 
 
-def outstanding_upwell(db: Path) -> list[str]:
+def outstanding_upwell(db: Path | str) -> list[str]:
     with session(db) as conn:
         page = query_dataset(conn, "invoices_outstanding", {"source": "upwell"}, now=NOW)
     return [row["invoice_number"] for row in page.rows]
@@ -155,9 +156,9 @@ def test_secret_never_stored(receiver) -> None:
     assert AUTH[1] not in dump and "wrong" not in dump
 
 
-def test_a_locked_out_address_is_refused_even_with_the_right_password(tmp_path: Path) -> None:
+def test_a_locked_out_address_is_refused_even_with_the_right_password(db_path: Path | str) -> None:
     """Issue 22: the lockout answered the right password while "locked out", so guessing went on."""
-    db = tmp_path / "hooks.db"
+    db = db_path
     settings = Settings(opsdash_db=db, opsdash_webhook_user=AUTH[0], opsdash_webhook_password=SecretStr(AUTH[1]))
     limiter = AuthFailures(budget=3, window=60.0, pause=0.01)
     with serving(webhook_app(settings, limiter=limiter), "127.0.0.1", free_port()) as url:
@@ -207,14 +208,15 @@ def test_failures_in_total_lock_out_every_untrusted_address_but_not_the_real_sen
     ("hooks", None, "OPSDASH_WEBHOOK_PASSWORD"),
 ])
 def test_empty_or_half_credentials_are_a_configuration_error_at_start(tmp_path, user, password, names) -> None:
-    settings = Settings(opsdash_db=tmp_path / "h.db", opsdash_webhook_user=user,
+    settings = Settings(opsdash_db=suite_database(tmp_path / "h.db"), opsdash_webhook_user=user,
                         opsdash_webhook_password=None if password is None else SecretStr(password))
     with pytest.raises(WebhookConfigError, match=names):
         webhook_app(settings)
 
 
 def test_no_credentials_at_all_mounts_no_routes_in_the_dashboard_but_the_receiver_refuses(tmp_path) -> None:
-    settings = Settings(opsdash_db=tmp_path / "h.db", opsdash_webhook_user=None, opsdash_webhook_password=None)
+    settings = Settings(opsdash_db=suite_database(tmp_path / "h.db"), opsdash_webhook_user=None,
+                        opsdash_webhook_password=None)
     assert webhook_routes(settings) == []
     with pytest.raises(WebhookConfigError, match="OPSDASH_WEBHOOK_USER and OPSDASH_WEBHOOK_PASSWORD"):
         webhook_app(settings)
@@ -226,7 +228,7 @@ def test_cli_receiver_refuses_to_start_with_an_empty_or_blank_password(tmp_path,
     import cli
     from services.settings import get_settings
 
-    monkeypatch.setenv("OPSDASH_DB", str(tmp_path / "h.db"))
+    monkeypatch.setenv("OPSDASH_DB", str(suite_database(tmp_path / "h.db")))
     monkeypatch.setenv("OPSDASH_WEBHOOK_USER", "hooks")
     monkeypatch.setenv("OPSDASH_WEBHOOK_PASSWORD", password)
     get_settings.cache_clear()
@@ -236,7 +238,7 @@ def test_cli_receiver_refuses_to_start_with_an_empty_or_blank_password(tmp_path,
         get_settings.cache_clear()
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and err[1].startswith("  - OPSDASH_WEBHOOK_PASSWORD is empty, blank or unset")
-    settings = Settings(opsdash_db=tmp_path / "h.db", opsdash_webhook_user="hooks",
+    settings = Settings(opsdash_db=suite_database(tmp_path / "h.db"), opsdash_webhook_user="hooks",
                         opsdash_webhook_password=SecretStr(password))
     with pytest.raises(WebhookConfigError, match="OPSDASH_WEBHOOK_PASSWORD is empty, blank or unset"):
         webhook_app(settings)  # the receiver refuses it by itself too
