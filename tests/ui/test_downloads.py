@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 
 from store.db import connect
 from store.schema import migrate
+from tests.conftest import suite_database
 from ui import downloads
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,8 +23,8 @@ FILTER = {"currency": "EUR"}
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    path = tmp_path / "cache.db"
+def db_path(tmp_path: Path) -> str:
+    path = suite_database(tmp_path / "cache.db")
     db = connect(path)
     migrate(db)
     rows = [{"calculated_at": f"2026-11-{day:02d}T10:00:00.000Z", "requested_by": "ops", "to_country": "DE",
@@ -36,7 +37,7 @@ def db_path(tmp_path: Path) -> Path:
     return path
 
 
-def cli_export(db_path: Path, fmt: str) -> bytes:
+def cli_export(db_path: str, fmt: str) -> bytes:
     env = {**os.environ, "OPSDASH_DB": str(db_path)}
     done = subprocess.run([sys.executable, "-m", "cli", "export", "tax_calculations", "--format", fmt,
                            "--filter", "currency=EUR", "--output", "-"],
@@ -45,7 +46,7 @@ def cli_export(db_path: Path, fmt: str) -> bytes:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json"])
-def test_whole_dataset_download_equals_opsdash_export(db_path: Path, fmt: str) -> None:
+def test_whole_dataset_download_equals_opsdash_export(db_path: str, fmt: str) -> None:
     ui_file = downloads.dataset_bytes(str(db_path), "tax_calculations", FILTER, fmt)
     assert ui_file == cli_export(db_path, fmt)
     if fmt == "csv":
@@ -53,7 +54,7 @@ def test_whole_dataset_download_equals_opsdash_export(db_path: Path, fmt: str) -
         assert b"6272243.68" in ui_file  # exact money
 
 
-def test_whole_dataset_xlsx_has_the_same_cells_as_opsdash_export(db_path: Path) -> None:
+def test_whole_dataset_xlsx_has_the_same_cells_as_opsdash_export(db_path: str) -> None:
     def cells(content: bytes) -> list[tuple[object, ...]]:
         return list(load_workbook(io.BytesIO(content), read_only=True).active.iter_rows(values_only=True))
 
@@ -79,7 +80,7 @@ def test_the_cli_line_in_the_buttons_help_is_the_same_export() -> None:
     assert downloads.cli_command("orders", {"source__in": ["qargo"]}, "csv") is None  # no CLI form for a list
 
 
-def test_the_tax_page_offers_all_rows_and_the_rows_shown(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_tax_page_offers_all_rows_and_the_rows_shown(db_path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from streamlit.testing.v1 import AppTest
 
     from services.settings import get_settings
