@@ -18,6 +18,7 @@ from services.notify import Message, NotifyError
 from services.settings import Settings, get_settings
 from store.db import connect, iso
 from store.schema import migrate
+from tests.conftest import suite_database
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)  # a Tuesday
 
@@ -36,17 +37,23 @@ def _utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    conn = connect(tmp_path / "alerts.db")
+def alerts_db(tmp_path: Path) -> str:
+    """The test's database: the file alerts.db, or with --db=postgresql a fresh PostgreSQL database."""
+    return suite_database(tmp_path / "alerts.db")
+
+
+@pytest.fixture
+def db(alerts_db: str) -> Iterator[Database]:
+    conn = connect(alerts_db)
     migrate(conn)
     yield conn
     conn.close()
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(alerts_db: str) -> Settings:
     """Both channels configured (nothing listens there: tests pass their own channels)."""
-    return Settings(opsdash_db=tmp_path / "alerts.db", opsdash_smtp_host="127.0.0.1", opsdash_smtp_port=1,
+    return Settings(opsdash_db=alerts_db, opsdash_smtp_host="127.0.0.1", opsdash_smtp_port=1,
                     opsdash_smtp_to="ops@example.com",
                     opsdash_alert_webhook_url=SecretStr("http://127.0.0.1:1/hook/SECRET-TOKEN"),
                     qasida_base_url="http://127.0.0.1:1/qasida", qargo_base_url="http://127.0.0.1:1/qargo")

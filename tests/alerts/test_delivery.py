@@ -16,9 +16,9 @@ from tests.alerts.test_kinds import receivable
 from tests.services.notify_servers import HOST, free_port, http_receiver, smtp_server
 
 
-def test_an_alert_reaches_email_and_webhook(db: Database, tmp_path: Path) -> None:
+def test_an_alert_reaches_email_and_webhook(alerts_db: str, db: Database, tmp_path: Path) -> None:
     with smtp_server(tmp_path) as box, http_receiver() as hook:
-        settings = Settings(opsdash_db=tmp_path / "alerts.db", opsdash_smtp_host=HOST, opsdash_smtp_port=box.port,
+        settings = Settings(opsdash_db=alerts_db, opsdash_smtp_host=HOST, opsdash_smtp_port=box.port,
                             opsdash_smtp_to="finance@example.com", opsdash_alert_webhook_url=SecretStr(hook.url()))
         receivable(db, "INV-9", -61, 250000)
         run(db, add(db, "receivable_overdue", channels=("email", "webhook"), days=60), settings)
@@ -31,10 +31,10 @@ def test_an_alert_reaches_email_and_webhook(db: Database, tmp_path: Path) -> Non
     assert body["opsdash"]["alerts"][0]["key"] == "quaderno:INV-9"
 
 
-def test_a_webhook_outage_loses_nothing(db: Database, tmp_path: Path) -> None:
+def test_a_webhook_outage_loses_nothing(alerts_db: str, db: Database) -> None:
     port = free_port()
     url = f"http://{HOST}:{port}/hook/T000/SECRET-TOKEN"
-    settings = Settings(opsdash_db=tmp_path / "alerts.db", opsdash_alert_webhook_url=SecretStr(url))
+    settings = Settings(opsdash_db=alerts_db, opsdash_alert_webhook_url=SecretStr(url))
     rule = add(db, "receivable_overdue", channels=("webhook",), days=60, resolve_after_minutes=0)
     receivable(db, "INV-1", -61)
     run(db, rule, settings)

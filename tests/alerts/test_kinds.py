@@ -67,8 +67,7 @@ def test_payable_due_within_n_days(db: Database, settings: Settings) -> None:
 
 
 def stock(db: Database, product: str, available: float, level: float | None) -> None:
-    db["qasida_products"].insert({"product_id": product, "code": product, "name": product, **SYNCED},
-                                 replace=True)
+    db["qasida_products"].insert({"product_id": product, "code": product, "name": product, **SYNCED})
     db["qasida_stock_cards"].insert({"stock_card_id": f"W1-{product}", "warehouse_id": "W1", "warehouse": "Main",
                                      "product_id": product, "product": product, "unit": "pcs",
                                      "quantity": available, "reserved": 0, "available": available, **SYNCED})

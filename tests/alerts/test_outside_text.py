@@ -22,9 +22,10 @@ def queue(db: Database, settings: Settings, channel: str, subject: str, body: st
     enqueue(db, settings, (channel,), Message(subject, body), kind="alert", rule_id=None, now=NOW)
 
 
-def test_a_line_break_in_a_subject_is_folded_and_forges_no_header(db: Database, tmp_path: Path) -> None:
+def test_a_line_break_in_a_subject_is_folded_and_forges_no_header(
+        alerts_db: str, db: Database, tmp_path: Path) -> None:
     with smtp_server(tmp_path) as box:
-        settings = Settings(opsdash_db=tmp_path / "alerts.db", opsdash_smtp_host=HOST, opsdash_smtp_port=box.port,
+        settings = Settings(opsdash_db=alerts_db, opsdash_smtp_host=HOST, opsdash_smtp_port=box.port,
                             opsdash_smtp_to="finance@example.com")
         queue(db, settings, "email", FORGED)
         channels = configured_channels(settings, tls_context=box.client_context())
@@ -34,9 +35,9 @@ def test_a_line_break_in_a_subject_is_folded_and_forges_no_header(db: Database, 
     assert mail["Bcc"] is None and mail.get_content().strip() == "details"
 
 
-def test_slack_markup_in_vendor_text_arrives_as_characters(db: Database, tmp_path: Path) -> None:
+def test_slack_markup_in_vendor_text_arrives_as_characters(alerts_db: str, db: Database) -> None:
     with http_receiver() as hook:
-        settings = Settings(opsdash_db=tmp_path / "alerts.db", opsdash_alert_webhook_url=SecretStr(hook.url()))
+        settings = Settings(opsdash_db=alerts_db, opsdash_alert_webhook_url=SecretStr(hook.url()))
         queue(db, settings, "webhook", "<!channel> Acme & Co", "see <https://evil.example|your invoice>")
         assert dispatch(db, settings, NOW) == {"webhook": "sent 1"}
     [body] = hook.bodies

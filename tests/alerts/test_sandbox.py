@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +20,7 @@ from store.db import connect
 from store.queries import iter_dataset
 from store.schema import migrate
 from sync.engine import run_all
+from tests.conftest import suite_database
 from tests.virtual_time import clients_in_virtual_time
 
 VENDORS = ["quaderno", "qasida"]
@@ -28,7 +28,7 @@ VENDORS = ["quaderno", "qasida"]
 
 @pytest.fixture(scope="module")
 def synced(relaxed_sandbox: SandboxConfig, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Database, Settings]]:
-    path: Path = tmp_path_factory.mktemp("sandbox") / "alerts.db"
+    path = suite_database(tmp_path_factory.mktemp("sandbox") / "alerts.db")
     env = {k.lower(): v for k, v in client_env(relaxed_sandbox).items()}
     settings = Settings(opsdash_db=path, **env)  # type: ignore[arg-type]
     db = connect(path)

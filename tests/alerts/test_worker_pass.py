@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 from pydantic import SecretStr
 from sqlite_utils import Database
@@ -18,11 +17,11 @@ from tests.alerts.test_kinds import receivable
 from tests.services.notify_servers import http_receiver
 
 
-def test_the_scheduler_pass_evaluates_and_delivers(db: Database, tmp_path: Path) -> None:
+def test_the_scheduler_pass_evaluates_and_delivers(alerts_db: str, db: Database) -> None:
     assert jobs.alerts_pass.alerts_pass in SCHEDULED
     now = datetime.now(UTC)
     with http_receiver() as hook:
-        settings = Settings(opsdash_db=tmp_path / "alerts.db", opsdash_alert_webhook_url=SecretStr(hook.url()))
+        settings = Settings(opsdash_db=alerts_db, opsdash_alert_webhook_url=SecretStr(hook.url()))
         receivable(db, "INV-1", -40, now=now)
         add(db, "receivable_overdue", channels=("webhook",), days=30)
         Worker(settings, clock=lambda: now).schedule_due(db)
