@@ -23,9 +23,9 @@ VIEWER = Actor("viewer@example.com", "viewer")
 
 
 @pytest.fixture
-def settings(relaxed_sandbox: SandboxConfig, tmp_path: Path) -> Settings:
+def settings(relaxed_sandbox: SandboxConfig, db_path: Path | str) -> Settings:
     env = {k.lower(): v for k, v in client_env(relaxed_sandbox).items()}
-    return Settings(opsdash_db=tmp_path / "cache.db", **env)
+    return Settings(opsdash_db=db_path, **env)  # a migrated file, or with --db=postgresql a database
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from jobs import jobs
 from store.schema import session
 
 
-def test_a_stalled_inline_run_loses_to_the_worker_that_took_its_job(tmp_path: Path) -> None:
-    with session(tmp_path / "c.db") as db:
+def test_a_stalled_inline_run_loses_to_the_worker_that_took_its_job(db_path: Path | str) -> None:
+    with session(db_path) as db:
         job_id = jobs.enqueue(db, "upload_orders", {}, "ops@example.com")
 
         def stalls(job: jobs.Job) -> str:
@@ -21,7 +21,7 @@ def test_a_stalled_inline_run_loses_to_the_worker_that_took_its_job(tmp_path: Pa
             db.execute("UPDATE jobs SET lease_until = '2000-01-01T00:00:00.000Z' WHERE job_id = ?", [job_id])
 
             def worker() -> None:  # another thread, like a worker process: its own connection and claim
-                with session(tmp_path / "c.db") as other:
+                with session(db_path) as other:
                     taken = jobs.claim_next(other, "worker-2")
                     assert taken is not None and taken.fence == 2
                     jobs.finish(other, job_id, result="the worker's result")
@@ -36,8 +36,8 @@ def test_a_stalled_inline_run_loses_to_the_worker_that_took_its_job(tmp_path: Pa
         "done", "the worker's result", "worker-2", 2)
 
 
-def test_an_inline_run_that_keeps_its_lease_writes_its_result(tmp_path: Path) -> None:
-    with session(tmp_path / "c.db") as db:
+def test_an_inline_run_that_keeps_its_lease_writes_its_result(db_path: Path | str) -> None:
+    with session(db_path) as db:
         job_id = jobs.enqueue(db, "upload_orders", {}, "ops@example.com")
         seen: dict[str, Any] = {}
 
@@ -50,9 +50,9 @@ def test_an_inline_run_that_keeps_its_lease_writes_its_result(tmp_path: Path) ->
     assert (finished.status, finished.result, seen["fence"]) == ("done", {"sent": 2}, 1)
 
 
-def test_a_cli_waiting_on_a_job_held_elsewhere_says_whom_it_waits_for(tmp_path: Path) -> None:
+def test_a_cli_waiting_on_a_job_held_elsewhere_says_whom_it_waits_for(db_path: Path | str) -> None:
     said: list[str] = []
-    with session(tmp_path / "c.db") as db:
+    with session(db_path) as db:
         job_id = jobs.enqueue(db, "upload_orders", {}, "ops@example.com")
         held = jobs.claim(db, job_id, "other-host:4711:worker")
         assert held is not None
