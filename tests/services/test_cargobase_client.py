@@ -45,7 +45,7 @@ class FakeTime:
         self.now += seconds
 
 
-def settings_for(config: SandboxConfig, db: Path, **overrides: Any) -> Settings:
+def settings_for(config: SandboxConfig, db: Path | str, **overrides: Any) -> Settings:
     env = {k.lower(): v for k, v in client_env(config).items() if k.startswith("CARGOBASE_")}
     return Settings(opsdash_db=db, **{**env, **overrides})
 
@@ -56,9 +56,9 @@ def fake() -> FakeTime:
 
 
 @pytest.fixture
-def client(relaxed_sandbox: SandboxConfig, tmp_path: Path, fake: FakeTime) -> Iterator[VendorClient]:
+def client(relaxed_sandbox: SandboxConfig, db_path: Path | str, fake: FakeTime) -> Iterator[VendorClient]:
     with make_client(
-        settings_for(relaxed_sandbox, tmp_path / "x.db"), sleep=fake.sleep, clock=fake.time
+        settings_for(relaxed_sandbox, db_path), sleep=fake.sleep, clock=fake.time
     ) as c:
         yield c
 
@@ -75,10 +75,10 @@ def refs(invoices: list[Invoice]) -> list[str | None]:
 
 
 @pytest.mark.parametrize("missing", ["cargobase_base_url", "cargobase_token"])
-def test_a_missing_setting_raises_not_configured_naming_it(tmp_path: Path, missing: str) -> None:
+def test_a_missing_setting_raises_not_configured_naming_it(db_path: Path | str, missing: str) -> None:
     values = {"cargobase_base_url": "http://127.0.0.1:9/cargobase/api/1", "cargobase_token": "t"}
     with pytest.raises(NotConfigured, match=missing.upper()):
-        make_client(Settings(opsdash_db=tmp_path / "x.db", **{**values, missing: None}))
+        make_client(Settings(opsdash_db=db_path, **{**values, missing: None}))
 
 
 def test_invoices_come_in_typed_pages_newest_first(client: VendorClient, everything: list[Invoice]) -> None:
@@ -118,9 +118,9 @@ def test_an_unknown_status_filter_is_a_validation_error(client: VendorClient) ->
 
 
 def test_a_bad_token_is_an_auth_error_naming_the_setting(
-    relaxed_sandbox: SandboxConfig, tmp_path: Path
+    relaxed_sandbox: SandboxConfig, db_path: Path | str
 ) -> None:
-    settings = settings_for(relaxed_sandbox, tmp_path / "x.db", cargobase_token="not-the-token-123")
+    settings = settings_for(relaxed_sandbox, db_path, cargobase_token="not-the-token-123")
     with make_client(settings) as c, pytest.raises(AuthError) as info:
         list(cb.iter_invoices(c))
     assert info.value.status == 403 and "CARGOBASE_TOKEN" in str(info.value)

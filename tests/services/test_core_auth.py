@@ -87,34 +87,34 @@ class Clock:
         return self.now
 
 
-def qargo(fake: FakeQargo, db: Path, clock: Clock | None = None, secret: str = "s3cret") -> VendorClient:
+def qargo(fake: FakeQargo, db: Path | str, clock: Clock | None = None, secret: str = "s3cret") -> VendorClient:
     auth = QargoClientCredentials(BASE, "client-1", secret, db, clock=clock or time.time)
     return VendorClient(
         VendorSpec(name="Qargo", base_url=BASE, auth=auth), transport=httpx.MockTransport(fake)
     )
 
 
-def test_token_request_uses_basic_client_credentials_then_bearer(tmp_path: Path) -> None:
+def test_token_request_uses_basic_client_credentials_then_bearer(db_path: Path | str) -> None:
     fake = FakeQargo()
-    qargo(fake, tmp_path / "db.sqlite").get_json("/v1/orders/order/1")
+    qargo(fake, db_path).get_json("/v1/orders/order/1")
     token_request = fake.token_requests[0]
     assert (token_request.method, str(token_request.url)) == ("POST", f"{BASE}/v1/auth/token")
     assert token_request.headers["Authorization"] == "Basic " + base64.b64encode(b"client-1:s3cret").decode()
     assert fake.api_requests[0].headers["Authorization"] == "Bearer tok-1"
 
 
-def test_two_clients_on_one_db_share_one_token(tmp_path: Path) -> None:
+def test_two_clients_on_one_db_share_one_token(db_path: Path | str) -> None:
     fake = FakeQargo()
-    first, second = qargo(fake, tmp_path / "db.sqlite"), qargo(fake, tmp_path / "db.sqlite")
+    first, second = qargo(fake, db_path), qargo(fake, db_path)
     for client in (first, second, first, second):
         client.get_json("/v1/ping")
     assert len(fake.token_requests) == 1
     assert {r.headers["Authorization"] for r in fake.api_requests} == {"Bearer tok-1"}
 
 
-def test_token_is_refreshed_five_minutes_before_expiry(tmp_path: Path) -> None:
+def test_token_is_refreshed_five_minutes_before_expiry(db_path: Path | str) -> None:
     fake, clock = FakeQargo(expires_in=3600), Clock()
-    client = qargo(fake, tmp_path / "db.sqlite", clock)
+    client = qargo(fake, db_path, clock)
     client.get_json("/v1/ping")
     clock.now += 3600 - 301
     client.get_json("/v1/ping")
@@ -125,28 +125,28 @@ def test_token_is_refreshed_five_minutes_before_expiry(tmp_path: Path) -> None:
     assert fake.api_requests[-1].headers["Authorization"] == "Bearer tok-2"
 
 
-def test_missing_expires_in_means_one_hour(tmp_path: Path) -> None:
+def test_missing_expires_in_means_one_hour(db_path: Path | str) -> None:
     fake, clock = FakeQargo(expires_in=None), Clock()
-    client = qargo(fake, tmp_path / "db.sqlite", clock)
+    client = qargo(fake, db_path, clock)
     client.get_json("/v1/ping")
     clock.now += 3600 - 301
     client.get_json("/v1/ping")
     assert len(fake.token_requests) == 1
 
 
-def test_a_401_discards_the_token_and_refetches_once(tmp_path: Path) -> None:
+def test_a_401_discards_the_token_and_refetches_once(db_path: Path | str) -> None:
     fake = FakeQargo()
     fake.reject = {"tok-1"}
-    assert qargo(fake, tmp_path / "db.sqlite").get_json("/v1/ping") == {"token": "seen"}
+    assert qargo(fake, db_path).get_json("/v1/ping") == {"token": "seen"}
     assert len(fake.token_requests) == 2
     assert [r.headers["Authorization"] for r in fake.api_requests] == ["Bearer tok-1", "Bearer tok-2"]
 
 
-def test_a_persistent_401_raises_after_one_refetch(tmp_path: Path) -> None:
+def test_a_persistent_401_raises_after_one_refetch(db_path: Path | str) -> None:
     fake = FakeQargo()
     fake.reject = {"tok-1", "tok-2", "tok-3"}
     with pytest.raises(AuthError) as caught:
-        qargo(fake, tmp_path / "db.sqlite").get_json("/v1/ping")
+        qargo(fake, db_path).get_json("/v1/ping")
     assert (len(fake.token_requests), len(fake.api_requests)) == (2, 2)
     assert str(caught.value) == (
         "Qargo rejected the client credentials (HTTP 401): check QARGO_CLIENT_ID and QARGO_CLIENT_SECRET"
@@ -154,14 +154,14 @@ def test_a_persistent_401_raises_after_one_refetch(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("status", "cls"), [(401, AuthError), (429, RateLimited)])
-def test_token_endpoint_refusals_are_not_retried(tmp_path: Path, status: int, cls: type[Exception]) -> None:
+def test_token_endpoint_refusals_are_not_retried(db_path: Path | str, status: int, cls: type[Exception]) -> None:
     calls: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(request)
         return httpx.Response(status, headers={"Retry-After": "600"}, json={"error": "no"})
 
-    auth = QargoClientCredentials(BASE, "client-1", "s3cret", tmp_path / "db.sqlite")
+    auth = QargoClientCredentials(BASE, "client-1", "s3cret", db_path)
     client = VendorClient(
         VendorSpec(name="Qargo", base_url=BASE, auth=auth), transport=httpx.MockTransport(handler)
     )
@@ -171,7 +171,7 @@ def test_token_endpoint_refusals_are_not_retried(tmp_path: Path, status: int, cl
 
 
 def test_the_cache_key_and_the_db_never_hold_the_secret(tmp_path: Path) -> None:
-    db = tmp_path / "db.sqlite"
+    db = tmp_path / "db.sqlite"  # a SQLite file on either run: its every byte is searched for the secret
     qargo(FakeQargo(), db, secret="VERY-SECRET-VALUE").get_json("/v1/ping")
     assert b"VERY-SECRET-VALUE" not in db.read_bytes()
     assert b"tok-1" in db.read_bytes()  # the token itself is the cache the issue asks for
@@ -183,7 +183,7 @@ CHILD = """
 import sys
 from pathlib import Path
 from services.core import QargoClientCredentials, VendorClient, VendorSpec
-base, db = sys.argv[1], Path(sys.argv[2])
+base, db = sys.argv[1], sys.argv[2]  # a file or a PostgreSQL URL
 auth = QargoClientCredentials(base, "client-1", "s3cret", db)
 with VendorClient(VendorSpec(name="Qargo", base_url=base, auth=auth)) as client:
     print(client.get_json("/v1/ping")["token"])
@@ -227,8 +227,8 @@ def token_server() -> Iterator[str]:
     server.server_close()
 
 
-def test_three_processes_fetch_exactly_one_token(tmp_path: Path, token_server: str) -> None:
-    db = tmp_path / "opsdash.db"
+def test_three_processes_fetch_exactly_one_token(db_path: Path | str, token_server: str) -> None:
+    db = db_path
     children = [
         subprocess.Popen(
             [sys.executable, "-c", CHILD, token_server, str(db)],

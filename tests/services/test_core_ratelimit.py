@@ -51,19 +51,19 @@ def test_hold_off_blocks_until_the_vendor_said() -> None:
     assert limiter.acquire() == 58.0
 
 
-def test_sqlite_limiters_on_one_file_share_one_budget(tmp_path: Path) -> None:
+def test_sqlite_limiters_on_one_file_share_one_budget(db_path: Path | str) -> None:
     fake = FakeTime()
-    db = tmp_path / "opsdash.db"
+    db = db_path
     a, b = (SqliteRateLimiter(db, "qargo", 2.0, 2, clock=fake.clock, sleep=fake.sleep) for _ in range(2))
     assert (a.acquire(), b.acquire(), a.acquire(), b.acquire()) == (0.0, 0.0, 0.5, 0.5)
     other = SqliteRateLimiter(db, "quaderno", 2.0, 2, clock=fake.clock, sleep=fake.sleep)
     assert other.acquire() == 0.0  # a bucket per vendor
 
 
-def test_waiting_longer_than_max_wait_raises(tmp_path: Path) -> None:
+def test_waiting_longer_than_max_wait_raises(db_path: Path | str) -> None:
     fake = FakeTime()
     limiter = SqliteRateLimiter(
-        tmp_path / "db", "qargo", 2.0, 1, clock=fake.clock, sleep=fake.sleep, max_wait=10
+        db_path, "qargo", 2.0, 1, clock=fake.clock, sleep=fake.sleep, max_wait=10
     )
     limiter.hold_off(3600)
     with pytest.raises(RateLimited) as caught:
@@ -76,7 +76,7 @@ CHILD = """
 import sys, time
 from pathlib import Path
 from services.core import SqliteRateLimiter
-limiter = SqliteRateLimiter(Path(sys.argv[1]), "qargo", rate=10.0, burst=2)
+limiter = SqliteRateLimiter(sys.argv[1], "qargo", rate=10.0, burst=2)  # a file or a PostgreSQL URL
 start = float(sys.argv[2])
 time.sleep(max(0.0, start - time.time()))  # both processes begin together
 for _ in range(8):
@@ -85,8 +85,8 @@ for _ in range(8):
 """
 
 
-def test_two_processes_together_stay_within_the_budget(tmp_path: Path) -> None:
-    db, start = tmp_path / "opsdash.db", time.time() + 1.0
+def test_two_processes_together_stay_within_the_budget(db_path: Path | str) -> None:
+    db, start = db_path, time.time() + 1.0
     children = [
         subprocess.Popen(
             [sys.executable, "-c", CHILD, str(db), str(start)],
@@ -114,7 +114,7 @@ def test_a_database_file_replaced_under_the_kept_connection_gets_its_bucket_agai
     import sqlite3
 
     fake = FakeTime()
-    path = tmp_path / "cache.db"
+    path = tmp_path / "cache.db"  # a SQLite file on either run: a file replaced under the connection is the point
     limiter = SqliteRateLimiter(path, "qasida", rate=1.0, burst=3.0, clock=fake.clock, sleep=fake.sleep)
     limiter.acquire()
     limiter.acquire()

@@ -191,8 +191,8 @@ def test_ratelimit_reset_on_a_success_is_not_a_wait(fake: FakeTime) -> None:
     assert fake.sleeps == [0.5]  # backoff: the reset header only means "wait" on a refusal
 
 
-def test_a_429_makes_every_user_of_the_shared_limiter_hold_off(fake: FakeTime, tmp_path: Path) -> None:
-    db = tmp_path / "opsdash.db"
+def test_a_429_makes_every_user_of_the_shared_limiter_hold_off(fake: FakeTime, db_path: Path | str) -> None:
+    db = db_path
     mine = SqliteRateLimiter(db, "quaderno", rate=100, burst=10, clock=fake.clock, sleep=fake.sleep)
     theirs = SqliteRateLimiter(db, "quaderno", rate=100, burst=10, clock=fake.clock, sleep=fake.sleep)
     retry = RetryPolicy(sleep=fake.sleep, clock=fake.clock, max_attempts=1)

@@ -55,7 +55,7 @@ def token_endpoint(status: int, body: dict[str, object]) -> Handler:
     )
 
 
-def strategies(db: Path) -> list[AuthStrategy]:
+def strategies(db: Path | str) -> list[AuthStrategy]:
     return [
         QargoClientCredentials(BASE, "client-1", SECRET, db),
         QuadernoBasic(SECRET, api_version="20220325"),
@@ -98,10 +98,10 @@ def leaks(error: VendorError, auth: AuthStrategy) -> list[str]:
 
 @pytest.mark.parametrize("handler", HANDLERS)
 def test_no_error_path_shows_a_secret(
-    handler: Handler, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    handler: Handler, db_path: Path | str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    for auth in strategies(tmp_path / "db.sqlite"):
+    for auth in strategies(db_path):
         error = run(auth, handler)
         assert leaks(error, auth) == [], (type(auth).__name__, error)
         assert SECRET not in repr(auth)
@@ -110,9 +110,9 @@ def test_no_error_path_shows_a_secret(
 
 @pytest.mark.parametrize("handler", TOKEN_FAILURES)
 def test_token_endpoint_failures_show_no_secret(
-    handler: Handler, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    handler: Handler, db_path: Path | str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    auth = QargoClientCredentials(BASE, "client-1", SECRET, tmp_path / "db.sqlite")
+    auth = QargoClientCredentials(BASE, "client-1", SECRET, db_path)
     assert leaks(run(auth, handler), auth) == []
     assert SECRET not in caplog.text

@@ -56,9 +56,9 @@ def test_the_channel_refuses_to_send_there_unless_allowed() -> None:
     assert len(seen) == 1
 
 
-def test_the_start_check_names_the_setting_and_never_the_url(tmp_path: Path) -> None:
+def test_the_start_check_names_the_setting_and_never_the_url(db_path: Path | str) -> None:
     def webhook_problems(allow: bool = False) -> list[str]:
-        settings = Settings(opsdash_db=tmp_path / "c.db",  # type: ignore[arg-type]
+        settings = Settings(opsdash_db=db_path,  # type: ignore[arg-type]
                             opsdash_alert_webhook_url=SecretStr("http://169.254.169.254/hook/SECRET"),
                             opsdash_alert_webhook_allow_link_local=allow)
         return [p for p in problems(settings) if "WEBHOOK" in p]

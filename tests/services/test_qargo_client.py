@@ -80,7 +80,7 @@ class FakeTime:
         self.now += seconds
 
 
-def settings_for(config: SandboxConfig, db: Path, **overrides: Any) -> Settings:
+def settings_for(config: SandboxConfig, db: Path | str, **overrides: Any) -> Settings:
     env = {k.lower(): v for k, v in client_env(config).items() if k.startswith("QARGO_")}
     return Settings(opsdash_db=db, **{**env, **overrides})
 
@@ -116,8 +116,8 @@ def fake() -> FakeTime:
 
 
 @pytest.fixture
-def client(relaxed_sandbox: SandboxConfig, tmp_path: Path, fake: FakeTime) -> Iterator[VendorClient]:
-    settings = settings_for(relaxed_sandbox, tmp_path / "opsdash.db")
+def client(relaxed_sandbox: SandboxConfig, db_path: Path | str, fake: FakeTime) -> Iterator[VendorClient]:
+    settings = settings_for(relaxed_sandbox, db_path)
     with make_client(settings, sleep=fake.sleep, clock=fake.time) as c:
         yield c
 
@@ -131,13 +131,13 @@ def advance_sandbox(admin: httpx.Client) -> Any:
 
 
 @pytest.mark.parametrize("missing", ["qargo_base_url", "qargo_client_id", "qargo_client_secret"])
-def test_a_missing_setting_raises_not_configured_naming_it(tmp_path: Path, missing: str) -> None:
+def test_a_missing_setting_raises_not_configured_naming_it(db_path: Path | str, missing: str) -> None:
     values = {
         "qargo_base_url": "http://127.0.0.1:9/qargo",
         "qargo_client_id": "id",
         "qargo_client_secret": "s",
     }
-    settings = Settings(opsdash_db=tmp_path / "x.db", **{**values, missing: None})
+    settings = Settings(opsdash_db=db_path, **{**values, missing: None})
     with pytest.raises(NotConfigured) as info:
         make_client(settings)
     assert missing.upper() in str(info.value)
@@ -211,7 +211,7 @@ def _openapi_validator(schema_name: str) -> jsonschema.protocols.Validator:
     return jsonschema.Draft202012Validator(schema)
 
 
-def test_what_we_send_validates_against_the_openapi_schemas(fake: FakeTime, tmp_path: Path) -> None:
+def test_what_we_send_validates_against_the_openapi_schemas(fake: FakeTime, db_path: Path | str) -> None:
     sent: list[tuple[str, Any]] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -223,7 +223,7 @@ def test_what_we_send_validates_against_the_openapi_schemas(fake: FakeTime, tmp_
         return httpx.Response(200, json={"charges": []})
 
     settings = Settings(
-        opsdash_db=tmp_path / "x.db",
+        opsdash_db=db_path,
         qargo_base_url="http://qargo.test",
         qargo_client_id="id",
         qargo_client_secret="secret",
@@ -326,9 +326,9 @@ def test_unavailabilities_of_the_resources(client: VendorClient) -> None:
 
 
 def test_a_wrong_secret_is_an_auth_error_naming_the_setting(
-    relaxed_sandbox: SandboxConfig, tmp_path: Path
+    relaxed_sandbox: SandboxConfig, db_path: Path | str
 ) -> None:
-    settings = settings_for(relaxed_sandbox, tmp_path / "x.db", qargo_client_secret="wrong-secret-value")
+    settings = settings_for(relaxed_sandbox, db_path, qargo_client_secret="wrong-secret-value")
     with make_client(settings) as c, pytest.raises(AuthError) as info:
         q.order_status(c, order_id(1))
     assert "QARGO_CLIENT_SECRET" in str(info.value)
@@ -395,9 +395,9 @@ def test_errors_and_drops_are_answered_and_retried(client: VendorClient, admin: 
     assert sum(v for k, v in by_status.items() if k.startswith("5")) > 0
 
 
-def test_a_slow_vendor_times_out(relaxed_sandbox: SandboxConfig, admin: httpx.Client, tmp_path: Path) -> None:
+def test_a_slow_vendor_times_out(relaxed_sandbox: SandboxConfig, admin: httpx.Client, db_path: Path | str) -> None:
     fake = FakeTime()
-    settings = settings_for(relaxed_sandbox, tmp_path / "x.db")
+    settings = settings_for(relaxed_sandbox, db_path)
     timeouts = Timeouts(read=0.1)
     with make_client(settings, sleep=fake.sleep, clock=fake.time, timeouts=timeouts) as c:
         q.order_status(c, order_id(1))
@@ -438,7 +438,7 @@ from services.settings import Settings
 from services.qargo.client import make_client
 from services.qargo.resources import order_status
 db, base, cid, secret, order_id, seconds = sys.argv[1:7]
-settings = Settings(opsdash_db=Path(db), qargo_base_url=base, qargo_client_id=cid, qargo_client_secret=secret)
+settings = Settings(opsdash_db=db, qargo_base_url=base, qargo_client_id=cid, qargo_client_secret=secret)
 deadline, calls = time.monotonic() + float(seconds), 0
 with make_client(settings) as client:
     while True:
@@ -450,7 +450,7 @@ print(calls)
 """
 
 
-def _spawn(config: SandboxConfig, db: Path, seconds: float) -> subprocess.Popen[str]:
+def _spawn(config: SandboxConfig, db: Path | str, seconds: float) -> subprocess.Popen[str]:
     env = client_env(config)
     args = [
         env["QARGO_BASE_URL"],
@@ -471,9 +471,9 @@ def _calls(processes: list[subprocess.Popen[str]]) -> list[int]:
 
 
 @pytest.mark.timeout(60)
-def test_two_processes_share_one_rate_limit(start_sandbox: StartSandbox, tmp_path: Path) -> None:
+def test_two_processes_share_one_rate_limit(start_sandbox: StartSandbox, db_path: Path | str) -> None:
     config = start_sandbox()  # the documented limits: 2/s, bursts of 3
-    db = tmp_path / "opsdash.db"
+    db = db_path
     with make_client(settings_for(config, db)) as c:
         q.order_status(c, order_id(1))  # the token: Qargo's auth endpoint is outside the limit
     with httpx.Client(base_url=config.base_url) as admin:
@@ -489,10 +489,10 @@ def test_two_processes_share_one_rate_limit(start_sandbox: StartSandbox, tmp_pat
 
 @pytest.mark.timeout(60)
 def test_three_processes_fetch_one_token(
-    admin: httpx.Client, relaxed_sandbox: SandboxConfig, tmp_path: Path
+    admin: httpx.Client, relaxed_sandbox: SandboxConfig, db_path: Path | str
 ) -> None:
     admin.post("/_admin/stats/reset")
-    db = tmp_path / "opsdash.db"
+    db = db_path
     calls = _calls([_spawn(relaxed_sandbox, db, 0.0) for _ in range(3)])
     stats = admin.get("/_admin/stats/qargo").json()
     assert calls == [1, 1, 1]

@@ -44,9 +44,9 @@ class FakeTime:
         self.now += seconds
 
 
-def settings(tmp_path: Path, **kw: Any) -> Settings:
+def settings(db_path: Path | str, **kw: Any) -> Settings:
     values: dict[str, Any] = {
-        "opsdash_db": tmp_path / "opsdash.db",
+        "opsdash_db": db_path,
         "qasida_base_url": "http://erp.test/qasida",
         "qasida_token": "jwt-secret",
         "qasida_mandant_id": "7",
@@ -67,7 +67,7 @@ def card(i: int) -> dict[str, Any]:
 # --- unit tests on MockTransport ---------------------------------------------------------------
 
 
-def test_headers_paging_and_typed_records(tmp_path: Path) -> None:
+def test_headers_paging_and_typed_records(db_path: Path | str) -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -76,7 +76,7 @@ def test_headers_paging_and_typed_records(tmp_path: Path) -> None:
         ids = range((n - 1) * size + 1, min(n * size, 5) + 1)
         return httpx.Response(200, json=envelope([card(i) for i in ids], n, size, n * size < 5))
 
-    with make_client(settings(tmp_path), transport=httpx.MockTransport(handler)) as client:
+    with make_client(settings(db_path), transport=httpx.MockTransport(handler)) as client:
         pages = list(qr.stock_cards(client, page_size=2))
     assert [len(p.records) for p in pages] == [2, 2, 1] and pages[-1].checkpoint() is None
     first = pages[0].records[0]
@@ -94,7 +94,7 @@ def test_headers_paging_and_typed_records(tmp_path: Path) -> None:
     assert set(seen[0].url.params) == {"PageNumber", "PageSize", "MandantId"}
 
 
-def test_mandant_as_a_header_when_so_configured(tmp_path: Path) -> None:
+def test_mandant_as_a_header_when_so_configured(db_path: Path | str) -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -102,7 +102,7 @@ def test_mandant_as_a_header_when_so_configured(tmp_path: Path) -> None:
         return httpx.Response(200, json=envelope([], 1, 10, False))
 
     transport = httpx.MockTransport(handler)
-    with make_client(settings(tmp_path, qasida_mandant_in="header"), transport=transport) as client:
+    with make_client(settings(db_path, qasida_mandant_in="header"), transport=transport) as client:
         list(qr.warehouses(client))
     assert seen[0].headers["mandantid"] == "7" and "MandantId" not in seen[0].url.params
 
@@ -115,24 +115,24 @@ def _serve(pages: list[dict[str, Any]], seen: list[httpx.Request]) -> httpx.Mock
 
 
 @pytest.mark.parametrize("echoed_size", [2, 0, None])
-def test_a_short_page_does_not_end_the_walk(tmp_path: Path, echoed_size: int | None) -> None:
+def test_a_short_page_does_not_end_the_walk(db_path: Path | str, echoed_size: int | None) -> None:
     """A server that caps PageSize at 2 (we ask 1000), or echoes pageSize 0 as the document's sample does
     (seeds/003 line 170), is walked to the end: only nextPage null ends it."""
     pages = [{"data": [card(1), card(2)], "pageNumber": 1, "pageSize": echoed_size, "nextPage": "p2"},
              {"data": [card(3), card(4)], "pageNumber": 2, "pageSize": echoed_size, "nextPage": "p3"},
              {"data": [card(5)], "pageNumber": 3, "pageSize": echoed_size, "nextPage": None}]
     seen: list[httpx.Request] = []
-    with make_client(settings(tmp_path), transport=_serve(pages, seen)) as client:
+    with make_client(settings(db_path), transport=_serve(pages, seen)) as client:
         ids = [c.id for c in qr.iter_stock_cards(client)]
     assert ids == [1, 2, 3, 4, 5] and [r.url.params["PageNumber"] for r in seen] == ["1", "2", "3"]
     assert {r.url.params["PageSize"] for r in seen} == {"1000"}
 
 
 @pytest.mark.parametrize("last", [{"data": [], "nextPage": "p3"}, {"data": [card(9)], "nextPage": ""}])
-def test_an_empty_page_or_no_next_page_ends_the_walk(tmp_path: Path, last: dict[str, Any]) -> None:
+def test_an_empty_page_or_no_next_page_ends_the_walk(db_path: Path | str, last: dict[str, Any]) -> None:
     pages = [{"data": [card(1)], "pageNumber": 0, "pageSize": 0, "nextPage": "p2"}, last]
     seen: list[httpx.Request] = []
-    with make_client(settings(tmp_path), transport=_serve(pages, seen)) as client:
+    with make_client(settings(db_path), transport=_serve(pages, seen)) as client:
         assert len(list(qr.iter_stock_cards(client))) == 1 + len(last["data"])
     assert len(seen) == 2
 
@@ -140,24 +140,24 @@ def test_an_empty_page_or_no_next_page_ends_the_walk(tmp_path: Path, last: dict[
 @pytest.mark.parametrize(("read", "ahead"), [(qr.stock_cards, True), (qr.customer_orders, True),
                                              (lambda c: qr.claims(c, 42), False),
                                              (lambda c: qr.liabilities(c, 42), False)])
-def test_whole_listings_read_one_page_ahead_open_items_do_not(tmp_path: Path, read: Any, ahead: bool) -> None:
+def test_whole_listings_read_one_page_ahead_open_items_do_not(db_path: Path | str, read: Any, ahead: bool) -> None:
     """Listings read to the end fetch the next page while this one is stored (services/core/pagination.py);
     claims and liabilities, which a sync stops reading when its request budget is spent, never ask ahead."""
     pages = [{"data": [card(n)], "pageNumber": n, "pageSize": 0, "nextPage": f"p{n + 1}"} for n in (1, 2, 3)]
     seen: list[httpx.Request] = []
-    with make_client(settings(tmp_path), transport=_serve(pages, seen)) as client:
+    with make_client(settings(db_path), transport=_serve(pages, seen)) as client:
         listing = read(client)
         next(listing)
         listing.close()  # a caller that stops after one page (the budget is spent)
     assert [r.url.params["PageNumber"] for r in seen] == (["1", "2"] if ahead else ["1"])
 
 
-def test_money_of_any_precision_stays_exact(tmp_path: Path) -> None:
+def test_money_of_any_precision_stays_exact(db_path: Path | str) -> None:
     body = ('{"data": [{"invoiceId": 1, "invoicedAmount": 1234.56789, "remainsToBePaid": 0.125, '
             '"currency": "EUR"}, {"invoiceId": 2, "invoicedAmount": 12345678901234567.89, '
             '"remainsToBePaid": 0.1, "currency": "EUR"}], "pageNumber": 1, "pageSize": 0, "nextPage": null}')
     transport = httpx.MockTransport(lambda r: httpx.Response(200, content=body.encode()))
-    with make_client(settings(tmp_path), transport=transport) as client:
+    with make_client(settings(db_path), transport=transport) as client:
         items = list(qr.iter_claims(client, 5))
     assert [(i.invoiced_amount, i.remains_to_be_paid) for i in items] == [
         (Decimal("1234.56789"), Decimal("0.125")), (Decimal("12345678901234567.89"), Decimal("0.1"))]
@@ -166,9 +166,9 @@ def test_money_of_any_precision_stays_exact(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("read", "path", "every"), [(qr.claims, "/ClaimList/GetByCustomer", "allClaims"),
                                                      (qr.liabilities, "/LiabilityList/GetByCustomer",
                                                       "allLiabilities")])
-def test_open_item_lists_send_the_documented_parameters(tmp_path: Path, read: Any, path: str, every: str) -> None:
+def test_open_item_lists_send_the_documented_parameters(db_path: Path | str, read: Any, path: str, every: str) -> None:
     seen: list[httpx.Request] = []
-    with make_client(settings(tmp_path), transport=_serve([envelope([], 1, 0, False)], seen)) as client:
+    with make_client(settings(db_path), transport=_serve([envelope([], 1, 0, False)], seen)) as client:
         list(read(client, 42))
         list(read(client, "43", only_delayed=True, **{"all_" + every[3:].lower(): True}))
     assert seen[0].url.path.endswith(path)
@@ -178,13 +178,13 @@ def test_open_item_lists_send_the_documented_parameters(tmp_path: Path, read: An
     assert "since" not in seen[1].url.params
 
 
-def test_paths_are_overridable_and_checked(tmp_path: Path) -> None:
-    custom = settings(tmp_path, qasida_paths={"warehouses": "/custom/Warehouses"})
+def test_paths_are_overridable_and_checked(db_path: Path | str) -> None:
+    custom = settings(db_path, qasida_paths={"warehouses": "/custom/Warehouses"})
     with make_client(custom) as client:
         assert client.paths["warehouses"] == "/custom/Warehouses"
         assert client.paths["products"] == DEFAULT_PATHS["products"]
     with pytest.raises(UnknownPath, match="stock_card"):
-        make_client(settings(tmp_path, qasida_paths={"stock_card": "/typo"}))
+        make_client(settings(db_path, qasida_paths={"stock_card": "/typo"}))
 
 
 @pytest.mark.parametrize(
@@ -195,9 +195,9 @@ def test_paths_are_overridable_and_checked(tmp_path: Path) -> None:
         ("qasida_mandant_id", "QASIDA_MANDANT_ID"),
     ],
 )
-def test_not_configured_names_the_setting(tmp_path: Path, missing: str, setting: str) -> None:
+def test_not_configured_names_the_setting(db_path: Path | str, missing: str, setting: str) -> None:
     with pytest.raises(NotConfigured, match=setting):
-        make_client(settings(tmp_path, **{missing: None}))
+        make_client(settings(db_path, **{missing: None}))
 
 
 def test_server_time_prefers_the_precise_header() -> None:
@@ -214,15 +214,15 @@ def test_server_time_prefers_the_precise_header() -> None:
     assert qr.server_time(httpx.Response(200)) is None
 
 
-def test_unreadable_record_is_malformed_and_401_names_the_settings(tmp_path: Path) -> None:
+def test_unreadable_record_is_malformed_and_401_names_the_settings(db_path: Path | str) -> None:
     bad = httpx.MockTransport(lambda r: httpx.Response(200, json=envelope([{"name": "no id"}], 1, 10, False)))
     with (
-        make_client(settings(tmp_path), transport=bad) as client,
+        make_client(settings(db_path), transport=bad) as client,
         pytest.raises(MalformedResponse, match="Warehouse"),
     ):
         list(qr.warehouses(client))
     denied = httpx.MockTransport(lambda r: httpx.Response(401, json={"title": "Unauthorized"}))
-    with make_client(settings(tmp_path), transport=denied) as client, pytest.raises(AuthError) as info:
+    with make_client(settings(db_path), transport=denied) as client, pytest.raises(AuthError) as info:
         qr.payment_status(client, "2024000001")
     assert "QASIDA_TOKEN" in str(info.value) and "jwt-secret" not in repr(info.value) + info.value.body
 
@@ -230,10 +230,10 @@ def test_unreadable_record_is_malformed_and_401_names_the_settings(tmp_path: Pat
 # --- contract tests against the sandbox -------------------------------------------------------
 
 
-def sandbox_settings(config: SandboxConfig, tmp_path: Path, **kw: Any) -> Settings:
+def sandbox_settings(config: SandboxConfig, db_path: Path | str, **kw: Any) -> Settings:
     env = client_env(config)
     values: dict[str, Any] = {
-        "opsdash_db": tmp_path / "opsdash.db",
+        "opsdash_db": db_path,
         "qasida_base_url": env["QASIDA_BASE_URL"],
         "qasida_token": env["QASIDA_TOKEN"],
         "qasida_mandant_id": env["QASIDA_MANDANT_ID"],
@@ -248,8 +248,8 @@ def fake() -> FakeTime:
 
 
 @pytest.fixture
-def client(relaxed_sandbox: SandboxConfig, tmp_path: Path, fake: FakeTime) -> Iterator[QasidaClient]:
-    with make_client(sandbox_settings(relaxed_sandbox, tmp_path), sleep=fake.sleep, clock=fake.clock) as c:
+def client(relaxed_sandbox: SandboxConfig, db_path: Path | str, fake: FakeTime) -> Iterator[QasidaClient]:
+    with make_client(sandbox_settings(relaxed_sandbox, db_path), sleep=fake.sleep, clock=fake.clock) as c:
         yield c
 
 
@@ -341,8 +341,8 @@ def test_since_uses_the_server_time(client: QasidaClient, admin: httpx.Client) -
     assert 0 < len(list(qr.iter_customer_orders(client, since=mark))) < 400  # statuses and payments
 
 
-def test_wrong_mandant_is_an_auth_error(relaxed_sandbox: SandboxConfig, tmp_path: Path) -> None:
-    other = sandbox_settings(relaxed_sandbox, tmp_path, qasida_mandant_id="99")
+def test_wrong_mandant_is_an_auth_error(relaxed_sandbox: SandboxConfig, db_path: Path | str) -> None:
+    other = sandbox_settings(relaxed_sandbox, db_path, qasida_mandant_id="99")
     with make_client(other) as client, pytest.raises(AuthError, match="QASIDA_MANDANT_ID") as info:
         list(qr.warehouses(client))
     assert info.value.status == 403

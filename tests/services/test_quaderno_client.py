@@ -85,9 +85,9 @@ class Replay:
         return same and all(request.url.params.get(k) == v for k, v in url.params.items())
 
 
-def settings(tmp_path: Path, base_url: str | None = RECORDED_BASE, **kw: Any) -> Settings:
+def settings(db_path: Path | str, base_url: str | None = RECORDED_BASE, **kw: Any) -> Settings:
     values: dict[str, Any] = {
-        "opsdash_db": tmp_path / "opsdash.db",
+        "opsdash_db": db_path,
         "quaderno_base_url": base_url,
         "quaderno_api_key": "sk_test_key",
         "quaderno_api_version": "20220325",
@@ -97,18 +97,18 @@ def settings(tmp_path: Path, base_url: str | None = RECORDED_BASE, **kw: Any) ->
 
 
 def replay_client(
-    tmp_path: Path, handler: Callable[[httpx.Request], httpx.Response], fake: FakeTime
+    db_path: Path | str, handler: Callable[[httpx.Request], httpx.Response], fake: FakeTime
 ) -> VendorClient:
     transport = httpx.MockTransport(handler)
-    return make_client(settings(tmp_path), transport=transport, sleep=fake.sleep, clock=fake.clock)
+    return make_client(settings(db_path), transport=transport, sleep=fake.sleep, clock=fake.clock)
 
 
 # --- replays ----------------------------------------------------------------------------------
 
 
-def test_calculate_tax_replay_parses_and_sends_key_and_version(tmp_path: Path) -> None:
+def test_calculate_tax_replay_parses_and_sends_key_and_version(db_path: Path | str) -> None:
     replay, fake = Replay("validate_tax_rate__0"), FakeTime()
-    with replay_client(tmp_path, replay, fake) as client:
+    with replay_client(db_path, replay, fake) as client:
         calc = qr.calculate_tax(client, from_country="FR", to_country="FR", tax_code="standard")
     assert (calc.status, calc.rate, calc.name, calc.currency) == ("taxable", Decimal("20.0"), "TVA", "EUR")
     sent = replay.requests[0]
@@ -116,34 +116,34 @@ def test_calculate_tax_replay_parses_and_sends_key_and_version(tmp_path: Path) -
     assert sent.headers["authorization"] == "Basic " + base64.b64encode(b"sk_test_key:").decode()
 
 
-def test_validate_tax_id_replays_true_and_false(tmp_path: Path) -> None:
+def test_validate_tax_id_replays_true_and_false(db_path: Path | str) -> None:
     replay = Replay("validate_valid_tax_ID__0", "validate_invalid_tax_ID__0")
-    with replay_client(tmp_path, replay, FakeTime()) as client:
+    with replay_client(db_path, replay, FakeTime()) as client:
         assert qr.validate_tax_id(client, "IE", "IE6388047V") is True
         # The recorded "false" number fails our offline check too, so ask the service directly.
         assert qr.validate_tax_id_online(client, "IE", "IE6388047X") is False
     assert [r.url.params["tax_id"] for r in replay.requests] == ["IE6388047V", "IE6388047X"]
 
 
-def test_malformed_tax_id_raises_without_any_request(tmp_path: Path) -> None:
+def test_malformed_tax_id_raises_without_any_request(db_path: Path | str) -> None:
     replay = Replay("validate_invalid_tax_ID__0")
-    with replay_client(tmp_path, replay, FakeTime()) as client, pytest.raises(qr.MalformedTaxId) as info:
+    with replay_client(db_path, replay, FakeTime()) as client, pytest.raises(qr.MalformedTaxId) as info:
         qr.validate_tax_id(client, "IE", "IE6388047X")
     assert replay.requests == []
     assert "IE6388047X" in str(info.value) and not info.value.result.ok
 
 
-def test_null_validation_means_unknown_not_invalid(tmp_path: Path) -> None:
+def test_null_validation_means_unknown_not_invalid(db_path: Path | str) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"valid": None})
 
-    with replay_client(tmp_path, handler, FakeTime()) as client:
+    with replay_client(db_path, handler, FakeTime()) as client:
         assert qr.validate_tax_id(client, "IE", "IE6388047V") is None
 
 
-def test_invoice_pages_follow_next_page_lazily(tmp_path: Path) -> None:
+def test_invoice_pages_follow_next_page_lazily(db_path: Path | str) -> None:
     replay = Replay("paginated_invoices__0", "paginated_invoices__1")
-    with replay_client(tmp_path, replay, FakeTime()) as client:
+    with replay_client(db_path, replay, FakeTime()) as client:
         pages = list(itertools.islice(qr.invoices(client), 2))
     ids = [inv.id for page in pages for inv in page.records]
     assert len(replay.requests) == 2 and len(ids) == 50 == len(set(ids))
@@ -160,40 +160,40 @@ def test_invoice_pages_follow_next_page_lazily(tmp_path: Path) -> None:
     }
 
 
-def test_newer_than_stops_at_the_newest_stored_id(tmp_path: Path) -> None:
+def test_newer_than_stops_at_the_newest_stored_id(db_path: Path | str) -> None:
     replay = Replay("paginated_invoices__0", "paginated_invoices__1")
-    with replay_client(tmp_path, replay, FakeTime()) as client:
+    with replay_client(db_path, replay, FakeTime()) as client:
         pages = list(qr.newer_than(qr.invoices(client), known_id=1925200))
     recorded_ids = [d["id"] for d in recorded("paginated_invoices__0")["body"]]
     assert [r.id for p in pages for r in p.records] == [i for i in recorded_ids if i > 1925200]
     assert len(replay.requests) == 1 and pages[-1].checkpoint() is None
 
 
-def test_contacts_replay(tmp_path: Path) -> None:
-    with replay_client(tmp_path, Replay("all_contacts__0"), FakeTime()) as client:
+def test_contacts_replay(db_path: Path | str) -> None:
+    with replay_client(db_path, Replay("all_contacts__0"), FakeTime()) as client:
         contacts = list(qr.iter_contacts(client))
     assert len(contacts) == 11 and (contacts[0].id, contacts[0].display_name) == (677, "asdasd sdasd")
 
 
-def test_wrong_key_401_is_an_auth_error_naming_the_setting(tmp_path: Path) -> None:
+def test_wrong_key_401_is_an_auth_error_naming_the_setting(db_path: Path | str) -> None:
     replay = Replay("wrong_token__0")
-    with replay_client(tmp_path, replay, FakeTime()) as client, pytest.raises(AuthError) as info:
+    with replay_client(db_path, replay, FakeTime()) as client, pytest.raises(AuthError) as info:
         qr.calculate_tax(client, to_country="ES", to_postal_code="08080")
     assert "QUADERNO_API_KEY" in str(info.value) and info.value.status == 401
     assert len(replay.requests) == 1  # never retried
     assert "sk_test_key" not in repr(info.value) + info.value.body
 
 
-def test_406_names_the_api_version_setting(tmp_path: Path) -> None:
+def test_406_names_the_api_version_setting(db_path: Path | str) -> None:
     replay = Replay("all_address_on_standard_account__0")
-    with replay_client(tmp_path, replay, FakeTime()) as client, pytest.raises(qr.NotAcceptable) as info:
+    with replay_client(db_path, replay, FakeTime()) as client, pytest.raises(qr.NotAcceptable) as info:
         qr.get(client, "/addresses")
     assert "QUADERNO_API_VERSION" in str(info.value) and "Unsupported account type" in str(info.value)
 
 
-def test_422_is_a_validation_error_with_fields(tmp_path: Path) -> None:
+def test_422_is_a_validation_error_with_fields(db_path: Path | str) -> None:
     replay = Replay("delivered_invoice__2")
-    with replay_client(tmp_path, replay, FakeTime()) as client, pytest.raises(ValidationError) as info:
+    with replay_client(db_path, replay, FakeTime()) as client, pytest.raises(ValidationError) as info:
         qr.get(client, "/invoices/1987/deliver")
     assert info.value.fields == {"delivery_recipients": ["can't be blank", "is invalid"]}
     assert "delivery_recipients" in str(info.value)
@@ -204,26 +204,26 @@ def test_422_is_a_validation_error_with_fields(tmp_path: Path) -> None:
     [("11", 1_700_000_000.0, 11.0), ("1689844095", 1_689_844_080.0, 15.0)],  # 2017 seconds, 2023 epoch
 )
 def test_both_ratelimit_reset_generations_set_the_wait(
-    tmp_path: Path, reset: str, now: float, expected_wait: float
+    db_path: Path | str, reset: str, now: float, expected_wait: float
 ) -> None:
     answers = iter(
         [httpx.Response(429, headers={"X-RateLimit-Reset": reset}), httpx.Response(200, json={"valid": True})]
     )
     fake = FakeTime(now)
-    with replay_client(tmp_path, lambda request: next(answers), fake) as client:
+    with replay_client(db_path, lambda request: next(answers), fake) as client:
         assert qr.validate_tax_id(client, "IE", "IE6388047V") is True
     assert expected_wait in fake.sleeps
 
 
-def test_503_is_rate_limiting_and_retried(tmp_path: Path) -> None:
+def test_503_is_rate_limiting_and_retried(db_path: Path | str) -> None:
     answers = iter([httpx.Response(503, headers={"Retry-After": "2"}), httpx.Response(200, json={"valid": False})])
     fake = FakeTime()
-    with replay_client(tmp_path, lambda request: next(answers), fake) as client:
+    with replay_client(db_path, lambda request: next(answers), fake) as client:
         assert qr.validate_tax_id_online(client, "IE", "IE6388047V") is False
     assert 2.0 in fake.sleeps
 
 
-def test_403_is_a_permission_error_that_says_what_to_check(tmp_path: Path) -> None:
+def test_403_is_a_permission_error_that_says_what_to_check(db_path: Path | str) -> None:
     """seeds/001 lines 91-93: 403 "The record requested is hidden for administrators only"."""
     calls: list[httpx.Request] = []
 
@@ -231,7 +231,7 @@ def test_403_is_a_permission_error_that_says_what_to_check(tmp_path: Path) -> No
         calls.append(request)
         return httpx.Response(403, json={"error": "The record requested is hidden for administrators only"})
 
-    with replay_client(tmp_path, forbidden, FakeTime()) as client, pytest.raises(PermissionDenied) as info:
+    with replay_client(db_path, forbidden, FakeTime()) as client, pytest.raises(PermissionDenied) as info:
         qr.get_invoice(client, 7)
     assert len(calls) == 1 and info.value.status == 403 and isinstance(info.value, AuthError)
     message = str(info.value)
@@ -240,14 +240,14 @@ def test_403_is_a_permission_error_that_says_what_to_check(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize(("override", "sent"), [({}, "20220325"), ({"quaderno_api_version": "20240705"}, "20240705")])
-def test_the_api_version_is_pinned_by_default_and_overridable(tmp_path: Path, override: dict, sent: str) -> None:
+def test_the_api_version_is_pinned_by_default_and_overridable(db_path: Path | str, override: dict, sent: str) -> None:
     seen: list[str] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
         seen.append(request.headers["accept"])
         return httpx.Response(200, json={"valid": True})
 
-    values = {"opsdash_db": tmp_path / "o.db", "quaderno_base_url": RECORDED_BASE, "quaderno_api_key": "sk_test_key"}
+    values = {"opsdash_db": db_path, "quaderno_base_url": RECORDED_BASE, "quaderno_api_key": "sk_test_key"}
     fake = FakeTime()
     with make_client(Settings(**values, **override), transport=httpx.MockTransport(answer),  # type: ignore[arg-type]
                      sleep=fake.sleep, clock=fake.clock) as client:
@@ -255,26 +255,26 @@ def test_the_api_version_is_pinned_by_default_and_overridable(tmp_path: Path, ov
     assert seen == [f"application/json; api_version={sent}"]
 
 
-def test_create_transaction_replay_and_no_retry_on_500(tmp_path: Path) -> None:
+def test_create_transaction_replay_and_no_retry_on_500(db_path: Path | str) -> None:
     replay = Replay("new_sale__0")
-    with replay_client(tmp_path, replay, FakeTime()) as client:
+    with replay_client(db_path, replay, FakeTime()) as client:
         sale = qr.create_transaction(client, recorded("new_sale__0")["request"]["body"])
     assert isinstance(sale, Invoice) and (sale.id, sale.total_cents, sale.subtotal_cents) == (4, 10800, 10075)
     failing = Replay("new_sale__0", override={"status": 500})
-    with replay_client(tmp_path, failing, FakeTime()) as client, pytest.raises(ServerError):
+    with replay_client(db_path, failing, FakeTime()) as client, pytest.raises(ServerError):
         qr.create_transaction(client, {"type": "sale", "items": [{"amount": 1}]})
     assert len(failing.requests) == 1
 
 
-def test_missing_base_url_is_not_configured(tmp_path: Path) -> None:
+def test_missing_base_url_is_not_configured(db_path: Path | str) -> None:
     with pytest.raises(NotConfigured) as info:
-        make_client(settings(tmp_path, base_url=None))
+        make_client(settings(db_path, base_url=None))
     assert "QUADERNO_BASE_URL" in str(info.value)
 
 
-def test_window_limiter_spends_a_window_then_waits(tmp_path: Path) -> None:
+def test_window_limiter_spends_a_window_then_waits(db_path: Path | str) -> None:
     fake = FakeTime(0.0)
-    limiter = SqliteWindowLimiter(tmp_path / "db", "quaderno", 100, 15.5, clock=fake.clock, sleep=fake.sleep)
+    limiter = SqliteWindowLimiter(db_path, "quaderno", 100, 15.5, clock=fake.clock, sleep=fake.sleep)
     times = []
     for _ in range(250):
         limiter.acquire()
@@ -286,10 +286,10 @@ def test_window_limiter_spends_a_window_then_waits(tmp_path: Path) -> None:
 # --- contract tests against the sandbox -------------------------------------------------------
 
 
-def sandbox_settings(config: SandboxConfig, tmp_path: Path, **kw: Any) -> Settings:
+def sandbox_settings(config: SandboxConfig, db_path: Path | str, **kw: Any) -> Settings:
     env = client_env(config)
     values: dict[str, Any] = {
-        "opsdash_db": tmp_path / "opsdash.db",
+        "opsdash_db": db_path,
         "quaderno_base_url": env["QUADERNO_BASE_URL"],
         "quaderno_api_key": env["QUADERNO_API_KEY"],
         "quaderno_api_version": env["QUADERNO_API_VERSION"],
@@ -306,8 +306,8 @@ def fake() -> FakeTime:
 
 
 @pytest.fixture
-def client(relaxed_sandbox: SandboxConfig, tmp_path: Path, fake: FakeTime) -> Iterator[VendorClient]:
-    with make_client(sandbox_settings(relaxed_sandbox, tmp_path), sleep=fake.sleep, clock=fake.clock) as c:
+def client(relaxed_sandbox: SandboxConfig, db_path: Path | str, fake: FakeTime) -> Iterator[VendorClient]:
+    with make_client(sandbox_settings(relaxed_sandbox, db_path), sleep=fake.sleep, clock=fake.clock) as c:
         yield c
 
 
@@ -444,23 +444,23 @@ def test_create_transaction_is_never_retried(
     assert admin.get("/_admin/quaderno/transactions").json()["invoices"] == 1
 
 
-def test_wrong_key_against_the_sandbox(relaxed_sandbox: SandboxConfig, tmp_path: Path) -> None:
-    bad = sandbox_settings(relaxed_sandbox, tmp_path, quaderno_api_key="sk_wrong")
+def test_wrong_key_against_the_sandbox(relaxed_sandbox: SandboxConfig, db_path: Path | str) -> None:
+    bad = sandbox_settings(relaxed_sandbox, db_path, quaderno_api_key="sk_wrong")
     with make_client(bad) as client, pytest.raises(AuthError, match="QUADERNO_API_KEY"):
         qr.calculate_tax(client, to_country="DE")
 
 
-def test_unknown_api_version_is_not_acceptable(relaxed_sandbox: SandboxConfig, tmp_path: Path) -> None:
-    bad = sandbox_settings(relaxed_sandbox, tmp_path, quaderno_api_version="19990101")
+def test_unknown_api_version_is_not_acceptable(relaxed_sandbox: SandboxConfig, db_path: Path | str) -> None:
+    bad = sandbox_settings(relaxed_sandbox, db_path, quaderno_api_version="19990101")
     with make_client(bad) as client, pytest.raises(qr.NotAcceptable, match="QUADERNO_API_VERSION"):
         qr.calculate_tax(client, to_country="DE")
 
 
 def test_documented_limit_120_calls_without_a_429(
-    start_sandbox: Callable[..., SandboxConfig], tmp_path: Path
+    start_sandbox: Callable[..., SandboxConfig], db_path: Path | str
 ) -> None:
     config = start_sandbox()
-    with make_client(sandbox_settings(config, tmp_path)) as client:
+    with make_client(sandbox_settings(config, db_path)) as client:
         for _ in range(120):
             qr.validate_tax_id_online(client, "DE", "DE136695976")
     answered = httpx.get(f"{config.base_url}/_admin/stats/quaderno").json()

@@ -28,10 +28,10 @@ def recorded_body(name: str) -> Any:
 
 
 def _settings(
-    tmp_path: Path, base_url: str, api_key: str = "sk_test_key", version: str = "20220325"
+    db_path: Path | str, base_url: str, api_key: str = "sk_test_key", version: str = "20220325"
 ) -> Settings:
     values: dict[str, Any] = {  # a dict: pydantic-settings turns the plain key into a SecretStr
-        "opsdash_db": tmp_path / "opsdash.db",
+        "opsdash_db": db_path,
         "quaderno_base_url": base_url,
         "quaderno_api_key": api_key,
         "quaderno_api_version": version,
@@ -39,21 +39,21 @@ def _settings(
     return Settings(**values)
 
 
-def replay(tmp_path: Path, body: Any, seen: list[httpx.Request]) -> VendorClient:
+def replay(db_path: Path | str, body: Any, seen: list[httpx.Request]) -> VendorClient:
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         return httpx.Response(200, json=body)
 
     transport = httpx.MockTransport(handler)
-    return make_client(_settings(tmp_path, "http://quaderno.test/api"), transport=transport)
+    return make_client(_settings(db_path, "http://quaderno.test/api"), transport=transport)
 
 
 # --- recordings -------------------------------------------------------------------------------
 
 
-def test_recorded_tax_ids_parse(tmp_path: Path) -> None:
+def test_recorded_tax_ids_parse(db_path: Path | str) -> None:
     seen: list[httpx.Request] = []
-    with replay(tmp_path, recorded_body("all_tax_ids__0"), seen) as client:
+    with replay(db_path, recorded_body("all_tax_ids__0"), seen) as client:
         ids = qr.tax_ids(client)
     assert seen[0].url.path == "/api/tax_ids"
     assert [t.id for t in ids] == [47, 64, 65, 66, 68, 69]
@@ -71,17 +71,17 @@ def test_recorded_tax_ids_parse(tmp_path: Path) -> None:
     assert ids[0].created_at is not None and int(ids[0].created_at.timestamp()) == 1689783967
 
 
-def test_recorded_new_tax_id_body_parses_as_a_tax_id(tmp_path: Path) -> None:
+def test_recorded_new_tax_id_body_parses_as_a_tax_id(db_path: Path | str) -> None:
     seen: list[httpx.Request] = []
-    with replay(tmp_path, [recorded_body("new_tax_id__0")], seen) as client:
+    with replay(db_path, [recorded_body("new_tax_id__0")], seen) as client:
         (one,) = qr.tax_ids(client)
     assert (one.id, one.value, one.valid_from) == (71, "1111111", date(2018, 1, 3))
     assert one.jurisdiction is not None and (one.jurisdiction.id, one.jurisdiction.name) == (11, "France")
 
 
-def test_recorded_jurisdictions_parse(tmp_path: Path) -> None:
+def test_recorded_jurisdictions_parse(db_path: Path | str) -> None:
     seen: list[httpx.Request] = []
-    with replay(tmp_path, recorded_body("list_all_jurisdictions__0"), seen) as client:
+    with replay(db_path, recorded_body("list_all_jurisdictions__0"), seen) as client:
         found = qr.jurisdictions(client)
     assert len(found) == 233
     assert (found[0].id, found[0].country, found[0].name, found[0].region) == (1, "IN", "India", None)
@@ -90,15 +90,15 @@ def test_recorded_jurisdictions_parse(tmp_path: Path) -> None:
     assert by_id[72].name == "Germany"
 
 
-def test_jurisdictions_pass_the_country_filter(tmp_path: Path) -> None:
+def test_jurisdictions_pass_the_country_filter(db_path: Path | str) -> None:
     seen: list[httpx.Request] = []
-    with replay(tmp_path, [], seen) as client:
+    with replay(db_path, [], seen) as client:
         assert qr.jurisdictions(client, country="CA") == []
     assert seen[0].url.params["country"] == "CA"
 
 
-def test_a_non_list_answer_is_malformed(tmp_path: Path) -> None:
-    with replay(tmp_path, {"error": "nope"}, []) as client, pytest.raises(MalformedResponse):
+def test_a_non_list_answer_is_malformed(db_path: Path | str) -> None:
+    with replay(db_path, {"error": "nope"}, []) as client, pytest.raises(MalformedResponse):
         qr.tax_ids(client)
 
 
@@ -106,10 +106,10 @@ def test_a_non_list_answer_is_malformed(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def client(relaxed_sandbox: SandboxConfig, tmp_path: Path) -> Iterator[VendorClient]:
+def client(relaxed_sandbox: SandboxConfig, db_path: Path | str) -> Iterator[VendorClient]:
     env = client_env(relaxed_sandbox)
     settings = _settings(
-        tmp_path, env["QUADERNO_BASE_URL"], env["QUADERNO_API_KEY"], env["QUADERNO_API_VERSION"]
+        db_path, env["QUADERNO_BASE_URL"], env["QUADERNO_API_KEY"], env["QUADERNO_API_VERSION"]
     )
     with make_client(settings) as c:
         yield c

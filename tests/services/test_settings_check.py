@@ -15,6 +15,7 @@ import pytest
 import cli
 from services.settings import Settings, get_settings
 from services.settings_check import BadConfiguration, load
+from tests.conftest import suite_database
 
 ROOT = Path(__file__).resolve().parents[2]
 CLEARED = (*(name.upper() for name in Settings.model_fields), "OPSDASH_LOCAL_ROLE", "OPSDASH_ROLES",
@@ -68,7 +69,7 @@ def clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     for name in CLEARED:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no opsdash.toml or secrets of the checkout
-    monkeypatch.setenv("OPSDASH_DB", str(tmp_path / "ok.db"))
+    monkeypatch.setenv("OPSDASH_DB", suite_database(tmp_path / "ok.db"))  # a usable database, either kind
     (tmp_path / "notes.txt").write_text("not a database\n")
     get_settings.cache_clear()
     yield tmp_path
