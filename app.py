@@ -18,6 +18,7 @@ import ui.data  # registers the pages' summaries, so the in-process worker rebui
 import ui.details  # noqa: F401
 from jobs.worker import start_inprocess_worker
 from services.settings import get_settings
+from ui.nodelay import without_nagle
 from webhooks.webhooks import webhook_routes
 
 
@@ -35,4 +36,5 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
 # is, so a fresh server's first visitor on a deep link (/tax, an alert's link) got pages/tax.py run alone: no
 # sidebar filters, no sign-in, file names as the menu. Say so before any session starts.
 PagesManager.uses_pages_directory = False
+without_nagle()  # before the first connection is accepted (ui/nodelay.py: 40 ms per answer otherwise)
 app = st.App("dashboard.py", routes=webhook_routes(), lifespan=lifespan)
