@@ -20,8 +20,8 @@ RUNS: list[str] = []
 
 
 @pytest.fixture
-def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    path = tmp_path / "ui.db"
+def db_path(db_path: Path | str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path | str]:
+    path = db_path  # the suite's: a migrated file, or with --db=postgresql a PostgreSQL database (tests/conftest.py)
     monkeypatch.setattr(versioned, "db_path", lambda: str(path))
     st.cache_data.clear()
     st.cache_resource.clear()
