@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -23,6 +24,7 @@ from sandbox.qargo.common import stable_uuid
 from sandbox.server import client_env
 from services.qasida import resources as qasida
 from services.settings import Settings
+from store.db import iso
 from store.statuses import QARGO_FINAL
 from store.store import upsert_records
 from sync.engine import RunResult, SyncResource, run_all, with_fetch
@@ -233,7 +235,6 @@ def test_malformed_answers_fail_the_run_readably_and_it_resumes(
     assert cached(db)["cargobase_invoices"] == expected(client_env(relaxed_sandbox))["cargobase_invoices"]
 
 
-@pytest.mark.sqlite_only("ages rows with SQLite's strftime (bench/bench_resync.py, a SQLite benchmark)")
 def test_resync_after_a_tick_picks_up_changes_and_an_idle_resync_is_cheap(
     db: Database, clients: dict[str, Any], relaxed_sandbox: SandboxConfig, admin: httpx.Client,
 ) -> None:
@@ -253,9 +254,11 @@ def test_resync_after_a_tick_picks_up_changes_and_an_idle_resync_is_cheap(
     before = cached(db)
     assert admin.post("/_admin/tick", params={"count": 3}).status_code == 200
     # Three hours on for the per-customer lists (qasida.CHECK_WITHIN): every customer is due again.
-    db.execute("UPDATE qasida_open_item_checks SET checked_at = strftime('%Y-%m-%dT%H:%M:%fZ', checked_at, "
-               "'-3 hours')")
-    db.conn.commit()
+    checks = db.execute("SELECT kind, customer_id, checked_at FROM qasida_open_item_checks "
+                        "WHERE checked_at IS NOT NULL").fetchall()
+    for kind, customer_id, checked_at in checks:  # in Python: SQLite's strftime is no PostgreSQL function
+        db.execute("UPDATE qasida_open_item_checks SET checked_at = ? WHERE kind = ? AND customer_id = ?",
+                   [iso(datetime.fromisoformat(checked_at) - timedelta(hours=3)), kind, customer_id])
     changed = sync(db, clients)
     assert all(r.ok for r in changed)
     assert_cache_equals_sandbox(db, relaxed_sandbox)
