@@ -145,6 +145,16 @@ def test_sixth_token_within_an_hour_gets_429(start_sandbox: StartSandbox) -> Non
     assert sixth.json() == {"error": "Rate limit exceeded"}
 
 
+def test_the_rolling_hour_of_token_requests_is_the_sandboxs_business_hour(start_sandbox: StartSandbox) -> None:
+    """The clock that ages the tokens also ages the requests counted: moved an hour on, a sixth token is given."""
+    config = start_sandbox()
+    assert [token(config).status_code for _ in range(5)] == [200] * 5
+    advance(config, 3599)
+    assert token(config).status_code == 429
+    advance(config, 2)
+    assert token(config).status_code == 200
+
+
 def test_burst_of_three_then_429_with_retry_after_then_recovery(start_sandbox: StartSandbox) -> None:
     import time
 
