@@ -25,6 +25,7 @@ from services.core import (
     VendorClient,
     VendorSpec,
 )
+from store.db import connect
 
 REPO = Path(__file__).resolve().parents[2]
 BASE = "https://qargo.example"
@@ -168,6 +169,18 @@ def test_token_endpoint_refusals_are_not_retried(db_path: Path | str, status: in
     with pytest.raises(cls):
         client.get_json("/v1/ping")
     assert len(calls) == 1  # 5 token requests per hour: never spend them on retries
+
+
+def test_no_table_of_the_database_holds_the_secret(db_path: Path | str) -> None:
+    """The same on the suite's database (PostgreSQL with --db=postgresql): every row of every table read back."""
+    qargo(FakeQargo(), db_path, secret="VERY-SECRET-VALUE").get_json("/v1/ping")
+    db = connect(db_path)
+    try:
+        rows = [repr(tuple(row)) for table in db.table_names() for row in db.execute(f'SELECT * FROM "{table}"')]
+    finally:
+        db.close()
+    assert not [row for row in rows if "VERY-SECRET-VALUE" in row]
+    assert [row for row in rows if "tok-1" in row]  # the token itself is the cache the issue asks for
 
 
 def test_the_cache_key_and_the_db_never_hold_the_secret(tmp_path: Path) -> None:
