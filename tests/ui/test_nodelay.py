@@ -48,15 +48,3 @@ def test_a_connection_accepted_on_a_protocol_0_socket_has_nodelay(original_nodel
     nodelay.without_nagle()
 
     assert _accepted_nodelay() != 0
-
-
-def test_only_tcp_stream_sockets_are_touched(original_nodelay: None) -> None:
-    nodelay.without_nagle()
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    unix_a, unix_b = socket.socketpair()
-    try:
-        asyncio.base_events._set_nodelay(udp)  # type: ignore[attr-defined]
-        asyncio.base_events._set_nodelay(unix_a)  # type: ignore[attr-defined]  # would raise if it tried
-    finally:
-        for s in (udp, unix_a, unix_b):
-            s.close()
