@@ -101,10 +101,12 @@ def test_two_processes_together_stay_within_the_budget(db_path: Path | str) -> N
     assert [child.returncode for child in children] == [0, 0], outputs
     stamps = sorted(float(line) for out, _ in outputs for line in out.split())
     assert len(stamps) == 16
-    # A bucket admits at most burst + rate * T calls in any T seconds (small slack for clock reads).
+    # A bucket admits at most burst + rate * T calls in any T seconds. A process prints its time after acquiring,
+    # up to a scheduling delay later (on a loaded 2-core CI run, 0.1 s: see test_core_postgres.py), so 1.5 calls of
+    # slack; two unshared buckets would admit 16 calls in about 0.7 s, 7 more than the bound.
     for i in range(len(stamps)):
         for j in range(i + 1, len(stamps)):
-            assert j - i + 1 <= 2 + 10.0 * (stamps[j] - stamps[i]) + 0.5, (i, j)
+            assert j - i + 1 <= 2 + 10.0 * (stamps[j] - stamps[i]) + 1.5, (i, j)
     assert stamps[-1] - stamps[0] >= (16 - 2) / 10.0 - 0.05
 
 
