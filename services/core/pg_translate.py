@@ -18,6 +18,7 @@ services/core/postgres.py runs every statement through `translate` (and re-expor
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 _TOKEN = re.compile(r"""'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|::|\?\d*|(?<![:\w]):[A-Za-z_]\w*|%|[^'"?:%-]+|.""", re.DOTALL)
@@ -78,16 +79,26 @@ def _alias_subqueries(sql: str) -> str:
     return "".join(out) + sql[last:]
 
 
-def _closing(sql: str, open_at: int) -> int | None:
-    """Where the parenthesis opened at `open_at` closes (quotes skipped), or None."""
-    depth, quote = 0, ""
-    for i in range(open_at, len(sql)):
+def _unquoted(sql: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    """Each position from `start` outside quoted literals and identifiers (quote marks too are left out), with its
+    character: the one scan of quotes the parenthesis, alias and ORDER BY rewrites share. A doubled quote inside
+    a literal ends it and opens another, so `'it''s'` stays quoted throughout."""
+    quote = ""
+    for i in range(start, len(sql)):
         char = sql[i]
         if quote:
             quote = "" if char == quote else quote
         elif char in "'\"":
             quote = char
-        elif char == "(":
+        else:
+            yield i, char
+
+
+def _closing(sql: str, open_at: int) -> int | None:
+    """Where the parenthesis opened at `open_at` closes (quotes skipped), or None."""
+    depth = 0
+    for i, char in _unquoted(sql, open_at):
+        if char == "(":
             depth += 1
         elif char == ")":
             depth -= 1
@@ -98,13 +109,11 @@ def _closing(sql: str, open_at: int) -> int | None:
 
 def _quoted_at(sql: str, at: int) -> bool:
     """Whether position `at` is inside a quoted literal or identifier."""
-    quote = ""
-    for char in sql[:at]:
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-    return bool(quote)
+    return next((i != at for i, _ in _unquoted(sql) if i >= at), True)
+
+
+def _word_start(sql: str, i: int) -> bool:
+    return i == 0 or not (sql[i - 1].isalnum() or sql[i - 1] == "_")
 
 
 _ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
@@ -116,51 +125,35 @@ _DESC = re.compile(r"\bDESC\s*$", re.IGNORECASE)
 def _sqlite_null_order(sql: str) -> str:
     """Every `ORDER BY` item sorts NULLs as SQLite does: first ascending, last descending (PostgreSQL's default
     is the opposite). Items that say NULLS FIRST/LAST themselves are left alone."""
-    out, i, depth, quote = [], 0, 0, ""
-    while i < len(sql):
-        char = sql[i]
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif (found := _ORDER_BY.match(sql, i)) and (i == 0 or not (sql[i - 1].isalnum() or sql[i - 1] == "_")):
-            out.append(found.group(0))
-            i = _order_items(sql, found.end(), depth, out)
-            continue
-        out.append(char)
-        i += 1
+    out, copied = [], 0
+    for i, _ in _unquoted(sql):
+        if i >= copied and (found := _ORDER_BY.match(sql, i)) and _word_start(sql, i):
+            out.append(sql[copied:found.end()])
+            copied = _order_items(sql, found.end(), out)
+    out.append(sql[copied:])
     return "".join(out)
 
 
-def _order_items(sql: str, i: int, depth: int, out: list[str]) -> int:
-    """Copy the ORDER BY list from `i` to `out` with each item's NULL order; returns where the list ended."""
-    start, level, quote = i, depth, ""
-    while i < len(sql):
-        char = sql[i]
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char == "(":
+def _order_items(sql: str, start: int, out: list[str]) -> int:
+    """Copy the ORDER BY list from `start` to `out` with each item's NULL order; returns where the list ended (a
+    `)` closing its level, a `;`, the next clause, or the end)."""
+    level, end = 0, len(sql)
+    for i, char in _unquoted(sql, start):
+        if char == "(":
             level += 1
         elif char == ")":
-            if level == depth:
+            if level == 0:
+                end = i
                 break
             level -= 1
-        elif level == depth and (char == "," or char == ";" or
-                                 (_ORDER_END.match(sql, i) and not (sql[i - 1].isalnum() or sql[i - 1] == "_"))):
+        elif level == 0 and (char in ",;" or (_ORDER_END.match(sql, i) and _word_start(sql, i))):
             out.append(_null_order(sql[start:i]))
             if char != ",":
                 return i
             out.append(",")
             start = i + 1
-        i += 1
-    out.append(_null_order(sql[start:i]))
-    return i
+    out.append(_null_order(sql[start:end]))
+    return end
 
 
 def _null_order(item: str) -> str:
