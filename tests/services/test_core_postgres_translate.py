@@ -39,6 +39,11 @@ CASES = [
     ("SELECT * FROM (SELECT * FROM (SELECT 1) WHERE 1 = 1)", "SELECT * FROM (SELECT * FROM (SELECT 1) AS _s1 WHERE 1 = 1) AS _s2"),
     ("SELECT * FROM (VALUES (1)) AS v UNION ALL SELECT * FROM (SELECT 2)",
      "SELECT * FROM (VALUES (1)) AS v UNION ALL SELECT * FROM (SELECT 2) AS _s1"),
+    # a parenthesis or comma inside quotes neither ends an ORDER BY item nor its list; `;` ends the list
+    ("SELECT * FROM t ORDER BY coalesce(a, ')'), b || ',x' DESC; SELECT 1 ORDER BY 1",
+     "SELECT * FROM t ORDER BY coalesce(a, ')') NULLS FIRST, b || ',x' DESC NULLS LAST; SELECT 1 ORDER BY 1 NULLS FIRST"),
+    ("SELECT * FROM t WHERE s = 'it''s FROM (x' ORDER BY \"ORDER BY\"",
+     "SELECT * FROM t WHERE s = 'it''s FROM (x' ORDER BY \"ORDER BY\" NULLS FIRST"),
     ("WHERE (? IS NULL OR vendor = ?)", "WHERE (CAST(%s AS TEXT) IS NULL OR vendor = %s)"),
     ("SELECT a -- a comment with ? and 'quote\nFROM t WHERE b = ?", "SELECT a -- a comment with ? and 'quote\nFROM t WHERE b = %s"),
 ]
