@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,15 @@ from services.core import VendorClient
 from services.qargo.resources import download_document, get_order, order_charges
 from services.settings import Settings
 from tests.e2e.conftest import Demo, rows
-from tests.e2e.test_actions import DEADLINE_S, advance, grid_column, poll, select_row, synced_orders  # noqa: F401
+from tests.e2e.test_actions import (  # noqa: F401
+    DEADLINE_S,
+    advance,
+    grid_column,
+    poll,
+    select_row,
+    settled_box,
+    synced_orders,
+)
 
 pytestmark = pytest.mark.e2e
 WAIT_MS = DEADLINE_S * 1000
@@ -123,15 +130,7 @@ def open_last_rows_first_cell(page: Any, editor: Any) -> None:
     selects the same cell; nothing is typed until its editor is open."""
     cell_editor = page.locator("textarea.gdg-input, input.gdg-input").first
     for _ in range(4):
-        boxes = [editor.bounding_box()]
-        time.sleep(0.5)
-
-        def settled() -> bool:
-            boxes.append(editor.bounding_box())
-            return boxes[-1] == boxes[-2]
-
-        poll(settled)
-        box = boxes[-1]
+        box = settled_box(editor)
         page.mouse.click(box["x"] + 100, box["y"] + box["height"] - 17)
         page.keyboard.press("Enter")
         with contextlib.suppress(PlaywrightTimeout):

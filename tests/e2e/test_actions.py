@@ -189,20 +189,24 @@ def details_text(page) -> str:  # type: ignore[no-untyped-def]
     return text.split("Order details", 1)[1] if "Order details" in text else ""
 
 
-def select_row(page, row: int) -> None:  # type: ignore[no-untyped-def]
-    """Tick the row's selection box (the grid's first, narrow column), once the grid has stopped moving: a
-    caption or banner drawn above it late (freshness, "as of") moves it down, and a click measured before
-    that lands on another row or none (the selection test failed so in full parallel runs only)."""
-    grid = page.get_by_test_id("stDataFrame").first
-    boxes = [grid.bounding_box()]
+def settled_box(locator) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """The locator's bounding box once it has stopped moving (the same box half a second apart): a caption or
+    banner drawn above a grid late (freshness, "as of"), or a rerun redrawing it, moves it, and a click measured
+    before that lands on another row or none (the selection test failed so in full parallel runs only)."""
+    boxes = [locator.bounding_box()]
     time.sleep(0.5)  # the first comparison is half a second apart too
 
     def settled() -> bool:
-        boxes.append(grid.bounding_box())
+        boxes.append(locator.bounding_box())
         return boxes[-1] == boxes[-2]
 
     poll(settled)
-    box = boxes[-1]
+    return boxes[-1]
+
+
+def select_row(page, row: int) -> None:  # type: ignore[no-untyped-def]
+    """Tick the row's selection box (the grid's first, narrow column), once the grid has stopped moving."""
+    box = settled_box(page.get_by_test_id("stDataFrame").first)
     page.mouse.click(box["x"] + 15, box["y"] + 35 * (row + 1) + 17)
 
 
